@@ -1,0 +1,104 @@
+"""Meeting days in Geneva time: where a meeting stands at a given instant, and when that next changes.
+
+Time-zone arithmetic lives here, outside the workflow sandbox, whose ZoneInfo proxy cannot be used with
+``datetime.combine``. Every function takes the instant as an argument, so workflows pass ``workflow.now()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from domain.models import Defaults, MeetingPlan, Phase
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_date(now: datetime, defaults: Defaults) -> date:
+    return now.astimezone(_zone(defaults.timezone)).date()
+
+
+def geneva_time(at: datetime, defaults: Defaults) -> str:
+    """An instant as people in the meeting's time zone read it."""
+    return f"{at.astimezone(_zone(defaults.timezone)):%Y-%m-%d %H:%M} {defaults.timezone} time"
+
+
+def _local(day: date, hour: int, defaults: Defaults) -> datetime:
+    # An hour of 24 is midnight at the end of the day.
+    base = datetime.combine(day, time(0), tzinfo=_zone(defaults.timezone)) + timedelta(days=hour // 24)
+    return datetime.combine(base.date(), time(hour % 24), tzinfo=_zone(defaults.timezone)).astimezone(UTC)
+
+
+def day_start(day: date, defaults: Defaults) -> datetime:
+    return _local(day, defaults.day_start_hour, defaults)
+
+
+def day_end(day: date, defaults: Defaults) -> datetime:
+    return _local(day, defaults.day_end_hour, defaults)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Where a meeting that has not been closed stands at one instant."""
+
+    phase: Phase
+    # Index of the part in session, or of the next part to begin; None once every part has begun.
+    part: int | None
+    # 1-based day of the part in session (the day whose date it is in Geneva).
+    day: int | None
+    # The last scheduled day has ended and the meeting has not closed.
+    overrun: bool = False
+
+    def describe(self, plan: MeetingPlan) -> str:
+        many = len(plan.parts) > 1
+        if self.phase is Phase.IN_SESSION and self.part is not None and self.day is not None:
+            part = plan.parts[self.part]
+            where = f"part {self.part + 1}, " if many else ""
+            return f"in session, {where}day {self.day} of {part.days}"
+        if self.phase is Phase.IN_SESSION and self.overrun:
+            return "in session past its last scheduled day"
+        if self.phase is Phase.ADJOURNED and self.part is not None:
+            return f"adjourned until part {self.part + 1} on {plan.parts[self.part].start}"
+        return self.phase.value.replace("_", " ")
+
+
+def clock(plan: MeetingPlan, now: datetime, defaults: Defaults) -> Clock:
+    today = local_date(now, defaults)
+    for i, part in enumerate(plan.parts):
+        if now < day_start(part.start, defaults):
+            return Clock(Phase.SCHEDULED if i == 0 else Phase.ADJOURNED, i, None)
+        if now < day_end(part.end, defaults):
+            day = min(max((today - part.start).days + 1, 1), part.days)
+            return Clock(Phase.IN_SESSION, i, day)
+    return Clock(Phase.IN_SESSION, None, None, overrun=True)
+
+
+def next_change(plan: MeetingPlan, now: datetime, defaults: Defaults) -> tuple[datetime, str] | None:
+    """The next instant at which ``clock`` gives another answer (a day opens, a part's last day ends), and why."""
+    many = len(plan.parts) > 1
+    moments: list[tuple[datetime, str]] = []
+    for i, part in enumerate(plan.parts):
+        where = f"part {i + 1}, " if many else ""
+        moments.extend(
+            (day_start(part.start + timedelta(days=k), defaults), f"{where}day {k + 1} opens")
+            for k in range(part.days)
+        )
+        last = i == len(plan.parts) - 1
+        moments.append(
+            (day_end(part.end, defaults), "last scheduled day ends" if last else f"part {i + 1} ends")
+        )
+    later = [m for m in moments if m[0] > now]
+    return min(later) if later else None
+
+
+def next_part(plan: MeetingPlan, now: datetime, defaults: Defaults) -> int | None:
+    """Index of the first part that has not begun, the one most decisions about dates apply to."""
+    for i, part in enumerate(plan.parts):
+        if now < day_start(part.start, defaults):
+            return i
+    return None

@@ -1,0 +1,171 @@
+"""The cycle's configuration file (TOML): parsed and validated here, with errors that name the field and line."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from domain.models import (
+    Code,
+    Convention,
+    Defaults,
+    MeetingKind,
+    MeetingPlan,
+    MeetingRef,
+    Name,
+    Part,
+    President,
+)
+from domain.presidency import Counters, PresidencyState
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; ``str()`` is one line per problem, each naming its place."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConventionSection(_Section):
+    code: Code = "ccm"
+    name: Name = "Convention on Cluster Munitions"
+
+
+class ReviewConferenceSection(_Section):
+    number: int = Field(ge=0)
+    year: int = Field(ge=1990, le=2200)
+
+
+class PresidencySection(_Section):
+    president: President
+    term_began_on: date
+    designates: list[President] = Field(default_factory=list, max_length=3)
+    last_msp_number: int = Field(ge=0)
+    last_review_conference: ReviewConferenceSection
+    intersessional_this_cycle: bool | None = None
+
+
+class MeetingSection(_Section):
+    number: int = Field(ge=1, le=999)
+    kind: MeetingKind
+    parts: list[Part] = Field(min_length=1)
+
+
+class CycleConfig(_Section):
+    convention: ConventionSection = ConventionSection()
+    defaults: Defaults = Defaults()
+    presidency: PresidencySection
+    meeting: MeetingSection
+
+    def convention_settings(self) -> Convention:
+        return Convention(code=self.convention.code, name=self.convention.name, defaults=self.defaults)
+
+    def initial_state(self) -> PresidencyState:
+        plan = MeetingPlan(
+            ref=MeetingRef(number=self.meeting.number, kind=self.meeting.kind), parts=self.meeting.parts
+        )
+        p = self.presidency
+        return PresidencyState(
+            convention=self.convention_settings(),
+            president=p.president,
+            began_on=p.term_began_on,
+            designates=list(p.designates),
+            meeting=plan,
+            counters=Counters(
+                last_msp_number=p.last_msp_number,
+                last_review_conference_number=p.last_review_conference.number,
+                last_review_conference_year=p.last_review_conference.year,
+            ),
+            intersessional_this_cycle=p.intersessional_this_cycle,
+        )
+
+
+def parse_config(text: str, source: str = "config") -> CycleConfig:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: not valid TOML: {e}") from None
+    try:
+        config = CycleConfig.model_validate(data)
+    except ValidationError as e:
+        errors = [(tuple(err["loc"]), str(err["msg"]).removeprefix("Value error, ")) for err in e.errors()]
+        raise ConfigError(_format(text, source, errors)) from None
+    if errors := _cross_checks(config):
+        raise ConfigError(_format(text, source, errors))
+    return config
+
+
+def _cross_checks(config: CycleConfig) -> list[tuple[tuple[Any, ...], str]]:
+    """Rules that join several fields; each problem is placed on the field a person would edit."""
+    errors: list[tuple[tuple[Any, ...], str]] = []
+    p, m = config.presidency, config.meeting
+    for i, d in enumerate(p.designates):
+        if d.same_state(p.president):
+            errors.append((("presidency", "designates", i), f"{d.state} is the President, not a designate"))
+    last = p.last_msp_number if m.kind is MeetingKind.MSP else p.last_review_conference.number
+    if m.number != last + 1:
+        errors.append(
+            (("meeting", "number"), f"the next {m.kind.value} is number {last + 1}, after the last one held")
+        )
+    if m.parts[0].start < p.term_began_on:
+        errors.append((("meeting", "parts", 0, "start"), "the meeting cannot start before the term began"))
+    try:
+        MeetingPlan(ref=MeetingRef(number=m.number, kind=m.kind), parts=m.parts)
+    except ValidationError as e:
+        errors += [
+            (("meeting", "parts"), str(err["msg"]).removeprefix("Value error, ")) for err in e.errors()
+        ]
+    return errors
+
+
+def _format(text: str, source: str, errors: list[tuple[tuple[Any, ...], str]]) -> str:
+    lines = _key_lines(text)
+    problems = []
+    for loc, msg in errors:
+        line = _line_for(lines, loc)
+        place = f"{source}:{line}" if line else source
+        problems.append(f"{place}: {_field_name(loc) or 'file'}: {msg}")
+    return "\n".join(problems)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+_TABLE = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"'.]+)\s*=")
+
+
+def _key_lines(text: str) -> dict[tuple[Any, ...], int]:
+    """Maps each table and key path (array-of-table entries indexed) to the line it is written on."""
+    found: dict[tuple[Any, ...], int] = {}
+    arrays: dict[tuple[str, ...], int] = {}
+    table: tuple[Any, ...] = ()
+    for n, raw in enumerate(text.splitlines(), start=1):
+        if m := _TABLE.match(raw):
+            names = tuple(k.strip().strip("\"'") for k in m.group(1).split("."))
+            if raw.lstrip().startswith("[["):
+                arrays[names] = arrays.get(names, -1) + 1
+                table = (*names, arrays[names])
+            else:
+                table = names
+            found.setdefault(table, n)
+        elif m := _KEY.match(raw):
+            keys = tuple(k.strip().strip("\"'") for k in m.group(1).split("."))
+            found.setdefault((*table, *keys), n)
+    return found
+
+
+def _line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
+    for cut in range(len(loc), 0, -1):
+        if loc[:cut] in lines:
+            return lines[loc[:cut]]
+    return None

@@ -1,0 +1,43 @@
+"""A meeting as its workflow holds it: the input it starts from and the state it shows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+from domain.decisions import DecisionRecord
+from domain.models import Convention, MeetingPlan, Phase, President
+from domain.presidency import MeetingClosed
+
+
+class MeetingInput(BaseModel):
+    convention: Convention
+    plan: MeetingPlan
+    president: President
+    successor: President | None = None
+    # The Presidency to tell of changes and of the close; None for a meeting run on its own.
+    presidency_id: str | None = None
+
+
+class HeldDay(BaseModel):
+    date: date
+    part: int
+    day: int
+
+
+class MeetingState(BaseModel):
+    convention: Convention
+    plan: MeetingPlan
+    president: President
+    successor: President | None = None
+    phase: Phase = Phase.SCHEDULED
+    status: str = "scheduled"
+    overrun: bool = False
+    days_held: list[HeldDay] = Field(default_factory=list)
+    decisions: list[DecisionRecord] = Field(default_factory=list)
+    closed: MeetingClosed | None = None
+
+    @property
+    def last_day_held(self) -> date | None:
+        return self.days_held[-1].date if self.days_held else None

@@ -1,0 +1,155 @@
+"""The things the engine talks about: Presidents, meetings and their parts, the settings of a convention.
+
+Everything here is a pure pydantic model, safe to pass through the workflow sandbox.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# The convention's short code, used in workflow ids: lower-case letters and digits.
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,15}$")]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class MeetingKind(StrEnum):
+    MSP = "MSP"
+    RC = "RC"
+
+    @property
+    def long_name(self) -> str:
+        return "Meeting of States Parties" if self is MeetingKind.MSP else "Review Conference"
+
+
+class MeetingFormat(StrEnum):
+    IN_PERSON = "in_person"
+    HYBRID = "hybrid"
+    VIRTUAL = "virtual"
+
+
+class Phase(StrEnum):
+    SCHEDULED = "scheduled"
+    IN_SESSION = "in_session"
+    # Between two parts of a meeting held in parts.
+    ADJOURNED = "adjourned"
+    CLOSED = "closed"
+
+
+class President(Frozen):
+    """A presiding State Party; the representative is shown to people but never put in search attributes."""
+
+    state: Name
+    representative: Name | None = None
+
+    def same_state(self, other: President) -> bool:
+        return self.state.casefold() == other.state.casefold()
+
+    def __str__(self) -> str:
+        return f"{self.state} ({self.representative})" if self.representative else self.state
+
+
+class Defaults(Frozen):
+    """Convention-wide defaults; each can be overridden by a decision of the Presidency."""
+
+    place: Name = "Geneva"
+    duration_days: int = Field(default=4, ge=1, le=10)
+    review_conference_cadence_years: int = Field(default=5, ge=1, le=20)
+    timezone: str = "Europe/Zurich"
+    day_start_hour: int = Field(default=10, ge=0, le=23)
+    day_end_hour: int = Field(default=18, ge=1, le=24)
+
+    @model_validator(mode="after")
+    def _day_order(self) -> Defaults:
+        if self.day_end_hour <= self.day_start_hour:
+            raise ValueError("day_end_hour must be later than day_start_hour")
+        return self
+
+
+class Convention(Frozen):
+    code: Code = "ccm"
+    name: Name = "Convention on Cluster Munitions"
+    defaults: Defaults = Defaults()
+
+
+class MeetingRef(Frozen):
+    number: int = Field(ge=1, le=999)
+    kind: MeetingKind
+
+    @property
+    def label(self) -> str:
+        """The short form used in ids and search attributes, e.g. ``10MSP`` or ``2RC``."""
+        return f"{self.number}{self.kind.value}"
+
+    def title(self) -> str:
+        return f"{_ordinal(self.number)} {self.kind.long_name}"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+class Part(Frozen):
+    """One sitting of a meeting: consecutive days in one place and one format."""
+
+    start: date
+    end: date
+    place: Name = "Geneva"
+    format: MeetingFormat = MeetingFormat.IN_PERSON
+    # Who pays what a meeting away from Geneva costs above one in Geneva (seed ¶11).
+    host_covering_extra_cost: Name | None = None
+    # Dates proposed by the engine, not yet set by a decision.
+    provisional: bool = False
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Part:
+        if self.end < self.start:
+            raise ValueError(f"a part cannot end ({self.end}) before it starts ({self.start})")
+        return self
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+class MeetingPlan(Frozen):
+    ref: MeetingRef
+    parts: list[Part] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _parts_in_order(self) -> MeetingPlan:
+        for before, after in zip(self.parts, self.parts[1:], strict=False):
+            if after.start <= before.end:
+                raise ValueError(
+                    f"part starting {after.start} must start after the previous part ends ({before.end})"
+                )
+        return self
+
+    @property
+    def first_day(self) -> date:
+        return self.parts[0].start
+
+    @property
+    def last_day(self) -> date:
+        return self.parts[-1].end
+
+    def describe_dates(self) -> str:
+        return "; ".join(
+            (f"part {i}: " if len(self.parts) > 1 else "") + describe_part(p)
+            for i, p in enumerate(self.parts, start=1)
+        )
+
+
+def describe_part(part: Part) -> str:
+    fmt = part.format.value.replace("_", " ")
+    span = f"{part.start}" if part.start == part.end else f"{part.start} to {part.end}"
+    note = " (provisional)" if part.provisional else ""
+    return f"{span}, {part.place}, {fmt}{note}"

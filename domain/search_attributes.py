@@ -1,0 +1,46 @@
+"""Every custom search attribute, in one list: the dev server, the tests and the cluster setup register these.
+
+Search attributes are not encrypted: they hold codes, phases, dates and State names, never a person.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.common import SearchAttributeKey
+
+KIND = SearchAttributeKey.for_keyword("CcmKind")
+CONVENTION = SearchAttributeKey.for_keyword("CcmConvention")
+MEETING = SearchAttributeKey.for_keyword("CcmMeeting")
+PHASE = SearchAttributeKey.for_keyword("CcmPhase")
+PRESIDENT = SearchAttributeKey.for_keyword("CcmPresident")
+TERM = SearchAttributeKey.for_int("CcmTerm")
+NEXT_MEETING_START = SearchAttributeKey.for_datetime("CcmNextMeetingStart")
+
+ALL: tuple[SearchAttributeKey[Any], ...] = (
+    KIND,
+    CONVENTION,
+    MEETING,
+    PHASE,
+    PRESIDENT,
+    TERM,
+    NEXT_MEETING_START,
+)
+
+_CLI_TYPES = {
+    "KEYWORD": "Keyword",
+    "INT": "Int",
+    "DATETIME": "Datetime",
+    "TEXT": "Text",
+    "DOUBLE": "Double",
+    "BOOL": "Bool",
+    "KEYWORD_LIST": "KeywordList",
+}
+
+
+def cli_flags() -> list[str]:
+    """``--search-attribute Name=Type`` pairs for ``temporal server start-dev``."""
+    flags: list[str] = []
+    for key in ALL:
+        flags += ["--search-attribute", f"{key.name}={_CLI_TYPES[key.indexed_value_type.name]}"]
+    return flags

@@ -1,0 +1,1 @@
+"""The `msp` command and the embedded runner of `make run`."""

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from domain import search_attributes as sa
+from worker import ACTIVITIES, WORKFLOWS
+
+BIN = Path(sys.executable).parent
+
+
+def binary(name: str) -> str:
+    path = BIN / name
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run `make test`, which installs the project's dev dependencies")
+    return str(path)
+
+
+async def register_search_attributes(client: Client) -> None:
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={
+                k.name: IndexedValueType.ValueType(k.indexed_value_type.value) for k in sa.ALL
+            },
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping test server per test module."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=binary("temporal-test-server"), data_converter=pydantic_data_converter
+    )
+    await register_search_attributes(env.client)
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture
+async def ts_worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
+    worker = Worker(
+        ts_env.client, task_queue=f"tq-{uuid.uuid4()}", workflows=WORKFLOWS, activities=ACTIVITIES
+    )
+    async with worker:
+        yield worker
