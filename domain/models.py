@@ -9,7 +9,15 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 # The convention's short code, used in workflow ids: lower-case letters and digits.
@@ -109,11 +117,13 @@ class Part(Frozen):
     # Dates proposed by the engine, not yet set by a decision.
     provisional: bool = False
 
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> Part:
-        if self.end < self.start:
-            raise ValueError(f"a part cannot end ({self.end}) before it starts ({self.start})")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _dates_in_order(cls, end: date, info: ValidationInfo) -> date:
+        start = info.data.get("start")
+        if start is not None and end < start:
+            raise ValueError(f"a part cannot end ({end}) before it starts ({start})")
+        return end
 
     @property
     def days(self) -> int:

@@ -1,0 +1,129 @@
+"""Building and driving a presidential cycle on the time-skipping test server."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from domain.calendar import day_end, day_start, local_date
+from domain.decisions import DecisionOutcome
+from domain.meeting import MeetingState
+from domain.models import Convention, MeetingKind, MeetingPlan, MeetingRef, Part, President
+from domain.presidency import Counters, PresidencyState, presidency_id
+from workflows.meeting import MeetingWorkflow
+from workflows.presidency import PresidencyWorkflow
+
+AUSTRIA = President(state="Austria", representative="Ambassador A")
+CHILE = President(state="Chile", representative="Ambassador B")
+MEXICO = President(state="Mexico")
+NORWAY = President(state="Norway")
+
+
+def part(start: date, days: int = 4, **kw: Any) -> Part:
+    return Part(start=start, end=start + timedelta(days=days - 1), **kw)
+
+
+def initial_state(
+    code: str,
+    today: date,
+    parts: list[Part],
+    designates: list[President] | None = None,
+    kind: MeetingKind = MeetingKind.MSP,
+) -> PresidencyState:
+    number = 14 if kind is MeetingKind.MSP else 4
+    return PresidencyState(
+        convention=Convention(code=code),
+        president=AUSTRIA,
+        began_on=today - timedelta(days=60),
+        designates=[CHILE] if designates is None else designates,
+        meeting=MeetingPlan(ref=MeetingRef(number=number, kind=kind), parts=parts),
+        counters=Counters(
+            last_msp_number=13, last_review_conference_number=3, last_review_conference_year=2026
+        ),
+    )
+
+
+@dataclass
+class Cycle:
+    """One presidency running on the test server, with handles to it and its current meeting."""
+
+    env: WorkflowEnvironment
+    worker: Worker
+    state0: PresidencyState
+    handle: WorkflowHandle[Any, Any] = field(init=False)
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+    @property
+    def defaults(self) -> Any:
+        return self.state0.convention.defaults
+
+    async def start(self) -> Cycle:
+        self.handle = await self.client.start_workflow(
+            PresidencyWorkflow.run,
+            self.state0,
+            id=presidency_id(self.state0.convention),
+            task_queue=self.worker.task_queue,
+        )
+        return self
+
+    async def presidency(self) -> PresidencyState:
+        state: PresidencyState = await self.handle.query(PresidencyWorkflow.state)
+        return state
+
+    async def meeting_handle(self, label: str | None = None) -> WorkflowHandle[Any, Any]:
+        if label is None:
+            label = (await self.presidency()).meeting.ref.label
+        return self.client.get_workflow_handle(f"{self.state0.convention.code}-meeting-{label}")
+
+    async def meeting(self, label: str | None = None) -> MeetingState:
+        state: MeetingState = await (await self.meeting_handle(label)).query(MeetingWorkflow.state)
+        return state
+
+    async def today(self) -> date:
+        return local_date(await self.env.get_current_time(), self.defaults)
+
+    async def sleep_until_day(self, day: date, hour: int = 12) -> None:
+        """Skips time to ``hour`` o'clock Geneva time on ``day``."""
+        target = day_start(day, self.defaults) + timedelta(hours=hour - self.defaults.day_start_hour)
+        now = await self.env.get_current_time()
+        if target > now:
+            await self.env.sleep(target - now)
+
+    async def sleep_past_end_of(self, day: date) -> None:
+        target = day_end(day, self.defaults) + timedelta(hours=1)
+        now = await self.env.get_current_time()
+        if target > now:
+            await self.env.sleep(target - now)
+
+    async def decide_meeting(self, update: Any, decision: Any) -> DecisionOutcome:
+        handle = await self.meeting_handle()
+        outcome: DecisionOutcome = await handle.execute_update(update, decision, id=decision.decision_id)
+        return outcome
+
+    async def decide_presidency(self, update: Any, decision: Any) -> DecisionOutcome:
+        outcome: DecisionOutcome = await self.handle.execute_update(update, decision, id=decision.decision_id)
+        return outcome
+
+    async def stop(self) -> None:
+        """Terminates what this cycle left running, so later tests do not pay for its timers."""
+        with contextlib.suppress(Exception):
+            await (await self.meeting_handle()).terminate("test over")
+        with contextlib.suppress(Exception):
+            await self.handle.terminate("test over")
+
+
+def rejection(err: WorkflowUpdateFailedError) -> str:
+    cause = err.cause
+    assert isinstance(cause, ApplicationError), cause
+    assert cause.type == "DecisionRejected"
+    return cause.message
