@@ -18,6 +18,8 @@ class MeetingInput(BaseModel):
     successor: President | None = None
     # The Presidency to tell of changes and of the close; None for a meeting run on its own.
     presidency_id: str | None = None
+    # Decision ids applied before this meeting (earlier meetings, earlier terms): a re-sent one applies once.
+    applied_ids: list[str] = Field(default_factory=list)
 
 
 class HeldDay(BaseModel):

@@ -51,6 +51,8 @@ class MeetingClosed(BaseModel):
     closed_on: date
     successor_named: President | None = None
     how: str
+    # The meeting's decision ids, so a decision re-sent after the handover is recognised as applied.
+    decision_ids: list[str] = Field(default_factory=list)
 
 
 class MeetingView(BaseModel):
@@ -210,7 +212,7 @@ def handover(state: PresidencyState, closed: MeetingClosed) -> PresidencyState:
     )
     counters = advance_counters(state.counters, state.meeting.ref, closed.closed_on)
     plan = provisional_plan(state.meeting, counters, state.convention)
-    ids = [*state.applied_ids, *(r.decision_id for r in state.decisions)][-IDS_KEPT:]
+    ids = [*state.applied_ids, *(r.decision_id for r in state.decisions), *closed.decision_ids][-IDS_KEPT:]
     return PresidencyState(
         convention=state.convention,
         term=state.term + 1,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
-from typing import Any
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -310,3 +310,26 @@ async def test_a_decision_sent_twice_is_applied_once(cycle_factory):
     meeting = await c.meeting()
     assert [d.decision_id for d in meeting.decisions] == ["once"]
     assert meeting.plan.first_day == plan.first_day + timedelta(days=7)
+
+
+async def test_a_meeting_decision_resent_after_the_handover_is_not_applied_again(cycle_factory):
+    c: Cycle = await cycle_factory()
+    plan = (await c.presidency()).meeting
+    await c.sleep_until_day(plan.first_day, hour=12)
+    extend = ExtendByDay(decision_id="extend-once", reference="plenary")
+    await c.decide_meeting(MeetingWorkflow.extend_by_day, extend)
+    await c.sleep_until_day(plan.last_day + timedelta(days=1), hour=12)
+    await c.decide_meeting(MeetingWorkflow.close, CloseMeeting(decision_id="close-once", reference="report"))
+    await c.sleep_until_day(plan.last_day + timedelta(days=2), hour=12)
+    state = await c.presidency()
+    assert state.term == 2
+    # Re-sent to what is now the current meeting, both are recognised as already applied.
+    for decision, update in (
+        (extend, MeetingWorkflow.extend_by_day),
+        (CloseMeeting(decision_id="close-once", reference="report"), MeetingWorkflow.close),
+    ):
+        outcome = await c.decide_meeting(update, decision)
+        assert outcome.duplicate
+    meeting = await c.meeting()
+    assert meeting.plan.ref != plan.ref and meeting.decisions == []
+    assert meeting.plan.parts[0].days == 4

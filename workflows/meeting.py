@@ -146,9 +146,13 @@ class MeetingWorkflow:
     def close(self, d: CloseMeeting) -> DecisionOutcome:
         if (done := self._duplicate(d)) is not None:
             return done
-        summary = self._close_rule(d)
+        try:
+            summary = self._close_rule(d)
+        except rules.Rejected as e:
+            raise rejected(str(e)) from None
+        outcome = self._record(d, summary)
         self._close(local_date(workflow.now(), self.defaults), f"by decision {d.decision_id}", d.successor)
-        return self._record(d, summary)
+        return outcome
 
     @close.validator
     def _check_close(self, d: CloseMeeting) -> None:
@@ -171,7 +175,7 @@ class MeetingWorkflow:
     # Internals.
 
     def _check(self, d: Decision, rule: Callable[[], tuple[MeetingPlan, str]]) -> None:
-        if self._find(d.decision_id) is not None:
+        if self._find(d.decision_id) is not None or d.decision_id in self.inp.applied_ids:
             return
         if self.s.closed is not None:
             raise rejected(f"The {self.s.plan.ref.title()} closed on {self.s.closed.closed_on}.")
@@ -195,9 +199,13 @@ class MeetingWorkflow:
 
     def _duplicate(self, d: Decision) -> DecisionOutcome | None:
         found = self._find(d.decision_id)
-        if found is None:
-            return None
-        return DecisionOutcome(decision_id=d.decision_id, summary=found.summary, duplicate=True)
+        if found is not None:
+            return DecisionOutcome(decision_id=d.decision_id, summary=found.summary, duplicate=True)
+        if d.decision_id in self.inp.applied_ids:
+            return DecisionOutcome(
+                decision_id=d.decision_id, summary="applied before this meeting", duplicate=True
+            )
+        return None
 
     def _record(self, d: Decision, summary: str) -> DecisionOutcome:
         kind = type(d).__name__
@@ -216,7 +224,11 @@ class MeetingWorkflow:
 
     def _close(self, on: date, how: str, named: President | None = None) -> None:
         self.s.closed = MeetingClosed(
-            meeting=self.s.plan.ref.label, closed_on=on, successor_named=named, how=how
+            meeting=self.s.plan.ref.label,
+            closed_on=on,
+            successor_named=named,
+            how=how,
+            decision_ids=[r.decision_id for r in self.s.decisions],
         )
         self.s.phase = Phase.CLOSED
         self.s.status = f"closed on {on}"

@@ -90,6 +90,7 @@ class PresidencyWorkflow:
                     president=self.s.president,
                     successor=self.s.designates[0] if self.s.designates else None,
                     presidency_id=workflow.info().workflow_id,
+                    applied_ids=self.s.applied_ids,
                 ),
                 id=mid,
                 # The meeting outlives a continue-as-new of its Presidency and reports back by signal.

@@ -1,0 +1,201 @@
+"""Running the real thing on the dev server: the worker and `msp` as subprocesses, as an operator runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.api.enums.v1 import EventType, TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+MSP = BIN / "msp"
+TEMPORAL = BIN / "temporal"
+# Every `msp` and worker start is bounded, so a hang fails the test instead of the whole run.
+STEP_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def process_env(address: str, task_queue: str, convention: str | None = None) -> dict[str, str]:
+    """The environment of a child process: only our connection settings, none inherited from the shell."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CCM_"))}
+    env.update(TEMPORAL_ADDRESS=address, TEMPORAL_NAMESPACE="default", CCM_TASK_QUEUE=task_queue)
+    if convention is not None:
+        env["CCM_CONVENTION"] = convention
+    return env
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one `msp` invocation did."""
+
+    args: tuple[str, ...]
+    code: int
+    out: str
+    err: str
+
+    def __str__(self) -> str:
+        return f"msp {' '.join(self.args)} -> {self.code}\n--- stdout\n{self.out}--- stderr\n{self.err}"
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+async def msp(env: dict[str, str], *args: str) -> Run:
+    proc = await asyncio.create_subprocess_exec(
+        str(MSP),
+        *args,
+        env=env,
+        cwd=REPO,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), STEP_TIMEOUT)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise AssertionError(f"msp {' '.join(args)} did not finish within {STEP_TIMEOUT} s") from None
+    assert proc.returncode is not None
+    return Run(args, proc.returncode, out.decode(), err.decode())
+
+
+class WorkerProcess:
+    """`python worker.py` in its own process, so it can be killed like a real one."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.proc: asyncio.subprocess.Process | None = None
+
+    @property
+    def task_queue(self) -> str:
+        return self.env["CCM_TASK_QUEUE"]
+
+    async def start(self, client: Client) -> WorkerProcess:
+        assert self.proc is None or self.proc.returncode is not None
+        with self.log.open("ab") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                str(REPO / "worker.py"),
+                env=self.env,
+                cwd=REPO,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+            )
+        await self._polling(client, self.proc)
+        return self
+
+    async def _polling(self, client: Client, proc: asyncio.subprocess.Process) -> None:
+        """Waits until this very process polls its task queue (a killed one may still be listed a while)."""
+        request = DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=self.task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STEP_TIMEOUT
+        while loop.time() < deadline:
+            if proc.returncode is not None:
+                raise AssertionError(f"the worker exited with {proc.returncode}:\n{self.log.read_text()}")
+            resp = await client.workflow_service.describe_task_queue(request)
+            if any(p.identity.startswith(f"{proc.pid}@") for p in resp.pollers):
+                return
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"the worker did not poll {self.task_queue}:\n{self.log.read_text()}")
+
+    async def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, as when a machine dies."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        await self.proc.wait()
+
+    async def stop(self) -> None:
+        if self.proc is None or self.proc.returncode is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.proc.wait(), 10)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
+            await self.proc.wait()
+
+
+def config_text(code: str, today: date) -> str:
+    """A cycle whose meeting begins 30 days from today, the term having begun 60 days ago."""
+    start = meeting_start(today)
+    return f"""\
+[convention]
+code = "{code}"
+name = "Convention on Cluster Munitions"
+
+[presidency]
+term_began_on = {today - timedelta(days=60)}
+president = {{ state = "Austria", representative = "Ambassador A. Example" }}
+designates = [{{ state = "Chile", representative = "Ambassador B. Example" }}]
+last_msp_number = 13
+last_review_conference = {{ number = 3, year = {today.year - 1} }}
+
+[meeting]
+number = 14
+kind = "MSP"
+
+[[meeting.parts]]
+start = {start}
+end = {start + timedelta(days=3)}
+place = "Geneva"
+format = "in_person"
+"""
+
+
+def meeting_start(today: date) -> date:
+    return today + timedelta(days=30)
+
+
+def line_of(text: str, needle: str) -> int:
+    """1-based number of the first line containing ``needle``."""
+    return next(n for n, line in enumerate(text.splitlines(), start=1) if needle in line)
+
+
+async def failed_workflow_tasks(client: Client, workflow_id: str) -> list[str]:
+    """Failed workflow tasks anywhere in the workflow's current run: a stuck workflow still looks Running."""
+    failures = []
+    async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+            failures.append(event.workflow_task_failed_event_attributes.failure.message)
+    return failures
+
+
+async def eventually(check: Callable[[], Awaitable[None]], seconds: float = 10.0) -> None:
+    """Retries an assertion about state that other workflows bring about by signal, within a bound."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        try:
+            await check()
+            return
+        except AssertionError:
+            if loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.2)
