@@ -1,7 +1,7 @@
 """One way to reach Temporal for the worker and `msp`: temporalio.envconfig, the settings the `temporal` CLI reads.
 
 TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE and the TOML profile
-file all apply; without them the embedded server of `make run` on localhost:7233 is used.
+file all apply; without them the embedded server of `make run` on 127.0.0.1:7233 is used.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
 
-DEFAULT_ADDRESS = "localhost:7233"
+DEFAULT_ADDRESS = "127.0.0.1:7233"
 TASK_QUEUE = os.environ.get("CCM_TASK_QUEUE", "ccm-machinery")
 
 

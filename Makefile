@@ -1,0 +1,52 @@
+# The README's commands. `make run` starts everything on a laptop; `make test` is what CI runs (.ci/run).
+#
+#   make run [PORT=7233] [UI_PORT=8233] [STATE_DIR=.temporal] [CONFIG=config/cycle.toml]
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Empty unless given; starter/embedded.py then falls back to CCM_* from the environment, then its defaults.
+PORT ?=
+UI_PORT ?=
+STATE_DIR ?=
+CONFIG ?=
+
+.PHONY: venv run test lint format clean clean-state
+
+venv: $(STAMP)
+
+# Reinstalls only when pyproject.toml changes (or the venv is new).
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+# exec: make's child is the runner itself, so a SIGTERM that make relays reaches it.
+run: $(STAMP)
+	exec env $(if $(PORT),CCM_PORT='$(PORT)') $(if $(UI_PORT),CCM_UI_PORT='$(UI_PORT)') \
+	$(if $(STATE_DIR),CCM_STATE_DIR='$(STATE_DIR)') $(if $(CONFIG),CCM_CONFIG='$(CONFIG)') \
+	$(BIN)/python -m starter.embedded
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy .
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# The embedded server's state (workflows, history): only on request.
+clean-state:
+	rm -rf .temporal

@@ -1,0 +1,226 @@
+"""`make run` end to end: `python -m starter.embedded` starts the dev server, the worker and the cycle; SIGINT
+stops them all; a second start on the same state directory resumes the same Presidency run.
+
+Free ports on 127.0.0.1, a temporary state directory and a copy of config/cycle.toml; nothing else is reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+import pytest
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from domain.presidency import PresidencyState
+from starter.embedded import BANNER_TITLE
+from tests.conftest import binary
+from workflows.presidency import PresidencyWorkflow
+
+REPO = Path(__file__).resolve().parents[1]
+PRESIDENCY = "ccm-presidency"
+MEETING = "ccm-meeting-14MSP"
+START_TIMEOUT = 45.0
+STOP_TIMEOUT = 30.0
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/stat").exists(), reason="reads child processes from /proc"
+)
+
+T = TypeVar("T")
+
+
+def free_ports(n: int) -> list[int]:
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def children(pid: int) -> dict[int, str]:
+    """The direct children of ``pid``, with their command lines."""
+    found: dict[int, str] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        # The command name (2nd field) may hold spaces; the fields after its closing parenthesis do not.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found[int(proc.name)] = cmdline.strip()
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float, what: str) -> T:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last: object = None
+    while loop.time() < deadline:
+        try:
+            result = await check()
+            if result is not None:
+                return result
+        except Exception as e:
+            last = e
+        await asyncio.sleep(0.25)
+    pytest.fail(f"{what}: not within {timeout:.0f} s (last error: {last!r})")
+
+
+class Embedded:
+    """One `python -m starter.embedded`, its output collected (and drained, so the worker never blocks)."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.lines: list[str] = []
+        self._pump = asyncio.create_task(self._read())
+
+    @classmethod
+    async def start(cls, state_dir: Path, port: int, ui_port: int, config: Path) -> Embedded:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CCM_"))}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "starter.embedded",
+            "--state-dir",
+            str(state_dir),
+            "--port",
+            str(port),
+            "--ui-port",
+            str(ui_port),
+            "--config",
+            str(config),
+            cwd=REPO,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        return cls(proc)
+
+    async def _read(self) -> None:
+        assert self.proc.stdout is not None
+        async for raw in self.proc.stdout:
+            self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    async def wait_for_banner(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + START_TIMEOUT
+        while not any(BANNER_TITLE in line for line in self.lines):
+            if self.proc.returncode is not None or loop.time() > deadline:
+                pytest.fail(f"no banner (exit code {self.proc.returncode}); output:\n{self.output}")
+            await asyncio.sleep(0.1)
+
+    async def interrupt(self) -> int:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            code = await asyncio.wait_for(self.proc.wait(), STOP_TIMEOUT)
+        except TimeoutError:
+            pytest.fail(f"still running {STOP_TIMEOUT:.0f} s after SIGINT; output:\n{self.output}")
+        await self._pump
+        return code
+
+    async def kill(self) -> None:
+        """Cleanup after a failed test: SIGTERM, then SIGKILL (its children die with it)."""
+        if self.proc.returncode is None:
+            self.proc.terminate()
+            try:
+                await asyncio.wait_for(self.proc.wait(), STOP_TIMEOUT)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        self._pump.cancel()
+
+
+async def connect(port: int) -> Client:
+    return await Client.connect(f"127.0.0.1:{port}", data_converter=pydantic_data_converter)
+
+
+async def running_run_id(client: Client, workflow_id: str) -> str:
+    desc = await client.get_workflow_handle(workflow_id).describe()
+    assert desc.status == WorkflowExecutionStatus.RUNNING, f"{workflow_id} is {desc.status}"
+    return desc.run_id
+
+
+async def test_make_run_starts_stops_and_resumes(tmp_path: Path) -> None:
+    binary("temporal")
+    state_dir = tmp_path / "state"
+    config = tmp_path / "cycle.toml"
+    shutil.copy(REPO / "config" / "cycle.toml", config)
+    port, ui_port = free_ports(2)
+
+    first = await Embedded.start(state_dir, port, ui_port, config)
+    try:
+        await first.wait_for_banner()
+        assert f"http://127.0.0.1:{ui_port}/namespaces/default/workflows" in first.output
+        assert f"export TEMPORAL_ADDRESS=127.0.0.1:{port}" in first.output
+
+        client = await connect(port)
+        run_id = await running_run_id(client, PRESIDENCY)
+        # The Presidency starts its meeting as a child, once the worker has run its first task.
+        await eventually(lambda: running_run_id(client, MEETING), 20, f"{MEETING} running")
+        # Running is not enough (a workflow task failing forever looks Running): it must have started its meeting.
+        state: PresidencyState = await client.get_workflow_handle(PRESIDENCY).query(PresidencyWorkflow.state)
+        assert state.meeting_started and state.term == 1
+
+        async def meeting_listed() -> bool | None:
+            ids = [w.id async for w in client.list_workflows("CcmKind = 'meeting'")]
+            return True if MEETING in ids else None
+
+        await eventually(meeting_listed, 20, "the meeting in the visibility query CcmKind = 'meeting'")
+
+        async def ui_answers() -> int | None:
+            async with httpx.AsyncClient(trust_env=False, follow_redirects=True, timeout=5) as http:
+                r = await http.get(f"http://127.0.0.1:{ui_port}/namespaces/default/workflows")
+            return r.status_code if r.status_code == 200 else None
+
+        await eventually(ui_answers, 20, f"HTTP 200 from the Web UI on 127.0.0.1:{ui_port}")
+
+        kids = children(first.proc.pid)
+        assert any("temporal" in c and "start-dev" in c for c in kids.values()), kids
+        assert any(c.endswith("worker.py") for c in kids.values()), kids
+
+        assert await first.interrupt() == 0, first.output
+        assert first.output.splitlines()[-1] == "stopped", first.output
+        left = [f"{pid}: {cmd}" for pid, cmd in kids.items() if alive(pid)]
+        assert not left, f"left running after SIGINT: {left}"
+    finally:
+        await first.kill()
+
+    second = await Embedded.start(state_dir, port, ui_port, config)
+    try:
+        await second.wait_for_banner()
+        client = await connect(port)
+        # Resumed from the SQLite file: the same run, not a new one.
+        assert await running_run_id(client, PRESIDENCY) == run_id
+        await running_run_id(client, MEETING)
+        assert await second.interrupt() == 0, second.output
+    finally:
+        await second.kill()
