@@ -372,6 +372,8 @@ def cycle_start(
                 id=wid,
                 task_queue=TASK_QUEUE,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                # Static, so it cannot go stale across terms: who presides is in the current details.
+                static_summary=f"Presidency of the {state.convention.name}: one run per term",
             )
         except WorkflowAlreadyStartedError:
             typer.echo(f"{wid}: already running")

@@ -95,7 +95,8 @@ class PresidencyWorkflow:
                 id=mid,
                 # The meeting outlives a continue-as-new of its Presidency and reports back by signal.
                 parent_close_policy=ParentClosePolicy.ABANDON,
-                static_summary=f"{plan.ref.title()}, {plan.describe_dates()}",
+                # Dates move by decision; the current details show them, a static summary could not.
+                static_summary=f"{plan.ref.title()} ({plan.ref.label})",
             )
         except WorkflowAlreadyStartedError:
             workflow.logger.info("meeting %s already runs; it reports to this Presidency", mid)
