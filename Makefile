@@ -1,6 +1,6 @@
 # The README's commands. `make run` starts everything on a laptop; `make test` is what CI runs (.ci/run).
 #
-#   make run [PORT=7233] [UI_PORT=8233] [STATE_DIR=.temporal] [CONFIG=config/cycle.toml]
+#   make run [PORT=7233] [UI_PORT=8233] [RECEIVER_PORT=7299] [STATE_DIR=.temporal] [CONFIG=config/cycle.toml]
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,6 +10,7 @@ STAMP := $(VENV)/.installed
 # Empty unless given; starter/embedded.py then falls back to CCM_* from the environment, then its defaults.
 PORT ?=
 UI_PORT ?=
+RECEIVER_PORT ?=
 STATE_DIR ?=
 CONFIG ?=
 
@@ -26,6 +27,7 @@ $(STAMP): pyproject.toml
 # exec: make's child is the runner itself, so a SIGTERM that make relays reaches it.
 run: $(STAMP)
 	exec env $(if $(PORT),CCM_PORT='$(PORT)') $(if $(UI_PORT),CCM_UI_PORT='$(UI_PORT)') \
+	$(if $(RECEIVER_PORT),CCM_RECEIVER_PORT='$(RECEIVER_PORT)') \
 	$(if $(STATE_DIR),CCM_STATE_DIR='$(STATE_DIR)') $(if $(CONFIG),CCM_CONFIG='$(CONFIG)') \
 	$(BIN)/python -m starter.embedded
 

@@ -102,3 +102,7 @@ def next_part(plan: MeetingPlan, now: datetime, defaults: Defaults) -> int | Non
         if now < day_start(part.start, defaults):
             return i
     return None
+
+
+def meeting_days(plan: MeetingPlan) -> list[date]:
+    return [p.start + timedelta(days=k) for p in plan.parts for k in range(p.days)]

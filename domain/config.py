@@ -16,6 +16,7 @@ from domain.models import (
     MeetingKind,
     MeetingPlan,
     MeetingRef,
+    Money,
     Name,
     Part,
     President,
@@ -59,11 +60,14 @@ class MeetingSection(_Section):
 class CycleConfig(_Section):
     convention: ConventionSection = ConventionSection()
     defaults: Defaults = Defaults()
+    money: Money = Money()
     presidency: PresidencySection
     meeting: MeetingSection
 
     def convention_settings(self) -> Convention:
-        return Convention(code=self.convention.code, name=self.convention.name, defaults=self.defaults)
+        return Convention(
+            code=self.convention.code, name=self.convention.name, defaults=self.defaults, money=self.money
+        )
 
     def initial_state(self) -> PresidencyState:
         plan = MeetingPlan(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
@@ -20,12 +21,27 @@ class MeetingInput(BaseModel):
     presidency_id: str | None = None
     # Decision ids applied before this meeting (earlier meetings, earlier terms): a re-sent one applies once.
     applied_ids: list[str] = Field(default_factory=list)
+    # The meeting's ledger, asked for each day's interpretation; None: no interpretation is tracked.
+    funds_id: str | None = None
 
 
 class HeldDay(BaseModel):
     date: date
     part: int
     day: int
+    # False: no interpretation money by the day's start, so it ran as informal consultations (as at the 9th MSP).
+    interpretation: bool = True
+
+    def describe(self) -> str:
+        note = "" if self.interpretation else ", informal consultations without interpretation"
+        return f"{self.date} (day {self.day}{note})"
+
+
+class Interpretation(StrEnum):
+    REQUESTED = "requested"
+    GRANTED = "granted"
+    BOOKED = "booked"
+    NOT_FUNDED = "not_funded"
 
 
 class MeetingState(BaseModel):
@@ -39,6 +55,7 @@ class MeetingState(BaseModel):
     days_held: list[HeldDay] = Field(default_factory=list)
     decisions: list[DecisionRecord] = Field(default_factory=list)
     closed: MeetingClosed | None = None
+    interpretation: dict[date, Interpretation] = Field(default_factory=dict)
 
     @property
     def last_day_held(self) -> date | None:

@@ -28,6 +28,17 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class Language(StrEnum):
+    """The six official languages (Art. 23)."""
+
+    AR = "ar"
+    EN = "en"
+    ES = "es"
+    FR = "fr"
+    RU = "ru"
+    ZH = "zh"
+
+
 class MeetingKind(StrEnum):
     MSP = "MSP"
     RC = "RC"
@@ -81,10 +92,25 @@ class Defaults(Frozen):
         return self
 
 
+class Money(Frozen):
+    """What conference services cost and where they are reached; amounts in whole CHF."""
+
+    translation_rate_per_page: dict[Language, int] = Field(
+        default_factory=lambda: {lang: 180 for lang in Language}
+    )
+    interpretation_per_day: int = Field(default=28_000, ge=1)
+    # How long a translation takes once funded: a document later than this before its due date is flagged.
+    translation_days: int = Field(default=10, ge=1, le=120)
+    # Interpretation comes before documents (1 is granted first).
+    interpretation_priority: int = Field(default=1, ge=1, le=9)
+    conference_services_url: str = "http://127.0.0.1:7299"
+
+
 class Convention(Frozen):
     code: Code = "ccm"
     name: Name = "Convention on Cluster Munitions"
     defaults: Defaults = Defaults()
+    money: Money = Money()
 
 
 class MeetingRef(Frozen):

@@ -16,6 +16,12 @@ PHASE = SearchAttributeKey.for_keyword("CcmPhase")
 PRESIDENT = SearchAttributeKey.for_keyword("CcmPresident")
 TERM = SearchAttributeKey.for_int("CcmTerm")
 NEXT_MEETING_START = SearchAttributeKey.for_datetime("CcmNextMeetingStart")
+# Money in CHF. Double, not Int: SQL visibility (the dev server's) allows only three custom Int attributes.
+BALANCE = SearchAttributeKey.for_float("CcmBalance")
+SHORTFALL = SearchAttributeKey.for_float("CcmShortfall")
+# Documents.
+LANGUAGES_PENDING = SearchAttributeKey.for_keyword_list("CcmLanguagesPending")
+WAITING_FOR_FUNDS = SearchAttributeKey.for_float("CcmWaitingForFunds")
 
 ALL: tuple[SearchAttributeKey[Any], ...] = (
     KIND,
@@ -25,6 +31,10 @@ ALL: tuple[SearchAttributeKey[Any], ...] = (
     PRESIDENT,
     TERM,
     NEXT_MEETING_START,
+    BALANCE,
+    SHORTFALL,
+    LANGUAGES_PENDING,
+    WAITING_FOR_FUNDS,
 )
 
 _CLI_TYPES = {

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from domain.decisions import DecisionRecord
+from domain.documents import DocumentState
+from domain.funds import LedgerState, arrears, chf
 from domain.meeting import MeetingState
 from domain.models import MeetingPlan, describe_part
 from domain.presidency import PresidencyState
@@ -41,7 +45,13 @@ def meeting_details(s: MeetingState, waiting_for: str) -> str:
         f"**Waiting for:** {waiting_for}",
     ]
     if s.days_held:
-        lines += ["", "**Days held:** " + ", ".join(f"{d.date} (day {d.day})" for d in s.days_held)]
+        lines += ["", "**Days held:** " + ", ".join(d.describe() for d in s.days_held)]
+    if s.interpretation:
+        lines += [
+            "",
+            "**Interpretation:** "
+            + ", ".join(f"{d}: {v.value.replace('_', ' ')}" for d, v in sorted(s.interpretation.items())),
+        ]
     if s.closed:
         lines += ["", f"**Closed** on {s.closed.closed_on}, {s.closed.how}."]
     lines += ["", "**Recent decisions**", *_log_lines(s.decisions)]
@@ -78,3 +88,45 @@ def presidency_details(s: PresidencyState, waiting_for: str) -> str:
 
 def _yes_no(value: bool | None) -> str:
     return "not decided" if value is None else ("held" if value else "not held")
+
+
+def funds_details(s: LedgerState, today: date) -> str:
+    lines = [
+        f"## Funds of the {s.meeting}",
+        f"**Balance:** {chf(s.balance)}  ",
+        f"**Cost estimate:** {chf(s.estimate) if s.estimate is not None else 'not yet adopted'}  ",
+        f"**Paid:** {chf(s.payments_total)} in {s.payments_count} payments; **granted:** {chf(s.granted_total)}; "
+        f"**released:** {chf(s.released_total)}  ",
+        f"**Waiting:** {len(s.pending)} requests for {chf(s.waiting_total)}; **shortfall:** {chf(s.shortfall)}",
+        "",
+        "**Queue** (granted in this order as money arrives)",
+    ]
+    queue = sorted(s.pending, key=lambda r: r.priority)
+    lines += [f"{i}. P{r.priority} {chf(r.amount)}: {r.purpose}" for i, r in enumerate(queue[:15], start=1)]
+    if len(queue) > 15:
+        lines.append(f"... and {len(queue) - 15} more")
+    if not queue:
+        lines.append("_Nothing waits for money._")
+    overdue = [a for a in arrears(s, today) if a.overdue]
+    if overdue:
+        lines += ["", "**Arrears overdue**"]
+        lines += [f"- {a.state}: {chf(a.outstanding)} due {a.due}" for a in overdue[:15]]
+    return "\n".join(lines)
+
+
+def document_details(s: DocumentState) -> str:
+    spec = s.spec
+    lines = [
+        f"## {spec.symbol}: {spec.title}",
+        f"For the {spec.meeting}, due {spec.due}; original in {spec.original_language.value}, {spec.pages} pages, "
+        f"priority {spec.priority}" + (" · **will miss its due date**" if s.at_risk else ""),
+        "",
+        "| language | status | CHF | reference |",
+        "|---|---|---|---|",
+    ]
+    for lang, t in s.translations.items():
+        status = t.status.value.replace("_", " ") + (f": {t.error}" if t.error else "")
+        lines.append(f"| {lang.value} | {status} | {t.amount:,} | {t.job_reference or ''} |")
+    lines += ["", f"**Waiting for funds:** {chf(s.waiting_for_funds)}"]
+    lines += ["", "**Log**", *[f"- {line}" for line in s.log[-6:]]]
+    return "\n".join(lines)

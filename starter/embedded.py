@@ -1,12 +1,16 @@
 """`make run`: the embedded Temporal dev server, the worker and the cycle, in one command on a laptop.
 
 State lives in one directory (``.temporal/`` by default): the SQLite file the server persists to (WAL mode),
-``server.log``, and a client profile that points at this server. Running again resumes the same workflows.
-Ctrl-C (or SIGTERM) stops the worker, then the server.
+``server.log``, a client profile that points at this server, and ``receiver/``, where the local stand-in for
+conference services (starter/receiver.py, in this process) stores every translation job and interpretation booking
+it receives. The worker and `msp` get its address in CCM_CONFERENCE_SERVICES_URL. Running again resumes the same
+workflows. Ctrl-C (or SIGTERM) stops the worker, then the receiver, then the server.
 
-    python -m starter.embedded [--state-dir DIR] [--port 7233] [--ui-port 8233] [--config config/cycle.toml]
+    python -m starter.embedded [--state-dir DIR] [--port 7233] [--ui-port 8233] [--receiver-port 7299]
+                               [--config config/cycle.toml]
 
-Each option can also come from the environment: CCM_STATE_DIR, CCM_PORT, CCM_UI_PORT, CCM_CONFIG.
+Each option can also come from the environment: CCM_STATE_DIR, CCM_PORT, CCM_UI_PORT, CCM_RECEIVER_PORT,
+CCM_CONFIG.
 """
 
 from __future__ import annotations
@@ -37,12 +41,17 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain import search_attributes as sa
 from starter.connect import TASK_QUEUE
+from starter.receiver import KINDS, Receiver
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
 NAMESPACE = "default"
 DEFAULT_PORT = 7233
+# The receiver's port by default: the gRPC port + 66 (7299), so that `make run PORT=...` moves all three ports.
+RECEIVER_PORT_OFFSET = 66
+# The variable that tells the worker and `msp` where conference services are.
+CONFERENCE_SERVICES_URL_ENV = "CCM_CONFERENCE_SERVICES_URL"
 READY_TIMEOUT = 60.0
 CYCLE_START_TIMEOUT = 60.0
 WORKER_STOP_TIMEOUT = 15.0
@@ -66,6 +75,7 @@ class Options:
     port: int
     ui_port: int
     config: Path
+    receiver_port: int = DEFAULT_PORT + RECEIVER_PORT_OFFSET
 
     @property
     def address(self) -> str:
@@ -86,6 +96,14 @@ class Options:
     @property
     def profile(self) -> Path:
         return self.state_dir / "temporal.toml"
+
+    @property
+    def receiver_dir(self) -> Path:
+        return self.state_dir / "receiver"
+
+    @property
+    def receiver_url(self) -> str:
+        return f"http://{HOST}:{self.receiver_port}"
 
 
 def _port(text: str) -> int:
@@ -122,6 +140,13 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         help="Web UI port (env CCM_UI_PORT; default the gRPC port + 1000, so 8233)",
     )
     p.add_argument(
+        "--receiver-port",
+        type=_port,
+        default=env.get("CCM_RECEIVER_PORT") or None,
+        help="port of the local conference-services receiver (env CCM_RECEIVER_PORT; default the gRPC port + "
+        f"{RECEIVER_PORT_OFFSET}, so {DEFAULT_PORT + RECEIVER_PORT_OFFSET})",
+    )
+    p.add_argument(
         "--config",
         default=env.get("CCM_CONFIG") or str(REPO / "config" / "cycle.toml"),
         help="the cycle's configuration, used when no cycle runs yet (env CCM_CONFIG; default config/cycle.toml)",
@@ -131,11 +156,17 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     ui_port: int = args.ui_port if args.ui_port is not None else port + 1000
     if ui_port > 65535 or ui_port == port:
         p.error(f"choose a Web UI port with --ui-port (or CCM_UI_PORT): {ui_port} cannot be used")
+    receiver_port: int = args.receiver_port if args.receiver_port is not None else port + RECEIVER_PORT_OFFSET
+    if receiver_port > 65535 or receiver_port in (port, ui_port):
+        p.error(
+            f"choose a receiver port with --receiver-port (or CCM_RECEIVER_PORT): {receiver_port} cannot be used"
+        )
     return Options(
         state_dir=Path(args.state_dir).expanduser().resolve(),
         port=port,
         ui_port=ui_port,
         config=Path(args.config).expanduser().resolve(),
+        receiver_port=receiver_port,
     )
 
 
@@ -164,15 +195,18 @@ def server_command(opts: Options) -> list[str]:
 
 
 def child_env(opts: Options) -> dict[str, str]:
-    """The environment of the worker and of `msp`: this server and nothing else.
+    """The environment of the worker and of `msp`: this server and this receiver, nothing else.
 
     Every TEMPORAL_* variable of the caller is dropped and the client profile file is replaced by ours, so an
     API key or TLS setting meant for another cluster (in the environment or ~/.config/temporalio) cannot leak in.
+    Conference services are the local receiver, whatever CCM_CONFERENCE_SERVICES_URL said: a laptop run sends
+    no job to a real service.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
     env["TEMPORAL_ADDRESS"] = opts.address
     env["TEMPORAL_NAMESPACE"] = NAMESPACE
     env["TEMPORAL_CONFIG_FILE"] = str(opts.profile)
+    env[CONFERENCE_SERVICES_URL_ENV] = opts.receiver_url
     return env
 
 
@@ -333,6 +367,7 @@ class Embedded:
         self.stop_asked = 0.0
         self.server: asyncio.subprocess.Process | None = None
         self.worker: asyncio.subprocess.Process | None = None
+        self.receiver: Receiver | None = None
         self.log_offset = 0
         self._watchers: list[asyncio.Task[Any]] = []
         self._preexec = _die_with_parent()
@@ -341,7 +376,7 @@ class Embedded:
         now = asyncio.get_running_loop().time()
         if not self.stop.is_set():
             self.stop_asked = now
-            say(f"\n{name}: stopping the worker, then the server (again to kill them at once)")
+            say(f"\n{name}: stopping the worker, the receiver, then the server (again to kill them at once)")
             self.stop.set()
         elif now - self.stop_asked > 1.0 and not self.hurry.is_set():
             # A signal within a second of the first is the same request, relayed by a wrapper (timeout, make).
@@ -365,6 +400,7 @@ class Embedded:
         self._watchers.append(asyncio.create_task(self.stop.wait()))
         _check_port_free(opts.port, "gRPC")
         _check_port_free(opts.ui_port, "Web UI")
+        _check_port_free(opts.receiver_port, "conference-services receiver")
         _write_profile(opts)
 
         fresh = not opts.db.exists()
@@ -376,6 +412,7 @@ class Embedded:
         added = await self._until(ensure_search_attributes(client, opts.db))
         if added and not fresh:
             say(f"registered search attributes new since the state was created: {', '.join(added)}")
+        self.receiver = self._start_receiver()
 
         self.worker = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -414,6 +451,17 @@ class Embedded:
             )
         self._watchers.append(asyncio.create_task(server.wait()))
         return server
+
+    def _start_receiver(self) -> Receiver:
+        opts = self.opts
+        try:
+            receiver = Receiver(opts.receiver_dir, opts.receiver_port, host=HOST, log=say)
+        except OSError as e:
+            raise Fatal(
+                f"cannot start the conference-services receiver on {HOST}:{opts.receiver_port} ({e.strerror or e}); "
+                "choose another port with `make run RECEIVER_PORT=...` or --receiver-port"
+            ) from None
+        return receiver.start()
 
     async def _wait_ready(self) -> Client:
         loop = asyncio.get_running_loop()
@@ -517,6 +565,9 @@ class Embedded:
             f"  Web UI:   {o.ui_url}",
             f"  gRPC:     {o.address}   (namespace {NAMESPACE})",
             f"  state:    {_shown(o.state_dir)}   (ccm.db; server log: {_shown(o.server_log)})",
+            f"  services: {o.receiver_url}   (local conference-services receiver; "
+            f"{CONFERENCE_SERVICES_URL_ENV} for the worker)",
+            f"  received: {', '.join(_shown(o.receiver_dir / kind) + '/' for kind in KINDS)}   (one JSON file per job)",
             "  worker:   logs to this terminal",
             f"  config:   {_shown(o.config)}",
             *(f"  cycle:    {line}" for line in cycle.splitlines()),
@@ -531,7 +582,8 @@ class Embedded:
             f'  {msp} decide postpone --to YYYY-MM-DD --ref "Letter of the President"',
             f"  {temporal} workflow list --address {o.address} --query \"CcmKind='meeting'\"",
             "",
-            "Ctrl-C stops the worker, then the server; running `make run` again resumes from the state directory.",
+            "Ctrl-C stops the worker, the receiver, then the server; running `make run` again resumes from the "
+            "state directory.",
             "",
         ]
         say("\n".join(lines))
@@ -539,6 +591,10 @@ class Embedded:
     async def shutdown(self) -> None:
         if self.worker is not None:
             await self._end(self.worker, "worker", WORKER_STOP_TIMEOUT)
+        if self.receiver is not None:
+            # After the worker: a request it had in flight gets its answer. In a thread: the loop stays free.
+            await asyncio.to_thread(self.receiver.stop)
+            self.receiver = None
         if self.server is not None:
             await self._end(self.server, "Temporal server", SERVER_STOP_TIMEOUT)
             _checkpoint_wal(self.opts.db)

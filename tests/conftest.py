@@ -13,8 +13,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.conference_services import ConferenceServices
 from domain import search_attributes as sa
-from worker import ACTIVITIES, WORKFLOWS
+from worker import WORKFLOWS, activities
 
 BIN = Path(sys.executable).parent
 
@@ -52,8 +53,12 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture
 async def ts_worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
-    worker = Worker(
-        ts_env.client, task_queue=f"tq-{uuid.uuid4()}", workflows=WORKFLOWS, activities=ACTIVITIES
-    )
-    async with worker:
-        yield worker
+    async with ConferenceServices() as services:
+        worker = Worker(
+            ts_env.client,
+            task_queue=f"tq-{uuid.uuid4()}",
+            workflows=WORKFLOWS,
+            activities=activities(services),
+        )
+        async with worker:
+            yield worker

@@ -1,20 +1,24 @@
 """Records one history per workflow type into tests/histories/, for the replay tests.
 
 Run it again (``.venv/bin/python -m tests.record_histories``) only when a change to a workflow is meant to
-alter its commands: the replay test exists to catch such a change made by accident.
+alter its commands: the replay test exists to catch such a change made by accident. Histories recorded by
+earlier versions (``*-v1.json``) stay: they prove that workflows already running still replay.
 """
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.conference_services import ConferenceServices
 from domain.decisions import (
     ChangeFormat,
     CloseMeeting,
@@ -23,21 +27,94 @@ from domain.decisions import (
     ExtendByDay,
     Postpone,
 )
-from domain.models import MeetingFormat
+from domain.documents import Delivered, DocumentInput, DocumentSpec, document_id, funds_id
+from domain.funds import Assess, Payment, SetEstimate
+from domain.models import Convention, Language, MeetingFormat, Money
+from starter.receiver import Receiver
 from tests.conftest import binary, register_search_attributes
 from tests.cycle_helpers import MEXICO, Cycle, initial_state, part
-from worker import ACTIVITIES, WORKFLOWS
+from worker import WORKFLOWS, activities
+from workflows.document import DocumentWorkflow
+from workflows.funds import MeetingFundsWorkflow
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
 
 OUT = Path(__file__).parent / "histories"
 
 
-async def save(handle: WorkflowHandle[object, object], name: str, run_id: str | None = None) -> None:
+async def save(handle: WorkflowHandle[Any, Any], name: str, run_id: str | None = None) -> None:
     handle = handle._client.get_workflow_handle(handle.id, run_id=run_id)
     history = await handle.fetch_history()
     (OUT / f"{name}.json").write_text(history.to_json())
     print(f"{name}: {len(history.events)} events")
+
+
+async def record(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
+    today = (await env.get_current_time()).date()
+    money = Money(conference_services_url=url)
+    state = initial_state("ccm", today, [part(today + timedelta(days=30))])
+    state = state.model_copy(update={"convention": Convention(code="ccm", money=money)})
+    c = await Cycle(env, worker, state).start()
+    first_run = c.handle.result_run_id
+    plan = (await c.presidency()).meeting
+    label = plan.ref.label
+    ledger = env.client.get_workflow_handle(funds_id("ccm", label))
+    await env.sleep(timedelta(minutes=1))
+    await ledger.execute_update(
+        MeetingFundsWorkflow.set_estimate,
+        SetEstimate(decision_id="e1", reference="CCM/MSP/14/2", amount=300_000),
+    )
+    await ledger.execute_update(
+        MeetingFundsWorkflow.assess,
+        Assess(decision_id="a1", reference="CCM/MSP/14/3", shares={"Austria": 60, "Chile": 40}, due=today),
+    )
+    spec = DocumentSpec(
+        symbol="CCM/MSP/2027/1", title="Agenda", pages=3, priority=1, meeting=label, due=plan.first_day
+    )
+    doc = await env.client.start_workflow(
+        DocumentWorkflow.run,
+        DocumentInput(spec=spec, money=money, funds_id=ledger.id),
+        id=document_id("ccm", spec.symbol),
+        task_queue=worker.task_queue,
+    )
+    await c.decide_presidency(
+        PresidencyWorkflow.designate, Designate(decision_id="d1", reference="MSP/14/7", president=MEXICO)
+    )
+    await c.decide_presidency(
+        PresidencyWorkflow.decide_intersessional,
+        DecideIntersessional(decision_id="i1", reference="MSP/14/8", held=True),
+    )
+    await ledger.execute_update(
+        MeetingFundsWorkflow.record_payment,
+        Payment(payment_id="pay1", reference="instalment 1", state="Austria", amount=60_000),
+    )
+    new_start = plan.first_day + timedelta(days=14)
+    await c.decide_meeting(
+        MeetingWorkflow.postpone, Postpone(decision_id="p1", reference="letter", new_start=new_start)
+    )
+    await c.decide_meeting(
+        MeetingWorkflow.change_format,
+        ChangeFormat(decision_id="f1", reference="letter", format=MeetingFormat.HYBRID),
+    )
+    await env.sleep(timedelta(days=2))
+    for lang in Language:
+        if lang is not spec.original_language:
+            await doc.execute_update(
+                DocumentWorkflow.delivered, Delivered(decision_id=f"dl-{lang}", language=lang)
+            )
+    await doc.result()
+    await c.sleep_until_day(new_start + timedelta(days=3), hour=12)
+    await c.decide_meeting(MeetingWorkflow.extend_by_day, ExtendByDay(decision_id="x1", reference="plenary"))
+    await c.sleep_until_day(new_start + timedelta(days=4), hour=12)
+    await c.decide_meeting(MeetingWorkflow.close, CloseMeeting(decision_id="c1", reference="final report"))
+    await c.sleep_until_day(new_start + timedelta(days=5), hour=12)
+    assert (await c.presidency()).term == 2
+    await save(c.handle, "presidency", first_run)
+    await save(env.client.get_workflow_handle(f"ccm-meeting-{label}"), "meeting")
+    await save(doc, "document")
+    await save(ledger, "funds")
+    await c.stop()
+    await ledger.terminate("recorded")
 
 
 async def main() -> None:
@@ -45,39 +122,14 @@ async def main() -> None:
         test_server_existing_path=binary("temporal-test-server"), data_converter=pydantic_data_converter
     )
     await register_search_attributes(env.client)
-    async with Worker(env.client, task_queue="record", workflows=WORKFLOWS, activities=ACTIVITIES) as worker:
-        today = (await env.get_current_time()).date()
-        c = await Cycle(env, worker, initial_state("ccm", today, [part(today + timedelta(days=30))])).start()
-        first_run = c.handle.result_run_id
-        plan = (await c.presidency()).meeting
-        await c.decide_presidency(
-            PresidencyWorkflow.designate, Designate(decision_id="d1", reference="MSP/14/7", president=MEXICO)
-        )
-        await c.decide_presidency(
-            PresidencyWorkflow.decide_intersessional,
-            DecideIntersessional(decision_id="i1", reference="MSP/14/8", held=True),
-        )
-        new_start = plan.first_day + timedelta(days=14)
-        await c.decide_meeting(
-            MeetingWorkflow.postpone, Postpone(decision_id="p1", reference="letter", new_start=new_start)
-        )
-        await c.decide_meeting(
-            MeetingWorkflow.change_format,
-            ChangeFormat(decision_id="f1", reference="letter", format=MeetingFormat.HYBRID),
-        )
-        await c.sleep_until_day(new_start + timedelta(days=3), hour=12)
-        await c.decide_meeting(
-            MeetingWorkflow.extend_by_day, ExtendByDay(decision_id="x1", reference="plenary")
-        )
-        await c.sleep_until_day(new_start + timedelta(days=4), hour=12)
-        await c.decide_meeting(
-            MeetingWorkflow.close, CloseMeeting(decision_id="c1", reference="final report")
-        )
-        await c.sleep_until_day(new_start + timedelta(days=5), hour=12)
-        assert (await c.presidency()).term == 2
-        await save(c.handle, "presidency", first_run)
-        await save(env.client.get_workflow_handle(f"ccm-meeting-{plan.ref.label}"), "meeting")
-        await c.stop()
+    with tempfile.TemporaryDirectory() as tmp, Receiver(Path(tmp), log=None) as receiver:
+        async with (
+            ConferenceServices() as services,
+            Worker(
+                env.client, task_queue="record", workflows=WORKFLOWS, activities=activities(services)
+            ) as worker,
+        ):
+            await record(env, worker, receiver.url)
     await env.shutdown()
 
 

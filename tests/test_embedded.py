@@ -99,7 +99,9 @@ class Embedded:
         self._pump = asyncio.create_task(self._read())
 
     @classmethod
-    async def start(cls, state_dir: Path, port: int, ui_port: int, config: Path) -> Embedded:
+    async def start(
+        cls, state_dir: Path, port: int, ui_port: int, receiver_port: int, config: Path
+    ) -> Embedded:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CCM_"))}
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -111,6 +113,8 @@ class Embedded:
             str(port),
             "--ui-port",
             str(ui_port),
+            "--receiver-port",
+            str(receiver_port),
             "--config",
             str(config),
             cwd=REPO,
@@ -174,13 +178,28 @@ async def test_make_run_starts_stops_and_resumes(tmp_path: Path) -> None:
     state_dir = tmp_path / "state"
     config = tmp_path / "cycle.toml"
     shutil.copy(REPO / "config" / "cycle.toml", config)
-    port, ui_port = free_ports(2)
+    port, ui_port, receiver_port = free_ports(3)
+    receiver = f"http://127.0.0.1:{receiver_port}"
 
-    first = await Embedded.start(state_dir, port, ui_port, config)
+    first = await Embedded.start(state_dir, port, ui_port, receiver_port, config)
     try:
         await first.wait_for_banner()
         assert f"http://127.0.0.1:{ui_port}/namespaces/default/workflows" in first.output
         assert f"export TEMPORAL_ADDRESS=127.0.0.1:{port}" in first.output
+        assert receiver in first.output
+        assert str(state_dir / "receiver" / "translation-jobs") in first.output
+
+        # The conference-services receiver answers, and stores what it accepts where the banner says.
+        async with httpx.AsyncClient(trust_env=False, timeout=5) as http:
+            health = await http.get(f"{receiver}/health")
+            assert health.status_code == 200, health.text
+            posted = await http.post(
+                f"{receiver}/translation-jobs",
+                json={"symbol": "CCM/MSP/2027/1"},
+                headers={"Idempotency-Key": "k1"},
+            )
+            assert posted.status_code == 201, posted.text
+        assert len(list((state_dir / "receiver" / "translation-jobs").glob("*.json"))) == 1
 
         client = await connect(port)
         run_id = await running_run_id(client, PRESIDENCY)
@@ -211,16 +230,28 @@ async def test_make_run_starts_stops_and_resumes(tmp_path: Path) -> None:
         assert first.output.splitlines()[-1] == "stopped", first.output
         left = [f"{pid}: {cmd}" for pid, cmd in kids.items() if alive(pid)]
         assert not left, f"left running after SIGINT: {left}"
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{receiver}/health", trust_env=False, timeout=5)
     finally:
         await first.kill()
 
-    second = await Embedded.start(state_dir, port, ui_port, config)
+    second = await Embedded.start(state_dir, port, ui_port, receiver_port, config)
     try:
         await second.wait_for_banner()
         client = await connect(port)
         # Resumed from the SQLite file: the same run, not a new one.
         assert await running_run_id(client, PRESIDENCY) == run_id
         await running_run_id(client, MEETING)
+        # The receiver's state is its files: the same key after a restart is the same job.
+        async with httpx.AsyncClient(trust_env=False, timeout=5) as http:
+            again = await http.post(
+                f"{receiver}/translation-jobs",
+                json={"symbol": "CCM/MSP/2027/1"},
+                headers={"Idempotency-Key": "k1"},
+            )
+        assert again.status_code == 200 and again.json()["reference"] == posted.json()["reference"], (
+            again.text
+        )
         assert await second.interrupt() == 0, second.output
     finally:
         await second.kill()

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
+from domain.conference import REJECTED_BY_SERVICES
+
 Updates = Sequence[SearchAttributeUpdate[Any]]
+
+# Conference services: retried until they answer, except when they refuse (HTTP 4xx).
+SERVICES_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2,
+    maximum_interval=timedelta(minutes=5),
+    non_retryable_error_types=[REJECTED_BY_SERVICES],
+)
 
 
 def rejected(reason: str) -> ApplicationError:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from domain import meeting_rules as rules
     from domain import search_attributes as sa
-    from domain.calendar import Clock, clock, day_start, geneva_time, local_date, next_change
+    from domain.calendar import Clock, clock, day_start, geneva_time, local_date, meeting_days, next_change
+    from domain.conference import InterpretationBooking, Receipt
     from domain.decisions import (
         AddPart,
         ChangeFormat,
@@ -23,11 +26,12 @@ with workflow.unsafe.imports_passed_through():
         Postpone,
         SetDates,
     )
-    from domain.meeting import HeldDay, MeetingInput, MeetingState
-    from domain.models import MeetingPlan, Phase, President
+    from domain.funds import FundsRequest
+    from domain.meeting import HeldDay, Interpretation, MeetingInput, MeetingState
+    from domain.models import Language, MeetingPlan, Phase, President
     from domain.presidency import MeetingClosed, MeetingView
     from domain.views import meeting_details
-    from workflows.common import Updates, rejected, upsert_changed
+    from workflows.common import SERVICES_RETRY, Updates, rejected, upsert_changed
 
 PlanRule = Callable[[], tuple[MeetingPlan, str]]
 
@@ -48,12 +52,21 @@ class MeetingWorkflow:
         self.waiting_for = "the first day"
         # The last scheduled day ended with no successor to hand over to.
         self.overran = False
+        self.interpreting = False
+        # Grants for days that are gone or began without interpretation: their money goes back.
+        self.late_grants: list[str] = []
+        # Days that began without interpretation money: their requests leave the ledger's queue.
+        self.unfunded_days: list[date] = []
+        self.booking: set[date] = set()
 
     @workflow.run
     async def run(self, inp: MeetingInput) -> MeetingClosed:
+        # Meetings started before the ledger existed track no interpretation.
+        self.interpreting = inp.funds_id is not None and workflow.patched("interpretation-funds")
         while self.s.closed is None:
             now = workflow.now()
             c = self._observe(now)
+            await self._sync_interpretation(now)
             await self._publish()
             version = self.version
             if c.overrun:
@@ -168,6 +181,16 @@ class MeetingWorkflow:
         self.s.successor = successor
         self._changed()
 
+    @workflow.signal
+    def funds_granted(self, request_id: str) -> None:
+        day = next((d for d in self.s.interpretation if self._request_id(d) == request_id), None)
+        if day is not None and self.s.interpretation[day] is Interpretation.REQUESTED:
+            self.s.interpretation[day] = Interpretation.GRANTED
+            self._changed()
+        elif day is None or self.s.interpretation[day] is Interpretation.NOT_FUNDED:
+            self.late_grants.append(request_id)
+            self._changed()
+
     @workflow.query
     def state(self) -> MeetingState:
         return self.s
@@ -240,7 +263,17 @@ class MeetingWorkflow:
         if c.phase is Phase.IN_SESSION and c.part is not None and c.day is not None:
             today = local_date(now, self.defaults)
             if now >= day_start(today, self.defaults) and self.s.last_day_held != today:
-                self.s.days_held.append(HeldDay(date=today, part=c.part + 1, day=c.day))
+                funded = not self.interpreting or self.s.interpretation.get(today) in (
+                    Interpretation.GRANTED,
+                    Interpretation.BOOKED,
+                )
+                if not funded:
+                    self.s.interpretation[today] = Interpretation.NOT_FUNDED
+                    self.unfunded_days.append(today)
+                    workflow.logger.info("%s: no interpretation money; informal consultations", today)
+                self.s.days_held.append(
+                    HeldDay(date=today, part=c.part + 1, day=c.day, interpretation=funded)
+                )
         return c
 
     def _changed(self) -> None:
@@ -265,6 +298,74 @@ class MeetingWorkflow:
             ],
         )
         workflow.set_current_details(meeting_details(self.s, waiting_for))
+
+    def _request_id(self, day: date) -> str:
+        return f"interpretation:{self.s.plan.ref.label}:{day}"
+
+    async def _sync_interpretation(self, now: datetime) -> None:
+        """Asks the ledger for each coming day's interpretation, gives back what moved days no longer need."""
+        if not self.interpreting or self.inp.funds_id is None:
+            return
+        ledger = workflow.get_external_workflow_handle(self.inp.funds_id)
+        money = self.s.convention.money
+        days = set(meeting_days(self.s.plan))
+        try:
+            for day in sorted(days - self.s.interpretation.keys()):
+                if day_start(day, self.defaults) <= now:
+                    continue
+                self.s.interpretation[day] = Interpretation.REQUESTED
+                await ledger.signal(
+                    "request_funds",
+                    FundsRequest(
+                        request_id=self._request_id(day),
+                        requester=workflow.info().workflow_id,
+                        purpose=f"interpretation, {self.s.plan.ref.label}, {day}",
+                        amount=money.interpretation_per_day,
+                        priority=money.interpretation_priority,
+                    ),
+                )
+            for day in sorted(self.s.interpretation.keys() - days):
+                status = self.s.interpretation.pop(day)
+                if status is Interpretation.REQUESTED:
+                    await ledger.signal("cancel_request", self._request_id(day))
+                elif status in (Interpretation.GRANTED, Interpretation.BOOKED):
+                    await ledger.signal("release", self._request_id(day))
+            while self.unfunded_days:
+                await ledger.signal("cancel_request", self._request_id(self.unfunded_days.pop()))
+            while self.late_grants:
+                await ledger.signal("release", self.late_grants.pop())
+        except Exception as e:  # the ledger is gone: the meeting goes on, without interpretation money
+            workflow.logger.warning("ledger %s unreachable: %s", self.inp.funds_id, e)
+        for day, status in self.s.interpretation.items():
+            if status is Interpretation.GRANTED and day not in self.booking:
+                self.booking.add(day)
+                asyncio.get_running_loop().create_task(self._book(day))
+
+    async def _book(self, day: date) -> None:
+        label = self.s.plan.ref.label
+        booking = InterpretationBooking(
+            base_url=self.s.convention.money.conference_services_url,
+            idempotency_key=f"{workflow.info().workflow_id}:{day}",
+            meeting=label,
+            day=day,
+            languages=list(Language),
+            amount_granted=self.s.convention.money.interpretation_per_day,
+        )
+        try:
+            await workflow.execute_activity(
+                "book_interpretation",
+                booking,
+                result_type=Receipt,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=SERVICES_RETRY,
+                summary=f"book interpretation for {label}, {day}",
+            )
+        except ActivityError as e:
+            workflow.logger.warning("interpretation for %s refused: %s", day, e.cause)
+        else:
+            if self.s.interpretation.get(day) is Interpretation.GRANTED:
+                self.s.interpretation[day] = Interpretation.BOOKED
+                self._changed()
 
     async def _publish(self) -> None:
         """Tell the Presidency what changed, so its own view and search attributes follow the meeting."""

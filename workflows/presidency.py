@@ -21,12 +21,15 @@ with workflow.unsafe.imports_passed_through():
         Designate,
         ReplaceDesignate,
     )
+    from domain.documents import funds_id
+    from domain.funds import LedgerState
     from domain.meeting import MeetingInput
     from domain.meeting_rules import Rejected
     from domain.models import President
     from domain.presidency import MeetingClosed, MeetingView, PresidencyState
     from domain.views import presidency_details
     from workflows.common import Updates, rejected, upsert_changed
+    from workflows.funds import MeetingFundsWorkflow
     from workflows.meeting import MeetingWorkflow
 
 T = TypeVar("T")
@@ -81,6 +84,20 @@ class PresidencyWorkflow:
 
     async def _start_meeting(self, mid: str) -> None:
         plan = self.s.meeting
+        funds: str | None = None
+        # Terms begun before meetings had ledgers keep running without one.
+        if workflow.patched("meeting-funds-ledger"):
+            funds = funds_id(self.s.convention.code, plan.ref.label)
+            try:
+                await workflow.start_child_workflow(
+                    MeetingFundsWorkflow.run,
+                    LedgerState(convention=self.s.convention.code, meeting=plan.ref.label),
+                    id=funds,
+                    parent_close_policy=ParentClosePolicy.ABANDON,
+                    static_summary=f"Funds of the {plan.ref.title()} ({plan.ref.label})",
+                )
+            except WorkflowAlreadyStartedError:
+                workflow.logger.info("ledger %s already runs", funds)
         try:
             self.child = await workflow.start_child_workflow(
                 MeetingWorkflow.run,
@@ -91,6 +108,7 @@ class PresidencyWorkflow:
                     successor=self.s.designates[0] if self.s.designates else None,
                     presidency_id=workflow.info().workflow_id,
                     applied_ids=self.s.applied_ids,
+                    funds_id=funds,
                 ),
                 id=mid,
                 # The meeting outlives a continue-as-new of its Presidency and reports back by signal.

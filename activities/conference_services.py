@@ -1,0 +1,194 @@
+"""Conference services (UNOG): sending translation jobs and booking interpretation, over HTTP with httpx.
+
+One ``ConferenceServices`` per worker process holds the one ``httpx.AsyncClient`` its activities share; its bound
+methods are the activities (``submit_translation``, ``book_interpretation``). Every request carries the job's
+idempotency key (``Idempotency-Key`` header), so a retry after a lost answer creates no second job.
+
+What becomes of an answer:
+
+- 2xx: a ``Receipt`` with conference services' reference; ``duplicate`` when they had the key already (the JSON
+  field ``duplicate`` when the answer has it, else status 200 rather than 201);
+- 5xx, 408, 429, timeouts, connection errors, a 2xx without a reference: a retryable ``ApplicationError``
+  (type ``UNAVAILABLE`` or ``BAD_ANSWER``) naming the address, so Temporal retries with the workflow's policy;
+- any other 4xx (and 3xx): non-retryable ``ApplicationError`` of type ``REJECTED_BY_SERVICES``: retrying cannot
+  help, the workflow decides what to do.
+
+Workflows call them by name, so that they import neither this module nor httpx::
+
+    workflow.execute_activity("submit_translation", job, result_type=Receipt, ...)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import structlog
+from pydantic import BaseModel
+from structlog.stdlib import BoundLogger
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.conference import REJECTED_BY_SERVICES, InterpretationBooking, Receipt, TranslationJob
+
+SUBMIT_TRANSLATION = "submit_translation"
+BOOK_INTERPRETATION = "book_interpretation"
+
+# ApplicationError types of failures worth retrying: the service could not be reached or answered 5xx/408/429,
+# or it accepted the request but its answer could not be read (a retry with the same key fetches the reference).
+UNAVAILABLE = "ConferenceServicesUnavailable"
+BAD_ANSWER = "ConferenceServicesBadAnswer"
+
+CONNECT_TIMEOUT = 5.0
+TOTAL_TIMEOUT = 15.0
+# At most this much of a refusal's body goes into the error message (and so into the workflow history).
+BODY_EXCERPT = 300
+# A Retry-After longer than this is not honoured as such: the workflow's retry policy applies instead.
+MAX_RETRY_AFTER = 300.0
+RETRYABLE_4XX = frozenset({408, 429})
+
+log = structlog.get_logger("activities.conference_services")
+
+
+def new_client(
+    connect_timeout: float = CONNECT_TIMEOUT, total_timeout: float = TOTAL_TIMEOUT
+) -> httpx.AsyncClient:
+    """The worker's client: connect within ``connect_timeout`` s, no single read or write longer than the total."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(total_timeout, connect=connect_timeout),
+        follow_redirects=False,
+        headers={"Accept": "application/json"},
+    )
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= BODY_EXCERPT else text[:BODY_EXCERPT] + "…"
+
+
+def _retry_after(response: httpx.Response) -> timedelta | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None  # absent, or an HTTP date: leave it to the retry policy
+    if 0 < seconds <= MAX_RETRY_AFTER:
+        return timedelta(seconds=seconds)
+    return None
+
+
+class ConferenceServices:
+    """The conference-services activities, sharing one HTTP client (one instance per worker process).
+
+    Without ``client`` it makes its own (see ``new_client``) and ``aclose()`` closes it; a client passed in
+    belongs to the caller. ``total_timeout`` bounds a whole request, from connecting to the last byte read.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient | None = None,
+        *,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        total_timeout: float = TOTAL_TIMEOUT,
+    ) -> None:
+        self._owns_client = client is None
+        self.client = client if client is not None else new_client(connect_timeout, total_timeout)
+        self.total_timeout = total_timeout
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self.client.aclose()
+
+    async def __aenter__(self) -> ConferenceServices:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    @activity.defn(name=SUBMIT_TRANSLATION)
+    async def submit_translation(self, job: TranslationJob) -> Receipt:
+        """Sends one document's translation into one language; the same key again creates no second job."""
+        bound = log.bind(
+            symbol=job.symbol,
+            lang=job.target_language.value,
+            meeting=job.meeting,
+            idempotency_key=job.idempotency_key,
+        )
+        return await self._post(
+            job.base_url, "translation-jobs", job, job.idempotency_key, "translation job", bound
+        )
+
+    @activity.defn(name=BOOK_INTERPRETATION)
+    async def book_interpretation(self, b: InterpretationBooking) -> Receipt:
+        """Books interpretation for one meeting day; the same key again makes no second booking."""
+        bound = log.bind(
+            meeting=b.meeting,
+            day=b.day.isoformat(),
+            languages=[lang.value for lang in b.languages],
+            idempotency_key=b.idempotency_key,
+        )
+        return await self._post(
+            b.base_url, "interpretation-bookings", b, b.idempotency_key, "interpretation booking", bound
+        )
+
+    async def _post(
+        self, base_url: str, path: str, model: BaseModel, key: str, what: str, bound: BoundLogger
+    ) -> Receipt:
+        url = f"{base_url.rstrip('/')}/{path}"
+        payload = model.model_dump(mode="json", exclude={"base_url"})
+        attempt = activity.info().attempt if activity.in_activity() else 1
+        bound = bound.bind(url=url, attempt=attempt)
+        try:
+            async with asyncio.timeout(self.total_timeout):
+                response = await self.client.post(url, json=payload, headers={"Idempotency-Key": key})
+        except (TimeoutError, httpx.TimeoutException) as e:
+            bound.warning(f"{what}: no answer in time, will retry", error=type(e).__name__)
+            raise ApplicationError(
+                f"conference services at {url} did not answer the {what} within {self.total_timeout:g} s "
+                f"({type(e).__name__})",
+                type=UNAVAILABLE,
+            ) from None
+        except httpx.TransportError as e:
+            bound.warning(f"{what}: cannot reach conference services, will retry", error=repr(e))
+            raise ApplicationError(
+                f"cannot reach conference services at {url} for the {what}: {type(e).__name__}: {e}",
+                type=UNAVAILABLE,
+            ) from None
+        return self._receipt(response, url, what, bound)
+
+    @staticmethod
+    def _receipt(response: httpx.Response, url: str, what: str, bound: BoundLogger) -> Receipt:
+        status = response.status_code
+        if response.is_success:
+            try:
+                body: Any = response.json()
+                reference = body["reference"]
+                if not isinstance(reference, str) or not reference:
+                    raise ValueError("reference is not a non-empty string")
+            except (ValueError, KeyError, TypeError) as e:
+                bound.warning(f"{what}: accepted, but no reference in the answer; will retry", status=status)
+                raise ApplicationError(
+                    f"conference services at {url} accepted the {what} ({status}) without a readable "
+                    f"reference ({type(e).__name__}: {e}): {_excerpt(response.text)}",
+                    type=BAD_ANSWER,
+                ) from None
+            flag = body.get("duplicate")
+            duplicate = flag if isinstance(flag, bool) else status == 200
+            bound.info(f"{what} accepted", status=status, reference=reference, duplicate=duplicate)
+            return Receipt(reference=reference, duplicate=duplicate)
+        if status >= 500 or status in RETRYABLE_4XX:
+            bound.warning(f"{what}: conference services answered {status}, will retry", status=status)
+            raise ApplicationError(
+                f"conference services at {url} answered the {what} with {status} "
+                f"{response.reason_phrase}: {_excerpt(response.text)}",
+                type=UNAVAILABLE,
+                next_retry_delay=_retry_after(response),
+            )
+        bound.error(f"{what} refused", status=status, body=_excerpt(response.text))
+        raise ApplicationError(
+            f"{what} refused by {url}: {status} {response.reason_phrase}: {_excerpt(response.text)}",
+            type=REJECTED_BY_SERVICES,
+            non_retryable=True,
+        )

@@ -1,0 +1,48 @@
+"""What is sent to conference services (UNOG): translation jobs and interpretation bookings, and what comes back."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.models import Language
+
+# The ApplicationError type of a request conference services refused (HTTP 4xx): retrying cannot help.
+REJECTED_BY_SERVICES = "ConferenceServicesRejected"
+
+
+class TranslationJob(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    base_url: str
+    # One per document and language: sending it again creates no second job.
+    idempotency_key: str
+    symbol: str
+    title: str
+    meeting: str
+    source_language: Language
+    target_language: Language
+    pages: int = Field(ge=1)
+    due: date
+    amount_granted: int
+
+
+class InterpretationBooking(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    base_url: str
+    idempotency_key: str
+    meeting: str
+    day: date
+    languages: list[Language]
+    amount_granted: int
+
+
+class Receipt(BaseModel):
+    """Conference services' answer: their reference for the job or booking."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reference: str
+    duplicate: bool = False

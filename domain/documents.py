@@ -1,0 +1,151 @@
+"""Official documents: translated into the other five official languages, each as its money arrives."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from domain.decisions import DecisionId, Reference
+from domain.meeting_rules import Rejected
+from domain.models import Language, Money, Name
+
+Symbol = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z0-9][A-Za-z0-9./()\-]{2,79}$")
+]
+
+
+class LanguageStatus(StrEnum):
+    WAITING_FOR_FUNDS = "waiting_for_funds"
+    FUNDED = "funded"
+    IN_TRANSLATION = "in_translation"
+    ISSUED = "issued"
+    FAILED = "failed"
+    WITHDRAWN = "withdrawn"
+
+
+DONE = {LanguageStatus.ISSUED, LanguageStatus.FAILED, LanguageStatus.WITHDRAWN}
+
+
+class DocumentSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    symbol: Symbol
+    title: Name
+    original_language: Language = Language.EN
+    pages: int = Field(ge=1, le=2000)
+    # 1 is translated first.
+    priority: int = Field(default=2, ge=1, le=9)
+    meeting: Annotated[str, StringConstraints(pattern=r"^\d{1,3}(MSP|RC)$")]
+    due: date
+
+
+class Translation(BaseModel):
+    language: Language
+    status: LanguageStatus = LanguageStatus.WAITING_FOR_FUNDS
+    amount: int
+    granted_at: datetime | None = None
+    job_reference: str | None = None
+    issued_at: datetime | None = None
+    error: str | None = None
+
+
+class Delivered(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    decision_id: DecisionId
+    language: Language
+    reference: Reference = "delivered by conference services"
+
+
+class Withdraw(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    decision_id: DecisionId
+    reference: Reference
+
+
+class DocumentInput(BaseModel):
+    convention: str = "ccm"
+    spec: DocumentSpec
+    money: Money
+    funds_id: str
+
+
+class DocumentState(BaseModel):
+    spec: DocumentSpec
+    translations: dict[Language, Translation]
+    at_risk: bool = False
+    withdrawn: bool = False
+    log: list[str] = Field(default_factory=list)
+    applied_ids: set[str] = Field(default_factory=set)
+
+    @property
+    def waiting_for_funds(self) -> int:
+        return sum(
+            t.amount for t in self.translations.values() if t.status is LanguageStatus.WAITING_FOR_FUNDS
+        )
+
+    @property
+    def pending_languages(self) -> list[str]:
+        return [lang.value for lang, t in self.translations.items() if t.status not in DONE]
+
+    @property
+    def finished(self) -> bool:
+        return all(t.status in DONE for t in self.translations.values())
+
+
+def request_id(symbol: str, language: Language) -> str:
+    return f"translation:{symbol}:{language.value}"
+
+
+def document_id(code: str, symbol: str) -> str:
+    return f"{code}-doc-{symbol}"
+
+
+def funds_id(code: str, meeting: str) -> str:
+    return f"{code}-funds-{meeting}"
+
+
+def new_state(spec: DocumentSpec, money: Money) -> DocumentState:
+    targets = [lang for lang in Language if lang is not spec.original_language]
+    return DocumentState(
+        spec=spec,
+        translations={
+            lang: Translation(language=lang, amount=spec.pages * money.translation_rate_per_page[lang])
+            for lang in targets
+        },
+    )
+
+
+def check_delivered(state: DocumentState, d: Delivered) -> None:
+    t = state.translations.get(d.language)
+    if t is None:
+        raise Rejected(
+            f"{d.language.value} is the original language of {state.spec.symbol}; nothing to deliver."
+        )
+    if t.status is not LanguageStatus.IN_TRANSLATION:
+        raise Rejected(
+            f"The {d.language.value} version of {state.spec.symbol} is not in translation "
+            f"(it is {t.status.value.replace('_', ' ')})."
+        )
+
+
+def check_withdraw(state: DocumentState) -> None:
+    if state.withdrawn:
+        raise Rejected(f"{state.spec.symbol} is already withdrawn.")
+    if state.finished:
+        raise Rejected(f"{state.spec.symbol} is issued in every language; there is nothing left to withdraw.")
+
+
+def will_miss_due_date(state: DocumentState, today: date, money: Money) -> bool:
+    """Late if a language still waiting for money could no longer be translated by the due date."""
+    latest_start = state.spec.due - timedelta(days=money.translation_days)
+    waiting = any(
+        t.status in {LanguageStatus.WAITING_FOR_FUNDS, LanguageStatus.FUNDED}
+        for t in state.translations.values()
+    )
+    in_work = any(t.status is LanguageStatus.IN_TRANSLATION for t in state.translations.values())
+    return (waiting and today > latest_start) or (in_work and today > state.spec.due)

@@ -1,0 +1,248 @@
+"""A meeting's money: cost estimate, assessed contributions (Art. 14), payments, and requests granted in order.
+
+Amounts are whole Swiss francs (CHF) as integers: no rounding drifts in a ledger that must balance to the franc.
+The queue is strict: requests are granted by priority (1 first), first come first served within a priority, and
+a request the balance cannot cover holds back those behind it, so money goes where the priorities say.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from domain.decisions import DecisionId, Reference
+from domain.meeting_rules import Rejected
+from domain.models import Name
+
+Amount = Annotated[int, Field(gt=0, le=1_000_000_000)]
+RequestId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class FundsRequest(BaseModel):
+    """Money asked for by a document (a translation) or a meeting (a day's interpretation)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: RequestId
+    requester: str  # the workflow id to tell when granted
+    purpose: str
+    amount: Amount
+    priority: int = Field(ge=1, le=9)
+
+
+class Grant(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    request_id: str
+    amount: int
+    at: datetime
+
+
+class Assessment(BaseModel):
+    """One State's assessed contribution to the meeting's costs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: Name
+    share_percent: float = Field(gt=0, le=100)
+    amount: int = Field(ge=0)
+    due: date
+
+
+class Payment(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    payment_id: DecisionId
+    reference: Reference
+    state: Name
+    amount: Amount
+    force: bool = False
+
+
+class SetEstimate(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    decision_id: DecisionId
+    reference: Reference
+    amount: Amount
+
+
+class Assess(BaseModel):
+    """Assessed contributions from the ISU's file of States and shares (UN scale of assessment, adjusted)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    decision_id: DecisionId
+    reference: Reference
+    shares: dict[Name, Annotated[float, Field(gt=0, le=100)]] = Field(min_length=1)
+    due: date
+
+
+class Arrears(BaseModel):
+    state: str
+    assessed: int
+    paid: int
+    outstanding: int
+    due: date
+    overdue: bool
+
+
+class LedgerState(BaseModel):
+    """The whole ledger; carried across continue-as-new. Totals per State keep it small however many payments."""
+
+    convention: str = "ccm"
+    meeting: str
+    estimate: int | None = None
+    estimate_reference: str | None = None
+    assessments: dict[str, Assessment] = Field(default_factory=dict)
+    paid: dict[str, int] = Field(default_factory=dict)
+    payments_total: int = 0
+    payments_count: int = 0
+    granted_total: int = 0
+    released_total: int = 0
+    # Every request granted, with its amount: a request is granted once, and released at most once.
+    granted: dict[str, int] = Field(default_factory=dict)
+    released: set[str] = Field(default_factory=set)
+    pending: list[FundsRequest] = Field(default_factory=list)
+    # Ids of payments and ISU decisions applied: a payment recorded twice counts once.
+    applied_ids: set[str] = Field(default_factory=set)
+    # Grants made but not yet told to their requester (kept across continue-as-new).
+    to_notify: list[FundsRequest] = Field(default_factory=list)
+    runs: int = 1
+
+    @property
+    def balance(self) -> int:
+        return self.payments_total + self.released_total - self.granted_total
+
+    @property
+    def waiting_total(self) -> int:
+        return sum(r.amount for r in self.pending)
+
+    @property
+    def shortfall(self) -> int:
+        """What the queue needs beyond the balance."""
+        return max(self.waiting_total - self.balance, 0)
+
+
+def set_estimate(ledger: LedgerState, d: SetEstimate) -> LedgerState:
+    summary_before = ledger.estimate
+    if summary_before == d.amount:
+        raise Rejected(f"The cost estimate is already CHF {d.amount:,}.")
+    return ledger.model_copy(update={"estimate": d.amount, "estimate_reference": d.reference})
+
+
+def assess(ledger: LedgerState, d: Assess) -> LedgerState:
+    if ledger.estimate is None:
+        raise Rejected("Record the adopted cost estimate before assessing contributions.")
+    total = sum(d.shares.values())
+    if total > 100.0001:
+        raise Rejected(f"The shares add up to {total:.4f}%, more than 100%.")
+    assessments = {
+        state: Assessment(
+            state=state, share_percent=share, amount=round(ledger.estimate * share / 100), due=d.due
+        )
+        for state, share in d.shares.items()
+    }
+    return ledger.model_copy(update={"assessments": assessments})
+
+
+def record_payment(ledger: LedgerState, p: Payment) -> LedgerState:
+    known = {s.casefold(): s for s in ledger.assessments}
+    state = known.get(p.state.casefold())
+    if state is None:
+        raise Rejected(
+            f"{p.state} has no assessed contribution for the {ledger.meeting}; check the name or assess it."
+        )
+    outstanding = ledger.assessments[state].amount - ledger.paid.get(state, 0)
+    if p.amount > max(outstanding, 0) and not p.force:
+        raise Rejected(
+            f"CHF {p.amount:,} from {state} is more than its outstanding contribution (CHF {max(outstanding, 0):,}); "
+            "record it with --force if that is what was received."
+        )
+    paid = dict(ledger.paid)
+    paid[state] = paid.get(state, 0) + p.amount
+    return ledger.model_copy(
+        update={
+            "paid": paid,
+            "payments_total": ledger.payments_total + p.amount,
+            "payments_count": ledger.payments_count + 1,
+        }
+    )
+
+
+def enqueue(ledger: LedgerState, r: FundsRequest) -> LedgerState:
+    """Queues a request unless it is already queued or granted (a request is granted once)."""
+    if r.request_id in ledger.granted or any(q.request_id == r.request_id for q in ledger.pending):
+        return ledger
+    return ledger.model_copy(update={"pending": [*ledger.pending, r]})
+
+
+def cancel(ledger: LedgerState, request_id: str) -> LedgerState:
+    return ledger.model_copy(update={"pending": [r for r in ledger.pending if r.request_id != request_id]})
+
+
+def release(ledger: LedgerState, request_id: str) -> LedgerState:
+    """Returns a grant's money to the balance, once, when what it paid for will not happen."""
+    if request_id not in ledger.granted or request_id in ledger.released:
+        return ledger
+    return ledger.model_copy(
+        update={
+            "released": {*ledger.released, request_id},
+            "released_total": ledger.released_total + ledger.granted[request_id],
+        }
+    )
+
+
+def grant_in_order(ledger: LedgerState) -> tuple[LedgerState, list[FundsRequest]]:
+    """Grants from the head of the queue while the balance covers it; the balance never goes negative."""
+    queue = sorted(ledger.pending, key=lambda r: r.priority)  # stable: arrival order within a priority
+    balance = ledger.balance
+    granted: list[FundsRequest] = []
+    for r in queue:
+        if r.amount > balance:
+            break
+        balance -= r.amount
+        granted.append(r)
+    if not granted:
+        return ledger, []
+    ids = {r.request_id for r in granted}
+    new = ledger.model_copy(
+        update={
+            "pending": [r for r in ledger.pending if r.request_id not in ids],
+            "granted": {**ledger.granted, **{r.request_id: r.amount for r in granted}},
+            "granted_total": ledger.granted_total + sum(r.amount for r in granted),
+            "to_notify": [*ledger.to_notify, *granted],
+        }
+    )
+    assert new.balance >= 0
+    return new, granted
+
+
+def arrears(ledger: LedgerState, today: date) -> list[Arrears]:
+    out = []
+    for state, a in sorted(ledger.assessments.items()):
+        paid = ledger.paid.get(state, 0)
+        outstanding = max(a.amount - paid, 0)
+        out.append(
+            Arrears(
+                state=state,
+                assessed=a.amount,
+                paid=paid,
+                outstanding=outstanding,
+                due=a.due,
+                overdue=outstanding > 0 and today > a.due,
+            )
+        )
+    return out
+
+
+def chf(amount: int) -> str:
+    return f"CHF {amount:,}".replace(",", "\u2009")
+
+
+class FundsKind(StrEnum):
+    TRANSLATION = "translation"
+    INTERPRETATION = "interpretation"

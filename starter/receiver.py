@@ -1,0 +1,276 @@
+"""A local stand-in for conference services (UNOG): receives translation jobs and interpretation bookings.
+
+`make run` starts one in-process, so the worker's conference-services activities have somewhere to send to and an
+operator can read what was sent. Standard library only.
+
+    POST /translation-jobs           JSON body, header Idempotency-Key   -> 201 {"reference": "UNOG-T-000001", ...}
+    POST /interpretation-bookings    JSON body, header Idempotency-Key   -> 201 {"reference": "UNOG-I-000001", ...}
+    GET  /health                                                         -> 200 {"status": "ok"}
+
+The same Idempotency-Key again answers 200 with the same reference and ``"duplicate": true`` and stores nothing
+new. Each accepted request is one file, ``<dir>/<kind>/<key, made file-safe>.json``, holding the reference, the key,
+when it came and the body as sent. Those files are the whole state: a receiver started again on the same directory
+knows every key and continues the numbering. Malformed JSON or a missing key: 400; another path: 404.
+
+    python -m starter.receiver [--port 7299] [--dir .temporal/receiver]
+
+It binds 127.0.0.1 only: it is a development tool, without authentication.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 7299
+MAX_BODY = 1_000_000
+MAX_KEY = 200
+# The kinds of request, by path: the directory they are stored in and the letter in their references.
+KINDS: dict[str, str] = {"translation-jobs": "T", "interpretation-bookings": "I"}
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+Log = Callable[[str], None]
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def safe_name(key: str) -> str:
+    """A file name for ``key``: readable, and distinct for distinct keys (``a/b`` and ``a_b`` differ by the hash)."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    readable = _UNSAFE.sub("_", key).strip("._")[:100] or "key"
+    return f"{readable}.{digest}.json"
+
+
+class Store:
+    """Accepted requests as JSON files under ``root``; thread-safe within one process."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lock = threading.Lock()
+        self._next: dict[str, int] = {}
+        for kind, letter in KINDS.items():
+            folder = root / kind
+            folder.mkdir(parents=True, exist_ok=True)
+            self._next[kind] = self._highest(folder, letter) + 1
+
+    @staticmethod
+    def _highest(folder: Path, letter: str) -> int:
+        pattern = re.compile(rf"^UNOG-{letter}-(\d+)$")
+        highest = 0
+        for path in folder.glob("*.json"):
+            try:
+                reference = json.loads(path.read_text(encoding="utf-8")).get("reference", "")
+            except (OSError, ValueError, AttributeError):
+                continue
+            m = pattern.match(str(reference))
+            if m:
+                highest = max(highest, int(m.group(1)))
+        return highest
+
+    def accept(self, kind: str, key: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """The stored record for ``key`` and whether it is new; stores ``body`` under a new reference if so."""
+        path = self.root / kind / safe_name(key)
+        with self._lock:
+            if path.exists():
+                record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+                if record.get("idempotency_key") == key:
+                    return record, False
+            number = self._next[kind]
+            record = {
+                "reference": f"UNOG-{KINDS[kind]}-{number:06d}",
+                "idempotency_key": key,
+                "received_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "body": body,
+            }
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            os.replace(tmp, path)
+            self._next[kind] = number + 1
+            return record, True
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], store: Store, log: Log) -> None:
+        self.store = store
+        self.log = log
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    server_version = "ccm-receiver/1"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        pass  # one line per accepted request is logged below; the access log would only repeat it
+
+    def _answer(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _error(self, status: HTTPStatus, message: str) -> None:
+        self._answer(status, {"error": message})
+
+    def do_GET(self) -> None:
+        if self.path.split("?", 1)[0] == "/health":
+            self._answer(HTTPStatus.OK, {"status": "ok"})
+        else:
+            self._error(HTTPStatus.NOT_FOUND, f"no such resource: GET {self.path}")
+
+    def do_POST(self) -> None:
+        kind = self.path.split("?", 1)[0].strip("/")
+        length_text = self.headers.get("Content-Length")
+        try:
+            length = int(length_text) if length_text is not None else -1
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            self._error(HTTPStatus.LENGTH_REQUIRED, "a Content-Length header is required")
+            return
+        if length > MAX_BODY:
+            self.close_connection = True
+            self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the body is over {MAX_BODY} bytes")
+            return
+        raw = self.rfile.read(length)
+        if kind not in KINDS:
+            self._error(HTTPStatus.NOT_FOUND, f"no such resource: POST {self.path}")
+            return
+        key = (self.headers.get("Idempotency-Key") or "").strip()
+        if not key or len(key) > MAX_KEY:
+            self._error(
+                HTTPStatus.BAD_REQUEST, f"an Idempotency-Key header of 1-{MAX_KEY} characters is required"
+            )
+            return
+        try:
+            body = json.loads(raw)
+        except ValueError as e:
+            self._error(HTTPStatus.BAD_REQUEST, f"the body is not JSON: {e}")
+            return
+        if not isinstance(body, dict):
+            self._error(HTTPStatus.BAD_REQUEST, "the body must be a JSON object")
+            return
+        try:
+            record, new = self.server.store.accept(kind, key, body)
+        except (OSError, ValueError) as e:
+            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"could not store the request: {e}")
+            return
+        answer: dict[str, Any] = {
+            "reference": record["reference"],
+            "duplicate": not new,
+            "idempotency_key": key,
+            "received_at": record["received_at"],
+        }
+        if not new and record.get("body") != body:
+            answer["note"] = "this key came before with another body; the first request stands"
+        self.server.log(
+            f"receiver: {kind} {record['reference']} {'stored' if new else 'already stored'} "
+            f"(Idempotency-Key {key}){'; ' + answer['note'] if 'note' in answer else ''}"
+        )
+        self._answer(HTTPStatus.CREATED if new else HTTPStatus.OK, answer)
+
+
+class Receiver:
+    """The receiver in a background thread of this process: ``start()``, then ``stop()`` (or ``with``)."""
+
+    def __init__(self, directory: Path, port: int = 0, host: str = HOST, log: Log | None = _stderr) -> None:
+        self.directory = directory
+        self.store = Store(directory)
+        # Binds at once, so a port in use fails here (OSError) rather than in the thread.
+        self._server = _Server((host, port), self.store, log or (lambda line: None))
+        self.host = host
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> Receiver:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="ccm-receiver", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serves in this thread until interrupted (the standalone command)."""
+        self._server.serve_forever(poll_interval=0.2)
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> Receiver:
+        return self.start() if self._thread is None else self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def start_receiver(directory: Path, port: int = 0, log: Log | None = _stderr) -> Receiver:
+    """Starts a receiver storing under ``directory`` on 127.0.0.1:``port`` (0: any free port); ``stop()`` it."""
+    return Receiver(directory, port, log=log).start()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m starter.receiver", description=__doc__.split("\n\n")[0])
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on {HOST} (default {DEFAULT_PORT})")
+    p.add_argument(
+        "--dir", default=".temporal/receiver", help="where requests are stored (default .temporal/receiver)"
+    )
+    args = p.parse_args(argv)
+    directory = Path(args.dir).expanduser().resolve()
+    try:
+        receiver = Receiver(directory, args.port)
+    except OSError as e:
+        sys.exit(f"error: cannot listen on {HOST}:{args.port}: {e.strerror or e}")
+    _stderr(
+        f"conference services receiver on {receiver.url}, storing requests under {directory} (Ctrl-C stops)"
+    )
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        receiver.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        receiver.stop()
+        _stderr("stopped")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,243 @@
+"""DocumentWorkflow: one official document, translated into each other official language as money arrives."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain import documents as rules
+    from domain import search_attributes as sa
+    from domain.calendar import day_start, local_date
+    from domain.conference import Receipt, TranslationJob
+    from domain.decisions import DecisionOutcome
+    from domain.documents import Delivered, DocumentInput, DocumentState, LanguageStatus, Withdraw
+    from domain.funds import FundsRequest
+    from domain.meeting_rules import Rejected
+    from domain.models import Defaults, Language
+    from domain.views import document_details
+    from workflows.common import SERVICES_RETRY, Updates, rejected, upsert_changed
+
+
+@workflow.defn
+class DocumentWorkflow:
+    @workflow.init
+    def __init__(self, inp: DocumentInput) -> None:
+        self.inp = inp
+        self.s = rules.new_state(inp.spec, inp.money)
+        self.upserted: Updates = []
+        self.version = 0
+        self.defaults = Defaults()
+        self.submitting: dict[Language, asyncio.Task[None]] = {}
+
+    @workflow.run
+    async def run(self, inp: DocumentInput) -> DocumentState:
+        funds = workflow.get_external_workflow_handle(inp.funds_id)
+        for lang, t in self.s.translations.items():
+            await funds.signal(
+                "request_funds",
+                FundsRequest(
+                    request_id=rules.request_id(inp.spec.symbol, lang),
+                    requester=workflow.info().workflow_id,
+                    purpose=f"translation of {inp.spec.symbol} into {lang.value}",
+                    amount=t.amount,
+                    priority=inp.spec.priority,
+                ),
+            )
+        self._log(f"asked the {inp.spec.meeting} ledger for {len(self.s.translations)} translations")
+        flag_at = day_start(inp.spec.due - timedelta(days=inp.money.translation_days - 1), self.defaults)
+        while not self.s.finished:
+            self._start_submissions()
+            self._refresh()
+            version = self.version
+            now = workflow.now()
+            timeout = self._next_check(now, flag_at)
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda v=version: self.version != v,  # type: ignore[misc]
+                    timeout=timeout,
+                    timeout_summary="translations: waiting for funds or delivery",
+                )
+            self._check_due(workflow.now())
+        await workflow.wait_condition(lambda: not self.submitting and workflow.all_handlers_finished())
+        self._refresh()
+        return self.s
+
+    def _next_check(self, now: datetime, flag_at: datetime) -> timedelta | None:
+        due_end = day_start(self.inp.spec.due + timedelta(days=1), self.defaults)
+        later = [t for t in (flag_at, due_end) if t > now]
+        return min(later) - now if later else None
+
+    def _check_due(self, now: datetime) -> None:
+        late = rules.will_miss_due_date(self.s, local_date(now, self.defaults), self.inp.money)
+        if late and not self.s.at_risk:
+            self._log(f"will miss its due date {self.inp.spec.due}")
+        self.s.at_risk = late
+
+    def _start_submissions(self) -> None:
+        for lang, t in self.s.translations.items():
+            if t.status is LanguageStatus.FUNDED and lang not in self.submitting:
+                self.submitting[lang] = asyncio.get_running_loop().create_task(self._submit(lang))
+
+    async def _submit(self, lang: Language) -> None:
+        t = self.s.translations[lang]
+        spec = self.inp.spec
+        job = TranslationJob(
+            base_url=self.inp.money.conference_services_url,
+            idempotency_key=f"{workflow.info().workflow_id}:{lang.value}",
+            symbol=spec.symbol,
+            title=spec.title,
+            meeting=spec.meeting,
+            source_language=spec.original_language,
+            target_language=lang,
+            pages=spec.pages,
+            due=spec.due,
+            amount_granted=t.amount,
+        )
+        try:
+            receipt: Receipt = await workflow.execute_activity(
+                "submit_translation",
+                job,
+                result_type=Receipt,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=SERVICES_RETRY,
+                summary=f"submit {spec.symbol} for translation into {lang.value}",
+            )
+        except (ActivityError, asyncio.CancelledError) as e:
+            if self.s.withdrawn:
+                # Withdrawn while its job was being submitted: the job is not needed, the money goes back.
+                t.status = LanguageStatus.WITHDRAWN
+                self._log(f"{lang.value}: submission stopped by the withdrawal; CHF {t.amount} released")
+                await self._funds().signal("release", rules.request_id(spec.symbol, lang))
+                return
+            cause = e.cause if isinstance(e, ActivityError) else None
+            reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
+            t.status, t.error = LanguageStatus.FAILED, reason
+            self._log(f"{lang.value}: refused by conference services: {reason}")
+            await self._funds().signal("release", rules.request_id(spec.symbol, lang))
+        else:
+            if t.status is LanguageStatus.FUNDED:
+                t.status, t.job_reference = LanguageStatus.IN_TRANSLATION, receipt.reference
+                self._log(f"{lang.value}: in translation ({receipt.reference})")
+        finally:
+            self.submitting.pop(lang, None)
+            self._changed()
+
+    def _funds(self) -> workflow.ExternalWorkflowHandle[object]:
+        return workflow.get_external_workflow_handle(self.inp.funds_id)
+
+    @workflow.signal
+    async def funds_granted(self, request_id: str) -> None:
+        lang = next(
+            (la for la in self.s.translations if rules.request_id(self.inp.spec.symbol, la) == request_id),
+            None,
+        )
+        if lang is None:
+            return
+        t = self.s.translations[lang]
+        if t.status is LanguageStatus.WITHDRAWN:
+            # Granted while the withdrawal was on its way to the ledger: give it back.
+            await self._funds().signal("release", request_id)
+            return
+        if t.status is LanguageStatus.WAITING_FOR_FUNDS:
+            t.status, t.granted_at = LanguageStatus.FUNDED, workflow.now()
+            self._log(f"{lang.value}: funds granted ({t.amount} CHF)")
+            self._changed()
+
+    @workflow.update
+    def delivered(self, d: Delivered) -> DecisionOutcome:
+        if (done := self._duplicate(d.decision_id)) is not None:
+            return done
+        try:
+            rules.check_delivered(self.s, d)
+        except Rejected as e:
+            raise rejected(str(e)) from None
+        t = self.s.translations[d.language]
+        t.status, t.issued_at = LanguageStatus.ISSUED, workflow.now()
+        self.s.applied_ids.add(d.decision_id)
+        summary = f"{self.inp.spec.symbol} issued in {d.language.value}"
+        self._log(summary)
+        self._changed()
+        return DecisionOutcome(decision_id=d.decision_id, summary=summary)
+
+    @delivered.validator
+    def _check_delivered(self, d: Delivered) -> None:
+        if d.decision_id in self.s.applied_ids:
+            return
+        try:
+            rules.check_delivered(self.s, d)
+        except Rejected as e:
+            raise rejected(str(e)) from None
+
+    @workflow.update
+    async def withdraw(self, d: Withdraw) -> DecisionOutcome:
+        if (done := self._duplicate(d.decision_id)) is not None:
+            return done
+        try:
+            rules.check_withdraw(self.s)
+        except Rejected as e:
+            raise rejected(str(e)) from None
+        self.s.withdrawn = True
+        self.s.applied_ids.add(d.decision_id)
+        funds = self._funds()
+        released = 0
+        # Requests leave the queue first, so money given back below cannot be granted to them meanwhile.
+        for lang, t in self.s.translations.items():
+            if t.status is LanguageStatus.WAITING_FOR_FUNDS:
+                t.status = LanguageStatus.WITHDRAWN
+                await funds.signal("cancel_request", rules.request_id(self.inp.spec.symbol, lang))
+        for lang, t in self.s.translations.items():
+            if t.status is not LanguageStatus.FUNDED:
+                continue
+            released += t.amount
+            if lang in self.submitting:
+                self.submitting[lang].cancel()  # its task gives the money back
+            else:
+                t.status = LanguageStatus.WITHDRAWN
+                await funds.signal("release", rules.request_id(self.inp.spec.symbol, lang))
+        summary = f"{self.inp.spec.symbol} withdrawn ({d.reference}); CHF {released} released"
+        self._log(summary)
+        self._changed()
+        return DecisionOutcome(decision_id=d.decision_id, summary=summary)
+
+    @withdraw.validator
+    def _check_withdraw(self, d: Withdraw) -> None:
+        if d.decision_id in self.s.applied_ids:
+            return
+        try:
+            rules.check_withdraw(self.s)
+        except Rejected as e:
+            raise rejected(str(e)) from None
+
+    @workflow.query
+    def state(self) -> DocumentState:
+        return self.s
+
+    def _duplicate(self, decision_id: str) -> DecisionOutcome | None:
+        if decision_id in self.s.applied_ids:
+            return DecisionOutcome(decision_id=decision_id, summary="already applied", duplicate=True)
+        return None
+
+    def _log(self, line: str) -> None:
+        self.s.log.append(f"{workflow.now():%Y-%m-%d %H:%M} {line}")
+
+    def _changed(self) -> None:
+        self.version += 1
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.upserted = upsert_changed(
+            self.upserted,
+            [
+                sa.KIND.value_set("document"),
+                sa.CONVENTION.value_set(self.inp.convention),
+                sa.MEETING.value_set(self.inp.spec.meeting),
+                sa.LANGUAGES_PENDING.value_set(self.s.pending_languages),
+                sa.WAITING_FOR_FUNDS.value_set(float(self.s.waiting_for_funds)),
+            ],
+        )
+        workflow.set_current_details(document_details(self.s))
