@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -49,28 +48,26 @@ class DocumentWorkflow:
                 ),
             )
         self._log(f"asked the {inp.spec.meeting} ledger for {len(self.s.translations)} translations")
-        flag_at = day_start(inp.spec.due - timedelta(days=inp.money.translation_days - 1), self.defaults)
+        watch = asyncio.get_running_loop().create_task(self._watch_due_date())
         while not self.s.finished:
             self._start_submissions()
+            self._check_due(workflow.now())
             self._refresh()
             version = self.version
-            now = workflow.now()
-            timeout = self._next_check(now, flag_at)
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(
-                    lambda v=version: self.version != v,  # type: ignore[misc]
-                    timeout=timeout,
-                    timeout_summary="translations: waiting for funds or delivery",
-                )
-            self._check_due(workflow.now())
+            await workflow.wait_condition(lambda v=version: self.version != v)  # type: ignore[misc]
+        watch.cancel()
         await workflow.wait_condition(lambda: not self.submitting and workflow.all_handlers_finished())
         self._refresh()
         return self.s
 
-    def _next_check(self, now: datetime, flag_at: datetime) -> timedelta | None:
-        due_end = day_start(self.inp.spec.due + timedelta(days=1), self.defaults)
-        later = [t for t in (flag_at, due_end) if t > now]
-        return min(later) - now if later else None
+    async def _watch_due_date(self) -> None:
+        """Two timers for the document's life: when it can no longer be translated in time, and its due date."""
+        spec, money = self.inp.spec, self.inp.money
+        for day in (spec.due - timedelta(days=money.translation_days - 1), spec.due + timedelta(days=1)):
+            at = day_start(day, self.defaults)
+            if at > workflow.now():
+                await workflow.sleep(at - workflow.now(), summary=f"check {spec.symbol} against its due date")
+            self._changed()
 
     def _check_due(self, now: datetime) -> None:
         late = rules.will_miss_due_date(self.s, local_date(now, self.defaults), self.inp.money)

@@ -29,14 +29,19 @@ class MeetingFundsWorkflow:
     def __init__(self, ledger: LedgerState) -> None:
         self.s = ledger
         self.upserted: Updates = []
+        self.dirty = False
 
     @workflow.run
     async def run(self, ledger: LedgerState) -> None:
         self._refresh()
         while True:
             await workflow.wait_condition(
-                lambda: bool(self.s.to_notify) or workflow.info().is_continue_as_new_suggested()
+                lambda: self.dirty or bool(self.s.to_notify) or workflow.info().is_continue_as_new_suggested()
             )
+            if self.dirty:
+                # Once per wake-up, not per signal: each search-attribute upsert is a history event.
+                self.dirty = False
+                self._refresh()
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 # Grants not yet told travel in the state; the next run tells them first.
@@ -134,8 +139,8 @@ class MeetingFundsWorkflow:
         self._grant()
 
     def _grant(self) -> None:
-        self.s, granted = rules.grant_in_order(self.s)
-        self._refresh()
+        self.s, _ = rules.grant_in_order(self.s)
+        self.dirty = True
 
     def _refresh(self) -> None:
         self.upserted = upsert_changed(
