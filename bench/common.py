@@ -1,0 +1,265 @@
+"""What the benchmarks share: the dev server as `make run` starts it, bounded waits, and the table they print."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from domain import search_attributes as sa
+
+BIN = Path(sys.executable).parent
+HOST = "127.0.0.1"
+NAMESPACE = "default"
+SERVER_READY_TIMEOUT = 60.0
+SERVER_STOP_TIMEOUT = 20.0
+
+T = TypeVar("T")
+
+
+class BenchError(Exception):
+    """A benchmark could not finish; ``str()`` says what was awaited and what was seen instead."""
+
+
+_T0 = time.perf_counter()
+
+
+def progress(line: str) -> None:
+    """A line on stderr with the seconds since start: a long benchmark shows it is alive, and where it is."""
+    print(f"[{time.perf_counter() - _T0:6.1f} s] {line}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_for(
+    what: str,
+    check: Callable[[], Awaitable[bool]],
+    timeout: float,
+    interval: float,
+    seen: Callable[[], Awaitable[str]] | None = None,
+) -> float:
+    """Polls ``check`` every ``interval`` s until it holds; returns the time it did (perf_counter).
+
+    Raises BenchError naming ``what`` (and what ``seen`` reports) once ``timeout`` s have passed.
+    """
+    deadline = time.perf_counter() + timeout
+    while True:
+        if await check():
+            return time.perf_counter()
+        if time.perf_counter() > deadline:
+            detail = f"; {await seen()}" if seen is not None else ""
+            raise BenchError(f"gave up after {timeout:g} s waiting for {what}{detail}")
+        await asyncio.sleep(interval)
+
+
+async def bounded(limit: int, jobs: Iterable[Awaitable[T]]) -> list[T]:
+    """Awaits ``jobs`` with at most ``limit`` in flight, results in order."""
+    gate = asyncio.Semaphore(limit)
+
+    async def one(job: Awaitable[T]) -> T:
+        async with gate:
+            return await job
+
+    return list(await asyncio.gather(*(one(j) for j in jobs)))
+
+
+def server_command(db: Path, port: int) -> list[str]:
+    """`temporal server start-dev` with the settings of `make run` (SQLite in WAL mode, our search attributes)."""
+    return [
+        str(BIN / "temporal"),
+        "server",
+        "start-dev",
+        "--headless",
+        "--ip",
+        HOST,
+        "--port",
+        str(port),
+        "--db-filename",
+        str(db),
+        "--sqlite-pragma",
+        "journal_mode=wal",
+        "--sqlite-pragma",
+        "synchronous=normal",
+        "--log-level",
+        "warn",
+        *sa.cli_flags(),
+    ]
+
+
+class DevServer:
+    """The dev server as a child process, persisting to ``<directory>/bench.db``; ``start()`` then ``stop()``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.log = directory / "server.log"
+        self.proc: asyncio.subprocess.Process | None = None
+
+    @property
+    def address(self) -> str:
+        return f"{HOST}:{self.port}"
+
+    def command(self) -> list[str]:
+        return server_command(self.directory / "bench.db", self.port)
+
+    async def start(self) -> Client:
+        """Starts the server; returns a client (pydantic converter) once our search attributes are there."""
+        with self.log.open("ab") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                *self.command(), stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log
+            )
+        deadline = time.perf_counter() + SERVER_READY_TIMEOUT
+        last_error = "no attempt yet"
+        wanted = {k.name for k in sa.ALL}
+        while time.perf_counter() < deadline:
+            if self.proc.returncode is not None:
+                raise BenchError(f"the dev server exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                client = await Client.connect(
+                    self.address, namespace=NAMESPACE, data_converter=pydantic_data_converter
+                )
+                resp = await client.operator_service.list_search_attributes(
+                    ListSearchAttributesRequest(namespace=NAMESPACE)
+                )
+                missing = wanted - set(resp.custom_attributes)
+                if not missing:
+                    return client
+                last_error = f"search attributes not registered yet: {sorted(missing)}"
+            except Exception as e:  # not listening yet, or the namespace not ready
+                last_error = f"{type(e).__name__}: {e}"
+            await asyncio.sleep(0.2)
+        await self.stop()
+        raise BenchError(
+            f"the dev server on {self.address} was not ready within {SERVER_READY_TIMEOUT:g} s "
+            f"({last_error}):\n{self.log_tail()}"
+        )
+
+    async def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it has not stopped within SERVER_STOP_TIMEOUT s."""
+        proc = self.proc
+        if proc is None or proc.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), SERVER_STOP_TIMEOUT)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (user + system), from /proc; 0 where there is none."""
+        if self.proc is None:
+            return 0.0
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return 0.0
+        # After the command name: state is field 3, utime and stime are fields 14 and 15.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no server log)"
+
+    def db_size(self) -> int:
+        """Bytes of the SQLite file and its WAL."""
+        total = 0
+        for name in ("bench.db", "bench.db-wal"):
+            with contextlib.suppress(OSError):
+                total += (self.directory / name).stat().st_size
+        return total
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: a figure, its baseline (both seconds, medians over repeats) and the target ratio."""
+
+    name: str
+    figure: float
+    baseline: float
+    target: float | None = None  # the ratio figure/baseline should stay within
+    runs: int = 1
+
+    @property
+    def ratio(self) -> float:
+        return self.figure / self.baseline if self.baseline > 0 else float("inf")
+
+    @property
+    def verdict(self) -> str:
+        if self.target is None:
+            return ""
+        return "ok" if self.ratio <= self.target else "OVER"
+
+
+@dataclass
+class Report:
+    """What one benchmark hands back: its table rows and the lines that explain them."""
+
+    rows: list[Row] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
+
+
+def median(values: Sequence[float]) -> float:
+    return float(statistics.median(values))
+
+
+def table(rows: Sequence[Row]) -> str:
+    head = ("benchmark", "figure", "baseline", "ratio", "target", "", "runs")
+    body = [
+        (
+            r.name,
+            f"{r.figure:.2f} s",
+            f"{r.baseline:.2f} s",
+            f"{r.ratio:.2f}x",
+            f"<= {r.target:g}x" if r.target is not None else "-",
+            r.verdict,
+            str(r.runs),
+        )
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in (head, *body)) for i in range(len(head))]
+
+    def fmt(line: Sequence[str]) -> str:
+        cells = [line[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(line[1:], widths[1:], strict=True))]
+        return "  ".join(cells).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([fmt(head), rule, *(fmt(line) for line in body)])
+
+
+def machine() -> str:
+    cpus = os.cpu_count() or 0
+    mem = ""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = f", {int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
+    return f"{cpus} CPUs{mem}, Python {sys.version.split()[0]}"
+
+
+def finish(code: int) -> NoReturn:
+    """Leaves at once after flushing: the SDK's client may crash while the interpreter shuts down (sdk-python#300)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
