@@ -131,7 +131,14 @@ def set_estimate(ledger: LedgerState, d: SetEstimate) -> LedgerState:
     summary_before = ledger.estimate
     if summary_before == d.amount:
         raise Rejected(f"The cost estimate is already CHF {d.amount:,}.")
-    return ledger.model_copy(update={"estimate": d.amount, "estimate_reference": d.reference})
+    # A revised estimate revises what each assessed State owes, at the same shares.
+    assessments = {
+        state: a.model_copy(update={"amount": round(d.amount * a.share_percent / 100)})
+        for state, a in ledger.assessments.items()
+    }
+    return ledger.model_copy(
+        update={"estimate": d.amount, "estimate_reference": d.reference, "assessments": assessments}
+    )
 
 
 def assess(ledger: LedgerState, d: Assess) -> LedgerState:
@@ -140,18 +147,26 @@ def assess(ledger: LedgerState, d: Assess) -> LedgerState:
     total = sum(d.shares.values())
     if total > 100.0001:
         raise Rejected(f"The shares add up to {total:.4f}%, more than 100%.")
+    # Names as first recorded, so a State re-assessed in other letter case keeps its payments.
+    known = {s.casefold(): s for s in [*ledger.paid, *ledger.assessments]}
     assessments = {
-        state: Assessment(
-            state=state, share_percent=share, amount=round(ledger.estimate * share / 100), due=d.due
+        known.get(state.casefold(), state): Assessment(
+            state=known.get(state.casefold(), state),
+            share_percent=share,
+            amount=round(ledger.estimate * share / 100),
+            due=d.due,
         )
         for state, share in d.shares.items()
     }
     return ledger.model_copy(update={"assessments": assessments})
 
 
+def canonical_state(ledger: LedgerState, name: str) -> str | None:
+    return next((s for s in ledger.assessments if s.casefold() == name.casefold()), None)
+
+
 def record_payment(ledger: LedgerState, p: Payment) -> LedgerState:
-    known = {s.casefold(): s for s in ledger.assessments}
-    state = known.get(p.state.casefold())
+    state = canonical_state(ledger, p.state)
     if state is None:
         raise Rejected(
             f"{p.state} has no assessed contribution for the {ledger.meeting}; check the name or assess it."

@@ -1,4 +1,5 @@
-"""The `msp` command: start the presidential cycle, send the Presidency's decisions, show where things stand.
+"""The `msp` command: start the presidential cycle, send the Presidency's decisions, show where things stand;
+record a meeting's money (`msp funds`) and follow its documents (`msp docs`).
 
 It stays thin: every rule lives in ``domain/`` and is enforced by the workflows' update validators, so a
 decision is answered here exactly as the workflow answered it.
@@ -16,24 +17,33 @@ import re
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
+    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
+from domain import search_attributes as sa
+from domain.assessments import SharesError, parse_shares
+from domain.calendar import local_date
 from domain.config import ConfigError, parse_config
 from domain.decisions import (
     AddPart,
@@ -49,10 +59,31 @@ from domain.decisions import (
     ReplaceDesignate,
     SetDates,
 )
+from domain.documents import (
+    Delivered,
+    DocumentInput,
+    DocumentSpec,
+    DocumentState,
+    Withdraw,
+    document_id,
+    funds_id,
+    new_state,
+)
+from domain.funds import Assess, LedgerState, Payment, SetEstimate, arrears, chf
 from domain.meeting import MeetingState
-from domain.models import Convention, MeetingFormat, MeetingKind, MeetingRef, describe_part
+from domain.models import (
+    Convention,
+    Defaults,
+    Language,
+    MeetingFormat,
+    MeetingKind,
+    MeetingRef,
+    describe_part,
+)
 from domain.presidency import PresidencyState, meeting_id, presidency_id
 from starter.connect import TASK_QUEUE, ConnectError, connect
+from workflows.document import DocumentWorkflow
+from workflows.funds import MeetingFundsWorkflow
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
 
@@ -66,6 +97,10 @@ STATUS_WAIT = timedelta(seconds=5)
 OK, REJECTED, BAD_INPUT, UNREACHABLE, NOT_RUNNING, FAILED = 0, 1, 2, 3, 4, 5
 
 D = TypeVar("D", bound=Decision)
+# Any update argument (a payment, a delivery): not all carry their id as ``decision_id``.
+A = TypeVar("A")
+M = TypeVar("M", bound=BaseModel)
+DocumentDecision = TypeVar("DocumentDecision", Delivered, Withdraw)
 W = TypeVar("W")
 R = TypeVar("R")
 
@@ -80,8 +115,18 @@ decide_app = typer.Typer(
     help="Send a decision of the Presidency; it is accepted, or rejected with the reason.",
     no_args_is_help=True,
 )
+funds_app = typer.Typer(
+    help="A meeting's money: cost estimate, assessed contributions, payments, and what waits for money.",
+    no_args_is_help=True,
+)
+docs_app = typer.Typer(
+    help="Official documents: submit one for translation, record deliveries, withdraw, see where each stands.",
+    no_args_is_help=True,
+)
 app.add_typer(cycle_app, name="cycle")
 app.add_typer(decide_app, name="decide")
+app.add_typer(funds_app, name="funds")
+app.add_typer(docs_app, name="docs")
 
 
 class CliError(Exception):
@@ -113,6 +158,19 @@ _OPTIONS = {
     "position": "--position",
     "held": "--held/--not-held",
     "code": "--convention",
+    # msp funds / msp docs
+    "amount": "--amount",
+    "shares": "--file",
+    "due": "--due",
+    "state": "--state",
+    "payment_id": "--id",
+    "force": "--force",
+    "symbol": "--symbol",
+    "title": "--title",
+    "pages": "--pages",
+    "original_language": "--language",
+    "priority": "--priority",
+    "language": "--lang",
 }
 
 
@@ -249,8 +307,19 @@ async def _send(
     decision: D,
     not_running: Callable[[RPCError], CliError],
 ) -> int:
+    return await _send_update(handle, update, decision, decision.decision_id, not_running)
+
+
+async def _send_update(
+    handle: WorkflowHandle[W, Any],
+    update: UpdateMethodMultiParam[[W, A], DecisionOutcome],
+    arg: A,
+    update_id: str,
+    not_running: Callable[[RPCError], CliError],
+) -> int:
+    """Sends one update with its id as the update id (sent twice, it applies once); prints the answer."""
     try:
-        outcome = await _answer(handle.id, handle.execute_update(update, decision, id=decision.decision_id))
+        outcome = await _answer(handle.id, handle.execute_update(update, arg, id=update_id))
     except WorkflowUpdateFailedError as e:
         cause = e.cause
         if isinstance(cause, ApplicationError) and cause.type == "DecisionRejected":
@@ -362,6 +431,10 @@ def cycle_start(
         except OSError as e:
             raise CliError(f"{config}: cannot read the configuration: {e.strerror or e}", BAD_INPUT) from None
         cfg = parse_config(text, source=str(config))
+        if url := os.environ.get("CCM_CONFERENCE_SERVICES_URL"):
+            # `make run` moves its receiver with its ports; the workflows must send jobs where it listens.
+            money = cfg.money.model_copy(update={"conference_services_url": url})
+            cfg = cfg.model_copy(update={"money": money})
         state = cfg.initial_state()
         wid = presidency_id(state.convention)
         client = await connect()
@@ -589,14 +662,17 @@ def status(
         ref = _meeting_ref(meeting) if meeting is not None else pres.meeting.ref
         mid = meeting_id(pres.convention, ref)
         meet, missing = await _meeting_state(client, mid)
+        fid = funds_id(pres.convention.code, ref.label)
+        ledger = await _ledger_if_any(client, fid)
         if as_json:
             out = {
                 "presidency": pres.model_dump(mode="json"),
                 "meeting": meet.model_dump(mode="json") if meet is not None else None,
+                "funds": _ledger_json(fid, ledger) if ledger is not None else None,
             }
             typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
         else:
-            typer.echo(_status_text(pres, mid, meet, missing))
+            typer.echo(_status_text(pres, mid, meet, missing, fid, ledger))
         return OK
 
     _run(go)
@@ -618,7 +694,14 @@ def _table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...] | None = Non
     return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in all_rows]
 
 
-def _status_text(pres: PresidencyState, mid: str, meet: MeetingState | None, missing: str | None) -> str:
+def _status_text(
+    pres: PresidencyState,
+    mid: str,
+    meet: MeetingState | None,
+    missing: str | None,
+    fid: str = "",
+    ledger: LedgerState | None = None,
+) -> str:
     plan = meet.plan if meet is not None else pres.meeting
     designates = [f"{i}. {p}" for i, p in enumerate(pres.designates, start=1)] or ["none"]
     if meet is not None:
@@ -632,7 +715,27 @@ def _status_text(pres: PresidencyState, mid: str, meet: MeetingState | None, mis
         + (f", {p.host_covering_extra_cost} covering the extra cost" if p.host_covering_extra_cost else "")
         for i, p in enumerate(plan.parts, start=1)
     ]
-    held = ", ".join(f"{d.date} (part {d.part}, day {d.day})" for d in meet.days_held) if meet else ""
+    held = (
+        ", ".join(
+            f"{d.date} (part {d.part}, day {d.day}"
+            + ("" if d.interpretation else ", informal consultations without interpretation")
+            + ")"
+            for d in meet.days_held
+        )
+        if meet
+        else ""
+    )
+    if ledger is not None:
+        funds = f"balance {chf(ledger.balance)}, shortfall {chf(ledger.shortfall)} ({fid})"
+    else:
+        funds = f"no ledger ({fid} does not exist: a term begun before meetings had ledgers?)"
+    interpretation = (
+        [f"{day}: {state.value.replace('_', ' ')}" for day, state in sorted(meet.interpretation.items())]
+        if meet
+        else []
+    )
+    if not interpretation:
+        interpretation = ["not tracked" if ledger is None else "nothing requested yet"]
     if pres.history:
         h = pres.history[-1]
         handover = f"{h.handed_over_on}: {h.president} to {h.successor}, at the {h.meeting} (term {h.term})"
@@ -650,6 +753,9 @@ def _status_text(pres: PresidencyState, mid: str, meet: MeetingState | None, mis
         ("Dates", dates[0]),
         *(("", d) for d in dates[1:]),
         ("Days held", held or "none yet"),
+        ("Funds", funds),
+        ("Interpretation", interpretation[0]),
+        *(("", d) for d in interpretation[1:]),
         ("Closed", f"{meet.closed.closed_on}, {meet.closed.how}" if meet and meet.closed else "-"),
         ("Last handover", handover),
         (
@@ -679,6 +785,550 @@ def _status_text(pres: PresidencyState, mid: str, meet: MeetingState | None, mis
 
 def _held(value: bool | None) -> str:
     return "not decided" if value is None else ("held" if value else "not held")
+
+
+# msp funds ... : a meeting's ledger (MeetingFundsWorkflow, `ccm-funds-14MSP`)
+
+LedgerMeetingOpt = Annotated[
+    str | None,
+    typer.Option("--meeting", help="Whose ledger, e.g. 14MSP. Default: the Presidency's current meeting."),
+]
+AmountOpt = Annotated[int, typer.Option("--amount", help="Whole Swiss francs (CHF), more than 0.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
+
+
+async def _ledger_target(client: Client, convention: Convention, label: str | None) -> tuple[str, str]:
+    """The ledger's workflow id and its meeting's label: the meeting given, or the Presidency's current one."""
+    if label is not None:
+        ref = _meeting_ref(label)
+    else:
+        # Just after `msp cycle start` the Presidency may not have started its meeting (and ledger) yet.
+        ref = (await _meeting_started(client, convention, STATUS_WAIT)).meeting.ref
+    return funds_id(convention.code, ref.label), ref.label
+
+
+def _no_ledger(wid: str, label: str, e: RPCError | None = None) -> CliError:
+    detail = f": {_one_line(e.message)}" if e is not None else ""
+    return CliError(f"no ledger is running for the {label} ({wid}{detail})", NOT_RUNNING)
+
+
+def _validated(model: type[M], fields: Mapping[str, Any], id_field: str, what: str) -> M:
+    """The message from the command's options (absent ones take the model's defaults); prints its id."""
+    value = model.model_validate({k: v for k, v in fields.items() if v is not None})
+    typer.echo(f"{what} {getattr(value, id_field)}")
+    return value
+
+
+def _ledger_update(
+    convention: str,
+    meeting: str | None,
+    update: UpdateMethodMultiParam[[MeetingFundsWorkflow, M], DecisionOutcome],
+    model: type[M],
+    fields: Mapping[str, Any],
+    id_field: str = "decision_id",
+    what: str = "decision",
+) -> None:
+    async def go() -> int:
+        conv = _convention(convention)
+        message = _validated(model, fields, id_field, what)
+        client = await connect()
+        wid, label = await _ledger_target(client, conv, meeting)
+        handle = client.get_workflow_handle_for(MeetingFundsWorkflow.run, wid)
+        return await _send_update(
+            handle, update, message, str(getattr(message, id_field)), lambda e: _no_ledger(wid, label, e)
+        )
+
+    _run(go)
+
+
+async def _ledger_state(client: Client, wid: str, label: str) -> LedgerState:
+    handle = client.get_workflow_handle_for(MeetingFundsWorkflow.run, wid)
+    try:
+        return await _answer(wid, handle.query(MeetingFundsWorkflow.ledger, rpc_timeout=ANSWER_TIMEOUT))
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND:
+            raise _no_ledger(wid, label) from None
+        raise _rpc_error(wid, e) from None
+
+
+async def _ledger_if_any(client: Client, wid: str) -> LedgerState | None:
+    """The ledger, or None when there is none (terms begun before meetings had ledgers)."""
+    handle = client.get_workflow_handle_for(MeetingFundsWorkflow.run, wid)
+    try:
+        return await _answer(wid, handle.query(MeetingFundsWorkflow.ledger, rpc_timeout=ANSWER_TIMEOUT))
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise _rpc_error(wid, e) from None
+
+
+def _today() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ledger_json(wid: str, ledger: LedgerState) -> dict[str, Any]:
+    today = local_date(_today(), Defaults())
+    return {
+        "id": wid,
+        "meeting": ledger.meeting,
+        "as_of": str(today),
+        "estimate": ledger.estimate,
+        "paid": ledger.payments_total,
+        "granted": ledger.granted_total,
+        "released": ledger.released_total,
+        "balance": ledger.balance,
+        "waiting": ledger.waiting_total,
+        "shortfall": ledger.shortfall,
+        "arrears": [a.model_dump(mode="json") for a in arrears(ledger, today)],
+        "queue": [r.model_dump(mode="json") for r in sorted(ledger.pending, key=lambda r: r.priority)],
+        "ledger": ledger.model_dump(mode="json"),
+    }
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _funds_text(wid: str, ledger: LedgerState) -> str:
+    today = local_date(_today(), Defaults())
+    estimate = (
+        f"{chf(ledger.estimate)} ({ledger.estimate_reference})"
+        if ledger.estimate is not None
+        else "not yet adopted (msp funds estimate)"
+    )
+    rows = [
+        ("Funds", f"the {ledger.meeting} ({wid})"),
+        ("Cost estimate", estimate),
+        ("Paid", f"{chf(ledger.payments_total)} in {_plural(ledger.payments_count, 'payment')}"),
+        ("Granted", chf(ledger.granted_total)),
+        ("Released", chf(ledger.released_total)),
+        ("Balance", chf(ledger.balance)),
+        ("Waiting", f"{chf(ledger.waiting_total)} for {_plural(len(ledger.pending), 'request')}"),
+        ("Shortfall", chf(ledger.shortfall)),
+    ]
+    lines = _table(rows)
+    owed = arrears(ledger, today)
+    lines += ["", f"Contributions ({_plural(len(owed), 'State')}; as of {today})"]
+    if owed:
+        lines += _table(
+            [
+                (
+                    a.state,
+                    f"{ledger.assessments[a.state].share_percent:g}%",
+                    chf(a.assessed),
+                    chf(a.paid),
+                    chf(a.outstanding),
+                    str(a.due),
+                    "OVERDUE" if a.overdue else "",
+                )
+                for a in owed
+            ],
+            header=("STATE", "SHARE", "ASSESSED", "PAID", "OUTSTANDING", "DUE", ""),
+        )
+    else:
+        lines.append("none assessed yet (msp funds assess)")
+    queue = sorted(ledger.pending, key=lambda r: r.priority)
+    lines += ["", f"Queue ({_plural(len(queue), 'request')}; granted in this order as money arrives)"]
+    if queue:
+        lines += _table(
+            [(str(i), str(r.priority), chf(r.amount), r.purpose) for i, r in enumerate(queue, start=1)],
+            header=("#", "PRIORITY", "AMOUNT", "PURPOSE"),
+        )
+    else:
+        lines.append("nothing waits for money")
+    return "\n".join(lines)
+
+
+@funds_app.command("estimate")
+def funds_estimate(
+    amount: AmountOpt,
+    ref: RefOpt,
+    decision_id: IdOpt = None,
+    meeting: LedgerMeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Record the meeting's adopted cost estimate."""
+    fields = {"decision_id": decision_id or _new_id(), "reference": ref, "amount": amount}
+    _ledger_update(convention, meeting, MeetingFundsWorkflow.set_estimate, SetEstimate, fields)
+
+
+@funds_app.command("assess")
+def funds_assess(
+    file: Annotated[
+        Path, typer.Option("--file", help="CSV with the header state,share_percent, from the ISU (Art. 14).")
+    ],
+    due: Annotated[str, typer.Option("--due", help="When the contributions are due, YYYY-MM-DD.")],
+    ref: RefOpt,
+    decision_id: IdOpt = None,
+    meeting: LedgerMeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Assess each State's contribution from the file of shares (UN scale of assessment, adjusted)."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        typer.echo(f"{file}: cannot read the file of shares: {_one_line(reason)}", err=True)
+        raise typer.Exit(BAD_INPUT) from None
+    try:
+        shares = parse_shares(text, str(file))
+    except SharesError as e:
+        typer.echo(_one_line(str(e)), err=True)
+        raise typer.Exit(BAD_INPUT) from None
+    fields = {"decision_id": decision_id or _new_id(), "reference": ref, "shares": shares, "due": due}
+    _ledger_update(convention, meeting, MeetingFundsWorkflow.assess, Assess, fields)
+
+
+@funds_app.command("pay")
+def funds_pay(
+    state: Annotated[str, typer.Option("--state", help="The State Party that paid, as assessed.")],
+    amount: AmountOpt,
+    ref: RefOpt,
+    force: Annotated[
+        bool, typer.Option("--force", help="Record it even if it is more than the State's outstanding share.")
+    ] = False,
+    payment_id: Annotated[
+        str | None,
+        typer.Option(
+            "--id",
+            help="Payment id; recording the same id again counts it once. Default: a new one, printed.",
+        ),
+    ] = None,
+    meeting: LedgerMeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Record a payment received from a State; what waits for money is granted in order."""
+    fields = {
+        "payment_id": payment_id or _new_id(),
+        "reference": ref,
+        "state": state,
+        "amount": amount,
+        "force": force,
+    }
+    _ledger_update(
+        convention, meeting, MeetingFundsWorkflow.record_payment, Payment, fields, "payment_id", "payment"
+    )
+
+
+@funds_app.command("status")
+def funds_status(
+    as_json: JsonOpt = False,
+    meeting: LedgerMeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Show the ledger: estimate, payments, grants, balance, arrears per State, and the queue in grant order."""
+
+    async def go() -> int:
+        conv = _convention(convention)
+        client = await connect()
+        wid, label = await _ledger_target(client, conv, meeting)
+        ledger = await _ledger_state(client, wid, label)
+        if as_json:
+            typer.echo(json.dumps(_ledger_json(wid, ledger), indent=2, ensure_ascii=False))
+        else:
+            typer.echo(_funds_text(wid, ledger))
+        return OK
+
+    _run(go)
+
+
+# msp docs ... : official documents (DocumentWorkflow, `ccm-doc-CCM/MSP/2027/3`)
+
+DocMeetingOpt = Annotated[
+    str | None,
+    typer.Option("--meeting", help="The meeting, e.g. 14MSP. Default: the Presidency's current meeting."),
+]
+# Languages are checked by the models, so that a wrong one is refused in one line like any other option.
+_LANGUAGES = ", ".join(lang.value for lang in Language)
+SymbolArg = Annotated[str, typer.Argument(help="The document's symbol, e.g. CCM/MSP/2027/3.")]
+
+
+def _no_document(symbol: str, wid: str, e: RPCError | None = None) -> CliError:
+    if e is not None and "completed" in e.message:
+        return CliError(
+            f"{symbol} is finished: every language is issued or withdrawn ({wid}); "
+            f"see `msp docs status {symbol}`",
+            NOT_RUNNING,
+        )
+    detail = f": {_one_line(e.message)}" if e is not None else ""
+    return CliError(
+        f"no document {symbol} is running ({wid}{detail}); submit it with `msp docs submit`", NOT_RUNNING
+    )
+
+
+async def _check_ledger(client: Client, fid: str, label: str, code: str) -> None:
+    """Refuses a meeting without a running ledger, before anything is started."""
+    try:
+        desc = await client.get_workflow_handle(fid).describe(rpc_timeout=ANSWER_TIMEOUT)
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND:
+            raise CliError(
+                f"--meeting: no meeting {label} for {code}: its ledger {fid} does not exist; nothing submitted",
+                BAD_INPUT,
+            ) from None
+        raise _rpc_error(fid, e) from None
+    if desc.status != WorkflowExecutionStatus.RUNNING:
+        status = desc.status.name.lower() if desc.status is not None else "unknown"
+        raise CliError(
+            f"--meeting: the ledger of the {label} ({fid}) is {status}, not running; nothing submitted",
+            BAD_INPUT,
+        )
+
+
+@docs_app.command("submit")
+def docs_submit(
+    symbol: Annotated[str, typer.Option("--symbol", help="The document's symbol, e.g. CCM/MSP/2027/3.")],
+    title: Annotated[str, typer.Option("--title", help="Its title.")],
+    pages: Annotated[int, typer.Option("--pages", help="Pages to translate (1-2000).")],
+    due: Annotated[str, typer.Option("--due", help="When it must be out in every language, YYYY-MM-DD.")],
+    language: Annotated[str, typer.Option("--language", help=f"The original language: {_LANGUAGES}.")] = "en",
+    priority: Annotated[int, typer.Option("--priority", help="1 is translated first (1-9).")] = 2,
+    meeting: DocMeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Submit a document: it asks the meeting's ledger for each translation and is sent off as money comes."""
+    fields = {
+        "symbol": symbol,
+        "title": title,
+        "pages": pages,
+        "due": due,
+        "original_language": language.strip().lower(),
+        "priority": priority,
+    }
+
+    async def go() -> int:
+        conv = _convention(convention)
+        given = _meeting_ref(meeting).label if meeting is not None else None
+        # Checked before anything is asked of Temporal; the meeting is filled in below when not given.
+        spec = DocumentSpec.model_validate({**fields, "meeting": given or "1MSP"})
+        client = await connect()
+        pres = await _meeting_started(client, conv, STATUS_WAIT)
+        if given is None and not pres.meeting_started:
+            raise CliError(
+                f"the presidency of {conv.code} has not started the {pres.meeting.ref.label} yet; "
+                "try again in a moment",
+                FAILED,
+            )
+        label = given or pres.meeting.ref.label
+        spec = spec.model_copy(update={"meeting": label})
+        fid = funds_id(conv.code, label)
+        await _check_ledger(client, fid, label, conv.code)
+        money = pres.convention.money
+        wid = document_id(conv.code, spec.symbol)
+        try:
+            await client.start_workflow(
+                DocumentWorkflow.run,
+                DocumentInput(convention=conv.code, spec=spec, money=money, funds_id=fid),
+                id=wid,
+                task_queue=TASK_QUEUE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                # A symbol is submitted once; only a run that failed or was terminated may be started again.
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+                static_summary=f"{spec.symbol}: {spec.title}",
+                # The document's own upsert repeats these; set at start, it is listed at once.
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(sa.KIND, "document"),
+                        SearchAttributePair(sa.CONVENTION, conv.code),
+                        SearchAttributePair(sa.MEETING, label),
+                    ]
+                ),
+            )
+        except WorkflowAlreadyStartedError:
+            raise CliError(
+                f"{spec.symbol} is already submitted ({wid}); see `msp docs status {spec.symbol}`", BAD_INPUT
+            ) from None
+        except RPCError as e:
+            raise _rpc_error(wid, e) from None
+        plan = new_state(spec, money)
+        cost = sum(t.amount for t in plan.translations.values())
+        langs = ", ".join(lang.value for lang in plan.translations)
+        typer.echo(f"started {wid}")
+        typer.echo(
+            f"{spec.symbol}: {_plural(len(plan.translations), 'translation')} ({langs}) for {chf(cost)}, "
+            f"asked of the {label} ledger ({fid}); due {spec.due}"
+        )
+        return OK
+
+    _run(go)
+
+
+def _document_update(
+    convention: str,
+    symbol: str,
+    update: UpdateMethodMultiParam[[DocumentWorkflow, DocumentDecision], DecisionOutcome],
+    model: type[DocumentDecision],
+    fields: Mapping[str, Any],
+) -> None:
+    async def go() -> int:
+        conv = _convention(convention)
+        message = _validated(model, fields, "decision_id", "decision")
+        client = await connect()
+        wid = document_id(conv.code, symbol.strip())
+        handle = client.get_workflow_handle_for(DocumentWorkflow.run, wid)
+        return await _send_update(
+            handle,
+            update,
+            message,
+            message.decision_id,
+            lambda e: _no_document(symbol, wid, e),
+        )
+
+    _run(go)
+
+
+@docs_app.command("delivered")
+def docs_delivered(
+    symbol: SymbolArg,
+    lang: Annotated[
+        str, typer.Option("--lang", help=f"The language delivered by conference services: {_LANGUAGES}.")
+    ],
+    ref: Annotated[
+        str | None, typer.Option("--ref", help="What reported the delivery. Default: conference services.")
+    ] = None,
+    decision_id: IdOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Record that a translation was delivered: the document is issued in that language."""
+    fields = {"decision_id": decision_id or _new_id(), "language": lang.strip().lower(), "reference": ref}
+    _document_update(convention, symbol, DocumentWorkflow.delivered, Delivered, fields)
+
+
+@docs_app.command("withdraw")
+def docs_withdraw(
+    symbol: SymbolArg,
+    ref: RefOpt,
+    decision_id: IdOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Withdraw a document: its requests leave the queue and money granted but not yet spent goes back."""
+    fields = {"decision_id": decision_id or _new_id(), "reference": ref}
+    _document_update(convention, symbol, DocumentWorkflow.withdraw, Withdraw, fields)
+
+
+def _document_json(wid: str, state: DocumentState) -> dict[str, Any]:
+    return {
+        "id": wid,
+        "waiting_for_funds": state.waiting_for_funds,
+        "pending_languages": state.pending_languages,
+        "finished": state.finished,
+        **state.model_dump(mode="json"),
+    }
+
+
+def _document_text(wid: str, s: DocumentState) -> str:
+    spec = s.spec
+    rows = [
+        ("Document", f"{spec.symbol}: {spec.title} ({wid})"),
+        ("Meeting", f"{spec.meeting}, due {spec.due}"),
+        (
+            "Original",
+            f"{spec.original_language.value}, {_plural(spec.pages, 'page')}, priority {spec.priority}",
+        ),
+        ("At risk", "yes: it will miss its due date" if s.at_risk else "no"),
+        ("Waiting", f"{chf(s.waiting_for_funds)} for funds"),
+        ("Withdrawn", "yes" if s.withdrawn else "no"),
+    ]
+    lines = _table(rows)
+    lines += ["", "Translations"]
+    lines += _table(
+        [
+            (
+                lang.value,
+                t.status.value.replace("_", " "),
+                chf(t.amount),
+                t.job_reference or "-",
+                _one_line(t.error) if t.error else "",
+            )
+            for lang, t in s.translations.items()
+        ],
+        header=("LANGUAGE", "STATUS", "CHF", "JOB", "ERROR"),
+    )
+    lines += ["", f"Log ({len(s.log)})", *(s.log or ["nothing yet"])]
+    return "\n".join(lines)
+
+
+async def _document_list(client: Client, code: str, label: str) -> list[dict[str, Any]]:
+    query = f"CcmKind = 'document' AND CcmConvention = '{code}' AND CcmMeeting = '{label}'"
+    prefix = document_id(code, "")
+    found = []
+    try:
+        async for wf in client.list_workflows(query, rpc_timeout=ANSWER_TIMEOUT):
+            attrs = wf.typed_search_attributes
+            found.append(
+                {
+                    "symbol": wf.id.removeprefix(prefix),
+                    "id": wf.id,
+                    "status": wf.status.name.lower() if wf.status is not None else "unknown",
+                    "started": wf.start_time.isoformat(),
+                    "pending_languages": list(attrs.get(sa.LANGUAGES_PENDING) or []),
+                    "waiting_for_funds": int(attrs.get(sa.WAITING_FOR_FUNDS) or 0),
+                }
+            )
+    except RPCError as e:
+        raise _rpc_error(f"the list of documents ({query})", e) from None
+    found.sort(key=lambda d: (d["started"], d["symbol"]))
+    return found
+
+
+def _documents_text(label: str, docs: list[dict[str, Any]]) -> str:
+    if not docs:
+        return f"no documents submitted for the {label}"
+    waiting = sum(int(d["waiting_for_funds"]) for d in docs)
+    lines = [f"Documents of the {label} ({len(docs)}; {chf(waiting)} waiting for funds)"]
+    lines += _table(
+        [
+            (
+                d["symbol"],
+                d["status"],
+                " ".join(d["pending_languages"]) or "-",
+                chf(int(d["waiting_for_funds"])),
+            )
+            for d in docs
+        ],
+        header=("SYMBOL", "WORKFLOW", "PENDING", "WAITING FOR FUNDS"),
+    )
+    return "\n".join(lines)
+
+
+@docs_app.command("status")
+def docs_status(
+    symbol: Annotated[
+        str | None, typer.Argument(help="A document's symbol; without it, every document of the meeting.")
+    ] = None,
+    as_json: JsonOpt = False,
+    meeting: DocMeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Show one document (each language, its money, its log), or list the meeting's documents."""
+
+    async def go() -> int:
+        conv = _convention(convention)
+        given = _meeting_ref(meeting).label if meeting is not None else None
+        client = await connect()
+        if symbol is not None:
+            wid = document_id(conv.code, symbol.strip())
+            handle = client.get_workflow_handle_for(DocumentWorkflow.run, wid)
+            try:
+                state = await _answer(wid, handle.query(DocumentWorkflow.state, rpc_timeout=ANSWER_TIMEOUT))
+            except RPCError as e:
+                if e.status == RPCStatusCode.NOT_FOUND:
+                    raise _no_document(symbol, wid) from None
+                raise _rpc_error(wid, e) from None
+            if as_json:
+                typer.echo(json.dumps(_document_json(wid, state), indent=2, ensure_ascii=False))
+            else:
+                typer.echo(_document_text(wid, state))
+            return OK
+        label = given or (await _presidency_state(client, conv)).meeting.ref.label
+        docs = await _document_list(client, conv.code, label)
+        if as_json:
+            typer.echo(json.dumps({"meeting": label, "documents": docs}, indent=2, ensure_ascii=False))
+        else:
+            typer.echo(_documents_text(label, docs))
+        return OK
+
+    _run(go)
 
 
 def main() -> NoReturn:

@@ -188,6 +188,10 @@ class DocumentWorkflow:
                 t.status = LanguageStatus.WITHDRAWN
                 await funds.signal("cancel_request", rules.request_id(self.inp.spec.symbol, lang))
         for lang, t in self.s.translations.items():
+            if t.status is LanguageStatus.IN_TRANSLATION:
+                # The job is with conference services and paid for: nothing comes back, nothing is issued.
+                t.status = LanguageStatus.WITHDRAWN
+                continue
             if t.status is not LanguageStatus.FUNDED:
                 continue
             released += t.amount

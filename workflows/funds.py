@@ -83,7 +83,9 @@ class MeetingFundsWorkflow:
     @workflow.update
     def record_payment(self, p: Payment) -> DecisionOutcome:
         return self._record(
-            p.payment_id, lambda: rules.record_payment(self.s, p), f"{rules.chf(p.amount)} from {p.state}"
+            p.payment_id,
+            lambda: rules.record_payment(self.s, p),
+            f"{rules.chf(p.amount)} from {rules.canonical_state(self.s, p.state) or p.state}",
         )
 
     @record_payment.validator

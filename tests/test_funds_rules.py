@@ -1,0 +1,74 @@
+"""The ledger's rules, as plain functions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from domain import funds
+from domain.funds import Assess, FundsRequest, LedgerState, Payment, SetEstimate
+from domain.meeting_rules import Rejected
+
+
+def req(rid: str, amount: int, priority: int) -> FundsRequest:
+    return FundsRequest(request_id=rid, requester="doc", purpose=rid, amount=amount, priority=priority)
+
+
+def assessed() -> LedgerState:
+    ledger = funds.set_estimate(
+        LedgerState(meeting="9MSP"), SetEstimate(decision_id="e", reference="r", amount=1000)
+    )
+    return funds.assess(
+        ledger,
+        Assess(decision_id="a", reference="r", shares={"Austria": 60, "Chile": 40}, due=date(2019, 6, 30)),
+    )
+
+
+def pay(ledger: LedgerState, amount: int, state: str = "Austria") -> LedgerState:
+    return funds.record_payment(
+        ledger, Payment(payment_id="p", reference="r", state=state, amount=amount, force=True)
+    )
+
+
+def test_requests_are_granted_by_priority_then_arrival_and_a_big_one_holds_back_the_rest():
+    ledger = assessed()
+    for r in (req("p3-a", 50, 3), req("p1-a", 100, 1), req("p1-b", 300, 1), req("p2-a", 10, 2)):
+        ledger = funds.enqueue(ledger, r)
+    ledger, granted = funds.grant_in_order(pay(ledger, 150))
+    assert [r.request_id for r in granted] == ["p1-a"]  # p1-b (300) does not fit, and holds back p2 and p3
+    assert ledger.balance == 50 and ledger.shortfall == 360 - 50
+    ledger, granted = funds.grant_in_order(pay(ledger, 310))
+    assert [r.request_id for r in granted] == ["p1-b", "p2-a", "p3-a"]
+    assert ledger.balance == 0 and ledger.pending == []
+
+
+def test_a_request_is_granted_once_and_released_once():
+    ledger = funds.enqueue(pay(assessed(), 100), req("x", 100, 1))
+    ledger, _ = funds.grant_in_order(ledger)
+    assert funds.enqueue(ledger, req("x", 100, 1)).pending == []  # re-sent after its grant: ignored
+    ledger = funds.release(funds.release(ledger, "x"), "x")
+    assert ledger.released_total == 100 and ledger.balance == 100
+
+
+def test_payments_are_checked_against_what_a_state_owes():
+    ledger = assessed()
+    with pytest.raises(Rejected, match="no assessed contribution"):
+        funds.record_payment(ledger, Payment(payment_id="p", reference="r", state="Atlantis", amount=1))
+    with pytest.raises(Rejected, match="more than its outstanding"):
+        funds.record_payment(ledger, Payment(payment_id="p", reference="r", state="chile", amount=401))
+    ledger = funds.record_payment(ledger, Payment(payment_id="p", reference="r", state="chile", amount=400))
+    assert ledger.paid == {"Chile": 400}
+    arrears = {a.state: a for a in funds.arrears(ledger, date(2019, 7, 1))}
+    assert arrears["Austria"].overdue and arrears["Austria"].outstanding == 600
+    assert not arrears["Chile"].overdue
+
+
+def test_a_revised_estimate_revises_the_assessments_and_names_keep_their_payments():
+    ledger = pay(assessed(), 100)
+    ledger = funds.set_estimate(ledger, SetEstimate(decision_id="e2", reference="r", amount=2000))
+    assert ledger.assessments["Austria"].amount == 1200
+    ledger = funds.assess(
+        ledger, Assess(decision_id="a2", reference="r", shares={"austria": 50}, due=date(2019, 7, 1))
+    )
+    assert list(ledger.assessments) == ["Austria"] and ledger.paid["Austria"] == 100
