@@ -33,13 +33,13 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy .
+	$(BIN)/mypy --no-incremental .
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	$(BIN)/mypy .
+	$(BIN)/mypy --no-incremental .
 
 format: $(STAMP)
 	$(BIN)/ruff format .

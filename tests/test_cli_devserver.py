@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -118,8 +118,8 @@ class Cycle:
             desc = await self.client.get_workflow_handle(wid).describe()
             assert desc.status == WorkflowExecutionStatus.RUNNING, wid
             assert await failed_workflow_tasks(self.client, wid) == [], wid
-        presidency = self.client.get_workflow_handle_for(PresidencyWorkflow.run, self.presidency_id)
-        meeting = self.client.get_workflow_handle_for(MeetingWorkflow.run, self.meeting_id)
+        presidency: WorkflowHandle[Any, Any] = self.client.get_workflow_handle(self.presidency_id)
+        meeting: WorkflowHandle[Any, Any] = self.client.get_workflow_handle(self.meeting_id)
 
         async def reached() -> None:
             p = await presidency.query(PresidencyWorkflow.state)

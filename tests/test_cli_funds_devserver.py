@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
@@ -126,8 +126,9 @@ class Cycle:
 
     async def doc_state(self, symbol: str) -> DocumentState:
         """Straight from the workflow, for polling without a process per look."""
-        handle = self.client.get_workflow_handle_for(DocumentWorkflow.run, document_id(self.code, symbol))
-        return await handle.query(DocumentWorkflow.state)
+        handle: WorkflowHandle[Any, Any] = self.client.get_workflow_handle(document_id(self.code, symbol))
+        state: DocumentState = await handle.query(DocumentWorkflow.state)
+        return state
 
     async def assessed(self, due: date) -> None:
         await self.ok("cycle", "start", "--config", str(self.config))
