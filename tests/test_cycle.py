@@ -283,7 +283,9 @@ async def test_invalid_decisions_are_rejected_and_change_nothing(cycle_factory):
             MeetingWorkflow.extend_by_day, ExtendByDay(decision_id=f"ext{_}", reference="r")
         )
     cases.append((MeetingWorkflow.extend_by_day, ExtendByDay(decision_id="j", reference="r"), "1 to 10 days"))
-    await c.env.sleep(timedelta(minutes=1))  # what the extensions set off (e.g. interpretation requests) settles
+    await c.env.sleep(
+        timedelta(minutes=1)
+    )  # what the extensions set off (e.g. interpretation requests) settles
     before = ((await c.presidency()).model_dump(), (await c.meeting()).model_dump())
     for update, decision, message in cases:
         with pytest.raises(WorkflowUpdateFailedError) as err:
