@@ -14,25 +14,42 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.conference_services import ConferenceServices
+from activities.notifications import Notifier
+from activities.reviews import ReviewsFinder
 from starter import logsetup
 from starter.connect import TASK_QUEUE, ConnectError, connect
 from workflows.document import DocumentWorkflow
 from workflows.funds import MeetingFundsWorkflow
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
+from workflows.review import ReviewWorkflow
 
-WORKFLOWS: Sequence[type] = (PresidencyWorkflow, MeetingWorkflow, MeetingFundsWorkflow, DocumentWorkflow)
+WORKFLOWS: Sequence[type] = (
+    PresidencyWorkflow,
+    MeetingWorkflow,
+    MeetingFundsWorkflow,
+    DocumentWorkflow,
+    ReviewWorkflow,
+)
 
 log = structlog.get_logger("worker")
 
 
-def activities(services: ConferenceServices) -> list[Callable[..., Any]]:
-    """Every activity: the plain functions, and the conference-services methods sharing one HTTP client."""
-    return [services.submit_translation, services.book_interpretation]
+def activities(client: Client, services: ConferenceServices) -> list[Callable[..., Any]]:
+    """Every activity. The notifier borrows the conference-services HTTP client, so the caller's
+    ``async with ConferenceServices()`` closes the one client, after the worker has stopped."""
+    notifier = Notifier(services.client)
+    reviews = ReviewsFinder(client)
+    return [
+        services.submit_translation,
+        services.book_interpretation,
+        notifier.send_notification,
+        reviews.tell_reviews_meeting_moved,
+    ]
 
 
 def build_worker(client: Client, services: ConferenceServices, task_queue: str = TASK_QUEUE) -> Worker:
-    return Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=activities(services))
+    return Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=activities(client, services))
 
 
 async def serve() -> None:
@@ -41,7 +58,8 @@ async def serve() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    # One httpx.AsyncClient for the process, closed once the worker has stopped (its activities are done).
+    # One httpx.AsyncClient for the process, closed once the worker has stopped (its activities are done); the
+    # notifier borrows it.
     async with ConferenceServices() as services:
         worker = build_worker(client, services)
         log.info("worker started", task_queue=TASK_QUEUE, pid=os.getpid())

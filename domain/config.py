@@ -22,6 +22,7 @@ from domain.models import (
     President,
 )
 from domain.presidency import Counters, PresidencyState
+from domain.reviews import ReviewSpec
 
 
 class ConfigError(ValueError):
@@ -57,12 +58,19 @@ class MeetingSection(_Section):
     parts: list[Part] = Field(min_length=1)
 
 
+class NotificationsSection(_Section):
+    # Where reminders go (JSON with a plain-text "text" field); none: they are logged by the worker.
+    webhook_url: str | None = None
+
+
 class CycleConfig(_Section):
     convention: ConventionSection = ConventionSection()
     defaults: Defaults = Defaults()
     money: Money = Money()
     presidency: PresidencySection
     meeting: MeetingSection
+    notifications: NotificationsSection = NotificationsSection()
+    reviews: list[ReviewSpec] = Field(default_factory=list)
 
     def convention_settings(self) -> Convention:
         return Convention(
@@ -124,6 +132,10 @@ def _cross_checks(config: CycleConfig) -> list[tuple[tuple[Any, ...], str]]:
         errors += [
             (("meeting", "parts"), str(err["msg"]).removeprefix("Value error, ")) for err in e.errors()
         ]
+    subjects = [r.subject for r in config.reviews]
+    for i, r in enumerate(config.reviews):
+        if subjects.index(r.subject) != i:
+            errors.append((("reviews", i, "subject"), f"review {r.subject!r} is listed twice"))
     return errors
 
 

@@ -19,6 +19,8 @@ NEXT_MEETING_START = SearchAttributeKey.for_datetime("CcmNextMeetingStart")
 # Money in CHF. Double, not Int: SQL visibility (the dev server's) allows only three custom Int attributes.
 BALANCE = SearchAttributeKey.for_float("CcmBalance")
 SHORTFALL = SearchAttributeKey.for_float("CcmShortfall")
+# Reviews: the day a review falls due (its status is in CcmPhase, the meeting it is due at in CcmMeeting).
+DUE_DATE = SearchAttributeKey.for_datetime("CcmDueDate")
 # Documents.
 LANGUAGES_PENDING = SearchAttributeKey.for_keyword_list("CcmLanguagesPending")
 WAITING_FOR_FUNDS = SearchAttributeKey.for_float("CcmWaitingForFunds")
@@ -35,6 +37,7 @@ ALL: tuple[SearchAttributeKey[Any], ...] = (
     SHORTFALL,
     LANGUAGES_PENDING,
     WAITING_FOR_FUNDS,
+    DUE_DATE,
 )
 
 _CLI_TYPES = {

@@ -10,6 +10,7 @@ from domain.funds import LedgerState, arrears, chf
 from domain.meeting import MeetingState
 from domain.models import MeetingPlan, describe_part
 from domain.presidency import PresidencyState
+from domain.reviews import ReviewState
 
 
 def _plan_lines(plan: MeetingPlan) -> list[str]:
@@ -129,4 +130,24 @@ def document_details(s: DocumentState) -> str:
         lines.append(f"| {lang.value} | {status} | {t.amount:,} | {t.job_reference or ''} |")
     lines += ["", f"**Waiting for funds:** {chf(s.waiting_for_funds)}"]
     lines += ["", "**Log**", *[f"- {line}" for line in s.log[-6:]]]
+    return "\n".join(lines)
+
+
+def review_details(s: ReviewState) -> str:
+    spec = s.spec
+    due = spec.due.model_copy(update={"on": s.due}).describe()
+    lines = [
+        f"## Review: {spec.title}",
+        f"**Status:** {s.status.value} · **due** {due} · review number {s.cycle}  ",
+        f"**Mandate:** {spec.mandate.decided_by}, {spec.mandate.reference}  ",
+        f"**Periodicity:** {spec.periodicity.describe() if spec.periodicity else 'not decided'}",
+        "",
+        f"**Next notification:** {f'{s.upcoming.kind} on {s.upcoming.on}' if s.upcoming else 'none'}",
+        "",
+        "**Sent**",
+        *([f"- {r.on} {r.kind}" for r in s.sent[-6:]] or ["_nothing yet_"]),
+    ]
+    if s.history:
+        h = s.history[-1]
+        lines += ["", f"**Last conclusion** ({h.concluded_on}, {h.reference}): {h.outcome}"]
     return "\n".join(lines)

@@ -2,8 +2,9 @@
 
 State lives in one directory (``.temporal/`` by default): the SQLite file the server persists to (WAL mode),
 ``server.log``, a client profile that points at this server, and ``receiver/``, where the local stand-in for
-conference services (starter/receiver.py, in this process) stores every translation job and interpretation booking
-it receives. The worker and `msp` get its address in CCM_CONFERENCE_SERVICES_URL. Running again resumes the same
+conference services and the notification webhook (starter/receiver.py, in this process) stores every translation
+job, interpretation booking and notification it receives. The worker and `msp` get its addresses in
+CCM_CONFERENCE_SERVICES_URL and CCM_NOTIFICATIONS_URL. Running again resumes the same
 workflows. Ctrl-C (or SIGTERM) stops the worker, then the receiver, then the server.
 
     python -m starter.embedded [--state-dir DIR] [--port 7233] [--ui-port 8233] [--receiver-port 7299]
@@ -41,7 +42,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain import search_attributes as sa
 from starter.connect import TASK_QUEUE
-from starter.receiver import KINDS, Receiver
+from starter.receiver import KINDS, NOTIFICATIONS, Receiver
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -52,6 +53,8 @@ DEFAULT_PORT = 7233
 RECEIVER_PORT_OFFSET = 66
 # The variable that tells the worker and `msp` where conference services are.
 CONFERENCE_SERVICES_URL_ENV = "CCM_CONFERENCE_SERVICES_URL"
+# The variable that tells them where to post notifications (the webhook).
+NOTIFICATIONS_URL_ENV = "CCM_NOTIFICATIONS_URL"
 READY_TIMEOUT = 60.0
 CYCLE_START_TIMEOUT = 60.0
 WORKER_STOP_TIMEOUT = 15.0
@@ -104,6 +107,10 @@ class Options:
     @property
     def receiver_url(self) -> str:
         return f"http://{HOST}:{self.receiver_port}"
+
+    @property
+    def notifications_url(self) -> str:
+        return f"{self.receiver_url}/{NOTIFICATIONS}"
 
 
 def _port(text: str) -> int:
@@ -199,14 +206,15 @@ def child_env(opts: Options) -> dict[str, str]:
 
     Every TEMPORAL_* variable of the caller is dropped and the client profile file is replaced by ours, so an
     API key or TLS setting meant for another cluster (in the environment or ~/.config/temporalio) cannot leak in.
-    Conference services are the local receiver, whatever CCM_CONFERENCE_SERVICES_URL said: a laptop run sends
-    no job to a real service.
+    Conference services and the notification webhook are the local receiver, whatever CCM_CONFERENCE_SERVICES_URL
+    and CCM_NOTIFICATIONS_URL said: a laptop run sends no job to a real service and notifies no one.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
     env["TEMPORAL_ADDRESS"] = opts.address
     env["TEMPORAL_NAMESPACE"] = NAMESPACE
     env["TEMPORAL_CONFIG_FILE"] = str(opts.profile)
     env[CONFERENCE_SERVICES_URL_ENV] = opts.receiver_url
+    env[NOTIFICATIONS_URL_ENV] = opts.notifications_url
     return env
 
 
@@ -567,7 +575,10 @@ class Embedded:
             f"  state:    {_shown(o.state_dir)}   (ccm.db; server log: {_shown(o.server_log)})",
             f"  services: {o.receiver_url}   (local conference-services receiver; "
             f"{CONFERENCE_SERVICES_URL_ENV} for the worker)",
-            f"  received: {', '.join(_shown(o.receiver_dir / kind) + '/' for kind in KINDS)}   (one JSON file per job)",
+            f"  received: {', '.join(_shown(o.receiver_dir / kind) + '/' for kind in KINDS if kind != NOTIFICATIONS)}"
+            "   (one JSON file per job)",
+            f"  notices:  {_shown(o.receiver_dir / NOTIFICATIONS)}/   (one JSON file per notification; "
+            f"{NOTIFICATIONS_URL_ENV}={o.notifications_url} for the worker)",
             "  worker:   logs to this terminal",
             f"  config:   {_shown(o.config)}",
             *(f"  cycle:    {line}" for line in cycle.splitlines()),

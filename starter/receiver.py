@@ -1,10 +1,12 @@
-"""A local stand-in for conference services (UNOG): receives translation jobs and interpretation bookings.
+"""A local stand-in for conference services (UNOG) and the notification webhook: receives translation jobs,
+interpretation bookings and notifications.
 
-`make run` starts one in-process, so the worker's conference-services activities have somewhere to send to and an
-operator can read what was sent. Standard library only.
+`make run` starts one in-process, so the worker's conference-services and notification activities have somewhere
+to send to and an operator can read what was sent. Standard library only.
 
     POST /translation-jobs           JSON body, header Idempotency-Key   -> 201 {"reference": "UNOG-T-000001", ...}
     POST /interpretation-bookings    JSON body, header Idempotency-Key   -> 201 {"reference": "UNOG-I-000001", ...}
+    POST /notifications              JSON body, header Idempotency-Key   -> 201 {"reference": "UNOG-N-000001", ...}
     GET  /health                                                         -> 200 {"status": "ok"}
 
 The same Idempotency-Key again answers 200 with the same reference and ``"duplicate": true`` and stores nothing
@@ -40,7 +42,9 @@ DEFAULT_PORT = 7299
 MAX_BODY = 1_000_000
 MAX_KEY = 200
 # The kinds of request, by path: the directory they are stored in and the letter in their references.
-KINDS: dict[str, str] = {"translation-jobs": "T", "interpretation-bookings": "I"}
+KINDS: dict[str, str] = {"translation-jobs": "T", "interpretation-bookings": "I", "notifications": "N"}
+# The kind the notification webhook posts to (the others are conference services').
+NOTIFICATIONS = "notifications"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 Log = Callable[[str], None]

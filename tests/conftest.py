@@ -58,7 +58,7 @@ async def ts_worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
             ts_env.client,
             task_queue=f"tq-{uuid.uuid4()}",
             workflows=WORKFLOWS,
-            activities=activities(services),
+            activities=activities(ts_env.client, services),
         )
         async with worker:
             yield worker

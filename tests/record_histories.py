@@ -30,6 +30,17 @@ from domain.decisions import (
 from domain.documents import Delivered, DocumentInput, DocumentSpec, document_id, funds_id
 from domain.funds import Assess, Payment, SetEstimate
 from domain.models import Convention, Language, MeetingFormat, Money
+from domain.reviews import (
+    Conclude,
+    DueKind,
+    DuePoint,
+    Mandate,
+    MeetingMoved,
+    Periodicity,
+    ReviewInput,
+    ReviewSpec,
+    review_id,
+)
 from starter.receiver import Receiver
 from tests.conftest import binary, register_search_attributes
 from tests.cycle_helpers import MEXICO, Cycle, initial_state, part
@@ -38,6 +49,7 @@ from workflows.document import DocumentWorkflow
 from workflows.funds import MeetingFundsWorkflow
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
+from workflows.review import ReviewWorkflow
 
 OUT = Path(__file__).parent / "histories"
 
@@ -115,6 +127,38 @@ async def record(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
     await save(ledger, "funds")
     await c.stop()
     await ledger.terminate("recorded")
+    await record_review(env, worker, url)
+
+
+async def record_review(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
+    today = (await env.get_current_time()).date()
+    spec = ReviewSpec(
+        subject="hosting-agreement",
+        title="the agreement hosting the ISU",
+        mandate=Mandate(decided_by="2nd Review Conference", reference="CCM/CONF/2021/6"),
+        due=DuePoint(kind=DueKind.AT_MEETING, on=today + timedelta(days=20), meeting="4RC"),
+        reminder_days=(30, 7),
+    )
+    review = await env.client.start_workflow(
+        ReviewWorkflow.run,
+        ReviewInput(spec=spec, webhook_url=url + "/notifications"),
+        id=review_id("ccm", spec.subject),
+        task_queue=worker.task_queue,
+    )
+    first_run = review.result_run_id
+    await review.signal(
+        ReviewWorkflow.meeting_moved, MeetingMoved(meeting="4RC", first_day=today + timedelta(days=25))
+    )
+    await env.sleep(timedelta(days=27))
+    await review.execute_update(
+        ReviewWorkflow.conclude,
+        Conclude(
+            decision_id="c1", reference="final report", outcome="assessed", next=Periodicity(every_years=3)
+        ),
+    )
+    await env.sleep(timedelta(minutes=1))
+    await save(review, "review", first_run)
+    await review.terminate("recorded")
 
 
 async def main() -> None:
@@ -126,7 +170,10 @@ async def main() -> None:
         async with (
             ConferenceServices() as services,
             Worker(
-                env.client, task_queue="record", workflows=WORKFLOWS, activities=activities(services)
+                env.client,
+                task_queue="record",
+                workflows=WORKFLOWS,
+                activities=activities(env.client, services),
             ) as worker,
         ):
             await record(env, worker, receiver.url)

@@ -188,6 +188,7 @@ async def test_make_run_starts_stops_and_resumes(tmp_path: Path) -> None:
         assert f"export TEMPORAL_ADDRESS=127.0.0.1:{port}" in first.output
         assert receiver in first.output
         assert str(state_dir / "receiver" / "translation-jobs") in first.output
+        assert str(state_dir / "receiver" / "notifications") + "/" in first.output
 
         # The conference-services receiver answers, and stores what it accepts where the banner says.
         async with httpx.AsyncClient(trust_env=False, timeout=5) as http:
@@ -199,7 +200,14 @@ async def test_make_run_starts_stops_and_resumes(tmp_path: Path) -> None:
                 headers={"Idempotency-Key": "k1"},
             )
             assert posted.status_code == 201, posted.text
+            notified = await http.post(
+                f"{receiver}/notifications", json={"text": "hello"}, headers={"Idempotency-Key": "n1"}
+            )
+            assert notified.status_code == 201 and notified.json()["reference"] == "UNOG-N-000001", (
+                notified.text
+            )
         assert len(list((state_dir / "receiver" / "translation-jobs").glob("*.json"))) == 1
+        assert len(list((state_dir / "receiver" / "notifications").glob("*.json"))) == 1
 
         client = await connect(port)
         run_id = await running_run_id(client, PRESIDENCY)
@@ -224,7 +232,11 @@ async def test_make_run_starts_stops_and_resumes(tmp_path: Path) -> None:
 
         kids = children(first.proc.pid)
         assert any("temporal" in c and "start-dev" in c for c in kids.values()), kids
-        assert any(c.endswith("worker.py") for c in kids.values()), kids
+        [worker_pid] = [pid for pid, c in kids.items() if c.endswith("worker.py")]
+        # The worker is told where the receiver takes conference-services requests and notifications.
+        worker_env = Path(f"/proc/{worker_pid}/environ").read_bytes().split(b"\0")
+        assert f"CCM_CONFERENCE_SERVICES_URL={receiver}".encode() in worker_env
+        assert f"CCM_NOTIFICATIONS_URL={receiver}/notifications".encode() in worker_env
 
         assert await first.interrupt() == 0, first.output
         assert first.output.splitlines()[-1] == "stopped", first.output

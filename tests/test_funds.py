@@ -30,7 +30,7 @@ from domain.meeting import Interpretation
 from domain.models import Convention, Language, Money
 from starter.receiver import Receiver
 from tests.cycle_helpers import Cycle, initial_state, part, rejection
-from worker import WORKFLOWS
+from worker import WORKFLOWS, activities
 from workflows.document import DocumentWorkflow
 from workflows.funds import MeetingFundsWorkflow
 
@@ -50,7 +50,7 @@ async def services_worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
             ts_env.client,
             task_queue=f"tq-{uuid.uuid4()}",
             workflows=WORKFLOWS,
-            activities=[services.submit_translation, services.book_interpretation],
+            activities=activities(ts_env.client, services),
         )
         async with worker:
             yield worker

@@ -16,7 +16,7 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 def test_every_workflow_type_has_a_recorded_history():
     recorded = {p.stem for p in HISTORIES}
-    assert recorded >= {"presidency", "meeting", "funds", "document"}
+    assert recorded >= {"presidency", "meeting", "funds", "document", "review"}
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)

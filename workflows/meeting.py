@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.meeting import HeldDay, Interpretation, MeetingInput, MeetingState
     from domain.models import Language, MeetingPlan, Phase, President
     from domain.presidency import MeetingClosed, MeetingView
+    from domain.reviews import ReviewsOfMeeting
     from domain.views import meeting_details
     from workflows.common import SERVICES_RETRY, Updates, rejected, upsert_changed
 
@@ -58,6 +60,8 @@ class MeetingWorkflow:
         # Days that began without interpretation money: their requests leave the ledger's queue.
         self.unfunded_days: list[date] = []
         self.booking: set[date] = set()
+        # The first day reviews were last told of: they move with it.
+        self.announced_first_day: date | None = None
 
     @workflow.run
     async def run(self, inp: MeetingInput) -> MeetingClosed:
@@ -67,6 +71,7 @@ class MeetingWorkflow:
             now = workflow.now()
             c = self._observe(now)
             await self._sync_interpretation(now)
+            await self._tell_reviews()
             await self._publish()
             version = self.version
             if c.overrun:
@@ -298,6 +303,34 @@ class MeetingWorkflow:
             ],
         )
         workflow.set_current_details(meeting_details(self.s, waiting_for))
+
+    async def _tell_reviews(self) -> None:
+        """Reviews due at this meeting follow it when its first day moves (the 2nd Review Conference's part 2).
+
+        In the background: finding and telling the reviews must never hold up the meeting itself.
+        """
+        first = self.s.plan.first_day
+        if first == self.announced_first_day or not workflow.patched("reviews-follow-meeting"):
+            return
+        self.announced_first_day = first
+        asyncio.get_running_loop().create_task(self._tell_reviews_of(first))
+
+    async def _tell_reviews_of(self, first: date) -> None:
+        try:
+            await workflow.execute_activity(
+                "tell_reviews_meeting_moved",
+                ReviewsOfMeeting(
+                    convention=self.s.convention.code, meeting=self.s.plan.ref.label, first_day=first
+                ),
+                result_type=int,
+                start_to_close_timeout=timedelta(minutes=1),
+                retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=10), maximum_attempts=20),
+                summary=f"tell the reviews due at the {self.s.plan.ref.label} of its first day, {first}",
+            )
+        except ActivityError as e:
+            workflow.logger.warning(
+                "reviews due at %s not told of %s: %s", self.s.plan.ref.label, first, e.cause
+            )
 
     def _request_id(self, day: date) -> str:
         return f"interpretation:{self.s.plan.ref.label}:{day}"

@@ -1,0 +1,248 @@
+"""Mandated reviews that fall due: when, who is reminded and when, and what comes after a conclusion."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from domain.decisions import DecisionId, Reference
+from domain.meeting_rules import Rejected
+from domain.models import Name
+
+Subject = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{2,60}$")]
+MeetingLabel = Annotated[str, StringConstraints(pattern=r"^\d{1,3}(MSP|RC)$")]
+
+DEFAULT_LEADS = (180, 90, 30, 7)
+OVERDUE_EVERY_DAYS = 7
+
+
+class DueKind(StrEnum):
+    DATE = "date"
+    AT_MEETING = "at_meeting"
+    NO_LATER_THAN_MEETING = "no_later_than_meeting"
+
+
+class DuePoint(BaseModel):
+    """A date, or a meeting: due on its first day, moving when it moves."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: DueKind
+    # For a meeting: its first day as last known (provisional until the meeting is scheduled).
+    on: date
+    meeting: MeetingLabel | None = None
+
+    @model_validator(mode="after")
+    def _meeting_named(self) -> DuePoint:
+        if (self.kind is DueKind.DATE) != (self.meeting is None):
+            raise ValueError("a due point names a meeting exactly when it is at or no later than a meeting")
+        return self
+
+    def describe(self) -> str:
+        if self.kind is DueKind.DATE:
+            return f"by {self.on}"
+        at = "at" if self.kind is DueKind.AT_MEETING else "no later than"
+        return f"{at} the {self.meeting} ({self.on})"
+
+
+class Periodicity(BaseModel):
+    """What a conclusion decides for the next review: every N years, or at every Review Conference."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    every_years: int | None = Field(default=None, ge=1, le=20)
+    at_every_review_conference: bool = False
+
+    @model_validator(mode="after")
+    def _one(self) -> Periodicity:
+        if (self.every_years is None) == (not self.at_every_review_conference):
+            raise ValueError("say either every N years or at every Review Conference")
+        return self
+
+    def describe(self) -> str:
+        return f"every {self.every_years} years" if self.every_years else "at every Review Conference"
+
+
+def parse_periodicity(text: str) -> Periodicity:
+    """'every 3 years', 'at every Review Conference' (as a diplomat would write it)."""
+    t = " ".join(text.lower().split())
+    if m := re.fullmatch(r"every (\d{1,2}) years?", t):
+        return Periodicity(every_years=int(m.group(1)))
+    if t in {"at every review conference", "every review conference"}:
+        return Periodicity(at_every_review_conference=True)
+    raise ValueError(f"{text!r}: say 'every N years' or 'at every Review Conference'")
+
+
+class Mandate(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    decided_by: Name
+    reference: Reference
+
+
+class ReviewSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    subject: Subject
+    title: Name
+    mandate: Mandate
+    due: DuePoint
+    reminder_days: tuple[int, ...] = DEFAULT_LEADS
+    # Told when the due point passes without a conclusion.
+    escalate_to: tuple[Name, ...] = ("the President", "the ISU Director")
+    periodicity: Periodicity | None = None
+
+
+class Conclude(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    decision_id: DecisionId
+    reference: Reference
+    outcome: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+    next: Periodicity | None = None
+
+
+class WithdrawReview(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    decision_id: DecisionId
+    reference: Reference
+
+
+class ReviewStatus(StrEnum):
+    PENDING = "pending"
+    OVERDUE = "overdue"
+    CONCLUDED = "concluded"
+    WITHDRAWN = "withdrawn"
+
+
+class Reminder(BaseModel):
+    """One notification the review owes: its key makes it delivered once."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    on: date
+    kind: str  # "reminder", "escalation", "overdue"
+    text: str
+
+
+def schedule(spec: ReviewSpec, due: date, cycle: int, after: date | None = None) -> list[Reminder]:
+    """The reminders before the due date (those not yet past ``after``), then the escalation on the day after."""
+    out = [
+        Reminder(
+            key=f"{spec.subject}:{cycle}:reminder:{lead}d",
+            on=due - timedelta(days=lead),
+            kind="reminder",
+            text=f"Reminder: the review of {spec.title} is due {_due_text(spec, due)}, in {lead} days.",
+        )
+        for lead in sorted(spec.reminder_days, reverse=True)
+    ]
+    out.append(
+        Reminder(
+            key=f"{spec.subject}:{cycle}:escalation",
+            on=due + timedelta(days=1),
+            kind="escalation",
+            text=f"Overdue: the review of {spec.title} was due {_due_text(spec, due)} and has not been concluded. "
+            f"For the attention of {' and '.join(spec.escalate_to)}.",
+        )
+    )
+    return [r for r in out if after is None or r.on > after]
+
+
+def overdue_reminder(spec: ReviewSpec, due: date, cycle: int, week: int) -> Reminder:
+    on = due + timedelta(days=1 + week * OVERDUE_EVERY_DAYS)
+    return Reminder(
+        key=f"{spec.subject}:{cycle}:overdue:{week}",
+        on=on,
+        kind="overdue",
+        text=f"Still overdue ({(on - due).days} days): the review of {spec.title}, due {due}.",
+    )
+
+
+def _due_text(spec: ReviewSpec, due: date) -> str:
+    return spec.due.model_copy(update={"on": due}).describe()
+
+
+def check_conclude(status: ReviewStatus, d: Conclude) -> None:
+    if status in (ReviewStatus.CONCLUDED, ReviewStatus.WITHDRAWN):
+        raise Rejected(f"This review is already {status.value}.")
+
+
+def next_due(spec: ReviewSpec, concluded_on: date, periodicity: Periodicity, cadence_years: int) -> DuePoint:
+    """Where the next review of the same subject falls, from the periodicity just decided."""
+    if periodicity.every_years:
+        years = periodicity.every_years
+        try:
+            on = concluded_on.replace(year=concluded_on.year + years)
+        except ValueError:
+            on = concluded_on.replace(year=concluded_on.year + years, day=28)
+        return DuePoint(kind=DueKind.DATE, on=on)
+    number = _next_rc_number(spec.due.meeting)
+    on = spec.due.on.replace(year=spec.due.on.year + cadence_years)
+    return DuePoint(kind=DueKind.AT_MEETING, on=on, meeting=f"{number}RC")
+
+
+def _next_rc_number(meeting: str | None) -> int:
+    if meeting and meeting.endswith("RC"):
+        return int(meeting[:-2]) + 1
+    raise Rejected("'At every Review Conference' needs the review to be due at a Review Conference now.")
+
+
+class MeetingMoved(BaseModel):
+    """Sent to every review due at a meeting when that meeting's first day changes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    meeting: str
+    first_day: date
+
+
+class ConclusionRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    cycle: int
+    due: date
+    concluded_on: date
+    outcome: str
+    reference: str
+    next: Periodicity | None = None
+
+
+class ReviewInput(BaseModel):
+    convention: str = "ccm"
+    spec: ReviewSpec
+    # Where notifications go (JSON with a plain-text field); None: they are logged only.
+    webhook_url: str | None = None
+    cycle: int = 1
+    cadence_years: int = 5
+    history: list[ConclusionRecord] = Field(default_factory=list)
+
+
+class ReviewState(BaseModel):
+    spec: ReviewSpec
+    due: date
+    status: ReviewStatus = ReviewStatus.PENDING
+    cycle: int = 1
+    sent: list[Reminder] = Field(default_factory=list)
+    upcoming: Reminder | None = None
+    history: list[ConclusionRecord] = Field(default_factory=list)
+    decisions: list[str] = Field(default_factory=list)
+
+
+def review_id(code: str, subject: str) -> str:
+    return f"{code}-review-{subject}"
+
+
+class ReviewsOfMeeting(BaseModel):
+    """What a meeting tells the reviews due at it when its first day changes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    convention: str
+    meeting: str
+    first_day: date

@@ -1,0 +1,210 @@
+"""Mandated reviews on the time-skipping server: reminders, a meeting that moves, escalation, the next review."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.notifications import Notifier
+from domain.calendar import day_start, local_date
+from domain.meeting_rules import Rejected
+from domain.models import Defaults
+from domain.reviews import (
+    Conclude,
+    DueKind,
+    DuePoint,
+    Mandate,
+    MeetingMoved,
+    Periodicity,
+    ReviewInput,
+    ReviewSpec,
+    ReviewState,
+    ReviewStatus,
+    WithdrawReview,
+    check_conclude,
+    review_id,
+)
+from starter.receiver import Receiver
+from tests.cycle_helpers import rejection
+from worker import WORKFLOWS
+from workflows.review import ReviewWorkflow
+
+D = Defaults()
+_n = itertools.count(1)
+
+
+@pytest.fixture
+async def worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
+    async with Notifier() as notifier:
+        w = Worker(
+            ts_env.client,
+            task_queue=f"tq-{uuid.uuid4()}",
+            workflows=WORKFLOWS,
+            activities=[notifier.send_notification],
+        )
+        async with w:
+            yield w
+
+
+def spec(due: DuePoint, **kw: Any) -> ReviewSpec:
+    return ReviewSpec(
+        subject=f"hosting-agreement-{next(_n)}",
+        title="the agreement hosting the ISU",
+        mandate=Mandate(decided_by="2nd Review Conference", reference="CCM/CONF/2021/6 para 42"),
+        due=due,
+        **kw,
+    )
+
+
+async def start(
+    env: WorkflowEnvironment, worker: Worker, s: ReviewSpec, url: str | None
+) -> WorkflowHandle[Any, Any]:
+    return await env.client.start_workflow(
+        ReviewWorkflow.run,
+        ReviewInput(convention="ccm", spec=s, webhook_url=url),
+        id=review_id("ccm", s.subject),
+        task_queue=worker.task_queue,
+    )
+
+
+async def state(h: WorkflowHandle[Any, Any]) -> ReviewState:
+    st: ReviewState = await h.query(ReviewWorkflow.state)
+    return st
+
+
+async def sleep_until(env: WorkflowEnvironment, day: date, hour: int = 12) -> None:
+    target = day_start(day, D) + timedelta(hours=hour - D.day_start_hour)
+    now = await env.get_current_time()
+    if target > now:
+        await env.sleep(target - now)
+
+
+def received(directory: Path) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in sorted((directory / "notifications").glob("*.json"))]
+
+
+async def today(env: WorkflowEnvironment) -> date:
+    return local_date(await env.get_current_time(), D)
+
+
+async def test_reminders_escalation_and_weekly_reminders_on_their_dates(ts_env, worker, tmp_path):
+    due = await today(ts_env) + timedelta(days=200)
+    with Receiver(tmp_path, log=None) as receiver:
+        h = await start(
+            ts_env, worker, spec(DuePoint(kind=DueKind.DATE, on=due)), receiver.url + "/notifications"
+        )
+        await sleep_until(ts_env, due + timedelta(days=16))
+        st = await state(h)
+        assert [(r.kind, r.on) for r in st.sent] == [
+            ("reminder", due - timedelta(days=180)),
+            ("reminder", due - timedelta(days=90)),
+            ("reminder", due - timedelta(days=30)),
+            ("reminder", due - timedelta(days=7)),
+            ("escalation", due + timedelta(days=1)),
+            ("overdue", due + timedelta(days=8)),
+            ("overdue", due + timedelta(days=15)),
+        ]
+        assert st.status is ReviewStatus.OVERDUE
+        bodies = received(tmp_path)
+        assert len(bodies) == 7 and len({b["idempotency_key"] for b in bodies}) == 7
+        escalation = next(b for b in bodies if b["body"]["kind"] == "escalation")
+        assert "the President and the ISU Director" in escalation["body"]["text"]
+        await h.terminate("test over")
+
+
+async def test_a_review_conference_postponed_seven_months_moves_the_due_date_and_reminders(
+    ts_env, worker, tmp_path
+):
+    # The 2nd Review Conference's part 2: planned for February 2021, held in September 2021.
+    planned = await today(ts_env) + timedelta(days=100)
+    held = planned + timedelta(days=212)
+    s = spec(DuePoint(kind=DueKind.AT_MEETING, on=planned, meeting="4RC"))
+    with Receiver(tmp_path, log=None) as receiver:
+        h = await start(ts_env, worker, s, receiver.url + "/notifications")
+        await sleep_until(ts_env, planned - timedelta(days=89))
+        assert [r.on for r in (await state(h)).sent] == [planned - timedelta(days=90)]
+        await h.signal(ReviewWorkflow.meeting_moved, MeetingMoved(meeting="4RC", first_day=held))
+        await h.signal(
+            ReviewWorkflow.meeting_moved, MeetingMoved(meeting="9MSP", first_day=planned)
+        )  # not ours
+        await sleep_until(ts_env, planned + timedelta(days=10))
+        st = await state(h)
+        assert st.due == held and st.status is ReviewStatus.PENDING  # not overdue on the old date
+        await sleep_until(ts_env, held - timedelta(days=6))
+        st = await state(h)
+        # The 90-day reminder is not sent twice; the others follow the new date, the 180-day one included.
+        assert [(r.kind, r.on) for r in st.sent] == [
+            ("reminder", planned - timedelta(days=90)),
+            ("reminder", held - timedelta(days=180)),
+            ("reminder", held - timedelta(days=30)),
+            ("reminder", held - timedelta(days=7)),
+        ]
+        assert st.upcoming is not None and st.upcoming.on == held + timedelta(days=1)
+        await h.terminate("test over")
+
+
+async def test_a_conclusion_every_three_years_starts_the_next_review_and_bad_ones_are_refused(ts_env, worker):
+    due = await today(ts_env) + timedelta(days=40)
+    h = await start(ts_env, worker, spec(DuePoint(kind=DueKind.DATE, on=due)), None)
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await h.execute_update(
+            ReviewWorkflow.conclude,
+            Conclude(
+                decision_id="c0",
+                reference="r",
+                outcome="assessed",
+                next=Periodicity(at_every_review_conference=True),
+            ),
+        )
+    assert "due at a Review Conference" in rejection(err.value)
+    await sleep_until(ts_env, due - timedelta(days=2))
+    concluded_on = await today(ts_env)
+    outcome = await h.execute_update(
+        ReviewWorkflow.conclude,
+        Conclude(
+            decision_id="c1",
+            reference="CCM/CONF/2026/5 para 30",
+            outcome="The agreement is fit for purpose; assess it every three years.",
+            next=Periodicity(every_years=3),
+        ),
+    )
+    assert "next is due by" in outcome.summary
+    await ts_env.sleep(timedelta(minutes=1))
+    st = await state(h)  # the next review of the same subject: a new run of the same workflow
+    assert st.cycle == 2 and st.status is ReviewStatus.PENDING
+    assert st.due == concluded_on.replace(year=concluded_on.year + 3)
+    assert st.history[-1].outcome.startswith("The agreement is fit")
+    await h.execute_update(ReviewWorkflow.withdraw, WithdrawReview(decision_id="w", reference="r"))
+    assert (await h.result()).status is ReviewStatus.WITHDRAWN  # a withdrawn review ends
+    with pytest.raises(Rejected, match="already withdrawn"):
+        check_conclude(ReviewStatus.WITHDRAWN, Conclude(decision_id="c2", reference="r", outcome="too late"))
+
+
+async def test_reminders_sent_while_the_webhook_is_down_arrive_once_it_is_back(ts_env, worker, tmp_path):
+    due = await today(ts_env) + timedelta(days=40)
+    with Receiver(tmp_path, log=None) as first:
+        port, url = first.port, first.url + "/notifications"
+        h = await start(ts_env, worker, spec(DuePoint(kind=DueKind.DATE, on=due), reminder_days=(30, 7)), url)
+        await sleep_until(ts_env, due - timedelta(days=31))
+    # Down from here: the 30-day and 7-day reminders fall due while nobody answers.
+    await sleep_until(ts_env, due - timedelta(days=5))
+    assert (await state(h)).sent == []
+    with Receiver(tmp_path, port=port, log=None):
+        await ts_env.sleep(timedelta(hours=3))
+        st = await state(h)
+    assert [r.kind for r in st.sent] == ["reminder", "reminder"]
+    assert [r.on for r in st.sent] == [due - timedelta(days=30), due - timedelta(days=7)]
+    bodies = received(tmp_path)
+    assert sorted(b["body"]["text"].rsplit(", in ", 1)[1] for b in bodies) == ["30 days.", "7 days."]
+    assert len({b["idempotency_key"] for b in bodies}) == len(bodies) == 2
+    await h.terminate("test over")

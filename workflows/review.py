@@ -1,0 +1,232 @@
+"""ReviewWorkflow: one mandated review, reminding ahead of its due point and escalating once it has passed."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+
+with workflow.unsafe.imports_passed_through():
+    from domain import reviews as rules
+    from domain import search_attributes as sa
+    from domain.calendar import day_start, local_date
+    from domain.decisions import DecisionOutcome
+    from domain.meeting_rules import Rejected
+    from domain.models import Defaults
+    from domain.notifications import REJECTED_BY_WEBHOOK, Delivery, Notification
+    from domain.reviews import (
+        Conclude,
+        ConclusionRecord,
+        MeetingMoved,
+        Reminder,
+        ReviewInput,
+        ReviewState,
+        ReviewStatus,
+        WithdrawReview,
+    )
+    from domain.views import review_details
+    from workflows.common import Updates, rejected, upsert_changed
+
+# Notifications are retried until the webhook takes them, however long it is down.
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2,
+    maximum_interval=timedelta(hours=1),
+    non_retryable_error_types=[REJECTED_BY_WEBHOOK],
+)
+OPEN = (ReviewStatus.PENDING, ReviewStatus.OVERDUE)
+
+
+@workflow.defn
+class ReviewWorkflow:
+    @workflow.init
+    def __init__(self, inp: ReviewInput) -> None:
+        self.inp = inp
+        self.s = ReviewState(spec=inp.spec, due=inp.spec.due.on, cycle=inp.cycle, history=list(inp.history))
+        self.defaults = Defaults()
+        self.upserted: Updates = []
+        self.version = 0
+        self.next_input: ReviewInput | None = None
+
+    @workflow.run
+    async def run(self, inp: ReviewInput) -> ReviewState:
+        # Reminders whose day had passed before this review existed are not owed.
+        started = local_date(workflow.now(), self.defaults)
+        while self.s.status in OPEN:
+            reminder = self._next_reminder(started)
+            self.s.upcoming = reminder
+            self._refresh()
+            at = day_start(reminder.on, self.defaults)
+            version = self.version
+            if at > workflow.now():
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        lambda v=version: self.version != v,  # type: ignore[misc]
+                        timeout=at - workflow.now(),
+                        timeout_summary=f"{reminder.kind} on {reminder.on}",
+                    )
+                if self.version != version:
+                    continue
+            if reminder.kind == "escalation":
+                self.s.status = ReviewStatus.OVERDUE
+            await self._send(reminder)
+        self.s.upcoming = None
+        self._refresh()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self.next_input is not None:
+            workflow.continue_as_new(self.next_input)
+        return self.s
+
+    def _next_reminder(self, started: date) -> Reminder:
+        sent = {r.key for r in self.s.sent}
+        owed = [
+            r
+            for r in rules.schedule(self.s.spec, self.s.due, self.s.cycle)
+            if r.key not in sent and (r.on >= started or r.kind == "escalation")
+        ]
+        if owed:
+            return owed[0]
+        week = 1
+        while True:
+            r = rules.overdue_reminder(self.s.spec, self.s.due, self.s.cycle, week)
+            if r.key not in sent:
+                return r
+            week += 1
+
+    async def _send(self, r: Reminder) -> None:
+        note = Notification(
+            webhook_url=self.inp.webhook_url,
+            idempotency_key=f"{workflow.info().workflow_id}:{r.key}",
+            text=r.text,
+            review=self.s.spec.subject,
+            kind=r.kind,
+            due=self.s.due.isoformat(),
+        )
+        await workflow.execute_activity(
+            "send_notification",
+            note,
+            result_type=Delivery,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=NOTIFY_RETRY,
+            summary=f"{r.kind}: {self.s.spec.subject}",
+        )
+        self.s.sent.append(r)
+
+    # Decisions.
+
+    @workflow.update
+    def conclude(self, d: Conclude) -> DecisionOutcome:
+        if d.decision_id in self.s.decisions:
+            return DecisionOutcome(decision_id=d.decision_id, summary="already concluded", duplicate=True)
+        try:
+            nxt = self._conclusion(d)
+        except Rejected as e:
+            raise rejected(str(e)) from None
+        today = local_date(workflow.now(), self.defaults)
+        periodicity = d.next or self.s.spec.periodicity
+        self.s.history.append(
+            ConclusionRecord(
+                cycle=self.s.cycle,
+                due=self.s.due,
+                concluded_on=today,
+                outcome=d.outcome,
+                reference=d.reference,
+                next=periodicity,
+            )
+        )
+        self.s.status = ReviewStatus.CONCLUDED
+        self.s.decisions.append(d.decision_id)
+        self.next_input = nxt
+        summary = f"review of {self.s.spec.title} concluded ({d.reference})"
+        if nxt is not None:
+            summary += f"; the next is due {nxt.spec.due.describe()}"
+        self._changed()
+        return DecisionOutcome(decision_id=d.decision_id, summary=summary)
+
+    @conclude.validator
+    def _check_conclude(self, d: Conclude) -> None:
+        if d.decision_id in self.s.decisions:
+            return
+        try:
+            self._conclusion(d)
+        except Rejected as e:
+            raise rejected(str(e)) from None
+
+    def _conclusion(self, d: Conclude) -> ReviewInput | None:
+        """The next review's input, or None when no periodicity is set; raises Rejected if it cannot be."""
+        rules.check_conclude(self.s.status, d)
+        periodicity = d.next or self.s.spec.periodicity
+        if periodicity is None:
+            return None
+        today = local_date(workflow.now(), self.defaults)
+        due = rules.next_due(self.s.spec, today, periodicity, self.inp.cadence_years)
+        spec = self.s.spec.model_copy(update={"due": due, "periodicity": periodicity})
+        history = [
+            *self.s.history,
+            ConclusionRecord(
+                cycle=self.s.cycle,
+                due=self.s.due,
+                concluded_on=today,
+                outcome=d.outcome,
+                reference=d.reference,
+                next=periodicity,
+            ),
+        ]
+        return self.inp.model_copy(update={"spec": spec, "cycle": self.s.cycle + 1, "history": history})
+
+    @workflow.update
+    def withdraw(self, d: WithdrawReview) -> DecisionOutcome:
+        if d.decision_id in self.s.decisions:
+            return DecisionOutcome(decision_id=d.decision_id, summary="already withdrawn", duplicate=True)
+        if self.s.status not in OPEN:
+            raise rejected(f"This review is already {self.s.status.value}.")
+        self.s.status = ReviewStatus.WITHDRAWN
+        self.s.decisions.append(d.decision_id)
+        self._changed()
+        return DecisionOutcome(decision_id=d.decision_id, summary=f"review of {self.s.spec.title} withdrawn")
+
+    @withdraw.validator
+    def _check_withdraw(self, d: WithdrawReview) -> None:
+        if d.decision_id not in self.s.decisions and self.s.status not in OPEN:
+            raise rejected(f"This review is already {self.s.status.value}.")
+
+    @workflow.signal
+    def meeting_moved(self, moved: MeetingMoved) -> None:
+        if (
+            self.s.spec.due.meeting != moved.meeting
+            or self.s.due == moved.first_day
+            or self.s.status not in OPEN
+        ):
+            return
+        workflow.logger.info(
+            "%s moved: review due %s instead of %s", moved.meeting, moved.first_day, self.s.due
+        )
+        self.s.due = moved.first_day
+        if self.s.status is ReviewStatus.OVERDUE and moved.first_day >= local_date(
+            workflow.now(), self.defaults
+        ):
+            self.s.status = ReviewStatus.PENDING
+        self._changed()
+
+    @workflow.query
+    def state(self) -> ReviewState:
+        return self.s
+
+    def _changed(self) -> None:
+        self.version += 1
+        self._refresh()
+
+    def _refresh(self) -> None:
+        updates: list[SearchAttributeUpdate[Any]] = [
+            sa.KIND.value_set("review"),
+            sa.CONVENTION.value_set(self.inp.convention),
+            sa.PHASE.value_set(self.s.status.value),
+            sa.DUE_DATE.value_set(day_start(self.s.due, self.defaults)),
+        ]
+        if self.s.spec.due.meeting:
+            updates.append(sa.MEETING.value_set(self.s.spec.due.meeting))
+        self.upserted = upsert_changed(self.upserted, updates)
+        workflow.set_current_details(review_details(self.s))
