@@ -1,1 +1,1 @@
-"""All I/O of the engine (HTTP with httpx). The presidential cycle needs none yet; later workflows add theirs."""
+"""All I/O of the engine: conference services and notifications over HTTP (httpx), and Temporal look-ups."""
