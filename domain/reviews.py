@@ -221,6 +221,9 @@ class ReviewInput(BaseModel):
     cycle: int = 1
     cadence_years: int = 5
     history: list[ConclusionRecord] = Field(default_factory=list)
+    # Decision ids applied to earlier reviews of this subject: a conclusion re-sent after it took effect is not
+    # applied to the next review.
+    decisions: list[str] = Field(default_factory=list)
 
 
 class ReviewState(BaseModel):

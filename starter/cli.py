@@ -1,5 +1,6 @@
 """The `msp` command: start the presidential cycle, send the Presidency's decisions, show where things stand;
-record a meeting's money (`msp funds`) and follow its documents (`msp docs`).
+record a meeting's money (`msp funds`), follow its documents (`msp docs`) and the mandated reviews
+(`msp reviews`).
 
 It stays thin: every rule lives in ``domain/`` and is enforced by the workflows' update validators, so a
 decision is answered here exactly as the workflow answered it.
@@ -17,7 +18,7 @@ import re
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -43,8 +44,8 @@ from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import search_attributes as sa
 from domain.assessments import SharesError, parse_shares
-from domain.calendar import local_date
-from domain.config import ConfigError, parse_config
+from domain.calendar import day_start, local_date
+from domain.config import ConfigError, CycleConfig, parse_config
 from domain.decisions import (
     AddPart,
     ChangeFormat,
@@ -81,11 +82,21 @@ from domain.models import (
     describe_part,
 )
 from domain.presidency import PresidencyState, meeting_id, presidency_id
+from domain.reviews import (
+    Conclude,
+    Periodicity,
+    ReviewInput,
+    ReviewState,
+    WithdrawReview,
+    parse_periodicity,
+    review_id,
+)
 from starter.connect import TASK_QUEUE, ConnectError, connect
 from workflows.document import DocumentWorkflow
 from workflows.funds import MeetingFundsWorkflow
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
+from workflows.review import ReviewWorkflow
 
 DEFAULT_CONFIG = Path(__file__).parents[1] / "config" / "cycle.toml"
 # How long to wait for a worker to answer a query or a decision before saying so.
@@ -126,7 +137,12 @@ docs_app = typer.Typer(
 app.add_typer(cycle_app, name="cycle")
 app.add_typer(decide_app, name="decide")
 app.add_typer(funds_app, name="funds")
+reviews_app = typer.Typer(
+    help="Mandated reviews: what falls due when, who was reminded, and the decisions that conclude them.",
+    no_args_is_help=True,
+)
 app.add_typer(docs_app, name="docs")
+app.add_typer(reviews_app, name="reviews")
 
 
 class CliError(Exception):
@@ -171,6 +187,9 @@ _OPTIONS = {
     "original_language": "--language",
     "priority": "--priority",
     "language": "--lang",
+    # msp reviews
+    "outcome": "--outcome",
+    "next": "--next",
 }
 
 
@@ -450,14 +469,15 @@ def cycle_start(
             )
         except WorkflowAlreadyStartedError:
             typer.echo(f"{wid}: already running")
-            return OK
         except RPCError as e:
             raise _rpc_error(wid, e) from None
-        typer.echo(f"started {wid}")
-        typer.echo(
-            f"term {state.term}: {state.president} presides over the {state.meeting.ref.label}, "
-            f"{state.meeting.describe_dates()}"
-        )
+        else:
+            typer.echo(f"started {wid}")
+            typer.echo(
+                f"term {state.term}: {state.president} presides over the {state.meeting.ref.label}, "
+                f"{state.meeting.describe_dates()}"
+            )
+        await _start_reviews(client, cfg)
         return OK
 
     _run(go)
@@ -1329,6 +1349,348 @@ def docs_status(
         return OK
 
     _run(go)
+
+
+# msp reviews ... : mandated reviews (ReviewWorkflow, `ccm-review-hosting-agreement`)
+
+SubjectArg = Annotated[str, typer.Argument(help="The review's subject, e.g. hosting-agreement.")]
+
+
+async def _start_reviews(client: Client, cfg: CycleConfig) -> None:
+    """Starts every review of the configuration that has not been started; one line for each."""
+    code = cfg.convention.code
+    webhook_url = os.environ.get("CCM_NOTIFICATIONS_URL") or cfg.notifications.webhook_url
+    for spec in cfg.reviews:
+        wid = review_id(code, spec.subject)
+        attrs: list[SearchAttributePair[Any]] = [
+            SearchAttributePair(sa.KIND, "review"),
+            SearchAttributePair(sa.CONVENTION, code),
+            SearchAttributePair(sa.PHASE, "pending"),
+            SearchAttributePair(sa.DUE_DATE, day_start(spec.due.on, cfg.defaults)),
+        ]
+        if spec.due.meeting:
+            attrs.append(SearchAttributePair(sa.MEETING, spec.due.meeting))
+        try:
+            await client.start_workflow(
+                ReviewWorkflow.run,
+                ReviewInput(
+                    convention=code,
+                    spec=spec,
+                    webhook_url=webhook_url,
+                    cadence_years=cfg.defaults.review_conference_cadence_years,
+                ),
+                id=wid,
+                task_queue=TASK_QUEUE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                # A review concluded or withdrawn is not started again: only one that failed or was ended.
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+                static_summary=f"Review: {spec.title}",
+                # The review's own upsert repeats these; set at start, it is listed (and found by its
+                # meeting) at once.
+                search_attributes=TypedSearchAttributes(attrs),
+            )
+        except WorkflowAlreadyStartedError:
+            typer.echo(await _review_already(client, spec.subject, wid))
+            continue
+        except RPCError as e:
+            raise _rpc_error(wid, e) from None
+        typer.echo(f"started {wid}: review of {spec.title}, due {spec.due.describe()}")
+
+
+async def _review_already(client: Client, subject: str, wid: str) -> str:
+    try:
+        desc = await client.get_workflow_handle(wid).describe(rpc_timeout=ANSWER_TIMEOUT)
+    except RPCError as e:
+        raise _rpc_error(wid, e) from None
+    if desc.status == WorkflowExecutionStatus.RUNNING:
+        return f"review {subject}: already running"
+    phase = desc.typed_search_attributes.get(sa.PHASE) or "ended"
+    return f"review {subject}: already {phase} ({wid}), not started again"
+
+
+def _no_review(code: str, subject: str) -> CliError:
+    return CliError(f"no review {subject} for {code}; `msp reviews list` shows them", NOT_RUNNING)
+
+
+def _review_ended(subject: str, phase: str | None = None) -> CliError:
+    how = phase if phase in ("concluded", "withdrawn") else "withdrawn/concluded"
+    return CliError(f"the review {subject} is {how} and no longer running", NOT_RUNNING)
+
+
+async def _running_review(client: Client, code: str, subject: str) -> WorkflowHandle[ReviewWorkflow, Any]:
+    """The review's handle; refuses, before anything is sent, one that does not exist or has ended."""
+    wid = review_id(code, subject)
+    handle = client.get_workflow_handle_for(ReviewWorkflow.run, wid)
+    try:
+        desc = await handle.describe(rpc_timeout=ANSWER_TIMEOUT)
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND:
+            raise _no_review(code, subject) from None
+        raise _rpc_error(wid, e) from None
+    if desc.status != WorkflowExecutionStatus.RUNNING:
+        raise _review_ended(subject, desc.typed_search_attributes.get(sa.PHASE))
+    return handle
+
+
+def _review_gone(code: str, subject: str, e: RPCError) -> CliError:
+    """An update found no running review: it ended since it was looked up, or never was."""
+    if "completed" in e.message:
+        return _review_ended(subject)
+    return _no_review(code, subject)
+
+
+async def _review_state(client: Client, code: str, subject: str) -> ReviewState:
+    wid = review_id(code, subject)
+    handle = client.get_workflow_handle_for(ReviewWorkflow.run, wid)
+    try:
+        return await _answer(wid, handle.query(ReviewWorkflow.state, rpc_timeout=ANSWER_TIMEOUT))
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND:
+            raise _no_review(code, subject) from None
+        raise _rpc_error(wid, e) from None
+
+
+def _review_update(
+    convention: str,
+    subject: str,
+    update: UpdateMethodMultiParam[[ReviewWorkflow, M], DecisionOutcome],
+    message: Callable[[], M],
+) -> None:
+    async def go() -> int:
+        conv = _convention(convention)
+        name = subject.strip()
+        # Checked (and its id printed) before anything is asked of Temporal.
+        decision = message()
+        client = await connect()
+        handle = await _running_review(client, conv.code, name)
+        return await _send_update(
+            handle,
+            update,
+            decision,
+            str(getattr(decision, "decision_id")),  # noqa: B009
+            lambda e: _review_gone(conv.code, name, e),
+        )
+
+    _run(go)
+
+
+def _due_text(s: ReviewState) -> str:
+    return s.spec.due.model_copy(update={"on": s.due}).describe()
+
+
+def _review_row(
+    subject: str,
+    wid: str,
+    execution: str,
+    s: ReviewState | None,
+    today: date,
+    attrs: TypedSearchAttributes,
+) -> dict[str, Any]:
+    """One row of `msp reviews list`: from the review's state when it runs, else its search attributes."""
+    due: date | None
+    if s is not None:
+        due = s.due
+        status = s.status.value
+        meeting = s.spec.due.meeting
+        upcoming = {"kind": s.upcoming.kind, "on": str(s.upcoming.on)} if s.upcoming else None
+    else:
+        at = attrs.get(sa.DUE_DATE)
+        due = local_date(at, Defaults()) if at is not None else None
+        status = attrs.get(sa.PHASE) or "unknown"
+        meeting = attrs.get(sa.MEETING)
+        upcoming = None
+    return {
+        "subject": subject,
+        "id": wid,
+        "execution_status": execution,
+        "status": status,
+        "due": str(due) if due is not None else None,
+        "days_left": (due - today).days if due is not None else None,
+        "meeting": meeting,
+        "due_point": _due_text(s) if s is not None else None,
+        "cycle": s.cycle if s is not None else None,
+        "next_notification": upcoming,
+    }
+
+
+async def _review_list(client: Client, code: str) -> list[dict[str, Any]]:
+    query = f"CcmKind = 'review' AND CcmConvention = '{code}'"
+    prefix = review_id(code, "")
+    today = local_date(_today(), Defaults())
+    # A review concluded with a periodicity continues as new under the same id: its latest run stands for it.
+    latest: dict[str, Any] = {}
+    try:
+        async for wf in client.list_workflows(query, rpc_timeout=ANSWER_TIMEOUT):
+            if wf.id not in latest or wf.start_time > latest[wf.id].start_time:
+                latest[wf.id] = wf
+    except RPCError as e:
+        raise _rpc_error(f"the list of reviews ({query})", e) from None
+    rows = []
+    for wid, wf in latest.items():
+        subject = wid.removeprefix(prefix)
+        running = wf.status == WorkflowExecutionStatus.RUNNING
+        state = await _review_state(client, code, subject) if running else None
+        execution = wf.status.name.lower() if wf.status is not None else "unknown"
+        rows.append(_review_row(subject, wid, execution, state, today, wf.typed_search_attributes))
+    rows.sort(key=lambda r: (r["due"] or "9999", r["subject"]))
+    return rows
+
+
+def _reviews_text(code: str, rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return f"no reviews for {code}; `msp cycle start` starts those of the configuration"
+    today = local_date(_today(), Defaults())
+    lines = [f"Reviews of {code} ({len(rows)}; as of {today})"]
+    lines += _table(
+        [
+            (
+                r["subject"],
+                r["due"] or "-",
+                str(r["days_left"]) if r["days_left"] is not None else "-",
+                r["status"],
+                r["meeting"] or "-",
+                f"{r['next_notification']['kind']} on {r['next_notification']['on']}"
+                if r["next_notification"]
+                else "-",
+                r["execution_status"],
+            )
+            for r in rows
+        ],
+        header=("SUBJECT", "DUE", "DAYS LEFT", "STATUS", "MEETING", "NEXT NOTIFICATION", "WORKFLOW"),
+    )
+    return "\n".join(lines)
+
+
+def _review_text(wid: str, s: ReviewState) -> str:
+    spec = s.spec
+    today = local_date(_today(), Defaults())
+    rows = [
+        ("Review", f"{spec.subject}: {spec.title} ({wid})"),
+        ("Mandate", f"{spec.mandate.decided_by}, {spec.mandate.reference}"),
+        ("Due", f"{_due_text(s)}; {(s.due - today).days} days left (as of {today})"),
+        ("Status", f"{s.status.value}, review number {s.cycle}"),
+        ("Periodicity", spec.periodicity.describe() if spec.periodicity else "not decided"),
+        ("Upcoming", f"{s.upcoming.kind} on {s.upcoming.on}" if s.upcoming else "none"),
+    ]
+    lines = _table(rows)
+    lines += ["", f"Notifications sent ({len(s.sent)})"]
+    lines += _table([(str(r.on), r.kind, r.text) for r in s.sent]) if s.sent else ["none yet"]
+    lines += ["", f"Conclusions ({len(s.history)})"]
+    if s.history:
+        lines += _table(
+            [
+                (
+                    str(h.cycle),
+                    str(h.due),
+                    str(h.concluded_on),
+                    h.reference,
+                    h.next.describe() if h.next else "-",
+                    _one_line(h.outcome),
+                )
+                for h in s.history
+            ],
+            header=("#", "DUE", "CONCLUDED", "REFERENCE", "NEXT", "OUTCOME"),
+        )
+    else:
+        lines.append("none yet")
+    return "\n".join(lines)
+
+
+@reviews_app.command("list")
+def reviews_list(as_json: JsonOpt = False, convention: ConventionOpt = "ccm") -> None:
+    """List the reviews, running and ended, by due date: days left, status, meeting, next notification."""
+
+    async def go() -> int:
+        conv = _convention(convention)
+        client = await connect()
+        rows = await _review_list(client, conv.code)
+        if as_json:
+            today = local_date(_today(), Defaults())
+            out = {"convention": conv.code, "as_of": str(today), "reviews": rows}
+            typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        else:
+            typer.echo(_reviews_text(conv.code, rows))
+        return OK
+
+    _run(go)
+
+
+@reviews_app.command("show")
+def reviews_show(subject: SubjectArg, as_json: JsonOpt = False, convention: ConventionOpt = "ccm") -> None:
+    """Show one review: mandate, due point, status, periodicity, notifications, conclusions."""
+
+    async def go() -> int:
+        conv = _convention(convention)
+        name = subject.strip()
+        client = await connect()
+        state = await _review_state(client, conv.code, name)
+        wid = review_id(conv.code, name)
+        if as_json:
+            out = {"id": wid, "due_point": _due_text(state), **state.model_dump(mode="json")}
+            typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        else:
+            typer.echo(_review_text(wid, state))
+        return OK
+
+    _run(go)
+
+
+def _periodicity_option(text: str | None) -> Periodicity | None:
+    if text is None:
+        return None
+    try:
+        return parse_periodicity(text)
+    except ValidationError as e:
+        reason = "; ".join(str(err["msg"]).removeprefix("Value error, ") for err in e.errors())
+        raise CliError(f"--next: {_one_line(reason)} (got {text!r})", BAD_INPUT) from None
+    except ValueError as e:
+        raise CliError(f"--next: {_one_line(str(e))}", BAD_INPUT) from None
+
+
+@reviews_app.command("conclude")
+def reviews_conclude(
+    subject: SubjectArg,
+    outcome: Annotated[str, typer.Option("--outcome", help="What the States Parties concluded.")],
+    ref: RefOpt,
+    next_: Annotated[
+        str | None,
+        typer.Option(
+            "--next",
+            help="When the next review falls: 'every N years' or 'at every Review Conference'. "
+            "Default: the periodicity already decided, if any (without one, no next review).",
+        ),
+    ] = None,
+    decision_id: IdOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Conclude a review; with a periodicity, the next review of the subject starts at once."""
+
+    def message() -> Conclude:
+        fields = {
+            "decision_id": decision_id or _new_id(),
+            "reference": ref,
+            "outcome": outcome,
+            "next": _periodicity_option(next_),
+        }
+        return _validated(Conclude, fields, "decision_id", "decision")
+
+    _review_update(convention, subject, ReviewWorkflow.conclude, message)
+
+
+@reviews_app.command("withdraw")
+def reviews_withdraw(
+    subject: SubjectArg,
+    ref: RefOpt,
+    decision_id: IdOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Withdraw a review the States Parties no longer require; it ends without a conclusion."""
+
+    def message() -> WithdrawReview:
+        fields = {"decision_id": decision_id or _new_id(), "reference": ref}
+        return _validated(WithdrawReview, fields, "decision_id", "decision")
+
+    _review_update(convention, subject, ReviewWorkflow.withdraw, message)
 
 
 def main() -> NoReturn:

@@ -146,8 +146,9 @@ class WorkerProcess:
             await self.proc.wait()
 
 
-def config_text(code: str, today: date) -> str:
-    """A cycle whose meeting begins 30 days from today, the term having begun 60 days ago."""
+def config_text(code: str, today: date, extra: str = "") -> str:
+    """A cycle whose meeting begins 30 days from today, the term having begun 60 days ago; ``extra`` TOML
+    (say, ``[[reviews]]``) is appended."""
     start = meeting_start(today)
     return f"""\
 [convention]
@@ -170,7 +171,7 @@ start = {start}
 end = {start + timedelta(days=3)}
 place = "Geneva"
 format = "in_person"
-"""
+{extra}"""
 
 
 def meeting_start(today: date) -> date:

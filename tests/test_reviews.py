@@ -208,3 +208,25 @@ async def test_reminders_sent_while_the_webhook_is_down_arrive_once_it_is_back(t
     assert sorted(b["body"]["text"].rsplit(", in ", 1)[1] for b in bodies) == ["30 days.", "7 days."]
     assert len({b["idempotency_key"] for b in bodies}) == len(bodies) == 2
     await h.terminate("test over")
+
+
+async def test_a_conclusion_resent_after_it_took_effect_is_not_applied_to_the_next_review(ts_env, worker):
+    planned = await today(ts_env) + timedelta(days=30)
+    held = planned + timedelta(days=200)
+    h = await start(ts_env, worker, spec(DuePoint(kind=DueKind.AT_MEETING, on=planned, meeting="4RC")), None)
+    await h.signal(ReviewWorkflow.meeting_moved, MeetingMoved(meeting="4RC", first_day=held))
+    conclusion = Conclude(
+        decision_id="once",
+        reference="r",
+        outcome="assessed",
+        next=Periodicity(at_every_review_conference=True),
+    )
+    await h.execute_update(ReviewWorkflow.conclude, conclusion)
+    await ts_env.sleep(timedelta(minutes=1))
+    again = await h.execute_update(ReviewWorkflow.conclude, conclusion)
+    assert again.duplicate
+    st = await state(h)
+    assert st.cycle == 2 and len(st.history) == 1
+    # The next Review Conference is counted from the date this one is held, not the first estimate.
+    assert st.spec.due.meeting == "5RC" and st.due == held.replace(year=held.year + 5)
+    await h.terminate("test over")

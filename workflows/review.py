@@ -45,7 +45,13 @@ class ReviewWorkflow:
     @workflow.init
     def __init__(self, inp: ReviewInput) -> None:
         self.inp = inp
-        self.s = ReviewState(spec=inp.spec, due=inp.spec.due.on, cycle=inp.cycle, history=list(inp.history))
+        self.s = ReviewState(
+            spec=inp.spec,
+            due=inp.spec.due.on,
+            cycle=inp.cycle,
+            history=list(inp.history),
+            decisions=list(inp.decisions),
+        )
         self.defaults = Defaults()
         self.upserted: Updates = []
         self.version = 0
@@ -175,7 +181,14 @@ class ReviewWorkflow:
                 next=periodicity,
             ),
         ]
-        return self.inp.model_copy(update={"spec": spec, "cycle": self.s.cycle + 1, "history": history})
+        return self.inp.model_copy(
+            update={
+                "spec": spec,
+                "cycle": self.s.cycle + 1,
+                "history": history,
+                "decisions": [*self.s.decisions, d.decision_id][-200:],
+            }
+        )
 
     @workflow.update
     def withdraw(self, d: WithdrawReview) -> DecisionOutcome:
@@ -205,6 +218,10 @@ class ReviewWorkflow:
             "%s moved: review due %s instead of %s", moved.meeting, moved.first_day, self.s.due
         )
         self.s.due = moved.first_day
+        # The due point itself moves, so "at every Review Conference" counts from the date the meeting is held.
+        self.s.spec = self.s.spec.model_copy(
+            update={"due": self.s.spec.due.model_copy(update={"on": moved.first_day})}
+        )
         if self.s.status is ReviewStatus.OVERDUE and moved.first_day >= local_date(
             workflow.now(), self.defaults
         ):
