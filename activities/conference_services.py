@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import structlog
@@ -79,8 +79,8 @@ def _retry_after(response: httpx.Response) -> timedelta | None:
     return None
 
 
-class ConferenceServices:
-    """The conference-services activities, sharing one HTTP client (one instance per worker process).
+class HttpActivities:
+    """Activities sharing one HTTP client per worker process.
 
     Without ``client`` it makes its own (see ``new_client``) and ``aclose()`` closes it; a client passed in
     belongs to the caller. ``total_timeout`` bounds a whole request, from connecting to the last byte read.
@@ -101,11 +101,19 @@ class ConferenceServices:
         if self._owns_client:
             await self.client.aclose()
 
-    async def __aenter__(self) -> ConferenceServices:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+class ConferenceServices(HttpActivities):
+    """The conference-services activities, sharing one HTTP client (one instance per worker process).
+
+    Without ``client`` it makes its own (see ``new_client``) and ``aclose()`` closes it; a client passed in
+    belongs to the caller. ``total_timeout`` bounds a whole request, from connecting to the last byte read.
+    """
 
     @activity.defn(name=SUBMIT_TRANSLATION)
     async def submit_translation(self, job: TranslationJob) -> Receipt:

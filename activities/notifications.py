@@ -29,12 +29,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.conference_services import (
-    CONNECT_TIMEOUT,
     RETRYABLE_4XX,
-    TOTAL_TIMEOUT,
+    HttpActivities,
     _excerpt,
     _retry_after,
-    new_client,
 )
 from domain.notifications import REJECTED_BY_WEBHOOK, Delivery, Notification
 
@@ -46,34 +44,8 @@ UNDELIVERED = "NotificationUndelivered"
 log = structlog.get_logger("activities.notifications")
 
 
-class Notifier:
-    """The notification activity, with one HTTP client (one instance per worker process).
-
-    Without ``client`` it makes its own (see ``activities.conference_services.new_client``) and ``aclose()``
-    closes it; a client passed in (say, the one ``ConferenceServices`` holds) belongs to the caller.
-    ``total_timeout`` bounds a whole request, from connecting to the last byte read.
-    """
-
-    def __init__(
-        self,
-        client: httpx.AsyncClient | None = None,
-        *,
-        connect_timeout: float = CONNECT_TIMEOUT,
-        total_timeout: float = TOTAL_TIMEOUT,
-    ) -> None:
-        self._owns_client = client is None
-        self.client = client if client is not None else new_client(connect_timeout, total_timeout)
-        self.total_timeout = total_timeout
-
-    async def aclose(self) -> None:
-        if self._owns_client:
-            await self.client.aclose()
-
-    async def __aenter__(self) -> Notifier:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+class Notifier(HttpActivities):
+    """The notification activity; ``worker.py`` gives it the client ``ConferenceServices`` holds."""
 
     @activity.defn(name=SEND_NOTIFICATION)
     async def send_notification(self, n: Notification) -> Delivery:
