@@ -107,6 +107,58 @@ class HttpActivities:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
+    async def _post_json(
+        self,
+        url: str,
+        payload: dict[str, Any],
+        key: str,
+        what: str,
+        peer: str,
+        bound: BoundLogger,
+        *,
+        retry_type: str,
+        refused_type: str,
+    ) -> tuple[httpx.Response, BoundLogger]:
+        """POSTs with an idempotency key; returns a 2xx answer, else raises what Temporal should do about it.
+
+        No answer, no connection, 5xx, 408 and 429 are retryable (``retry_type``, honouring Retry-After); any
+        other answer is a refusal that retrying cannot mend (``refused_type``, non-retryable). Every message
+        names ``url``.
+        """
+        attempt = activity.info().attempt if activity.in_activity() else 1
+        bound = bound.bind(url=url, attempt=attempt)
+        try:
+            async with asyncio.timeout(self.total_timeout):
+                response = await self.client.post(url, json=payload, headers={"Idempotency-Key": key})
+        except (TimeoutError, httpx.TimeoutException) as e:
+            bound.warning(f"{what}: no answer in time, will retry", error=type(e).__name__)
+            raise ApplicationError(
+                f"{peer} at {url} did not answer the {what} within {self.total_timeout:g} s ({type(e).__name__})",
+                type=retry_type,
+            ) from None
+        except httpx.TransportError as e:
+            bound.warning(f"{what}: cannot reach {peer}, will retry", error=repr(e))
+            raise ApplicationError(
+                f"cannot reach {peer} at {url} for the {what}: {type(e).__name__}: {e}", type=retry_type
+            ) from None
+        status = response.status_code
+        if response.is_success:
+            return response, bound
+        if status >= 500 or status in RETRYABLE_4XX:
+            bound.warning(f"{what}: {peer} answered {status}, will retry", status=status)
+            raise ApplicationError(
+                f"{peer} at {url} answered the {what} with {status} {response.reason_phrase}: "
+                f"{_excerpt(response.text)}",
+                type=retry_type,
+                next_retry_delay=_retry_after(response),
+            )
+        bound.error(f"{what} refused", status=status, body=_excerpt(response.text))
+        raise ApplicationError(
+            f"{what} refused by {url}: {status} {response.reason_phrase}: {_excerpt(response.text)}",
+            type=refused_type,
+            non_retryable=True,
+        )
+
 
 class ConferenceServices(HttpActivities):
     """The conference-services activities, sharing one HTTP client (one instance per worker process).
@@ -146,57 +198,30 @@ class ConferenceServices(HttpActivities):
     ) -> Receipt:
         url = f"{base_url.rstrip('/')}/{path}"
         payload = model.model_dump(mode="json", exclude={"base_url"})
-        attempt = activity.info().attempt if activity.in_activity() else 1
-        bound = bound.bind(url=url, attempt=attempt)
-        try:
-            async with asyncio.timeout(self.total_timeout):
-                response = await self.client.post(url, json=payload, headers={"Idempotency-Key": key})
-        except (TimeoutError, httpx.TimeoutException) as e:
-            bound.warning(f"{what}: no answer in time, will retry", error=type(e).__name__)
-            raise ApplicationError(
-                f"conference services at {url} did not answer the {what} within {self.total_timeout:g} s "
-                f"({type(e).__name__})",
-                type=UNAVAILABLE,
-            ) from None
-        except httpx.TransportError as e:
-            bound.warning(f"{what}: cannot reach conference services, will retry", error=repr(e))
-            raise ApplicationError(
-                f"cannot reach conference services at {url} for the {what}: {type(e).__name__}: {e}",
-                type=UNAVAILABLE,
-            ) from None
-        return self._receipt(response, url, what, bound)
-
-    @staticmethod
-    def _receipt(response: httpx.Response, url: str, what: str, bound: BoundLogger) -> Receipt:
-        status = response.status_code
-        if response.is_success:
-            try:
-                body: Any = response.json()
-                reference = body["reference"]
-                if not isinstance(reference, str) or not reference:
-                    raise ValueError("reference is not a non-empty string")
-            except (ValueError, KeyError, TypeError) as e:
-                bound.warning(f"{what}: accepted, but no reference in the answer; will retry", status=status)
-                raise ApplicationError(
-                    f"conference services at {url} accepted the {what} ({status}) without a readable "
-                    f"reference ({type(e).__name__}: {e}): {_excerpt(response.text)}",
-                    type=BAD_ANSWER,
-                ) from None
-            flag = body.get("duplicate")
-            duplicate = flag if isinstance(flag, bool) else status == 200
-            bound.info(f"{what} accepted", status=status, reference=reference, duplicate=duplicate)
-            return Receipt(reference=reference, duplicate=duplicate)
-        if status >= 500 or status in RETRYABLE_4XX:
-            bound.warning(f"{what}: conference services answered {status}, will retry", status=status)
-            raise ApplicationError(
-                f"conference services at {url} answered the {what} with {status} "
-                f"{response.reason_phrase}: {_excerpt(response.text)}",
-                type=UNAVAILABLE,
-                next_retry_delay=_retry_after(response),
-            )
-        bound.error(f"{what} refused", status=status, body=_excerpt(response.text))
-        raise ApplicationError(
-            f"{what} refused by {url}: {status} {response.reason_phrase}: {_excerpt(response.text)}",
-            type=REJECTED_BY_SERVICES,
-            non_retryable=True,
+        response, bound = await self._post_json(
+            url,
+            payload,
+            key,
+            what,
+            "conference services",
+            bound,
+            retry_type=UNAVAILABLE,
+            refused_type=REJECTED_BY_SERVICES,
         )
+        status = response.status_code
+        try:
+            body: Any = response.json()
+            reference = body["reference"]
+            if not isinstance(reference, str) or not reference:
+                raise ValueError("reference is not a non-empty string")
+        except (ValueError, KeyError, TypeError) as e:
+            bound.warning(f"{what}: accepted, but no reference in the answer; will retry", status=status)
+            raise ApplicationError(
+                f"conference services at {url} accepted the {what} ({status}) without a readable "
+                f"reference ({type(e).__name__}: {e}): {_excerpt(response.text)}",
+                type=BAD_ANSWER,
+            ) from None
+        flag = body.get("duplicate")
+        duplicate = flag if isinstance(flag, bool) else status == 200
+        bound.info(f"{what} accepted", status=status, reference=reference, duplicate=duplicate)
+        return Receipt(reference=reference, duplicate=duplicate)

@@ -19,21 +19,12 @@ Workflows call it by name, so that they import neither this module nor httpx::
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-import httpx
 import structlog
-from structlog.stdlib import BoundLogger
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
-from activities.conference_services import (
-    RETRYABLE_4XX,
-    HttpActivities,
-    _excerpt,
-    _retry_after,
-)
+from activities.conference_services import HttpActivities
 from domain.notifications import REJECTED_BY_WEBHOOK, Delivery, Notification
 
 SEND_NOTIFICATION = "send_notification"
@@ -56,53 +47,23 @@ class Notifier(HttpActivities):
             return Delivery(delivered_to="log")
         url = n.webhook_url
         payload = {"text": n.text, "review": n.review, "kind": n.kind, "due": n.due, "key": n.idempotency_key}
-        attempt = activity.info().attempt if activity.in_activity() else 1
-        bound = bound.bind(url=url, attempt=attempt)
-        try:
-            async with asyncio.timeout(self.total_timeout):
-                response = await self.client.post(
-                    url, json=payload, headers={"Idempotency-Key": n.idempotency_key}
-                )
-        except (TimeoutError, httpx.TimeoutException) as e:
-            bound.warning("notification: no answer in time, will retry", error=type(e).__name__)
-            raise ApplicationError(
-                f"the webhook at {url} did not answer the notification within {self.total_timeout:g} s "
-                f"({type(e).__name__})",
-                type=UNDELIVERED,
-            ) from None
-        except httpx.TransportError as e:
-            bound.warning("notification: cannot reach the webhook, will retry", error=repr(e))
-            raise ApplicationError(
-                f"cannot reach the webhook at {url} for the notification: {type(e).__name__}: {e}",
-                type=UNDELIVERED,
-            ) from None
-        return self._delivery(response, url, bound)
-
-    @staticmethod
-    def _delivery(response: httpx.Response, url: str, bound: BoundLogger) -> Delivery:
-        status = response.status_code
-        if response.is_success:
-            flag: Any = None
-            try:
-                body: Any = response.json()
-                if isinstance(body, dict):
-                    flag = body.get("duplicate")
-            except ValueError:
-                pass  # a webhook may answer plain text ("ok"): delivered all the same
-            duplicate = flag if isinstance(flag, bool) else status == 200
-            bound.info("notification delivered", status=status, duplicate=duplicate)
-            return Delivery(delivered_to=url, duplicate=duplicate)
-        if status >= 500 or status in RETRYABLE_4XX:
-            bound.warning(f"notification: the webhook answered {status}, will retry", status=status)
-            raise ApplicationError(
-                f"the webhook at {url} answered the notification with {status} "
-                f"{response.reason_phrase}: {_excerpt(response.text)}",
-                type=UNDELIVERED,
-                next_retry_delay=_retry_after(response),
-            )
-        bound.error("notification refused", status=status, body=_excerpt(response.text))
-        raise ApplicationError(
-            f"notification refused by {url}: {status} {response.reason_phrase}: {_excerpt(response.text)}",
-            type=REJECTED_BY_WEBHOOK,
-            non_retryable=True,
+        response, bound = await self._post_json(
+            url,
+            payload,
+            n.idempotency_key,
+            "notification",
+            "the webhook",
+            bound,
+            retry_type=UNDELIVERED,
+            refused_type=REJECTED_BY_WEBHOOK,
         )
+        flag: Any = None
+        try:
+            body: Any = response.json()
+            if isinstance(body, dict):
+                flag = body.get("duplicate")
+        except ValueError:
+            pass  # a webhook may answer plain text ("ok"): delivered all the same
+        duplicate = flag if isinstance(flag, bool) else response.status_code == 200
+        bound.info("notification delivered", status=response.status_code, duplicate=duplicate)
+        return Delivery(delivered_to=url, duplicate=duplicate)

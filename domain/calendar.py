@@ -106,3 +106,11 @@ def next_part(plan: MeetingPlan, now: datetime, defaults: Defaults) -> int | Non
 
 def meeting_days(plan: MeetingPlan) -> list[date]:
     return [p.start + timedelta(days=k) for p in plan.parts for k in range(p.days)]
+
+
+def years_later(day: date, years: int) -> date:
+    """The same day ``years`` on; 29 February becomes 28 February in a year that has none."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.calendar import years_later
 from domain.decisions import DecideIntersessional, DecisionRecord, Designate, ReplaceDesignate
 from domain.meeting_rules import Rejected
 from domain.models import Convention, MeetingKind, MeetingPlan, MeetingRef, Part, Phase, President
@@ -168,10 +169,7 @@ def advance_counters(counters: Counters, held: MeetingRef, closed_on: date) -> C
 def provisional_start(previous: MeetingPlan) -> date:
     """A year after the last part began, on the same weekday: a date to plan with until one is set."""
     began = previous.parts[-1].start
-    try:
-        anniversary = began.replace(year=began.year + 1)
-    except ValueError:  # 29 February
-        anniversary = began.replace(year=began.year + 1, day=28)
+    anniversary = years_later(began, 1)
     return anniversary + timedelta(days=(began.weekday() - anniversary.weekday() + 3) % 7 - 3)
 
 

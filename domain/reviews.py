@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from domain.calendar import years_later
 from domain.decisions import DecisionId, Reference
 from domain.meeting_rules import Rejected
 from domain.models import Name
@@ -176,14 +177,9 @@ def check_conclude(status: ReviewStatus, d: Conclude) -> None:
 def next_due(spec: ReviewSpec, concluded_on: date, periodicity: Periodicity, cadence_years: int) -> DuePoint:
     """Where the next review of the same subject falls, from the periodicity just decided."""
     if periodicity.every_years:
-        years = periodicity.every_years
-        try:
-            on = concluded_on.replace(year=concluded_on.year + years)
-        except ValueError:
-            on = concluded_on.replace(year=concluded_on.year + years, day=28)
-        return DuePoint(kind=DueKind.DATE, on=on)
+        return DuePoint(kind=DueKind.DATE, on=years_later(concluded_on, periodicity.every_years))
     number = _next_rc_number(spec.due.meeting)
-    on = spec.due.on.replace(year=spec.due.on.year + cadence_years)
+    on = years_later(spec.due.on, cadence_years)
     return DuePoint(kind=DueKind.AT_MEETING, on=on, meeting=f"{number}RC")
 
 

@@ -235,3 +235,28 @@ async def dev_server() -> AsyncIterator[Server]:
         yield Server(env, f"127.0.0.1:{port}")
     finally:
         await env.shutdown()
+
+
+@dataclass
+class MspCycle:
+    """One convention's cycle on the shared dev server: its config file, its worker process, `msp` aimed at it."""
+
+    server: Server
+    code: str
+    env: dict[str, str]
+    config: Path
+    worker: WorkerProcess
+    today: date
+
+    @property
+    def client(self) -> Client:
+        return self.server.client
+
+    async def msp(self, *args: str) -> Run:
+        return await msp(self.env, *args)
+
+    async def ok(self, *args: str) -> Run:
+        run = await self.msp(*args)
+        assert run.code == 0, run
+        assert "Traceback" not in run.err, run
+        return run

@@ -15,11 +15,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 
 from domain.models import Convention, MeetingKind, MeetingRef, Phase
 from domain.presidency import meeting_id, presidency_id
 from tests.devserver import (
+    MspCycle,
     Run,
     Server,
     WorkerProcess,
@@ -44,19 +45,8 @@ async def server() -> AsyncIterator[Server]:
 
 
 @dataclass
-class Cycle:
+class Cycle(MspCycle):
     """One convention's cycle: its config file, its worker process, and `msp` aimed at it."""
-
-    server: Server
-    code: str
-    env: dict[str, str]
-    config: Path
-    worker: WorkerProcess
-    today: date
-
-    @property
-    def client(self) -> Client:
-        return self.server.client
 
     @property
     def presidency_id(self) -> str:
@@ -69,15 +59,6 @@ class Cycle:
     @property
     def start(self) -> date:
         return meeting_start(self.today)
-
-    async def msp(self, *args: str) -> Run:
-        return await msp(self.env, *args)
-
-    async def ok(self, *args: str) -> Run:
-        run = await self.msp(*args)
-        assert run.code == 0, run
-        assert "Traceback" not in run.err, run
-        return run
 
     async def started(self) -> None:
         await self.ok("cycle", "start", "--config", str(self.config))

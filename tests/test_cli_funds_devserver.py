@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.documents import DocumentState, LanguageStatus, document_id, funds_id
@@ -26,6 +26,7 @@ from domain.funds import chf
 from domain.models import Money
 from starter.receiver import Receiver
 from tests.devserver import (
+    MspCycle,
     Run,
     Server,
     WorkerProcess,
@@ -34,7 +35,6 @@ from tests.devserver import (
     eventually,
     free_port,
     meeting_start,
-    msp,
     process_env,
 )
 from workflows.document import DocumentWorkflow
@@ -55,22 +55,12 @@ async def server() -> AsyncIterator[Server]:
 
 
 @dataclass
-class Cycle:
+class Cycle(MspCycle):
     """One convention's cycle with its own worker, receiver and `msp` environment."""
 
-    server: Server
-    code: str
-    env: dict[str, str]
-    config: Path
-    worker: WorkerProcess
     receiver: Receiver
     received: Path
-    today: date
     tmp: Path
-
-    @property
-    def client(self) -> Client:
-        return self.server.client
 
     @property
     def start(self) -> date:
@@ -79,15 +69,6 @@ class Cycle:
     @property
     def ledger_id(self) -> str:
         return funds_id(self.code, "14MSP")
-
-    async def msp(self, *args: str) -> Run:
-        return await msp(self.env, *args)
-
-    async def ok(self, *args: str) -> Run:
-        run = await self.msp(*args)
-        assert run.code == 0, run
-        assert "Traceback" not in run.err, run
-        return run
 
     async def funds(self) -> dict[str, Any]:
         out = (await self.ok("funds", "status", "--json")).json()
@@ -135,7 +116,9 @@ async def new_cycle(server: Server, tmp_path: Path, services_url: str | None = N
     try:
         worker = await WorkerProcess(env, tmp_path / "worker.log").start(server.client)
         try:
-            yield Cycle(server, code, env, config, worker, receiver, received, today, tmp_path)
+            yield Cycle(
+                server, code, env, config, worker, today, receiver=receiver, received=received, tmp=tmp_path
+            )
         finally:
             await worker.stop()
     finally:

@@ -16,10 +16,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import WorkflowExecutionStatus
 
+from domain.calendar import years_later
 from domain.reviews import review_id
 from tests.devserver import (
+    MspCycle,
     Run,
     Server,
     WorkerProcess,
@@ -28,7 +30,6 @@ from tests.devserver import (
     eventually,
     failed_workflow_tasks,
     meeting_start,
-    msp,
     process_env,
 )
 
@@ -69,13 +70,6 @@ due = {{ kind = "at_meeting", meeting = "14MSP", on = {meeting_start(today)} }}
 """
 
 
-def years_later(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
 @pytest.fixture(scope="module")
 async def server() -> AsyncIterator[Server]:
     async with dev_server() as s:
@@ -83,29 +77,9 @@ async def server() -> AsyncIterator[Server]:
 
 
 @dataclass
-class Cycle:
-    server: Server
-    code: str
-    env: dict[str, str]
-    config: Path
-    worker: WorkerProcess
-    today: date
-
-    @property
-    def client(self) -> Client:
-        return self.server.client
-
+class Cycle(MspCycle):
     def write_config(self, extra: str) -> None:
         self.config.write_text(config_text(self.code, self.today, extra))
-
-    async def msp(self, *args: str) -> Run:
-        return await msp(self.env, *args)
-
-    async def ok(self, *args: str) -> Run:
-        run = await self.msp(*args)
-        assert run.code == 0, run
-        assert "Traceback" not in run.err, run
-        return run
 
     async def start(self) -> Run:
         return await self.ok("cycle", "start", "--config", str(self.config))

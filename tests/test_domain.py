@@ -9,7 +9,7 @@ import pytest
 
 from domain import meeting_rules as rules
 from domain import presidency as pres
-from domain.calendar import clock, day_end, day_start, local_date, next_change
+from domain.calendar import clock, day_end, day_start, local_date, next_change, years_later
 from domain.config import ConfigError, parse_config
 from domain.decisions import (
     AddPart,
@@ -55,6 +55,11 @@ def test_meeting_days_are_geneva_days_in_summer_and_winter():
     assert local_date(datetime(2019, 9, 1, 23, 30, tzinfo=UTC), D) == date(2019, 9, 2)
     midnight = Defaults(day_end_hour=24)
     assert day_end(date(2019, 9, 4), midnight) == datetime(2019, 9, 4, 22, tzinfo=UTC)
+
+
+def test_years_later_keeps_the_day_but_29_february():
+    assert years_later(date(2021, 9, 20), 5) == date(2026, 9, 20)
+    assert years_later(date(2028, 2, 29), 3) == date(2031, 2, 28)
 
 
 def test_clock_walks_through_a_meeting_held_in_parts():

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.conference_services import ConferenceServices
 from domain.documents import (
     Delivered,
     DocumentInput,
@@ -30,7 +26,6 @@ from domain.meeting import Interpretation
 from domain.models import Convention, Language, Money
 from starter.receiver import Receiver
 from tests.cycle_helpers import Cycle, initial_state, part, rejection
-from worker import WORKFLOWS, activities
 from workflows.document import DocumentWorkflow
 from workflows.funds import MeetingFundsWorkflow
 
@@ -41,19 +36,6 @@ SHARES = {"Austria": 40.0, "Chile": 30.0, "Mexico": 20.0, "Norway": 10.0}
 def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Receiver]:
     with Receiver(tmp_path_factory.mktemp("receiver"), log=None) as r:
         yield r
-
-
-@pytest.fixture
-async def services_worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
-    async with ConferenceServices() as services:
-        worker = Worker(
-            ts_env.client,
-            task_queue=f"tq-{uuid.uuid4()}",
-            workflows=WORKFLOWS,
-            activities=activities(ts_env.client, services),
-        )
-        async with worker:
-            yield worker
 
 
 async def ledger_of(c: Cycle, label: str) -> LedgerState:
@@ -67,13 +49,13 @@ async def doc_state(handle: WorkflowHandle[Any, Any]) -> DocumentState:
     return state
 
 
-async def test_ninth_msp_documents_and_interpretation_follow_the_money(ts_env, services_worker, receiver):
+async def test_ninth_msp_documents_and_interpretation_follow_the_money(ts_env, ts_worker, receiver):
     today = (await ts_env.get_current_time()).date()
     start = today + timedelta(days=56)
     state0 = initial_state("ninth", today, [part(start, days=3)])
     money = Money(conference_services_url=receiver.url, interpretation_priority=2)
     state0 = state0.model_copy(update={"convention": Convention(code="ninth", money=money)})
-    c = await Cycle(ts_env, services_worker, state0).start()
+    c = await Cycle(ts_env, ts_worker, state0).start()
     label = state0.meeting.ref.label
     ledger_handle = c.client.get_workflow_handle(funds_id("ninth", label))
     await ts_env.sleep(timedelta(minutes=1))
@@ -105,7 +87,7 @@ async def test_ninth_msp_documents_and_interpretation_follow_the_money(ts_env, s
                 DocumentWorkflow.run,
                 DocumentInput(convention="ninth", spec=spec, money=money, funds_id=funds_id("ninth", label)),
                 id=document_id("ninth", spec.symbol),
-                task_queue=services_worker.task_queue,
+                task_queue=ts_worker.task_queue,
             )
         )
     await ts_env.sleep(timedelta(minutes=1))
@@ -224,9 +206,7 @@ async def test_ninth_msp_documents_and_interpretation_follow_the_money(ts_env, s
         await h.terminate("test over")
 
 
-async def test_withdrawal_releases_unused_money_and_bad_records_are_refused(
-    ts_env, services_worker, receiver
-):
+async def test_withdrawal_releases_unused_money_and_bad_records_are_refused(ts_env, ts_worker, receiver):
     today = (await ts_env.get_current_time()).date()
     money = Money(conference_services_url="http://127.0.0.1:9/unreachable")
     ledger_id = funds_id("wdr", "14MSP")
@@ -234,7 +214,7 @@ async def test_withdrawal_releases_unused_money_and_bad_records_are_refused(
         MeetingFundsWorkflow.run,
         LedgerState(convention="wdr", meeting="14MSP"),
         id=ledger_id,
-        task_queue=services_worker.task_queue,
+        task_queue=ts_worker.task_queue,
     )
     spec = DocumentSpec(
         symbol="CCM/MSP/2027/9",
@@ -247,7 +227,7 @@ async def test_withdrawal_releases_unused_money_and_bad_records_are_refused(
         DocumentWorkflow.run,
         DocumentInput(convention="wdr", spec=spec, money=money, funds_id=ledger_id),
         id=document_id("wdr", spec.symbol),
-        task_queue=services_worker.task_queue,
+        task_queue=ts_worker.task_queue,
     )
     await ledger.execute_update(
         MeetingFundsWorkflow.set_estimate, SetEstimate(decision_id="e", reference="r", amount=100_000)
