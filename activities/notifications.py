@@ -41,12 +41,13 @@ class Notifier(HttpActivities):
     @activity.defn(name=SEND_NOTIFICATION)
     async def send_notification(self, n: Notification) -> Delivery:
         """Posts one notification to its webhook, or logs it when there is none; one key notifies once."""
-        bound = log.bind(review=n.review, kind=n.kind, idempotency_key=n.idempotency_key)
+        bound = log.bind(about=n.about, kind=n.kind, idempotency_key=n.idempotency_key)
         if n.webhook_url is None:
             bound.info("notification (no webhook configured)", key=n.idempotency_key, due=n.due, text=n.text)
             return Delivery(delivered_to="log")
         url = n.webhook_url
-        payload = {"text": n.text, "review": n.review, "kind": n.kind, "due": n.due, "key": n.idempotency_key}
+        payload: dict[str, Any] = {"text": n.text, "kind": n.kind, "due": n.due, "key": n.idempotency_key}
+        payload.update({"review": n.review} if n.review else {"subject": n.subject})
         response, bound = await self._post_json(
             url,
             payload,

@@ -5,6 +5,8 @@ Everything here is a pure pydantic model, safe to pass through the workflow sand
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
@@ -22,6 +24,14 @@ from pydantic import (
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 # The convention's short code, used in workflow ids: lower-case letters and digits.
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,15}$")]
+
+
+def state_slug(state: str) -> str:
+    """A State's name as it appears in workflow ids: Côte d'Ivoire -> cote-d-ivoire."""
+    slug = re.sub(
+        r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", state).encode("ascii", "ignore").decode().lower()
+    )
+    return slug.strip("-")[:60] or "unnamed"
 
 
 class Frozen(BaseModel):

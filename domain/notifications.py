@@ -16,9 +16,16 @@ class Notification(BaseModel):
     # One per review and reminder: delivered once however often it is sent.
     idempotency_key: str
     text: str
-    review: str
+    # What it is about: a review's subject (the field reviews have always sent), or for anything else ``subject``
+    # (an extension request, a silence procedure, an Article 7 report).
+    review: str = ""
     kind: str
     due: str
+    subject: str = ""
+
+    @property
+    def about(self) -> str:
+        return self.subject or self.review
 
 
 class Delivery(BaseModel):

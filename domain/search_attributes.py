@@ -24,6 +24,9 @@ DUE_DATE = SearchAttributeKey.for_datetime("CcmDueDate")
 # Documents.
 LANGUAGES_PENDING = SearchAttributeKey.for_keyword_list("CcmLanguagesPending")
 WAITING_FOR_FUNDS = SearchAttributeKey.for_float("CcmWaitingForFunds")
+# Extension requests and Article 7 reports: the State Party concerned and the article ("3", "4", "7").
+STATE = SearchAttributeKey.for_keyword("CcmState")
+ARTICLE = SearchAttributeKey.for_keyword("CcmArticle")
 
 ALL: tuple[SearchAttributeKey[Any], ...] = (
     KIND,
@@ -38,6 +41,8 @@ ALL: tuple[SearchAttributeKey[Any], ...] = (
     LANGUAGES_PENDING,
     WAITING_FOR_FUNDS,
     DUE_DATE,
+    STATE,
+    ARTICLE,
 )
 
 _CLI_TYPES = {

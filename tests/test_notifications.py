@@ -127,7 +127,7 @@ async def test_without_a_webhook_it_is_logged_and_nothing_is_sent() -> None:
     assert delivery == Delivery(delivered_to="log", duplicate=False)
     [entry] = logs
     assert entry["log_level"] == "info"
-    assert (entry["review"], entry["kind"], entry["key"], entry["text"]) == (
+    assert (entry["about"], entry["kind"], entry["key"], entry["text"]) == (
         "14MSP-programme",
         "reminder",
         KEY,
