@@ -1,0 +1,416 @@
+"""What every `msp` command shares: exit codes, one-line errors, where decisions go and how they are sent.
+
+The command modules (`starter/cli.py` and the `cli_*` modules it gathers) import these; the leading underscores
+say they are not for use outside the `msp` command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import BaseModel, ValidationError
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
+
+from domain.config import ConfigError, CycleConfig, parse_config
+from domain.decisions import (
+    Decision,
+    DecisionOutcome,
+)
+from domain.documents import (
+    Delivered,
+    Withdraw,
+)
+from domain.models import (
+    Convention,
+    MeetingKind,
+    MeetingRef,
+)
+from domain.presidency import PresidencyState, meeting_id, presidency_id
+from starter.connect import TASK_QUEUE, ConnectError, connect
+from workflows.meeting import MeetingWorkflow
+from workflows.presidency import PresidencyWorkflow
+
+DEFAULT_CONFIG = Path(__file__).parents[1] / "config" / "cycle.toml"
+# How long to wait for a worker to answer a query or a decision before saying so.
+ANSWER_TIMEOUT = timedelta(seconds=float(os.environ.get("MSP_ANSWER_TIMEOUT", "60")))
+
+# How long `msp status` waits for a Presidency that was just started to start its meeting.
+STATUS_WAIT = timedelta(seconds=5)
+
+OK, REJECTED, BAD_INPUT, UNREACHABLE, NOT_RUNNING, FAILED = 0, 1, 2, 3, 4, 5
+
+D = TypeVar("D", bound=Decision)
+# Any update argument (a payment, a delivery): not all carry their id as ``decision_id``.
+A = TypeVar("A")
+M = TypeVar("M", bound=BaseModel)
+DocumentDecision = TypeVar("DocumentDecision", Delivered, Withdraw)
+W = TypeVar("W")
+R = TypeVar("R")
+
+app = typer.Typer(
+    help="The Convention's presidential cycle on Temporal: start it, decide, see the status.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+cycle_app = typer.Typer(help="Start the presidential cycle.", no_args_is_help=True)
+decide_app = typer.Typer(
+    help="Send a decision of the Presidency; it is accepted, or rejected with the reason.",
+    no_args_is_help=True,
+)
+funds_app = typer.Typer(
+    help="A meeting's money: cost estimate, assessed contributions, payments, and what waits for money.",
+    no_args_is_help=True,
+)
+docs_app = typer.Typer(
+    help="Official documents: submit one for translation, record deliveries, withdraw, see where each stands.",
+    no_args_is_help=True,
+)
+app.add_typer(cycle_app, name="cycle")
+app.add_typer(decide_app, name="decide")
+app.add_typer(funds_app, name="funds")
+reviews_app = typer.Typer(
+    help="Mandated reviews: what falls due when, who was reminded, and the decisions that conclude them.",
+    no_args_is_help=True,
+)
+app.add_typer(docs_app, name="docs")
+app.add_typer(reviews_app, name="reviews")
+
+
+class CliError(Exception):
+    """Ends a command with a message on stderr and an exit code."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+# Errors, each into one line and an exit code.
+
+# The option each decision field comes from, to name it in an error.
+_OPTIONS = {
+    "decision_id": "--id",
+    "reference": "--ref",
+    "start": "--start",
+    "duration_days": "--days",
+    "place": "--place",
+    "host_covering_extra_cost": "--host",
+    "new_start": "--to",
+    "reason": "--reason",
+    "format": "--format",
+    "president.state": "--state",
+    "president.representative": "--representative",
+    "successor.state": "--successor-state",
+    "successor.representative": "--successor-representative",
+    "position": "--position",
+    "held": "--held/--not-held",
+    "code": "--convention",
+    # msp funds / msp docs
+    "amount": "--amount",
+    "shares": "--file",
+    "due": "--due",
+    "state": "--state",
+    "payment_id": "--id",
+    "force": "--force",
+    "symbol": "--symbol",
+    "title": "--title",
+    "pages": "--pages",
+    "original_language": "--language",
+    "priority": "--priority",
+    "language": "--lang",
+    # msp reviews
+    "outcome": "--outcome",
+    "next": "--next",
+}
+
+
+def _validation_lines(e: ValidationError) -> str:
+    lines = []
+    for err in e.errors():
+        field = ".".join(str(p) for p in err["loc"])
+        option = _OPTIONS.get(field, field or "input")
+        msg = _one_line(str(err["msg"]).removeprefix("Value error, "))
+        value = err.get("input")
+        scalar = value is not None and not isinstance(value, dict | list)
+        lines.append(f"{option}: {msg} (got {value!r})" if scalar else f"{option}: {msg}")
+    return "\n".join(lines)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _no_presidency(convention: Convention) -> CliError:
+    return CliError(
+        f"no presidency is running for {convention.code} ({presidency_id(convention)}); "
+        "start it with `msp cycle start`",
+        NOT_RUNNING,
+    )
+
+
+def _no_answer(wid: str) -> CliError:
+    return CliError(
+        f"no answer from {wid} within {ANSWER_TIMEOUT.total_seconds():g} s: is a worker running on task queue "
+        f"{TASK_QUEUE}? A decision may still be applied once one is; send it again with the same --id to see.",
+        FAILED,
+    )
+
+
+def _rpc_error(wid: str, e: RPCError) -> CliError:
+    if e.status == RPCStatusCode.DEADLINE_EXCEEDED:
+        return _no_answer(wid)
+    if e.status == RPCStatusCode.FAILED_PRECONDITION and "poller" in e.message:
+        return CliError(
+            f"no worker answers for {wid}: {_one_line(e.message)}; start one on task queue {TASK_QUEUE}",
+            FAILED,
+        )
+    return CliError(f"Temporal refused the call on {wid}: {e.status.name}: {_one_line(e.message)}", FAILED)
+
+
+def _run(make: Callable[[], Coroutine[Any, Any, int]]) -> None:
+    """Runs one command's coroutine; ends the command with its exit code, errors as one line on stderr."""
+    try:
+        code = asyncio.run(make())
+    except CliError as e:
+        typer.echo(e.message, err=True)
+        raise typer.Exit(e.code) from None
+    except ConfigError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(BAD_INPUT) from None
+    except ValidationError as e:
+        typer.echo(_validation_lines(e), err=True)
+        raise typer.Exit(BAD_INPUT) from None
+    except ConnectError as e:
+        typer.echo(_one_line(str(e)), err=True)
+        raise typer.Exit(UNREACHABLE) from None
+    raise typer.Exit(code)
+
+
+async def _answer(wid: str, call: Awaitable[R]) -> R:
+    """Waits for a worker's answer, with a limit, translating what Temporal says into one line."""
+    try:
+        async with asyncio.timeout(ANSWER_TIMEOUT.total_seconds()):
+            return await call
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise _no_answer(wid) from None
+    except WorkflowQueryFailedError as e:
+        raise CliError(f"{wid} could not answer: {_one_line(e.message)}", FAILED) from None
+
+
+def _load_config(path: Path) -> CycleConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise CliError(f"{path}: cannot read the configuration: {e.strerror or e}", BAD_INPUT) from None
+    return parse_config(text, source=str(path))
+
+
+def _webhook_url(cfg: CycleConfig) -> str | None:
+    """Where notifications go: `make run` points CCM_NOTIFICATIONS_URL at its receiver."""
+    return os.environ.get("CCM_NOTIFICATIONS_URL") or cfg.notifications.webhook_url
+
+
+# Where decisions go.
+
+
+def _convention(code: str) -> Convention:
+    return Convention(code=code)
+
+
+def _meeting_ref(label: str) -> MeetingRef:
+    m = re.fullmatch(r"\s*(\d{1,3})\s*(MSP|RC)\s*", label, flags=re.IGNORECASE)
+    if not m:
+        raise CliError(f"--meeting: expected a meeting label like 14MSP or 3RC, not {label!r}", BAD_INPUT)
+    return MeetingRef(number=int(m.group(1)), kind=MeetingKind(m.group(2).upper()))
+
+
+async def _presidency_state(client: Client, convention: Convention) -> PresidencyState:
+    wid = presidency_id(convention)
+    handle = client.get_workflow_handle_for(PresidencyWorkflow.run, wid)
+    try:
+        return await _answer(wid, handle.query(PresidencyWorkflow.state, rpc_timeout=ANSWER_TIMEOUT))
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND:
+            raise _no_presidency(convention) from None
+        raise _rpc_error(wid, e) from None
+
+
+async def _meeting_started(client: Client, convention: Convention, limit: timedelta) -> PresidencyState:
+    """The Presidency's state once it has started its meeting's workflow, or as it is when ``limit`` is up.
+
+    Just after a start or a handover the Presidency may not have started the workflow of its meeting yet.
+    """
+    state = await _presidency_state(client, convention)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit.total_seconds()
+    while not state.meeting_started and loop.time() < deadline:
+        await asyncio.sleep(0.25)
+        state = await _presidency_state(client, convention)
+    return state
+
+
+async def _meeting_target(client: Client, convention: Convention, label: str | None) -> tuple[str, str]:
+    """The meeting workflow's id and label: the one given, or the current meeting of the Presidency."""
+    if label is not None:
+        ref = _meeting_ref(label)
+        return meeting_id(convention, ref), ref.label
+    state = await _meeting_started(client, convention, ANSWER_TIMEOUT)
+    if not state.meeting_started:
+        raise CliError(
+            f"the presidency of {convention.code} has not started the {state.meeting.ref.label} yet; "
+            "try again in a moment",
+            FAILED,
+        )
+    return meeting_id(state.convention, state.meeting.ref), state.meeting.ref.label
+
+
+async def _send(
+    handle: WorkflowHandle[W, Any],
+    update: UpdateMethodMultiParam[[W, D], DecisionOutcome],
+    decision: D,
+    not_running: Callable[[RPCError], CliError],
+) -> int:
+    return await _send_update(handle, update, decision, decision.decision_id, not_running)
+
+
+async def _send_update(
+    handle: WorkflowHandle[W, Any],
+    update: UpdateMethodMultiParam[[W, A], DecisionOutcome],
+    arg: A,
+    update_id: str,
+    not_running: Callable[[RPCError], CliError],
+) -> int:
+    """Sends one update with its id as the update id (sent twice, it applies once); prints the answer."""
+    try:
+        outcome = await _answer(handle.id, handle.execute_update(update, arg, id=update_id))
+    except WorkflowUpdateFailedError as e:
+        cause = e.cause
+        if isinstance(cause, ApplicationError) and cause.type == "DecisionRejected":
+            raise CliError(f"rejected: {_one_line(cause.message)}", REJECTED) from None
+        message = cause.message if isinstance(cause, ApplicationError) else str(cause)
+        raise CliError(f"failed: {handle.id} could not apply it: {_one_line(message)}", FAILED) from None
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND:
+            raise not_running(e) from None
+        raise _rpc_error(handle.id, e) from None
+    note = " (already applied)" if outcome.duplicate else ""
+    typer.echo(f"accepted: {outcome.summary}{note}")
+    return OK
+
+
+def _decision(model: type[D], fields: Mapping[str, Any]) -> D:
+    """The decision from the command's options (absent options take the model's defaults); prints its id."""
+    decision = model.model_validate({k: v for k, v in fields.items() if v is not None})
+    typer.echo(f"decision {decision.decision_id}")
+    return decision
+
+
+def _new_id() -> str:
+    return f"cli-{uuid.uuid4().hex[:12]}"
+
+
+def _president(state: str | None, representative: str | None) -> dict[str, str] | None:
+    if state is None and representative is None:
+        return None
+    return {k: v for k, v in (("state", state), ("representative", representative)) if v is not None}
+
+
+def _meeting_decision(
+    convention: str,
+    meeting: str | None,
+    update: UpdateMethodMultiParam[[MeetingWorkflow, D], DecisionOutcome],
+    model: type[D],
+    fields: Mapping[str, Any],
+) -> None:
+    async def go() -> int:
+        conv = _convention(convention)
+        decision = _decision(model, fields)
+        client = await connect()
+        wid, label = await _meeting_target(client, conv, meeting)
+        handle = client.get_workflow_handle_for(MeetingWorkflow.run, wid)
+
+        def not_running(e: RPCError) -> CliError:
+            return CliError(f"the {label} is not running ({wid}: {_one_line(e.message)})", NOT_RUNNING)
+
+        return await _send(handle, update, decision, not_running)
+
+    _run(go)
+
+
+def _presidency_decision(
+    convention: str,
+    update: UpdateMethodMultiParam[[PresidencyWorkflow, D], DecisionOutcome],
+    model: type[D],
+    fields: Mapping[str, Any],
+) -> None:
+    async def go() -> int:
+        conv = _convention(convention)
+        decision = _decision(model, fields)
+        client = await connect()
+        wid = presidency_id(conv)
+        handle = client.get_workflow_handle_for(PresidencyWorkflow.run, wid)
+        return await _send(handle, update, decision, lambda _: _no_presidency(conv))
+
+    _run(go)
+
+
+# Options shared by the commands.
+
+IdOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--id", help="Decision id; sending the same id again applies it once. Default: a new one, printed."
+    ),
+]
+RefOpt = Annotated[str, typer.Option("--ref", help="The paragraph or document that adopted the decision.")]
+ConventionOpt = Annotated[
+    str, typer.Option("--convention", envvar="CCM_CONVENTION", help="Convention code used in workflow ids.")
+]
+MeetingOpt = Annotated[
+    str | None,
+    typer.Option("--meeting", help="The meeting to decide on, e.g. 14MSP. Default: the current meeting."),
+]
+PlaceOpt = Annotated[str | None, typer.Option("--place", help="Where the part is held.")]
+ConfigOpt = Annotated[Path, typer.Option("--config", help="The cycle's configuration file (TOML).")]
+HostOpt = Annotated[
+    str | None,
+    typer.Option("--host", help="Who covers the cost above a meeting in the default place."),
+]
+
+
+def _table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...] | None = None) -> list[str]:
+    all_rows = ([header] if header else []) + list(rows)
+    widths = [max(len(r[i]) for r in all_rows) for i in range(len(all_rows[0]))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in all_rows]
+
+
+def _today() -> datetime:
+    return datetime.now(UTC)
+
+
+def _validated(model: type[M], fields: Mapping[str, Any], id_field: str, what: str) -> M:
+    """The message from the command's options (absent ones take the model's defaults); prints its id."""
+    value = model.model_validate({k: v for k, v in fields.items() if v is not None})
+    typer.echo(f"{what} {getattr(value, id_field)}")
+    return value
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
