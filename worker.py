@@ -14,15 +14,19 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.conference_services import ConferenceServices
+from activities.meetings import MeetingReader
 from activities.notifications import Notifier
 from activities.reviews import ReviewsFinder
 from starter import logsetup
 from starter.connect import TASK_QUEUE, ConnectError, connect
 from workflows.document import DocumentWorkflow
+from workflows.extension import ExtensionRequestWorkflow
 from workflows.funds import MeetingFundsWorkflow
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
+from workflows.reports import Article7Workflow
 from workflows.review import ReviewWorkflow
+from workflows.silence import SilenceProcedureWorkflow
 
 WORKFLOWS: Sequence[type] = (
     PresidencyWorkflow,
@@ -30,6 +34,9 @@ WORKFLOWS: Sequence[type] = (
     MeetingFundsWorkflow,
     DocumentWorkflow,
     ReviewWorkflow,
+    ExtensionRequestWorkflow,
+    SilenceProcedureWorkflow,
+    Article7Workflow,
 )
 
 log = structlog.get_logger("worker")
@@ -45,6 +52,7 @@ def activities(client: Client, services: ConferenceServices) -> list[Callable[..
         services.book_interpretation,
         notifier.send_notification,
         reviews.tell_reviews_meeting_moved,
+        MeetingReader(client).look_up_meeting,
     ]
 
 

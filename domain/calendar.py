@@ -114,3 +114,45 @@ def years_later(day: date, years: int) -> date:
         return day.replace(year=day.year + years)
     except ValueError:
         return day.replace(year=day.year + years, day=28)
+
+
+def local_instant(day: date, hour: int, minute: int, defaults: Defaults) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=_zone(defaults.timezone)).astimezone(UTC)
+
+
+def parse_local_instant(text: str, defaults: Defaults) -> datetime:
+    """'2021-03-31' (the end of that day, 23:59) or '2021-03-31 12:00', in the convention's time zone."""
+    t = text.strip().replace("T", " ")
+    try:
+        if " " in t:
+            day, hm = t.split(None, 1)
+            hour, minute = (int(x) for x in hm.split(":"))
+            return local_instant(date.fromisoformat(day), hour, minute, defaults)
+        return local_instant(date.fromisoformat(t), 23, 59, defaults)
+    except ValueError:
+        raise ValueError(
+            f"{text!r}: expected a date (YYYY-MM-DD) or a date and time (YYYY-MM-DD HH:MM)"
+        ) from None
+
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def local_text(at: datetime, defaults: Defaults | None = None) -> str:
+    """An instant as people in Geneva read it: '31 March 2021, 23:59 Geneva time'."""
+    d = defaults or Defaults()
+    t = at.astimezone(_zone(d.timezone))
+    return f"{t.day} {_MONTHS[t.month - 1]} {t.year}, {t:%H:%M} {d.place} time"

@@ -7,7 +7,7 @@ import tomllib
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from domain.models import (
     Code,
@@ -63,6 +63,21 @@ class NotificationsSection(_Section):
     webhook_url: str | None = None
 
 
+class StatesPartiesSection(_Section):
+    # Who may break silence in a silence procedure.
+    names: list[Name] = Field(default_factory=list)
+    # Whose Article 7 reports are chased (each must be in ``names``); one workflow each.
+    article7: list[Name] = Field(default_factory=list)
+    article7_reminder_days: list[int] = Field(default=[60, 14], min_length=1, max_length=6)
+
+    @field_validator("article7_reminder_days")
+    @classmethod
+    def _leads(cls, days: list[int]) -> list[int]:
+        if any(d < 1 or d > 180 for d in days):
+            raise ValueError("each reminder is 1 to 180 days before 30 April")
+        return days
+
+
 class CycleConfig(_Section):
     convention: ConventionSection = ConventionSection()
     defaults: Defaults = Defaults()
@@ -71,6 +86,7 @@ class CycleConfig(_Section):
     meeting: MeetingSection
     notifications: NotificationsSection = NotificationsSection()
     reviews: list[ReviewSpec] = Field(default_factory=list)
+    states_parties: StatesPartiesSection = StatesPartiesSection()
 
     def convention_settings(self) -> Convention:
         return Convention(
@@ -136,6 +152,14 @@ def _cross_checks(config: CycleConfig) -> list[tuple[tuple[Any, ...], str]]:
     for i, r in enumerate(config.reviews):
         if subjects.index(r.subject) != i:
             errors.append((("reviews", i, "subject"), f"review {r.subject!r} is listed twice"))
+    sp = config.states_parties
+    known = {" ".join(n.lower().split()) for n in sp.names}
+    for i, name in enumerate(sp.names):
+        if [" ".join(n.lower().split()) for n in sp.names].index(" ".join(name.lower().split())) != i:
+            errors.append((("states_parties", "names", i), f"{name} is listed twice"))
+    for i, name in enumerate(sp.article7):
+        if " ".join(name.lower().split()) not in known:
+            errors.append((("states_parties", "article7", i), f"{name} is not in states_parties.names"))
     return errors
 
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
+from domain.calendar import local_text
 from domain.decisions import DecisionRecord
 from domain.documents import DocumentState
+from domain.extensions import ExtensionState, describe_months
 from domain.funds import LedgerState, arrears, chf
 from domain.meeting import MeetingState
 from domain.models import MeetingPlan, describe_part
 from domain.presidency import PresidencyState
+from domain.reports import ReportsState
 from domain.reviews import ReviewState
+from domain.silence import SilenceState, SilenceStatus
 
 
 def _plan_lines(plan: MeetingPlan) -> list[str]:
@@ -150,4 +154,91 @@ def review_details(s: ReviewState) -> str:
     if s.history:
         h = s.history[-1]
         lines += ["", f"**Last conclusion** ({h.concluded_on}, {h.reference}): {h.outcome}"]
+    return "\n".join(lines)
+
+
+def report_details(s: ReportsState) -> str:
+    outstanding = ", ".join(f"{y} (covering {y - 1})" for y in s.outstanding) or "none"
+    lines = [
+        f"## Article 7 reports: {s.state}",
+        f"**Status:** {s.status.value} · **watching** the report due {s.deadline} (covering {s.year - 1})  ",
+        f"**Outstanding deadline years:** {outstanding}",
+        "",
+        f"**Next notification:** {f'{s.upcoming.kind} on {s.upcoming.on}' if s.upcoming else 'none'}",
+        "",
+        "**Last receipts**",
+        *(
+            [
+                f"- {r.year} (covering {r.year - 1}): received {r.received_on}, {r.reference}"
+                + (" · late" if r.late else "")
+                for r in s.received[-5:]
+            ]
+            or ["_none yet_"]
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def silence_details(s: SilenceState) -> str:
+    """A silence procedure: the proposal, who circulated it, its deadline in Geneva time, who broke silence and why."""
+    status = {
+        SilenceStatus.OPEN: "open: adopted at the deadline unless a State Party breaks silence",
+        SilenceStatus.ADOPTED: "adopted",
+        SilenceStatus.NOT_ADOPTED: "not adopted: silence was broken",
+        SilenceStatus.WITHDRAWN: "withdrawn by the initiator",
+    }[s.status]
+    lines = [
+        f"## Silence procedure {s.procedure_id}",
+        f"**Status:** {status}  ",
+        f"**Circulated by:** {s.initiator} ({s.reference})  ",
+        f"**Deadline:** {local_text(s.deadline)}  ",
+        f"**States Parties:** {len(s.states_parties)}",
+        "",
+        "**Proposal**",
+        "",
+        s.proposal if len(s.proposal) <= 1500 else s.proposal[:1499] + "…",
+    ]
+    if s.broken_by:
+        at = f" on {local_text(s.ended_at)}" if s.ended_at else ""
+        lines += ["", f"**Silence broken by {s.broken_by}**{at}: {s.reason}"]
+    if s.concerns:
+        if s.delivered:
+            told = "told"
+        else:
+            told = f"not told ({s.delivery_error})" if s.delivery_error else "not yet told"
+        lines += ["", f"**Concerns:** `{s.concerns}` ({told})"]
+    lines += ["", "**Recent decisions**", *_log_lines(s.log)]
+    return "\n".join(lines)
+
+
+def extension_details(s: ExtensionState) -> str:
+    req = s.request
+    lines = [
+        f"## Extension request: {req.state}, Article {req.article.value}",
+        f"**Status:** {s.status.value.replace('_', ' ')} · **deadline** {s.deadline} · "
+        f"**requested** {describe_months(req.requested_months)} ({req.reference}, dated {req.submitted_on})  ",
+        f"**Before:** the {s.meeting.label} (first day {s.meeting.first_day})"
+        + (f", moved from the {s.moved_from.label}: submitted late" if s.moved_from else "")
+        + f" · **analysis:** {s.group}, "
+        + (f"reported ({s.analysis.reference})" if s.analysis else "pending"),
+    ]
+    if s.silence:
+        lines.append(f"**Under silence procedure** {s.silence}")
+    if s.decision:
+        d = s.decision
+        granted = (
+            f"granted {describe_months(d.months or 0)} to {d.new_deadline}" if d.granted else "not granted"
+        )
+        lines.append(f"**Decision** ({d.on}, {d.by}, {d.reference}): {granted}")
+        lines += [f"- benchmark: {b}" for b in d.benchmarks[:10]]
+    if s.rejected:
+        lines.append(f"**Rejected at submission:** {s.rejected}")
+    if s.completed_on:
+        lines.append(f"**Completion declared** on {s.completed_on}")
+    if s.superseded_by:
+        lines.append(f"**Superseded by** {s.superseded_by}")
+    lines += [
+        "",
+        f"**Next notification:** {f'{s.upcoming.kind} on {s.upcoming.on}' if s.upcoming else 'none'}",
+    ]
     return "\n".join(lines)

@@ -1,0 +1,208 @@
+"""Article 7 transparency reports: due 30 April each year, covering the previous calendar year.
+
+One workflow per State Party watches one deadline year at a time: it reminds ahead of 30 April, records the
+report's receipt, and on 1 May marks a report that has not come as overdue. A year stays outstanding (and the
+State's status overdue) until its report is received, however late.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.decisions import DecisionId, Reference
+from domain.meeting_rules import Rejected
+from domain.models import Name, state_slug
+from domain.reviews import Reminder
+
+DEFAULT_REMINDER_DAYS = (60, 14)
+# What a run carries across continue-as-new: the last receipts and the receipt ids already applied.
+KEEP_RECEIVED = 20
+KEEP_DECISIONS = 200
+
+
+def report_id(code: str, state: str) -> str:
+    return f"{code}-art7-{state_slug(state)}"
+
+
+def deadline(year: int) -> date:
+    """The Art. 7 deadline of ``year``: its report covers the calendar year before."""
+    return date(year, 4, 30)
+
+
+def first_year(today: date) -> int:
+    """The deadline year to watch from ``today``: this year's until 30 April, else next year's."""
+    return today.year if today <= deadline(today.year) else today.year + 1
+
+
+class ReportStatus(StrEnum):
+    PENDING = "pending"
+    RECEIVED = "received"
+    OVERDUE = "overdue"
+
+
+class ReportReceived(BaseModel):
+    """The ISU records that a State Party's report has come in. A receipt id sent again applies once."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    decision_id: DecisionId
+    # The deadline year the report answers: 2027 for the report covering 2026.
+    year: int = Field(ge=2000, le=2200)
+    received_on: date
+    # The report's symbol or the ISU's receipt note.
+    reference: Reference
+
+
+class ReportRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    year: int
+    received_on: date
+    reference: str
+    # Received after that year's 30 April.
+    late: bool = False
+
+
+class ReportsInput(BaseModel):
+    convention: str = "ccm"
+    state: Name
+    # The deadline year this run watches.
+    year: int = Field(ge=2000, le=2200)
+    reminder_days: tuple[int, ...] = DEFAULT_REMINDER_DAYS
+    # Where notifications go (JSON with a plain-text field); None: they are logged only.
+    webhook_url: str | None = None
+    received: list[ReportRecord] = Field(default_factory=list)
+    # Deadline years missed whose report has not been received yet.
+    outstanding: list[int] = Field(default_factory=list)
+    # Receipt ids already applied, carried across continue-as-new.
+    decisions: list[str] = Field(default_factory=list)
+
+
+class ReportsState(BaseModel):
+    state: Name
+    year: int
+    deadline: date
+    status: ReportStatus = ReportStatus.PENDING
+    reminder_days: tuple[int, ...] = DEFAULT_REMINDER_DAYS
+    received: list[ReportRecord] = Field(default_factory=list)
+    outstanding: list[int] = Field(default_factory=list)
+    decisions: list[str] = Field(default_factory=list)
+    # Notifications sent by this run, and the next one it waits for.
+    sent: list[Reminder] = Field(default_factory=list)
+    upcoming: Reminder | None = None
+
+
+def initial_state(inp: ReportsInput) -> ReportsState:
+    s = ReportsState(
+        state=inp.state,
+        year=inp.year,
+        deadline=deadline(inp.year),
+        reminder_days=inp.reminder_days,
+        received=list(inp.received),
+        outstanding=sorted(set(inp.outstanding)),
+        decisions=list(inp.decisions),
+    )
+    s.status = status_of(s)
+    return s
+
+
+def receipt_of(s: ReportsState, year: int) -> ReportRecord | None:
+    return next((r for r in s.received if r.year == year), None)
+
+
+def status_of(s: ReportsState) -> ReportStatus:
+    """Overdue while any year is outstanding; else received once the watched year's report is in."""
+    if s.outstanding:
+        return ReportStatus.OVERDUE
+    return ReportStatus.RECEIVED if receipt_of(s, s.year) else ReportStatus.PENDING
+
+
+def check_received(s: ReportsState, r: ReportReceived, today: date) -> None:
+    """Raises Rejected, with the rule in words, if the receipt cannot be recorded."""
+    if r.received_on > today:
+        raise Rejected(
+            f"A report cannot be received in the future: {r.received_on} is after today ({today})."
+        )
+    if (done := receipt_of(s, r.year)) is not None:
+        raise Rejected(
+            f"The report due on {deadline(r.year)} (covering {r.year - 1}) was already received on "
+            f"{done.received_on} ({done.reference})."
+        )
+    if r.year > s.year:
+        raise Rejected(
+            f"The report due on {deadline(r.year)} (covering {r.year - 1}) is not due yet: "
+            f"the report now watched is the one due on {s.deadline}."
+        )
+    if r.year < s.year and r.year not in s.outstanding:
+        missing = ", ".join(str(y) for y in s.outstanding) or "none"
+        raise Rejected(
+            f"The report due on {deadline(r.year)} is not watched here: only the report due on {s.deadline} "
+            f"and outstanding ones (deadline years: {missing}) can be recorded."
+        )
+    if r.received_on < date(r.year, 1, 1):
+        raise Rejected(
+            f"The report due on {deadline(r.year)} covers {r.year - 1}: it cannot have been received before "
+            f"that year ended ({r.received_on} is before 1 January {r.year})."
+        )
+
+
+def apply_received(s: ReportsState, r: ReportReceived, today: date) -> tuple[ReportsState, str]:
+    """The state with the receipt recorded (late if after that year's deadline), and a one-line summary."""
+    check_received(s, r, today)
+    record = ReportRecord(
+        year=r.year, received_on=r.received_on, reference=r.reference, late=r.received_on > deadline(r.year)
+    )
+    new = s.model_copy(
+        update={
+            "received": [*s.received, record][-KEEP_RECEIVED:],
+            "outstanding": [y for y in s.outstanding if y != r.year],
+            "decisions": [*s.decisions, r.decision_id][-KEEP_DECISIONS:],
+        }
+    )
+    new.status = status_of(new)
+    summary = (
+        f"Article 7 report of {s.state} due {deadline(r.year)} (covering {r.year - 1}) received on "
+        f"{r.received_on} ({r.reference})" + (", late" if record.late else "")
+    )
+    return new, summary
+
+
+def schedule(
+    state_name: str, year: int, reminder_days: tuple[int, ...], after: date | None = None
+) -> list[Reminder]:
+    """Reminders N days before the deadline (those not yet past ``after``), then the overdue notice on 1 May."""
+    due = deadline(year)
+    what = f"{state_name}'s Article 7 transparency report covering {year - 1}"
+    out = [
+        Reminder(
+            key=f"art7:{year}:reminder:{lead}d",
+            on=due - timedelta(days=lead),
+            kind="reminder",
+            text=f"Reminder: {what} is due on {due}, in {lead} days.",
+        )
+        for lead in sorted(set(reminder_days), reverse=True)
+    ]
+    out.append(
+        Reminder(
+            key=f"art7:{year}:overdue",
+            on=due + timedelta(days=1),
+            kind="overdue",
+            text=f"Overdue: {what} was due on {due} and has not been received.",
+        )
+    )
+    return [r for r in out if after is None or r.on > after]
+
+
+def next_input(inp: ReportsInput, s: ReportsState) -> ReportsInput:
+    """The next run's input: the following deadline year, carrying receipts, outstanding years and receipt ids."""
+    return inp.model_copy(
+        update={
+            "year": s.year + 1,
+            "received": s.received[-KEEP_RECEIVED:],
+            "outstanding": list(s.outstanding),
+            "decisions": s.decisions[-KEEP_DECISIONS:],
+        }
+    )

@@ -1,0 +1,253 @@
+"""Decisions by silence procedure: a proposal circulated with a deadline, adopted then unless a State breaks silence.
+
+Any State Party named in the procedure may break silence before the deadline, giving its reason; the proposal is
+then not adopted. The initiator may withdraw it while it is open. The rules are pure functions that raise
+``Rejected`` with a sentence a diplomat understands; the workflow's validator and handler call the same ones.
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from domain.calendar import local_text
+from domain.decisions import DecisionId, DecisionRecord, Reference
+from domain.meeting_rules import Rejected
+from domain.models import Name
+
+ProcedureId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,80}$")]
+ProposalText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=4000)]
+ReasonText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+WorkflowId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+def silence_id(code: str, procedure_id: str) -> str:
+    return f"{code}-silence-{procedure_id}"
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+class SilenceStatus(StrEnum):
+    OPEN = "open"
+    ADOPTED = "adopted"
+    # Silence was broken: the proposal is not adopted.
+    NOT_ADOPTED = "not_adopted"
+    WITHDRAWN = "withdrawn"
+
+
+class SilenceInput(BaseModel):
+    convention: str = "ccm"
+    procedure_id: ProcedureId
+    proposal: ProposalText
+    # The paragraph or document that circulated the proposal.
+    reference: Reference
+    # Who circulated it, e.g. "the President (Switzerland)"; told of the outcome.
+    initiator: Name
+    # Adopted at this instant unless silence is broken before it.
+    deadline: AwareDatetime
+    # Who may break silence.
+    states_parties: list[Name] = Field(min_length=1)
+    # The workflow the outcome is delivered to (signal ``silence_ended``), e.g. an extension request.
+    concerns: WorkflowId | None = None
+    # Where notifications go; None: they are logged only.
+    webhook_url: str | None = None
+    # Decision ids already applied elsewhere: sent again, they are not applied twice.
+    decisions: list[str] = Field(default_factory=list)
+
+    @field_validator("states_parties")
+    @classmethod
+    def _distinct(cls, states: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for s in states:
+            if _norm(s) in seen:
+                raise ValueError(f"{s!r} is listed twice among the States Parties")
+            seen.add(_norm(s))
+        return states
+
+
+class BreakSilence(BaseModel):
+    """A State Party's letter breaking silence: who, and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    decision_id: DecisionId
+    state: Name
+    reason: ReasonText
+
+
+class WithdrawSilence(BaseModel):
+    """The initiator withdraws the proposal while the procedure is open."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    decision_id: DecisionId
+    reference: Reference
+
+
+class SilenceOutcome(BaseModel):
+    """What the workflow the procedure concerns is told when it ends (signal ``silence_ended``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    procedure_id: str
+    workflow_id: str
+    adopted: bool
+    # The deadline when adopted; when silence was broken or the proposal withdrawn, that moment.
+    at: datetime
+    # The State that broke silence, as listed in the procedure; None when adopted or withdrawn.
+    broken_by: str | None = None
+    # The State's reason; for a withdrawal, the reference of the withdrawal.
+    reason: str | None = None
+    proposal: str
+    reference: str
+
+    @property
+    def status(self) -> SilenceStatus:
+        if self.adopted:
+            return SilenceStatus.ADOPTED
+        return SilenceStatus.NOT_ADOPTED if self.broken_by else SilenceStatus.WITHDRAWN
+
+
+class SilenceState(BaseModel):
+    procedure_id: str
+    proposal: str
+    reference: str
+    initiator: str
+    deadline: datetime
+    states_parties: list[str]
+    concerns: str | None = None
+    status: SilenceStatus = SilenceStatus.OPEN
+    broken_by: str | None = None
+    reason: str | None = None
+    # When silence was broken, the proposal withdrawn, or (adopted) the workflow saw the deadline pass.
+    ended_at: datetime | None = None
+    # Decision ids applied (for dedupe) and the log of accepted decisions.
+    decisions: list[str] = Field(default_factory=list)
+    log: list[DecisionRecord] = Field(default_factory=list)
+    outcome: SilenceOutcome | None = None
+    # Notifications sent (by kind) and whether the concerned workflow was told.
+    notified: list[str] = Field(default_factory=list)
+    delivered: bool = False
+    delivery_error: str | None = None
+
+
+def _ended(procedure_id: str, deadline: datetime) -> str:
+    name = f"The silence procedure {procedure_id}" if procedure_id else "The silence procedure"
+    return f"{name} ended at {local_text(deadline)}: silence can no longer be broken."
+
+
+def _closed(status: SilenceStatus, broken_by: str | None, procedure_id: str) -> str:
+    name = f"the silence procedure {procedure_id}" if procedure_id else "this silence procedure"
+    if status is SilenceStatus.NOT_ADOPTED:
+        who = broken_by or "a State Party"
+        return f"Silence on {name} was already broken by {who}: the proposal is not adopted."
+    if status is SilenceStatus.ADOPTED:
+        return f"The proposal of {name} was already adopted: silence can no longer be broken."
+    return f"The proposal of {name} was withdrawn: there is no silence to break."
+
+
+def check_break(
+    status: SilenceStatus,
+    deadline: datetime,
+    states_parties: list[str],
+    b: BreakSilence,
+    now: datetime,
+    *,
+    procedure_id: str = "",
+    broken_by: str | None = None,
+) -> str:
+    """The breaking State's name as listed in the procedure; Rejected when silence cannot be broken by it now."""
+    if status is not SilenceStatus.OPEN:
+        raise Rejected(_closed(status, broken_by, procedure_id))
+    if now >= deadline:
+        raise Rejected(_ended(procedure_id, deadline))
+    by_norm = {_norm(s): s for s in states_parties}
+    wanted = _norm(b.state)
+    if wanted in by_norm:
+        return by_norm[wanted]
+    shown = " ".join(b.state.split())
+    message = f"'{shown}' is not a State Party of this procedure"
+    close = difflib.get_close_matches(wanted, list(by_norm), n=1, cutoff=0.6)
+    if close:
+        message += f": did you mean '{by_norm[close[0]]}'?"
+    else:
+        message += "."
+    raise Rejected(message)
+
+
+def check_withdraw(
+    status: SilenceStatus,
+    deadline: datetime,
+    now: datetime,
+    *,
+    procedure_id: str = "",
+    broken_by: str | None = None,
+) -> None:
+    """The initiator may withdraw the proposal only while the procedure is open."""
+    name = f"the silence procedure {procedure_id}" if procedure_id else "this silence procedure"
+    if status is SilenceStatus.NOT_ADOPTED:
+        raise Rejected(
+            f"Silence on {name} was already broken by {broken_by or 'a State Party'}: "
+            "there is no proposal left to withdraw."
+        )
+    if status is SilenceStatus.ADOPTED:
+        raise Rejected(f"The proposal of {name} was already adopted: it can no longer be withdrawn.")
+    if status is SilenceStatus.WITHDRAWN:
+        raise Rejected(f"The proposal of {name} was already withdrawn.")
+    if now >= deadline:
+        raise Rejected(
+            f"{name[0].upper()}{name[1:]} ended at {local_text(deadline)}: the proposal can no longer be withdrawn."
+        )
+
+
+def check_deadline(deadline: datetime, now: datetime) -> None:
+    """A procedure is circulated with a deadline still to come (and one that says its time zone)."""
+    if deadline.tzinfo is None or deadline.utcoffset() is None:
+        raise Rejected(f"The deadline {deadline:%Y-%m-%d %H:%M} must say its time zone (e.g. +01:00).")
+    if deadline <= now:
+        raise Rejected(
+            f"The deadline {local_text(deadline)} has already passed (it is {local_text(now)}): "
+            "a silence procedure needs a deadline in the future."
+        )
+
+
+def _short(text: str, limit: int = 300) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def circulated_text(inp: SilenceInput) -> str:
+    return (
+        f"Silence procedure circulated by {inp.initiator} ({inp.reference}): {_short(inp.proposal)} "
+        f"It is adopted at {local_text(inp.deadline)} unless a State Party breaks silence before then."
+    )
+
+
+def outcome_kind(outcome: SilenceOutcome) -> str:
+    return {
+        SilenceStatus.ADOPTED: "silence-adopted",
+        SilenceStatus.NOT_ADOPTED: "silence-broken",
+        SilenceStatus.WITHDRAWN: "silence-withdrawn",
+    }[outcome.status]
+
+
+def outcome_text(outcome: SilenceOutcome, initiator: str) -> str:
+    """A plain sentence for the initiator: the proposal, and who broke silence and why."""
+    proposal = f'the proposal "{_short(outcome.proposal)}" ({outcome.reference})'
+    if outcome.status is SilenceStatus.ADOPTED:
+        return (
+            f"Adopted by silence procedure: {proposal}. No State Party broke silence before "
+            f"{local_text(outcome.at)}."
+        )
+    if outcome.status is SilenceStatus.NOT_ADOPTED:
+        return (
+            f"Not adopted: {outcome.broken_by} broke silence on {local_text(outcome.at)} on {proposal}. "
+            f"Reason given: {outcome.reason}"
+        )
+    return f"Withdrawn by {initiator} on {local_text(outcome.at)} ({outcome.reason}): {proposal}."

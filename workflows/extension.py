@@ -1,0 +1,404 @@
+"""ExtensionRequestWorkflow: one request under Article 3 or 4, from submission to decision, then its deadline."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from domain import extensions as rules
+    from domain import search_attributes as sa
+    from domain.calendar import day_start, local_date
+    from domain.decisions import DecisionOutcome
+    from domain.extensions import (
+        Analysis,
+        Decide,
+        DeclareCompletion,
+        ExtensionInput,
+        ExtensionState,
+        KeepAtMeeting,
+        MeetingLookup,
+        MeetingSeen,
+        ProposeBySilence,
+        Status,
+    )
+    from domain.meeting_rules import Rejected
+    from domain.models import Defaults
+    from domain.notifications import Delivery, Notification
+    from domain.reviews import Reminder
+    from domain.silence import SilenceInput, SilenceOutcome, silence_id
+    from domain.views import extension_details
+    from workflows.common import Updates, rejected, upsert_changed
+    from workflows.review import NOTIFY_RETRY
+
+# The Presidency waits for the answer: the meeting is asked briefly, and a failure is a clear no.
+LOOKUP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
+
+
+@workflow.defn
+class ExtensionRequestWorkflow:
+    @workflow.init
+    def __init__(self, inp: ExtensionInput) -> None:
+        self.inp = inp
+        self.s = rules.assign(inp)
+        self.defaults = Defaults()
+        self.upserted: Updates = []
+        self.version = 0
+        # The grant a running silence procedure would adopt.
+        self.proposal: ProposeBySilence | None = None
+        # Notifications a handler owes (handlers must not wait on a webhook): sent by the main loop.
+        self.outbox: list[tuple[str, str]] = []
+
+    @workflow.run
+    async def run(self, inp: ExtensionInput) -> ExtensionState:
+        today = self._today()
+        try:
+            rules.check_request(inp.request, inp.meeting, today)
+        except Rejected as e:
+            self.s.status = Status.REJECTED
+            self.s.rejected = str(e)
+            self._refresh()
+            await self._notify("rejected", f"The extension request of {self._who()} cannot be received: {e}")
+            return self.s
+        self._refresh()
+        if inp.previous:
+            await self._tell_previous(inp.previous)
+        await self._notify("submitted", self._submitted_text())
+        started = today
+        while self.s.status not in rules.ENDED:
+            while self.outbox:
+                await self._notify(*self.outbox.pop(0))
+            version = self.version
+            reminder = self._next_reminder(started) if self.s.status in rules.WATCHING else None
+            self.s.upcoming = reminder
+            self._refresh()
+            if reminder is None:
+                await workflow.wait_condition(lambda v=version: self.version != v)  # type: ignore[misc]
+                continue
+            at = day_start(reminder.on, self.defaults)
+            if at > workflow.now():
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        lambda v=version: self.version != v,  # type: ignore[misc]
+                        timeout=at - workflow.now(),
+                        timeout_summary=f"{reminder.kind} on {reminder.on}",
+                    )
+                if self.version != version:
+                    continue
+            if reminder.kind == "deadline-passed":
+                self.s.status = Status.EXPIRED
+            await self._send(reminder)
+            self._changed()
+        self.s.upcoming = None
+        self._refresh()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        while self.outbox:
+            await self._notify(*self.outbox.pop(0))
+        return self.s
+
+    def _next_reminder(self, started: date) -> Reminder | None:
+        sent = {r.key for r in self.s.sent}
+        owed = [
+            r
+            for r in rules.deadline_reminders(self.s)
+            if r.key not in sent and (r.on >= started or r.kind == "deadline-passed")
+        ]
+        return owed[0] if owed else None
+
+    # Decisions. Each validator runs the same pure rule as its handler, so a rejection changes nothing.
+
+    @workflow.update
+    def analyse(self, a: Analysis) -> DecisionOutcome:
+        if (done := self._duplicate(a.decision_id)) is not None:
+            return done
+        self._rule(lambda: rules.check_analysis(self.s, a))
+        revised = self.s.analysis is not None
+        self.s.analysis = a
+        self.s.status = Status.ANALYSED
+        summary = f"{'revised ' if revised else ''}analysis of {self.s.group} entered ({a.reference})"
+        if a.recommended_months:
+            summary += f"; it recommends {rules.describe_months(a.recommended_months)}"
+        return self._accepted(a.decision_id, summary)
+
+    @analyse.validator
+    def _check_analyse(self, a: Analysis) -> None:
+        self._validate(a.decision_id, lambda: rules.check_analysis(self.s, a))
+
+    @workflow.update
+    def keep_at_meeting(self, k: KeepAtMeeting) -> DecisionOutcome:
+        if (done := self._duplicate(k.decision_id)) is not None:
+            return done
+        self._rule(lambda: rules.check_keep(self.s, self._today()))
+        assert self.s.moved_from is not None
+        self.s.meeting, self.s.moved_from = self.s.moved_from, None
+        return self._accepted(
+            k.decision_id, f"the late request stays before the {self.s.meeting.label} ({k.reference})"
+        )
+
+    @keep_at_meeting.validator
+    def _check_keep(self, k: KeepAtMeeting) -> None:
+        self._validate(k.decision_id, lambda: rules.check_keep(self.s, self._today()))
+
+    @workflow.update
+    async def decide(self, d: Decide) -> DecisionOutcome:
+        if (done := self._duplicate(d.decision_id)) is not None:
+            return done
+        self._rule(lambda: rules.check_decide(self.s, d))
+        seen = await self._look_up_meeting()
+        # Another decision may have been taken while the meeting was asked.
+        if (done := self._duplicate(d.decision_id)) is not None:
+            return done
+        self._rule(lambda: rules.check_decide(self.s, d))
+        self._rule(lambda: rules.check_in_session(self.s, seen, workflow.now(), self.defaults))
+        return self._apply(d, f"the {self.s.meeting.label}", d.reference, d.decision_id)
+
+    @decide.validator
+    def _check_decide(self, d: Decide) -> None:
+        self._validate(d.decision_id, lambda: rules.check_decide(self.s, d))
+
+    @workflow.update
+    async def put_to_silence(self, p: ProposeBySilence) -> DecisionOutcome:
+        if (done := self._duplicate(p.decision_id)) is not None:
+            return done
+        self._rule(lambda: rules.check_silence(self.s, p, workflow.now()))
+        wid = silence_id(self.inp.convention, p.procedure_id)
+        what = (
+            "grant " + rules.describe_months(p.months or self.s.request.requested_months)
+            if p.granted
+            else ("not grant")
+        )
+        proposal = f"To {what} the extension requested by {self._who()} ({self.s.request.reference})"
+        if p.benchmarks:
+            proposal += ", with benchmarks: " + "; ".join(p.benchmarks)
+        # Marked before the child starts, so that a second proposal meanwhile is refused.
+        self.s.status, self.s.silence = Status.UNDER_SILENCE, wid
+        self._changed()
+        try:
+            await workflow.start_child_workflow(
+                "SilenceProcedureWorkflow",
+                SilenceInput(
+                    convention=self.inp.convention,
+                    procedure_id=p.procedure_id,
+                    proposal=proposal + ".",
+                    reference=p.reference,
+                    initiator=p.initiator,
+                    deadline=p.deadline,
+                    states_parties=p.states_parties,
+                    concerns=workflow.info().workflow_id,
+                    webhook_url=self.inp.webhook_url,
+                ),
+                id=wid,
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                static_summary=proposal,
+            )
+        except Exception as e:  # the id is taken by another procedure: nothing changes
+            self.s.status, self.s.silence = Status.ANALYSED, None
+            self._changed()
+            raise rejected(f"The silence procedure {wid} could not start: {e}") from None
+        self.proposal = p
+        self.s.silence_log.append(f"{wid}: circulated, silence until {p.deadline.isoformat()}")
+        return self._accepted(p.decision_id, f"put to silence procedure {wid} until {p.deadline.isoformat()}")
+
+    @put_to_silence.validator
+    def _check_put_to_silence(self, p: ProposeBySilence) -> None:
+        self._validate(p.decision_id, lambda: rules.check_silence(self.s, p, workflow.now()))
+
+    @workflow.signal
+    def silence_ended(self, o: SilenceOutcome) -> None:
+        if o.workflow_id != self.s.silence or self.s.status is not Status.UNDER_SILENCE:
+            return
+        p = self.proposal
+        if o.adopted and p is not None:
+            self.s.silence_log.append(f"{o.workflow_id}: adopted at {o.at.isoformat()}")
+            self._take(p, f"silence procedure {o.workflow_id}", p.reference)
+        else:
+            self.s.silence_log.append(
+                f"{o.workflow_id}: not adopted, silence broken by {o.broken_by}: {o.reason}"
+                if o.broken_by
+                else f"{o.workflow_id}: not adopted"
+            )
+            self.s.status = Status.ANALYSED
+            self.outbox.append(
+                (
+                    f"silence-broken:{o.workflow_id}",
+                    f"Silence procedure {o.workflow_id} on the request of "
+                    f"{self._who()} was not adopted: silence broken by {o.broken_by}: {o.reason}. The request awaits "
+                    f"a decision of the {self.s.meeting.label}.",
+                )
+            )
+        self.s.silence = None
+        self.proposal = None
+        self._changed()
+
+    @workflow.update
+    def declare_completion(self, c: DeclareCompletion) -> DecisionOutcome:
+        if (done := self._duplicate(c.decision_id)) is not None:
+            return done
+        self._rule(lambda: rules.check_completion(self.s, c, self._today()))
+        self.s.status = Status.COMPLETED
+        self.s.completed_on = c.completed_on
+        return self._accepted(
+            c.decision_id, f"{self.s.request.state} declared completion on {c.completed_on} ({c.reference})"
+        )
+
+    @declare_completion.validator
+    def _check_completion(self, c: DeclareCompletion) -> None:
+        self._validate(c.decision_id, lambda: rules.check_completion(self.s, c, self._today()))
+
+    @workflow.signal
+    def superseded(self, by: str) -> None:
+        if self.s.status not in rules.ENDED:
+            self.s.status = Status.SUPERSEDED
+            self.s.superseded_by = by
+            self._changed()
+
+    @workflow.query
+    def state(self) -> ExtensionState:
+        return self.s
+
+    # Internals.
+
+    def _today(self) -> date:
+        return local_date(workflow.now(), self.defaults)
+
+    def _who(self) -> str:
+        return f"{self.s.request.state} (Article {self.s.request.article.value})"
+
+    def _rule(self, check: Any) -> None:
+        try:
+            check()
+        except Rejected as e:
+            raise rejected(str(e)) from None
+
+    def _validate(self, decision_id: str, check: Any) -> None:
+        if decision_id not in self.s.decisions:
+            self._rule(check)
+
+    def _duplicate(self, decision_id: str) -> DecisionOutcome | None:
+        if decision_id in self.s.decisions:
+            return DecisionOutcome(decision_id=decision_id, summary="already applied", duplicate=True)
+        return None
+
+    def _accepted(self, decision_id: str, summary: str) -> DecisionOutcome:
+        self.s.decisions.append(decision_id)
+        workflow.logger.info("decision accepted: %s", summary, extra={"decision_id": decision_id})
+        self._changed()
+        return DecisionOutcome(decision_id=decision_id, summary=summary)
+
+    def _apply(self, d: Decide, by: str, reference: str, decision_id: str) -> DecisionOutcome:
+        t = self._take(d, by, reference)
+        if t.granted:
+            assert t.months is not None
+            summary = (
+                f"extension granted to {self._who()} for {rules.describe_months(t.months)} by {by}: "
+                f"new deadline {t.new_deadline}"
+            )
+        else:
+            summary = f"extension not granted to {self._who()} by {by}; the deadline stays {self.s.deadline}"
+        return self._accepted(decision_id, summary)
+
+    def _announce(self, t: rules.DecisionTaken) -> None:
+        if t.granted:
+            assert t.months is not None
+            text = (
+                f"Extension granted to {self._who()} by {t.by} ({t.reference}): "
+                f"{rules.describe_months(t.months)}, new deadline {t.new_deadline}"
+            )
+            text += f"; benchmarks: {'; '.join(t.benchmarks)}." if t.benchmarks else "."
+        else:
+            text = f"Extension not granted to {self._who()} by {t.by} ({t.reference}); the deadline stays {self.s.deadline}."
+        self.outbox.append((f"decided:{t.by}", text))
+
+    def _take(self, g: Any, by: str, reference: str) -> rules.DecisionTaken:
+        t = rules.taken(self.s, g, by, reference, self._today())
+        self.s.decision = t
+        self.s.status = Status.GRANTED if t.granted else Status.NOT_GRANTED
+        if t.new_deadline is not None:
+            self.s.deadline = t.new_deadline
+        self._announce(t)
+        return t
+
+    async def _look_up_meeting(self) -> MeetingSeen:
+        try:
+            seen: MeetingSeen = await workflow.execute_activity(
+                "look_up_meeting",
+                MeetingLookup(convention=self.inp.convention, meeting=self.s.meeting.label),
+                result_type=MeetingSeen,
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=LOOKUP_RETRY,
+                summary=f"is the {self.s.meeting.label} in session?",
+            )
+            return seen
+        except ActivityError as e:
+            raise rejected(
+                f"The {self.s.meeting.label} could not be asked whether it is in session ({e.cause}); "
+                "nothing was decided, try again."
+            ) from None
+
+    async def _tell_previous(self, previous: str) -> None:
+        try:
+            await workflow.get_external_workflow_handle(previous).signal(
+                "superseded", workflow.info().workflow_id
+            )
+        except Exception as e:  # the earlier request has ended: nothing to stop
+            workflow.logger.info("earlier request %s not told: %s", previous, e)
+
+    def _submitted_text(self) -> str:
+        req = self.s.request
+        text = (
+            f"Extension request received from {self._who()}, dated {req.submitted_on}: "
+            f"{rules.describe_months(req.requested_months)} beyond {req.current_deadline} "
+            f"({req.reference}). Assigned to {self.s.group}"
+        )
+        if self.s.late and self.s.moved_from is not None:
+            return text + (
+                f". LATE: it reached the ISU after {rules.due_by(self.s.moved_from)}, nine months before the "
+                f"{self.s.moved_from.label}; it goes to the {self.s.meeting.label} unless the Presidency "
+                "decides otherwise."
+            )
+        return text + f", for the {self.s.meeting.label} ({self.s.meeting.first_day})."
+
+    async def _send(self, r: Reminder) -> None:
+        await self._notify(r.key, r.text, kind=r.kind, due=self.s.deadline)
+        self.s.sent.append(r)
+
+    async def _notify(self, key: str, text: str, kind: str | None = None, due: date | None = None) -> None:
+        wid = workflow.info().workflow_id
+        await workflow.execute_activity(
+            "send_notification",
+            Notification(
+                webhook_url=self.inp.webhook_url,
+                idempotency_key=f"{wid}:{key}",
+                text=text,
+                kind=kind or key,
+                due=(due or self.s.deadline).isoformat(),
+                subject=wid,
+            ),
+            result_type=Delivery,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=NOTIFY_RETRY,
+            summary=f"{kind or key}: {self._who()}",
+        )
+
+    def _changed(self) -> None:
+        self.version += 1
+        self._refresh()
+
+    def _refresh(self) -> None:
+        updates: list[SearchAttributeUpdate[Any]] = [
+            sa.KIND.value_set("extension"),
+            sa.CONVENTION.value_set(self.inp.convention),
+            sa.STATE.value_set(self.s.request.state),
+            sa.ARTICLE.value_set(self.s.request.article.value),
+            sa.MEETING.value_set(self.s.meeting.label),
+            sa.PHASE.value_set(self.s.status.value),
+            sa.DUE_DATE.value_set(day_start(self.s.deadline, self.defaults)),
+        ]
+        self.upserted = upsert_changed(self.upserted, updates)
+        workflow.set_current_details(extension_details(self.s))

@@ -1,0 +1,146 @@
+"""Article7Workflow: one State Party's Art. 7 transparency reports, one deadline year per run.
+
+A run reminds ahead of 30 April, records the report's receipt, and on 1 May marks a missing report overdue
+(it stays outstanding until received); then it continues as new for the next year.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
+
+with workflow.unsafe.imports_passed_through():
+    from domain import reports as rules
+    from domain import search_attributes as sa
+    from domain.calendar import day_start, local_date
+    from domain.decisions import DecisionOutcome
+    from domain.meeting_rules import Rejected
+    from domain.models import Defaults
+    from domain.notifications import Delivery, Notification
+    from domain.reports import ReportReceived, ReportsInput, ReportsState
+    from domain.reviews import Reminder
+    from domain.views import report_details
+    from workflows.common import Updates, rejected, upsert_changed
+    from workflows.review import NOTIFY_RETRY
+
+
+@workflow.defn
+class Article7Workflow:
+    @workflow.init
+    def __init__(self, inp: ReportsInput) -> None:
+        self.inp = inp
+        self.s = rules.initial_state(inp)
+        self.defaults = Defaults()
+        self.upserted: Updates = []
+        self.version = 0
+
+    @workflow.run
+    async def run(self, inp: ReportsInput) -> ReportsState:
+        # Reminders whose day had passed before this run began are not owed; the overdue notice always is.
+        started = local_date(workflow.now(), self.defaults)
+        while (reminder := self._next_reminder(started)) is not None:
+            self.s.upcoming = reminder
+            self._refresh()
+            at = day_start(reminder.on, self.defaults)
+            version = self.version
+            if at > workflow.now():
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        lambda v=version: self.version != v,  # type: ignore[misc]
+                        timeout=at - workflow.now(),
+                        timeout_summary=f"{reminder.kind} on {reminder.on}",
+                    )
+                if self.version != version:
+                    continue
+            if reminder.kind == "overdue":
+                self.s.outstanding = sorted({*self.s.outstanding, self.s.year})
+                self._changed()
+            await self._send(reminder)
+        self.s.upcoming = None
+        self._refresh()
+        # The report arrived: nothing more to send this year; the next year's watch begins on 1 May.
+        end = day_start(self.s.deadline + timedelta(days=1), self.defaults)
+        if end > workflow.now():
+            await workflow.sleep(
+                end - workflow.now(), summary=f"the watch of {self.s.year + 1} begins on 1 May"
+            )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(rules.next_input(self.inp, self.s))
+
+    def _next_reminder(self, started: date) -> Reminder | None:
+        if rules.receipt_of(self.s, self.s.year) is not None:
+            return None
+        sent = {r.key for r in self.s.sent}
+        owed = [
+            r
+            for r in rules.schedule(self.s.state, self.s.year, self.s.reminder_days)
+            if r.key not in sent and (r.on >= started or r.kind == "overdue")
+        ]
+        return owed[0] if owed else None
+
+    async def _send(self, r: Reminder) -> None:
+        note = Notification(
+            webhook_url=self.inp.webhook_url,
+            idempotency_key=f"{workflow.info().workflow_id}:{r.key}",
+            text=r.text,
+            subject=rules.report_id(self.inp.convention, self.s.state),
+            kind=r.kind,
+            due=self.s.deadline.isoformat(),
+        )
+        await workflow.execute_activity(
+            "send_notification",
+            note,
+            result_type=Delivery,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=NOTIFY_RETRY,
+            summary=f"{r.kind}: Art. 7 report of {self.s.state} due {self.s.deadline}",
+        )
+        self.s.sent.append(r)
+        self._refresh()
+
+    # Receipts.
+
+    @workflow.update
+    def report_received(self, r: ReportReceived) -> DecisionOutcome:
+        if r.decision_id in self.s.decisions:
+            return DecisionOutcome(decision_id=r.decision_id, summary="already recorded", duplicate=True)
+        try:
+            self.s, summary = rules.apply_received(self.s, r, local_date(workflow.now(), self.defaults))
+        except Rejected as e:
+            raise rejected(str(e)) from None
+        self._changed()
+        return DecisionOutcome(decision_id=r.decision_id, summary=summary)
+
+    @report_received.validator
+    def _check_received(self, r: ReportReceived) -> None:
+        if r.decision_id in self.s.decisions:
+            return
+        try:
+            rules.check_received(self.s, r, local_date(workflow.now(), self.defaults))
+        except Rejected as e:
+            raise rejected(str(e)) from None
+
+    @workflow.query
+    def state(self) -> ReportsState:
+        return self.s
+
+    def _changed(self) -> None:
+        self.s.status = rules.status_of(self.s)
+        self.version += 1
+        self._refresh()
+
+    def _refresh(self) -> None:
+        updates: list[SearchAttributeUpdate[Any]] = [
+            sa.KIND.value_set("report"),
+            sa.CONVENTION.value_set(self.inp.convention),
+            sa.STATE.value_set(self.s.state),
+            sa.ARTICLE.value_set("7"),
+            sa.PHASE.value_set(self.s.status.value),
+            sa.DUE_DATE.value_set(day_start(self.s.deadline, self.defaults)),
+        ]
+        self.upserted = upsert_changed(self.upserted, updates)
+        workflow.set_current_details(report_details(self.s))

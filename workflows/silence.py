@@ -1,0 +1,237 @@
+"""SilenceProcedureWorkflow: a proposal adopted at its deadline unless a State Party breaks silence before it.
+
+When it ends (adopted, not adopted, or withdrawn) the initiator is notified and, when the procedure concerns
+another workflow (an extension request, say), that workflow gets the ``SilenceOutcome`` by the signal
+``silence_ended``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
+from temporalio.exceptions import ApplicationError, FailureError
+
+with workflow.unsafe.imports_passed_through():
+    from domain import search_attributes as sa
+    from domain import silence as rules
+    from domain.calendar import local_text
+    from domain.decisions import DecisionOutcome, DecisionRecord
+    from domain.meeting_rules import Rejected
+    from domain.notifications import Delivery, Notification
+    from domain.silence import (
+        BreakSilence,
+        SilenceInput,
+        SilenceOutcome,
+        SilenceState,
+        SilenceStatus,
+        WithdrawSilence,
+    )
+    from domain.views import silence_details
+    from workflows.common import Updates, rejected, upsert_changed
+    from workflows.review import NOTIFY_RETRY
+
+# The signal the concerned workflow receives, with the SilenceOutcome as its single argument.
+SILENCE_ENDED = "silence_ended"
+
+
+@workflow.defn
+class SilenceProcedureWorkflow:
+    @workflow.init
+    def __init__(self, inp: SilenceInput) -> None:
+        self.inp = inp
+        self.s = SilenceState(
+            procedure_id=inp.procedure_id,
+            proposal=inp.proposal,
+            reference=inp.reference,
+            initiator=inp.initiator,
+            deadline=inp.deadline,
+            states_parties=list(inp.states_parties),
+            concerns=inp.concerns,
+            decisions=list(inp.decisions),
+        )
+        self.upserted: Updates = []
+
+    @workflow.run
+    async def run(self, inp: SilenceInput) -> SilenceOutcome:
+        # A proposal circulated after its deadline could never be broken: refuse it rather than adopt it.
+        try:
+            rules.check_deadline(inp.deadline, workflow.info().start_time)
+        except Rejected as e:
+            raise ApplicationError(str(e), type="DecisionRejected", non_retryable=True) from None
+        self._refresh()
+        # Not awaited before the wait: a webhook that is down must not hold the deadline back.
+        circulated = workflow.start_activity(
+            "send_notification",
+            self._note("circulated", "silence-circulated", rules.circulated_text(inp)),
+            result_type=Delivery,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=NOTIFY_RETRY,
+            summary=f"silence-circulated: {inp.procedure_id}",
+        )
+        while self.s.status is SilenceStatus.OPEN:
+            now = workflow.now()
+            if now >= inp.deadline:
+                self._adopt()
+                break
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self.s.status is not SilenceStatus.OPEN,
+                    timeout=max(inp.deadline - now, timedelta(milliseconds=1)),
+                    timeout_summary=f"silence until {local_text(inp.deadline)}",
+                )
+        outcome = self.s.outcome
+        assert outcome is not None
+        await self._deliver(outcome)
+        await circulated
+        self.s.notified.append("silence-circulated")
+        kind = rules.outcome_kind(outcome)
+        await workflow.execute_activity(
+            "send_notification",
+            self._note("outcome", kind, rules.outcome_text(outcome, inp.initiator)),
+            result_type=Delivery,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=NOTIFY_RETRY,
+            summary=f"{kind}: {inp.procedure_id}",
+        )
+        self.s.notified.append(kind)
+        self._refresh()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return outcome
+
+    def _note(self, key: str, kind: str, text: str) -> Notification:
+        return Notification(
+            webhook_url=self.inp.webhook_url,
+            idempotency_key=f"{workflow.info().workflow_id}:{key}",
+            text=text,
+            kind=kind,
+            due=self.inp.deadline.isoformat(),
+            subject=self.inp.procedure_id,
+        )
+
+    async def _deliver(self, outcome: SilenceOutcome) -> None:
+        """Tells the workflow the procedure concerns; one that is gone is logged, and the procedure still ends."""
+        if not self.inp.concerns:
+            return
+        try:
+            await workflow.get_external_workflow_handle(self.inp.concerns).signal(SILENCE_ENDED, outcome)
+            self.s.delivered = True
+        except FailureError as e:
+            workflow.logger.warning(
+                "silence procedure %s: could not tell %s of its outcome: %s",
+                self.inp.procedure_id,
+                self.inp.concerns,
+                e,
+            )
+            self.s.delivery_error = str(e)
+        self._refresh()
+
+    def _end(self, status: SilenceStatus, adopted: bool, reason: str | None) -> None:
+        now = workflow.now()
+        self.s.status = status
+        self.s.ended_at = now
+        self.s.outcome = SilenceOutcome(
+            procedure_id=self.inp.procedure_id,
+            workflow_id=workflow.info().workflow_id,
+            adopted=adopted,
+            at=self.inp.deadline if adopted else now,
+            broken_by=self.s.broken_by,
+            reason=reason,
+            proposal=self.inp.proposal,
+            reference=self.inp.reference,
+        )
+        self._refresh()
+
+    def _adopt(self) -> None:
+        self._end(SilenceStatus.ADOPTED, True, None)
+
+    def _record(self, decision_id: str, kind: str, reference: str, summary: str) -> DecisionOutcome:
+        self.s.decisions.append(decision_id)
+        self.s.log.append(
+            DecisionRecord(
+                decision_id=decision_id, kind=kind, reference=reference, summary=summary, at=workflow.now()
+            )
+        )
+        return DecisionOutcome(decision_id=decision_id, summary=summary)
+
+    def _duplicate(self, decision_id: str) -> DecisionOutcome:
+        earlier = next((r for r in self.s.log if r.decision_id == decision_id), None)
+        summary = earlier.summary if earlier else "already applied"
+        return DecisionOutcome(decision_id=decision_id, summary=summary, duplicate=True)
+
+    # Decisions.
+
+    @workflow.update
+    def break_silence(self, b: BreakSilence) -> DecisionOutcome:
+        if b.decision_id in self.s.decisions:
+            return self._duplicate(b.decision_id)
+        state = self._check_break_rule(b)
+        self.s.broken_by = state
+        self.s.reason = b.reason
+        summary = f"{state} broke silence on the silence procedure {self.inp.procedure_id}: not adopted"
+        outcome = self._record(b.decision_id, "break_silence", f"letter from {state}", summary)
+        self._end(SilenceStatus.NOT_ADOPTED, False, b.reason)
+        return outcome
+
+    @break_silence.validator
+    def _check_break(self, b: BreakSilence) -> None:
+        if b.decision_id not in self.s.decisions:
+            self._check_break_rule(b)
+
+    def _check_break_rule(self, b: BreakSilence) -> str:
+        try:
+            return rules.check_break(
+                self.s.status,
+                self.inp.deadline,
+                self.s.states_parties,
+                b,
+                workflow.now(),
+                procedure_id=self.inp.procedure_id,
+                broken_by=self.s.broken_by,
+            )
+        except Rejected as e:
+            raise rejected(str(e)) from None
+
+    @workflow.update
+    def withdraw(self, d: WithdrawSilence) -> DecisionOutcome:
+        if d.decision_id in self.s.decisions:
+            return self._duplicate(d.decision_id)
+        self._check_withdraw_rule(d)
+        summary = f"silence procedure {self.inp.procedure_id} withdrawn by {self.inp.initiator}"
+        outcome = self._record(d.decision_id, "withdraw", d.reference, summary)
+        self._end(SilenceStatus.WITHDRAWN, False, d.reference)
+        return outcome
+
+    @withdraw.validator
+    def _check_withdraw(self, d: WithdrawSilence) -> None:
+        if d.decision_id not in self.s.decisions:
+            self._check_withdraw_rule(d)
+
+    def _check_withdraw_rule(self, d: WithdrawSilence) -> None:
+        try:
+            rules.check_withdraw(
+                self.s.status,
+                self.inp.deadline,
+                workflow.now(),
+                procedure_id=self.inp.procedure_id,
+                broken_by=self.s.broken_by,
+            )
+        except Rejected as e:
+            raise rejected(str(e)) from None
+
+    @workflow.query
+    def state(self) -> SilenceState:
+        return self.s
+
+    def _refresh(self) -> None:
+        updates: list[SearchAttributeUpdate[Any]] = [
+            sa.KIND.value_set("silence"),
+            sa.CONVENTION.value_set(self.inp.convention),
+            sa.PHASE.value_set(self.s.status.value),
+            sa.DUE_DATE.value_set(self.inp.deadline),
+        ]
+        self.upserted = upsert_changed(self.upserted, updates)
+        workflow.set_current_details(silence_details(self.s))
