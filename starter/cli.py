@@ -91,6 +91,7 @@ from starter.cli_base import (
     OK,
     STATUS_WAIT,
     CliError,
+    ConfigOpt,
     ConventionOpt,
     DocumentDecision,
     HostOpt,
@@ -125,6 +126,7 @@ from starter.cli_base import (
     funds_app,
     reviews_app,
 )
+from starter.cli_extensions import extensions_app
 from starter.connect import TASK_QUEUE, connect
 from workflows.document import DocumentWorkflow
 from workflows.funds import MeetingFundsWorkflow
@@ -132,15 +134,13 @@ from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
 from workflows.review import ReviewWorkflow
 
+app.add_typer(extensions_app, name="extensions")
+
 # msp cycle start
 
 
 @cycle_app.command("start")
-def cycle_start(
-    config: Annotated[
-        Path, typer.Option("--config", help="The cycle's configuration file (TOML).")
-    ] = DEFAULT_CONFIG,
-) -> None:
+def cycle_start(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     """Start the presidency from the configuration file; does nothing if it already runs."""
 
     async def go() -> int:

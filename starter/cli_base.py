@@ -389,7 +389,9 @@ MeetingOpt = Annotated[
     typer.Option("--meeting", help="The meeting to decide on, e.g. 14MSP. Default: the current meeting."),
 ]
 PlaceOpt = Annotated[str | None, typer.Option("--place", help="Where the part is held.")]
-ConfigOpt = Annotated[Path, typer.Option("--config", help="The cycle's configuration file (TOML).")]
+ConfigOpt = Annotated[
+    Path, typer.Option("--config", envvar="CCM_CONFIG", help="The cycle's configuration file (TOML).")
+]
 HostOpt = Annotated[
     str | None,
     typer.Option("--host", help="Who covers the cost above a meeting in the default place."),

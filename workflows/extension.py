@@ -14,7 +14,7 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from domain import extensions as rules
     from domain import search_attributes as sa
-    from domain.calendar import day_start, local_date
+    from domain.calendar import day_start, local_date, local_text
     from domain.decisions import DecisionOutcome
     from domain.extensions import (
         Analysis,
@@ -202,8 +202,8 @@ class ExtensionRequestWorkflow:
             self._changed()
             raise rejected(f"The silence procedure {wid} could not start: {e}") from None
         self.proposal = p
-        self.s.silence_log.append(f"{wid}: circulated, silence until {p.deadline.isoformat()}")
-        return self._accepted(p.decision_id, f"put to silence procedure {wid} until {p.deadline.isoformat()}")
+        self.s.silence_log.append(f"{wid}: circulated, silence until {local_text(p.deadline)}")
+        return self._accepted(p.decision_id, f"put to silence procedure {wid} until {local_text(p.deadline)}")
 
     @put_to_silence.validator
     def _check_put_to_silence(self, p: ProposeBySilence) -> None:
