@@ -8,8 +8,9 @@ earlier versions (``*-v1.json``) stay: they prove that workflows already running
 from __future__ import annotations
 
 import asyncio
+import sys
 import tempfile
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,19 @@ from domain.decisions import (
     Postpone,
 )
 from domain.documents import Delivered, DocumentInput, DocumentSpec, document_id, funds_id
+from domain.extensions import (
+    Analysis,
+    Article,
+    DeclareCompletion,
+    ExtensionInput,
+    ExtensionRequest,
+    MeetingSlot,
+    ProposeBySilence,
+    extension_id,
+)
 from domain.funds import Assess, Payment, SetEstimate
 from domain.models import Convention, Language, MeetingFormat, Money
+from domain.reports import ReportReceived, ReportsInput, report_id
 from domain.reviews import (
     Conclude,
     DueKind,
@@ -41,14 +53,17 @@ from domain.reviews import (
     ReviewSpec,
     review_id,
 )
+from domain.silence import BreakSilence, silence_id
 from starter.receiver import Receiver
 from tests.conftest import binary, register_search_attributes
 from tests.cycle_helpers import MEXICO, Cycle, initial_state, part
 from worker import WORKFLOWS, activities
 from workflows.document import DocumentWorkflow
+from workflows.extension import ExtensionRequestWorkflow
 from workflows.funds import MeetingFundsWorkflow
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
+from workflows.reports import Article7Workflow
 from workflows.review import ReviewWorkflow
 
 OUT = Path(__file__).parent / "histories"
@@ -161,7 +176,97 @@ async def record_review(env: WorkflowEnvironment, worker: Worker, url: str) -> N
     await review.terminate("recorded")
 
 
+async def record_extension(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
+    """A request analysed, put to silence (broken, then kept), granted, reminded, then completed."""
+    now = await env.get_current_time()
+    today = now.date()
+    request = ExtensionRequest(
+        state="Chile",
+        article=Article.ART4,
+        entry_into_force=date(today.year - 9, 6, 1),
+        current_deadline=date(today.year + 1, 6, 1),
+        submitted_on=today,
+        requested_months=24,
+        plan="Clearance of the last two areas.",
+        reference="CCM/MSP/2027/5",
+    )
+    inp = ExtensionInput(
+        request=request,
+        meeting=MeetingSlot(label="15MSP", first_day=today + timedelta(days=300)),
+        next_meeting=MeetingSlot(label="16MSP", first_day=today + timedelta(days=665)),
+        webhook_url=url + "/notifications",
+    )
+    h = await env.client.start_workflow(
+        ExtensionRequestWorkflow.run,
+        inp,
+        id=extension_id("ccm", Article.ART4, "Chile", today.year),
+        task_queue=worker.task_queue,
+    )
+    await h.execute_update(
+        ExtensionRequestWorkflow.analyse, Analysis(decision_id="a1", reference="AG4", summary="Sound plan.")
+    )
+    proposal = ProposeBySilence(
+        decision_id="s1",
+        reference="letter",
+        granted=True,
+        procedure_id="chile-1",
+        initiator="the President",
+        deadline=now + timedelta(days=10),
+        states_parties=["Chile", "Mexico"],
+    )
+    await h.execute_update(ExtensionRequestWorkflow.put_to_silence, proposal)
+    silence = env.client.get_workflow_handle(silence_id("ccm", "chile-1"))
+    await silence.execute_update(
+        "break_silence", BreakSilence(decision_id="b1", state="Mexico", reason="More detail needed.")
+    )
+    await silence.result()
+    await asyncio.sleep(1)
+    second = proposal.model_copy(
+        update={"decision_id": "s2", "procedure_id": "chile-2", "deadline": now + timedelta(days=20)}
+    )
+    await h.execute_update(ExtensionRequestWorkflow.put_to_silence, second)
+    kept = env.client.get_workflow_handle(silence_id("ccm", "chile-2"))
+    await env.sleep(timedelta(days=21))
+    await kept.result()
+    await env.sleep(timedelta(days=400))
+    await h.execute_update(
+        ExtensionRequestWorkflow.declare_completion,
+        DeclareCompletion(
+            decision_id="done", reference="note verbale", completed_on=today + timedelta(days=420)
+        ),
+    )
+    await h.result()
+    await save(h, "extension")
+    await save(kept, "silence")
+
+
+async def record_report(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
+    today = (await env.get_current_time()).date()
+    h = await env.client.start_workflow(
+        Article7Workflow.run,
+        ReportsInput(state="Chile", year=today.year + 1, webhook_url=url + "/notifications"),
+        id=report_id("ccm", "Chile"),
+        task_queue=worker.task_queue,
+    )
+    first_run = h.result_run_id
+    await env.sleep(date(today.year + 1, 4, 20) - today)
+    await h.execute_update(
+        Article7Workflow.report_received,
+        ReportReceived(
+            decision_id="r1", year=today.year + 1, received_on=date(today.year + 1, 4, 20), reference="x"
+        ),
+    )
+    await env.sleep(timedelta(days=12))
+    await save(h, "report", first_run)
+    await h.terminate("recorded")
+
+
+RECORDERS = {"cycle": record, "extension": record_extension, "report": record_report}
+
+
 async def main() -> None:
+    """Records every history, or only those named: `python -m tests.record_histories extension report`."""
+    names = sys.argv[1:] or list(RECORDERS)
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binary("temporal-test-server"), data_converter=pydantic_data_converter
     )
@@ -176,7 +281,8 @@ async def main() -> None:
                 activities=activities(env.client, services),
             ) as worker,
         ):
-            await record(env, worker, receiver.url)
+            for name in names:
+                await RECORDERS[name](env, worker, receiver.url)
     await env.shutdown()
 
 
