@@ -127,6 +127,8 @@ from starter.cli_base import (
     reviews_app,
 )
 from starter.cli_extensions import extensions_app
+from starter.cli_reports import _start_reports, reports_app
+from starter.cli_silence import silence_app
 from starter.connect import TASK_QUEUE, connect
 from workflows.document import DocumentWorkflow
 from workflows.funds import MeetingFundsWorkflow
@@ -135,6 +137,8 @@ from workflows.presidency import PresidencyWorkflow
 from workflows.review import ReviewWorkflow
 
 app.add_typer(extensions_app, name="extensions")
+app.add_typer(silence_app, name="silence")
+app.add_typer(reports_app, name="reports")
 
 # msp cycle start
 
@@ -173,6 +177,7 @@ def cycle_start(config: ConfigOpt = DEFAULT_CONFIG) -> None:
                 f"{state.meeting.describe_dates()}"
             )
         await _start_reviews(client, cfg)
+        await _start_reports(client, cfg)
         return OK
 
     _run(go)

@@ -17,7 +17,9 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 def test_every_workflow_type_has_a_recorded_history():
     recorded = {
-        json.loads(p.read_text())["events"][0]["workflowExecutionStartedEventAttributes"]["workflowType"]["name"]
+        json.loads(p.read_text())["events"][0]["workflowExecutionStartedEventAttributes"]["workflowType"][
+            "name"
+        ]
         for p in HISTORIES
     }
     assert recorded == {w.__temporal_workflow_definition.name for w in WORKFLOWS}  # type: ignore[attr-defined]

@@ -1,0 +1,374 @@
+"""`msp reports`: Article 7 transparency reports, due 30 April each year, one workflow per State Party chased.
+
+`msp cycle start` starts a workflow for each State in `states_parties.article7` (`<code>-art7-<state>`); each watches
+one deadline year per run, then continues as new for the next. `msp reports received` records a report's receipt;
+`msp reports list` shows who is pending, received or overdue.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain import search_attributes as sa
+from domain.calendar import day_start, local_date
+from domain.config import CycleConfig
+from domain.models import Defaults
+from domain.reports import (
+    ReportReceived,
+    ReportsInput,
+    ReportsState,
+    ReportStatus,
+    deadline,
+    first_year,
+    receipt_of,
+    report_id,
+)
+from starter.cli_base import (
+    _OPTIONS,
+    ANSWER_TIMEOUT,
+    BAD_INPUT,
+    DEFAULT_CONFIG,
+    NOT_RUNNING,
+    OK,
+    CliError,
+    ConfigOpt,
+    ConventionOpt,
+    IdOpt,
+    JsonOpt,
+    _answer,
+    _convention,
+    _load_config,
+    _new_id,
+    _one_line,
+    _rpc_error,
+    _run,
+    _send_update,
+    _table,
+    _today,
+    _validated,
+    _webhook_url,
+)
+from starter.connect import TASK_QUEUE, connect
+from workflows.reports import Article7Workflow
+
+reports_app = typer.Typer(
+    help="Article 7 transparency reports: record a report's receipt, see who is pending, received or overdue.",
+    no_args_is_help=True,
+)
+
+_OPTIONS.update({"year": "--year", "received_on": "--on"})
+
+
+# Started by `msp cycle start`.
+
+
+async def _start_reports(client: Client, cfg: CycleConfig) -> None:
+    """Starts the Art. 7 workflow of every State of `states_parties.article7` not started yet; one line each."""
+    code = cfg.convention.code
+    webhook_url = _webhook_url(cfg)
+    year = first_year(local_date(_today(), cfg.defaults))
+    for state in cfg.states_parties.article7:
+        wid = report_id(code, state)
+        try:
+            await client.start_workflow(
+                Article7Workflow.run,
+                ReportsInput(
+                    convention=code,
+                    state=state,
+                    year=year,
+                    reminder_days=tuple(cfg.states_parties.article7_reminder_days),
+                    webhook_url=webhook_url,
+                ),
+                id=wid,
+                task_queue=TASK_QUEUE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                # It runs year after year (continue-as-new); one that ended is not brought back, one that failed is.
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+                static_summary=f"Article 7 reports of {state}: due 30 April each year",
+                # The workflow's own upsert repeats these; set at start, it is listed at once.
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(sa.KIND, "report"),
+                        SearchAttributePair(sa.CONVENTION, code),
+                        SearchAttributePair(sa.STATE, state),
+                        SearchAttributePair(sa.ARTICLE, "7"),
+                        SearchAttributePair(sa.PHASE, ReportStatus.PENDING.value),
+                        SearchAttributePair(sa.DUE_DATE, day_start(deadline(year), cfg.defaults)),
+                    ]
+                ),
+            )
+        except WorkflowAlreadyStartedError:
+            typer.echo(await _reports_already(client, state, wid))
+            continue
+        except RPCError as e:
+            raise _rpc_error(wid, e) from None
+        typer.echo(
+            f"started {wid}: Article 7 reports of {state}, next due {deadline(year)} (covering {year - 1})"
+        )
+
+
+async def _reports_already(client: Client, state: str, wid: str) -> str:
+    try:
+        desc = await client.get_workflow_handle(wid).describe(rpc_timeout=ANSWER_TIMEOUT)
+    except RPCError as e:
+        raise _rpc_error(wid, e) from None
+    if desc.status == WorkflowExecutionStatus.RUNNING:
+        return f"Article 7 reports of {state}: already running"
+    ended = desc.status.name.lower() if desc.status is not None else "ended"
+    return f"Article 7 reports of {state}: already {ended} ({wid}), not started again"
+
+
+# msp reports received
+
+
+def _article7_state(cfg: CycleConfig, config: Path, name: str) -> str:
+    """The State as `states_parties.article7` lists it (any case and spacing); BAD_INPUT otherwise."""
+    listed = cfg.states_parties.article7
+    if not listed:
+        raise CliError(
+            f"{config}: states_parties.article7 is empty: no State's Article 7 reports are chased", BAD_INPUT
+        )
+    key = " ".join(name.split()).casefold()
+    for s in listed:
+        if " ".join(s.split()).casefold() == key:
+            return s
+    by_key = {" ".join(s.split()).casefold(): s for s in listed}
+    close = difflib.get_close_matches(key, list(by_key), n=1, cutoff=0.6)
+    hint = f"; did you mean {by_key[close[0]]!r}?" if close else f" ({', '.join(listed)})"
+    raise CliError(f"--state: {name!r} is not in states_parties.article7 of {config}{hint}", BAD_INPUT)
+
+
+def _day(text: str | None, option: str, default: date) -> date:
+    if text is None:
+        return default
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise CliError(f"{option}: expected a date (YYYY-MM-DD), not {text!r}", BAD_INPUT) from None
+
+
+def _no_reports(code: str, state: str) -> CliError:
+    return CliError(
+        f"no Article 7 workflow for {state} ({report_id(code, state)}); `msp cycle start` starts those of "
+        "states_parties.article7",
+        NOT_RUNNING,
+    )
+
+
+async def _running_reports(client: Client, code: str, state: str) -> WorkflowHandle[Article7Workflow, Any]:
+    """The State's Art. 7 handle; refuses, before anything is sent, one that does not exist or has ended."""
+    wid = report_id(code, state)
+    handle = client.get_workflow_handle_for(Article7Workflow.run, wid)
+    try:
+        desc = await handle.describe(rpc_timeout=ANSWER_TIMEOUT)
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND:
+            raise _no_reports(code, state) from None
+        raise _rpc_error(wid, e) from None
+    if desc.status != WorkflowExecutionStatus.RUNNING:
+        ended = desc.status.name.lower() if desc.status is not None else "ended"
+        raise CliError(
+            f"the Article 7 workflow of {state} ({wid}) is {ended} and no longer running", NOT_RUNNING
+        )
+    return handle
+
+
+@reports_app.command("received")
+def reports_received(
+    state: Annotated[
+        str, typer.Option("--state", help="The State Party, as states_parties.article7 names it.")
+    ],
+    year: Annotated[
+        int,
+        typer.Option("--year", help="The deadline year the report answers: 2027 for the one covering 2026."),
+    ],
+    ref: Annotated[str, typer.Option("--ref", help="The report's symbol or the ISU's receipt note.")],
+    on: Annotated[
+        str | None,
+        typer.Option("--on", help="The day the report reached the ISU (YYYY-MM-DD). Default: today."),
+    ] = None,
+    decision_id: IdOpt = None,
+    config: ConfigOpt = DEFAULT_CONFIG,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Record that a State Party's Article 7 report was received; a late one ends its overdue status."""
+
+    async def go() -> int:
+        code = _convention(convention).code
+        cfg = _load_config(config)
+        name = _article7_state(cfg, config, state)
+        received_on = _day(on, "--on", local_date(_today(), cfg.defaults))
+        fields = {
+            "decision_id": decision_id or _new_id(),
+            "year": year,
+            "received_on": received_on,
+            "reference": ref,
+        }
+        receipt = _validated(ReportReceived, fields, "decision_id", "decision")
+        client = await connect()
+        handle = await _running_reports(client, code, name)
+        # The same receipt id again: the server would answer with the first outcome, not saying it was a repeat.
+        if receipt.decision_id in (s := await _reports_state(client, handle.id)).decisions:
+            typer.echo(f"accepted: {_receipt_text(s, receipt)} (already applied)")
+            return OK
+
+        def gone(e: RPCError) -> CliError:
+            return CliError(
+                f"the Article 7 workflow of {name} ({handle.id}) is not running ({_one_line(e.message)})",
+                NOT_RUNNING,
+            )
+
+        return await _send_update(
+            handle, Article7Workflow.report_received, receipt, receipt.decision_id, gone
+        )
+
+    _run(go)
+
+
+def _receipt_text(s: ReportsState, r: ReportReceived) -> str:
+    rec = receipt_of(s, r.year)
+    if rec is None:
+        return f"receipt {r.decision_id} already recorded"
+    late = ", late" if rec.late else ""
+    return (
+        f"Article 7 report of {s.state} due {deadline(rec.year)} (covering {rec.year - 1}) received on "
+        f"{rec.received_on} ({rec.reference}){late}"
+    )
+
+
+# msp reports list
+
+
+async def _reports_state(client: Client, wid: str) -> ReportsState:
+    handle = client.get_workflow_handle_for(Article7Workflow.run, wid)
+    try:
+        return await _answer(wid, handle.query(Article7Workflow.state, rpc_timeout=ANSWER_TIMEOUT))
+    except RPCError as e:
+        raise _rpc_error(wid, e) from None
+
+
+def _report_row(
+    wid: str, execution: str, s: ReportsState | None, attrs: TypedSearchAttributes
+) -> dict[str, Any]:
+    """One row of `msp reports list`: from the workflow's state when it runs, else its search attributes."""
+    if s is not None:
+        last = s.received[-1] if s.received else None
+        return {
+            "state": s.state,
+            "id": wid,
+            "execution_status": execution,
+            "year": s.year,
+            "due": str(s.deadline),
+            "status": s.status.value,
+            "outstanding": list(s.outstanding),
+            "last_received": last.model_dump(mode="json") if last else None,
+            "next_notification": {"kind": s.upcoming.kind, "on": str(s.upcoming.on)} if s.upcoming else None,
+        }
+    due = attrs.get(sa.DUE_DATE)
+    day = local_date(due, Defaults()) if due is not None else None
+    return {
+        "state": attrs.get(sa.STATE) or wid,
+        "id": wid,
+        "execution_status": execution,
+        "year": day.year if day else None,
+        "due": str(day) if day else None,
+        "status": attrs.get(sa.PHASE) or "unknown",
+        "outstanding": None,
+        "last_received": None,
+        "next_notification": None,
+    }
+
+
+async def _report_list(client: Client, code: str) -> list[dict[str, Any]]:
+    query = f"CcmKind = 'report' AND CcmConvention = '{code}' AND CcmArticle = '7'"
+    # Each deadline year is a run (continue-as-new under the same id): the latest run stands for the State.
+    latest: dict[str, Any] = {}
+    try:
+        async for wf in client.list_workflows(query, rpc_timeout=ANSWER_TIMEOUT):
+            if wf.id not in latest or wf.start_time > latest[wf.id].start_time:
+                latest[wf.id] = wf
+    except RPCError as e:
+        raise _rpc_error(f"the list of Article 7 workflows ({query})", e) from None
+    rows = []
+    for wid, wf in latest.items():
+        running = wf.status == WorkflowExecutionStatus.RUNNING
+        s = await _reports_state(client, wid) if running else None
+        execution = wf.status.name.lower() if wf.status is not None else "unknown"
+        rows.append(_report_row(wid, execution, s, wf.typed_search_attributes))
+    rows.sort(key=lambda r: str(r["state"]).casefold())
+    return rows
+
+
+def _last_text(r: dict[str, Any]) -> str:
+    last = r["last_received"]
+    if not last:
+        return "-"
+    late = ", late" if last["late"] else ""
+    return f"{last['received_on']} (due {deadline(last['year'])}{late}) {last['reference']}"
+
+
+def _reports_text(code: str, rows: list[dict[str, Any]], overdue_only: bool) -> str:
+    if not rows:
+        if overdue_only:
+            return f"no Article 7 report of {code} is overdue"
+        return f"no Article 7 workflows for {code}; `msp cycle start` starts those of states_parties.article7"
+    today = local_date(_today(), Defaults())
+    overdue = sum(r["status"] == ReportStatus.OVERDUE.value for r in rows)
+    what = "overdue " if overdue_only else ""
+    lines = [f"Article 7 reports of {code} ({len(rows)} {what}States; {overdue} overdue; as of {today})"]
+    lines += _table(
+        [
+            (
+                r["state"],
+                r["due"] or "-",
+                r["status"].upper() if r["status"] == ReportStatus.OVERDUE.value else r["status"],
+                ", ".join(f"due {deadline(y)}" for y in r["outstanding"]) if r["outstanding"] else "-",
+                _last_text(r),
+            )
+            for r in rows
+        ],
+        header=("STATE", "DUE", "STATUS", "OUTSTANDING", "LAST RECEIVED"),
+    )
+    return "\n".join(lines)
+
+
+@reports_app.command("list")
+def reports_list(
+    as_json: JsonOpt = False,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only the States whose reports are overdue.")
+    ] = False,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Each State's Article 7 reports: the deadline watched, status (OVERDUE marked), outstanding years, last receipt."""
+
+    async def go() -> int:
+        code = _convention(convention).code
+        client = await connect()
+        rows = await _report_list(client, code)
+        if overdue:
+            rows = [r for r in rows if r["status"] == ReportStatus.OVERDUE.value]
+        if as_json:
+            today = local_date(_today(), Defaults())
+            out = {"convention": code, "as_of": str(today), "reports": rows}
+            typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        else:
+            typer.echo(_reports_text(code, rows, overdue))
+        return OK
+
+    _run(go)

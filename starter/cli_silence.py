@@ -1,0 +1,481 @@
+"""`msp silence`: general silence procedures, a proposal adopted at its deadline unless a State Party breaks silence.
+
+A procedure is named by its id (`--procedure`, e.g. 2021-budget); its workflow is `<code>-silence-<id>`. Extension
+requests put their decisions to silence through `msp extensions decide --by-silence-until`; those procedures are
+listed here too.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain import search_attributes as sa
+from domain.calendar import local_text, parse_local_instant
+from domain.meeting_rules import Rejected
+from domain.models import Defaults
+from domain.silence import (
+    BreakSilence,
+    SilenceInput,
+    SilenceOutcome,
+    SilenceState,
+    SilenceStatus,
+    check_deadline,
+    silence_id,
+)
+from starter.cli_base import (
+    _OPTIONS,
+    ANSWER_TIMEOUT,
+    BAD_INPUT,
+    DEFAULT_CONFIG,
+    NOT_RUNNING,
+    OK,
+    REJECTED,
+    CliError,
+    ConfigOpt,
+    ConventionOpt,
+    IdOpt,
+    JsonOpt,
+    _answer,
+    _convention,
+    _load_config,
+    _new_id,
+    _one_line,
+    _presidency_state,
+    _rpc_error,
+    _run,
+    _send_update,
+    _table,
+    _today,
+    _validated,
+    _webhook_url,
+)
+from starter.connect import TASK_QUEUE, connect
+from workflows.silence import SilenceProcedureWorkflow
+
+silence_app = typer.Typer(
+    help="Silence procedures: circulate a proposal with a deadline, record a State Party breaking silence, "
+    "see the outcome.",
+    no_args_is_help=True,
+)
+
+_OPTIONS.update(
+    {
+        "procedure_id": "--procedure",
+        "proposal": "--proposal",
+        "initiator": "--initiator",
+        "deadline": "--deadline",
+        "states_parties": "states_parties.names",
+    }
+)
+
+ProcedureArg = Annotated[str, typer.Argument(help="The procedure's id, e.g. 2021-budget.")]
+
+
+def _geneva(at: datetime) -> str:
+    """An instant as a short Geneva time for a table cell: 2021-03-31 23:59."""
+    return f"{at.astimezone(ZoneInfo(Defaults().timezone)):%Y-%m-%d %H:%M}"
+
+
+def _no_procedure(code: str, procedure: str) -> CliError:
+    return CliError(
+        f"no silence procedure {procedure} for {code} ({silence_id(code, procedure)}); "
+        "`msp silence status` lists them",
+        NOT_RUNNING,
+    )
+
+
+def _outcome_words(o: SilenceOutcome) -> str:
+    if o.status is SilenceStatus.ADOPTED:
+        return f"adopted at {local_text(o.at)}: no State Party broke silence"
+    if o.status is SilenceStatus.NOT_ADOPTED:
+        return f"not adopted: {o.broken_by} broke silence on {local_text(o.at)} ({_one_line(o.reason or '')})"
+    return f"withdrawn on {local_text(o.at)} ({_one_line(o.reason or '')})"
+
+
+async def _outcome(handle: WorkflowHandle[Any, Any]) -> SilenceOutcome | None:
+    """The outcome of a procedure that has completed; None if it did not complete (failed, terminated...)."""
+    try:
+        result = await _answer(handle.id, handle.result(follow_runs=False, rpc_timeout=ANSWER_TIMEOUT))
+    except WorkflowFailureError:
+        return None
+    except RPCError as e:
+        raise _rpc_error(handle.id, e) from None
+    return result if isinstance(result, SilenceOutcome) else None
+
+
+async def _ended(
+    procedure: str, handle: WorkflowHandle[Any, Any], status: WorkflowExecutionStatus | None
+) -> CliError:
+    """Why a procedure that is no longer running cannot be changed: its outcome, read from the workflow's result."""
+    outcome = await _outcome(handle) if status == WorkflowExecutionStatus.COMPLETED else None
+    if outcome is not None:
+        how = _outcome_words(outcome)
+    else:
+        how = status.name.lower().replace("_", " ") if status is not None else "ended"
+    return CliError(f"the silence procedure {procedure} has ended: {how}", NOT_RUNNING)
+
+
+# msp silence start
+
+
+@silence_app.command("start")
+def silence_start(
+    procedure: Annotated[
+        str, typer.Option("--procedure", help="The procedure's id: lower-case letters, digits and dashes.")
+    ],
+    proposal: Annotated[str, typer.Option("--proposal", help="The proposal put to the States Parties.")],
+    ref: Annotated[str, typer.Option("--ref", help="The letter or document that circulates the proposal.")],
+    deadline: Annotated[
+        str,
+        typer.Option(
+            "--deadline",
+            help="Adopted then unless silence is broken: 'YYYY-MM-DD' (23:59 that day) or 'YYYY-MM-DD HH:MM', "
+            "Geneva time.",
+        ),
+    ],
+    initiator: Annotated[
+        str | None,
+        typer.Option(
+            "--initiator",
+            help="Who circulates it. Default: the President (State) of the running presidency, else the Presidency.",
+        ),
+    ] = None,
+    config: ConfigOpt = DEFAULT_CONFIG,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Circulate a proposal; it is adopted at the deadline unless a State Party of the configuration breaks silence."""
+
+    async def go() -> int:
+        code = _convention(convention).code
+        cfg = _load_config(config)
+        try:
+            at = parse_local_instant(deadline, cfg.defaults)
+        except ValueError as e:
+            raise CliError(f"--deadline: {e}", BAD_INPUT) from None
+        if not cfg.states_parties.names:
+            raise CliError(
+                f"{config}: states_parties.names is empty: a silence procedure needs the States Parties who may "
+                "break silence",
+                BAD_INPUT,
+            )
+        # Checked (every option) before anything is asked of Temporal; the initiator may be filled in below.
+        inp = SilenceInput.model_validate(
+            {
+                "convention": code,
+                "procedure_id": procedure.strip(),
+                "proposal": proposal,
+                "reference": ref,
+                "initiator": initiator if initiator is not None else "the Presidency",
+                "deadline": at,
+                "states_parties": list(cfg.states_parties.names),
+                "webhook_url": _webhook_url(cfg),
+            }
+        )
+        try:
+            check_deadline(inp.deadline, _today())
+        except Rejected as e:
+            raise CliError(f"rejected: {_one_line(str(e))}", REJECTED) from None
+        client = await connect()
+        if initiator is None:
+            inp = inp.model_copy(update={"initiator": await _default_initiator(client, code)})
+        wid = silence_id(code, inp.procedure_id)
+        try:
+            await client.start_workflow(
+                SilenceProcedureWorkflow.run,
+                inp,
+                id=wid,
+                task_queue=TASK_QUEUE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                # A procedure that ended keeps its id: its outcome stands. Only one that failed may be circulated again.
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+                static_summary=f"Silence procedure {inp.procedure_id}: adopted at {local_text(inp.deadline)} "
+                "unless silence is broken",
+                # The workflow's own upsert repeats these; set at start, it is listed at once.
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(sa.KIND, "silence"),
+                        SearchAttributePair(sa.CONVENTION, code),
+                        SearchAttributePair(sa.PHASE, SilenceStatus.OPEN.value),
+                        SearchAttributePair(sa.DUE_DATE, inp.deadline),
+                    ]
+                ),
+            )
+        except WorkflowAlreadyStartedError:
+            raise await _already(client, inp.procedure_id, wid) from None
+        except RPCError as e:
+            raise _rpc_error(wid, e) from None
+        typer.echo(f"started {wid}: circulated by {inp.initiator} ({inp.reference})")
+        typer.echo(
+            f"adopted at {local_text(inp.deadline)} unless one of the {len(inp.states_parties)} States Parties "
+            "breaks silence before then"
+        )
+        return OK
+
+    _run(go)
+
+
+async def _default_initiator(client: Client, code: str) -> str:
+    """'the President (Austria)' when the running presidency answers, else 'the Presidency'."""
+    try:
+        state = await _presidency_state(client, _convention(code))
+    except CliError:
+        return "the Presidency"
+    return f"the President ({state.president.state})"
+
+
+async def _already(client: Client, procedure: str, wid: str) -> CliError:
+    handle = client.get_workflow_handle(wid, result_type=SilenceOutcome)
+    try:
+        desc = await handle.describe(rpc_timeout=ANSWER_TIMEOUT)
+    except RPCError as e:
+        raise _rpc_error(wid, e) from None
+    if desc.status == WorkflowExecutionStatus.RUNNING:
+        return CliError(
+            f"rejected: the silence procedure {procedure} is already open ({wid}); "
+            f"`msp silence status {procedure}` shows it, or choose another --procedure",
+            REJECTED,
+        )
+    ended = await _ended(procedure, handle, desc.status)
+    return CliError(
+        f"rejected: {ended.message}; it is not circulated again (choose another --procedure)", REJECTED
+    )
+
+
+# msp silence break
+
+
+@silence_app.command("break")
+def silence_break(
+    procedure: ProcedureArg,
+    state: Annotated[str, typer.Option("--state", help="The State Party breaking silence, as listed.")],
+    reason: Annotated[str, typer.Option("--reason", help="The reason the State gives.")],
+    decision_id: IdOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Record a State Party breaking silence before the deadline: the proposal is then not adopted."""
+
+    async def go() -> int:
+        code = _convention(convention).code
+        name = procedure.strip()
+        fields = {"decision_id": decision_id or _new_id(), "state": state, "reason": reason}
+        decision = _validated(BreakSilence, fields, "decision_id", "decision")
+        client = await connect()
+        wid = silence_id(code, name)
+        handle = client.get_workflow_handle_for(SilenceProcedureWorkflow.run, wid)
+        try:
+            desc = await handle.describe(rpc_timeout=ANSWER_TIMEOUT)
+        except RPCError as e:
+            if e.status == RPCStatusCode.NOT_FOUND:
+                raise _no_procedure(code, name) from None
+            raise _rpc_error(wid, e) from None
+        # The same decision id again: the server would answer with the first outcome (or, once the procedure
+        # has ended, not at all), not saying it was a repeat.
+        if desc.status in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
+            s = await _procedure_state(client, code, name)
+            done = next((r for r in s.log if r.decision_id == decision.decision_id), None)
+            if done is not None:
+                typer.echo(f"accepted: {done.summary} (already applied)")
+                return OK
+        if desc.status != WorkflowExecutionStatus.RUNNING:
+            raise await _ended(name, handle, desc.status)
+
+        def gone(e: RPCError) -> CliError:
+            # It ended between the look-up and the update (its deadline passed, or another State broke silence).
+            return CliError(
+                f"the silence procedure {name} has ended ({_one_line(e.message)}); "
+                f"`msp silence status {name}` shows its outcome",
+                NOT_RUNNING,
+            )
+
+        return await _send_update(
+            handle, SilenceProcedureWorkflow.break_silence, decision, decision.decision_id, gone
+        )
+
+    _run(go)
+
+
+# msp silence status
+
+
+async def _procedure_state(client: Client, code: str, procedure: str) -> SilenceState:
+    wid = silence_id(code, procedure)
+    handle = client.get_workflow_handle_for(SilenceProcedureWorkflow.run, wid)
+    try:
+        return await _answer(wid, handle.query(SilenceProcedureWorkflow.state, rpc_timeout=ANSWER_TIMEOUT))
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND:
+            raise _no_procedure(code, procedure) from None
+        raise _rpc_error(wid, e) from None
+
+
+def _status_words(s: SilenceState) -> str:
+    return {
+        SilenceStatus.OPEN: "open: adopted at the deadline unless a State Party breaks silence",
+        SilenceStatus.ADOPTED: "adopted: no State Party broke silence",
+        SilenceStatus.NOT_ADOPTED: "not adopted: silence was broken",
+        SilenceStatus.WITHDRAWN: "withdrawn by the initiator",
+    }[s.status]
+
+
+def _procedure_text(wid: str, s: SilenceState) -> str:
+    now = _today()
+    deadline = local_text(s.deadline)
+    if s.status is SilenceStatus.OPEN and s.deadline > now:
+        left = s.deadline - now
+        hours = int(left.total_seconds() // 3600)
+        deadline += f" (in {hours // 24} days {hours % 24} hours)" if hours >= 24 else f" (in {hours} hours)"
+    rows = [
+        ("Procedure", f"{s.procedure_id} ({wid})"),
+        ("Proposal", _one_line(s.proposal)),
+        ("Reference", s.reference),
+        ("Initiator", s.initiator),
+        ("Deadline", deadline),
+        ("Status", _status_words(s)),
+        ("States Parties", str(len(s.states_parties))),
+    ]
+    if s.broken_by:
+        at = f" on {local_text(s.ended_at)}" if s.ended_at else ""
+        rows.append(("Broken by", f"{s.broken_by}{at}"))
+        rows.append(("Reason", _one_line(s.reason or "")))
+    elif s.status is SilenceStatus.WITHDRAWN and s.ended_at:
+        rows.append(("Withdrawn", f"on {local_text(s.ended_at)} ({s.reason})"))
+    if s.concerns:
+        told = (
+            "told"
+            if s.delivered
+            else (f"not told ({s.delivery_error})" if s.delivery_error else "not yet told")
+        )
+        rows.append(("Concerns", f"{s.concerns} ({told} of the outcome)"))
+    lines = _table(rows)
+    lines += ["", f"Decisions ({len(s.log)})"]
+    if s.log:
+        lines += _table(
+            [(_geneva(r.at), r.kind, r.reference, _one_line(r.summary)) for r in s.log],
+            header=("AT (GENEVA)", "KIND", "REFERENCE", "SUMMARY"),
+        )
+    else:
+        lines.append("none")
+    return "\n".join(lines)
+
+
+def _procedure_json(wid: str, s: SilenceState) -> dict[str, Any]:
+    return {"id": wid, "deadline_local": local_text(s.deadline), **s.model_dump(mode="json")}
+
+
+async def _procedure_list(client: Client, code: str) -> list[dict[str, Any]]:
+    query = f"CcmKind = 'silence' AND CcmConvention = '{code}'"
+    prefix = silence_id(code, "")
+    latest: dict[str, Any] = {}
+    try:
+        async for wf in client.list_workflows(query, rpc_timeout=ANSWER_TIMEOUT):
+            if wf.id not in latest or wf.start_time > latest[wf.id].start_time:
+                latest[wf.id] = wf
+    except RPCError as e:
+        raise _rpc_error(f"the list of silence procedures ({query})", e) from None
+    rows = []
+    for wid, wf in latest.items():
+        procedure = wid.removeprefix(prefix)
+        execution = wf.status.name.lower() if wf.status is not None else "unknown"
+        attrs = wf.typed_search_attributes
+        deadline: datetime | None = attrs.get(sa.DUE_DATE)
+        status = attrs.get(sa.PHASE) or "unknown"
+        broken_by = reason = concerns = None
+        if wf.status == WorkflowExecutionStatus.RUNNING:
+            s = await _procedure_state(client, code, procedure)
+            deadline, status, broken_by, reason, concerns = (
+                s.deadline,
+                s.status.value,
+                s.broken_by,
+                s.reason,
+                s.concerns,
+            )
+        elif wf.status == WorkflowExecutionStatus.COMPLETED:
+            outcome = await _outcome(
+                client.get_workflow_handle(wid, run_id=wf.run_id, result_type=SilenceOutcome)
+            )
+            if outcome is not None:
+                status, broken_by = outcome.status.value, outcome.broken_by
+                reason = outcome.reason if outcome.broken_by else None
+        else:
+            # Failed, terminated, timed out: it decided nothing, whatever its last phase was.
+            status = execution
+        rows.append(
+            {
+                "procedure": procedure,
+                "id": wid,
+                "deadline": deadline.isoformat() if deadline else None,
+                "deadline_local": local_text(deadline) if deadline else None,
+                "status": status,
+                "broken_by": broken_by,
+                "reason": reason,
+                "concerns": concerns,
+                "execution_status": execution,
+            }
+        )
+    rows.sort(key=lambda r: (r["deadline"] or "9999", r["procedure"]))
+    return rows
+
+
+def _procedures_text(code: str, rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return f"no silence procedures for {code}; `msp silence start` circulates one"
+    lines = [f"Silence procedures of {code} ({len(rows)})"]
+    lines += _table(
+        [
+            (
+                r["procedure"],
+                _geneva(datetime.fromisoformat(r["deadline"])) if r["deadline"] else "-",
+                r["status"].replace("_", " "),
+                r["broken_by"] or "-",
+            )
+            for r in rows
+        ],
+        header=("PROCEDURE", "DEADLINE (GENEVA)", "STATUS", "BROKEN BY"),
+    )
+    return "\n".join(lines)
+
+
+@silence_app.command("status")
+def silence_status(
+    procedure: Annotated[
+        str | None, typer.Argument(help="The procedure's id. Default: a table of every procedure.")
+    ] = None,
+    as_json: JsonOpt = False,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """One procedure in detail (proposal, initiator, deadline, status, who broke silence and why), or all of them."""
+
+    async def go() -> int:
+        code = _convention(convention).code
+        client = await connect()
+        if procedure is None:
+            rows = await _procedure_list(client, code)
+            if as_json:
+                typer.echo(json.dumps({"convention": code, "procedures": rows}, indent=2, ensure_ascii=False))
+            else:
+                typer.echo(_procedures_text(code, rows))
+            return OK
+        name = procedure.strip()
+        s = await _procedure_state(client, code, name)
+        wid = silence_id(code, name)
+        if as_json:
+            typer.echo(json.dumps(_procedure_json(wid, s), indent=2, ensure_ascii=False))
+        else:
+            typer.echo(_procedure_text(wid, s))
+        return OK
+
+    _run(go)
