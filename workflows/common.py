@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import timedelta
+import contextlib
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -11,6 +12,7 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 from domain.conference import REJECTED_BY_SERVICES
+from domain.notifications import REJECTED_BY_WEBHOOK, Delivery, Notification
 
 Updates = Sequence[SearchAttributeUpdate[Any]]
 
@@ -21,6 +23,36 @@ SERVICES_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
     non_retryable_error_types=[REJECTED_BY_SERVICES],
 )
+
+
+# Notifications are retried until the webhook takes them, however long it is down.
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2,
+    maximum_interval=timedelta(hours=1),
+    non_retryable_error_types=[REJECTED_BY_WEBHOOK],
+)
+
+
+async def notify(note: Notification, summary: str) -> Delivery:
+    """Sends one notification (the activity ``send_notification``), retried until the webhook takes it."""
+    delivery: Delivery = await workflow.execute_activity(
+        "send_notification",
+        note,
+        result_type=Delivery,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=NOTIFY_RETRY,
+        summary=summary,
+    )
+    return delivery
+
+
+async def sleep_until_or(at: datetime, changed: Callable[[], bool], summary: str) -> bool:
+    """Waits until ``at`` unless ``changed()`` comes true first; True when the time came and nothing changed."""
+    if at > workflow.now():
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(changed, timeout=at - workflow.now(), timeout_summary=summary)
+    return not changed()
 
 
 def rejected(reason: str) -> ApplicationError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import date, timedelta
 from typing import Any
 
@@ -30,12 +29,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.meeting_rules import Rejected
     from domain.models import Defaults
-    from domain.notifications import Delivery, Notification
+    from domain.notifications import Notification
     from domain.reviews import Reminder
     from domain.silence import SilenceInput, SilenceOutcome, silence_id
     from domain.views import extension_details
-    from workflows.common import Updates, rejected, upsert_changed
-    from workflows.review import NOTIFY_RETRY
+    from workflows.common import Updates, notify, rejected, sleep_until_or, upsert_changed
 
 # The Presidency waits for the answer: the meeting is asked briefly, and a failure is a clear no.
 LOOKUP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
@@ -82,15 +80,12 @@ class ExtensionRequestWorkflow:
                 await workflow.wait_condition(lambda v=version: self.version != v)  # type: ignore[misc]
                 continue
             at = day_start(reminder.on, self.defaults)
-            if at > workflow.now():
-                with contextlib.suppress(TimeoutError):
-                    await workflow.wait_condition(
-                        lambda v=version: self.version != v,  # type: ignore[misc]
-                        timeout=at - workflow.now(),
-                        timeout_summary=f"{reminder.kind} on {reminder.on}",
-                    )
-                if self.version != version:
-                    continue
+            if not await sleep_until_or(
+                at,
+                lambda v=version: self.version != v,  # type: ignore[misc]
+                f"{reminder.kind} on {reminder.on}",
+            ):
+                continue
             if reminder.kind == "deadline-passed":
                 self.s.status = Status.EXPIRED
             await self._send(reminder)
@@ -370,21 +365,15 @@ class ExtensionRequestWorkflow:
 
     async def _notify(self, key: str, text: str, kind: str | None = None, due: date | None = None) -> None:
         wid = workflow.info().workflow_id
-        await workflow.execute_activity(
-            "send_notification",
-            Notification(
-                webhook_url=self.inp.webhook_url,
-                idempotency_key=f"{wid}:{key}",
-                text=text,
-                kind=kind or key,
-                due=(due or self.s.deadline).isoformat(),
-                subject=wid,
-            ),
-            result_type=Delivery,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=NOTIFY_RETRY,
-            summary=f"{kind or key}: {self._who()}",
+        note = Notification(
+            webhook_url=self.inp.webhook_url,
+            idempotency_key=f"{wid}:{key}",
+            text=text,
+            kind=kind or key,
+            due=(due or self.s.deadline).isoformat(),
+            subject=wid,
         )
+        await notify(note, f"{kind or key}: {self._who()}")
 
     def _changed(self) -> None:
         self.version += 1

@@ -6,7 +6,6 @@ A run reminds ahead of 30 April, records the report's receipt, and on 1 May mark
 
 from __future__ import annotations
 
-import contextlib
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,12 +19,11 @@ with workflow.unsafe.imports_passed_through():
     from domain.decisions import DecisionOutcome
     from domain.meeting_rules import Rejected
     from domain.models import Defaults
-    from domain.notifications import Delivery, Notification
+    from domain.notifications import Notification
     from domain.reports import ReportReceived, ReportsInput, ReportsState
     from domain.reviews import Reminder
     from domain.views import report_details
-    from workflows.common import Updates, rejected, upsert_changed
-    from workflows.review import NOTIFY_RETRY
+    from workflows.common import Updates, notify, rejected, sleep_until_or, upsert_changed
 
 
 @workflow.defn
@@ -47,15 +45,12 @@ class Article7Workflow:
             self._refresh()
             at = day_start(reminder.on, self.defaults)
             version = self.version
-            if at > workflow.now():
-                with contextlib.suppress(TimeoutError):
-                    await workflow.wait_condition(
-                        lambda v=version: self.version != v,  # type: ignore[misc]
-                        timeout=at - workflow.now(),
-                        timeout_summary=f"{reminder.kind} on {reminder.on}",
-                    )
-                if self.version != version:
-                    continue
+            if not await sleep_until_or(
+                at,
+                lambda v=version: self.version != v,  # type: ignore[misc]
+                f"{reminder.kind} on {reminder.on}",
+            ):
+                continue
             if reminder.kind == "overdue":
                 self.s.outstanding = sorted({*self.s.outstanding, self.s.year})
                 self._changed()
@@ -91,14 +86,7 @@ class Article7Workflow:
             kind=r.kind,
             due=self.s.deadline.isoformat(),
         )
-        await workflow.execute_activity(
-            "send_notification",
-            note,
-            result_type=Delivery,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=NOTIFY_RETRY,
-            summary=f"{r.kind}: Art. 7 report of {self.s.state} due {self.s.deadline}",
-        )
+        await notify(note, f"{r.kind}: Art. 7 report of {self.s.state} due {self.s.deadline}")
         self.s.sent.append(r)
         self._refresh()
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from domain import reviews as rules
@@ -16,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.decisions import DecisionOutcome
     from domain.meeting_rules import Rejected
     from domain.models import Defaults
-    from domain.notifications import REJECTED_BY_WEBHOOK, Delivery, Notification
+    from domain.notifications import Notification
     from domain.reviews import (
         Conclude,
         ConclusionRecord,
@@ -28,15 +27,8 @@ with workflow.unsafe.imports_passed_through():
         WithdrawReview,
     )
     from domain.views import review_details
-    from workflows.common import Updates, rejected, upsert_changed
+    from workflows.common import Updates, notify, rejected, sleep_until_or, upsert_changed
 
-# Notifications are retried until the webhook takes them, however long it is down.
-NOTIFY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5),
-    backoff_coefficient=2,
-    maximum_interval=timedelta(hours=1),
-    non_retryable_error_types=[REJECTED_BY_WEBHOOK],
-)
 OPEN = (ReviewStatus.PENDING, ReviewStatus.OVERDUE)
 
 
@@ -67,15 +59,12 @@ class ReviewWorkflow:
             self._refresh()
             at = day_start(reminder.on, self.defaults)
             version = self.version
-            if at > workflow.now():
-                with contextlib.suppress(TimeoutError):
-                    await workflow.wait_condition(
-                        lambda v=version: self.version != v,  # type: ignore[misc]
-                        timeout=at - workflow.now(),
-                        timeout_summary=f"{reminder.kind} on {reminder.on}",
-                    )
-                if self.version != version:
-                    continue
+            if not await sleep_until_or(
+                at,
+                lambda v=version: self.version != v,  # type: ignore[misc]
+                f"{reminder.kind} on {reminder.on}",
+            ):
+                continue
             if reminder.kind == "escalation":
                 self.s.status = ReviewStatus.OVERDUE
             await self._send(reminder)
@@ -111,14 +100,7 @@ class ReviewWorkflow:
             kind=r.kind,
             due=self.s.due.isoformat(),
         )
-        await workflow.execute_activity(
-            "send_notification",
-            note,
-            result_type=Delivery,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=NOTIFY_RETRY,
-            summary=f"{r.kind}: {self.s.spec.subject}",
-        )
+        await notify(note, f"{r.kind}: {self.s.spec.subject}")
         self.s.sent.append(r)
 
     # Decisions.

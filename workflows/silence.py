@@ -31,8 +31,7 @@ with workflow.unsafe.imports_passed_through():
         WithdrawSilence,
     )
     from domain.views import silence_details
-    from workflows.common import Updates, rejected, upsert_changed
-    from workflows.review import NOTIFY_RETRY
+    from workflows.common import NOTIFY_RETRY, Updates, notify, rejected, upsert_changed
 
 # The signal the concerned workflow receives, with the SilenceOutcome as its single argument.
 SILENCE_ENDED = "silence_ended"
@@ -89,13 +88,9 @@ class SilenceProcedureWorkflow:
         await circulated
         self.s.notified.append("silence-circulated")
         kind = rules.outcome_kind(outcome)
-        await workflow.execute_activity(
-            "send_notification",
+        await notify(
             self._note("outcome", kind, rules.outcome_text(outcome, inp.initiator)),
-            result_type=Delivery,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=NOTIFY_RETRY,
-            summary=f"{kind}: {inp.procedure_id}",
+            f"{kind}: {inp.procedure_id}",
         )
         self.s.notified.append(kind)
         self._refresh()
