@@ -4,10 +4,6 @@ later: every date keeps its place in the year and its distance to the others."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import uuid
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,8 +13,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.conference_services import ConferenceServices
-from domain.calendar import day_start, local_date
+from domain.calendar import local_date
 from domain.extensions import (
     Analysis,
     Article,
@@ -46,12 +41,18 @@ from domain.models import Convention, Defaults, MeetingKind, MeetingPlan, Meetin
 from domain.silence import BreakSilence, SilenceOutcome, silence_id
 from starter.receiver import Receiver
 from tests.cycle_helpers import rejection
-from worker import WORKFLOWS, activities
+from tests.reminding import received, sleep_until, today, until
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.meeting import MeetingWorkflow
 
 D = Defaults()
 LAO = "Lao People's Democratic Republic"
+
+
+@pytest.fixture
+def worker(ts_worker: Worker) -> Worker:
+    """Every activity: a decision at the meeting asks the meeting's workflow whether it sits."""
+    return ts_worker
 
 
 def lao(shift: int, **kw: Any) -> ExtensionRequest:
@@ -131,39 +132,11 @@ def test_a_late_request_goes_to_the_next_meeting() -> None:
 # On the time-skipping server.
 
 
-@pytest.fixture
-async def worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
-    async with ConferenceServices() as services:
-        w = Worker(
-            ts_env.client,
-            task_queue=f"tq-{uuid.uuid4()}",
-            workflows=WORKFLOWS,
-            activities=activities(ts_env.client, services),
-        )
-        async with w:
-            yield w
-
-
-async def today(env: WorkflowEnvironment) -> date:
-    return local_date(await env.get_current_time(), D)
-
-
 async def shift_for(env: WorkflowEnvironment) -> int:
     """Whole years that put 1 December 2018 on or after the server's today."""
     t = await today(env)
     k = t.year - 2018
     return k if date(2018 + k, 12, 1) >= t else k + 1
-
-
-async def sleep_until(env: WorkflowEnvironment, day: date, hour: int = 12) -> None:
-    target = day_start(day, D) + timedelta(hours=hour - D.day_start_hour)
-    now = await env.get_current_time()
-    if target > now:
-        await env.sleep(target - now)
-
-
-def received(directory: Path) -> list[dict[str, Any]]:
-    return [json.loads(p.read_text()) for p in sorted((directory / "notifications").glob("*.json"))]
 
 
 async def state(h: WorkflowHandle[Any, Any]) -> ExtensionState:
@@ -376,13 +349,13 @@ async def test_between_meetings_a_silence_broken_is_not_adopted_and_one_kept_gra
             BreakSilence(decision_id="mx", state="Mexico", reason="Benchmarks need more detail."),
         )
         assert (await procedure.result()).adopted is False
-        s = await until(h, lambda s: s.status is Status.ANALYSED)
+        s = await until(lambda: state(h), lambda s: s.status is Status.ANALYSED)
         assert s.decision is None and "silence broken by Mexico" in s.silence_log[-1]
 
         second = second.model_copy(update={"deadline": await ts_env.get_current_time() + timedelta(days=14)})
         await h.execute_update(ExtensionRequestWorkflow.put_to_silence, second)
         await sleep_until(ts_env, local_date(second.deadline, D) + timedelta(days=1))
-        s = await until(h, lambda s: s.status is Status.GRANTED)
+        s = await until(lambda: state(h), lambda s: s.status is Status.GRANTED)
         assert (
             s.decision is not None
             and s.decision.by == "silence procedure ccmsilence-silence-ccmsilence-chile-2"
@@ -391,14 +364,3 @@ async def test_between_meetings_a_silence_broken_is_not_adopted_and_one_kept_gra
         kinds = [b["body"]["kind"] for b in received(tmp_path)]
         assert "silence-broken" in kinds and "silence-adopted" in kinds
     await h.terminate("test over")
-
-
-async def until(h: WorkflowHandle[Any, Any], ok: Any, seconds: float = 10) -> ExtensionState:
-    """Polls in real time: a signal from a workflow that just closed does not always wake the test server."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + seconds
-    while True:
-        s = await state(h)
-        if ok(s) or loop.time() > end:
-            return s
-        await asyncio.sleep(0.1)

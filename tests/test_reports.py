@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import json
-import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,9 +12,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.notifications import Notifier
 from domain import search_attributes as sa
-from domain.calendar import day_start, local_date
 from domain.decisions import DecisionOutcome
 from domain.meeting_rules import Rejected
 from domain.models import Defaults
@@ -39,7 +33,7 @@ from domain.reports import (
 from domain.views import report_details
 from starter.receiver import Receiver
 from tests.cycle_helpers import rejection
-from worker import WORKFLOWS
+from tests.reminding import notifier_worker, received, sleep_until, today, until
 from workflows.reports import Article7Workflow
 
 D = Defaults()
@@ -48,19 +42,8 @@ _n = itertools.count(1)
 
 @pytest.fixture
 async def worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
-    async with Notifier() as notifier:
-        w = Worker(
-            ts_env.client,
-            task_queue=f"tq-{uuid.uuid4()}",
-            workflows=WORKFLOWS,
-            activities=[notifier.send_notification],
-        )
-        async with w:
-            yield w
-
-
-async def today(env: WorkflowEnvironment) -> date:
-    return local_date(await env.get_current_time(), D)
+    async with notifier_worker(ts_env) as w:
+        yield w
 
 
 async def start(
@@ -81,33 +64,9 @@ async def state(h: WorkflowHandle[Any, Any]) -> ReportsState:
     return st
 
 
-async def state_when(h: WorkflowHandle[Any, Any], ok: Any) -> ReportsState:
-    """Polls in real time: the test server may hold its clock once a run continues as new after an update."""
-    st = await state(h)
-    for _ in range(50):
-        if ok(st):
-            break
-        await asyncio.sleep(0.1)
-        st = await state(h)
-    return st
-
-
-async def sleep_until(env: WorkflowEnvironment, day: date, hour: int = 12) -> None:
-    target = day_start(day, D) + timedelta(hours=hour - D.day_start_hour)
-    now = await env.get_current_time()
-    if target > now:
-        await env.sleep(target - now)
-
-
 async def receive(h: WorkflowHandle[Any, Any], r: ReportReceived, **kw: Any) -> DecisionOutcome:
     outcome: DecisionOutcome = await h.execute_update(Article7Workflow.report_received, r, **kw)
     return outcome
-
-
-def received(directory: Path) -> list[dict[str, Any]]:
-    """The notifications the webhook took, in the order they came."""
-    bodies = [json.loads(p.read_text()) for p in (directory / "notifications").glob("*.json")]
-    return sorted(bodies, key=lambda b: str(b["reference"]))
 
 
 async def phase(h: WorkflowHandle[Any, Any]) -> str | None:
@@ -137,7 +96,7 @@ async def test_reminders_then_a_report_on_time_no_overdue_notice_and_the_next_ye
         assert await phase(h) == "received"
         await sleep_until(ts_env, due + timedelta(days=2))
         # The next run watches the following year; the receipt and its id come with it.
-        st = await state_when(h, lambda s: s.year == year + 1)
+        st = await until(lambda: state(h), lambda s: s.year == year + 1)
         assert st.year == year + 1 and st.status is ReportStatus.PENDING and st.outstanding == []
         assert [(r.year, r.late) for r in st.received] == [(year, False)]
         assert (await receive(h, receipt)).duplicate
@@ -158,7 +117,7 @@ async def test_a_missed_deadline_is_overdue_until_the_late_report_is_recorded(ts
         assert [b["body"]["kind"] for b in bodies] == ["reminder", "reminder", "overdue"]
         assert f"covering {year - 1} was due on {due}" in bodies[-1]["body"]["text"]
         # The next year's run: its own report is pending, the missed one keeps the State overdue.
-        st = await state_when(h, lambda s: s.year == year + 1)
+        st = await until(lambda: state(h), lambda s: s.year == year + 1)
         assert st.year == year + 1 and st.outstanding == [year] and st.status is ReportStatus.OVERDUE
         assert await phase(h) == "overdue"
         await sleep_until(ts_env, due + timedelta(days=20))

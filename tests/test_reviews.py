@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import itertools
-import json
-import uuid
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,8 +12,6 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.notifications import Notifier
-from domain.calendar import day_start, local_date
 from domain.meeting_rules import Rejected
 from domain.models import Defaults
 from domain.reviews import (
@@ -36,7 +31,7 @@ from domain.reviews import (
 )
 from starter.receiver import Receiver
 from tests.cycle_helpers import rejection
-from worker import WORKFLOWS
+from tests.reminding import notifier_worker, received, sleep_until, today
 from workflows.review import ReviewWorkflow
 
 D = Defaults()
@@ -45,15 +40,8 @@ _n = itertools.count(1)
 
 @pytest.fixture
 async def worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
-    async with Notifier() as notifier:
-        w = Worker(
-            ts_env.client,
-            task_queue=f"tq-{uuid.uuid4()}",
-            workflows=WORKFLOWS,
-            activities=[notifier.send_notification],
-        )
-        async with w:
-            yield w
+    async with notifier_worker(ts_env) as w:
+        yield w
 
 
 def spec(due: DuePoint, **kw: Any) -> ReviewSpec:
@@ -80,21 +68,6 @@ async def start(
 async def state(h: WorkflowHandle[Any, Any]) -> ReviewState:
     st: ReviewState = await h.query(ReviewWorkflow.state)
     return st
-
-
-async def sleep_until(env: WorkflowEnvironment, day: date, hour: int = 12) -> None:
-    target = day_start(day, D) + timedelta(hours=hour - D.day_start_hour)
-    now = await env.get_current_time()
-    if target > now:
-        await env.sleep(target - now)
-
-
-def received(directory: Path) -> list[dict[str, Any]]:
-    return [json.loads(p.read_text()) for p in sorted((directory / "notifications").glob("*.json"))]
-
-
-async def today(env: WorkflowEnvironment) -> date:
-    return local_date(await env.get_current_time(), D)
 
 
 async def test_reminders_escalation_and_weekly_reminders_on_their_dates(ts_env, worker, tmp_path):

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import itertools
-import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +17,6 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.notifications import Notifier
 from domain.calendar import local_text
 from domain.meeting_rules import Rejected
 from domain.silence import (
@@ -38,7 +35,7 @@ from domain.silence import (
 from domain.views import silence_details
 from starter.receiver import Receiver
 from tests.cycle_helpers import rejection
-from worker import WORKFLOWS
+from tests.reminding import notifier_worker, received
 from workflows.silence import SilenceProcedureWorkflow
 
 STATES = ["Austria", "Chile", "Lao People's Democratic Republic", "Mexico", "Norway"]
@@ -70,20 +67,8 @@ class Concerned:
 
 @pytest.fixture
 async def worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
-    async with Notifier() as notifier:
-        w = Worker(
-            ts_env.client,
-            task_queue=f"tq-{uuid.uuid4()}",
-            # Once a name: the worker may list SilenceProcedureWorkflow itself one day.
-            workflows=[*WORKFLOWS, Concerned],
-            activities=[notifier.send_notification],
-        )
-        async with w:
-            yield w
-
-
-def received(directory: Path) -> list[dict[str, Any]]:
-    return [json.loads(p.read_text()) for p in sorted((directory / "notifications").glob("*.json"))]
+    async with notifier_worker(ts_env, Concerned) as w:
+        yield w
 
 
 async def start(
