@@ -103,6 +103,7 @@ from starter.cli_base import (
     RefOpt,
     _answer,
     _convention,
+    _describe,
     _load_config,
     _meeting_decision,
     _meeting_ref,
@@ -1080,10 +1081,7 @@ async def _start_reviews(client: Client, cfg: CycleConfig) -> None:
 
 
 async def _review_already(client: Client, subject: str, wid: str) -> str:
-    try:
-        desc = await client.get_workflow_handle(wid).describe(rpc_timeout=ANSWER_TIMEOUT)
-    except RPCError as e:
-        raise _rpc_error(wid, e) from None
+    desc = await _describe(client, wid)
     if desc.status == WorkflowExecutionStatus.RUNNING:
         return f"review {subject}: already running"
     phase = desc.typed_search_attributes.get(sa.PHASE) or "ended"
@@ -1103,12 +1101,7 @@ async def _running_review(client: Client, code: str, subject: str) -> WorkflowHa
     """The review's handle; refuses, before anything is sent, one that does not exist or has ended."""
     wid = review_id(code, subject)
     handle = client.get_workflow_handle_for(ReviewWorkflow.run, wid)
-    try:
-        desc = await handle.describe(rpc_timeout=ANSWER_TIMEOUT)
-    except RPCError as e:
-        if e.status == RPCStatusCode.NOT_FOUND:
-            raise _no_review(code, subject) from None
-        raise _rpc_error(wid, e) from None
+    desc = await _describe(client, wid, _no_review(code, subject))
     if desc.status != WorkflowExecutionStatus.RUNNING:
         raise _review_ended(subject, desc.typed_search_attributes.get(sa.PHASE))
     return handle

@@ -19,6 +19,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
+    WorkflowExecutionDescription,
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
@@ -226,6 +227,18 @@ def _load_config(path: Path) -> CycleConfig:
 def _webhook_url(cfg: CycleConfig) -> str | None:
     """Where notifications go: `make run` points CCM_NOTIFICATIONS_URL at its receiver."""
     return os.environ.get("CCM_NOTIFICATIONS_URL") or cfg.notifications.webhook_url
+
+
+async def _describe(
+    client: Client, wid: str, missing: CliError | None = None
+) -> WorkflowExecutionDescription:
+    """The workflow's description; ``missing`` (or the RPC error in one line) when there is none."""
+    try:
+        return await client.get_workflow_handle(wid).describe(rpc_timeout=ANSWER_TIMEOUT)
+    except RPCError as e:
+        if missing is not None and e.status == RPCStatusCode.NOT_FOUND:
+            raise missing from None
+        raise _rpc_error(wid, e) from None
 
 
 # Where decisions go.

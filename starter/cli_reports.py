@@ -22,7 +22,7 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from domain import search_attributes as sa
 from domain.calendar import day_start, local_date
@@ -52,6 +52,7 @@ from starter.cli_base import (
     JsonOpt,
     _answer,
     _convention,
+    _describe,
     _load_config,
     _new_id,
     _one_line,
@@ -123,10 +124,7 @@ async def _start_reports(client: Client, cfg: CycleConfig) -> None:
 
 
 async def _reports_already(client: Client, state: str, wid: str) -> str:
-    try:
-        desc = await client.get_workflow_handle(wid).describe(rpc_timeout=ANSWER_TIMEOUT)
-    except RPCError as e:
-        raise _rpc_error(wid, e) from None
+    desc = await _describe(client, wid)
     if desc.status == WorkflowExecutionStatus.RUNNING:
         return f"Article 7 reports of {state}: already running"
     ended = desc.status.name.lower() if desc.status is not None else "ended"
@@ -174,12 +172,7 @@ async def _running_reports(client: Client, code: str, state: str) -> WorkflowHan
     """The State's Art. 7 handle; refuses, before anything is sent, one that does not exist or has ended."""
     wid = report_id(code, state)
     handle = client.get_workflow_handle_for(Article7Workflow.run, wid)
-    try:
-        desc = await handle.describe(rpc_timeout=ANSWER_TIMEOUT)
-    except RPCError as e:
-        if e.status == RPCStatusCode.NOT_FOUND:
-            raise _no_reports(code, state) from None
-        raise _rpc_error(wid, e) from None
+    desc = await _describe(client, wid, _no_reports(code, state))
     if desc.status != WorkflowExecutionStatus.RUNNING:
         ended = desc.status.name.lower() if desc.status is not None else "ended"
         raise CliError(

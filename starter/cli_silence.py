@@ -51,6 +51,7 @@ from starter.cli_base import (
     JsonOpt,
     _answer,
     _convention,
+    _describe,
     _load_config,
     _new_id,
     _one_line,
@@ -239,10 +240,7 @@ async def _default_initiator(client: Client, code: str) -> str:
 
 async def _already(client: Client, procedure: str, wid: str) -> CliError:
     handle = client.get_workflow_handle(wid, result_type=SilenceOutcome)
-    try:
-        desc = await handle.describe(rpc_timeout=ANSWER_TIMEOUT)
-    except RPCError as e:
-        raise _rpc_error(wid, e) from None
+    desc = await _describe(client, wid)
     if desc.status == WorkflowExecutionStatus.RUNNING:
         return CliError(
             f"rejected: the silence procedure {procedure} is already open ({wid}); "
@@ -276,12 +274,7 @@ def silence_break(
         client = await connect()
         wid = silence_id(code, name)
         handle = client.get_workflow_handle_for(SilenceProcedureWorkflow.run, wid)
-        try:
-            desc = await handle.describe(rpc_timeout=ANSWER_TIMEOUT)
-        except RPCError as e:
-            if e.status == RPCStatusCode.NOT_FOUND:
-                raise _no_procedure(code, name) from None
-            raise _rpc_error(wid, e) from None
+        desc = await _describe(client, wid, _no_procedure(code, name))
         # The same decision id again: the server would answer with the first outcome (or, once the procedure
         # has ended, not at all), not saying it was a repeat.
         if desc.status in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
