@@ -8,6 +8,7 @@ listed here too.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -22,9 +23,11 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import search_attributes as sa
 from domain.calendar import local_text, parse_local_instant
+from domain.decisions import DecisionOutcome
 from domain.meeting_rules import Rejected
 from domain.models import Defaults
 from domain.silence import (
@@ -33,6 +36,7 @@ from domain.silence import (
     SilenceOutcome,
     SilenceState,
     SilenceStatus,
+    WithdrawSilence,
     check_deadline,
     silence_id,
 )
@@ -49,6 +53,8 @@ from starter.cli_base import (
     ConventionOpt,
     IdOpt,
     JsonOpt,
+    M,
+    RefOpt,
     _answer,
     _convention,
     _describe,
@@ -266,11 +272,43 @@ def silence_break(
 ) -> None:
     """Record a State Party breaking silence before the deadline: the proposal is then not adopted."""
 
+    fields = {"decision_id": decision_id or _new_id(), "state": state, "reason": reason}
+    _procedure_update(
+        convention,
+        procedure,
+        SilenceProcedureWorkflow.break_silence,
+        lambda: _validated(BreakSilence, fields, "decision_id", "decision"),
+    )
+
+
+@silence_app.command("withdraw")
+def silence_withdraw(
+    procedure: ProcedureArg,
+    ref: RefOpt,
+    decision_id: IdOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """The initiator withdraws the proposal before the deadline: it is not adopted."""
+    fields = {"decision_id": decision_id or _new_id(), "reference": ref}
+    _procedure_update(
+        convention,
+        procedure,
+        SilenceProcedureWorkflow.withdraw,
+        lambda: _validated(WithdrawSilence, fields, "decision_id", "decision"),
+    )
+
+
+def _procedure_update(
+    convention: str,
+    procedure: str,
+    update: UpdateMethodMultiParam[[SilenceProcedureWorkflow, M], DecisionOutcome],
+    message: Callable[[], M],
+) -> None:
     async def go() -> int:
         code = _convention(convention).code
         name = procedure.strip()
-        fields = {"decision_id": decision_id or _new_id(), "state": state, "reason": reason}
-        decision = _validated(BreakSilence, fields, "decision_id", "decision")
+        decision = message()
+        decision_id = str(getattr(decision, "decision_id"))  # noqa: B009
         client = await connect()
         wid = silence_id(code, name)
         handle = client.get_workflow_handle_for(SilenceProcedureWorkflow.run, wid)
@@ -279,7 +317,7 @@ def silence_break(
         # has ended, not at all), not saying it was a repeat.
         if desc.status in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
             s = await _procedure_state(client, code, name)
-            done = next((r for r in s.log if r.decision_id == decision.decision_id), None)
+            done = next((r for r in s.log if r.decision_id == decision_id), None)
             if done is not None:
                 typer.echo(f"accepted: {done.summary} (already applied)")
                 return OK
@@ -294,9 +332,7 @@ def silence_break(
                 NOT_RUNNING,
             )
 
-        return await _send_update(
-            handle, SilenceProcedureWorkflow.break_silence, decision, decision.decision_id, gone
-        )
+        return await _send_update(handle, update, decision, decision_id, gone)
 
     _run(go)
 

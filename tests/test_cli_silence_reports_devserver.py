@@ -295,6 +295,18 @@ async def test_a_silence_procedure_broken_by_a_listed_state_is_not_adopted(cycle
     assert one_line_error(gone, 4).startswith(f"no silence procedure no-such for {cycle.code}"), gone
     await cycle.no_failed_tasks(wid)
 
+    # The initiator withdraws another proposal: not adopted, and no one can break silence on it any more.
+    other = ("--procedure", "budget-2027-b", *start[4:])
+    await cycle.ok("silence", "start", *other)
+    withdrawn = await cycle.ok(
+        "silence", "withdraw", "budget-2027-b", "--ref", "President's letter of 9 March"
+    )
+    assert withdrawn.out.splitlines()[1].startswith("accepted: "), withdrawn
+    shown = (await cycle.ok("silence", "status", "budget-2027-b", "--json")).json()
+    assert shown["status"] == "withdrawn", shown
+    late = await cycle.msp("silence", "break", "budget-2027-b", "--state", "Chile", "--reason", "too late")
+    assert "has ended" in one_line_error(late, 4), late
+
 
 @pytest.mark.parametrize("text", ["tomorrow", "2030-02-30", "2030-01-01 25:00"])
 async def test_bad_deadline_text_is_bad_input_naming_the_option(text: str):
