@@ -591,6 +591,7 @@ class Embedded:
             f"  {msp} status",
             f'  {msp} decide designate --state "New Zealand" --ref "CCM/MSP/2027/5, para. 12"',
             f'  {msp} decide postpone --to YYYY-MM-DD --ref "Letter of the President"',
+            f"  {msp} reviews list; {msp} reports list; {msp} extensions list; {msp} silence status",
             f"  {temporal} workflow list --address {o.address} --query \"CcmKind='meeting'\"",
             "",
             "Ctrl-C stops the worker, the receiver, then the server; running `make run` again resumes from the "
