@@ -31,7 +31,16 @@ run: $(STAMP)
 	$(if $(STATE_DIR),CCM_STATE_DIR='$(STATE_DIR)') $(if $(CONFIG),CCM_CONFIG='$(CONFIG)') \
 	$(BIN)/python -m starter.embedded
 
-test: $(STAMP)
+# Debian's docker-compose (1.29) validates docker-compose.yml offline (`docker-compose config`) for
+# tests/test_compose.py; no Docker engine is needed. Installed once, with apt, when missing.
+.PHONY: compose-validator
+compose-validator:
+	@command -v docker-compose >/dev/null 2>&1 || { \
+	  echo "installing docker-compose (Debian package), which tests/test_compose.py uses to validate docker-compose.yml"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; } || { \
+	    echo "error: cannot install docker-compose; as root run: apt-get install docker-compose" >&2; exit 1; }; }
+
+test: $(STAMP) compose-validator
 	$(BIN)/ruff check .
 	$(BIN)/mypy --no-incremental .
 	$(BIN)/pytest -q
