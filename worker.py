@@ -19,10 +19,13 @@ from activities.notifications import Notifier
 from activities.reviews import ReviewsFinder
 from starter import logsetup
 from starter.connect import TASK_QUEUE, ConnectError, connect
+from starter.settings import SettingError
+from starter.telemetry import METRICS_ADDRESS_ENV, runtime_from_env, tracing_from_env
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.funds import MeetingFundsWorkflow
 from workflows.meeting import MeetingWorkflow
+from workflows.metrics import DecisionMetrics
 from workflows.presidency import PresidencyWorkflow
 from workflows.reports import Article7Workflow
 from workflows.review import ReviewWorkflow
@@ -57,11 +60,29 @@ def activities(client: Client, services: ConferenceServices) -> list[Callable[..
 
 
 def build_worker(client: Client, services: ConferenceServices, task_queue: str = TASK_QUEUE) -> Worker:
-    return Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=activities(client, services))
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=activities(client, services),
+        interceptors=[DecisionMetrics()],
+    )
 
 
 async def serve() -> None:
-    client = await connect()
+    try:  # Prometheus metrics (CCM_METRICS_ADDRESS) come from the runtime the client is built on
+        runtime = runtime_from_env()
+    except SettingError as e:
+        raise ConnectError(str(e)) from None
+    tracing = tracing_from_env()  # OTEL_EXPORTER_OTLP_ENDPOINT: the SDK's OpenTelemetry plugin; else nothing
+    try:
+        client = await connect(runtime=runtime, plugins=tracing.plugins)
+        await _serve(client, os.environ.get(METRICS_ADDRESS_ENV) if runtime is not None else None)
+    finally:
+        tracing.shutdown()  # the spans still batched go out before the process ends
+
+
+async def _serve(client: Client, metrics_address: str | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -70,7 +91,12 @@ async def serve() -> None:
     # notifier borrows it.
     async with ConferenceServices() as services:
         worker = build_worker(client, services)
-        log.info("worker started", task_queue=TASK_QUEUE, pid=os.getpid())
+        log.info(
+            "worker started",
+            task_queue=TASK_QUEUE,
+            pid=os.getpid(),
+            metrics=f"http://{metrics_address}/metrics" if metrics_address else None,
+        )
         async with worker:
             await stop.wait()
             log.info("worker stopping: finishing tasks in hand")

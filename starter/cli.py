@@ -127,6 +127,7 @@ from starter.cli_base import (
     funds_app,
     reviews_app,
 )
+from starter.cli_codec import codec_server
 from starter.cli_extensions import extensions_app
 from starter.cli_reports import _start_reports, reports_app
 from starter.cli_silence import silence_app
@@ -140,6 +141,7 @@ from workflows.review import ReviewWorkflow
 app.add_typer(extensions_app, name="extensions")
 app.add_typer(silence_app, name="silence")
 app.add_typer(reports_app, name="reports")
+app.command("codec-server")(codec_server)
 
 # msp cycle start
 

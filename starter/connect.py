@@ -7,34 +7,46 @@ file all apply; without them the embedded server of `make run` on 127.0.0.1:7233
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.envconfig import ClientConfig
+from temporalio.client import Client, Plugin
+from temporalio.runtime import Runtime
+
+from starter.codec import CodecKeyError, data_converter
+from starter.settings import SettingError, client_connect_config
 
 DEFAULT_ADDRESS = "127.0.0.1:7233"
 TASK_QUEUE = os.environ.get("CCM_TASK_QUEUE", "ccm-machinery")
 
 
 class ConnectError(RuntimeError):
-    """Temporal could not be reached; the message names the address tried."""
+    """Temporal could not be reached (the message names the address tried), or a setting is wrong (named)."""
 
 
-def connect_config(profile: str | None = None) -> dict[str, Any]:
+def connect_config(profile: str | None = None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Client.connect's arguments from envconfig; a missing TLS file, a malformed address or an unknown profile
+    fails here, naming the setting (starter/settings.py)."""
     try:
-        config: dict[str, Any] = dict(ClientConfig.load_client_connect_config(profile=profile))
-    except Exception as e:  # envconfig reports bad files and variables with several exception types
-        raise ConnectError(f"the Temporal connection settings are invalid: {e}") from None
+        config = client_connect_config(profile, env)
+    except SettingError as e:
+        raise ConnectError(str(e)) from None
     config.setdefault("target_host", DEFAULT_ADDRESS)
     config.setdefault("namespace", "default")
     return config
 
 
-async def connect(profile: str | None = None) -> Client:
+async def connect(
+    profile: str | None = None, *, runtime: Runtime | None = None, plugins: Sequence[Plugin] = ()
+) -> Client:
+    """``runtime``: the worker's, serving Prometheus metrics (default: the SDK's); ``plugins``: tracing."""
     config = connect_config(profile)
+    try:  # the payload codec's keys (CCM_CODEC_KEYS, CCM_CODEC_KEYS_FILE): bad ones fail here, named
+        converter = data_converter()
+    except CodecKeyError as e:
+        raise ConnectError(f"the payload codec keys are invalid: {e}") from None
     try:
-        return await Client.connect(**config, data_converter=pydantic_data_converter)
+        return await Client.connect(**config, data_converter=converter, runtime=runtime, plugins=plugins)
     except Exception as e:
         raise ConnectError(
             f"cannot reach Temporal at {config['target_host']} (namespace {config['namespace']}): {e}. "

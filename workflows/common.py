@@ -44,6 +44,8 @@ async def notify(note: Notification, summary: str) -> Delivery:
         retry_policy=NOTIFY_RETRY,
         summary=summary,
     )
+    if not delivery.duplicate:
+        count(REMINDERS_SENT, kind=note.kind)
     return delivery
 
 
@@ -65,3 +67,31 @@ def upsert_changed(previous: Updates, updates: Updates) -> Updates:
     if [(u.key.name, u.value) for u in updates] != [(u.key.name, u.value) for u in previous]:
         workflow.upsert_search_attributes(updates)
     return updates
+
+
+# The engine's own counters, served with the SDK's metrics on the worker's Prometheus endpoint (CCM_METRICS_ADDRESS).
+# The SDK's workflow meter drops every recording while a workflow replays history, so each counts what happened
+# once; recording issues no command, so a count added or moved never breaks replay. Attributes stay coarse (the
+# SDK adds workflow_type, namespace, task_queue): never a person's or a State's name. Decisions are counted by the
+# worker's interceptor (workflows/metrics.py). (They live here, not in a module of their own, because a new module
+# importing temporalio.workflow for the workflow modules sends mypy 2.4 astray on every get_workflow_handle_for.)
+DECISIONS_ACCEPTED = "ccm_decisions_accepted"
+DECISIONS_REJECTED = "ccm_decisions_rejected"
+FUNDS_GRANTED = "ccm_funds_granted"
+FUNDS_GRANTED_CHF = "ccm_funds_granted_chf"
+DOCUMENTS_ISSUED = "ccm_documents_issued"
+REMINDERS_SENT = "ccm_reminders_sent"
+
+COUNTERS = {
+    DECISIONS_ACCEPTED: "Decisions (updates) accepted and applied, duplicates not counted",
+    DECISIONS_REJECTED: "Decisions (updates) rejected with a reason",
+    FUNDS_GRANTED: "Requests for money granted by a meeting's ledger",
+    FUNDS_GRANTED_CHF: "Money granted by a meeting's ledger, in whole Swiss francs",
+    DOCUMENTS_ISSUED: "Official documents issued, one per language",
+    REMINDERS_SENT: "Notifications delivered (reminders, escalations, notices), duplicates not counted",
+}
+
+
+def count(name: str, value: int = 1, **attributes: str) -> None:
+    """Adds ``value`` to the engine's counter ``name`` (one of COUNTERS); nothing while replaying."""
+    workflow.metric_meter().create_counter(name, COUNTERS[name]).add(value, attributes or None)

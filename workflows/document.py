@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.meeting_rules import Rejected
     from domain.models import Defaults, Language
     from domain.views import document_details
-    from workflows.common import SERVICES_RETRY, Updates, rejected, upsert_changed
+    from workflows.common import DOCUMENTS_ISSUED, SERVICES_RETRY, Updates, count, rejected, upsert_changed
 
 
 @workflow.defn
@@ -157,6 +157,7 @@ class DocumentWorkflow:
         t.status, t.issued_at = LanguageStatus.ISSUED, workflow.now()
         self.s.applied_ids.add(d.decision_id)
         summary = f"{self.inp.spec.symbol} issued in {d.language.value}"
+        count(DOCUMENTS_ISSUED, language=d.language.value)
         self._log(summary)
         self._changed()
         return DecisionOutcome(decision_id=d.decision_id, summary=summary)

@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.meeting_rules import Rejected
     from domain.models import Defaults
     from domain.views import funds_details
-    from workflows.common import Updates, rejected, upsert_changed
+    from workflows.common import FUNDS_GRANTED, FUNDS_GRANTED_CHF, Updates, count, rejected, upsert_changed
 
 
 # Grants told per workflow task; bounded so one task's commands stay few.
@@ -141,7 +141,10 @@ class MeetingFundsWorkflow:
         self._grant()
 
     def _grant(self) -> None:
-        self.s, _ = rules.grant_in_order(self.s)
+        self.s, granted = rules.grant_in_order(self.s)
+        for r in granted:
+            count(FUNDS_GRANTED)
+            count(FUNDS_GRANTED_CHF, r.amount)
         self.dirty = True
 
     def _refresh(self) -> None:
