@@ -14,7 +14,7 @@ RECEIVER_PORT ?=
 STATE_DIR ?=
 CONFIG ?=
 
-.PHONY: venv run test lint format clean clean-state
+.PHONY: venv run test bench lint format clean clean-state
 
 venv: $(STAMP)
 
@@ -44,6 +44,11 @@ test: $(STAMP) compose-validator
 	$(BIN)/ruff check .
 	$(BIN)/mypy --no-incremental .
 	$(BIN)/pytest -q
+
+# Benchmarks (bench/), each a ratio to a baseline measured in the same run; not part of `make test`.
+# Options: make bench BENCH_ARGS="--only decision_latency --repeat 3"
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .

@@ -12,20 +12,27 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
+from temporalio.api.enums.v1 import EventType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain import search_attributes as sa
+from domain.models import Convention, MeetingKind, MeetingPlan, MeetingRef, Money, Part, President
+from domain.presidency import Counters, PresidencyState
 
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
 NAMESPACE = "default"
 SERVER_READY_TIMEOUT = 60.0
 SERVER_STOP_TIMEOUT = 20.0
+# Events in one run: the server suggests continue-as-new at the first, fails the run at the second.
+SUGGESTED_EVENTS = 4096
+MAX_EVENTS = 51_200
 
 T = TypeVar("T")
 
@@ -80,8 +87,13 @@ async def bounded(limit: int, jobs: Iterable[Awaitable[T]]) -> list[T]:
     return list(await asyncio.gather(*(one(j) for j in jobs)))
 
 
-def server_command(db: Path, port: int) -> list[str]:
-    """`temporal server start-dev` with the settings of `make run` (SQLite in WAL mode, our search attributes)."""
+# `make run`'s SQLite settings (starter/embedded.py); without them the dev server keeps SQLite's defaults.
+WAL_PRAGMAS = ("--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal")
+
+
+def server_command(db: Path, port: int, wal: bool = True) -> list[str]:
+    """`temporal server start-dev` with the settings of `make run` (SQLite in WAL mode, our search attributes);
+    ``wal=False``: SQLite's default journal (rollback, synchronous=full) instead."""
     return [
         str(BIN / "temporal"),
         "server",
@@ -93,10 +105,7 @@ def server_command(db: Path, port: int) -> list[str]:
         str(port),
         "--db-filename",
         str(db),
-        "--sqlite-pragma",
-        "journal_mode=wal",
-        "--sqlite-pragma",
-        "synchronous=normal",
+        *(WAL_PRAGMAS if wal else ()),
         "--log-level",
         "warn",
         *sa.cli_flags(),
@@ -106,8 +115,9 @@ def server_command(db: Path, port: int) -> list[str]:
 class DevServer:
     """The dev server as a child process, persisting to ``<directory>/bench.db``; ``start()`` then ``stop()``."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, wal: bool = True) -> None:
         self.directory = directory
+        self.wal = wal
         self.port = free_port()
         self.log = directory / "server.log"
         self.proc: asyncio.subprocess.Process | None = None
@@ -117,7 +127,7 @@ class DevServer:
         return f"{HOST}:{self.port}"
 
     def command(self) -> list[str]:
-        return server_command(self.directory / "bench.db", self.port)
+        return server_command(self.directory / "bench.db", self.port, self.wal)
 
     async def start(self) -> Client:
         """Starts the server; returns a client (pydantic converter) once our search attributes are there."""
@@ -193,23 +203,52 @@ class DevServer:
 
 @dataclass(frozen=True)
 class Row:
-    """One line of the table: a figure, its baseline (both seconds, medians over repeats) and the target ratio."""
+    """One line of the table: a figure, its baseline (medians over repeats, in ``unit``) and the target.
+
+    The target is a ratio ``figure / baseline`` to stay within (``target``; at least it when ``at_least``), or a
+    bound on the figure itself (``limit``, in ``unit``), or both.
+    """
 
     name: str
     figure: float
     baseline: float
-    target: float | None = None  # the ratio figure/baseline should stay within
+    target: float | None = None
     runs: int = 1
+    unit: str = "s"
+    at_least: bool = False  # the ratio should reach ``target`` (a throughput), not stay within it
+    limit: float | None = None  # the figure should stay below this, whatever the baseline
+    digits: int = 2
 
     @property
     def ratio(self) -> float:
         return self.figure / self.baseline if self.baseline > 0 else float("inf")
 
     @property
+    def met(self) -> bool | None:
+        if self.target is None and self.limit is None:
+            return None
+        ok = True
+        if self.target is not None:
+            ok = self.ratio >= self.target if self.at_least else self.ratio <= self.target
+        if self.limit is not None:
+            ok = ok and self.figure < self.limit
+        return ok
+
+    @property
     def verdict(self) -> str:
-        if self.target is None:
-            return ""
-        return "ok" if self.ratio <= self.target else "OVER"
+        met = self.met
+        return "" if met is None else ("ok" if met else "MISSED")
+
+    def target_text(self) -> str:
+        parts = []
+        if self.target is not None:
+            parts.append(f"{'>=' if self.at_least else '<='} {self.target:g}x")
+        if self.limit is not None:
+            parts.append(f"< {self.limit:g} {self.unit}".rstrip())
+        return ", ".join(parts) or "-"
+
+    def value(self, v: float) -> str:
+        return f"{v:,.{self.digits}f} {self.unit}".rstrip()
 
 
 @dataclass
@@ -229,10 +268,10 @@ def table(rows: Sequence[Row]) -> str:
     body = [
         (
             r.name,
-            f"{r.figure:.2f} s",
-            f"{r.baseline:.2f} s",
+            r.value(r.figure),
+            r.value(r.baseline),
             f"{r.ratio:.2f}x",
-            f"<= {r.target:g}x" if r.target is not None else "-",
+            r.target_text(),
             r.verdict,
             str(r.runs),
         )
@@ -263,3 +302,62 @@ def finish(code: int) -> NoReturn:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def rss_bytes(pid: int | str = "self") -> int:
+    """Resident memory of a process (VmRSS in /proc/<pid>/status), in bytes; 0 where there is none."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The ``p``-th percentile (0-100) by the nearest-rank method: a value that was measured."""
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    rank = max(1, min(len(ordered), -(-len(ordered) * p // 100)))
+    return float(ordered[int(rank) - 1])
+
+
+async def run_chain(client: Client, workflow_id: str, run_id: str | None) -> list[tuple[str, int]]:
+    """Every run of a workflow from ``run_id`` on, following continue-as-new: (run id, events) each.
+
+    Works on the time-skipping server too, which has no visibility to list runs with.
+    """
+    runs: list[tuple[str, int]] = []
+    while run_id:
+        events = (await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()).events
+        runs.append((run_id, len(events)))
+        last = events[-1] if events else None
+        if last is not None and last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+            run_id = last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+        else:
+            run_id = None
+    return runs
+
+
+def presidency_state(
+    code: str,
+    today: date,
+    first_day: date,
+    kind: MeetingKind = MeetingKind.MSP,
+    money: Money | None = None,
+) -> PresidencyState:
+    """A term that began 60 days ago and ends with a 4-day meeting from ``first_day``; Chile designated."""
+    number = 14 if kind is MeetingKind.MSP else 4
+    return PresidencyState(
+        convention=Convention(code=code, money=money or Money()),
+        president=President(state="Austria", representative="Ambassador A"),
+        began_on=today - timedelta(days=60),
+        designates=[President(state="Chile", representative="Ambassador B")],
+        meeting=MeetingPlan(
+            ref=MeetingRef(number=number, kind=kind),
+            parts=[Part(start=first_day, end=first_day + timedelta(days=3))],
+        ),
+        counters=Counters(
+            last_msp_number=13, last_review_conference_number=3, last_review_conference_year=2026
+        ),
+    )

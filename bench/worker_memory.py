@@ -1,0 +1,344 @@
+"""How much memory does the worker hold per open workflow? Documents waiting for money against no-op timers.
+
+Two fresh worker subprocesses, one after the other, each alone on one dev server (as `make run` starts it):
+
+- figure: the worker runs every workflow of worker.py; ``--workflows`` DocumentWorkflows (default 3,000) are
+  started, spread over 10 MeetingFundsWorkflow ledgers with no money, so each document waits with its five
+  requests queued (the ledgers count too: they run in the same worker);
+- baseline: the worker runs a workflow defined here that sleeps 30 days; as many are started.
+
+Each worker keeps every workflow in its cache (``max_cached_workflows`` above the count; the SDK's default of
+1,000 would evict, and the figure would then say more about the cache size than about the workflows). Resident
+memory (VmRSS from /proc/<pid>/status of the worker) is read once the worker polls and has run 20 warm-up
+workflows, then once every workflow has been seen blocked (every request queued at the ledgers; every timer
+workflow answered a query) and 3 s have passed. The figure is the growth per workflow; issue 7 asks for the
+figure within 1.25x the baseline.
+
+    .venv/bin/python -m bench.worker_memory [--repeat N] [--workflows 3000]
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    import argparse
+    import asyncio
+    import contextlib
+    import logging
+    import os
+    import signal
+    import sys
+    import tempfile
+    import time
+    from collections.abc import Sequence
+    from dataclasses import dataclass
+    from datetime import date, timedelta
+    from pathlib import Path
+
+    from temporalio.client import Client
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.worker import Worker
+
+    from bench.common import (
+        BenchError,
+        DevServer,
+        Report,
+        Row,
+        bounded,
+        finish,
+        machine,
+        median,
+        progress,
+        rss_bytes,
+        table,
+        wait_for,
+    )
+    from domain.documents import DocumentInput, DocumentSpec, document_id, funds_id
+    from domain.funds import LedgerState
+    from domain.models import Money
+    from starter import logsetup
+    from workflows.document import DocumentWorkflow
+    from workflows.funds import MeetingFundsWorkflow
+
+TARGET = 1.25  # issue 7: within 1.25x
+TASK_QUEUE = "ccm-bench-memory"
+LEDGERS = 10
+RPC_CONCURRENCY = 50
+WARMUP = 20
+SETTLE = 3.0
+TIMEOUT = 900.0
+CODE = "bench"
+
+
+@workflow.defn(name="BenchBlockedOnTimer")
+class Blocked:
+    """The baseline: an open workflow that waits on a timer."""
+
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.sleep(timedelta(days=30))
+
+    @workflow.query
+    def alive(self) -> bool:
+        return True
+
+
+@workflow.defn(name="BenchMemoryWarmup")
+class Warmup:
+    @workflow.run
+    async def run(self) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Options:
+    repeat: int = 1
+    workflows: int = 3000
+
+
+@dataclass
+class Sample:
+    before: int
+    after: int
+    workflows: int
+    start_secs: float
+
+    @property
+    def per_workflow(self) -> float:
+        return (self.after - self.before) / self.workflows
+
+
+# The worker subprocess.
+
+
+async def child(address: str, kind: str, cache: int) -> None:
+    from worker import WORKFLOWS  # only in the figure's worker: the baseline's imports none of it
+
+    client = await Client.connect(address, data_converter=pydantic_data_converter)
+    workflows: list[type] = [*WORKFLOWS, Warmup] if kind == "documents" else [Blocked, Warmup]
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    async with Worker(
+        client, task_queue=TASK_QUEUE, workflows=workflows, activities=[], max_cached_workflows=cache
+    ):
+        print("ready", flush=True)
+        await stop.wait()
+
+
+# The parent.
+
+
+async def spawn(server: DevServer, kind: str, cache: int) -> asyncio.subprocess.Process:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.worker_memory",
+        "--child",
+        kind,
+        "--address",
+        server.address,
+        "--cache",
+        str(cache),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), 60)
+    if line.strip() != b"ready":
+        raise BenchError(f"the {kind} worker did not start (exit {proc.returncode})")
+    return proc
+
+
+async def stop(proc: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(proc.wait(), 20)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+
+
+async def warm(client: Client, tag: str) -> None:
+    for i in range(WARMUP):
+        await client.execute_workflow(Warmup.run, id=f"warmup-{tag}-{i}", task_queue=TASK_QUEUE)
+
+
+async def settle_rss(pid: int) -> int:
+    await asyncio.sleep(SETTLE)
+    return rss_bytes(pid)
+
+
+async def documents(client: Client, server: DevServer, n: int, trial: int) -> Sample:
+    proc = await spawn(server, "documents", n + LEDGERS + 100)
+    try:
+        await warm(client, f"d{trial}")
+        before = await settle_rss(proc.pid)
+        meetings = [f"{100 + trial * LEDGERS + i}MSP" for i in range(LEDGERS)]
+        ledgers = [
+            await client.start_workflow(
+                MeetingFundsWorkflow.run,
+                LedgerState(convention=CODE, meeting=m),
+                id=funds_id(CODE, m),
+                task_queue=TASK_QUEUE,
+            )
+            for m in meetings
+        ]
+        money = Money(conference_services_url="http://127.0.0.1:9")  # never called: no money is granted
+        due = date.today() + timedelta(days=365)
+        progress(f"worker memory: starting {n} documents on {LEDGERS} ledgers")
+        t0 = time.perf_counter()
+
+        def spec(i: int) -> DocumentSpec:
+            return DocumentSpec(
+                symbol=f"MEM/{trial}/{i}",
+                title=f"Document {i}",
+                pages=2,
+                meeting=meetings[i % LEDGERS],
+                due=due,
+            )
+
+        await bounded(
+            RPC_CONCURRENCY,
+            (
+                client.start_workflow(
+                    DocumentWorkflow.run,
+                    DocumentInput(
+                        convention=CODE,
+                        spec=spec(i),
+                        money=money,
+                        funds_id=funds_id(CODE, meetings[i % LEDGERS]),
+                    ),
+                    id=document_id(CODE, spec(i).symbol),
+                    task_queue=TASK_QUEUE,
+                )
+                for i in range(n)
+            ),
+        )
+        queued = 0
+
+        async def all_queued() -> bool:
+            nonlocal queued
+            queued = 0
+            for h in ledgers:
+                queued += len(await h.query(MeetingFundsWorkflow.queue))
+            return queued >= 5 * n
+
+        async def seen() -> str:
+            return f"{queued} of {5 * n} requests queued"
+
+        await wait_for(f"{5 * n} requests queued", all_queued, TIMEOUT, 1.0, seen)
+        secs = time.perf_counter() - t0
+        after = await settle_rss(proc.pid)
+        return Sample(before, after, n, secs)
+    finally:
+        await stop(proc)
+
+
+async def timers(client: Client, server: DevServer, n: int, trial: int) -> Sample:
+    proc = await spawn(server, "timers", n + 100)
+    try:
+        await warm(client, f"t{trial}")
+        before = await settle_rss(proc.pid)
+        progress(f"worker memory: starting {n} workflows blocked on a timer")
+        t0 = time.perf_counter()
+        handles = await bounded(
+            RPC_CONCURRENCY,
+            (
+                client.start_workflow(Blocked.run, id=f"blocked-{trial}-{i}", task_queue=TASK_QUEUE)
+                for i in range(n)
+            ),
+        )
+        await asyncio.wait_for(bounded(RPC_CONCURRENCY, (h.query(Blocked.alive) for h in handles)), TIMEOUT)
+        secs = time.perf_counter() - t0
+        after = await settle_rss(proc.pid)
+        return Sample(before, after, n, secs)
+    finally:
+        await stop(proc)
+
+
+async def run_trials(opts: Options) -> tuple[list[Sample], list[Sample]]:
+    figure: list[Sample] = []
+    baseline: list[Sample] = []
+    with tempfile.TemporaryDirectory(prefix="ccm-bench-") as tmp:
+        server = DevServer(Path(tmp))
+        progress(f"worker memory: starting the dev server on {server.address}")
+        client = await server.start()
+        try:
+            for t in range(opts.repeat):
+                # Alternate which goes first.
+                if t % 2 == 0:
+                    figure.append(await documents(client, server, opts.workflows, t))
+                    baseline.append(await timers(client, server, opts.workflows, t))
+                else:
+                    baseline.append(await timers(client, server, opts.workflows, t))
+                    figure.append(await documents(client, server, opts.workflows, t))
+        finally:
+            await server.stop()
+    return figure, baseline
+
+
+async def measure(opts: Options) -> Report:
+    figure, baseline = await run_trials(opts)
+    f_kib = [s.per_workflow / 1024 for s in figure]
+    b_kib = [s.per_workflow / 1024 for s in baseline]
+    row = Row(
+        f"worker memory per open workflow ({opts.workflows} documents vs timers)",
+        median(f_kib),
+        median(b_kib),
+        target=TARGET,
+        runs=len(figure),
+        unit="KiB",
+        digits=1,
+    )
+
+    def mib(v: int) -> str:
+        return f"{v / 1024 / 1024:.0f} MiB"
+
+    details = ["worker memory (RSS of a fresh worker subprocess, VmRSS from /proc)"]
+    for label, samples in (("figure  ", figure), ("baseline", baseline)):
+        for s in samples:
+            details.append(
+                f"  {label} {mib(s.before)} idle -> {mib(s.after)} with {s.workflows} open: "
+                f"{s.per_workflow / 1024:.1f} KiB each (started and blocked in {s.start_secs:.0f} s)"
+            )
+    details += [
+        f"  figure: DocumentWorkflows each waiting for 5 translations' money on one of {LEDGERS} ledgers "
+        "(ledgers included); baseline: a workflow sleeping 30 days. Every workflow cached "
+        "(max_cached_workflows above the count)",
+        f"  ratio {row.ratio:.2f}x; target <= {TARGET:g}x (issue 7)",
+        f"  machine: {machine()}",
+    ]
+    return Report(rows=[row], details=details)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.worker_memory", description=__doc__.split("\n\n")[0])
+    p.add_argument("--repeat", type=int, default=1, help="run each measurement N times, report the median")
+    p.add_argument("--workflows", type=int, default=3000, help="open workflows of each kind (default 3000)")
+    p.add_argument("--child", choices=["documents", "timers"], help=argparse.SUPPRESS)
+    p.add_argument("--address", help=argparse.SUPPRESS)
+    p.add_argument("--cache", type=int, default=1000, help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    logsetup.configure(level=logging.WARNING)
+    if a.child:
+        asyncio.run(child(a.address, a.child, a.cache))
+        finish(0)
+    if a.repeat < 1 or a.workflows < 1:
+        p.error("--repeat and --workflows must be at least 1")
+    try:
+        report = asyncio.run(measure(Options(repeat=a.repeat, workflows=a.workflows)))
+    except BenchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        finish(1)
+    print(table(report.rows))
+    print()
+    print("\n".join(report.details))
+    finish(0)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
