@@ -155,6 +155,19 @@ def schedule(spec: ReviewSpec, due: date, cycle: int, after: date | None = None)
     return [r for r in out if after is None or r.on > after]
 
 
+def next_overdue(spec: ReviewSpec, due: date, cycle: int, sent: list[Reminder]) -> Reminder:
+    """The weekly reminder after the last one sent (weeks are numbered from the escalation)."""
+    weeks = [int(r.key.rsplit(":", 1)[1]) for r in sent if r.kind == "overdue"]
+    return overdue_reminder(spec, due, cycle, max(weeks, default=0) + 1)
+
+
+def carried(sent: list[Reminder]) -> list[Reminder]:
+    """What an overdue review carries into its next run: the reminders before the escalation, the escalation, and
+    the last weekly reminder (enough to send none twice and to number the next week)."""
+    weekly = [r for r in sent if r.kind == "overdue"]
+    return [r for r in sent if r.kind != "overdue"] + weekly[-1:]
+
+
 def overdue_reminder(spec: ReviewSpec, due: date, cycle: int, week: int) -> Reminder:
     on = due + timedelta(days=1 + week * OVERDUE_EVERY_DAYS)
     return Reminder(
@@ -220,6 +233,10 @@ class ReviewInput(BaseModel):
     # Decision ids applied to earlier reviews of this subject: a conclusion re-sent after it took effect is not
     # applied to the next review.
     decisions: list[str] = Field(default_factory=list)
+    # Reminders already sent, carried when a review overdue for years continues as new to keep its history short
+    # (past ``continue_after_events``; a weekly reminder costs about ten).
+    sent: list[Reminder] = Field(default_factory=list)
+    continue_after_events: int = Field(default=1000, ge=100, le=40_000)
 
 
 class ReviewState(BaseModel):

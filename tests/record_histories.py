@@ -261,7 +261,33 @@ async def record_report(env: WorkflowEnvironment, worker: Worker, url: str) -> N
     await h.terminate("recorded")
 
 
-RECORDERS = {"cycle": record, "extension": record_extension, "report": record_report}
+async def record_review_overdue(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
+    """A review overdue long enough to continue as new (a small bound stands for years of weekly reminders)."""
+    today = (await env.get_current_time()).date()
+    spec = ReviewSpec(
+        subject="isu-synergies",
+        title="synergies between the ISU and other implementation support units",
+        mandate=Mandate(decided_by="2nd Review Conference", reference="CCM/CONF/2021/6"),
+        due=DuePoint(kind=DueKind.DATE, on=today + timedelta(days=10)),
+    )
+    review = await env.client.start_workflow(
+        ReviewWorkflow.run,
+        ReviewInput(spec=spec, webhook_url=url + "/notifications", continue_after_events=100),
+        id=review_id("ccm", spec.subject),
+        task_queue=worker.task_queue,
+    )
+    first_run = review.result_run_id
+    await env.sleep(timedelta(days=100))
+    await save(review, "review-overdue", first_run)
+    await review.terminate("recorded")
+
+
+RECORDERS = {
+    "cycle": record,
+    "extension": record_extension,
+    "report": record_report,
+    "review-overdue": record_review_overdue,
+}
 
 
 async def main() -> None:

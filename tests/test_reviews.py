@@ -31,7 +31,7 @@ from domain.reviews import (
 )
 from starter.receiver import Receiver
 from tests.cycle_helpers import rejection
-from tests.reminding import notifier_worker, received, sleep_until, today
+from tests.reminding import notifier_worker, received, sleep_until, today, until
 from workflows.review import ReviewWorkflow
 
 D = Defaults()
@@ -92,6 +92,34 @@ async def test_reminders_escalation_and_weekly_reminders_on_their_dates(ts_env, 
         assert len(bodies) == 7 and len({b["idempotency_key"] for b in bodies}) == 7
         escalation = next(b for b in bodies if b["body"]["kind"] == "escalation")
         assert "the President and the ISU Director" in escalation["body"]["text"]
+        await h.terminate("test over")
+
+
+async def test_a_review_overdue_for_long_continues_as_new_without_repeating_or_skipping_a_week(
+    ts_env, worker, tmp_path
+):
+    due = await today(ts_env) + timedelta(days=10)
+    s = spec(DuePoint(kind=DueKind.DATE, on=due))
+    with Receiver(tmp_path, log=None) as receiver:
+        h = await ts_env.client.start_workflow(
+            ReviewWorkflow.run,
+            # A small bound, so that a few months overdue stand for years.
+            ReviewInput(spec=s, webhook_url=receiver.url + "/notifications", continue_after_events=100),
+            id=review_id("ccm", s.subject),
+            task_queue=worker.task_queue,
+        )
+        await sleep_until(ts_env, due + timedelta(days=1 + 7 * 18))
+        st = await until(lambda: state(h), lambda st: len(received(tmp_path)) >= 20)
+        weekly = [b for b in received(tmp_path) if b["body"]["kind"] == "overdue"]
+        # Weeks 1 to 18, each once and in order, across the runs.
+        assert [b["idempotency_key"].rsplit(":", 1)[1] for b in weekly][:18] == [str(w) for w in range(1, 19)]
+        assert len({b["idempotency_key"] for b in received(tmp_path)}) == len(received(tmp_path))
+        assert [b["body"]["kind"] for b in received(tmp_path)].count("escalation") == 1
+        desc = await h.describe()
+        assert desc.run_id != h.result_run_id, "the review continued as new"
+        assert st.status is ReviewStatus.OVERDUE
+        history = await ts_env.client.get_workflow_handle(h.id).fetch_history()
+        assert len(history.events) < 130
         await h.terminate("test over")
 
 

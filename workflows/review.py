@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import Updates, notify, rejected, sleep_until_or, upsert_changed
 
 OPEN = (ReviewStatus.PENDING, ReviewStatus.OVERDUE)
+LONG_OVERDUE = "review-overdue-continues-as-new"
 
 
 @workflow.defn
@@ -43,7 +44,10 @@ class ReviewWorkflow:
             cycle=inp.cycle,
             history=list(inp.history),
             decisions=list(inp.decisions),
+            sent=list(inp.sent),
         )
+        if any(r.kind == "escalation" for r in inp.sent):
+            self.s.status = ReviewStatus.OVERDUE
         self.defaults = Defaults()
         self.upserted: Updates = []
         self.version = 0
@@ -68,6 +72,23 @@ class ReviewWorkflow:
             if reminder.kind == "escalation":
                 self.s.status = ReviewStatus.OVERDUE
             await self._send(reminder)
+            # Overdue for years, a review sends a reminder a week: its history is cut before the server asks.
+            if (
+                self.s.status is ReviewStatus.OVERDUE
+                and self._history_long()
+                and workflow.patched(LONG_OVERDUE)
+            ):
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    self.inp.model_copy(
+                        update={
+                            "spec": self.s.spec,
+                            "history": self.s.history,
+                            "decisions": self.s.decisions[-200:],
+                            "sent": rules.carried(self.s.sent),
+                        }
+                    )
+                )
         self.s.upcoming = None
         self._refresh()
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -84,12 +105,7 @@ class ReviewWorkflow:
         ]
         if owed:
             return owed[0]
-        week = 1
-        while True:
-            r = rules.overdue_reminder(self.s.spec, self.s.due, self.s.cycle, week)
-            if r.key not in sent:
-                return r
-            week += 1
+        return rules.next_overdue(self.s.spec, self.s.due, self.s.cycle, self.s.sent)
 
     async def _send(self, r: Reminder) -> None:
         note = Notification(
@@ -209,6 +225,13 @@ class ReviewWorkflow:
         ):
             self.s.status = ReviewStatus.PENDING
         self._changed()
+
+    def _history_long(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= self.inp.continue_after_events
+        )
 
     @workflow.query
     def state(self) -> ReviewState:
