@@ -118,6 +118,8 @@ def parse_config(text: str, source: str = "config") -> CycleConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: not valid TOML: {e}") from None
+    if not data:
+        raise ConfigError(f"{source}: the file is empty; it needs at least [presidency] and [[meeting.parts]]")
     try:
         config = CycleConfig.model_validate(data)
     except ValidationError as e:

@@ -670,10 +670,15 @@ def funds_assess(
 ) -> None:
     """Assess each State's contribution from the file of shares (UN scale of assessment, adjusted)."""
     try:
-        text = file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-        typer.echo(f"{file}: cannot read the file of shares: {_one_line(reason)}", err=True)
+        raw = file.read_bytes()
+    except OSError as e:
+        typer.echo(f"{file}: cannot read the file of shares: {_one_line(e.strerror or str(e))}", err=True)
+        raise typer.Exit(BAD_INPUT) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        typer.echo(f"{file}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x}); save it as UTF-8 CSV", err=True)
         raise typer.Exit(BAD_INPUT) from None
     try:
         shares = parse_shares(text, str(file))

@@ -218,9 +218,16 @@ async def _answer(wid: str, call: Awaitable[R]) -> R:
 
 def _load_config(path: Path) -> CycleConfig:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as e:
         raise CliError(f"{path}: cannot read the configuration: {e.strerror or e}", BAD_INPUT) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise CliError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x}); TOML files are UTF-8", BAD_INPUT
+        ) from None
     return parse_config(text, source=str(path))
 
 
