@@ -120,7 +120,8 @@ def change_format(
     old = plan.parts[i]
     label = d.format.value.replace("_", " ")
     if old.format is d.format:
-        raise Rejected(f"{_part_name(plan, i).capitalize()} is already to be held {label}.")
+        name = _part_name(plan, i)
+        raise Rejected(f"{name[:1].upper()}{name[1:]} is already to be held {label}.")
     return _replace(plan, i, old.model_copy(update={"format": d.format})), f"{_part_name(plan, i)}: {label}"
 
 

@@ -13,6 +13,7 @@ from domain.calendar import clock, day_end, day_start, local_date, next_change, 
 from domain.config import ConfigError, parse_config
 from domain.decisions import (
     AddPart,
+    ChangeFormat,
     CloseMeeting,
     Designate,
     ExtendByDay,
@@ -249,3 +250,9 @@ def test_a_bad_config_names_the_field_and_line(change, expected):
         parse_config(text, "cycle.toml")
     assert expected in str(err.value)
     assert str(err.value).startswith("cycle.toml")
+
+
+def test_a_format_already_decided_is_refused_naming_the_meeting_as_written() -> None:
+    same = ChangeFormat(decision_id="f", reference="r", format=MSP9.parts[0].format)
+    with pytest.raises(rules.Rejected, match=r"^The 9MSP is already to be held in person\.$"):
+        rules.change_format(MSP9, same, NOW, D)
