@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import socket
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
@@ -24,6 +25,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from domain import search_attributes as sa
 from domain.models import Convention, MeetingKind, MeetingPlan, MeetingRef, Money, Part, President
 from domain.presidency import Counters, PresidencyState
+from starter import logsetup
 
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
@@ -361,3 +363,17 @@ def presidency_state(
             last_msp_number=13, last_review_conference_number=3, last_review_conference_year=2026
         ),
     )
+
+
+def run_alone(make: Callable[[], Coroutine[Any, Any, Report]]) -> NoReturn:
+    """One benchmark run on its own (``python -m bench.<name>``): its table and details, then exit."""
+    logsetup.configure(level=logging.WARNING)  # the activities' lines would drown the table
+    try:
+        report = asyncio.run(make())
+    except BenchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        finish(1)
+    print(table(report.rows))
+    print()
+    print("\n".join(report.details))
+    finish(0)

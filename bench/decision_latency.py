@@ -20,8 +20,6 @@ with workflow.unsafe.imports_passed_through():
     import argparse
     import asyncio
     import contextlib
-    import logging
-    import sys
     import tempfile
     import time
     from collections.abc import Sequence
@@ -40,19 +38,17 @@ with workflow.unsafe.imports_passed_through():
         DevServer,
         Report,
         Row,
-        finish,
         machine,
         median,
         percentile,
         presidency_state,
         progress,
+        run_alone,
         run_chain,
-        table,
     )
     from domain.decisions import DecideIntersessional, DecisionOutcome, ReplaceDesignate
     from domain.models import President
     from domain.presidency import presidency_id
-    from starter import logsetup
     from worker import WORKFLOWS, activities
     from workflows.metrics import DecisionMetrics
     from workflows.presidency import PresidencyWorkflow
@@ -255,16 +251,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
 
 def main(argv: Sequence[str] | None = None) -> None:
     opts = parse_options(argv)
-    logsetup.configure(level=logging.WARNING)
-    try:
-        report = asyncio.run(measure(opts))
-    except BenchError as e:
-        print(f"error: {e}", file=sys.stderr)
-        finish(1)
-    print(table(report.rows))
-    print()
-    print("\n".join(report.details))
-    finish(0)
+    run_alone(lambda: measure(opts))
 
 
 if __name__ == "__main__":

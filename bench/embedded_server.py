@@ -16,10 +16,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     import argparse
-    import asyncio
     import contextlib
-    import logging
-    import sys
     import tempfile
     from collections.abc import Sequence
     from dataclasses import dataclass
@@ -29,9 +26,8 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.worker import Worker
 
     from bench import funds_release
-    from bench.common import BenchError, DevServer, Report, Row, finish, machine, median, progress, table
+    from bench.common import BenchError, DevServer, Report, Row, machine, median, progress, run_alone
     from bench.funds_release import NoOp, noop_baseline
-    from starter import logsetup
 
 TARGET = 2.0  # issue 7: at least 2x
 TASK_QUEUE = funds_release.TASK_QUEUE  # where noop_baseline starts its workflows
@@ -120,16 +116,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     a = p.parse_args(argv)
     if a.repeat < 1 or a.workflows < 1 or a.rounds < 1:
         p.error("--repeat, --workflows and --rounds must be at least 1")
-    logsetup.configure(level=logging.WARNING)
-    try:
-        report = asyncio.run(measure(Options(repeat=a.repeat, workflows=a.workflows, rounds=a.rounds)))
-    except BenchError as e:
-        print(f"error: {e}", file=sys.stderr)
-        finish(1)
-    print(table(report.rows))
-    print()
-    print("\n".join(report.details))
-    finish(0)
+    run_alone(lambda: measure(Options(repeat=a.repeat, workflows=a.workflows, rounds=a.rounds)))
 
 
 if __name__ == "__main__":

@@ -29,8 +29,6 @@ with workflow.unsafe.imports_passed_through():
     import argparse
     import asyncio
     import contextlib
-    import logging
-    import sys
     import tempfile
     import time
     from collections.abc import Sequence
@@ -54,12 +52,11 @@ with workflow.unsafe.imports_passed_through():
         Report,
         Row,
         bounded,
-        finish,
         machine,
         median,
         presidency_state,
         progress,
-        table,
+        run_alone,
     )
     from domain.calendar import day_end
     from domain.decisions import AddPart, Designate
@@ -95,7 +92,6 @@ with workflow.unsafe.imports_passed_through():
         review_id,
     )
     from domain.silence import silence_id
-    from starter import logsetup
     from starter.receiver import Receiver
     from worker import WORKFLOWS, activities
     from workflows.document import DocumentWorkflow
@@ -624,16 +620,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.five_years", description=__doc__.split("\n\n")[0])
     p.add_argument("--repeat", type=int, default=1, help="run each measurement N times, report the median")
     a = p.parse_args(argv)
-    logsetup.configure(level=logging.WARNING)
-    try:
-        rep = asyncio.run(measure(Options(repeat=max(1, a.repeat))))
-    except BenchError as e:
-        print(f"error: {e}", file=sys.stderr)
-        finish(1)
-    print(table(rep.rows))
-    print()
-    print("\n".join(rep.details))
-    finish(0)
+    run_alone(lambda: measure(Options(repeat=max(1, a.repeat))))
 
 
 if __name__ == "__main__":

@@ -24,9 +24,7 @@ with workflow.unsafe.imports_passed_through():
     import asyncio
     import contextlib
     import hashlib
-    import logging
     import os
-    import sys
     import tempfile
     import time
     from collections.abc import Sequence
@@ -49,11 +47,10 @@ with workflow.unsafe.imports_passed_through():
         Report,
         Row,
         bounded,
-        finish,
         machine,
         median,
         progress,
-        table,
+        run_alone,
         wait_for,
     )
     from domain import search_attributes as sa
@@ -67,7 +64,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.funds import Assess, LedgerState, Payment, SetEstimate
     from domain.models import Language, Money
-    from starter import logsetup
     from starter.receiver import Receiver
     from worker import WORKFLOWS
     from workflows.document import DocumentWorkflow
@@ -622,16 +618,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
 
 def main(argv: Sequence[str] | None = None) -> None:
     opts = parse_options(argv)
-    logsetup.configure(level=logging.WARNING)  # the activities' one line per job would drown the table
-    try:
-        report = asyncio.run(measure(opts))
-    except BenchError as e:
-        print(f"error: {e}", file=sys.stderr)
-        finish(1)
-    print(table(report.rows))
-    print()
-    print("\n".join(report.details))
-    finish(0)
+    run_alone(lambda: measure(opts))
 
 
 if __name__ == "__main__":
