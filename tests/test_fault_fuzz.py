@@ -238,7 +238,8 @@ async def fuzz(target: Target, strategy: st.SearchStrategy[Send]) -> Tally:
         max_examples=EXAMPLES,
         deadline=None,
         database=None,
-        phases=[Phase.generate, Phase.shrink],
+        # No shrinking: a failure is reported at once, with the example as generated (shrinking resends hundreds).
+        phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
     @given(strategy)
