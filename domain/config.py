@@ -20,6 +20,7 @@ from domain.models import (
     Name,
     Part,
     President,
+    name_key,
 )
 from domain.presidency import Counters, PresidencyState
 from domain.reviews import ReviewSpec
@@ -119,7 +120,9 @@ def parse_config(text: str, source: str = "config") -> CycleConfig:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: not valid TOML: {e}") from None
     if not data:
-        raise ConfigError(f"{source}: the file is empty; it needs at least [presidency] and [[meeting.parts]]")
+        raise ConfigError(
+            f"{source}: the file is empty; it needs at least [presidency] and [[meeting.parts]]"
+        )
     try:
         config = CycleConfig.model_validate(data)
     except ValidationError as e:
@@ -155,12 +158,12 @@ def _cross_checks(config: CycleConfig) -> list[tuple[tuple[Any, ...], str]]:
         if subjects.index(r.subject) != i:
             errors.append((("reviews", i, "subject"), f"review {r.subject!r} is listed twice"))
     sp = config.states_parties
-    known = {" ".join(n.lower().split()) for n in sp.names}
-    for i, name in enumerate(sp.names):
-        if [" ".join(n.lower().split()) for n in sp.names].index(" ".join(name.lower().split())) != i:
-            errors.append((("states_parties", "names", i), f"{name} is listed twice"))
+    keys = [name_key(n) for n in sp.names]
+    for i, key in enumerate(keys):
+        if keys.index(key) != i:
+            errors.append((("states_parties", "names", i), f"{sp.names[i]} is listed twice"))
     for i, name in enumerate(sp.article7):
-        if " ".join(name.lower().split()) not in known:
+        if name_key(name) not in keys:
             errors.append((("states_parties", "article7", i), f"{name} is not in states_parties.names"))
     return errors
 

@@ -5,8 +5,10 @@ Everything here is a pure pydantic model, safe to pass through the workflow sand
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
@@ -32,6 +34,21 @@ def state_slug(state: str) -> str:
         r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", state).encode("ascii", "ignore").decode().lower()
     )
     return slug.strip("-")[:60] or "unnamed"
+
+
+def name_key(name: str) -> str:
+    """A name as names are compared: in any case and spacing."""
+    return " ".join(name.split()).casefold()
+
+
+def match_name(name: str, listed: Sequence[str]) -> tuple[str | None, str | None]:
+    """The listed name ``name`` stands for (any case and spacing); else None, and the closest listed one if any."""
+    by_key = {name_key(s): s for s in listed}
+    key = name_key(name)
+    if key in by_key:
+        return by_key[key], None
+    close = difflib.get_close_matches(key, list(by_key), n=1, cutoff=0.6)
+    return None, (by_key[close[0]] if close else None)
 
 
 class Frozen(BaseModel):

@@ -7,7 +7,6 @@ then not adopted. The initiator may withdraw it while it is open. The rules are 
 
 from __future__ import annotations
 
-import difflib
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -17,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from domain.calendar import local_text
 from domain.decisions import DecisionId, DecisionRecord, Reference
 from domain.meeting_rules import Rejected
-from domain.models import Name
+from domain.models import Name, match_name, name_key
 
 ProcedureId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,80}$")]
 ProposalText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=4000)]
@@ -27,10 +26,6 @@ WorkflowId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 
 def silence_id(code: str, procedure_id: str) -> str:
     return f"{code}-silence-{procedure_id}"
-
-
-def _norm(name: str) -> str:
-    return " ".join(name.split()).casefold()
 
 
 class SilenceStatus(StrEnum):
@@ -65,9 +60,9 @@ class SilenceInput(BaseModel):
     def _distinct(cls, states: list[str]) -> list[str]:
         seen: set[str] = set()
         for s in states:
-            if _norm(s) in seen:
+            if name_key(s) in seen:
                 raise ValueError(f"{s!r} is listed twice among the States Parties")
-            seen.add(_norm(s))
+            seen.add(name_key(s))
         return states
 
 
@@ -167,18 +162,12 @@ def check_break(
         raise Rejected(_closed(status, broken_by, procedure_id))
     if now >= deadline:
         raise Rejected(_ended(procedure_id, deadline))
-    by_norm = {_norm(s): s for s in states_parties}
-    wanted = _norm(b.state)
-    if wanted in by_norm:
-        return by_norm[wanted]
+    found, close = match_name(b.state, states_parties)
+    if found is not None:
+        return found
     shown = " ".join(b.state.split())
-    message = f"'{shown}' is not a State Party of this procedure"
-    close = difflib.get_close_matches(wanted, list(by_norm), n=1, cutoff=0.6)
-    if close:
-        message += f": did you mean '{by_norm[close[0]]}'?"
-    else:
-        message += "."
-    raise Rejected(message)
+    hint = f": did you mean '{close}'?" if close else "."
+    raise Rejected(f"'{shown}' is not a State Party of this procedure{hint}")
 
 
 def check_withdraw(

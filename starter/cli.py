@@ -678,7 +678,9 @@ def funds_assess(
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
-        typer.echo(f"{file}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x}); save it as UTF-8 CSV", err=True)
+        typer.echo(
+            f"{file}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x}); save it as UTF-8 CSV", err=True
+        )
         raise typer.Exit(BAD_INPUT) from None
     try:
         shares = parse_shares(text, str(file))

@@ -11,7 +11,7 @@ import os
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -229,6 +229,16 @@ def _load_config(path: Path) -> CycleConfig:
             f"{path}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x}); TOML files are UTF-8", BAD_INPUT
         ) from None
     return parse_config(text, source=str(path))
+
+
+def _date_option(text: str | None, option: str) -> date | None:
+    """A date given on the command line (YYYY-MM-DD), or None when the option was not given."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise CliError(f"{option}: expected a date (YYYY-MM-DD), not {text!r}", BAD_INPUT) from None
 
 
 def _webhook_url(cfg: CycleConfig) -> str | None:

@@ -6,7 +6,6 @@ The treaty's limits are checked here before anything is started, and again by th
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Callable
 from datetime import date
@@ -48,7 +47,7 @@ from domain.extensions import (
     original_deadline,
 )
 from domain.meeting_rules import Rejected
-from domain.models import Defaults, MeetingRef
+from domain.models import Defaults, MeetingRef, match_name
 from domain.presidency import advance_counters, next_meeting_ref, provisional_start
 from domain.views import extension_details
 from starter.cli_base import (
@@ -68,6 +67,7 @@ from starter.cli_base import (
     RefOpt,
     _answer,
     _convention,
+    _date_option,
     _load_config,
     _meeting_ref,
     _new_id,
@@ -131,12 +131,10 @@ def _state_name(cfg: CycleConfig, name: str) -> str:
     names = cfg.states_parties.names
     if not names:
         return " ".join(name.split())
-    key = " ".join(name.split()).casefold()
-    for listed in names:
-        if " ".join(listed.split()).casefold() == key:
-            return listed
-    close = difflib.get_close_matches(name, names, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    found, close = match_name(name, names)
+    if found is not None:
+        return found
+    hint = f"; did you mean {close!r}?" if close else ""
     raise CliError(f"--state: {name!r} is not a State Party in states_parties.names{hint}", BAD_INPUT)
 
 
@@ -287,16 +285,16 @@ def extensions_submit(
         if requested is None:
             raise CliError("--years or --months: say how long an extension is requested", BAD_INPUT)
         today = local_date(_today(), cfg.defaults)
-        on = _date(submitted_on, "--submitted-on") or today
+        on = _date_option(submitted_on, "--submitted-on") or today
         client = await connect()
         code = _convention(convention).code
         previous, current = await _previous(client, code, name, art)
-        eif = _date(entry_into_force, "--entry-into-force")
+        eif = _date_option(entry_into_force, "--entry-into-force")
         if eif is None:
             if previous is None:
                 raise CliError("--entry-into-force: needed for a State's first request", BAD_INPUT)
             eif = (await _request_state(client, previous)).request.entry_into_force
-        current = _date(deadline, "--deadline") or current or original_deadline(art, eif)
+        current = _date_option(deadline, "--deadline") or current or original_deadline(art, eif)
         req = _validated(
             ExtensionRequest,
             {
@@ -312,7 +310,7 @@ def extensions_submit(
             "reference",
             "request",
         )
-        considered, after = await _meetings(client, cfg, meeting, _date(meeting_on, "--meeting-on"))
+        considered, after = await _meetings(client, cfg, meeting, _date_option(meeting_on, "--meeting-on"))
         try:
             check_request(req, considered, today)
         except Rejected as e:
@@ -390,15 +388,6 @@ async def _previous(
             )
         return str(wf.id), s.deadline
     return None, None
-
-
-def _date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise CliError(f"{option}: expected a date YYYY-MM-DD, not {text!r}", BAD_INPUT) from None
 
 
 @extensions_app.command("analyse")
@@ -556,7 +545,7 @@ def extensions_complete(
     """Record the State's declaration of completion: the request is closed and its deadline no longer watched."""
 
     def message(cfg: CycleConfig) -> DeclareCompletion:
-        day = _date(on, "--on") or local_date(_today(), cfg.defaults)
+        day = _date_option(on, "--on") or local_date(_today(), cfg.defaults)
         fields = {"decision_id": decision_id or _new_id(), "reference": ref, "completed_on": day}
         return _validated(DeclareCompletion, fields, "decision_id", "decision")
 

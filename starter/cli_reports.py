@@ -7,9 +7,7 @@ one deadline year per run, then continues as new for the next. `msp reports rece
 
 from __future__ import annotations
 
-import difflib
 import json
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,7 +25,7 @@ from temporalio.service import RPCError
 from domain import search_attributes as sa
 from domain.calendar import day_start, local_date
 from domain.config import CycleConfig
-from domain.models import Defaults
+from domain.models import Defaults, match_name
 from domain.reports import (
     ReportReceived,
     ReportsInput,
@@ -52,6 +50,7 @@ from starter.cli_base import (
     JsonOpt,
     _answer,
     _convention,
+    _date_option,
     _describe,
     _load_config,
     _new_id,
@@ -141,23 +140,11 @@ def _article7_state(cfg: CycleConfig, config: Path, name: str) -> str:
         raise CliError(
             f"{config}: states_parties.article7 is empty: no State's Article 7 reports are chased", BAD_INPUT
         )
-    key = " ".join(name.split()).casefold()
-    for s in listed:
-        if " ".join(s.split()).casefold() == key:
-            return s
-    by_key = {" ".join(s.split()).casefold(): s for s in listed}
-    close = difflib.get_close_matches(key, list(by_key), n=1, cutoff=0.6)
-    hint = f"; did you mean {by_key[close[0]]!r}?" if close else f" ({', '.join(listed)})"
+    found, close = match_name(name, listed)
+    if found is not None:
+        return found
+    hint = f"; did you mean {close!r}?" if close else f" ({', '.join(listed)})"
     raise CliError(f"--state: {name!r} is not in states_parties.article7 of {config}{hint}", BAD_INPUT)
-
-
-def _day(text: str | None, option: str, default: date) -> date:
-    if text is None:
-        return default
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise CliError(f"{option}: expected a date (YYYY-MM-DD), not {text!r}", BAD_INPUT) from None
 
 
 def _no_reports(code: str, state: str) -> CliError:
@@ -205,7 +192,7 @@ def reports_received(
         code = _convention(convention).code
         cfg = _load_config(config)
         name = _article7_state(cfg, config, state)
-        received_on = _day(on, "--on", local_date(_today(), cfg.defaults))
+        received_on = _date_option(on, "--on") or local_date(_today(), cfg.defaults)
         fields = {
             "decision_id": decision_id or _new_id(),
             "year": year,
