@@ -30,7 +30,6 @@ from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -104,6 +103,7 @@ from starter.cli_base import (
     _answer,
     _convention,
     _describe,
+    _latest_runs,
     _load_config,
     _meeting_decision,
     _meeting_ref,
@@ -116,6 +116,7 @@ from starter.cli_base import (
     _rpc_error,
     _run,
     _send_update,
+    _start_once,
     _table,
     _today,
     _validated,
@@ -827,31 +828,19 @@ def docs_submit(
         await _check_ledger(client, fid, label, conv.code)
         money = pres.convention.money
         wid = document_id(conv.code, spec.symbol)
-        try:
-            await client.start_workflow(
-                DocumentWorkflow.run,
-                DocumentInput(convention=conv.code, spec=spec, money=money, funds_id=fid),
-                id=wid,
-                task_queue=TASK_QUEUE,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                # A symbol is submitted once; only a run that failed or was terminated may be started again.
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-                static_summary=f"{spec.symbol}: {spec.title}",
-                # The document's own upsert repeats these; set at start, it is listed at once.
-                search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(sa.KIND, "document"),
-                        SearchAttributePair(sa.CONVENTION, conv.code),
-                        SearchAttributePair(sa.MEETING, label),
-                    ]
-                ),
-            )
-        except WorkflowAlreadyStartedError:
+        inp = DocumentInput(convention=conv.code, spec=spec, money=money, funds_id=fid)
+        attributes: list[SearchAttributePair[Any]] = [
+            SearchAttributePair(sa.KIND, "document"),
+            SearchAttributePair(sa.CONVENTION, conv.code),
+            SearchAttributePair(sa.MEETING, label),
+        ]
+        # A symbol is submitted once; only a run that failed may be started again.
+        if not await _start_once(
+            client, DocumentWorkflow.run, inp, wid, f"{spec.symbol}: {spec.title}", attributes
+        ):
             raise CliError(
                 f"{spec.symbol} is already submitted ({wid}); see `msp docs status {spec.symbol}`", BAD_INPUT
-            ) from None
-        except RPCError as e:
-            raise _rpc_error(wid, e) from None
+            )
         plan = new_state(spec, money)
         cost = sum(t.amount for t in plan.translations.values())
         langs = ", ".join(lang.value for lang in plan.translations)
@@ -1062,30 +1051,16 @@ async def _start_reviews(client: Client, cfg: CycleConfig) -> None:
         ]
         if spec.due.meeting:
             attrs.append(SearchAttributePair(sa.MEETING, spec.due.meeting))
-        try:
-            await client.start_workflow(
-                ReviewWorkflow.run,
-                ReviewInput(
-                    convention=code,
-                    spec=spec,
-                    webhook_url=webhook_url,
-                    cadence_years=cfg.defaults.review_conference_cadence_years,
-                ),
-                id=wid,
-                task_queue=TASK_QUEUE,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                # A review concluded or withdrawn is not started again: only one that failed or was ended.
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-                static_summary=f"Review: {spec.title}",
-                # The review's own upsert repeats these; set at start, it is listed (and found by its
-                # meeting) at once.
-                search_attributes=TypedSearchAttributes(attrs),
-            )
-        except WorkflowAlreadyStartedError:
+        inp = ReviewInput(
+            convention=code,
+            spec=spec,
+            webhook_url=webhook_url,
+            cadence_years=cfg.defaults.review_conference_cadence_years,
+        )
+        # A review concluded or withdrawn is not started again; set at start, its attributes let its meeting find it.
+        if not await _start_once(client, ReviewWorkflow.run, inp, wid, f"Review: {spec.title}", attrs):
             typer.echo(await _review_already(client, spec.subject, wid))
             continue
-        except RPCError as e:
-            raise _rpc_error(wid, e) from None
         typer.echo(f"started {wid}: review of {spec.title}, due {spec.due.describe()}")
 
 
@@ -1202,13 +1177,7 @@ async def _review_list(client: Client, code: str) -> list[dict[str, Any]]:
     prefix = review_id(code, "")
     today = local_date(_today(), Defaults())
     # A review concluded with a periodicity continues as new under the same id: its latest run stands for it.
-    latest: dict[str, Any] = {}
-    try:
-        async for wf in client.list_workflows(query, rpc_timeout=ANSWER_TIMEOUT):
-            if wf.id not in latest or wf.start_time > latest[wf.id].start_time:
-                latest[wf.id] = wf
-    except RPCError as e:
-        raise _rpc_error(f"the list of reviews ({query})", e) from None
+    latest = await _latest_runs(client, query, "reviews")
     rows = []
     for wid, wf in latest.items():
         subject = wid.removeprefix(prefix)

@@ -19,13 +19,20 @@ import typer
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
+    WorkflowExecution,
     WorkflowExecutionDescription,
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.exceptions import ApplicationError
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
@@ -256,6 +263,48 @@ async def _describe(
         if missing is not None and e.status == RPCStatusCode.NOT_FOUND:
             raise missing from None
         raise _rpc_error(wid, e) from None
+
+
+async def _latest_runs(client: Client, query: str, what: str) -> dict[str, WorkflowExecution]:
+    """The workflows a visibility query finds, the latest run of each id (a workflow that continued as new lists
+    one run per continuation)."""
+    latest: dict[str, WorkflowExecution] = {}
+    try:
+        async for wf in client.list_workflows(query, rpc_timeout=ANSWER_TIMEOUT):
+            if wf.id not in latest or wf.start_time > latest[wf.id].start_time:
+                latest[wf.id] = wf
+    except RPCError as e:
+        raise _rpc_error(f"the list of {what} ({query})", e) from None
+    return latest
+
+
+async def _start_once(
+    client: Client,
+    workflow: Any,
+    arg: Any,
+    wid: str,
+    summary: str,
+    attributes: Sequence[SearchAttributePair[Any]],
+) -> bool:
+    """Starts a workflow the `msp` command owns; False when one with that id runs or has ended (an ended one keeps
+    its id and its outcome stands: only a failed one is started again). The attributes the workflow upserts itself
+    are set at start too, so it is listed at once."""
+    try:
+        await client.start_workflow(
+            workflow,
+            arg,
+            id=wid,
+            task_queue=TASK_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            static_summary=summary,
+            search_attributes=TypedSearchAttributes(list(attributes)),
+        )
+    except WorkflowAlreadyStartedError:
+        return False
+    except RPCError as e:
+        raise _rpc_error(wid, e) from None
+    return True
 
 
 # Where decisions go.

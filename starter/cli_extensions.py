@@ -16,10 +16,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
@@ -76,12 +73,13 @@ from starter.cli_base import (
     _rpc_error,
     _run,
     _send_update,
+    _start_once,
     _table,
     _today,
     _validated,
     _webhook_url,
 )
-from starter.connect import TASK_QUEUE, connect
+from starter.connect import connect
 from workflows.extension import ExtensionRequestWorkflow
 
 extensions_app = typer.Typer(
@@ -324,33 +322,20 @@ def extensions_submit(
             webhook_url=_webhook_url(cfg),
             previous=previous,
         )
-        try:
-            await client.start_workflow(
-                ExtensionRequestWorkflow.run,
-                inp,
-                id=wid,
-                task_queue=TASK_QUEUE,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-                static_summary=f"Extension request: {name}, Article {art.value}, {on.year}",
-                search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(sa.KIND, "extension"),
-                        SearchAttributePair(sa.CONVENTION, code),
-                        SearchAttributePair(sa.STATE, name),
-                        SearchAttributePair(sa.ARTICLE, art.value),
-                        SearchAttributePair(sa.PHASE, Status.IN_ANALYSIS.value),
-                        SearchAttributePair(sa.DUE_DATE, day_start(current, Defaults())),
-                    ]
-                ),
-            )
-        except WorkflowAlreadyStartedError:
+        attributes: list[SearchAttributePair[Any]] = [
+            SearchAttributePair(sa.KIND, "extension"),
+            SearchAttributePair(sa.CONVENTION, code),
+            SearchAttributePair(sa.STATE, name),
+            SearchAttributePair(sa.ARTICLE, art.value),
+            SearchAttributePair(sa.PHASE, Status.IN_ANALYSIS.value),
+            SearchAttributePair(sa.DUE_DATE, day_start(current, Defaults())),
+        ]
+        summary = f"Extension request: {name}, Article {art.value}, {on.year}"
+        if not await _start_once(client, ExtensionRequestWorkflow.run, inp, wid, summary, attributes):
             raise CliError(
                 f"{wid}: {name} already has a request under Article {art.value} submitted in {on.year}",
                 REJECTED,
-            ) from None
-        except RPCError as e:
-            raise _rpc_error(wid, e) from None
+            )
         typer.echo(
             f"started {wid}: {name}, Article {art.value}, {describe_months(requested)} beyond {current}, "
             f"with the Article {art.value} Analysis Group"

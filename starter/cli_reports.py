@@ -16,10 +16,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from domain import search_attributes as sa
@@ -52,18 +49,20 @@ from starter.cli_base import (
     _convention,
     _date_option,
     _describe,
+    _latest_runs,
     _load_config,
     _new_id,
     _one_line,
     _rpc_error,
     _run,
     _send_update,
+    _start_once,
     _table,
     _today,
     _validated,
     _webhook_url,
 )
-from starter.connect import TASK_QUEUE, connect
+from starter.connect import connect
 from workflows.reports import Article7Workflow
 
 reports_app = typer.Typer(
@@ -84,39 +83,26 @@ async def _start_reports(client: Client, cfg: CycleConfig) -> None:
     year = first_year(local_date(_today(), cfg.defaults))
     for state in cfg.states_parties.article7:
         wid = report_id(code, state)
-        try:
-            await client.start_workflow(
-                Article7Workflow.run,
-                ReportsInput(
-                    convention=code,
-                    state=state,
-                    year=year,
-                    reminder_days=tuple(cfg.states_parties.article7_reminder_days),
-                    webhook_url=webhook_url,
-                ),
-                id=wid,
-                task_queue=TASK_QUEUE,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                # It runs year after year (continue-as-new); one that ended is not brought back, one that failed is.
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-                static_summary=f"Article 7 reports of {state}: due 30 April each year",
-                # The workflow's own upsert repeats these; set at start, it is listed at once.
-                search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(sa.KIND, "report"),
-                        SearchAttributePair(sa.CONVENTION, code),
-                        SearchAttributePair(sa.STATE, state),
-                        SearchAttributePair(sa.ARTICLE, "7"),
-                        SearchAttributePair(sa.PHASE, ReportStatus.PENDING.value),
-                        SearchAttributePair(sa.DUE_DATE, day_start(deadline(year), cfg.defaults)),
-                    ]
-                ),
-            )
-        except WorkflowAlreadyStartedError:
+        inp = ReportsInput(
+            convention=code,
+            state=state,
+            year=year,
+            reminder_days=tuple(cfg.states_parties.article7_reminder_days),
+            webhook_url=webhook_url,
+        )
+        # It runs year after year (continue-as-new): one that ended is not brought back.
+        summary = f"Article 7 reports of {state}: due 30 April each year"
+        attributes: list[SearchAttributePair[Any]] = [
+            SearchAttributePair(sa.KIND, "report"),
+            SearchAttributePair(sa.CONVENTION, code),
+            SearchAttributePair(sa.STATE, state),
+            SearchAttributePair(sa.ARTICLE, "7"),
+            SearchAttributePair(sa.PHASE, ReportStatus.PENDING.value),
+            SearchAttributePair(sa.DUE_DATE, day_start(deadline(year), cfg.defaults)),
+        ]
+        if not await _start_once(client, Article7Workflow.run, inp, wid, summary, attributes):
             typer.echo(await _reports_already(client, state, wid))
             continue
-        except RPCError as e:
-            raise _rpc_error(wid, e) from None
         typer.echo(
             f"started {wid}: Article 7 reports of {state}, next due {deadline(year)} (covering {year - 1})"
         )
@@ -277,13 +263,7 @@ def _report_row(
 async def _report_list(client: Client, code: str) -> list[dict[str, Any]]:
     query = f"CcmKind = 'report' AND CcmConvention = '{code}' AND CcmArticle = '7'"
     # Each deadline year is a run (continue-as-new under the same id): the latest run stands for the State.
-    latest: dict[str, Any] = {}
-    try:
-        async for wf in client.list_workflows(query, rpc_timeout=ANSWER_TIMEOUT):
-            if wf.id not in latest or wf.start_time > latest[wf.id].start_time:
-                latest[wf.id] = wf
-    except RPCError as e:
-        raise _rpc_error(f"the list of Article 7 workflows ({query})", e) from None
+    latest = await _latest_runs(client, query, "Article 7 workflows")
     rows = []
     for wid, wf in latest.items():
         running = wf.status == WorkflowExecutionStatus.RUNNING

@@ -17,11 +17,7 @@ import typer
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
@@ -58,6 +54,7 @@ from starter.cli_base import (
     _answer,
     _convention,
     _describe,
+    _latest_runs,
     _load_config,
     _new_id,
     _one_line,
@@ -65,12 +62,13 @@ from starter.cli_base import (
     _rpc_error,
     _run,
     _send_update,
+    _start_once,
     _table,
     _today,
     _validated,
     _webhook_url,
 )
-from starter.connect import TASK_QUEUE, connect
+from starter.connect import connect
 from workflows.silence import SilenceProcedureWorkflow
 
 silence_app = typer.Typer(
@@ -200,31 +198,21 @@ def silence_start(
         if initiator is None:
             inp = inp.model_copy(update={"initiator": await _default_initiator(client, code)})
         wid = silence_id(code, inp.procedure_id)
-        try:
-            await client.start_workflow(
-                SilenceProcedureWorkflow.run,
-                inp,
-                id=wid,
-                task_queue=TASK_QUEUE,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                # A procedure that ended keeps its id: its outcome stands. Only one that failed may be circulated again.
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-                static_summary=f"Silence procedure {inp.procedure_id}: adopted at {local_text(inp.deadline)} "
-                "unless silence is broken",
-                # The workflow's own upsert repeats these; set at start, it is listed at once.
-                search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(sa.KIND, "silence"),
-                        SearchAttributePair(sa.CONVENTION, code),
-                        SearchAttributePair(sa.PHASE, SilenceStatus.OPEN.value),
-                        SearchAttributePair(sa.DUE_DATE, inp.deadline),
-                    ]
-                ),
-            )
-        except WorkflowAlreadyStartedError:
-            raise await _already(client, inp.procedure_id, wid) from None
-        except RPCError as e:
-            raise _rpc_error(wid, e) from None
+        started = await _start_once(
+            client,
+            SilenceProcedureWorkflow.run,
+            inp,
+            wid,
+            f"Silence procedure {inp.procedure_id}: adopted at {local_text(inp.deadline)} unless silence is broken",
+            [
+                SearchAttributePair(sa.KIND, "silence"),
+                SearchAttributePair(sa.CONVENTION, code),
+                SearchAttributePair(sa.PHASE, SilenceStatus.OPEN.value),
+                SearchAttributePair(sa.DUE_DATE, inp.deadline),
+            ],
+        )
+        if not started:
+            raise await _already(client, inp.procedure_id, wid)
         typer.echo(f"started {wid}: circulated by {inp.initiator} ({inp.reference})")
         typer.echo(
             f"adopted at {local_text(inp.deadline)} unless one of the {len(inp.states_parties)} States Parties "
@@ -408,13 +396,7 @@ def _procedure_json(wid: str, s: SilenceState) -> dict[str, Any]:
 async def _procedure_list(client: Client, code: str) -> list[dict[str, Any]]:
     query = f"CcmKind = 'silence' AND CcmConvention = '{code}'"
     prefix = silence_id(code, "")
-    latest: dict[str, Any] = {}
-    try:
-        async for wf in client.list_workflows(query, rpc_timeout=ANSWER_TIMEOUT):
-            if wf.id not in latest or wf.start_time > latest[wf.id].start_time:
-                latest[wf.id] = wf
-    except RPCError as e:
-        raise _rpc_error(f"the list of silence procedures ({query})", e) from None
+    latest = await _latest_runs(client, query, "silence procedures")
     rows = []
     for wid, wf in latest.items():
         procedure = wid.removeprefix(prefix)
