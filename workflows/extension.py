@@ -62,12 +62,14 @@ class ExtensionRequestWorkflow:
             self.s.status = Status.REJECTED
             self.s.rejected = str(e)
             self._refresh()
-            await self._notify("rejected", f"The extension request of {self._who()} cannot be received: {e}")
+            await self._notify(
+                "rejected", f"The extension request of {rules.who(self.s.request)} cannot be received: {e}"
+            )
             return self.s
         self._refresh()
         if inp.previous:
             await self._tell_previous(inp.previous)
-        await self._notify("submitted", self._submitted_text())
+        await self._notify("submitted", rules.submitted_text(self.s))
         started = today
         while self.s.status not in rules.ENDED:
             while self.outbox:
@@ -151,7 +153,8 @@ class ExtensionRequestWorkflow:
             return done
         self._rule(lambda: rules.check_decide(self.s, d))
         self._rule(lambda: rules.check_in_session(self.s, seen, workflow.now(), self.defaults))
-        return self._apply(d, f"the {self.s.meeting.label}", d.reference, d.decision_id)
+        t = self._take(d, f"the {self.s.meeting.label}", d.reference)
+        return self._accepted(d.decision_id, rules.decided_summary(self.s, t))
 
     @decide.validator
     def _check_decide(self, d: Decide) -> None:
@@ -163,14 +166,7 @@ class ExtensionRequestWorkflow:
             return done
         self._rule(lambda: rules.check_silence(self.s, p, workflow.now()))
         wid = silence_id(self.inp.convention, p.procedure_id)
-        what = (
-            "grant " + rules.describe_months(p.months or self.s.request.requested_months)
-            if p.granted
-            else ("not grant")
-        )
-        proposal = f"To {what} the extension requested by {self._who()} ({self.s.request.reference})"
-        if p.benchmarks:
-            proposal += ", with benchmarks: " + "; ".join(p.benchmarks)
+        proposal = rules.silence_proposal(self.s, p)
         # Marked before the child starts, so that a second proposal meanwhile is refused.
         self.s.status, self.s.silence = Status.UNDER_SILENCE, wid
         self._changed()
@@ -222,9 +218,7 @@ class ExtensionRequestWorkflow:
             self.outbox.append(
                 (
                     f"silence-broken:{o.workflow_id}",
-                    f"Silence procedure {o.workflow_id} on the request of "
-                    f"{self._who()} was not adopted: silence broken by {o.broken_by}: {o.reason}. The request awaits "
-                    f"a decision of the {self.s.meeting.label}.",
+                    rules.silence_broken_text(self.s, o.workflow_id, o.broken_by, o.reason),
                 )
             )
         self.s.silence = None
@@ -262,9 +256,6 @@ class ExtensionRequestWorkflow:
     def _today(self) -> date:
         return local_date(workflow.now(), self.defaults)
 
-    def _who(self) -> str:
-        return f"{self.s.request.state} (Article {self.s.request.article.value})"
-
     def _rule(self, check: Any) -> None:
         try:
             check()
@@ -286,37 +277,13 @@ class ExtensionRequestWorkflow:
         self._changed()
         return DecisionOutcome(decision_id=decision_id, summary=summary)
 
-    def _apply(self, d: Decide, by: str, reference: str, decision_id: str) -> DecisionOutcome:
-        t = self._take(d, by, reference)
-        if t.granted:
-            assert t.months is not None
-            summary = (
-                f"extension granted to {self._who()} for {rules.describe_months(t.months)} by {by}: "
-                f"new deadline {t.new_deadline}"
-            )
-        else:
-            summary = f"extension not granted to {self._who()} by {by}; the deadline stays {self.s.deadline}"
-        return self._accepted(decision_id, summary)
-
-    def _announce(self, t: rules.DecisionTaken) -> None:
-        if t.granted:
-            assert t.months is not None
-            text = (
-                f"Extension granted to {self._who()} by {t.by} ({t.reference}): "
-                f"{rules.describe_months(t.months)}, new deadline {t.new_deadline}"
-            )
-            text += f"; benchmarks: {'; '.join(t.benchmarks)}." if t.benchmarks else "."
-        else:
-            text = f"Extension not granted to {self._who()} by {t.by} ({t.reference}); the deadline stays {self.s.deadline}."
-        self.outbox.append((f"decided:{t.by}", text))
-
     def _take(self, g: Any, by: str, reference: str) -> rules.DecisionTaken:
         t = rules.taken(self.s, g, by, reference, self._today())
         self.s.decision = t
         self.s.status = Status.GRANTED if t.granted else Status.NOT_GRANTED
         if t.new_deadline is not None:
             self.s.deadline = t.new_deadline
-        self._announce(t)
+        self.outbox.append((f"decided:{t.by}", rules.decided_text(self.s, t)))
         return t
 
     async def _look_up_meeting(self) -> MeetingSeen:
@@ -344,21 +311,6 @@ class ExtensionRequestWorkflow:
         except Exception as e:  # the earlier request has ended: nothing to stop
             workflow.logger.info("earlier request %s not told: %s", previous, e)
 
-    def _submitted_text(self) -> str:
-        req = self.s.request
-        text = (
-            f"Extension request received from {self._who()}, dated {req.submitted_on}: "
-            f"{rules.describe_months(req.requested_months)} beyond {req.current_deadline} "
-            f"({req.reference}). Assigned to {self.s.group}"
-        )
-        if self.s.late and self.s.moved_from is not None:
-            return text + (
-                f". LATE: it reached the ISU after {rules.due_by(self.s.moved_from)}, nine months before the "
-                f"{self.s.moved_from.label}; it goes to the {self.s.meeting.label} unless the Presidency "
-                "decides otherwise."
-            )
-        return text + f", for the {self.s.meeting.label} ({self.s.meeting.first_day})."
-
     async def _send(self, r: Reminder) -> None:
         await self._notify(r.key, r.text, kind=r.kind, due=self.s.deadline)
         self.s.sent.append(r)
@@ -373,7 +325,7 @@ class ExtensionRequestWorkflow:
             due=(due or self.s.deadline).isoformat(),
             subject=wid,
         )
-        await notify(note, f"{kind or key}: {self._who()}")
+        await notify(note, f"{kind or key}: {rules.who(self.s.request)}")
 
     def _changed(self) -> None:
         self.version += 1
