@@ -23,9 +23,14 @@ def local_date(now: datetime, defaults: Defaults) -> date:
     return now.astimezone(_zone(defaults.timezone)).date()
 
 
+def local_clock(at: datetime, defaults: Defaults) -> str:
+    """An instant in the convention's time zone, for a table cell: 2021-03-31 23:59."""
+    return f"{at.astimezone(_zone(defaults.timezone)):%Y-%m-%d %H:%M}"
+
+
 def geneva_time(at: datetime, defaults: Defaults) -> str:
     """An instant as people in the meeting's time zone read it."""
-    return f"{at.astimezone(_zone(defaults.timezone)):%Y-%m-%d %H:%M} {defaults.timezone} time"
+    return f"{local_clock(at, defaults)} {defaults.timezone} time"
 
 
 def _local(day: date, hour: int, defaults: Defaults) -> datetime:

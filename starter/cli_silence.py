@@ -11,7 +11,6 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
@@ -22,7 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import search_attributes as sa
-from domain.calendar import local_text, parse_local_instant
+from domain.calendar import local_clock, local_text, parse_local_instant
 from domain.decisions import DecisionOutcome
 from domain.meeting_rules import Rejected
 from domain.models import Defaults
@@ -88,11 +87,6 @@ _OPTIONS.update(
 )
 
 ProcedureArg = Annotated[str, typer.Argument(help="The procedure's id, e.g. 2021-budget.")]
-
-
-def _geneva(at: datetime) -> str:
-    """An instant as a short Geneva time for a table cell: 2021-03-31 23:59."""
-    return f"{at.astimezone(ZoneInfo(Defaults().timezone)):%Y-%m-%d %H:%M}"
 
 
 def _no_procedure(code: str, procedure: str) -> CliError:
@@ -381,7 +375,7 @@ def _procedure_text(wid: str, s: SilenceState) -> str:
     lines += ["", f"Decisions ({len(s.log)})"]
     if s.log:
         lines += _table(
-            [(_geneva(r.at), r.kind, r.reference, _one_line(r.summary)) for r in s.log],
+            [(local_clock(r.at, Defaults()), r.kind, r.reference, _one_line(r.summary)) for r in s.log],
             header=("AT (GENEVA)", "KIND", "REFERENCE", "SUMMARY"),
         )
     else:
@@ -449,7 +443,7 @@ def _procedures_text(code: str, rows: list[dict[str, Any]]) -> str:
         [
             (
                 r["procedure"],
-                _geneva(datetime.fromisoformat(r["deadline"])) if r["deadline"] else "-",
+                local_clock(datetime.fromisoformat(r["deadline"]), Defaults()) if r["deadline"] else "-",
                 r["status"].replace("_", " "),
                 r["broken_by"] or "-",
             )
