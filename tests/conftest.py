@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import os
 import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
@@ -18,6 +20,12 @@ from domain import search_attributes as sa
 from worker import WORKFLOWS, activities
 
 BIN = Path(sys.executable).parent
+
+# Under CI, property tests draw the same examples every run (a fixed, derandomized profile), so one run's outcome is
+# every run's; a local run stays random and may find something new.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def binary(name: str) -> str:

@@ -139,7 +139,9 @@ async def test_a_worker_killed_mid_meeting_day_loses_nothing_and_applies_nothing
         state = await doc.query(DocumentWorkflow.state)
         assert all(t.status is LanguageStatus.IN_TRANSLATION for t in state.translations.values()), state
 
-    await eventually(all_sent, seconds=30)
+    # A job whose activity was in flight on the killed worker is retried only once its start-to-close timeout
+    # (30 s) has passed, so allow for that and the retry.
+    await eventually(all_sent, seconds=90)
     await c.ok("docs", "delivered", SYMBOL, "--lang", "fr", "--id", "dl-fr")
     await c.worker.kill()
     await c.worker.start(c.client)
