@@ -156,7 +156,7 @@ async def record_review(env: WorkflowEnvironment, worker: Worker, url: str) -> N
     )
     review = await env.client.start_workflow(
         ReviewWorkflow.run,
-        ReviewInput(spec=spec, webhook_url=url + "/notifications"),
+        ReviewInput(spec=spec),
         id=review_id("ccm", spec.subject),
         task_queue=worker.task_queue,
     )
@@ -194,7 +194,6 @@ async def record_extension(env: WorkflowEnvironment, worker: Worker, url: str) -
         request=request,
         meeting=MeetingSlot(label="15MSP", first_day=today + timedelta(days=300)),
         next_meeting=MeetingSlot(label="16MSP", first_day=today + timedelta(days=665)),
-        webhook_url=url + "/notifications",
     )
     h = await env.client.start_workflow(
         ExtensionRequestWorkflow.run,
@@ -244,7 +243,7 @@ async def record_report(env: WorkflowEnvironment, worker: Worker, url: str) -> N
     today = (await env.get_current_time()).date()
     h = await env.client.start_workflow(
         Article7Workflow.run,
-        ReportsInput(state="Chile", year=today.year + 1, webhook_url=url + "/notifications"),
+        ReportsInput(state="Chile", year=today.year + 1),
         id=report_id("ccm", "Chile"),
         task_queue=worker.task_queue,
     )
@@ -272,7 +271,7 @@ async def record_review_overdue(env: WorkflowEnvironment, worker: Worker, url: s
     )
     review = await env.client.start_workflow(
         ReviewWorkflow.run,
-        ReviewInput(spec=spec, webhook_url=url + "/notifications", continue_after_events=100),
+        ReviewInput(spec=spec, continue_after_events=100),
         id=review_id("ccm", spec.subject),
         task_queue=worker.task_queue,
     )
@@ -304,7 +303,7 @@ async def main() -> None:
                 env.client,
                 task_queue="record",
                 workflows=WORKFLOWS,
-                activities=activities(env.client, services),
+                activities=activities(env.client, services, {"default": receiver.url + "/notifications"}),
             ) as worker,
         ):
             for name in names:

@@ -39,9 +39,8 @@ from domain.meeting import MeetingInput
 from domain.meeting_rules import Rejected
 from domain.models import Convention, Defaults, MeetingKind, MeetingPlan, MeetingRef, Part, President
 from domain.silence import BreakSilence, SilenceOutcome, silence_id
-from starter.receiver import Receiver
 from tests.cycle_helpers import rejection
-from tests.reminding import received, sleep_until, today, until
+from tests.reminding import received, sleep_until, today, until, webhook_worker
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.meeting import MeetingWorkflow
 
@@ -186,14 +185,9 @@ async def test_lao_pdr_article_4_on_time_granted_five_years_then_reminded_before
     k = await shift_for(ts_env)
     await sleep_until(ts_env, date(2018 + k, 12, 1))
     meeting = await start_meeting(ts_env, worker, k)
-    with Receiver(tmp_path, log=None) as receiver:
-        inp = ExtensionInput(
-            request=lao(k),
-            meeting=msp9(k),
-            next_meeting=rc2(k),
-            webhook_url=receiver.url + "/notifications",
-        )
-        h = await start_request(ts_env, worker, inp, "ccm")
+    async with webhook_worker(ts_env, tmp_path, every_activity=True) as (hooked, _):
+        inp = ExtensionInput(request=lao(k), meeting=msp9(k), next_meeting=rc2(k))
+        h = await start_request(ts_env, hooked, inp, "ccm")
         s = await state(h)
         assert (s.status, s.late, s.meeting.label, s.deadline) == (
             Status.IN_ANALYSIS,
@@ -305,21 +299,20 @@ async def test_a_late_request_is_flagged_and_moved_unless_the_presidency_keeps_i
 
 
 async def test_between_meetings_a_silence_broken_is_not_adopted_and_one_kept_grants_the_extension(
-    ts_env: WorkflowEnvironment, worker: Worker, tmp_path: Path
+    ts_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     # The 2nd Review Conference's interim: requests decided by silence procedure between its two parts.
     k = await shift_for(ts_env)
     t = await today(ts_env)
     slot = MeetingSlot(label="2RC", first_day=t + timedelta(days=300))
     req = lao(k + 1, state="Chile", article=Article.ART4, submitted_on=t, requested_months=48)
-    with Receiver(tmp_path, log=None) as receiver:
+    async with webhook_worker(ts_env, tmp_path, every_activity=True) as (hooked, _):
         inp = ExtensionInput(
             request=req,
             meeting=slot,
             next_meeting=MeetingSlot(label="11MSP", first_day=t + timedelta(days=650)),
-            webhook_url=receiver.url + "/notifications",
         )
-        h = await start_request(ts_env, worker, inp, "ccmsilence")
+        h = await start_request(ts_env, hooked, inp, "ccmsilence")
         analysis = Analysis(decision_id="ag4-chile", reference="AG4 report", summary="Clear and complete.")
         await h.execute_update(ExtensionRequestWorkflow.analyse, analysis)
         now = await ts_env.get_current_time()

@@ -6,6 +6,7 @@ import itertools
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,7 +36,7 @@ from domain.silence import (
 from domain.views import silence_details
 from starter.receiver import Receiver
 from tests.cycle_helpers import rejection
-from tests.reminding import notifier_worker, received
+from tests.reminding import notifier_worker, received, webhook_worker
 from workflows.silence import SilenceProcedureWorkflow
 
 STATES = ["Austria", "Chile", "Lao People's Democratic Republic", "Mexico", "Norway"]
@@ -74,7 +75,6 @@ async def worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
 async def start(
     env: WorkflowEnvironment,
     worker: Worker,
-    url: str | None,
     concerns: str | None = None,
     days: int = 30,
 ) -> tuple[WorkflowHandle[Any, Any], SilenceInput]:
@@ -88,7 +88,6 @@ async def start(
         deadline=deadline,
         states_parties=STATES,
         concerns=concerns,
-        webhook_url=url,
     )
     h = await env.client.start_workflow(
         SilenceProcedureWorkflow.run,
@@ -110,10 +109,10 @@ async def state(h: WorkflowHandle[Any, Any]) -> SilenceState:
     return st
 
 
-async def test_kept_silent_the_proposal_is_adopted_at_its_deadline(ts_env, worker, tmp_path):
-    with Receiver(tmp_path, log=None) as receiver:
+async def test_kept_silent_the_proposal_is_adopted_at_its_deadline(ts_env, tmp_path):
+    async with webhook_worker(ts_env, tmp_path, Concerned) as (worker, _):
         target = await concerned(ts_env, worker)
-        h, inp = await start(ts_env, worker, receiver.url + "/notifications", concerns=target.id)
+        h, inp = await start(ts_env, worker, concerns=target.id)
         outcome: SilenceOutcome = await h.result()
         told: SilenceOutcome = await target.result()
         st = await state(h)
@@ -136,10 +135,10 @@ async def test_kept_silent_the_proposal_is_adopted_at_its_deadline(ts_env, worke
         assert (await state(h)).status is SilenceStatus.ADOPTED
 
 
-async def test_silence_broken_by_one_state_the_proposal_is_not_adopted(ts_env, worker, tmp_path):
-    with Receiver(tmp_path, log=None) as receiver:
+async def test_silence_broken_by_one_state_the_proposal_is_not_adopted(ts_env, tmp_path):
+    async with webhook_worker(ts_env, tmp_path, Concerned) as (worker, _):
         target = await concerned(ts_env, worker)
-        h, inp = await start(ts_env, worker, receiver.url + "/notifications", concerns=target.id)
+        h, inp = await start(ts_env, worker, concerns=target.id)
         await ts_env.sleep(timedelta(days=10))
         b = BreakSilence(
             decision_id="b1", state="  mexico ", reason="  More information on the survey is needed. "
@@ -163,11 +162,18 @@ async def test_silence_broken_by_one_state_the_proposal_is_not_adopted(ts_env, w
         assert "More information on the survey is needed." in broken[0]["text"]
 
 
-async def test_rejected_decisions_change_nothing_and_a_second_break_names_the_first(ts_env, worker, tmp_path):
+async def test_rejected_decisions_change_nothing_and_a_second_break_names_the_first(ts_env, tmp_path):
     # The webhook is down, so the procedure stays open while it retries the notifications.
     with Receiver(tmp_path, log=None) as first:
         port, url = first.port, first.url + "/notifications"
-    h, inp = await start(ts_env, worker, url)
+    async with notifier_worker(ts_env, webhook=url) as worker:
+        await rejected_then_broken(ts_env, worker, tmp_path, port)
+
+
+async def rejected_then_broken(
+    ts_env: WorkflowEnvironment, worker: Worker, tmp_path: Path, port: int
+) -> None:
+    h, inp = await start(ts_env, worker)
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await h.execute_update(
             SilenceProcedureWorkflow.break_silence,
@@ -207,7 +213,7 @@ async def test_rejected_decisions_change_nothing_and_a_second_break_names_the_fi
 
 
 async def test_a_withdrawn_proposal_ends_even_when_the_workflow_it_concerns_is_gone(ts_env, worker):
-    h, inp = await start(ts_env, worker, None, concerns="ccm-extension-nobody")
+    h, inp = await start(ts_env, worker, concerns="ccm-extension-nobody")
     await ts_env.sleep(timedelta(days=1))
     await h.execute_update(
         SilenceProcedureWorkflow.withdraw, WithdrawSilence(decision_id="w1", reference="letter of 3 March")
@@ -220,7 +226,7 @@ async def test_a_withdrawn_proposal_ends_even_when_the_workflow_it_concerns_is_g
 
 
 async def test_a_procedure_circulated_after_its_deadline_fails_rather_than_adopting(ts_env, worker):
-    h, inp = await start(ts_env, worker, None, days=-1)
+    h, inp = await start(ts_env, worker, days=-1)
     with pytest.raises(WorkflowFailureError) as err:
         await h.result()
     cause = err.value.cause

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import local_text
     from domain.decisions import DecisionOutcome, DecisionRecord
     from domain.meeting_rules import Rejected
-    from domain.notifications import Delivery, Notification
+    from domain.notifications import Notification
     from domain.silence import (
         BreakSilence,
         SilenceInput,
@@ -31,7 +31,15 @@ with workflow.unsafe.imports_passed_through():
         WithdrawSilence,
     )
     from domain.views import silence_details
-    from workflows.common import NOTIFY_RETRY, Updates, notify, rejected, upsert_changed
+    from workflows.common import (
+        Updates,
+        attention,
+        delivered,
+        notify,
+        rejected,
+        start_notification,
+        upsert_changed,
+    )
 
 # The signal the concerned workflow receives, with the SilenceOutcome as its single argument.
 SILENCE_ENDED = "silence_ended"
@@ -63,14 +71,8 @@ class SilenceProcedureWorkflow:
             raise ApplicationError(str(e), type="DecisionRejected", non_retryable=True) from None
         self._refresh()
         # Not awaited before the wait: a webhook that is down must not hold the deadline back.
-        circulated = workflow.start_activity(
-            "send_notification",
-            self._note("circulated", "silence-circulated", rules.circulated_text(inp)),
-            result_type=Delivery,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=NOTIFY_RETRY,
-            summary=f"silence-circulated: {inp.procedure_id}",
-        )
+        circulation = self._note("circulated", "silence-circulated", rules.circulated_text(inp))
+        circulated = start_notification(circulation, f"silence-circulated: {inp.procedure_id}")
         while self.s.status is SilenceStatus.OPEN:
             now = workflow.now()
             if now >= inp.deadline:
@@ -85,21 +87,26 @@ class SilenceProcedureWorkflow:
         outcome = self.s.outcome
         assert outcome is not None
         await self._deliver(outcome)
-        await circulated
-        self.s.notified.append("silence-circulated")
+        # A notification the webhook refuses is recorded as undeliverable: the outcome stands all the same.
+        if await delivered(circulation, circulated, self.s.undeliverable) is not None:
+            self.s.notified.append("silence-circulated")
         kind = rules.outcome_kind(outcome)
-        await notify(
-            self._note("outcome", kind, rules.outcome_text(outcome, inp.initiator)),
-            f"{kind}: {inp.procedure_id}",
-        )
-        self.s.notified.append(kind)
+        if (
+            await notify(
+                self._note("outcome", kind, rules.outcome_text(outcome, inp.initiator)),
+                f"{kind}: {inp.procedure_id}",
+                self.s.undeliverable,
+            )
+            is not None
+        ):
+            self.s.notified.append(kind)
         self._refresh()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return outcome
 
     def _note(self, key: str, kind: str, text: str) -> Notification:
         return Notification(
-            webhook_url=self.inp.webhook_url,
+            webhook=self.inp.webhook,
             idempotency_key=f"{workflow.info().workflow_id}:{key}",
             text=text,
             kind=kind,
@@ -227,6 +234,7 @@ class SilenceProcedureWorkflow:
             sa.CONVENTION.value_set(self.inp.convention),
             sa.PHASE.value_set(self.s.status.value),
             sa.DUE_DATE.value_set(self.inp.deadline),
+            *attention(self.upserted, undeliverable=bool(self.s.undeliverable)),
         ]
         self.upserted = upsert_changed(self.upserted, updates)
         workflow.set_current_details(silence_details(self.s))
