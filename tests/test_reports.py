@@ -133,6 +133,23 @@ async def test_a_missed_deadline_is_overdue_until_the_late_report_is_recorded(ts
         await h.terminate("test over")
 
 
+async def test_notices_the_webhook_refuses_are_recorded_and_carried_into_the_next_year(ts_env, tmp_path):
+    year = (await today(ts_env)).year + 1
+    due = deadline(year)
+    async with webhook_worker(ts_env, tmp_path, path="nowhere") as (worker, receiver):
+        h = await start(ts_env, worker, year)
+        await sleep_until(ts_env, due + timedelta(days=1))
+        # The overdue notice is sent on 1 May, and the run continues as new for the next year right after.
+        st = await until(lambda: state(h), lambda s: s.year == year + 1)
+        assert st.year == year + 1 and st.outstanding == [year] and st.status is ReportStatus.OVERDUE
+        assert [u.kind for u in st.undeliverable] == ["reminder", "reminder", "overdue"]
+        assert all(f"refused by {receiver.url}/nowhere: 404" in u.reason for u in st.undeliverable)
+        assert (await h.describe()).typed_search_attributes.get(sa.ATTENTION) == [sa.UNDELIVERABLE]
+        assert "**Undeliverable notifications (3)**" in report_details(st)
+    assert received(tmp_path) == []
+    await h.terminate("test over")
+
+
 async def test_rejected_receipts_change_nothing_and_a_resent_receipt_is_a_duplicate(ts_env, worker):
     now = await today(ts_env)
     year = now.year + 1

@@ -12,6 +12,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from domain import search_attributes as sa
 from domain.meeting_rules import Rejected
 from domain.models import Defaults
 from domain.reviews import (
@@ -29,6 +30,7 @@ from domain.reviews import (
     check_conclude,
     review_id,
 )
+from domain.views import review_details
 from starter.receiver import Receiver
 from tests.cycle_helpers import rejection
 from tests.reminding import notifier_worker, received, sleep_until, today, until, webhook_worker
@@ -212,6 +214,8 @@ async def test_a_conclusion_resent_after_it_took_effect_is_not_applied_to_the_ne
     held = planned + timedelta(days=200)
     h = await start(ts_env, worker, spec(DuePoint(kind=DueKind.AT_MEETING, on=planned, meeting="4RC")))
     await h.signal(ReviewWorkflow.meeting_moved, MeetingMoved(meeting="4RC", first_day=held))
+    # A signal is applied in a workflow task of its own: an update sent right after may be handled first.
+    await until(lambda: state(h), lambda st: st.due == held)
     conclusion = Conclude(
         decision_id="once",
         reference="r",
@@ -226,4 +230,31 @@ async def test_a_conclusion_resent_after_it_took_effect_is_not_applied_to_the_ne
     assert st.cycle == 2 and len(st.history) == 1
     # The next Review Conference is counted from the date this one is held, not the first estimate.
     assert st.spec.due.meeting == "5RC" and st.due == held.replace(year=held.year + 5)
+    await h.terminate("test over")
+
+
+async def test_reminders_the_webhook_refuses_are_recorded_the_review_goes_on_and_the_next_one_keeps_them(
+    ts_env, tmp_path
+):
+    due = await today(ts_env) + timedelta(days=40)
+    async with webhook_worker(ts_env, tmp_path, path="nowhere") as (worker, receiver):
+        h = await start(ts_env, worker, spec(DuePoint(kind=DueKind.DATE, on=due), reminder_days=(30, 7)))
+        await sleep_until(ts_env, due - timedelta(days=6))
+        st = await until(lambda: state(h), lambda st: len(st.undeliverable) == 2)
+        # Refused once, not resent: each counts as sent, and the review waits for its due date as before.
+        assert [r.on for r in st.sent] == [due - timedelta(days=30), due - timedelta(days=7)]
+        assert (
+            st.status is ReviewStatus.PENDING and st.upcoming is not None and st.upcoming.kind == "escalation"
+        )
+        assert [(u.kind, u.webhook) for u in st.undeliverable] == [("reminder", "default")] * 2
+        assert all(f"refused by {receiver.url}/nowhere: 404" in u.reason for u in st.undeliverable)
+        assert (await h.describe()).typed_search_attributes.get(sa.ATTENTION) == [sa.UNDELIVERABLE]
+        assert "**Undeliverable notifications (2)**" in review_details(st)
+        # Concluded, it continues as new for the next review of the subject: what was refused stays on record.
+        conclusion = Conclude(decision_id="c", reference="r", outcome="fit", next=Periodicity(every_years=3))
+        await h.execute_update(ReviewWorkflow.conclude, conclusion)
+        st = await until(lambda: state(h), lambda st: st.cycle == 2)
+        assert st.cycle == 2 and len(st.undeliverable) == 2
+        assert (await h.describe()).typed_search_attributes.get(sa.ATTENTION) == [sa.UNDELIVERABLE]
+    assert received(tmp_path) == []
     await h.terminate("test over")

@@ -18,6 +18,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from domain import search_attributes as sa
 from domain.calendar import local_text
 from domain.meeting_rules import Rejected
 from domain.silence import (
@@ -232,6 +233,27 @@ async def test_a_procedure_circulated_after_its_deadline_fails_rather_than_adopt
     cause = err.value.cause
     assert isinstance(cause, ApplicationError) and cause.type == "DecisionRejected"
     assert "has already passed" in cause.message
+
+
+async def test_a_webhook_answering_404_is_recorded_and_the_proposal_is_adopted_all_the_same(ts_env, tmp_path):
+    """Issue 11, item 3: the webhook at a path that answers 404 once failed the procedure at its deadline."""
+    async with webhook_worker(ts_env, tmp_path, Concerned, path="nowhere") as (worker, receiver):
+        target = await concerned(ts_env, worker)
+        h, inp = await start(ts_env, worker, concerns=target.id)
+        outcome: SilenceOutcome = await h.result()
+        told: SilenceOutcome = await target.result()
+        st = await state(h)
+        attention = (await h.describe()).typed_search_attributes.get(sa.ATTENTION)
+    assert outcome.adopted and told == outcome
+    assert st.status is SilenceStatus.ADOPTED and st.delivered and st.notified == []
+    assert [(u.key, u.kind, u.webhook) for u in st.undeliverable] == [
+        (f"{h.id}:circulated", "silence-circulated", "default"),
+        (f"{h.id}:outcome", "silence-adopted", "default"),
+    ]
+    assert all(f"refused by {receiver.url}/nowhere: 404" in u.reason for u in st.undeliverable)
+    assert attention == [sa.UNDELIVERABLE]
+    assert "**Undeliverable notifications (2)**" in silence_details(st)
+    assert received(tmp_path) == []
 
 
 # The rules, as plain functions.

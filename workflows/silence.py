@@ -7,7 +7,9 @@ another workflow (an extension request, say), that workflow gets the ``SilenceOu
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import local_text
     from domain.decisions import DecisionOutcome, DecisionRecord
     from domain.meeting_rules import Rejected
-    from domain.notifications import Notification
+    from domain.notifications import Delivery, Notification
     from domain.silence import (
         BreakSilence,
         SilenceInput,
@@ -35,7 +37,6 @@ with workflow.unsafe.imports_passed_through():
         Updates,
         attention,
         delivered,
-        notify,
         rejected,
         start_notification,
         upsert_changed,
@@ -70,9 +71,14 @@ class SilenceProcedureWorkflow:
         except Rejected as e:
             raise ApplicationError(str(e), type="DecisionRejected", non_retryable=True) from None
         self._refresh()
-        # Not awaited before the wait: a webhook that is down must not hold the deadline back.
+        # Not awaited before the wait: a webhook that is down must not hold the deadline back. One that refuses the
+        # notice has it on record at once, not at the deadline.
         circulation = self._note("circulated", "silence-circulated", rules.circulated_text(inp))
-        circulated = start_notification(circulation, f"silence-circulated: {inp.procedure_id}")
+        circulated = asyncio.create_task(
+            self._notify(
+                circulation, start_notification(circulation, f"silence-circulated: {inp.procedure_id}")
+            )
+        )
         while self.s.status is SilenceStatus.OPEN:
             now = workflow.now()
             if now >= inp.deadline:
@@ -87,22 +93,20 @@ class SilenceProcedureWorkflow:
         outcome = self.s.outcome
         assert outcome is not None
         await self._deliver(outcome)
-        # A notification the webhook refuses is recorded as undeliverable: the outcome stands all the same.
-        if await delivered(circulation, circulated, self.s.undeliverable) is not None:
-            self.s.notified.append("silence-circulated")
+        await circulated
         kind = rules.outcome_kind(outcome)
-        if (
-            await notify(
-                self._note("outcome", kind, rules.outcome_text(outcome, inp.initiator)),
-                f"{kind}: {inp.procedure_id}",
-                self.s.undeliverable,
-            )
-            is not None
-        ):
-            self.s.notified.append(kind)
+        told = self._note("outcome", kind, rules.outcome_text(outcome, inp.initiator))
+        await self._notify(told, start_notification(told, f"{kind}: {inp.procedure_id}"))
         self._refresh()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return outcome
+
+    async def _notify(self, note: Notification, sending: Awaitable[Delivery]) -> None:
+        """Awaits a notification; one the webhook refuses is recorded as undeliverable: the outcome stands."""
+        if await delivered(note, sending, self.s.undeliverable) is None:
+            self._refresh()
+        else:
+            self.s.notified.append(note.kind)
 
     def _note(self, key: str, kind: str, text: str) -> Notification:
         return Notification(
