@@ -23,6 +23,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.conference_services import ConferenceServices
 from activities.notifications import SEND_NOTIFICATION, UNDELIVERED, Notifier, webhooks_from_env
+from domain.config import ConfigError, parse_config
 from domain.extensions import ExtensionInput
 from domain.notifications import (
     REJECTED_BY_WEBHOOK,
@@ -324,3 +325,21 @@ def test_inputs_recorded_with_a_webhook_url_decode_without_it(name: str, model: 
     ]
     assert notes and all("webhook_url" in n for n in notes)
     assert {Notification.model_validate(n).webhook for n in notes} == {"default"}
+
+
+def test_the_cycle_names_its_webhook_target_and_refuses_a_url_saying_where_it_goes() -> None:
+    base = (Path(__file__).parents[1] / "config" / "cycle.toml").read_text()
+    assert parse_config(base).notifications.webhook == "default"
+    line = next(n for n, text in enumerate(base.splitlines(), start=1) if text == 'webhook = "default"')
+    url = base.replace(
+        'webhook = "default"', f'webhook_url = "https://chat.example.org/hooks/ccm?token={TOKEN}"'
+    )
+    with pytest.raises(ConfigError) as err:
+        parse_config(url, source="cycle.toml")
+    assert str(err.value).startswith(
+        f"cycle.toml:{line}: notifications.webhook_url: a webhook's URL is the worker's setting, not the cycle's: "
+        "set CCM_WEBHOOK_URL in the worker's environment"
+    )
+    assert TOKEN not in str(err.value)
+    with pytest.raises(ConfigError, match=rf"^cycle\.toml:{line}: notifications\.webhook: "):
+        parse_config(base.replace('webhook = "default"', 'webhook = "ISU Chat"'), source="cycle.toml")
