@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,15 +12,18 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 from temporalio import workflow
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.notifications import Notifier
 from domain import search_attributes as sa
 from domain.calendar import local_text
 from domain.meeting_rules import Rejected
+from domain.notifications import Delivery, Notification
 from domain.silence import (
     BreakSilence,
     SilenceInput,
@@ -37,7 +40,8 @@ from domain.silence import (
 from domain.views import silence_details
 from starter.receiver import Receiver
 from tests.cycle_helpers import rejection
-from tests.reminding import notifier_worker, received, webhook_worker
+from tests.reminding import notifier_worker, received, until, webhook_worker
+from worker import WORKFLOWS
 from workflows.silence import SilenceProcedureWorkflow
 
 STATES = ["Austria", "Chile", "Lao People's Democratic Republic", "Mexico", "Norway"]
@@ -254,6 +258,60 @@ async def test_a_webhook_answering_404_is_recorded_and_the_proposal_is_adopted_a
     assert attention == [sa.UNDELIVERABLE]
     assert "**Undeliverable notifications (2)**" in silence_details(st)
     assert received(tmp_path) == []
+
+
+# As SilenceProcedureWorkflow was before refusals were recorded: a refused circulation failed the procedure once
+# awaited at the deadline. Up to there it issues the same commands as today's.
+@workflow.defn(name="SilenceProcedureWorkflow", sandboxed=False)
+class SilenceBeforeRefusalsWereRecorded(SilenceProcedureWorkflow):
+    @workflow.run
+    async def run(self, inp: SilenceInput) -> SilenceOutcome:
+        return await super().run(inp)
+
+    async def _notify(self, note: Notification, sending: Awaitable[Delivery], *patches: str) -> None:
+        await sending
+        self.s.notified.append(note.kind)
+
+
+async def test_a_circulation_refused_before_the_upgrade_is_recorded_at_the_deadline_and_the_proposal_adopted(
+    ts_env, tmp_path
+):
+    with Receiver(tmp_path, log=None) as receiver:
+        queue = f"tq-{uuid.uuid4()}"
+        async with Notifier(webhooks={"default": f"{receiver.url}/nowhere"}) as notifier:
+            before = Worker(
+                ts_env.client,
+                task_queue=queue,
+                workflows=[SilenceBeforeRefusalsWereRecorded],
+                activities=[notifier.send_notification],
+                max_cached_workflows=0,
+            )
+            async with before:
+                h, inp = await start(ts_env, before)
+
+                async def events() -> list[EventType.ValueType]:
+                    return [e.event_type async for e in h.fetch_history_events()]
+
+                # Refused, and the task after it completed: that history holds the refusal without a record of it.
+                seen = await until(
+                    events,
+                    lambda ev: (
+                        EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED in ev
+                        and ev[-1] == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+                    ),
+                )
+                assert (
+                    EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED in seen and (await state(h)).undeliverable == []
+                )
+            # The upgrade: today's code on the same queue replays that history, then goes on.
+            after = Worker(
+                ts_env.client, task_queue=queue, workflows=WORKFLOWS, activities=[notifier.send_notification]
+            )
+            async with after:
+                outcome: SilenceOutcome = await h.result()
+                st = await state(h)
+    assert outcome.adopted and st.status is SilenceStatus.ADOPTED
+    assert [u.kind for u in st.undeliverable] == ["silence-circulated", "silence-adopted"]
 
 
 # The rules, as plain functions.

@@ -45,6 +45,9 @@ NOTIFY_RETRY = RetryPolicy(
 # Before it, a refused notification failed the whole workflow (a silence procedure at its deadline, an extension
 # request at its submission); a history that failed so replays so.
 UNDELIVERABLE_RECORDED = "notification-undeliverable-recorded"
+# A silence procedure whose circulation was refused while that earlier version ran holds the refusal in its history
+# (so replay cannot record it when it came); past this patch, it is recorded at the deadline rather than failing it.
+UNDELIVERABLE_RECORDED_LATE = "notification-undeliverable-recorded-late"
 
 
 def start_notification(note: Notification, summary: str) -> ActivityHandle[Delivery]:
@@ -60,39 +63,47 @@ def start_notification(note: Notification, summary: str) -> ActivityHandle[Deliv
 
 
 async def delivered(
-    note: Notification, sending: Awaitable[Delivery], undeliverable: list[Undeliverable]
+    note: Notification,
+    sending: Awaitable[Delivery],
+    undeliverable: list[Undeliverable],
+    *patches: str,
 ) -> Delivery | None:
-    """The delivery of a notification being sent; None when the webhook refused it, which is then appended to
-    ``undeliverable`` (the workflow's record, which it shows and flags in CcmAttention), counted and logged."""
+    """The delivery of a notification being sent; None when the webhook refused it (see ``recorded``)."""
     try:
         delivery = await sending
     except ActivityError as e:
-        cause = e.cause
-        if not (isinstance(cause, ApplicationError) and cause.type == REJECTED_BY_WEBHOOK):
+        if not recorded(note, e, undeliverable, *patches):
             raise
-        if not workflow.patched(UNDELIVERABLE_RECORDED):
-            raise
-        undeliverable.append(
-            Undeliverable(
-                key=note.idempotency_key,
-                kind=note.kind,
-                webhook=note.webhook,
-                at=workflow.now(),
-                reason=cause.message[:600],
-            )
-        )
-        del undeliverable[:-KEEP_UNDELIVERABLE]
-        count(NOTIFICATIONS_UNDELIVERABLE, kind=note.kind)
-        workflow.logger.warning(
-            "notification %s undeliverable: %s",
-            note.idempotency_key,
-            cause.message,
-            extra={"kind": note.kind},
-        )
         return None
     if not delivery.duplicate:
         count(REMINDERS_SENT, kind=note.kind)
     return delivery
+
+
+def recorded(note: Notification, e: ActivityError, undeliverable: list[Undeliverable], *patches: str) -> bool:
+    """Appends a notification the webhook refused to ``undeliverable`` (the workflow's record, which it shows and
+    flags in CcmAttention), counted and logged. False for any other failure, and in a history where the refusal
+    failed the workflow: recorded before the first of ``patches`` that applies (default UNDELIVERABLE_RECORDED)."""
+    cause = e.cause
+    if not (isinstance(cause, ApplicationError) and cause.type == REJECTED_BY_WEBHOOK):
+        return False
+    if not any(workflow.patched(p) for p in patches or (UNDELIVERABLE_RECORDED,)):
+        return False
+    undeliverable.append(
+        Undeliverable(
+            key=note.idempotency_key,
+            kind=note.kind,
+            webhook=note.webhook,
+            at=workflow.now(),
+            reason=cause.message[:600],
+        )
+    )
+    del undeliverable[:-KEEP_UNDELIVERABLE]
+    count(NOTIFICATIONS_UNDELIVERABLE, kind=note.kind)
+    workflow.logger.warning(
+        "notification %s undeliverable: %s", note.idempotency_key, cause.message, extra={"kind": note.kind}
+    )
+    return True
 
 
 async def notify(note: Notification, summary: str, undeliverable: list[Undeliverable]) -> Delivery | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from domain import search_attributes as sa
@@ -34,9 +34,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.views import silence_details
     from workflows.common import (
+        UNDELIVERABLE_RECORDED,
+        UNDELIVERABLE_RECORDED_LATE,
         Updates,
         attention,
         delivered,
+        recorded,
         rejected,
         start_notification,
         upsert_changed,
@@ -93,17 +96,24 @@ class SilenceProcedureWorkflow:
         outcome = self.s.outcome
         assert outcome is not None
         await self._deliver(outcome)
-        await circulated
+        try:
+            await circulated
+        except ActivityError as e:
+            if not recorded(circulation, e, self.s.undeliverable, UNDELIVERABLE_RECORDED_LATE):
+                raise
+            self._refresh()
         kind = rules.outcome_kind(outcome)
         told = self._note("outcome", kind, rules.outcome_text(outcome, inp.initiator))
-        await self._notify(told, start_notification(told, f"{kind}: {inp.procedure_id}"))
+        sending = start_notification(told, f"{kind}: {inp.procedure_id}")
+        # After a refusal recorded late (above), the first patch reads as absent in this run: the late one applies.
+        await self._notify(told, sending, UNDELIVERABLE_RECORDED, UNDELIVERABLE_RECORDED_LATE)
         self._refresh()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return outcome
 
-    async def _notify(self, note: Notification, sending: Awaitable[Delivery]) -> None:
+    async def _notify(self, note: Notification, sending: Awaitable[Delivery], *patches: str) -> None:
         """Awaits a notification; one the webhook refuses is recorded as undeliverable: the outcome stands."""
-        if await delivered(note, sending, self.s.undeliverable) is None:
+        if await delivered(note, sending, self.s.undeliverable, *patches) is None:
             self._refresh()
         else:
             self.s.notified.append(note.kind)
