@@ -6,7 +6,7 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -15,8 +15,9 @@ from temporalio.worker import Worker
 
 from activities.conference_services import ConferenceServices
 from activities.meetings import MeetingReader
-from activities.notifications import Notifier
+from activities.notifications import Notifier, webhooks_from_env
 from activities.reviews import ReviewsFinder
+from domain.notifications import redact_url
 from starter import logsetup
 from starter.connect import TASK_QUEUE, ConnectError, connect
 from starter.settings import SettingError
@@ -45,10 +46,13 @@ WORKFLOWS: Sequence[type] = (
 log = structlog.get_logger("worker")
 
 
-def activities(client: Client, services: ConferenceServices) -> list[Callable[..., Any]]:
+def activities(
+    client: Client, services: ConferenceServices, webhooks: Mapping[str, str] | None = None
+) -> list[Callable[..., Any]]:
     """Every activity. The notifier borrows the conference-services HTTP client, so the caller's
-    ``async with ConferenceServices()`` closes the one client, after the worker has stopped."""
-    notifier = Notifier(services.client)
+    ``async with ConferenceServices()`` closes the one client, after the worker has stopped. ``webhooks`` are the
+    notification targets by name (``webhooks_from_env``); without them every notification is logged."""
+    notifier = Notifier(services.client, webhooks=webhooks)
     reviews = ReviewsFinder(client)
     return [
         services.submit_translation,
@@ -59,12 +63,17 @@ def activities(client: Client, services: ConferenceServices) -> list[Callable[..
     ]
 
 
-def build_worker(client: Client, services: ConferenceServices, task_queue: str = TASK_QUEUE) -> Worker:
+def build_worker(
+    client: Client,
+    services: ConferenceServices,
+    task_queue: str = TASK_QUEUE,
+    webhooks: Mapping[str, str] | None = None,
+) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=activities(client, services),
+        activities=activities(client, services, webhooks),
         interceptors=[DecisionMetrics()],
     )
 
@@ -72,17 +81,19 @@ def build_worker(client: Client, services: ConferenceServices, task_queue: str =
 async def serve() -> None:
     try:  # Prometheus metrics (CCM_METRICS_ADDRESS) come from the runtime the client is built on
         runtime = runtime_from_env()
-    except SettingError as e:
+        # Read once: a workflow names its webhook target, this worker alone knows the URL.
+        webhooks = webhooks_from_env()
+    except (SettingError, ValueError) as e:
         raise ConnectError(str(e)) from None
     tracing = tracing_from_env()  # OTEL_EXPORTER_OTLP_ENDPOINT: the SDK's OpenTelemetry plugin; else nothing
     try:
         client = await connect(runtime=runtime, plugins=tracing.plugins)
-        await _serve(client, os.environ.get(METRICS_ADDRESS_ENV) if runtime is not None else None)
+        await _serve(client, os.environ.get(METRICS_ADDRESS_ENV) if runtime is not None else None, webhooks)
     finally:
         tracing.shutdown()  # the spans still batched go out before the process ends
 
 
-async def _serve(client: Client, metrics_address: str | None) -> None:
+async def _serve(client: Client, metrics_address: str | None, webhooks: Mapping[str, str]) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -90,12 +101,13 @@ async def _serve(client: Client, metrics_address: str | None) -> None:
     # One httpx.AsyncClient for the process, closed once the worker has stopped (its activities are done); the
     # notifier borrows it.
     async with ConferenceServices() as services:
-        worker = build_worker(client, services)
+        worker = build_worker(client, services, webhooks=webhooks)
         log.info(
             "worker started",
             task_queue=TASK_QUEUE,
             pid=os.getpid(),
             metrics=f"http://{metrics_address}/metrics" if metrics_address else None,
+            webhooks={name: redact_url(url) for name, url in sorted(webhooks.items())} or "none: logged",
         )
         async with worker:
             await stop.wait()

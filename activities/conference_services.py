@@ -32,6 +32,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.conference import REJECTED_BY_SERVICES, InterpretationBooking, Receipt, TranslationJob
+from domain.notifications import redact_in, redact_url
 
 SUBMIT_TRANSLATION = "submit_translation"
 BOOK_INTERPRETATION = "book_interpretation"
@@ -123,38 +124,41 @@ class HttpActivities:
 
         No answer, no connection, 5xx, 408 and 429 are retryable (``retry_type``, honouring Retry-After); any
         other answer is a refusal that retrying cannot mend (``refused_type``, non-retryable). Every message
-        names ``url``.
+        names ``url`` as ``redact_url`` shows it.
         """
         attempt = activity.info().attempt if activity.in_activity() else 1
-        bound = bound.bind(url=url, attempt=attempt)
+        # Messages go into the workflow's history (never encrypted) and logs: the URL without its secrets.
+        shown = redact_url(url)
+        bound = bound.bind(url=shown, attempt=attempt)
         try:
             async with asyncio.timeout(self.total_timeout):
                 response = await self.client.post(url, json=payload, headers={"Idempotency-Key": key})
         except (TimeoutError, httpx.TimeoutException) as e:
             bound.warning(f"{what}: no answer in time, will retry", error=type(e).__name__)
             raise ApplicationError(
-                f"{peer} at {url} did not answer the {what} within {self.total_timeout:g} s ({type(e).__name__})",
+                f"{peer} at {shown} did not answer the {what} within {self.total_timeout:g} s ({type(e).__name__})",
                 type=retry_type,
             ) from None
         except httpx.TransportError as e:
-            bound.warning(f"{what}: cannot reach {peer}, will retry", error=repr(e))
+            error = redact_in(f"{type(e).__name__}: {e}", url)
+            bound.warning(f"{what}: cannot reach {peer}, will retry", error=error)
             raise ApplicationError(
-                f"cannot reach {peer} at {url} for the {what}: {type(e).__name__}: {e}", type=retry_type
+                f"cannot reach {peer} at {shown} for the {what}: {error}", type=retry_type
             ) from None
         status = response.status_code
         if response.is_success:
             return response, bound
+        said = redact_in(_excerpt(response.text), url)
         if status >= 500 or status in RETRYABLE_4XX:
             bound.warning(f"{what}: {peer} answered {status}, will retry", status=status)
             raise ApplicationError(
-                f"{peer} at {url} answered the {what} with {status} {response.reason_phrase}: "
-                f"{_excerpt(response.text)}",
+                f"{peer} at {shown} answered the {what} with {status} {response.reason_phrase}: {said}",
                 type=retry_type,
                 next_retry_delay=_retry_after(response),
             )
-        bound.error(f"{what} refused", status=status, body=_excerpt(response.text))
+        bound.error(f"{what} refused", status=status, body=said)
         raise ApplicationError(
-            f"{what} refused by {url}: {status} {response.reason_phrase}: {_excerpt(response.text)}",
+            f"{what} refused by {shown}: {status} {response.reason_phrase}: {said}",
             type=refused_type,
             non_retryable=True,
         )
@@ -217,8 +221,8 @@ class ConferenceServices(HttpActivities):
         except (ValueError, KeyError, TypeError) as e:
             bound.warning(f"{what}: accepted, but no reference in the answer; will retry", status=status)
             raise ApplicationError(
-                f"conference services at {url} accepted the {what} ({status}) without a readable "
-                f"reference ({type(e).__name__}: {e}): {_excerpt(response.text)}",
+                f"conference services at {redact_url(url)} accepted the {what} ({status}) without a readable "
+                f"reference ({type(e).__name__}: {e}): {redact_in(_excerpt(response.text), url)}",
                 type=BAD_ANSWER,
             ) from None
         flag = body.get("duplicate")

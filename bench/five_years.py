@@ -122,11 +122,11 @@ async def no_reviews_at_meetings(m: ReviewsOfMeeting) -> int:
     return 0
 
 
-def bench_activities(client: Client, services: ConferenceServices) -> list[Any]:
+def bench_activities(client: Client, services: ConferenceServices, receiver_url: str) -> list[Any]:
     return [
         *(
             a
-            for a in activities(client, services)
+            for a in activities(client, services, {"default": receiver_url + "/notifications"})
             if getattr(a, "__name__", "") != "tell_reviews_meeting_moved"
         ),
         no_reviews_at_meetings,
@@ -351,7 +351,7 @@ class Scenario:
             )
             h = await self.client.start_workflow(
                 ReviewWorkflow.run,
-                ReviewInput(convention=CODE, spec=spec, webhook_url=self.url + "/notifications"),
+                ReviewInput(convention=CODE, spec=spec),
                 id=review_id(CODE, spec.subject),
                 task_queue=TASK_QUEUE,
             )
@@ -386,7 +386,6 @@ class Scenario:
                     request=request,
                     meeting=MeetingSlot(label="15MSP", first_day=today + timedelta(days=400)),
                     next_meeting=MeetingSlot(label="16MSP", first_day=today + timedelta(days=765)),
-                    webhook_url=self.url + "/notifications",
                 ),
                 id=extension_id(CODE, Article.ART4, state, today.year),
                 task_queue=TASK_QUEUE,
@@ -531,7 +530,7 @@ async def run_trials(opts: Options) -> list[Trial]:
                     env.client,
                     task_queue=TASK_QUEUE,
                     workflows=[*WORKFLOWS, BareTimers],
-                    activities=bench_activities(env.client, services),
+                    activities=bench_activities(env.client, services, receiver.url),
                 )
                 async with worker:
                     for n in range(opts.repeat):

@@ -22,6 +22,7 @@ from domain.models import (
     President,
     name_key,
 )
+from domain.notifications import DEFAULT_WEBHOOK, WebhookName
 from domain.presidency import Counters, PresidencyState
 from domain.reviews import ReviewSpec
 
@@ -60,8 +61,21 @@ class MeetingSection(_Section):
 
 
 class NotificationsSection(_Section):
-    # Where reminders go (JSON with a plain-text "text" field); none: they are logged by the worker.
+    # The webhook target reminders go to (JSON with a plain-text "text" field), by name. The worker alone holds
+    # its URL (CCM_WEBHOOK_URL, or CCM_WEBHOOK_URL_<NAME> for another name); without one it logs them.
+    webhook: WebhookName = DEFAULT_WEBHOOK
+    # Refused with the way to configure it: a URL here would be copied into every workflow's history.
     webhook_url: str | None = None
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _no_url(cls, url: str | None) -> None:
+        if url is not None:
+            raise ValueError(
+                "a webhook's URL is the worker's setting, not the cycle's: set CCM_WEBHOOK_URL in the worker's "
+                'environment (or CCM_WEBHOOK_URL_<NAME> and webhook = "<name>" here)'
+            )
+        return None
 
 
 class StatesPartiesSection(_Section):

@@ -18,6 +18,7 @@ from domain.calendar import clock, years_later
 from domain.decisions import DecisionId, Reference
 from domain.meeting_rules import Rejected
 from domain.models import Defaults, MeetingPlan, Name, Phase, state_slug
+from domain.notifications import DEFAULT_WEBHOOK, Undeliverable, WebhookName
 from domain.reviews import MeetingLabel, Reminder
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=4000)]
@@ -250,7 +251,9 @@ class ExtensionInput(BaseModel):
     # The meeting asked to consider it, and the one after (where a late request goes).
     meeting: MeetingSlot
     next_meeting: MeetingSlot
-    webhook_url: str | None = None
+    # The webhook target notifications go to, by name: the worker knows its URL (a ``webhook_url`` of earlier
+    # requests is ignored).
+    webhook: WebhookName = DEFAULT_WEBHOOK
     # The workflow of the request this one follows: it stops watching the deadline once this one is submitted.
     previous: str | None = None
 
@@ -274,6 +277,8 @@ class ExtensionState(BaseModel):
     sent: list[Reminder] = Field(default_factory=list)
     upcoming: Reminder | None = None
     decisions: list[str] = Field(default_factory=list)
+    # Notifications the webhook refused.
+    undeliverable: list[Undeliverable] = Field(default_factory=list)
 
 
 def analysis_group(article: Article) -> str:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.decisions import DecisionId, Reference
 from domain.meeting_rules import Rejected
 from domain.models import Name, state_slug
+from domain.notifications import DEFAULT_WEBHOOK, KEEP_UNDELIVERABLE, Undeliverable, WebhookName
 from domain.reviews import Reminder
 
 DEFAULT_REMINDER_DAYS = (60, 14)
@@ -72,13 +73,16 @@ class ReportsInput(BaseModel):
     # The deadline year this run watches.
     year: int = Field(ge=2000, le=2200)
     reminder_days: tuple[int, ...] = DEFAULT_REMINDER_DAYS
-    # Where notifications go (JSON with a plain-text field); None: they are logged only.
-    webhook_url: str | None = None
+    # The webhook target notifications go to, by name: the worker knows its URL (a ``webhook_url`` of earlier
+    # runs is ignored).
+    webhook: WebhookName = DEFAULT_WEBHOOK
     received: list[ReportRecord] = Field(default_factory=list)
     # Deadline years missed whose report has not been received yet.
     outstanding: list[int] = Field(default_factory=list)
     # Receipt ids already applied, carried across continue-as-new.
     decisions: list[str] = Field(default_factory=list)
+    # Notifications the webhook refused, carried across continue-as-new.
+    undeliverable: list[Undeliverable] = Field(default_factory=list, max_length=KEEP_UNDELIVERABLE)
 
 
 class ReportsState(BaseModel):
@@ -93,6 +97,7 @@ class ReportsState(BaseModel):
     # Notifications sent by this run, and the next one it waits for.
     sent: list[Reminder] = Field(default_factory=list)
     upcoming: Reminder | None = None
+    undeliverable: list[Undeliverable] = Field(default_factory=list)
 
 
 def initial_state(inp: ReportsInput) -> ReportsState:
@@ -104,6 +109,7 @@ def initial_state(inp: ReportsInput) -> ReportsState:
         received=list(inp.received),
         outstanding=sorted(set(inp.outstanding)),
         decisions=list(inp.decisions),
+        undeliverable=list(inp.undeliverable),
     )
     s.status = status_of(s)
     return s
@@ -204,5 +210,6 @@ def next_input(inp: ReportsInput, s: ReportsState) -> ReportsInput:
             "received": s.received[-KEEP_RECEIVED:],
             "outstanding": list(s.outstanding),
             "decisions": s.decisions[-KEEP_DECISIONS:],
+            "undeliverable": s.undeliverable[-KEEP_UNDELIVERABLE:],
         }
     )

@@ -13,6 +13,7 @@ from domain.calendar import years_later
 from domain.decisions import DecisionId, Reference
 from domain.meeting_rules import Rejected
 from domain.models import Name
+from domain.notifications import DEFAULT_WEBHOOK, KEEP_UNDELIVERABLE, Undeliverable, WebhookName
 
 Subject = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{2,60}$")]
 MeetingLabel = Annotated[str, StringConstraints(pattern=r"^\d{1,3}(MSP|RC)$")]
@@ -225,8 +226,9 @@ class ConclusionRecord(BaseModel):
 class ReviewInput(BaseModel):
     convention: str = "ccm"
     spec: ReviewSpec
-    # Where notifications go (JSON with a plain-text field); None: they are logged only.
-    webhook_url: str | None = None
+    # The webhook target notifications go to, by name: the worker knows its URL. (Inputs of earlier runs carry a
+    # ``webhook_url``: ignored, the worker's target of this name is used.)
+    webhook: WebhookName = DEFAULT_WEBHOOK
     cycle: int = 1
     cadence_years: int = 5
     history: list[ConclusionRecord] = Field(default_factory=list)
@@ -237,6 +239,8 @@ class ReviewInput(BaseModel):
     # (past ``continue_after_events``; a weekly reminder costs about ten).
     sent: list[Reminder] = Field(default_factory=list)
     continue_after_events: int = Field(default=1000, ge=100, le=40_000)
+    # Notifications the webhook refused, carried when the review continues as new.
+    undeliverable: list[Undeliverable] = Field(default_factory=list, max_length=KEEP_UNDELIVERABLE)
 
 
 class ReviewState(BaseModel):
@@ -248,6 +252,7 @@ class ReviewState(BaseModel):
     upcoming: Reminder | None = None
     history: list[ConclusionRecord] = Field(default_factory=list)
     decisions: list[str] = Field(default_factory=list)
+    undeliverable: list[Undeliverable] = Field(default_factory=list)
 
 
 def review_id(code: str, subject: str) -> str:

@@ -27,6 +27,10 @@ WAITING_FOR_FUNDS = SearchAttributeKey.for_float("CcmWaitingForFunds")
 # Extension requests and Article 7 reports: the State Party concerned and the article ("3", "4", "7").
 STATE = SearchAttributeKey.for_keyword("CcmState")
 ARTICLE = SearchAttributeKey.for_keyword("CcmArticle")
+# What needs a person's attention, one keyword each: "undeliverable" while the workflow holds a notification its
+# webhook refused. One list for every such flag: SQL visibility has only three KeywordList slots.
+ATTENTION = SearchAttributeKey.for_keyword_list("CcmAttention")
+UNDELIVERABLE = "undeliverable"
 
 ALL: tuple[SearchAttributeKey[Any], ...] = (
     KIND,
@@ -43,6 +47,7 @@ ALL: tuple[SearchAttributeKey[Any], ...] = (
     DUE_DATE,
     STATE,
     ARTICLE,
+    ATTENTION,
 )
 
 _CLI_TYPES = {

@@ -17,6 +17,7 @@ from domain.calendar import local_text
 from domain.decisions import DecisionId, DecisionRecord, Reference
 from domain.meeting_rules import Rejected
 from domain.models import Name, match_name, name_key
+from domain.notifications import DEFAULT_WEBHOOK, Undeliverable, WebhookName
 
 ProcedureId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,80}$")]
 ProposalText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=4000)]
@@ -50,8 +51,9 @@ class SilenceInput(BaseModel):
     states_parties: list[Name] = Field(min_length=1)
     # The workflow the outcome is delivered to (signal ``silence_ended``), e.g. an extension request.
     concerns: WorkflowId | None = None
-    # Where notifications go; None: they are logged only.
-    webhook_url: str | None = None
+    # The webhook target notifications go to, by name: the worker knows its URL (a ``webhook_url`` of earlier
+    # procedures is ignored).
+    webhook: WebhookName = DEFAULT_WEBHOOK
     # Decision ids already applied elsewhere: sent again, they are not applied twice.
     decisions: list[str] = Field(default_factory=list)
 
@@ -130,6 +132,8 @@ class SilenceState(BaseModel):
     notified: list[str] = Field(default_factory=list)
     delivered: bool = False
     delivery_error: str | None = None
+    # Notifications the webhook refused.
+    undeliverable: list[Undeliverable] = Field(default_factory=list)
 
 
 def _ended(procedure_id: str, deadline: datetime) -> str:

@@ -11,6 +11,7 @@ from domain.extensions import ExtensionState, describe_months
 from domain.funds import LedgerState, arrears, chf
 from domain.meeting import MeetingState
 from domain.models import MeetingPlan, describe_part
+from domain.notifications import Undeliverable
 from domain.presidency import PresidencyState
 from domain.reports import ReportsState
 from domain.reviews import ReviewState
@@ -34,6 +35,18 @@ def _log_lines(decisions: list[DecisionRecord], last: int = 5) -> list[str]:
     if not decisions:
         return ["_No decisions yet._"]
     return [f"- {d.at:%Y-%m-%d} `{d.decision_id}` {d.summary} ({d.reference})" for d in decisions[-last:]]
+
+
+def undeliverable_lines(records: list[Undeliverable], last: int = 5) -> list[str]:
+    """Notifications the webhook refused: when, what, to which target, and what it answered (markdown)."""
+    if not records:
+        return []
+    lines = [
+        "",
+        f"**Undeliverable notifications ({len(records)})**: the webhook refused them; they are not resent",
+    ]
+    lines += [f"- {local_text(u.at)} {u.kind} to `{u.webhook}`: {u.reason}" for u in records[-last:]]
+    return lines
 
 
 def meeting_details(s: MeetingState, waiting_for: str) -> str:
@@ -154,6 +167,7 @@ def review_details(s: ReviewState) -> str:
     if s.history:
         h = s.history[-1]
         lines += ["", f"**Last conclusion** ({h.concluded_on}, {h.reference}): {h.outcome}"]
+    lines += undeliverable_lines(s.undeliverable)
     return "\n".join(lines)
 
 
@@ -175,6 +189,7 @@ def report_details(s: ReportsState) -> str:
             ]
             or ["_none yet_"]
         ),
+        *undeliverable_lines(s.undeliverable),
     ]
     return "\n".join(lines)
 
@@ -207,6 +222,7 @@ def silence_details(s: SilenceState) -> str:
         else:
             told = f"not told ({s.delivery_error})" if s.delivery_error else "not yet told"
         lines += ["", f"**Concerns:** `{s.concerns}` ({told})"]
+    lines += undeliverable_lines(s.undeliverable)
     lines += ["", "**Recent decisions**", *_log_lines(s.log)]
     return "\n".join(lines)
 
@@ -240,5 +256,6 @@ def extension_details(s: ExtensionState) -> str:
     lines += [
         "",
         f"**Next notification:** {f'{s.upcoming.kind} on {s.upcoming.on}' if s.upcoming else 'none'}",
+        *undeliverable_lines(s.undeliverable),
     ]
     return "\n".join(lines)

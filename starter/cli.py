@@ -101,6 +101,8 @@ from starter.cli_base import (
     PlaceOpt,
     RefOpt,
     _answer,
+    _attention,
+    _attention_cell,
     _convention,
     _describe,
     _latest_runs,
@@ -119,8 +121,8 @@ from starter.cli_base import (
     _start_once,
     _table,
     _today,
+    _undeliverable_lines,
     _validated,
-    _webhook_url,
     app,
     cycle_app,
     decide_app,
@@ -1040,7 +1042,6 @@ SubjectArg = Annotated[str, typer.Argument(help="The review's subject, e.g. host
 async def _start_reviews(client: Client, cfg: CycleConfig) -> None:
     """Starts every review of the configuration that has not been started; one line for each."""
     code = cfg.convention.code
-    webhook_url = _webhook_url(cfg)
     for spec in cfg.reviews:
         wid = review_id(code, spec.subject)
         attrs: list[SearchAttributePair[Any]] = [
@@ -1054,7 +1055,7 @@ async def _start_reviews(client: Client, cfg: CycleConfig) -> None:
         inp = ReviewInput(
             convention=code,
             spec=spec,
-            webhook_url=webhook_url,
+            webhook=cfg.notifications.webhook,
             cadence_years=cfg.defaults.review_conference_cadence_years,
         )
         # A review concluded or withdrawn is not started again; set at start, its attributes let its meeting find it.
@@ -1169,6 +1170,7 @@ def _review_row(
         "due_point": _due_text(s) if s is not None else None,
         "cycle": s.cycle if s is not None else None,
         "next_notification": upcoming,
+        **_attention(s.undeliverable if s is not None else None, attrs),
     }
 
 
@@ -1205,11 +1207,21 @@ def _reviews_text(code: str, rows: list[dict[str, Any]]) -> str:
                 f"{r['next_notification']['kind']} on {r['next_notification']['on']}"
                 if r["next_notification"]
                 else "-",
+                _attention_cell(r),
                 r["execution_status"],
             )
             for r in rows
         ],
-        header=("SUBJECT", "DUE", "DAYS LEFT", "STATUS", "MEETING", "NEXT NOTIFICATION", "WORKFLOW"),
+        header=(
+            "SUBJECT",
+            "DUE",
+            "DAYS LEFT",
+            "STATUS",
+            "MEETING",
+            "NEXT NOTIFICATION",
+            "ATTENTION",
+            "WORKFLOW",
+        ),
     )
     return "\n".join(lines)
 
@@ -1228,6 +1240,7 @@ def _review_text(wid: str, s: ReviewState) -> str:
     lines = _table(rows)
     lines += ["", f"Notifications sent ({len(s.sent)})"]
     lines += _table([(str(r.on), r.kind, r.text) for r in s.sent]) if s.sent else ["none yet"]
+    lines += _undeliverable_lines(s.undeliverable)
     lines += ["", f"Conclusions ({len(s.history)})"]
     if s.history:
         lines += _table(

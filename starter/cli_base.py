@@ -36,6 +36,8 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
+from domain import search_attributes as sa
+from domain.calendar import local_clock
 from domain.config import ConfigError, CycleConfig, parse_config
 from domain.decisions import (
     Decision,
@@ -47,9 +49,11 @@ from domain.documents import (
 )
 from domain.models import (
     Convention,
+    Defaults,
     MeetingKind,
     MeetingRef,
 )
+from domain.notifications import Undeliverable
 from domain.presidency import PresidencyState, meeting_id, presidency_id
 from starter.connect import TASK_QUEUE, ConnectError, connect
 from workflows.meeting import MeetingWorkflow
@@ -246,11 +250,6 @@ def _date_option(text: str | None, option: str) -> date | None:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise CliError(f"{option}: expected a date (YYYY-MM-DD), not {text!r}", BAD_INPUT) from None
-
-
-def _webhook_url(cfg: CycleConfig) -> str | None:
-    """Where notifications go: `make run` points CCM_NOTIFICATIONS_URL at its receiver."""
-    return os.environ.get("CCM_NOTIFICATIONS_URL") or cfg.notifications.webhook_url
 
 
 async def _describe(
@@ -485,6 +484,42 @@ def _table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...] | None = Non
 
 def _today() -> datetime:
     return datetime.now(UTC)
+
+
+def _attention(
+    undeliverable: Sequence[Undeliverable] | None, attrs: TypedSearchAttributes | None
+) -> dict[str, Any]:
+    """A list row's ``attention`` (CcmAttention's values) and ``undeliverable`` (the refused notifications), from
+    the state of a running workflow (``undeliverable``), else from the search attribute alone (records: None)."""
+    flags = set(attrs.get(sa.ATTENTION) or []) if attrs is not None else set()
+    records = None
+    if undeliverable is not None:
+        flags.discard(sa.UNDELIVERABLE)
+        if undeliverable:
+            flags.add(sa.UNDELIVERABLE)
+        records = [u.model_dump(mode="json") for u in undeliverable]
+    return {"attention": sorted(flags), "undeliverable": records}
+
+
+def _attention_cell(row: Mapping[str, Any]) -> str:
+    """The ATTENTION column: "2 undeliverable" when the records were read, else the flags as listed."""
+    flags = [
+        f"{len(row['undeliverable'])} {f}" if f == sa.UNDELIVERABLE and row["undeliverable"] else f
+        for f in row["attention"]
+    ]
+    return ", ".join(flags) or "-"
+
+
+def _undeliverable_lines(records: Sequence[Undeliverable]) -> list[str]:
+    """A `show` command's section on the notifications the webhook refused (none: nothing)."""
+    if not records:
+        return []
+    lines = [
+        "",
+        f"Undeliverable notifications ({len(records)}; the webhook refused them, they are not resent)",
+    ]
+    rows = [(local_clock(u.at, Defaults()), u.kind, u.webhook, _one_line(u.reason)) for u in records]
+    return lines + _table(rows, header=("AT (GENEVA)", "KIND", "WEBHOOK", "ANSWER"))
 
 
 def _validated(model: type[M], fields: Mapping[str, Any], id_field: str, what: str) -> M:

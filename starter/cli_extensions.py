@@ -63,6 +63,8 @@ from starter.cli_base import (
     M,
     RefOpt,
     _answer,
+    _attention,
+    _attention_cell,
     _convention,
     _date_option,
     _load_config,
@@ -77,7 +79,6 @@ from starter.cli_base import (
     _table,
     _today,
     _validated,
-    _webhook_url,
 )
 from starter.connect import connect
 from workflows.extension import ExtensionRequestWorkflow
@@ -319,7 +320,7 @@ def extensions_submit(
             request=req,
             meeting=considered,
             next_meeting=after,
-            webhook_url=_webhook_url(cfg),
+            webhook=cfg.notifications.webhook,
             previous=previous,
         )
         attributes: list[SearchAttributePair[Any]] = [
@@ -553,6 +554,7 @@ def _row(wid: str, execution: str, s: ExtensionState | None, attrs: TypedSearchA
         "decision": s.decision.model_dump(mode="json") if s and s.decision else None,
         "next_notification": s.upcoming.model_dump(mode="json") if s and s.upcoming else None,
         "rejected": s.rejected if s else None,
+        **_attention(s.undeliverable if s else None, attrs),
         "execution_status": execution,
     }
 
@@ -594,11 +596,21 @@ def extensions_list(
                     f"{r['next_notification']['kind']} on {r['next_notification']['on']}"
                     if r["next_notification"]
                     else "-",
+                    _attention_cell(r),
                     r["workflow_id"],
                 )
                 for r in rows
             ],
-            header=("STATE", "ART.", "STATUS", "MEETING", "DEADLINE", "NEXT NOTIFICATION", "WORKFLOW"),
+            header=(
+                "STATE",
+                "ART.",
+                "STATUS",
+                "MEETING",
+                "DEADLINE",
+                "NEXT NOTIFICATION",
+                "ATTENTION",
+                "WORKFLOW",
+            ),
         )
         typer.echo("\n".join(lines))
         return OK

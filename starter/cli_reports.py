@@ -46,6 +46,8 @@ from starter.cli_base import (
     IdOpt,
     JsonOpt,
     _answer,
+    _attention,
+    _attention_cell,
     _convention,
     _date_option,
     _describe,
@@ -60,7 +62,6 @@ from starter.cli_base import (
     _table,
     _today,
     _validated,
-    _webhook_url,
 )
 from starter.connect import connect
 from workflows.reports import Article7Workflow
@@ -79,7 +80,6 @@ _OPTIONS.update({"year": "--year", "received_on": "--on"})
 async def _start_reports(client: Client, cfg: CycleConfig) -> None:
     """Starts the Art. 7 workflow of every State of `states_parties.article7` not started yet; one line each."""
     code = cfg.convention.code
-    webhook_url = _webhook_url(cfg)
     year = first_year(local_date(_today(), cfg.defaults))
     for state in cfg.states_parties.article7:
         wid = report_id(code, state)
@@ -88,7 +88,7 @@ async def _start_reports(client: Client, cfg: CycleConfig) -> None:
             state=state,
             year=year,
             reminder_days=tuple(cfg.states_parties.article7_reminder_days),
-            webhook_url=webhook_url,
+            webhook=cfg.notifications.webhook,
         )
         # It runs year after year (continue-as-new): one that ended is not brought back.
         summary = f"Article 7 reports of {state}: due 30 April each year"
@@ -244,6 +244,7 @@ def _report_row(
             "outstanding": list(s.outstanding),
             "last_received": last.model_dump(mode="json") if last else None,
             "next_notification": {"kind": s.upcoming.kind, "on": str(s.upcoming.on)} if s.upcoming else None,
+            **_attention(s.undeliverable, attrs),
         }
     due = attrs.get(sa.DUE_DATE)
     day = local_date(due, Defaults()) if due is not None else None
@@ -257,6 +258,7 @@ def _report_row(
         "outstanding": None,
         "last_received": None,
         "next_notification": None,
+        **_attention(None, attrs),
     }
 
 
@@ -299,10 +301,11 @@ def _reports_text(code: str, rows: list[dict[str, Any]], overdue_only: bool) -> 
                 r["status"].upper() if r["status"] == ReportStatus.OVERDUE.value else r["status"],
                 ", ".join(f"due {deadline(y)}" for y in r["outstanding"]) if r["outstanding"] else "-",
                 _last_text(r),
+                _attention_cell(r),
             )
             for r in rows
         ],
-        header=("STATE", "DUE", "STATUS", "OUTSTANDING", "LAST RECEIVED"),
+        header=("STATE", "DUE", "STATUS", "OUTSTANDING", "LAST RECEIVED", "ATTENTION"),
     )
     return "\n".join(lines)
 

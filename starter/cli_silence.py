@@ -51,6 +51,8 @@ from starter.cli_base import (
     M,
     RefOpt,
     _answer,
+    _attention,
+    _attention_cell,
     _convention,
     _describe,
     _latest_runs,
@@ -64,8 +66,8 @@ from starter.cli_base import (
     _start_once,
     _table,
     _today,
+    _undeliverable_lines,
     _validated,
-    _webhook_url,
 )
 from starter.connect import connect
 from workflows.silence import SilenceProcedureWorkflow
@@ -181,7 +183,7 @@ def silence_start(
                 "initiator": initiator if initiator is not None else "the Presidency",
                 "deadline": at,
                 "states_parties": list(cfg.states_parties.names),
-                "webhook_url": _webhook_url(cfg),
+                "webhook": cfg.notifications.webhook,
             }
         )
         try:
@@ -371,7 +373,7 @@ def _procedure_text(wid: str, s: SilenceState) -> str:
             else (f"not told ({s.delivery_error})" if s.delivery_error else "not yet told")
         )
         rows.append(("Concerns", f"{s.concerns} ({told} of the outcome)"))
-    lines = _table(rows)
+    lines = _table(rows) + _undeliverable_lines(s.undeliverable)
     lines += ["", f"Decisions ({len(s.log)})"]
     if s.log:
         lines += _table(
@@ -399,8 +401,10 @@ async def _procedure_list(client: Client, code: str) -> list[dict[str, Any]]:
         deadline: datetime | None = attrs.get(sa.DUE_DATE)
         status = attrs.get(sa.PHASE) or "unknown"
         broken_by = reason = concerns = None
+        attention = _attention(None, attrs)
         if wf.status == WorkflowExecutionStatus.RUNNING:
             s = await _procedure_state(client, code, procedure)
+            attention = _attention(s.undeliverable, attrs)
             deadline, status, broken_by, reason, concerns = (
                 s.deadline,
                 s.status.value,
@@ -428,6 +432,7 @@ async def _procedure_list(client: Client, code: str) -> list[dict[str, Any]]:
                 "broken_by": broken_by,
                 "reason": reason,
                 "concerns": concerns,
+                **attention,
                 "execution_status": execution,
             }
         )
@@ -446,10 +451,11 @@ def _procedures_text(code: str, rows: list[dict[str, Any]]) -> str:
                 local_clock(datetime.fromisoformat(r["deadline"]), Defaults()) if r["deadline"] else "-",
                 r["status"].replace("_", " "),
                 r["broken_by"] or "-",
+                _attention_cell(r),
             )
             for r in rows
         ],
-        header=("PROCEDURE", "DEADLINE (GENEVA)", "STATUS", "BROKEN BY"),
+        header=("PROCEDURE", "DEADLINE (GENEVA)", "STATUS", "BROKEN BY", "ATTENTION"),
     )
     return "\n".join(lines)
 

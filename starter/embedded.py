@@ -3,8 +3,9 @@
 State lives in one directory (``.temporal/`` by default): the SQLite file the server persists to (WAL mode),
 ``server.log``, a client profile that points at this server, and ``receiver/``, where the local stand-in for
 conference services and the notification webhook (starter/receiver.py, in this process) stores every translation
-job, interpretation booking and notification it receives. The worker and `msp` get its addresses in
-CCM_CONFERENCE_SERVICES_URL and CCM_NOTIFICATIONS_URL. Running again resumes the same
+job, interpretation booking and notification it receives. The worker and `msp` get its address in
+CCM_CONFERENCE_SERVICES_URL; the worker's default webhook (CCM_WEBHOOK_URL) is its notifications path, so whatever
+`msp` starts, from any shell, notifies the receiver. Running again resumes the same
 workflows. Ctrl-C (or SIGTERM) stops the worker, then the receiver, then the server.
 
     python -m starter.embedded [--state-dir DIR] [--port 7233] [--ui-port 8233] [--receiver-port 7299]
@@ -41,6 +42,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain import search_attributes as sa
+from domain.notifications import WEBHOOK_URL_ENV
 from starter.connect import TASK_QUEUE
 from starter.receiver import KINDS, NOTIFICATIONS, Receiver
 
@@ -53,8 +55,6 @@ DEFAULT_PORT = 7233
 RECEIVER_PORT_OFFSET = 66
 # The variable that tells the worker and `msp` where conference services are.
 CONFERENCE_SERVICES_URL_ENV = "CCM_CONFERENCE_SERVICES_URL"
-# The variable that tells them where to post notifications (the webhook).
-NOTIFICATIONS_URL_ENV = "CCM_NOTIFICATIONS_URL"
 READY_TIMEOUT = 60.0
 CYCLE_START_TIMEOUT = 60.0
 WORKER_STOP_TIMEOUT = 15.0
@@ -206,15 +206,16 @@ def child_env(opts: Options) -> dict[str, str]:
 
     Every TEMPORAL_* variable of the caller is dropped and the client profile file is replaced by ours, so an
     API key or TLS setting meant for another cluster (in the environment or ~/.config/temporalio) cannot leak in.
-    Conference services and the notification webhook are the local receiver, whatever CCM_CONFERENCE_SERVICES_URL
-    and CCM_NOTIFICATIONS_URL said: a laptop run sends no job to a real service and notifies no one.
+    Conference services and the default webhook are the local receiver, whatever CCM_CONFERENCE_SERVICES_URL and
+    CCM_WEBHOOK_URL said, and no other webhook target is passed on: a laptop run sends no job to a real service and
+    notifies no one.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", WEBHOOK_URL_ENV))}
     env["TEMPORAL_ADDRESS"] = opts.address
     env["TEMPORAL_NAMESPACE"] = NAMESPACE
     env["TEMPORAL_CONFIG_FILE"] = str(opts.profile)
     env[CONFERENCE_SERVICES_URL_ENV] = opts.receiver_url
-    env[NOTIFICATIONS_URL_ENV] = opts.notifications_url
+    env[WEBHOOK_URL_ENV] = opts.notifications_url
     return env
 
 
@@ -578,7 +579,7 @@ class Embedded:
             f"  received: {', '.join(_shown(o.receiver_dir / kind) + '/' for kind in KINDS if kind != NOTIFICATIONS)}"
             "   (one JSON file per job)",
             f"  notices:  {_shown(o.receiver_dir / NOTIFICATIONS)}/   (one JSON file per notification; "
-            f"{NOTIFICATIONS_URL_ENV}={o.notifications_url} for the worker)",
+            f"{WEBHOOK_URL_ENV}={o.notifications_url} for the worker)",
             "  worker:   logs to this terminal",
             f"  config:   {_shown(o.config)}",
             *(f"  cycle:    {line}" for line in cycle.splitlines()),

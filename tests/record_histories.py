@@ -53,7 +53,7 @@ from domain.reviews import (
     ReviewSpec,
     review_id,
 )
-from domain.silence import BreakSilence, silence_id
+from domain.silence import BreakSilence, SilenceInput, silence_id
 from starter.receiver import Receiver
 from tests.conftest import binary, register_search_attributes
 from tests.cycle_helpers import MEXICO, Cycle, initial_state, part
@@ -65,6 +65,7 @@ from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
 from workflows.reports import Article7Workflow
 from workflows.review import ReviewWorkflow
+from workflows.silence import SilenceProcedureWorkflow
 
 OUT = Path(__file__).parent / "histories"
 
@@ -156,7 +157,7 @@ async def record_review(env: WorkflowEnvironment, worker: Worker, url: str) -> N
     )
     review = await env.client.start_workflow(
         ReviewWorkflow.run,
-        ReviewInput(spec=spec, webhook_url=url + "/notifications"),
+        ReviewInput(spec=spec),
         id=review_id("ccm", spec.subject),
         task_queue=worker.task_queue,
     )
@@ -194,7 +195,6 @@ async def record_extension(env: WorkflowEnvironment, worker: Worker, url: str) -
         request=request,
         meeting=MeetingSlot(label="15MSP", first_day=today + timedelta(days=300)),
         next_meeting=MeetingSlot(label="16MSP", first_day=today + timedelta(days=665)),
-        webhook_url=url + "/notifications",
     )
     h = await env.client.start_workflow(
         ExtensionRequestWorkflow.run,
@@ -244,7 +244,7 @@ async def record_report(env: WorkflowEnvironment, worker: Worker, url: str) -> N
     today = (await env.get_current_time()).date()
     h = await env.client.start_workflow(
         Article7Workflow.run,
-        ReportsInput(state="Chile", year=today.year + 1, webhook_url=url + "/notifications"),
+        ReportsInput(state="Chile", year=today.year + 1),
         id=report_id("ccm", "Chile"),
         task_queue=worker.task_queue,
     )
@@ -272,7 +272,7 @@ async def record_review_overdue(env: WorkflowEnvironment, worker: Worker, url: s
     )
     review = await env.client.start_workflow(
         ReviewWorkflow.run,
-        ReviewInput(spec=spec, webhook_url=url + "/notifications", continue_after_events=100),
+        ReviewInput(spec=spec, continue_after_events=100),
         id=review_id("ccm", spec.subject),
         task_queue=worker.task_queue,
     )
@@ -282,11 +282,43 @@ async def record_review_overdue(env: WorkflowEnvironment, worker: Worker, url: s
     await review.terminate("recorded")
 
 
+async def record_silence_undeliverable(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
+    """A silence procedure whose webhook answers 404: its two notifications are recorded as undeliverable (behind
+    the patch ``notification-undeliverable-recorded``) and the proposal is adopted at its deadline."""
+    async with (
+        ConferenceServices() as services,
+        Worker(
+            env.client,
+            task_queue="record-refused",
+            workflows=WORKFLOWS,
+            activities=activities(env.client, services, {"default": url + "/nowhere"}),
+        ) as refused,
+    ):
+        now = await env.get_current_time()
+        inp = SilenceInput(
+            procedure_id="budget-2027",
+            proposal="To adopt the revised budget for 2027.",
+            reference="President's letter",
+            initiator="the President",
+            deadline=now + timedelta(days=10),
+            states_parties=["Chile", "Mexico"],
+        )
+        h = await env.client.start_workflow(
+            SilenceProcedureWorkflow.run,
+            inp,
+            id=silence_id("ccm", inp.procedure_id),
+            task_queue=refused.task_queue,
+        )
+        await h.result()
+    await save(h, "silence-undeliverable")
+
+
 RECORDERS = {
     "cycle": record,
     "extension": record_extension,
     "report": record_report,
     "review-overdue": record_review_overdue,
+    "silence-undeliverable": record_silence_undeliverable,
 }
 
 
@@ -304,7 +336,7 @@ async def main() -> None:
                 env.client,
                 task_queue="record",
                 workflows=WORKFLOWS,
-                activities=activities(env.client, services),
+                activities=activities(env.client, services, {"default": receiver.url + "/notifications"}),
             ) as worker,
         ):
             for name in names:

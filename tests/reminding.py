@@ -15,27 +15,53 @@ from typing import Any, TypeVar
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.conference_services import ConferenceServices
 from activities.notifications import Notifier
 from domain.calendar import day_start, local_date
 from domain.models import Defaults
-from worker import WORKFLOWS
+from domain.notifications import DEFAULT_WEBHOOK
+from starter.receiver import NOTIFICATIONS, Receiver
+from worker import WORKFLOWS, activities
 
 D = Defaults()
 T = TypeVar("T")
 
 
 @asynccontextmanager
-async def notifier_worker(env: WorkflowEnvironment, *extra: type) -> AsyncIterator[Worker]:
-    """Every workflow (and ``extra`` test ones), with the notification activity only, on a queue of its own."""
-    async with Notifier() as notifier:
+async def notifier_worker(
+    env: WorkflowEnvironment, *extra: type, webhook: str | None = None, every_activity: bool = False
+) -> AsyncIterator[Worker]:
+    """Every workflow (and ``extra`` test ones), with the notification activity only (or ``every_activity``), on a
+    queue of its own; its default webhook is ``webhook`` (None: notifications are logged)."""
+    webhooks = {DEFAULT_WEBHOOK: webhook} if webhook else None
+    async with ConferenceServices() as services:
+        notifier = Notifier(services.client, webhooks=webhooks)
         worker = Worker(
             env.client,
             task_queue=f"tq-{uuid.uuid4()}",
             workflows=[*WORKFLOWS, *extra],
-            activities=[notifier.send_notification],
+            activities=activities(env.client, services, webhooks)
+            if every_activity
+            else [notifier.send_notification],
         )
         async with worker:
             yield worker
+
+
+@asynccontextmanager
+async def webhook_worker(
+    env: WorkflowEnvironment,
+    directory: Path,
+    *extra: type,
+    path: str = NOTIFICATIONS,
+    every_activity: bool = False,
+) -> AsyncIterator[tuple[Worker, Receiver]]:
+    """The local receiver storing under ``directory``, and a worker (``notifier_worker``) whose default webhook is
+    its ``path`` (another path than ``notifications`` answers 404)."""
+    with Receiver(directory, log=None) as receiver:
+        webhook = f"{receiver.url}/{path}"
+        async with notifier_worker(env, *extra, webhook=webhook, every_activity=every_activity) as worker:
+            yield worker, receiver
 
 
 async def today(env: WorkflowEnvironment) -> date:

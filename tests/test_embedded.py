@@ -7,12 +7,14 @@ Free ports on 127.0.0.1, a temporary state directory and a copy of config/cycle.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
 import socket
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,14 +23,17 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from domain.extensions import Article, extension_id
 from domain.presidency import PresidencyState
 from starter.embedded import BANNER_TITLE
 from tests.conftest import binary
+from tests.devserver import msp
 from workflows.presidency import PresidencyWorkflow
 
 REPO = Path(__file__).resolve().parents[1]
 PRESIDENCY = "ccm-presidency"
 MEETING = "ccm-meeting-14MSP"
+LAO = "Lao People's Democratic Republic"
 START_TIMEOUT = 45.0
 STOP_TIMEOUT = 30.0
 
@@ -173,6 +178,60 @@ async def running_run_id(client: Client, workflow_id: str) -> str:
     return desc.run_id
 
 
+async def msp_notifies_the_receiver(state_dir: Path, port: int, config: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CCM_"))}
+    env.update(TEMPORAL_ADDRESS=f"127.0.0.1:{port}", TEMPORAL_CONFIG_FILE=os.devnull)
+    today = date.today()
+    procedure = ("--procedure", "embedded-1", "--proposal", "To adopt the revised budget", "--ref", "letter")
+    runs = [
+        await msp(
+            env,
+            "silence",
+            "start",
+            *procedure,
+            "--deadline",
+            str(today + timedelta(days=10)),
+            "--config",
+            str(config),
+        ),
+        await msp(env, "silence", "break", "embedded-1", "--state", "Mexico", "--reason", "to be discussed"),
+        await msp(
+            env,
+            *(
+                "extensions",
+                "submit",
+                "--state",
+                LAO,
+                "--article",
+                "4",
+                "--years",
+                "5",
+                "--config",
+                str(config),
+            ),
+            *(
+                "--entry-into-force",
+                str(today - timedelta(days=365 * 9)),
+                "--plan",
+                "Clearance.",
+                "--ref",
+                "r",
+            ),
+        ),
+    ]
+    for run in runs:
+        assert run.code == 0 and "Traceback" not in run.err, run
+    request = extension_id("ccm", Article.ART4, LAO, today.year)
+    wanted = {"ccm-silence-embedded-1:circulated", "ccm-silence-embedded-1:outcome", f"{request}:submitted"}
+    folder = state_dir / "receiver" / "notifications"
+
+    async def stored() -> bool | None:
+        keys = {json.loads(p.read_text())["idempotency_key"] for p in folder.glob("*.json")}
+        return True if wanted <= keys else None
+
+    await eventually(stored, 20, f"{sorted(wanted)} in {folder}")
+
+
 async def test_make_run_starts_stops_and_resumes(tmp_path: Path) -> None:
     binary("temporal")
     state_dir = tmp_path / "state"
@@ -236,7 +295,11 @@ async def test_make_run_starts_stops_and_resumes(tmp_path: Path) -> None:
         # The worker is told where the receiver takes conference-services requests and notifications.
         worker_env = Path(f"/proc/{worker_pid}/environ").read_bytes().split(b"\0")
         assert f"CCM_CONFERENCE_SERVICES_URL={receiver}".encode() in worker_env
-        assert f"CCM_NOTIFICATIONS_URL={receiver}/notifications".encode() in worker_env
+        assert f"CCM_WEBHOOK_URL={receiver}/notifications".encode() in worker_env
+
+        # What `msp` starts from a shell of its own, which knows only the server's address, reaches the receiver:
+        # the worker resolves the webhook (issue 11: these logged "no webhook configured" instead).
+        await msp_notifies_the_receiver(state_dir, port, config)
 
         assert await first.interrupt() == 0, first.output
         assert first.output.splitlines()[-1] == "stopped", first.output

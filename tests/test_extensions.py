@@ -13,6 +13,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from domain import search_attributes as sa
 from domain.calendar import local_date
 from domain.extensions import (
     Analysis,
@@ -38,10 +39,10 @@ from domain.extensions import (
 from domain.meeting import MeetingInput
 from domain.meeting_rules import Rejected
 from domain.models import Convention, Defaults, MeetingKind, MeetingPlan, MeetingRef, Part, President
-from domain.silence import BreakSilence, SilenceOutcome, silence_id
-from starter.receiver import Receiver
+from domain.silence import BreakSilence, SilenceOutcome, SilenceState, SilenceStatus, silence_id
+from domain.views import extension_details
 from tests.cycle_helpers import rejection
-from tests.reminding import received, sleep_until, today, until
+from tests.reminding import received, sleep_until, today, until, webhook_worker
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.meeting import MeetingWorkflow
 
@@ -186,14 +187,9 @@ async def test_lao_pdr_article_4_on_time_granted_five_years_then_reminded_before
     k = await shift_for(ts_env)
     await sleep_until(ts_env, date(2018 + k, 12, 1))
     meeting = await start_meeting(ts_env, worker, k)
-    with Receiver(tmp_path, log=None) as receiver:
-        inp = ExtensionInput(
-            request=lao(k),
-            meeting=msp9(k),
-            next_meeting=rc2(k),
-            webhook_url=receiver.url + "/notifications",
-        )
-        h = await start_request(ts_env, worker, inp, "ccm")
+    async with webhook_worker(ts_env, tmp_path, every_activity=True) as (hooked, _):
+        inp = ExtensionInput(request=lao(k), meeting=msp9(k), next_meeting=rc2(k))
+        h = await start_request(ts_env, hooked, inp, "ccm")
         s = await state(h)
         assert (s.status, s.late, s.meeting.label, s.deadline) == (
             Status.IN_ANALYSIS,
@@ -305,21 +301,20 @@ async def test_a_late_request_is_flagged_and_moved_unless_the_presidency_keeps_i
 
 
 async def test_between_meetings_a_silence_broken_is_not_adopted_and_one_kept_grants_the_extension(
-    ts_env: WorkflowEnvironment, worker: Worker, tmp_path: Path
+    ts_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     # The 2nd Review Conference's interim: requests decided by silence procedure between its two parts.
     k = await shift_for(ts_env)
     t = await today(ts_env)
     slot = MeetingSlot(label="2RC", first_day=t + timedelta(days=300))
     req = lao(k + 1, state="Chile", article=Article.ART4, submitted_on=t, requested_months=48)
-    with Receiver(tmp_path, log=None) as receiver:
+    async with webhook_worker(ts_env, tmp_path, every_activity=True) as (hooked, _):
         inp = ExtensionInput(
             request=req,
             meeting=slot,
             next_meeting=MeetingSlot(label="11MSP", first_day=t + timedelta(days=650)),
-            webhook_url=receiver.url + "/notifications",
         )
-        h = await start_request(ts_env, worker, inp, "ccmsilence")
+        h = await start_request(ts_env, hooked, inp, "ccmsilence")
         analysis = Analysis(decision_id="ag4-chile", reference="AG4 report", summary="Clear and complete.")
         await h.execute_update(ExtensionRequestWorkflow.analyse, analysis)
         now = await ts_env.get_current_time()
@@ -363,4 +358,56 @@ async def test_between_meetings_a_silence_broken_is_not_adopted_and_one_kept_gra
         assert s.deadline == months_later(req.current_deadline, 48)
         kinds = [b["body"]["kind"] for b in received(tmp_path)]
         assert "silence-broken" in kinds and "silence-adopted" in kinds
+    await h.terminate("test over")
+
+
+async def test_a_webhook_answering_404_neither_fails_the_request_nor_its_silence_procedure(
+    ts_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """Issue 11, item 3: with the webhook at a path that answers 404, the request FAILED on submission and its
+    silence procedure at the deadline. Now each records what it could not deliver, and the grant goes through."""
+    k = await shift_for(ts_env)
+    t = await today(ts_env)
+    slot = MeetingSlot(label="2RC", first_day=t + timedelta(days=300))
+    req = lao(k + 1, state="Chile", article=Article.ART4, submitted_on=t, requested_months=48)
+    async with webhook_worker(ts_env, tmp_path, path="nowhere", every_activity=True) as (worker, receiver):
+        inp = ExtensionInput(
+            request=req,
+            meeting=slot,
+            next_meeting=MeetingSlot(label="11MSP", first_day=t + timedelta(days=650)),
+        )
+        h = await start_request(ts_env, worker, inp, "ccmrefused")
+        s = await until(lambda: state(h), lambda s: len(s.undeliverable) == 1)
+        assert s.status is Status.IN_ANALYSIS and [u.kind for u in s.undeliverable] == ["submitted"]
+        assert f"refused by {receiver.url}/nowhere: 404" in s.undeliverable[0].reason
+        analysis = Analysis(decision_id="ag4", reference="AG4 report", summary="Clear and complete.")
+        await h.execute_update(ExtensionRequestWorkflow.analyse, analysis)
+        proposal = ProposeBySilence(
+            decision_id="silence-1",
+            reference="President's letter",
+            granted=True,
+            months=48,
+            procedure_id="ccmrefused-chile-1",
+            initiator="the President (Switzerland)",
+            deadline=await ts_env.get_current_time() + timedelta(days=14),
+            states_parties=["Chile", "Mexico"],
+        )
+        await h.execute_update(ExtensionRequestWorkflow.put_to_silence, proposal)
+        procedure = ts_env.client.get_workflow_handle(
+            silence_id("ccmrefused", "ccmrefused-chile-1"), result_type=SilenceOutcome
+        )
+        await sleep_until(ts_env, local_date(proposal.deadline, D) + timedelta(days=1))
+        assert (await procedure.result()).adopted
+        s = await until(lambda: state(h), lambda s: s.status is Status.GRANTED and len(s.undeliverable) == 2)
+        assert s.status is Status.GRANTED and s.deadline == months_later(req.current_deadline, 48)
+        assert [u.kind for u in s.undeliverable] == [
+            "submitted",
+            "decided:silence procedure ccmrefused-silence-ccmrefused-chile-1",
+        ]
+        silence: SilenceState = await procedure.query("state", result_type=SilenceState)
+        assert silence.status is SilenceStatus.ADOPTED and len(silence.undeliverable) == 2
+        for handle in (h, procedure):
+            assert (await handle.describe()).typed_search_attributes.get(sa.ATTENTION) == [sa.UNDELIVERABLE]
+        assert "**Undeliverable notifications (2)**" in extension_details(s)
+    assert received(tmp_path) == []
     await h.terminate("test over")

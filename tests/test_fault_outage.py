@@ -85,7 +85,7 @@ async def test_services_and_webhook_down_then_back_get_everything_once(
         due=DuePoint(kind=DueKind.DATE, on=t + timedelta(days=12)),
         reminder_days=(11, 10),
     )
-    async with Notifier() as notifier:
+    async with Notifier(webhooks={"default": f"{webhook_url}/notifications"}) as notifier:
         notes = Worker(
             ts_env.client,
             task_queue=f"{ts_worker.task_queue}-notes",
@@ -95,7 +95,7 @@ async def test_services_and_webhook_down_then_back_get_everything_once(
         async with notes:
             review = await ts_env.client.start_workflow(
                 ReviewWorkflow.run,
-                ReviewInput(convention=code, spec=spec, webhook_url=f"{webhook_url}/notifications"),
+                ReviewInput(convention=code, spec=spec),
                 id=review_id(code, spec.subject),
                 task_queue=notes.task_queue,
             )

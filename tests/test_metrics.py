@@ -12,7 +12,7 @@ import re
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -23,12 +23,15 @@ from temporalio.service import RPCError
 from activities.conference_services import ConferenceServices
 from domain.decisions import Designate
 from domain.presidency import presidency_id
+from domain.silence import BreakSilence, SilenceInput, silence_id
 from starter.connect import connect
+from starter.receiver import Receiver
 from starter.telemetry import metrics_runtime, tracing_from_env
 from tests.cycle_helpers import AUSTRIA, MEXICO, initial_state, part
 from tests.devserver import Server, dev_server, eventually, free_port
 from worker import build_worker
 from workflows.presidency import PresidencyWorkflow
+from workflows.silence import SilenceProcedureWorkflow
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +97,45 @@ async def test_the_metrics_endpoint_serves_the_decision_counters(aimed_at):
         assert counter(text, "ccm_decisions_rejected") >= 1
         assert 'decision="designate"' in text
         assert 'workflow_type="PresidencyWorkflow"' in text
+
+    await eventually(served)
+
+
+async def test_the_metrics_endpoint_counts_the_notifications_the_webhook_refused(aimed_at, tmp_path):
+    address = f"127.0.0.1:{free_port()}"
+    client = await connect(runtime=metrics_runtime(address))
+    procedure = f"m{uuid.uuid4().hex[:8]}"
+    inp = SilenceInput(
+        procedure_id=procedure,
+        proposal="To adopt the revised budget.",
+        reference="letter",
+        initiator="the President",
+        deadline=datetime.now(UTC) + timedelta(days=30),
+        states_parties=["Chile", "Mexico"],
+    )
+    # The webhook answers 404: the procedure's two notifications (circulated, outcome) are undeliverable.
+    with Receiver(tmp_path, log=None) as receiver:
+        async with ConferenceServices() as services:
+            webhooks = {"default": f"{receiver.url}/nowhere"}
+            async with build_worker(
+                client, services, task_queue=f"tq-{procedure}", webhooks=webhooks
+            ) as worker:
+                h = await client.start_workflow(
+                    SilenceProcedureWorkflow.run,
+                    inp,
+                    id=silence_id("ccm", procedure),
+                    task_queue=worker.task_queue,
+                )
+                broken = BreakSilence(decision_id="b", state="Chile", reason="to be discussed in plenary")
+                await h.execute_update(SilenceProcedureWorkflow.break_silence, broken)
+                outcome = await h.result()
+    assert outcome.broken_by == "Chile"
+
+    async def served() -> None:
+        async with httpx.AsyncClient() as http:
+            text = (await http.get(f"http://{address}/metrics")).text
+        assert counter(text, "ccm_notifications_undeliverable") >= 2
+        assert 'kind="silence-broken"' in text
 
     await eventually(served)
 

@@ -31,9 +31,8 @@ from domain.reports import (
     schedule,
 )
 from domain.views import report_details
-from starter.receiver import Receiver
 from tests.cycle_helpers import rejection
-from tests.reminding import notifier_worker, received, sleep_until, today, until
+from tests.reminding import notifier_worker, received, sleep_until, today, until, webhook_worker
 from workflows.reports import Article7Workflow
 
 D = Defaults()
@@ -46,14 +45,12 @@ async def worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
         yield w
 
 
-async def start(
-    env: WorkflowEnvironment, worker: Worker, year: int, url: str | None = None
-) -> WorkflowHandle[Any, Any]:
+async def start(env: WorkflowEnvironment, worker: Worker, year: int) -> WorkflowHandle[Any, Any]:
     # A State per test: each gets its own workflow id on the module's server.
     state = f"Testland {next(_n)}"
     return await env.client.start_workflow(
         Article7Workflow.run,
-        ReportsInput(convention="ccm", state=state, year=year, webhook_url=url),
+        ReportsInput(convention="ccm", state=state, year=year),
         id=report_id("ccm", state),
         task_queue=worker.task_queue,
     )
@@ -73,12 +70,12 @@ async def phase(h: WorkflowHandle[Any, Any]) -> str | None:
     return (await h.describe()).typed_search_attributes.get(sa.PHASE)
 
 
-async def test_reminders_then_a_report_on_time_no_overdue_notice_and_the_next_year(ts_env, worker, tmp_path):
+async def test_reminders_then_a_report_on_time_no_overdue_notice_and_the_next_year(ts_env, tmp_path):
     # Next year's deadline is always more than 60 days away, whatever the real date.
     year = (await today(ts_env)).year + 1
     due = deadline(year)
-    with Receiver(tmp_path, log=None) as receiver:
-        h = await start(ts_env, worker, year, receiver.url + "/notifications")
+    async with webhook_worker(ts_env, tmp_path) as (worker, _):
+        h = await start(ts_env, worker, year)
         await sleep_until(ts_env, due - timedelta(days=14))
         st = await state(h)
         assert [(r.kind, r.on) for r in st.sent] == [
@@ -107,11 +104,11 @@ async def test_reminders_then_a_report_on_time_no_overdue_notice_and_the_next_ye
         await h.terminate("test over")
 
 
-async def test_a_missed_deadline_is_overdue_until_the_late_report_is_recorded(ts_env, worker, tmp_path):
+async def test_a_missed_deadline_is_overdue_until_the_late_report_is_recorded(ts_env, tmp_path):
     year = (await today(ts_env)).year + 1
     due = deadline(year)
-    with Receiver(tmp_path, log=None) as receiver:
-        h = await start(ts_env, worker, year, receiver.url + "/notifications")
+    async with webhook_worker(ts_env, tmp_path) as (worker, _):
+        h = await start(ts_env, worker, year)
         await sleep_until(ts_env, due + timedelta(days=1))
         bodies = received(tmp_path)
         assert [b["body"]["kind"] for b in bodies] == ["reminder", "reminder", "overdue"]
@@ -134,6 +131,23 @@ async def test_a_missed_deadline_is_overdue_until_the_late_report_is_recorded(ts
         assert await phase(h) == "pending"
         assert len(received(tmp_path)) == 3  # nothing more was sent
         await h.terminate("test over")
+
+
+async def test_notices_the_webhook_refuses_are_recorded_and_carried_into_the_next_year(ts_env, tmp_path):
+    year = (await today(ts_env)).year + 1
+    due = deadline(year)
+    async with webhook_worker(ts_env, tmp_path, path="nowhere") as (worker, receiver):
+        h = await start(ts_env, worker, year)
+        await sleep_until(ts_env, due + timedelta(days=1))
+        # The overdue notice is sent on 1 May, and the run continues as new for the next year right after.
+        st = await until(lambda: state(h), lambda s: s.year == year + 1)
+        assert st.year == year + 1 and st.outstanding == [year] and st.status is ReportStatus.OVERDUE
+        assert [u.kind for u in st.undeliverable] == ["reminder", "reminder", "overdue"]
+        assert all(f"refused by {receiver.url}/nowhere: 404" in u.reason for u in st.undeliverable)
+        assert (await h.describe()).typed_search_attributes.get(sa.ATTENTION) == [sa.UNDELIVERABLE]
+        assert "**Undeliverable notifications (3)**" in report_details(st)
+    assert received(tmp_path) == []
+    await h.terminate("test over")
 
 
 async def test_rejected_receipts_change_nothing_and_a_resent_receipt_is_a_duplicate(ts_env, worker):

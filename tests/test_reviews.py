@@ -12,6 +12,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from domain import search_attributes as sa
 from domain.meeting_rules import Rejected
 from domain.models import Defaults
 from domain.reviews import (
@@ -29,9 +30,10 @@ from domain.reviews import (
     check_conclude,
     review_id,
 )
+from domain.views import review_details
 from starter.receiver import Receiver
 from tests.cycle_helpers import rejection
-from tests.reminding import notifier_worker, received, sleep_until, today, until
+from tests.reminding import notifier_worker, received, sleep_until, today, until, webhook_worker
 from workflows.review import ReviewWorkflow
 
 D = Defaults()
@@ -54,12 +56,10 @@ def spec(due: DuePoint, **kw: Any) -> ReviewSpec:
     )
 
 
-async def start(
-    env: WorkflowEnvironment, worker: Worker, s: ReviewSpec, url: str | None
-) -> WorkflowHandle[Any, Any]:
+async def start(env: WorkflowEnvironment, worker: Worker, s: ReviewSpec) -> WorkflowHandle[Any, Any]:
     return await env.client.start_workflow(
         ReviewWorkflow.run,
-        ReviewInput(convention="ccm", spec=s, webhook_url=url),
+        ReviewInput(convention="ccm", spec=s),
         id=review_id("ccm", s.subject),
         task_queue=worker.task_queue,
     )
@@ -70,12 +70,10 @@ async def state(h: WorkflowHandle[Any, Any]) -> ReviewState:
     return st
 
 
-async def test_reminders_escalation_and_weekly_reminders_on_their_dates(ts_env, worker, tmp_path):
+async def test_reminders_escalation_and_weekly_reminders_on_their_dates(ts_env, tmp_path):
     due = await today(ts_env) + timedelta(days=200)
-    with Receiver(tmp_path, log=None) as receiver:
-        h = await start(
-            ts_env, worker, spec(DuePoint(kind=DueKind.DATE, on=due)), receiver.url + "/notifications"
-        )
+    async with webhook_worker(ts_env, tmp_path) as (worker, _):
+        h = await start(ts_env, worker, spec(DuePoint(kind=DueKind.DATE, on=due)))
         await sleep_until(ts_env, due + timedelta(days=16))
         st = await state(h)
         assert [(r.kind, r.on) for r in st.sent] == [
@@ -96,15 +94,15 @@ async def test_reminders_escalation_and_weekly_reminders_on_their_dates(ts_env, 
 
 
 async def test_a_review_overdue_for_long_continues_as_new_without_repeating_or_skipping_a_week(
-    ts_env, worker, tmp_path
+    ts_env, tmp_path
 ):
     due = await today(ts_env) + timedelta(days=10)
     s = spec(DuePoint(kind=DueKind.DATE, on=due))
-    with Receiver(tmp_path, log=None) as receiver:
+    async with webhook_worker(ts_env, tmp_path) as (worker, _):
         h = await ts_env.client.start_workflow(
             ReviewWorkflow.run,
             # A small bound, so that a few months overdue stand for years.
-            ReviewInput(spec=s, webhook_url=receiver.url + "/notifications", continue_after_events=100),
+            ReviewInput(spec=s, continue_after_events=100),
             id=review_id("ccm", s.subject),
             task_queue=worker.task_queue,
         )
@@ -123,15 +121,13 @@ async def test_a_review_overdue_for_long_continues_as_new_without_repeating_or_s
         await h.terminate("test over")
 
 
-async def test_a_review_conference_postponed_seven_months_moves_the_due_date_and_reminders(
-    ts_env, worker, tmp_path
-):
+async def test_a_review_conference_postponed_seven_months_moves_the_due_date_and_reminders(ts_env, tmp_path):
     # The 2nd Review Conference's part 2: planned for February 2021, held in September 2021.
     planned = await today(ts_env) + timedelta(days=100)
     held = planned + timedelta(days=212)
     s = spec(DuePoint(kind=DueKind.AT_MEETING, on=planned, meeting="4RC"))
-    with Receiver(tmp_path, log=None) as receiver:
-        h = await start(ts_env, worker, s, receiver.url + "/notifications")
+    async with webhook_worker(ts_env, tmp_path) as (worker, _):
+        h = await start(ts_env, worker, s)
         await sleep_until(ts_env, planned - timedelta(days=89))
         assert [r.on for r in (await state(h)).sent] == [planned - timedelta(days=90)]
         await h.signal(ReviewWorkflow.meeting_moved, MeetingMoved(meeting="4RC", first_day=held))
@@ -156,7 +152,7 @@ async def test_a_review_conference_postponed_seven_months_moves_the_due_date_and
 
 async def test_a_conclusion_every_three_years_starts_the_next_review_and_bad_ones_are_refused(ts_env, worker):
     due = await today(ts_env) + timedelta(days=40)
-    h = await start(ts_env, worker, spec(DuePoint(kind=DueKind.DATE, on=due)), None)
+    h = await start(ts_env, worker, spec(DuePoint(kind=DueKind.DATE, on=due)))
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await h.execute_update(
             ReviewWorkflow.conclude,
@@ -191,18 +187,20 @@ async def test_a_conclusion_every_three_years_starts_the_next_review_and_bad_one
         check_conclude(ReviewStatus.WITHDRAWN, Conclude(decision_id="c2", reference="r", outcome="too late"))
 
 
-async def test_reminders_sent_while_the_webhook_is_down_arrive_once_it_is_back(ts_env, worker, tmp_path):
+async def test_reminders_sent_while_the_webhook_is_down_arrive_once_it_is_back(ts_env, tmp_path):
     due = await today(ts_env) + timedelta(days=40)
-    with Receiver(tmp_path, log=None) as first:
-        port, url = first.port, first.url + "/notifications"
-        h = await start(ts_env, worker, spec(DuePoint(kind=DueKind.DATE, on=due), reminder_days=(30, 7)), url)
+    first = Receiver(tmp_path, log=None).start()
+    port, url = first.port, first.url + "/notifications"
+    async with notifier_worker(ts_env, webhook=url) as worker:
+        h = await start(ts_env, worker, spec(DuePoint(kind=DueKind.DATE, on=due), reminder_days=(30, 7)))
         await sleep_until(ts_env, due - timedelta(days=31))
-    # Down from here: the 30-day and 7-day reminders fall due while nobody answers.
-    await sleep_until(ts_env, due - timedelta(days=5))
-    assert (await state(h)).sent == []
-    with Receiver(tmp_path, port=port, log=None):
-        await ts_env.sleep(timedelta(hours=3))
-        st = await state(h)
+        first.stop()
+        # Down from here: the 30-day and 7-day reminders fall due while nobody answers.
+        await sleep_until(ts_env, due - timedelta(days=5))
+        assert (await state(h)).sent == []
+        with Receiver(tmp_path, port=port, log=None):
+            await ts_env.sleep(timedelta(hours=3))
+            st = await state(h)
     assert [r.kind for r in st.sent] == ["reminder", "reminder"]
     assert [r.on for r in st.sent] == [due - timedelta(days=30), due - timedelta(days=7)]
     bodies = received(tmp_path)
@@ -214,8 +212,10 @@ async def test_reminders_sent_while_the_webhook_is_down_arrive_once_it_is_back(t
 async def test_a_conclusion_resent_after_it_took_effect_is_not_applied_to_the_next_review(ts_env, worker):
     planned = await today(ts_env) + timedelta(days=30)
     held = planned + timedelta(days=200)
-    h = await start(ts_env, worker, spec(DuePoint(kind=DueKind.AT_MEETING, on=planned, meeting="4RC")), None)
+    h = await start(ts_env, worker, spec(DuePoint(kind=DueKind.AT_MEETING, on=planned, meeting="4RC")))
     await h.signal(ReviewWorkflow.meeting_moved, MeetingMoved(meeting="4RC", first_day=held))
+    # A signal is applied in a workflow task of its own: an update sent right after may be handled first.
+    await until(lambda: state(h), lambda st: st.due == held)
     conclusion = Conclude(
         decision_id="once",
         reference="r",
@@ -230,4 +230,31 @@ async def test_a_conclusion_resent_after_it_took_effect_is_not_applied_to_the_ne
     assert st.cycle == 2 and len(st.history) == 1
     # The next Review Conference is counted from the date this one is held, not the first estimate.
     assert st.spec.due.meeting == "5RC" and st.due == held.replace(year=held.year + 5)
+    await h.terminate("test over")
+
+
+async def test_reminders_the_webhook_refuses_are_recorded_the_review_goes_on_and_the_next_one_keeps_them(
+    ts_env, tmp_path
+):
+    due = await today(ts_env) + timedelta(days=40)
+    async with webhook_worker(ts_env, tmp_path, path="nowhere") as (worker, receiver):
+        h = await start(ts_env, worker, spec(DuePoint(kind=DueKind.DATE, on=due), reminder_days=(30, 7)))
+        await sleep_until(ts_env, due - timedelta(days=6))
+        st = await until(lambda: state(h), lambda st: len(st.undeliverable) == 2)
+        # Refused once, not resent: each counts as sent, and the review waits for its due date as before.
+        assert [r.on for r in st.sent] == [due - timedelta(days=30), due - timedelta(days=7)]
+        assert (
+            st.status is ReviewStatus.PENDING and st.upcoming is not None and st.upcoming.kind == "escalation"
+        )
+        assert [(u.kind, u.webhook) for u in st.undeliverable] == [("reminder", "default")] * 2
+        assert all(f"refused by {receiver.url}/nowhere: 404" in u.reason for u in st.undeliverable)
+        assert (await h.describe()).typed_search_attributes.get(sa.ATTENTION) == [sa.UNDELIVERABLE]
+        assert "**Undeliverable notifications (2)**" in review_details(st)
+        # Concluded, it continues as new for the next review of the subject: what was refused stays on record.
+        conclusion = Conclude(decision_id="c", reference="r", outcome="fit", next=Periodicity(every_years=3))
+        await h.execute_update(ReviewWorkflow.conclude, conclusion)
+        st = await until(lambda: state(h), lambda st: st.cycle == 2)
+        assert st.cycle == 2 and len(st.undeliverable) == 2
+        assert (await h.describe()).typed_search_attributes.get(sa.ATTENTION) == [sa.UNDELIVERABLE]
+    assert received(tmp_path) == []
     await h.terminate("test over")

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 from temporalio import workflow
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.notifications import Notifier
+from domain import search_attributes as sa
 from domain.calendar import local_text
 from domain.meeting_rules import Rejected
+from domain.notifications import Delivery, Notification
 from domain.silence import (
     BreakSilence,
     SilenceInput,
@@ -35,7 +40,8 @@ from domain.silence import (
 from domain.views import silence_details
 from starter.receiver import Receiver
 from tests.cycle_helpers import rejection
-from tests.reminding import notifier_worker, received
+from tests.reminding import notifier_worker, received, until, webhook_worker
+from worker import WORKFLOWS
 from workflows.silence import SilenceProcedureWorkflow
 
 STATES = ["Austria", "Chile", "Lao People's Democratic Republic", "Mexico", "Norway"]
@@ -74,7 +80,6 @@ async def worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
 async def start(
     env: WorkflowEnvironment,
     worker: Worker,
-    url: str | None,
     concerns: str | None = None,
     days: int = 30,
 ) -> tuple[WorkflowHandle[Any, Any], SilenceInput]:
@@ -88,7 +93,6 @@ async def start(
         deadline=deadline,
         states_parties=STATES,
         concerns=concerns,
-        webhook_url=url,
     )
     h = await env.client.start_workflow(
         SilenceProcedureWorkflow.run,
@@ -110,10 +114,10 @@ async def state(h: WorkflowHandle[Any, Any]) -> SilenceState:
     return st
 
 
-async def test_kept_silent_the_proposal_is_adopted_at_its_deadline(ts_env, worker, tmp_path):
-    with Receiver(tmp_path, log=None) as receiver:
+async def test_kept_silent_the_proposal_is_adopted_at_its_deadline(ts_env, tmp_path):
+    async with webhook_worker(ts_env, tmp_path, Concerned) as (worker, _):
         target = await concerned(ts_env, worker)
-        h, inp = await start(ts_env, worker, receiver.url + "/notifications", concerns=target.id)
+        h, inp = await start(ts_env, worker, concerns=target.id)
         outcome: SilenceOutcome = await h.result()
         told: SilenceOutcome = await target.result()
         st = await state(h)
@@ -136,10 +140,10 @@ async def test_kept_silent_the_proposal_is_adopted_at_its_deadline(ts_env, worke
         assert (await state(h)).status is SilenceStatus.ADOPTED
 
 
-async def test_silence_broken_by_one_state_the_proposal_is_not_adopted(ts_env, worker, tmp_path):
-    with Receiver(tmp_path, log=None) as receiver:
+async def test_silence_broken_by_one_state_the_proposal_is_not_adopted(ts_env, tmp_path):
+    async with webhook_worker(ts_env, tmp_path, Concerned) as (worker, _):
         target = await concerned(ts_env, worker)
-        h, inp = await start(ts_env, worker, receiver.url + "/notifications", concerns=target.id)
+        h, inp = await start(ts_env, worker, concerns=target.id)
         await ts_env.sleep(timedelta(days=10))
         b = BreakSilence(
             decision_id="b1", state="  mexico ", reason="  More information on the survey is needed. "
@@ -163,11 +167,18 @@ async def test_silence_broken_by_one_state_the_proposal_is_not_adopted(ts_env, w
         assert "More information on the survey is needed." in broken[0]["text"]
 
 
-async def test_rejected_decisions_change_nothing_and_a_second_break_names_the_first(ts_env, worker, tmp_path):
+async def test_rejected_decisions_change_nothing_and_a_second_break_names_the_first(ts_env, tmp_path):
     # The webhook is down, so the procedure stays open while it retries the notifications.
     with Receiver(tmp_path, log=None) as first:
         port, url = first.port, first.url + "/notifications"
-    h, inp = await start(ts_env, worker, url)
+    async with notifier_worker(ts_env, webhook=url) as worker:
+        await rejected_then_broken(ts_env, worker, tmp_path, port)
+
+
+async def rejected_then_broken(
+    ts_env: WorkflowEnvironment, worker: Worker, tmp_path: Path, port: int
+) -> None:
+    h, inp = await start(ts_env, worker)
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await h.execute_update(
             SilenceProcedureWorkflow.break_silence,
@@ -207,7 +218,7 @@ async def test_rejected_decisions_change_nothing_and_a_second_break_names_the_fi
 
 
 async def test_a_withdrawn_proposal_ends_even_when_the_workflow_it_concerns_is_gone(ts_env, worker):
-    h, inp = await start(ts_env, worker, None, concerns="ccm-extension-nobody")
+    h, inp = await start(ts_env, worker, concerns="ccm-extension-nobody")
     await ts_env.sleep(timedelta(days=1))
     await h.execute_update(
         SilenceProcedureWorkflow.withdraw, WithdrawSilence(decision_id="w1", reference="letter of 3 March")
@@ -220,12 +231,87 @@ async def test_a_withdrawn_proposal_ends_even_when_the_workflow_it_concerns_is_g
 
 
 async def test_a_procedure_circulated_after_its_deadline_fails_rather_than_adopting(ts_env, worker):
-    h, inp = await start(ts_env, worker, None, days=-1)
+    h, inp = await start(ts_env, worker, days=-1)
     with pytest.raises(WorkflowFailureError) as err:
         await h.result()
     cause = err.value.cause
     assert isinstance(cause, ApplicationError) and cause.type == "DecisionRejected"
     assert "has already passed" in cause.message
+
+
+async def test_a_webhook_answering_404_is_recorded_and_the_proposal_is_adopted_all_the_same(ts_env, tmp_path):
+    """Issue 11, item 3: the webhook at a path that answers 404 once failed the procedure at its deadline."""
+    async with webhook_worker(ts_env, tmp_path, Concerned, path="nowhere") as (worker, receiver):
+        target = await concerned(ts_env, worker)
+        h, inp = await start(ts_env, worker, concerns=target.id)
+        outcome: SilenceOutcome = await h.result()
+        told: SilenceOutcome = await target.result()
+        st = await state(h)
+        attention = (await h.describe()).typed_search_attributes.get(sa.ATTENTION)
+    assert outcome.adopted and told == outcome
+    assert st.status is SilenceStatus.ADOPTED and st.delivered and st.notified == []
+    assert [(u.key, u.kind, u.webhook) for u in st.undeliverable] == [
+        (f"{h.id}:circulated", "silence-circulated", "default"),
+        (f"{h.id}:outcome", "silence-adopted", "default"),
+    ]
+    assert all(f"refused by {receiver.url}/nowhere: 404" in u.reason for u in st.undeliverable)
+    assert attention == [sa.UNDELIVERABLE]
+    assert "**Undeliverable notifications (2)**" in silence_details(st)
+    assert received(tmp_path) == []
+
+
+# As SilenceProcedureWorkflow was before refusals were recorded: a refused circulation failed the procedure once
+# awaited at the deadline. Up to there it issues the same commands as today's.
+@workflow.defn(name="SilenceProcedureWorkflow", sandboxed=False)
+class SilenceBeforeRefusalsWereRecorded(SilenceProcedureWorkflow):
+    @workflow.run
+    async def run(self, inp: SilenceInput) -> SilenceOutcome:
+        return await super().run(inp)
+
+    async def _notify(self, note: Notification, sending: Awaitable[Delivery], *patches: str) -> None:
+        await sending
+        self.s.notified.append(note.kind)
+
+
+async def test_a_circulation_refused_before_the_upgrade_is_recorded_at_the_deadline_and_the_proposal_adopted(
+    ts_env, tmp_path
+):
+    with Receiver(tmp_path, log=None) as receiver:
+        queue = f"tq-{uuid.uuid4()}"
+        async with Notifier(webhooks={"default": f"{receiver.url}/nowhere"}) as notifier:
+            before = Worker(
+                ts_env.client,
+                task_queue=queue,
+                workflows=[SilenceBeforeRefusalsWereRecorded],
+                activities=[notifier.send_notification],
+                max_cached_workflows=0,
+            )
+            async with before:
+                h, inp = await start(ts_env, before)
+
+                async def events() -> list[EventType.ValueType]:
+                    return [e.event_type async for e in h.fetch_history_events()]
+
+                # Refused, and the task after it completed: that history holds the refusal without a record of it.
+                seen = await until(
+                    events,
+                    lambda ev: (
+                        EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED in ev
+                        and ev[-1] == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+                    ),
+                )
+                assert (
+                    EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED in seen and (await state(h)).undeliverable == []
+                )
+            # The upgrade: today's code on the same queue replays that history, then goes on.
+            after = Worker(
+                ts_env.client, task_queue=queue, workflows=WORKFLOWS, activities=[notifier.send_notification]
+            )
+            async with after:
+                outcome: SilenceOutcome = await h.result()
+                st = await state(h)
+    assert outcome.adopted and st.status is SilenceStatus.ADOPTED
+    assert [u.kind for u in st.undeliverable] == ["silence-circulated", "silence-adopted"]
 
 
 # The rules, as plain functions.

@@ -1,18 +1,27 @@
-"""Small pieces every workflow uses: the rejection of a decision, search attributes written only on change."""
+"""Small pieces every workflow uses: the rejection of a decision, search attributes written only on change,
+notifications and what becomes of one the webhook refuses."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ActivityHandle
 
+from domain import search_attributes as sa
 from domain.conference import REJECTED_BY_SERVICES
-from domain.notifications import REJECTED_BY_WEBHOOK, Delivery, Notification
+from domain.notifications import (
+    KEEP_UNDELIVERABLE,
+    REJECTED_BY_WEBHOOK,
+    Delivery,
+    Notification,
+    Undeliverable,
+)
 
 Updates = Sequence[SearchAttributeUpdate[Any]]
 
@@ -25,18 +34,25 @@ SERVICES_RETRY = RetryPolicy(
 )
 
 
-# Notifications are retried until the webhook takes them, however long it is down.
+# Notifications are retried until the webhook takes them, however long it is down, unless it refuses them (a 4xx
+# other than 408 and 429): then the workflow records them as undeliverable and goes on.
 NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5),
     backoff_coefficient=2,
     maximum_interval=timedelta(hours=1),
     non_retryable_error_types=[REJECTED_BY_WEBHOOK],
 )
+# Before it, a refused notification failed the whole workflow (a silence procedure at its deadline, an extension
+# request at its submission); a history that failed so replays so.
+UNDELIVERABLE_RECORDED = "notification-undeliverable-recorded"
+# A silence procedure whose circulation was refused while that earlier version ran holds the refusal in its history
+# (so replay cannot record it when it came); past this patch, it is recorded at the deadline rather than failing it.
+UNDELIVERABLE_RECORDED_LATE = "notification-undeliverable-recorded-late"
 
 
-async def notify(note: Notification, summary: str) -> Delivery:
-    """Sends one notification (the activity ``send_notification``), retried until the webhook takes it."""
-    delivery: Delivery = await workflow.execute_activity(
+def start_notification(note: Notification, summary: str) -> ActivityHandle[Delivery]:
+    """Starts sending one notification (the activity ``send_notification``); ``delivered`` awaits it."""
+    return workflow.start_activity(
         "send_notification",
         note,
         result_type=Delivery,
@@ -44,9 +60,66 @@ async def notify(note: Notification, summary: str) -> Delivery:
         retry_policy=NOTIFY_RETRY,
         summary=summary,
     )
+
+
+async def delivered(
+    note: Notification,
+    sending: Awaitable[Delivery],
+    undeliverable: list[Undeliverable],
+    *patches: str,
+) -> Delivery | None:
+    """The delivery of a notification being sent; None when the webhook refused it (see ``recorded``)."""
+    try:
+        delivery = await sending
+    except ActivityError as e:
+        if not recorded(note, e, undeliverable, *patches):
+            raise
+        return None
     if not delivery.duplicate:
         count(REMINDERS_SENT, kind=note.kind)
     return delivery
+
+
+def recorded(note: Notification, e: ActivityError, undeliverable: list[Undeliverable], *patches: str) -> bool:
+    """Appends a notification the webhook refused to ``undeliverable`` (the workflow's record, which it shows and
+    flags in CcmAttention), counted and logged. False for any other failure, and in a history where the refusal
+    failed the workflow: recorded before the first of ``patches`` that applies (default UNDELIVERABLE_RECORDED)."""
+    cause = e.cause
+    if not (isinstance(cause, ApplicationError) and cause.type == REJECTED_BY_WEBHOOK):
+        return False
+    if not any(workflow.patched(p) for p in patches or (UNDELIVERABLE_RECORDED,)):
+        return False
+    undeliverable.append(
+        Undeliverable(
+            key=note.idempotency_key,
+            kind=note.kind,
+            webhook=note.webhook,
+            at=workflow.now(),
+            reason=cause.message[:600],
+        )
+    )
+    del undeliverable[:-KEEP_UNDELIVERABLE]
+    count(NOTIFICATIONS_UNDELIVERABLE, kind=note.kind)
+    workflow.logger.warning(
+        "notification %s undeliverable: %s", note.idempotency_key, cause.message, extra={"kind": note.kind}
+    )
+    return True
+
+
+async def notify(note: Notification, summary: str, undeliverable: list[Undeliverable]) -> Delivery | None:
+    """Sends one notification, retried until the webhook takes it; None when it refused it (see ``delivered``)."""
+    return await delivered(note, start_notification(note, summary), undeliverable)
+
+
+def attention(previous: Updates, **flags: bool) -> list[SearchAttributeUpdate[Any]]:
+    """The CcmAttention update for the flags that hold (``undeliverable=True``): set while any holds, unset once
+    none does; nothing for a workflow that never needed attention, so its commands stay as they were."""
+    values = sorted(name for name, on in flags.items() if on)
+    if values:
+        return [sa.ATTENTION.value_set(values)]
+    if any(u.key.name == sa.ATTENTION.name for u in previous):
+        return [sa.ATTENTION.value_unset()]
+    return []
 
 
 async def sleep_until_or(at: datetime, changed: Callable[[], bool], summary: str) -> bool:
@@ -81,6 +154,7 @@ FUNDS_GRANTED = "ccm_funds_granted"
 FUNDS_GRANTED_CHF = "ccm_funds_granted_chf"
 DOCUMENTS_ISSUED = "ccm_documents_issued"
 REMINDERS_SENT = "ccm_reminders_sent"
+NOTIFICATIONS_UNDELIVERABLE = "ccm_notifications_undeliverable"
 
 COUNTERS = {
     DECISIONS_ACCEPTED: "Decisions (updates) accepted and applied, duplicates not counted",
@@ -89,6 +163,7 @@ COUNTERS = {
     FUNDS_GRANTED_CHF: "Money granted by a meeting's ledger, in whole Swiss francs",
     DOCUMENTS_ISSUED: "Official documents issued, one per language",
     REMINDERS_SENT: "Notifications delivered (reminders, escalations, notices), duplicates not counted",
+    NOTIFICATIONS_UNDELIVERABLE: "Notifications the webhook refused (a 4xx other than 408/429), recorded by their workflow",
 }
 
 

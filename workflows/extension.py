@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.reviews import Reminder
     from domain.silence import SilenceInput, SilenceOutcome, silence_id
     from domain.views import extension_details
-    from workflows.common import Updates, notify, rejected, sleep_until_or, upsert_changed
+    from workflows.common import Updates, attention, notify, rejected, sleep_until_or, upsert_changed
 
 # The Presidency waits for the answer: the meeting is asked briefly, and a failure is a clear no.
 LOOKUP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
@@ -182,7 +182,7 @@ class ExtensionRequestWorkflow:
                     deadline=p.deadline,
                     states_parties=p.states_parties,
                     concerns=workflow.info().workflow_id,
-                    webhook_url=self.inp.webhook_url,
+                    webhook=self.inp.webhook,
                 ),
                 id=wid,
                 parent_close_policy=ParentClosePolicy.ABANDON,
@@ -318,14 +318,15 @@ class ExtensionRequestWorkflow:
     async def _notify(self, key: str, text: str, kind: str | None = None, due: date | None = None) -> None:
         wid = workflow.info().workflow_id
         note = Notification(
-            webhook_url=self.inp.webhook_url,
+            webhook=self.inp.webhook,
             idempotency_key=f"{wid}:{key}",
             text=text,
             kind=kind or key,
             due=(due or self.s.deadline).isoformat(),
             subject=wid,
         )
-        await notify(note, f"{kind or key}: {rules.who(self.s.request)}")
+        if await notify(note, f"{kind or key}: {rules.who(self.s.request)}", self.s.undeliverable) is None:
+            self._refresh()
 
     def _changed(self) -> None:
         self.version += 1
@@ -340,6 +341,7 @@ class ExtensionRequestWorkflow:
             sa.MEETING.value_set(self.s.meeting.label),
             sa.PHASE.value_set(self.s.status.value),
             sa.DUE_DATE.value_set(day_start(self.s.deadline, self.defaults)),
+            *attention(self.upserted, undeliverable=bool(self.s.undeliverable)),
         ]
         self.upserted = upsert_changed(self.upserted, updates)
         workflow.set_current_details(extension_details(self.s))

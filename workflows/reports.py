@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.reports import ReportReceived, ReportsInput, ReportsState
     from domain.reviews import Reminder
     from domain.views import report_details
-    from workflows.common import Updates, notify, rejected, sleep_until_or, upsert_changed
+    from workflows.common import Updates, attention, notify, rejected, sleep_until_or, upsert_changed
 
 
 @workflow.defn
@@ -79,14 +79,17 @@ class Article7Workflow:
 
     async def _send(self, r: Reminder) -> None:
         note = Notification(
-            webhook_url=self.inp.webhook_url,
+            webhook=self.inp.webhook,
             idempotency_key=f"{workflow.info().workflow_id}:{r.key}",
             text=r.text,
             subject=rules.report_id(self.inp.convention, self.s.state),
             kind=r.kind,
             due=self.s.deadline.isoformat(),
         )
-        await notify(note, f"{r.kind}: Art. 7 report of {self.s.state} due {self.s.deadline}")
+        # Refused by the webhook, it is recorded as undeliverable and counts as sent: it is not sent again.
+        await notify(
+            note, f"{r.kind}: Art. 7 report of {self.s.state} due {self.s.deadline}", self.s.undeliverable
+        )
         self.s.sent.append(r)
         self._refresh()
 
@@ -129,6 +132,7 @@ class Article7Workflow:
             sa.ARTICLE.value_set("7"),
             sa.PHASE.value_set(self.s.status.value),
             sa.DUE_DATE.value_set(day_start(self.s.deadline, self.defaults)),
+            *attention(self.upserted, undeliverable=bool(self.s.undeliverable)),
         ]
         self.upserted = upsert_changed(self.upserted, updates)
         workflow.set_current_details(report_details(self.s))

@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
         WithdrawReview,
     )
     from domain.views import review_details
-    from workflows.common import Updates, notify, rejected, sleep_until_or, upsert_changed
+    from workflows.common import Updates, attention, notify, rejected, sleep_until_or, upsert_changed
 
 OPEN = (ReviewStatus.PENDING, ReviewStatus.OVERDUE)
 LONG_OVERDUE = "review-overdue-continues-as-new"
@@ -45,6 +45,7 @@ class ReviewWorkflow:
             history=list(inp.history),
             decisions=list(inp.decisions),
             sent=list(inp.sent),
+            undeliverable=list(inp.undeliverable),
         )
         if any(r.kind == "escalation" for r in inp.sent):
             self.s.status = ReviewStatus.OVERDUE
@@ -86,6 +87,7 @@ class ReviewWorkflow:
                             "history": self.s.history,
                             "decisions": self.s.decisions[-200:],
                             "sent": rules.carried(self.s.sent),
+                            "undeliverable": self.s.undeliverable,
                         }
                     )
                 )
@@ -109,14 +111,15 @@ class ReviewWorkflow:
 
     async def _send(self, r: Reminder) -> None:
         note = Notification(
-            webhook_url=self.inp.webhook_url,
+            webhook=self.inp.webhook,
             idempotency_key=f"{workflow.info().workflow_id}:{r.key}",
             text=r.text,
             review=self.s.spec.subject,
             kind=r.kind,
             due=self.s.due.isoformat(),
         )
-        await notify(note, f"{r.kind}: {self.s.spec.subject}")
+        # Refused by the webhook, it is recorded as undeliverable and counts as sent: it is not sent again.
+        await notify(note, f"{r.kind}: {self.s.spec.subject}", self.s.undeliverable)
         self.s.sent.append(r)
 
     # Decisions.
@@ -185,6 +188,7 @@ class ReviewWorkflow:
                 "cycle": self.s.cycle + 1,
                 "history": history,
                 "decisions": [*self.s.decisions, d.decision_id][-200:],
+                "undeliverable": self.s.undeliverable,
             }
         )
 
@@ -250,5 +254,6 @@ class ReviewWorkflow:
         ]
         if self.s.spec.due.meeting:
             updates.append(sa.MEETING.value_set(self.s.spec.due.meeting))
+        updates += attention(self.upserted, undeliverable=bool(self.s.undeliverable))
         self.upserted = upsert_changed(self.upserted, updates)
         workflow.set_current_details(review_details(self.s))

@@ -7,13 +7,15 @@ another workflow (an extension request, say), that workflow gets the ``SilenceOu
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from domain import search_attributes as sa
@@ -31,7 +33,17 @@ with workflow.unsafe.imports_passed_through():
         WithdrawSilence,
     )
     from domain.views import silence_details
-    from workflows.common import NOTIFY_RETRY, Updates, notify, rejected, upsert_changed
+    from workflows.common import (
+        UNDELIVERABLE_RECORDED,
+        UNDELIVERABLE_RECORDED_LATE,
+        Updates,
+        attention,
+        delivered,
+        recorded,
+        rejected,
+        start_notification,
+        upsert_changed,
+    )
 
 # The signal the concerned workflow receives, with the SilenceOutcome as its single argument.
 SILENCE_ENDED = "silence_ended"
@@ -62,14 +74,13 @@ class SilenceProcedureWorkflow:
         except Rejected as e:
             raise ApplicationError(str(e), type="DecisionRejected", non_retryable=True) from None
         self._refresh()
-        # Not awaited before the wait: a webhook that is down must not hold the deadline back.
-        circulated = workflow.start_activity(
-            "send_notification",
-            self._note("circulated", "silence-circulated", rules.circulated_text(inp)),
-            result_type=Delivery,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=NOTIFY_RETRY,
-            summary=f"silence-circulated: {inp.procedure_id}",
+        # Not awaited before the wait: a webhook that is down must not hold the deadline back. One that refuses the
+        # notice has it on record at once, not at the deadline.
+        circulation = self._note("circulated", "silence-circulated", rules.circulated_text(inp))
+        circulated = asyncio.create_task(
+            self._notify(
+                circulation, start_notification(circulation, f"silence-circulated: {inp.procedure_id}")
+            )
         )
         while self.s.status is SilenceStatus.OPEN:
             now = workflow.now()
@@ -85,21 +96,31 @@ class SilenceProcedureWorkflow:
         outcome = self.s.outcome
         assert outcome is not None
         await self._deliver(outcome)
-        await circulated
-        self.s.notified.append("silence-circulated")
+        try:
+            await circulated
+        except ActivityError as e:
+            if not recorded(circulation, e, self.s.undeliverable, UNDELIVERABLE_RECORDED_LATE):
+                raise
+            self._refresh()
         kind = rules.outcome_kind(outcome)
-        await notify(
-            self._note("outcome", kind, rules.outcome_text(outcome, inp.initiator)),
-            f"{kind}: {inp.procedure_id}",
-        )
-        self.s.notified.append(kind)
+        told = self._note("outcome", kind, rules.outcome_text(outcome, inp.initiator))
+        sending = start_notification(told, f"{kind}: {inp.procedure_id}")
+        # After a refusal recorded late (above), the first patch reads as absent in this run: the late one applies.
+        await self._notify(told, sending, UNDELIVERABLE_RECORDED, UNDELIVERABLE_RECORDED_LATE)
         self._refresh()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return outcome
 
+    async def _notify(self, note: Notification, sending: Awaitable[Delivery], *patches: str) -> None:
+        """Awaits a notification; one the webhook refuses is recorded as undeliverable: the outcome stands."""
+        if await delivered(note, sending, self.s.undeliverable, *patches) is None:
+            self._refresh()
+        else:
+            self.s.notified.append(note.kind)
+
     def _note(self, key: str, kind: str, text: str) -> Notification:
         return Notification(
-            webhook_url=self.inp.webhook_url,
+            webhook=self.inp.webhook,
             idempotency_key=f"{workflow.info().workflow_id}:{key}",
             text=text,
             kind=kind,
@@ -227,6 +248,7 @@ class SilenceProcedureWorkflow:
             sa.CONVENTION.value_set(self.inp.convention),
             sa.PHASE.value_set(self.s.status.value),
             sa.DUE_DATE.value_set(self.inp.deadline),
+            *attention(self.upserted, undeliverable=bool(self.s.undeliverable)),
         ]
         self.upserted = upsert_changed(self.upserted, updates)
         workflow.set_current_details(silence_details(self.s))
