@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 
 from domain import search_attributes as sa
 
@@ -217,3 +218,65 @@ def test_a_broken_copy_is_refused(project_copy: Path, case: str):
     result = compose(project_copy, "config", "--quiet")
     assert result.returncode != 0, f"docker-compose accepted {case}"
     assert message.lower() in result.stderr.lower(), result.stderr
+
+
+# The setup job's script, run for real: against the dev server, through a `temporal` that fails the first calls of
+# each step, as a server whose port is open but whose membership ring is not ready yet answers.
+
+FLAKY_TEMPORAL = """#!/bin/sh
+# Fails the first {fails} calls of each distinct command line, then runs the real CLI.
+key=$(echo "$*" | cksum | cut -d' ' -f1)
+count_file="{counts}/$key"
+n=$(cat "$count_file" 2>/dev/null || echo 0)
+echo $((n + 1)) > "$count_file"
+if [ "$n" -lt {fails} ]; then
+  echo "Error: unable to reach the cluster: membership not ready (call $((n + 1)))" >&2
+  exit 1
+fi
+exec {real} "$@"
+"""
+
+
+async def test_the_setup_job_tries_each_step_again_until_the_server_answers(tmp_path: Path):
+    from tests.devserver import TEMPORAL, dev_server
+
+    service = resolved()["services"]["temporal-setup"]
+    assert service["entrypoint"] == ["/bin/sh", "-c"]
+    # `config` prints the file as compose reads it again: `$$` (a literal `$`) stays escaped.
+    [script] = [c.replace("$$", "$") for c in service["command"]]
+    bin_dir, counts = tmp_path / "bin", tmp_path / "counts"
+    bin_dir.mkdir()
+    counts.mkdir()
+    fake = bin_dir / "temporal"
+    fake.write_text(FLAKY_TEMPORAL.format(fails=2, counts=counts, real=TEMPORAL))
+    fake.chmod(0o755)
+    async with dev_server() as server:
+        env = {
+            **{k: str(v) for k, v in service["environment"].items()},
+            "TEMPORAL_ADDRESS": server.address,
+            "SETUP_PAUSE": "0",
+            "PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "HOME": str(tmp_path),
+        }
+        done = subprocess.run(["/bin/sh", "-c", script], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "not ready yet (attempt 2 of 30): temporal operator cluster health" in done.stdout, done.stdout
+        assert "not ready yet (attempt 2 of 30): namespace" in done.stdout, done.stdout
+        assert "not ready yet (attempt 2 of 30): temporal operator search-attribute create" in done.stdout
+        namespace = env["TEMPORAL_NAMESPACE"]
+        listed = await server.client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace)
+        )
+        assert {k: v for k, v in listed.custom_attributes.items() if k.startswith("Ccm")} == {
+            k.name: k.indexed_value_type.value for k in sa.ALL
+        }
+        # Run again on a server where it was all done: each step succeeds (first tries aside), nothing changes.
+        again = subprocess.run(
+            ["/bin/sh", "-c", script], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert again.returncode == 0, again.stdout + again.stderr
+    # A step that never succeeds gives up after SETUP_ATTEMPTS, saying which.
+    env["SETUP_ATTEMPTS"] = "3"
+    gone = subprocess.run(["/bin/sh", "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert gone.returncode != 0
+    assert "gave up after 3 attempts: temporal operator cluster health" in gone.stderr, gone.stderr
