@@ -433,8 +433,9 @@ class Embedded:
         self._watchers["stop"] = asyncio.create_task(self.stop.wait())
         _check_port_free(opts.port, "gRPC")
         _check_port_free(opts.ui_port, "Web UI")
-        _check_port_free(opts.receiver_port, "conference-services receiver")
         _write_profile(opts)
+        # Before the server: it binds ports of its own choosing besides its two, and could take the receiver's.
+        self.receiver = self._start_receiver()
 
         fresh = not opts.db.exists()
         say(
@@ -445,7 +446,6 @@ class Embedded:
         added = await self._until(ensure_search_attributes(client, opts.db))
         if added and not fresh:
             say(f"registered search attributes new since the state was created: {', '.join(added)}")
-        self.receiver = self._start_receiver()
 
         self.worker = await asyncio.create_subprocess_exec(
             sys.executable,
