@@ -8,6 +8,7 @@ import base64
 import contextlib
 import json
 import os
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.conference_services import ConferenceServices
 from domain.silence import SilenceInput, SilenceState, silence_id
+from starter import cli_codec
 from starter.cli_codec import host_name
 from starter.codec import (
     ENCODING,
@@ -576,3 +578,33 @@ async def test_codec_server_refuses_a_key_file_others_can_read(tmp_path: Path):
         f"the payload codec keys are invalid: CCM_CODEC_KEYS_FILE {f}: mode 0644 lets group or others read or "
         f"change it; keys must be the owner's alone: chmod 600 {f}"
     ), run
+
+
+async def test_codec_server_drops_a_client_that_stalls(monkeypatch: pytest.MonkeyPatch, capsys):
+    """In this process, with the read timeout shortened: a client that stops sending, mid-headers or mid-body, is
+    disconnected (its thread freed), said in one line, while others are served."""
+    monkeypatch.setattr(cli_codec, "READ_TIMEOUT", 0.5)
+    server = cli_codec.build_server(EncryptionCodec(KEYS), port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        for stalled in (
+            b"POST /encode HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+            post(url, "Content-Length: 100", body=b'{"payloads":'),
+        ):
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.server_address[1])
+            writer.write(stalled)
+            await writer.drain()
+            # Another client meanwhile is served.
+            good = json.dumps(as_json(clear("x"))).encode()
+            status, _ = await raw(url, post(url, f"Content-Length: {len(good)}", body=good))
+            assert status == 200
+            # The stalled one is cut off: the server closes its end (read returns nothing, no answer sent).
+            assert await asyncio.wait_for(reader.read(), STEP_TIMEOUT) == b""
+            writer.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    err = capsys.readouterr().err
+    assert "timed out" in err and "Traceback" not in err, err
