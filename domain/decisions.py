@@ -14,6 +14,11 @@ DecisionId = Annotated[
 ]
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
+# The detail of a refusal that is not about the decision itself: the workflow cannot take decisions for a moment
+# (the Presidency is being handed over), and the same decision sent again shortly is decided then. `msp` sends it
+# again by itself.
+SEND_AGAIN = "send-again"
+
 
 class Decision(BaseModel):
     """What every decision carries: an id (sending it twice applies it once) and the text that adopted it."""

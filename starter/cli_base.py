@@ -40,6 +40,7 @@ from domain import search_attributes as sa
 from domain.calendar import local_clock
 from domain.config import ConfigError, CycleConfig, parse_config
 from domain.decisions import (
+    SEND_AGAIN,
     Decision,
     DecisionOutcome,
 )
@@ -65,6 +66,10 @@ ANSWER_TIMEOUT = timedelta(seconds=float(os.environ.get("MSP_ANSWER_TIMEOUT", "6
 
 # How long `msp status` waits for a Presidency that was just started to start its meeting.
 STATUS_WAIT = timedelta(seconds=5)
+
+# A decision refused only for the moment (the Presidency being handed over, which takes seconds once its meeting's
+# workflow has finished) is sent again after each of these pauses, in seconds: 7 tries over 31.5 s.
+SEND_AGAIN_DELAYS: tuple[float, ...] = (0.5, 1, 2, 4, 8, 16)
 
 OK, REJECTED, BAD_INPUT, UNREACHABLE, NOT_RUNNING, FAILED = 0, 1, 2, 3, 4, 5
 
@@ -376,19 +381,40 @@ async def _send_update(
     update_id: str,
     not_running: Callable[[RPCError], CliError],
 ) -> int:
-    """Sends one update with its id as the update id (sent twice, it applies once); prints the answer."""
-    try:
-        outcome = await _answer(handle.id, handle.execute_update(update, arg, id=update_id))
-    except WorkflowUpdateFailedError as e:
-        cause = e.cause
-        if isinstance(cause, ApplicationError) and cause.type == "DecisionRejected":
-            raise CliError(f"rejected: {_one_line(cause.message)}", REJECTED) from None
-        message = cause.message if isinstance(cause, ApplicationError) else str(cause)
-        raise CliError(f"failed: {handle.id} could not apply it: {_one_line(message)}", FAILED) from None
-    except RPCError as e:
-        if e.status == RPCStatusCode.NOT_FOUND:
-            raise not_running(e) from None
-        raise _rpc_error(handle.id, e) from None
+    """Sends one update with its id as the update id (sent twice, it applies once); prints the answer.
+
+    A refusal of the moment rather than of the decision (the Presidency is being handed over) is not the answer:
+    the same update, with the same id, is sent again after each of SEND_AGAIN_DELAYS, and the last answer counts.
+    """
+    waits = list(SEND_AGAIN_DELAYS)
+    tries = 1
+    while True:
+        try:
+            outcome = await _answer(handle.id, handle.execute_update(update, arg, id=update_id))
+            break
+        except WorkflowUpdateFailedError as e:
+            cause = e.cause
+            if not (isinstance(cause, ApplicationError) and cause.type == "DecisionRejected"):
+                message = cause.message if isinstance(cause, ApplicationError) else str(cause)
+                raise CliError(
+                    f"failed: {handle.id} could not apply it: {_one_line(message)}", FAILED
+                ) from None
+            if SEND_AGAIN not in cause.details:
+                raise CliError(f"rejected: {_one_line(cause.message)}", REJECTED) from None
+            if not waits:
+                raise CliError(
+                    f"not decided: {_one_line(cause.message)} It was still so after {tries} tries over "
+                    f"{sum(SEND_AGAIN_DELAYS):g} s; send it again later with --id {update_id} (it applies once).",
+                    FAILED,
+                ) from None
+            wait = waits.pop(0)
+            typer.echo(f"{_one_line(cause.message)} Sending it again in {wait:g} s (same id).", err=True)
+            await asyncio.sleep(wait)
+            tries += 1
+        except RPCError as e:
+            if e.status == RPCStatusCode.NOT_FOUND:
+                raise not_running(e) from None
+            raise _rpc_error(handle.id, e) from None
     note = " (already applied)" if outcome.duplicate else ""
     typer.echo(f"accepted: {outcome.summary}{note}")
     return OK

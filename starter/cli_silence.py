@@ -7,23 +7,25 @@ listed here too.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 import typer
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
 )
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import search_attributes as sa
 from domain.calendar import local_clock, local_text, parse_local_instant
 from domain.decisions import DecisionOutcome
-from domain.meeting_rules import Rejected
 from domain.models import Defaults
 from domain.silence import (
     BreakSilence,
@@ -32,7 +34,6 @@ from domain.silence import (
     SilenceState,
     SilenceStatus,
     WithdrawSilence,
-    check_deadline,
     silence_id,
 )
 from starter.cli_base import (
@@ -40,6 +41,7 @@ from starter.cli_base import (
     ANSWER_TIMEOUT,
     BAD_INPUT,
     DEFAULT_CONFIG,
+    FAILED,
     NOT_RUNNING,
     OK,
     REJECTED,
@@ -69,7 +71,7 @@ from starter.cli_base import (
     _undeliverable_lines,
     _validated,
 )
-from starter.connect import connect
+from starter.connect import TASK_QUEUE, connect
 from workflows.silence import SilenceProcedureWorkflow
 
 silence_app = typer.Typer(
@@ -186,10 +188,6 @@ def silence_start(
                 "webhook": cfg.notifications.webhook,
             }
         )
-        try:
-            check_deadline(inp.deadline, _today())
-        except Rejected as e:
-            raise CliError(f"rejected: {_one_line(str(e))}", REJECTED) from None
         client = await connect()
         if initiator is None:
             inp = inp.model_copy(update={"initiator": await _default_initiator(client, code)})
@@ -209,6 +207,7 @@ def silence_start(
         )
         if not started:
             raise await _already(client, inp.procedure_id, wid)
+        await _circulated(client, inp.procedure_id, wid)
         typer.echo(f"started {wid}: circulated by {inp.initiator} ({inp.reference})")
         typer.echo(
             f"adopted at {local_text(inp.deadline)} unless one of the {len(inp.states_parties)} States Parties "
@@ -217,6 +216,59 @@ def silence_start(
         return OK
 
     _run(go)
+
+
+async def _circulated(client: Client, procedure: str, wid: str) -> None:
+    """Waits (bounded) for the workflow's own check of the deadline, made on the server's clock; a CliError when
+    it refused the procedure.
+
+    Whether the deadline is still to come depends on "now", so the workflow decides it (against its start time,
+    the server's clock), never this machine's clock: the two may differ. The workflow is started, then its first
+    workflow task is awaited: once it has completed, the workflow either runs (circulated) or has failed with the
+    reason. Chosen over update-with-start, which would also answer at once: this works on every server (the
+    time-skipping test server has no update-with-start), and the workflow's commands stay as they were, so the
+    recorded histories replay.
+    """
+    handle = client.get_workflow_handle(wid, result_type=SilenceOutcome)
+    closing = {
+        EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+    }
+
+    async def first_task() -> None:
+        # Polled, not long-polled: the time-skipping test server answers a long poll only when it times out.
+        while True:
+            async for event in handle.fetch_history_events(rpc_timeout=ANSWER_TIMEOUT):
+                if event.event_type in closing:
+                    return
+            await asyncio.sleep(0.1)
+
+    try:
+        await _answer(wid, first_task())
+    except CliError:
+        raise CliError(
+            f"started {wid}, but its first workflow task did not complete within {ANSWER_TIMEOUT.total_seconds():g} "
+            f"s, so whether its deadline stands is not known yet: `msp silence status {procedure}` will say (is a "
+            f"worker running on task queue {TASK_QUEUE}?)",
+            FAILED,
+        ) from None
+    except RPCError as e:
+        raise _rpc_error(wid, e) from None
+    desc = await _describe(client, wid)
+    if desc.status in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
+        return
+    try:
+        await handle.result(follow_runs=False, rpc_timeout=ANSWER_TIMEOUT)
+    except WorkflowFailureError as e:
+        cause = e.cause
+        if isinstance(cause, ApplicationError) and cause.type == "DecisionRejected":
+            raise CliError(f"rejected: {_one_line(cause.message)}", REJECTED) from None
+        raise CliError(f"failed: {wid} failed at its start: {_one_line(str(cause))}", FAILED) from None
+    except RPCError as e:
+        raise _rpc_error(wid, e) from None
+    raise await _ended(procedure, handle, desc.status)
 
 
 async def _default_initiator(client: Client, code: str) -> str:

@@ -9,7 +9,8 @@ read them too). The codec runs in the client, never inside workflow code.
 Keys come from the environment, first one active (it encrypts), every one known (any decrypts):
 
 - ``CCM_CODEC_KEYS="k2027:<base64 key>,k2026:<base64 key>"``, or
-- ``CCM_CODEC_KEYS_FILE=/path/keys`` with one ``id=<base64 key>`` a line; ``#`` starts a comment.
+- ``CCM_CODEC_KEYS_FILE=/path/keys`` with one ``id=<base64 key>`` a line; ``#`` starts a comment. The file must
+  be readable by its owner alone (0600 or 0400): one that group or others can read or change is refused.
 
 A key is 16, 24 or 32 bytes (AES-128/192/256). Without either variable there is no codec: payloads stay as the
 pydantic converter makes them. Payloads not encrypted pass through decoding unchanged, so histories written before
@@ -128,11 +129,18 @@ def parse_keys_file(path: Path, variable: str = ENV_KEYS_FILE) -> CodecKeys:
     """A file of ``id=base64`` lines, first active; blank lines and ``#`` comments are skipped."""
     source = f"{variable} {path}"
     try:
+        mode = path.stat().st_mode & 0o777
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise CodecKeyError(f"{source}: cannot read it ({e.strerror or e})") from None
     except UnicodeDecodeError:
         raise CodecKeyError(f"{source}: not UTF-8 text") from None
+    if mode & 0o077:
+        # Whoever reads the keys reads every payload; whoever can change them chooses the key new ones use.
+        raise CodecKeyError(
+            f"{source}: mode {mode:04o} lets group or others read or change it; keys must be the owner's "
+            f"alone: chmod 600 {path}"
+        )
     keys: list[tuple[str, bytes]] = []
     seen: dict[str, str] = {}
     for n, raw in enumerate(text.splitlines(), start=1):

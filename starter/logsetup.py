@@ -10,8 +10,24 @@ import logging
 import sys
 
 import structlog
+from temporalio import workflow
 
 _configured = False
+
+
+class _Formatter(structlog.stdlib.ProcessorFormatter):
+    """Formats records from workflow code too, which are formatted on the workflow sandbox's thread.
+
+    There every import goes through the sandbox's importer, and structlog imports lazily while rendering
+    (``structlog.threadlocal`` for a value JSON cannot encode, ``rich`` for a traceback): the sandbox loads
+    those modules afresh under its restrictions, ``rich`` touches ``os.path`` at import, and the record was
+    replaced by some 130 lines of ``--- Logging error ---``. Rendering a record decides nothing in the
+    workflow, so it runs with the host's modules and without the sandbox's restrictions.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        with workflow.unsafe.imports_passed_through(), workflow.unsafe.sandbox_unrestricted():
+            return super().format(record)
 
 
 def configure(level: int = logging.INFO, json: bool | None = None) -> None:
@@ -26,8 +42,11 @@ def configure(level: int = logging.INFO, json: bool | None = None) -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer(colors=False)
+    # Tracebacks as plain text: a rich traceback would also print each frame's local variables (URLs, keys).
+    renderers: list[structlog.typing.Processor] = (
+        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        if as_json
+        else [structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)]
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -37,9 +56,9 @@ def configure(level: int = logging.INFO, json: bool | None = None) -> None:
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
+        _Formatter(
             foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderers],
         )
     )
     root = logging.getLogger()

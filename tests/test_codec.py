@@ -8,6 +8,7 @@ import base64
 import contextlib
 import json
 import os
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.conference_services import ConferenceServices
 from domain.silence import SilenceInput, SilenceState, silence_id
+from starter import cli_codec
+from starter.cli_codec import host_name
 from starter.codec import (
     ENCODING,
     ENV_KEYS,
@@ -123,9 +126,17 @@ def test_keys_from_the_environment_first_is_active():
     assert isinstance(data_converter(environ={ENV_KEYS: f"a:{b64(K1)}"}).payload_codec, EncryptionCodec)
 
 
+def private_file(path: Path, text: str) -> Path:
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
 def test_keys_from_a_file_with_comments(tmp_path: Path):
-    f = tmp_path / "keys"
-    f.write_text(f"# rotated 2027-01-01\nk2027={b64(K1)}\n\nk2026 = {b64(K2)}  # kept to read old runs\n")
+    f = private_file(
+        tmp_path / "keys",
+        f"# rotated 2027-01-01\nk2027={b64(K1)}\n\nk2026 = {b64(K2)}  # kept to read old runs\n",
+    )
     loaded = load_keys({ENV_KEYS_FILE: str(f)})
     assert loaded is not None and loaded.ids == ("k2027", "k2026") and loaded.keys[1][1] == K2
     assert loaded.source == f"CCM_CODEC_KEYS_FILE {f}"
@@ -166,14 +177,32 @@ def test_bad_keys_in_the_variable_name_it_and_the_entry(value: str, message: str
     ],
 )
 def test_bad_keys_in_the_file_name_it_and_the_line(tmp_path: Path, text: str, message: str):
-    f = tmp_path / "keys"
-    f.write_text(text)
+    f = private_file(tmp_path / "keys", text)
     with pytest.raises(CodecKeyError) as e:
         load_keys({ENV_KEYS_FILE: str(f)})
     assert str(e.value).startswith(
         f"CCM_CODEC_KEYS_FILE {f}{':' if message == 'no key in it' else ''} {message}"
     )
     assert b64(K1) not in str(e.value) and b64(K3) not in str(e.value), "key material is never echoed"
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620, 0o660], ids=lambda m: f"{m:04o}")
+def test_a_key_file_group_or_others_can_read_or_change_is_refused_naming_it_and_its_mode(
+    tmp_path: Path, mode: int
+):
+    f = private_file(tmp_path / "keys", f"k1={b64(K1)}\n")
+    f.chmod(mode)
+    with pytest.raises(CodecKeyError) as e:
+        load_keys({ENV_KEYS_FILE: str(f)})
+    assert str(e.value) == (
+        f"CCM_CODEC_KEYS_FILE {f}: mode {mode:04o} lets group or others read or change it; keys must be the "
+        f"owner's alone: chmod 600 {f}"
+    )
+    assert b64(K1) not in str(e.value)
+    for private in (0o600, 0o400):
+        f.chmod(private)
+        loaded = load_keys({ENV_KEYS_FILE: str(f)})
+        assert loaded is not None and loaded.ids == ("k1",)
 
 
 def test_missing_file_and_both_variables_are_named(tmp_path: Path):
@@ -284,23 +313,24 @@ async def test_msp_with_the_keys_reads_clear_text_and_without_them_fails(server,
 
 
 @contextlib.asynccontextmanager
-async def codec_server(*args: str, env_keys: str = KEYS_ENV) -> AsyncIterator[str]:
-    """`msp codec-server` as a process on a free port; yields its URL."""
+async def codec_server(*args: str, env_keys: str = KEYS_ENV, log: Path | None = None) -> AsyncIterator[str]:
+    """`msp codec-server` as a process on a free port; yields its URL. ``log``: where its stderr goes."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CCM_"))}
     env[ENV_KEYS] = env_keys
-    proc = await asyncio.create_subprocess_exec(
-        str(MSP),
-        "codec-server",
-        "--port",
-        str(port),
-        *args,
-        env=env,
-        cwd=REPO,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    with log.open("wb") if log is not None else contextlib.nullcontext() as err:
+        proc = await asyncio.create_subprocess_exec(
+            str(MSP),
+            "codec-server",
+            "--port",
+            str(port),
+            *args,
+            env=env,
+            cwd=REPO,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=err if err is not None else asyncio.subprocess.PIPE,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         loop = asyncio.get_running_loop()
@@ -308,8 +338,10 @@ async def codec_server(*args: str, env_keys: str = KEYS_ENV) -> AsyncIterator[st
         async with httpx.AsyncClient() as http:
             while True:
                 if proc.returncode is not None:
-                    assert proc.stderr is not None
-                    raise AssertionError(f"msp codec-server exited: {(await proc.stderr.read()).decode()}")
+                    said = log.read_text() if log is not None else ""
+                    if proc.stderr is not None:
+                        said = (await proc.stderr.read()).decode()
+                    raise AssertionError(f"msp codec-server exited: {said}")
                 try:
                     await http.options(url + "/decode")
                     break
@@ -414,3 +446,165 @@ async def test_codec_server_without_keys_or_with_bad_keys_says_so():
     ):
         run = await msp({**env, **extra}, "codec-server", "--port", str(free_port()))
         assert run.code == 2 and message in run.err, run
+
+
+# `msp codec-server` against raw requests: what a browser page, a script or a stalled client can send
+
+
+async def raw(url: str, request: bytes) -> tuple[int, bytes]:
+    """Sends ``request`` as is and reads the status and the body of the answer, without sending anything more."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(request)
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), STEP_TIMEOUT)
+        status = int(head.split(b" ", 2)[1])
+        length = next(
+            (
+                int(line.split(b":")[1])
+                for line in head.lower().split(b"\r\n")
+                if line.startswith(b"content-length:")
+            ),
+            0,
+        )
+        body = await asyncio.wait_for(reader.readexactly(length), STEP_TIMEOUT)
+        return status, body
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+def post(url: str, *headers: str, body: bytes = b"", host: str | None = None) -> bytes:
+    """A POST /encode with the given header lines (Host the server's address unless ``host``), then ``body``."""
+    lines = ["POST /encode HTTP/1.1", f"Host: {host if host is not None else url.removeprefix('http://')}"]
+    return ("\r\n".join([*lines, *headers]) + "\r\n\r\n").encode() + body
+
+
+async def test_codec_server_checks_the_token_and_the_length_before_reading_the_body(tmp_path: Path):
+    """The body is never sent here: a server that read it before answering would wait for it."""
+    log = tmp_path / "codec-server.log"
+    async with codec_server("--token", "s3cret", log=log) as url:
+        # 50 MB announced, no token: refused at once, from the headers alone.
+        status, body = await raw(url, post(url, "Content-Length: 50000000"))
+        assert status == 401 and b"Bearer" in body
+        status, _ = await raw(url, post(url, "Content-Length: 1000", "Authorization: Bearer wrong"))
+        assert status == 401
+        # With the token, a body over the cap is refused before it is read.
+        status, body = await raw(url, post(url, "Authorization: Bearer s3cret", "Content-Length: 50000000"))
+        assert status == 413 and b"over the limit" in body
+        # A length that is not a whole number: 400, not a traceback, and -1 does not hold a thread.
+        for length in ("abc", "-1", "1e3", " ", "0x10", "12345678901234567890"):
+            status, body = await raw(
+                url, post(url, "Authorization: Bearer s3cret", f"Content-Length: {length}")
+            )
+            assert status == 400 and b"Content-Length" in body, (length, status, body)
+        status, _ = await raw(
+            url,
+            post(url, "Authorization: Bearer s3cret", "Content-Length: 2", "Content-Length: 3", body=b"{}"),
+        )
+        assert status == 400
+        status, _ = await raw(url, post(url, "Authorization: Bearer s3cret", "Transfer-Encoding: chunked"))
+        assert status == 411
+        # Bodies that are not protobuf JSON: 400 whatever they hold.
+        for junk in (b"\xff\xfe", b"[" * 100_000, b'{"payloads": 3}'):
+            status, _ = await raw(
+                url, post(url, "Authorization: Bearer s3cret", f"Content-Length: {len(junk)}", body=junk)
+            )
+            assert status == 400, junk[:20]
+        # And a good request on a fresh connection still works.
+        good = json.dumps(as_json(clear("x"))).encode()
+        status, body = await raw(
+            url, post(url, "Authorization: Bearer s3cret", f"Content-Length: {len(good)}", body=good)
+        )
+        assert status == 200 and b"payloads" in body
+    said = log.read_text()
+    assert "Traceback" not in said, said
+
+
+async def test_codec_server_serves_only_the_host_names_it_is_given(tmp_path: Path):
+    log = tmp_path / "codec-server.log"
+    good = json.dumps(as_json(clear("x"))).encode()
+    length = f"Content-Length: {len(good)}"
+    async with codec_server(log=log) as url:
+        port = url.rsplit(":", 1)[1]
+        for name in (
+            f"127.0.0.1:{port}",
+            f"localhost:{port}",
+            f"LOCALHOST.:{port}",
+            f"[::1]:{port}",
+            "localhost",
+        ):
+            status, _ = await raw(url, post(url, length, body=good, host=name))
+            assert status == 200, name
+        # DNS rebinding: a page of another site, its name pointed at 127.0.0.1, sends its own name.
+        for name in (f"rebind.example:{port}", "127.0.0.1.nip.io", ""):
+            status, body = await raw(url, post(url, length, body=good, host=name))
+            assert status == 403 and b"--allow-host" in body, (name, status)
+        status, _ = await raw(
+            url, f"OPTIONS /decode HTTP/1.1\r\nHost: rebind.example:{port}\r\n\r\n".encode()
+        )
+        assert status == 403
+        # No Host at all (HTTP/1.0).
+        status, _ = await raw(url, f"POST /encode HTTP/1.0\r\n{length}\r\n\r\n".encode() + good)
+        assert status == 400
+    async with codec_server("--allow-host", "codec.ccm.example", log=log) as url:
+        status, _ = await raw(url, post(url, length, body=good, host="codec.ccm.example:443"))
+        assert status == 200
+        status, _ = await raw(url, post(url, length, body=good, host="127.0.0.1"))
+        assert status == 200
+        status, _ = await raw(url, post(url, length, body=good, host="rebind.example"))
+        assert status == 403
+    said = log.read_text()
+    assert "Traceback" not in said, said
+
+
+def test_host_names_are_read_without_port_case_or_final_dot():
+    assert host_name("Example.ORG:8888") == "example.org"
+    assert host_name("[::1]:8888") == "::1"
+    assert host_name("[::1]") == "::1"
+    assert host_name("localhost.") == "localhost"
+    assert host_name(" 127.0.0.1 ") == "127.0.0.1"
+
+
+async def test_codec_server_refuses_a_key_file_others_can_read(tmp_path: Path):
+    f = private_file(tmp_path / "keys", f"k1={b64(K1)}\n")
+    f.chmod(0o644)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CCM_"))}
+    run = await msp({**env, ENV_KEYS_FILE: str(f)}, "codec-server", "--port", str(free_port()))
+    assert run.code == 2, run
+    assert run.err.strip() == (
+        f"the payload codec keys are invalid: CCM_CODEC_KEYS_FILE {f}: mode 0644 lets group or others read or "
+        f"change it; keys must be the owner's alone: chmod 600 {f}"
+    ), run
+
+
+async def test_codec_server_drops_a_client_that_stalls(monkeypatch: pytest.MonkeyPatch, capsys):
+    """In this process, with the read timeout shortened: a client that stops sending, mid-headers or mid-body, is
+    disconnected (its thread freed), said in one line, while others are served."""
+    monkeypatch.setattr(cli_codec, "READ_TIMEOUT", 0.5)
+    server = cli_codec.build_server(EncryptionCodec(KEYS), port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        for stalled in (
+            b"POST /encode HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+            post(url, "Content-Length: 100", body=b'{"payloads":'),
+        ):
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.server_address[1])
+            writer.write(stalled)
+            await writer.drain()
+            # Another client meanwhile is served.
+            good = json.dumps(as_json(clear("x"))).encode()
+            status, _ = await raw(url, post(url, f"Content-Length: {len(good)}", body=good))
+            assert status == 200
+            # The stalled one is cut off: the server closes its end (read returns nothing, no answer sent).
+            assert await asyncio.wait_for(reader.read(), STEP_TIMEOUT) == b""
+            writer.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    err = capsys.readouterr().err
+    assert "timed out" in err and "Traceback" not in err, err

@@ -232,6 +232,17 @@ async def msp_notifies_the_receiver(state_dir: Path, port: int, config: Path) ->
     await eventually(stored, 20, f"{sorted(wanted)} in {folder}")
 
 
+def open_to_others(state_dir: Path) -> list[str]:
+    """Every folder and file under ``state_dir`` (itself included) that group or others may use."""
+    found = []
+    for path in [state_dir, *state_dir.rglob("*")]:
+        mode = path.lstat().st_mode & 0o777
+        expected = 0o700 if path.is_dir() else 0o600
+        if mode & 0o077 or mode != expected:
+            found.append(f"{path.relative_to(state_dir.parent)}: {mode:04o}")
+    return found
+
+
 async def test_make_run_starts_stops_and_resumes(tmp_path: Path) -> None:
     binary("temporal")
     state_dir = tmp_path / "state"
@@ -267,6 +278,9 @@ async def test_make_run_starts_stops_and_resumes(tmp_path: Path) -> None:
             )
         assert len(list((state_dir / "receiver" / "translation-jobs").glob("*.json"))) == 1
         assert len(list((state_dir / "receiver" / "notifications").glob("*.json"))) == 1
+        # The state is private: the database, the server's log, the profile and what the receiver stored.
+        assert {p.name for p in state_dir.iterdir()} >= {"ccm.db", "server.log", "temporal.toml", "receiver"}
+        assert open_to_others(state_dir) == []
 
         client = await connect(port)
         run_id = await running_run_id(client, PRESIDENCY)
@@ -310,9 +324,14 @@ async def test_make_run_starts_stops_and_resumes(tmp_path: Path) -> None:
     finally:
         await first.kill()
 
+    # As an earlier version left it: everything readable by all.
+    for path in [state_dir, *state_dir.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
     second = await Embedded.start(state_dir, port, ui_port, receiver_port, config)
     try:
         await second.wait_for_banner()
+        assert f"made {state_dir} private: " in second.output, second.output
+        assert open_to_others(state_dir) == []
         client = await connect(port)
         # Resumed from the SQLite file: the same run, not a new one.
         assert await running_run_id(client, PRESIDENCY) == run_id

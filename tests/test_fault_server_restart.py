@@ -1,4 +1,5 @@
-"""Fault: the embedded dev server stopped and started again on the same SQLite file, mid-cycle.
+"""Fault: the embedded dev server stopped and started again on the same SQLite file, mid-cycle; and killed under
+`make run`, which says so and starts it again, a bounded number of times.
 
 `make run` as a real process (`starter.embedded`), with the default configuration: the presidency, its meeting and
 ledger, three reviews and four Article 7 workflows, plus an extension request and a silence procedure started for the
@@ -8,7 +9,10 @@ query with what it had, takes a new decision, and none has failed a workflow tas
 
 from __future__ import annotations
 
+import asyncio
+import os
 import shutil
+import signal
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,9 +25,20 @@ from domain.extensions import Analysis, Article, ExtensionInput, ExtensionReques
 from domain.models import Defaults, President
 from domain.silence import SilenceInput, silence_id
 from starter.connect import TASK_QUEUE
+from starter.embedded import MAX_SERVER_RESTARTS
 from tests.conftest import binary
 from tests.devserver import failed_workflow_tasks
-from tests.test_embedded import PRESIDENCY, REPO, Embedded, connect, eventually, free_ports, running_run_id
+from tests.test_embedded import (
+    PRESIDENCY,
+    REPO,
+    Embedded,
+    alive,
+    children,
+    connect,
+    eventually,
+    free_ports,
+    running_run_id,
+)
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.presidency import PresidencyWorkflow
 from workflows.silence import SilenceProcedureWorkflow
@@ -128,3 +143,75 @@ async def test_the_embedded_server_restarted_on_its_sqlite_file_resumes_every_wo
         assert await second.interrupt() == 0, second.output
     finally:
         await second.kill()
+
+
+def server_pid(runner: Embedded) -> int:
+    [pid] = [pid for pid, c in children(runner.proc.pid).items() if "temporal" in c and "start-dev" in c]
+    return pid
+
+
+async def said(runner: Embedded, text: str, after: int) -> str:
+    """The first line of the runner's output from line ``after`` on that contains ``text``."""
+
+    async def found() -> str | None:
+        return next((line for line in runner.lines[after:] if text in line), None)
+
+    return await eventually(found, 60, f"{text!r} in the output of make run:\n{runner.output}")
+
+
+async def test_a_server_killed_under_make_run_is_said_to_be_killed_and_started_again(tmp_path: Path) -> None:
+    binary("temporal")
+    state_dir = tmp_path / "state"
+    config = tmp_path / "cycle.toml"
+    shutil.copy(REPO / "config" / "cycle.toml", config)
+    port, ui_port, receiver_port = free_ports(3)
+    runner = await Embedded.start(state_dir, port, ui_port, receiver_port, config)
+    try:
+        await runner.wait_for_banner()
+        client = await connect(port)
+        await eventually(lambda: running_run_id(client, "ccm-meeting-14MSP"), 20, "the meeting running")
+        run_id = await running_run_id(client, PRESIDENCY)
+        # An error line the server logged long before: not why it dies now.
+        with (state_dir / "server.log").open("a") as log:
+            log.write('time=2020-01-01T00:00:00Z level=ERROR msg="an old, unrelated error"\n')
+
+        for kill in range(1, MAX_SERVER_RESTARTS + 1):
+            pid = server_pid(runner)
+            mark = len(runner.lines)
+            os.kill(pid, signal.SIGKILL)
+            line = await said(runner, "was killed by SIGKILL", mark)
+            assert (
+                f"the Temporal server on 127.0.0.1:{port} (pid {pid}) was killed by SIGKILL after running"
+                in line
+            )
+            assert "old, unrelated" not in runner.output, runner.output
+            assert f"(restart {kill} of at most {MAX_SERVER_RESTARTS} within 10 min)" in line, line
+            await said(runner, "the worker polls again and the workflows resume", mark)
+            assert server_pid(runner) != pid
+
+            # The same runs, on the same SQLite file, and the worker takes decisions again.
+            client = await connect(port)
+            assert await running_run_id(client, PRESIDENCY) == run_id
+            outcome = await client.get_workflow_handle(PRESIDENCY).execute_update(
+                PresidencyWorkflow.decide_intersessional,
+                DecideIntersessional(
+                    decision_id=f"after-kill-{kill}", reference="para 30", held=kill % 2 == 0
+                ),
+            )
+            assert not outcome.duplicate
+            assert await failed_workflow_tasks(client, PRESIDENCY) == []
+
+        # Once more within the window: not started again, and the runner says why and stops everything.
+        kids = children(runner.proc.pid)
+        os.kill(server_pid(runner), signal.SIGKILL)
+        code = await asyncio.wait_for(runner.proc.wait(), 60)
+        await runner._pump
+        assert code == 1, runner.output
+        assert (
+            f"died {MAX_SERVER_RESTARTS + 1} times within 10 min, so it is not started again: see {state_dir}"
+            in runner.output
+        ), runner.output
+        assert "Traceback" not in runner.output, runner.output
+        assert not [pid for pid in kids if alive(pid)], runner.output
+    finally:
+        await runner.kill()

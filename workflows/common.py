@@ -15,6 +15,7 @@ from temporalio.workflow import ActivityHandle
 
 from domain import search_attributes as sa
 from domain.conference import REJECTED_BY_SERVICES
+from domain.decisions import SEND_AGAIN
 from domain.notifications import (
     KEEP_UNDELIVERABLE,
     REJECTED_BY_WEBHOOK,
@@ -130,9 +131,11 @@ async def sleep_until_or(at: datetime, changed: Callable[[], bool], summary: str
     return not changed()
 
 
-def rejected(reason: str) -> ApplicationError:
-    """The error a validator raises: the client gets ``reason`` at once and nothing is written."""
-    return ApplicationError(reason, type="DecisionRejected", non_retryable=True)
+def rejected(reason: str, send_again: bool = False) -> ApplicationError:
+    """The error a validator raises: the client gets ``reason`` at once and nothing is written. ``send_again``:
+    not a refusal of the decision but of the moment (its detail is SEND_AGAIN): the client may send it again."""
+    details = [SEND_AGAIN] if send_again else []
+    return ApplicationError(reason, *details, type="DecisionRejected", non_retryable=True)
 
 
 def upsert_changed(previous: Updates, updates: Updates) -> Updates:

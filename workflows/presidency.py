@@ -183,7 +183,8 @@ class PresidencyWorkflow:
         if self.s.closed is not None:
             raise rejected(
                 f"The {self.s.meeting.ref.label} has closed and the Presidency is being handed over; "
-                "send the decision again in a moment, to the new term."
+                "send the decision again in a moment, to the new term.",
+                send_again=True,
             )
         try:
             rule()
