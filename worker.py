@@ -53,6 +53,7 @@ def activities(client: Client, services: ConferenceServices) -> list[Callable[..
     return [
         services.submit_translation,
         services.book_interpretation,
+        services.cancel_translation,
         notifier.send_notification,
         reviews.tell_reviews_meeting_moved,
         MeetingReader(client).look_up_meeting,
