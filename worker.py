@@ -57,6 +57,7 @@ def activities(
     return [
         services.submit_translation,
         services.book_interpretation,
+        services.cancel_translation,
         notifier.send_notification,
         reviews.tell_reviews_meeting_moved,
         MeetingReader(client).look_up_meeting,

@@ -1,8 +1,9 @@
 """Conference services (UNOG): sending translation jobs and booking interpretation, over HTTP with httpx.
 
 One ``ConferenceServices`` per worker process holds the one ``httpx.AsyncClient`` its activities share; its bound
-methods are the activities (``submit_translation``, ``book_interpretation``). Every request carries the job's
-idempotency key (``Idempotency-Key`` header), so a retry after a lost answer creates no second job.
+methods are the activities (``submit_translation``, ``book_interpretation``, ``cancel_translation``). Every request
+carries the job's idempotency key (``Idempotency-Key`` header), so a retry after a lost answer creates no second job,
+and a cancellation names the job by the same key.
 
 What becomes of an answer:
 
@@ -12,6 +13,11 @@ What becomes of an answer:
   (type ``UNAVAILABLE`` or ``BAD_ANSWER``) naming the address, so Temporal retries with the workflow's policy;
 - any other 4xx (and 3xx): non-retryable ``ApplicationError`` of type ``REJECTED_BY_SERVICES``: retrying cannot
   help, the workflow decides what to do.
+
+A cancellation (``POST <base>/translation-jobs/cancel``) answers 200 with ``"status": "cancelled"`` (a ``Cancellation``
+that frees the job's money), or 409 when the job was completed: too late, a ``Cancellation`` with ``cancelled`` false
+(the money stays spent). A 2xx that does not say "cancelled" is a bad answer, retried: only an explicit confirmation
+counts.
 
 Workflows call them by name, so that they import neither this module nor httpx::
 
@@ -31,11 +37,21 @@ from structlog.stdlib import BoundLogger
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.conference import REJECTED_BY_SERVICES, InterpretationBooking, Receipt, TranslationJob
+from domain.conference import (
+    REJECTED_BY_SERVICES,
+    Cancellation,
+    InterpretationBooking,
+    JobCancellation,
+    Receipt,
+    TranslationJob,
+)
 from domain.notifications import redact_in, redact_url
 
 SUBMIT_TRANSLATION = "submit_translation"
 BOOK_INTERPRETATION = "book_interpretation"
+CANCEL_TRANSLATION = "cancel_translation"
+# Conference services' answer to cancelling a job already completed.
+TOO_LATE = 409
 
 # ApplicationError types of failures worth retrying: the service could not be reached or answered 5xx/408/429,
 # or it accepted the request but its answer could not be read (a retry with the same key fetches the reference).
@@ -119,8 +135,10 @@ class HttpActivities:
         *,
         retry_type: str,
         refused_type: str,
+        answers: frozenset[int] = frozenset(),
     ) -> tuple[httpx.Response, BoundLogger]:
-        """POSTs with an idempotency key; returns a 2xx answer, else raises what Temporal should do about it.
+        """POSTs with an idempotency key; returns a 2xx answer (or one in ``answers``), else raises what Temporal
+        should do about it.
 
         No answer, no connection, 5xx, 408 and 429 are retryable (``retry_type``, honouring Retry-After); any
         other answer is a refusal that retrying cannot mend (``refused_type``, non-retryable). Every message
@@ -146,7 +164,7 @@ class HttpActivities:
                 f"cannot reach {peer} at {shown} for the {what}: {error}", type=retry_type
             ) from None
         status = response.status_code
-        if response.is_success:
+        if response.is_success or status in answers:
             return response, bound
         said = redact_in(_excerpt(response.text), url)
         if status >= 500 or status in RETRYABLE_4XX:
@@ -196,6 +214,44 @@ class ConferenceServices(HttpActivities):
         return await self._post(
             b.base_url, "interpretation-bookings", b, b.idempotency_key, "interpretation booking", bound
         )
+
+    @activity.defn(name=CANCEL_TRANSLATION)
+    async def cancel_translation(self, c: JobCancellation) -> Cancellation:
+        """Asks conference services to cancel the job sent with ``c.idempotency_key``; asking again is harmless."""
+        bound = log.bind(symbol=c.symbol, lang=c.target_language.value, idempotency_key=c.idempotency_key)
+        what = "cancellation of a translation job"
+        url = f"{c.base_url.rstrip('/')}/translation-jobs/cancel"
+        response, bound = await self._post_json(
+            url,
+            c.model_dump(mode="json", exclude={"base_url", "idempotency_key"}),
+            c.idempotency_key,
+            what,
+            "conference services",
+            bound,
+            retry_type=UNAVAILABLE,
+            refused_type=REJECTED_BY_SERVICES,
+            answers=frozenset({TOO_LATE}),
+        )
+        try:
+            body: Any = response.json()
+            reference = body.get("reference")
+            status = body.get("status")
+        except (ValueError, AttributeError):
+            body, reference, status = {}, None, None
+        reference = reference if isinstance(reference, str) and reference else None
+        if response.status_code == TOO_LATE:
+            detail = redact_in(str(body.get("error") or _excerpt(response.text)), url)
+            bound.info(f"{what}: too late", reference=reference, detail=detail)
+            return Cancellation(cancelled=False, reference=reference, detail=_excerpt(detail))
+        if status != "cancelled":
+            bound.warning(f"{what}: answered without confirming it; will retry", status=response.status_code)
+            raise ApplicationError(
+                f"conference services at {redact_url(url)} answered the {what} ({response.status_code}) without "
+                f'confirming it ("status": "cancelled"): {redact_in(_excerpt(response.text), url)}',
+                type=BAD_ANSWER,
+            )
+        bound.info(f"{what}: confirmed", reference=reference)
+        return Cancellation(cancelled=True, reference=reference)
 
     async def _post(
         self, base_url: str, path: str, model: BaseModel, key: str, what: str, bound: BoundLogger

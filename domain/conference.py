@@ -46,3 +46,27 @@ class Receipt(BaseModel):
 
     reference: str
     duplicate: bool = False
+
+
+class JobCancellation(BaseModel):
+    """Asks conference services to cancel the translation job sent (or perhaps still on its way) with a key."""
+
+    model_config = ConfigDict(frozen=True)
+
+    base_url: str
+    # The key the job was submitted with: it names the job whether or not its receipt ever came back.
+    idempotency_key: str
+    symbol: str
+    target_language: Language
+    reason: str
+
+
+class Cancellation(BaseModel):
+    """Conference services' answer to a cancellation: the job is cancelled, or it was completed (too late)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cancelled: bool
+    # The job's reference; None when no job had arrived with the key (none will now be accepted with it).
+    reference: str | None = None
+    detail: str = ""

@@ -21,6 +21,9 @@ class LanguageStatus(StrEnum):
     WAITING_FOR_FUNDS = "waiting_for_funds"
     FUNDED = "funded"
     IN_TRANSLATION = "in_translation"
+    # Withdrawn while its job was sent or on its way: conference services are asked to cancel it, and its money
+    # comes back only if they confirm.
+    CANCELLING = "cancelling"
     ISSUED = "issued"
     FAILED = "failed"
     WITHDRAWN = "withdrawn"
@@ -90,7 +93,12 @@ class DocumentState(BaseModel):
 
     @property
     def pending_languages(self) -> list[str]:
-        return [lang.value for lang, t in self.translations.items() if t.status not in DONE]
+        """The languages still to be issued (one being cancelled never will be)."""
+        return [
+            lang.value
+            for lang, t in self.translations.items()
+            if t.status not in DONE and t.status is not LanguageStatus.CANCELLING
+        ]
 
     @property
     def finished(self) -> bool:

@@ -904,7 +904,8 @@ def docs_withdraw(
     decision_id: IdOpt = None,
     convention: ConventionOpt = "ccm",
 ) -> None:
-    """Withdraw a document: its requests leave the queue and money granted but not yet spent goes back."""
+    """Withdraw a document: its requests leave the queue, money granted to jobs not sent goes back, and jobs sent
+    are cancelled at conference services (their money goes back once they confirm; a job already done stays paid)."""
     fields = {"decision_id": decision_id or _new_id(), "reference": ref}
     _document_update(convention, symbol, DocumentWorkflow.withdraw, Withdraw, fields)
 

@@ -7,12 +7,25 @@ to send to and an operator can read what was sent. Standard library only.
     POST /translation-jobs           JSON body, header Idempotency-Key   -> 201 {"reference": "UNOG-T-000001", ...}
     POST /interpretation-bookings    JSON body, header Idempotency-Key   -> 201 {"reference": "UNOG-I-000001", ...}
     POST /notifications              JSON body, header Idempotency-Key   -> 201 {"reference": "UNOG-N-000001", ...}
+    POST /translation-jobs/cancel    header Idempotency-Key of the job   -> 200 {"status": "cancelled", ...} | 409
+    POST /translation-jobs/complete  header Idempotency-Key of the job   -> 200 {"status": "completed", ...} | 404 | 409
     GET  /health                                                         -> 200 {"status": "ok"}
 
 The same Idempotency-Key again answers 200 with the same reference and ``"duplicate": true`` and stores nothing
 new. Each accepted request is one file, ``<dir>/<kind>/<key, made file-safe>.json``, holding the reference, the key,
-when it came and the body as sent. Those files are the whole state: a receiver started again on the same directory
-knows every key and continues the numbering. Malformed JSON or a missing key: 400; another path: 404.
+when it came, the body as sent and, for a translation job, its ``status``: ``received``, ``completed`` or
+``cancelled``. Those files are the whole state: a receiver started again on the same directory knows every key and
+continues the numbering. Malformed JSON or a missing key: 400; another path: 404.
+
+Cancelling a translation job (the document it belongs to was withdrawn) names the job by the key it was sent with.
+A job not yet completed is cancelled (200, ``"status": "cancelled"``); a completed one cannot be (409, ``"status":
+"completed"``: too late, its money is spent); cancelling again answers the same. A key never received is cancelled
+too (200, ``"reference": null``) and remembered, so a job arriving later with that key (a submission still on its
+way) is refused with 409 rather than accepted: whatever the order in which they arrive, a cancelled key has no job.
+``complete`` stands for conference services finishing a job (here, a test or an operator says so).
+
+Every connection gets ``read_timeout`` seconds per read: a client that stalls halfway through a request is dropped
+rather than holding a thread open indefinitely.
 
     python -m starter.receiver [--port 7299] [--dir .temporal/receiver]
 
@@ -41,10 +54,18 @@ HOST = "127.0.0.1"
 DEFAULT_PORT = 7299
 MAX_BODY = 1_000_000
 MAX_KEY = 200
+# Longer than httpx's keep-alive expiry (5 s), so the client, not the receiver, closes an idle pooled connection
+# (no request is ever sent on a connection the receiver is closing), and short enough that a stalled client is gone
+# in seconds.
+READ_TIMEOUT = 10.0
 # The kinds of request, by path: the directory they are stored in and the letter in their references.
 KINDS: dict[str, str] = {"translation-jobs": "T", "interpretation-bookings": "I", "notifications": "N"}
 # The kind the notification webhook posts to (the others are conference services').
 NOTIFICATIONS = "notifications"
+TRANSLATIONS = "translation-jobs"
+# What can be done to a stored translation job, by POST /translation-jobs/<action>.
+CANCEL, COMPLETE = "cancel", "complete"
+RECEIVED, COMPLETED, CANCELLED = "received", "completed", "cancelled"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 Log = Callable[[str], None]
@@ -52,6 +73,10 @@ Log = Callable[[str], None]
 
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def safe_name(key: str) -> str:
@@ -87,34 +112,68 @@ class Store:
                 highest = max(highest, int(m.group(1)))
         return highest
 
+    def _read(self, path: Path, key: str) -> dict[str, Any] | None:
+        if not path.exists():
+            return None
+        record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return record if record.get("idempotency_key") == key else None
+
+    @staticmethod
+    def _write(path: Path, record: dict[str, Any]) -> None:
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+
     def accept(self, kind: str, key: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """The stored record for ``key`` and whether it is new; stores ``body`` under a new reference if so."""
+        """The stored record for ``key`` and whether it is new; stores ``body`` under a new reference if so.
+
+        A key already stored returns its record as it is, a cancelled one included: the caller refuses that.
+        """
         path = self.root / kind / safe_name(key)
         with self._lock:
-            if path.exists():
-                record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-                if record.get("idempotency_key") == key:
-                    return record, False
+            if (record := self._read(path, key)) is not None:
+                return record, False
             number = self._next[kind]
             record = {
                 "reference": f"UNOG-{KINDS[kind]}-{number:06d}",
                 "idempotency_key": key,
-                "received_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "received_at": _now(),
                 "body": body,
             }
-            tmp = path.with_name(f".{path.name}.tmp")
-            tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-            os.replace(tmp, path)
+            if kind == TRANSLATIONS:
+                record["status"] = RECEIVED
+            self._write(path, record)
             self._next[kind] = number + 1
+            return record, True
+
+    def change(self, key: str, action: str, reason: str) -> tuple[dict[str, Any] | None, bool]:
+        """Cancels or completes the translation job sent with ``key``: its record afterwards (None: no such job
+        to complete) and whether this call changed it. A job already completed stays completed, one already
+        cancelled stays cancelled; cancelling a key never received records the cancellation alone."""
+        path = self.root / TRANSLATIONS / safe_name(key)
+        with self._lock:
+            record = self._read(path, key)
+            if record is None:
+                if action == COMPLETE:
+                    return None, False
+                record = {"reference": None, "idempotency_key": key, "received_at": None, "body": None}
+            elif record.get("status", RECEIVED) != RECEIVED:
+                return record, False
+            target = CANCELLED if action == CANCEL else COMPLETED
+            record = {**record, "status": target, f"{target}_at": _now()}
+            if action == CANCEL:
+                record["cancel_reason"] = reason
+            self._write(path, record)
             return record, True
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], store: Store, log: Log) -> None:
+    def __init__(self, address: tuple[str, int], store: Store, log: Log, read_timeout: float) -> None:
         self.store = store
         self.log = log
+        self.read_timeout = read_timeout
         super().__init__(address, _Handler)
 
 
@@ -122,6 +181,14 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "ccm-receiver/1"
     protocol_version = "HTTP/1.1"
+    # Keep-alive with headers and body written apart: without this, each answer waits ~40 ms for the client's
+    # delayed acknowledgement of the headers (Nagle).
+    disable_nagle_algorithm = True
+
+    def setup(self) -> None:
+        super().setup()
+        # A read that waits longer raises TimeoutError, which the base class answers by closing the connection.
+        self.connection.settimeout(self.server.read_timeout)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         pass  # one line per accepted request is logged below; the access log would only repeat it
@@ -159,7 +226,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the body is over {MAX_BODY} bytes")
             return
         raw = self.rfile.read(length)
-        if kind not in KINDS:
+        action = kind.removeprefix(f"{TRANSLATIONS}/") if kind.startswith(f"{TRANSLATIONS}/") else None
+        if kind not in KINDS and action not in (CANCEL, COMPLETE):
             self._error(HTTPStatus.NOT_FOUND, f"no such resource: POST {self.path}")
             return
         key = (self.headers.get("Idempotency-Key") or "").strip()
@@ -169,17 +237,34 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         try:
-            body = json.loads(raw)
+            # A cancel or complete needs no body; a reason may come in one.
+            body = json.loads(raw or b"{}") if action else json.loads(raw)
         except ValueError as e:
             self._error(HTTPStatus.BAD_REQUEST, f"the body is not JSON: {e}")
             return
         if not isinstance(body, dict):
             self._error(HTTPStatus.BAD_REQUEST, "the body must be a JSON object")
             return
+        if action:
+            self._change(key, action, str(body.get("reason") or "")[:MAX_KEY])
+            return
         try:
             record, new = self.server.store.accept(kind, key, body)
         except (OSError, ValueError) as e:
             self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"could not store the request: {e}")
+            return
+        if record.get("status") == CANCELLED:
+            self.server.log(f"receiver: {kind} refused: Idempotency-Key {key} was cancelled")
+            self._answer(
+                HTTPStatus.CONFLICT,
+                {
+                    "status": CANCELLED,
+                    "reference": record["reference"],
+                    "idempotency_key": key,
+                    "error": f"the job with this Idempotency-Key was cancelled at {record['cancelled_at']}; "
+                    "a cancelled key is not accepted again",
+                },
+            )
             return
         answer: dict[str, Any] = {
             "reference": record["reference"],
@@ -195,15 +280,52 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self._answer(HTTPStatus.CREATED if new else HTTPStatus.OK, answer)
 
+    def _change(self, key: str, action: str, reason: str) -> None:
+        try:
+            record, changed = self.server.store.change(key, action, reason)
+        except (OSError, ValueError) as e:
+            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"could not store the request: {e}")
+            return
+        if record is None:
+            self._error(HTTPStatus.NOT_FOUND, "no translation job was received with this Idempotency-Key")
+            return
+        status, reference = record["status"], record["reference"]
+        answer: dict[str, Any] = {
+            "status": status,
+            "reference": reference,
+            "idempotency_key": key,
+            "duplicate": not changed,
+        }
+        done = CANCELLED if action == CANCEL else COMPLETED
+        if status != done:
+            answer["error"] = (
+                f"translation job {reference} was {status} at {record[f'{status}_at']}: "
+                f"it can no longer be {done}"
+            )
+        self.server.log(
+            f"receiver: {action} {TRANSLATIONS} {reference or '(none received)'}: "
+            f"{status}{'' if changed else ' before'} (Idempotency-Key {key})"
+        )
+        self._answer(HTTPStatus.OK if status == done else HTTPStatus.CONFLICT, answer)
+
 
 class Receiver:
     """The receiver in a background thread of this process: ``start()``, then ``stop()`` (or ``with``)."""
 
-    def __init__(self, directory: Path, port: int = 0, host: str = HOST, log: Log | None = _stderr) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        port: int = 0,
+        host: str = HOST,
+        log: Log | None = _stderr,
+        *,
+        read_timeout: float = READ_TIMEOUT,
+        store: Store | None = None,
+    ) -> None:
         self.directory = directory
-        self.store = Store(directory)
+        self.store = store or Store(directory)
         # Binds at once, so a port in use fails here (OSError) rather than in the thread.
-        self._server = _Server((host, port), self.store, log or (lambda line: None))
+        self._server = _Server((host, port), self.store, log or (lambda line: None), read_timeout)
         self.host = host
         self._thread: threading.Thread | None = None
 

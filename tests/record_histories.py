@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from temporalio.client import WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -28,7 +29,15 @@ from domain.decisions import (
     ExtendByDay,
     Postpone,
 )
-from domain.documents import Delivered, DocumentInput, DocumentSpec, document_id, funds_id
+from domain.documents import (
+    Delivered,
+    DocumentInput,
+    DocumentSpec,
+    LanguageStatus,
+    Withdraw,
+    document_id,
+    funds_id,
+)
 from domain.extensions import (
     Analysis,
     Article,
@@ -39,7 +48,7 @@ from domain.extensions import (
     ProposeBySilence,
     extension_id,
 )
-from domain.funds import Assess, Payment, SetEstimate
+from domain.funds import Assess, LedgerState, Payment, SetEstimate
 from domain.models import Convention, Language, MeetingFormat, Money
 from domain.reports import ReportReceived, ReportsInput, report_id
 from domain.reviews import (
@@ -313,12 +322,56 @@ async def record_silence_undeliverable(env: WorkflowEnvironment, worker: Worker,
     await save(h, "silence-undeliverable")
 
 
+async def record_withdrawal(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
+    """A document withdrawn with three jobs sent: one already completed (too late, its money stays spent), two
+    cancelled by conference services (their money released), and two languages still waiting for money."""
+    today = (await env.get_current_time()).date()
+    money = Money(conference_services_url=url)
+    ledger = await env.client.start_workflow(
+        MeetingFundsWorkflow.run,
+        LedgerState(convention="ccm", meeting="15MSP", payments_total=3 * 2 * 180),
+        id=funds_id("ccm", "15MSP"),
+        task_queue=worker.task_queue,
+    )
+    spec = DocumentSpec(
+        symbol="CCM/MSP/2028/4",
+        title="Draft report",
+        pages=2,
+        priority=1,
+        meeting="15MSP",
+        due=today + timedelta(60),
+    )
+    doc = await env.client.start_workflow(
+        DocumentWorkflow.run,
+        DocumentInput(spec=spec, money=money, funds_id=ledger.id),
+        id=document_id("ccm", spec.symbol),
+        task_queue=worker.task_queue,
+    )
+    sent: list[Language] = []
+    while len(sent) < 3:
+        await asyncio.sleep(0.1)
+        s = await doc.query(DocumentWorkflow.state)
+        sent = [lang for lang, t in s.translations.items() if t.status is LanguageStatus.IN_TRANSLATION]
+    async with httpx.AsyncClient(trust_env=False) as http:
+        done = await http.post(
+            f"{url}/translation-jobs/complete", headers={"Idempotency-Key": f"{doc.id}:{sent[0].value}"}
+        )
+        done.raise_for_status()
+    await doc.execute_update(
+        DocumentWorkflow.withdraw, Withdraw(decision_id="w1", reference="CCM/MSP/2028/4/Rev.1")
+    )
+    await doc.result()
+    await save(doc, "document-withdrawn")
+    await ledger.terminate("recorded")
+
+
 RECORDERS = {
     "cycle": record,
     "extension": record_extension,
     "report": record_report,
     "review-overdue": record_review_overdue,
     "silence-undeliverable": record_silence_undeliverable,
+    "withdrawal": record_withdrawal,
 }
 
 

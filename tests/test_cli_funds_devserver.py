@@ -9,6 +9,7 @@ interpretation (priority 1, before any document) as soon as it starts.
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -61,6 +62,8 @@ class Cycle(MspCycle):
     receiver: Receiver
     received: Path
     tmp: Path
+    # Where conference services are expected, with nothing listening, for a cycle made by unreachable_services.
+    unreachable_port: int = 0
 
     @property
     def start(self) -> date:
@@ -134,7 +137,9 @@ async def cycle(server: Server, tmp_path: Path) -> AsyncIterator[Cycle]:
 @pytest.fixture
 async def unreachable_services(server: Server, tmp_path: Path) -> AsyncIterator[Cycle]:
     """A cycle whose conference services cannot be reached (nothing listens there): jobs stay unsent."""
-    async with new_cycle(server, tmp_path, services_url=f"http://127.0.0.1:{free_port()}") as c:
+    port = free_port()
+    async with new_cycle(server, tmp_path, services_url=f"http://127.0.0.1:{port}") as c:
+        c.unreachable_port = port
         yield c
 
 
@@ -353,13 +358,24 @@ async def test_withdrawing_a_funded_document_gives_its_money_back(unreachable_se
 
     await eventually(funded)
     run = await cycle.ok("docs", "withdraw", funded_doc, "--ref", "withdrawn by the Secretariat")
-    assert f"CHF {funded_cost} released" in run.out, run
+    # Its jobs were on their way: only conference services can say whether one arrived, so the money waits for
+    # them to confirm each cancellation.
+    assert (
+        f"CHF 0 released; 5 job(s) sent to conference services being cancelled: their CHF {funded_cost}"
+        in (run.out)
+    ), run
+    state = await cycle.doc_state(funded_doc)
+    assert {t.status for t in state.translations.values()} == {LanguageStatus.CANCELLING}, state
     run = await cycle.ok("docs", "withdraw", waiting_doc, "--ref", "withdrawn by the Secretariat")
     assert "CHF 0 released" in run.out, run
     # Every language withdrawn: the document's workflow is finished, and says so.
     await eventually(lambda: _finished(cycle, waiting_doc))
     line = one_line(await cycle.msp("docs", "withdraw", waiting_doc, "--ref", "again"), 4)
     assert line.startswith(f"{waiting_doc} is finished"), line
+    assert (await cycle.funds())["released"] == 0
+    # Conference services come back: they confirm, and the money comes back (the cancellations' retries wait up
+    # to 2 + 4 + 8 s for them).
+    back = Receiver(cycle.received, port=cycle.unreachable_port, log=None).start()
 
     async def released() -> None:
         funds = await cycle.funds()
@@ -374,7 +390,12 @@ async def test_withdrawing_a_funded_document_gives_its_money_back(unreachable_se
             assert doc["withdrawn"] is True and doc["finished"] is True, doc
             assert {t["status"] for t in doc["translations"].values()} == {"withdrawn"}, doc
 
-    await eventually(released)
+    try:
+        await eventually(released, seconds=30)
+    finally:
+        back.stop()
     text = (await cycle.ok("funds", "status")).out
     assert f"Balance        {chf(funded_cost)}" in text, text
-    assert cycle.translation_jobs() == []
+    # No job arrived: each key is recorded as cancelled, without a reference, so none is accepted later.
+    records = [json.loads(p.read_text()) for p in cycle.translation_jobs()]
+    assert [(r["status"], r["reference"]) for r in records] == [("cancelled", None)] * 5, records

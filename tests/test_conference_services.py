@@ -9,11 +9,13 @@ retries: a 500 then a 201, a 400 that must not be retried, an answer slower than
 from __future__ import annotations
 
 import json
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 
 from temporalio import workflow
 
@@ -34,8 +36,16 @@ with workflow.unsafe.imports_passed_through():
         UNAVAILABLE,
         ConferenceServices,
     )
-    from domain.conference import REJECTED_BY_SERVICES, InterpretationBooking, Receipt, TranslationJob
-    from starter.receiver import Receiver, safe_name
+    from domain.conference import (
+        REJECTED_BY_SERVICES,
+        Cancellation,
+        InterpretationBooking,
+        JobCancellation,
+        Receipt,
+        TranslationJob,
+    )
+    from starter.receiver import READ_TIMEOUT, Receiver, safe_name
+    from starter.receiver import _Handler as receiver_handler
     from tests.scripted_services import ACCEPT, BOOKINGS, TRANSLATIONS, Services, Step, serve
 
 
@@ -344,3 +354,141 @@ async def test_receiver_answers_400_404_and_health(tmp_path: Path, http: httpx.A
     assert "Idempotency-Key" in no_key.json()["error"] and "not JSON" in bad_json.json()["error"]
     assert elsewhere.status_code == get_elsewhere.status_code == 404
     assert not list(tmp_path.rglob("*.json"))  # nothing refused is stored
+
+
+# --- cancelling a job (a withdrawn document), by the key it was sent with -----------------------------------------
+
+
+def cancellation(base_url: str, key: str = "ccm-doc-CCM/MSP/2027/3-fr") -> JobCancellation:
+    return JobCancellation.model_validate(
+        {
+            "base_url": base_url,
+            "idempotency_key": key,
+            "symbol": "CCM/MSP/2027/3",
+            "target_language": "fr",
+            "reason": "withdrawn by the Secretariat",
+        }
+    )
+
+
+async def test_receiver_cancels_a_job_until_it_is_completed_and_refuses_one_cancelled_before_it_came(
+    tmp_path: Path, http: httpx.AsyncClient
+) -> None:
+    services = ConferenceServices(http)
+    run = ActivityEnvironment().run
+    sent, done, never = "ccm-doc-A:fr", "ccm-doc-A:es", "ccm-doc-A:ru"
+    with Receiver(tmp_path, log=None) as receiver:
+        url = receiver.url
+        assert (await run(services.submit_translation, translation(url, sent))).reference == "UNOG-T-000001"
+        assert (await run(services.submit_translation, translation(url, done))).reference == "UNOG-T-000002"
+        completed = await http.post(f"{url}/translation-jobs/complete", headers={"Idempotency-Key": done})
+        assert completed.status_code == 200 and completed.json()["status"] == "completed", completed.text
+
+        # Not yet completed: cancelled, and asking again is answered the same.
+        first = await run(services.cancel_translation, cancellation(url, sent))
+        again = await run(services.cancel_translation, cancellation(url, sent))
+        assert first == again == Cancellation(cancelled=True, reference="UNOG-T-000001")
+        # Completed: too late, the money is spent.
+        late = await run(services.cancel_translation, cancellation(url, done))
+        assert not late.cancelled and late.reference == "UNOG-T-000002"
+        assert "UNOG-T-000002 was completed" in late.detail and "can no longer be cancelled" in late.detail
+        # Never received (still on its way): cancelled, and the job that arrives afterwards is refused for good.
+        unsent = await run(services.cancel_translation, cancellation(url, never))
+        assert unsent == Cancellation(cancelled=True, reference=None)
+        err = await failure(services, translation(url, never))
+        assert err.type == REJECTED_BY_SERVICES and err.non_retryable
+        assert "409" in err.message and "was cancelled" in err.message
+        # A cancelled job cannot be completed; an unknown one neither.
+        for key, status in ((sent, 409), ("ccm-doc-B:fr", 404)):
+            r = await http.post(f"{url}/translation-jobs/complete", headers={"Idempotency-Key": key})
+            assert r.status_code == status, r.text
+
+    def record(key: str) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads((tmp_path / "translation-jobs" / safe_name(key)).read_text())
+        return loaded
+
+    assert (
+        record(sent)["status"] == "cancelled"
+        and record(sent)["cancel_reason"] == "withdrawn by the Secretariat"
+    )
+    assert record(sent)["cancelled_at"] and record(sent)["body"]["symbol"] == "CCM/MSP/2027/3"
+    assert record(done)["status"] == "completed" and record(done)["completed_at"]
+    assert (record(never)["status"], record(never)["reference"], record(never)["body"]) == (
+        "cancelled",
+        None,
+        None,
+    )
+
+    # A receiver started again on the same files knows every cancellation, and numbers on.
+    with Receiver(tmp_path, log=None) as restarted:
+        still = await run(services.cancel_translation, cancellation(restarted.url, never))
+        assert still == Cancellation(cancelled=True, reference=None)
+        assert (await failure(services, translation(restarted.url, never))).type == REJECTED_BY_SERVICES
+        new = await run(services.submit_translation, translation(restarted.url, "ccm-doc-A:zh"))
+    assert new.reference == "UNOG-T-000003"
+
+
+async def test_a_cancellation_counts_only_when_confirmed(services: Services, http: httpx.AsyncClient) -> None:
+    activities = ConferenceServices(http)
+    cancel = f"{TRANSLATIONS}/cancel"
+
+    async def cancel_fails(step: Step) -> ApplicationError:
+        services.script(cancel, step)
+        with pytest.raises(ApplicationError) as info:
+            await ActivityEnvironment().run(activities.cancel_translation, cancellation(services.url))
+        return info.value
+
+    # A 2xx that does not say "cancelled" confirms nothing: retried.
+    vague = await cancel_fails(Step(status=200, body='{"reference": "UNOG-T-1"}'))
+    assert vague.type == BAD_ANSWER and not vague.non_retryable and "without confirming" in vague.message
+    down = await cancel_fails(Step(status=503))
+    assert down.type == UNAVAILABLE and not down.non_retryable
+    refused = await cancel_fails(Step(status=404))
+    assert refused.type == REJECTED_BY_SERVICES and refused.non_retryable
+    assert f"refused by {services.url}{cancel}: 404" in refused.message
+    # 409 is an answer, not an error: too late, whatever the body says.
+    services.script(cancel, Step(status=409, body="<html>completed</html>"))
+    late = await ActivityEnvironment().run(activities.cancel_translation, cancellation(services.url))
+    assert late == Cancellation(cancelled=False, reference=None, detail="<html>completed</html>")
+    services.script(cancel, Step(status=200, body='{"status": "cancelled", "reference": "UNOG-T-7"}'))
+    ok = await ActivityEnvironment().run(activities.cancel_translation, cancellation(services.url))
+    assert ok == Cancellation(cancelled=True, reference="UNOG-T-7")
+    # The key names the job; the body says which and why, without the address.
+    seen = [s for s in services.seen if s.path == cancel]
+    assert {s.key for s in seen} == {"ccm-doc-CCM/MSP/2027/3-fr"} and len(seen) == 5
+    assert seen[-1].body == {
+        "symbol": "CCM/MSP/2027/3",
+        "target_language": "fr",
+        "reason": "withdrawn by the Secretariat",
+    }
+
+
+# --- the receiver's connections ---------------------------------------------------------------------------------
+
+
+def test_receiver_drops_a_client_that_stalls_halfway_through_a_request(tmp_path: Path) -> None:
+    with Receiver(tmp_path, log=None, read_timeout=0.3) as receiver:
+        halves = [
+            b"POST /translation-jobs HTTP/1.1\r\nHost: x\r\n",  # headers never finished
+            b"POST /translation-jobs HTTP/1.1\r\nContent-Length: 100\r\nIdempotency-Key: k\r\n\r\n{",  # body
+        ]
+        for half in halves:
+            with socket.create_connection(("127.0.0.1", receiver.port), timeout=20) as s:
+                s.sendall(half)
+                # The receiver closes the connection (an empty read) rather than wait for the rest forever.
+                assert s.recv(1024) == b"", half
+        # Others are served meanwhile and after.
+        with socket.create_connection(("127.0.0.1", receiver.port), timeout=20) as s:
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert s.recv(1024).startswith(b"HTTP/1.1 200"), "health"
+    assert not list(tmp_path.rglob("*.json"))
+    default = Receiver(tmp_path, log=None)
+    try:
+        assert default._server.read_timeout == READ_TIMEOUT and 0 < READ_TIMEOUT <= 30
+    finally:
+        default.stop()
+
+
+def test_http_handlers_that_keep_connections_alive_send_at_once() -> None:
+    # Keep-alive with headers and body written apart: with Nagle on, each answer waits ~40 ms for an ACK.
+    assert receiver_handler.protocol_version == "HTTP/1.1" and receiver_handler.disable_nagle_algorithm

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -206,9 +207,11 @@ async def test_ninth_msp_documents_and_interpretation_follow_the_money(ts_env, t
         await h.terminate("test over")
 
 
-async def test_withdrawal_releases_unused_money_and_bad_records_are_refused(ts_env, ts_worker, receiver):
+async def test_withdrawal_releases_unused_money_and_bad_records_are_refused(ts_env, ts_worker, tmp_path):
     today = (await ts_env.get_current_time()).date()
-    money = Money(conference_services_url="http://127.0.0.1:9/unreachable")
+    with Receiver(tmp_path, log=None) as gone:
+        port = gone.port  # conference services will listen here, once they are back
+    money = Money(conference_services_url=f"http://127.0.0.1:{port}")
     ledger_id = funds_id("wdr", "14MSP")
     ledger = await ts_env.client.start_workflow(
         MeetingFundsWorkflow.run,
@@ -260,21 +263,31 @@ async def test_withdrawal_releases_unused_money_and_bad_records_are_refused(ts_e
         Payment(payment_id="p3", reference="r", state="Austria", amount=two),
     )
     await ts_env.sleep(timedelta(seconds=30))
-    await doc.execute_update(
+    outcome = await doc.execute_update(
         DocumentWorkflow.withdraw, Withdraw(decision_id="w", reference="withdrawn by the ISU")
     )
-    # The withdrawn document ends at once; waiting in real time, as the test server may hold its clock then.
-    await doc.result()
+    assert "CHF 0 released; 2 job(s) sent to conference services being cancelled" in outcome.summary
+    # Whether an attempt reached conference services, only they can say: until they confirm the cancellation,
+    # the money stays granted.
+    s = await doc_state(doc)
+    cancelling = {lang for lang, t in s.translations.items() if t.status is LanguageStatus.CANCELLING}
+    assert len(cancelling) == 2 and s.pending_languages == [], s
     state: LedgerState = await ledger.query(MeetingFundsWorkflow.ledger)
-    for _ in range(50):
-        if state.released_total == two:
-            break
-        await asyncio.sleep(0.1)
+    assert state.pending == [] and state.granted_total == two and state.released_total == 0
+    with Receiver(tmp_path, port=port, log=None):
+        await doc.result()  # the cancellations are retried until conference services answer
         state = await ledger.query(MeetingFundsWorkflow.ledger)
-    assert state.pending == [] and state.granted_total == two
+        for _ in range(50):
+            if state.released_total == two:
+                break
+            await asyncio.sleep(0.1)
+            state = await ledger.query(MeetingFundsWorkflow.ledger)
     s = await doc_state(doc)
     assert s.withdrawn
     assert {t.status for t in s.translations.values()} == {LanguageStatus.WITHDRAWN}
-    # What was granted but never submitted comes back: the balance is whole again.
+    # No job had arrived: both are cancelled all the same (so none arriving late is accepted), the money is back.
+    records = [json.loads(p.read_text()) for p in (tmp_path / "translation-jobs").glob("*.json")]
+    assert sorted((r["status"], r["reference"]) for r in records) == [("cancelled", None)] * 2
     assert state.released_total == two and state.balance == two
+    assert sum("cancelled by conference services" in line for line in s.log) == 2, s.log
     await ledger.terminate("test over")

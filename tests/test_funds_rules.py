@@ -1,4 +1,4 @@
-"""The ledger's rules, as plain functions."""
+"""The ledger's rules, and a document's, as plain functions."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from datetime import date
 import pytest
 
 from domain import funds
+from domain.documents import Delivered, DocumentSpec, LanguageStatus, check_delivered, new_state
 from domain.funds import Assess, FundsRequest, LedgerState, Payment, SetEstimate
 from domain.meeting_rules import Rejected
+from domain.models import Language, Money
 
 
 def req(rid: str, amount: int, priority: int) -> FundsRequest:
@@ -72,3 +74,18 @@ def test_a_revised_estimate_revises_the_assessments_and_names_keep_their_payment
         ledger, Assess(decision_id="a2", reference="r", shares={"austria": 50}, due=date(2019, 7, 1))
     )
     assert list(ledger.assessments) == ["Austria"] and ledger.paid["Austria"] == 100
+
+
+def test_a_language_being_cancelled_is_not_pending_nor_done_and_cannot_be_delivered():
+    spec = DocumentSpec(
+        symbol="CCM/MSP/2027/3", title="Report", pages=2, meeting="14MSP", due=date(2027, 9, 1)
+    )
+    s = new_state(spec, Money())
+    for lang, t in s.translations.items():
+        t.status = LanguageStatus.CANCELLING if lang is Language.FR else LanguageStatus.WITHDRAWN
+    # Nothing will be issued, yet the document is not finished until conference services answer the cancellation.
+    assert s.pending_languages == [] and not s.finished
+    with pytest.raises(Rejected, match="not in translation .it is cancelling"):
+        check_delivered(s, Delivered(decision_id="d", language=Language.FR))
+    s.translations[Language.FR].status = LanguageStatus.WITHDRAWN
+    assert s.finished

@@ -6,13 +6,13 @@ import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from domain import documents as rules
     from domain import search_attributes as sa
     from domain.calendar import day_start, local_date
-    from domain.conference import Receipt, TranslationJob
+    from domain.conference import Cancellation, JobCancellation, Receipt, TranslationJob
     from domain.decisions import DecisionOutcome
     from domain.documents import Delivered, DocumentInput, DocumentState, LanguageStatus, Withdraw
     from domain.funds import FundsRequest
@@ -20,6 +20,22 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import Defaults, Language
     from domain.views import document_details
     from workflows.common import DOCUMENTS_ISSUED, SERVICES_RETRY, Updates, count, rejected, upsert_changed
+
+# From this patch on, a withdrawal sends nothing more (no request for money, no job), asks conference services to
+# cancel every job sent or on its way, and gives a job's money back only when they confirm the cancellation. Before
+# it, the money of a job on its way came back unasked, though the job could arrive and be done (issue 11, item 2);
+# histories from then replay on the old path.
+CANCEL_SENT_JOBS = "withdraw-cancels-sent-jobs"
+
+
+def _reason(e: BaseException) -> str:
+    cause = e.cause if isinstance(e, ActivityError) else None
+    return cause.message if isinstance(cause, ApplicationError) else str(cause)
+
+
+def _stopped(e: BaseException) -> bool:
+    """Whether a submission ended because it was cancelled, rather than refused by conference services."""
+    return not isinstance(e, ActivityError) or isinstance(e.cause, CancelledError)
 
 
 @workflow.defn
@@ -32,11 +48,19 @@ class DocumentWorkflow:
         self.version = 0
         self.defaults = Defaults()
         self.submitting: dict[Language, asyncio.Task[None]] = {}
+        # The submission activities in flight, to stop them (and only them) when the document is withdrawn.
+        self.sending: dict[Language, workflow.ActivityHandle[Receipt]] = {}
+        self.cancelling: dict[Language, asyncio.Task[None]] = {}
+        # Languages whose request for money the ledger has (a cancellation must not overtake its request).
+        self.requested: set[Language] = set()
+        self.cancels_jobs = False
 
     @workflow.run
     async def run(self, inp: DocumentInput) -> DocumentState:
         funds = workflow.get_external_workflow_handle(inp.funds_id)
         for lang, t in self.s.translations.items():
+            if self.cancels_jobs and t.status is LanguageStatus.WITHDRAWN:
+                continue  # withdrawn before its request went
             await funds.signal(
                 "request_funds",
                 FundsRequest(
@@ -47,6 +71,10 @@ class DocumentWorkflow:
                     priority=inp.spec.priority,
                 ),
             )
+            self.requested.add(lang)
+            if self.cancels_jobs and t.status is LanguageStatus.WITHDRAWN:
+                # Withdrawn while this request was on its way: the withdrawal left its cancellation to follow it.
+                await funds.signal("cancel_request", rules.request_id(inp.spec.symbol, lang))
         self._log(f"asked the {inp.spec.meeting} ledger for {len(self.s.translations)} translations")
         watch = asyncio.get_running_loop().create_task(self._watch_due_date())
         while not self.s.finished:
@@ -56,7 +84,9 @@ class DocumentWorkflow:
             version = self.version
             await workflow.wait_condition(lambda v=version: self.version != v)  # type: ignore[misc]
         watch.cancel()
-        await workflow.wait_condition(lambda: not self.submitting and workflow.all_handlers_finished())
+        await workflow.wait_condition(
+            lambda: not self.submitting and not self.cancelling and workflow.all_handlers_finished()
+        )
         self._refresh()
         return self.s
 
@@ -76,16 +106,21 @@ class DocumentWorkflow:
         self.s.at_risk = late
 
     def _start_submissions(self) -> None:
+        if self.s.withdrawn and self.cancels_jobs:
+            return  # a withdrawn document sends nothing more
         for lang, t in self.s.translations.items():
             if t.status is LanguageStatus.FUNDED and lang not in self.submitting:
                 self.submitting[lang] = asyncio.get_running_loop().create_task(self._submit(lang))
+
+    def _job_key(self, lang: Language) -> str:
+        return f"{workflow.info().workflow_id}:{lang.value}"
 
     async def _submit(self, lang: Language) -> None:
         t = self.s.translations[lang]
         spec = self.inp.spec
         job = TranslationJob(
             base_url=self.inp.money.conference_services_url,
-            idempotency_key=f"{workflow.info().workflow_id}:{lang.value}",
+            idempotency_key=self._job_key(lang),
             symbol=spec.symbol,
             title=spec.title,
             meeting=spec.meeting,
@@ -96,7 +131,9 @@ class DocumentWorkflow:
             amount_granted=t.amount,
         )
         try:
-            receipt: Receipt = await workflow.execute_activity(
+            if self.s.withdrawn and self.cancels_jobs:
+                return  # withdrawn before it went: _cancel_job settles it
+            handle = self.sending[lang] = workflow.start_activity(
                 "submit_translation",
                 job,
                 result_type=Receipt,
@@ -104,24 +141,77 @@ class DocumentWorkflow:
                 retry_policy=SERVICES_RETRY,
                 summary=f"submit {spec.symbol} for translation into {lang.value}",
             )
+            receipt = await handle
         except (ActivityError, asyncio.CancelledError) as e:
-            if self.s.withdrawn:
-                # Withdrawn while its job was being submitted: the job is not needed, the money goes back.
+            if self.s.withdrawn and self.cancels_jobs and _stopped(e):
+                # Stopped by the withdrawal, perhaps after the job arrived: _cancel_job asks conference services.
+                return
+            if self.s.withdrawn and not self.cancels_jobs:
+                # The path before CANCEL_SENT_JOBS, kept for histories recorded then.
                 t.status = LanguageStatus.WITHDRAWN
                 self._log(f"{lang.value}: submission stopped by the withdrawal; CHF {t.amount} released")
                 await self._funds().signal("release", rules.request_id(spec.symbol, lang))
                 return
-            cause = e.cause if isinstance(e, ActivityError) else None
-            reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
-            t.status, t.error = LanguageStatus.FAILED, reason
-            self._log(f"{lang.value}: refused by conference services: {reason}")
+            t.status, t.error = LanguageStatus.FAILED, _reason(e)
+            self._log(f"{lang.value}: refused by conference services: {t.error}")
             await self._funds().signal("release", rules.request_id(spec.symbol, lang))
         else:
             if t.status is LanguageStatus.FUNDED:
                 t.status, t.job_reference = LanguageStatus.IN_TRANSLATION, receipt.reference
                 self._log(f"{lang.value}: in translation ({receipt.reference})")
+            elif t.status is LanguageStatus.CANCELLING:
+                t.job_reference = receipt.reference
         finally:
+            self.sending.pop(lang, None)
             self.submitting.pop(lang, None)
+            self._changed()
+
+    async def _cancel_job(self, lang: Language, reason: str) -> None:
+        """Asks conference services to cancel the job of a withdrawn language, sent or on its way, by its key.
+
+        The money comes back only when they confirm; a job they completed first stays paid for.
+        """
+        t = self.s.translations[lang]
+        spec = self.inp.spec
+        try:
+            await workflow.wait_condition(lambda: lang not in self.submitting)
+            if t.status is LanguageStatus.FAILED:
+                return  # refused when sent: there is no job, and its money already came back
+            request = JobCancellation(
+                base_url=self.inp.money.conference_services_url,
+                idempotency_key=self._job_key(lang),
+                symbol=spec.symbol,
+                target_language=lang,
+                reason=reason,
+            )
+            try:
+                answer: Cancellation = await workflow.execute_activity(
+                    "cancel_translation",
+                    request,
+                    result_type=Cancellation,
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=SERVICES_RETRY,
+                    summary=f"cancel the translation of {spec.symbol} into {lang.value}",
+                )
+            except ActivityError as e:
+                t.status, t.error = LanguageStatus.WITHDRAWN, f"cancellation refused: {_reason(e)}"
+                self._log(f"{lang.value}: {t.error}; CHF {t.amount} stays spent")
+                return
+            t.status, t.job_reference = LanguageStatus.WITHDRAWN, answer.reference or t.job_reference
+            if not answer.cancelled:
+                t.error = f"too late to cancel: {answer.detail}"
+                self._log(
+                    f"{lang.value}: job {t.job_reference} already completed by conference services, too late to "
+                    f"cancel; CHF {t.amount} stays spent"
+                )
+                return
+            self._log(
+                f"{lang.value}: job {t.job_reference or '(none had arrived)'} cancelled by conference services; "
+                f"CHF {t.amount} released"
+            )
+            await self._funds().signal("release", rules.request_id(spec.symbol, lang))
+        finally:
+            self.cancelling.pop(lang, None)
             self._changed()
 
     def _funds(self) -> workflow.ExternalWorkflowHandle[object]:
@@ -181,6 +271,55 @@ class DocumentWorkflow:
             raise rejected(str(e)) from None
         self.s.withdrawn = True
         self.s.applied_ids.add(d.decision_id)
+        if workflow.patched(CANCEL_SENT_JOBS):
+            self.cancels_jobs = True
+            summary = await self._withdraw(d.reference)
+        else:
+            summary = await self._withdraw_unasked(d.reference)
+        self._log(summary)
+        self._changed()
+        return DecisionOutcome(decision_id=d.decision_id, summary=summary)
+
+    async def _withdraw(self, reference: str) -> str:
+        symbol = self.inp.spec.symbol
+        dequeue: list[Language] = []
+        release: list[Language] = []
+        cancel: list[Language] = []
+        # Every status set before the first await, so nothing started meanwhile escapes the withdrawal.
+        for lang, t in self.s.translations.items():
+            if t.status is LanguageStatus.WAITING_FOR_FUNDS:
+                t.status = LanguageStatus.WITHDRAWN
+                if lang in self.requested:  # else run() cancels the request once it has gone
+                    dequeue.append(lang)
+            elif t.status is LanguageStatus.FUNDED and lang not in self.submitting:
+                t.status = LanguageStatus.WITHDRAWN
+                release.append(lang)
+            elif t.status in (LanguageStatus.FUNDED, LanguageStatus.IN_TRANSLATION):
+                t.status = LanguageStatus.CANCELLING
+                cancel.append(lang)
+                if (sending := self.sending.get(lang)) is not None:
+                    sending.cancel()  # no further attempt; what an earlier one delivered is cancelled by key
+        funds = self._funds()
+        # Requests leave the queue first, so money given back below cannot be granted to them meanwhile.
+        await asyncio.gather(
+            *(funds.signal("cancel_request", rules.request_id(symbol, lang)) for lang in dequeue)
+        )
+        for lang in cancel:
+            self.cancelling[lang] = asyncio.get_running_loop().create_task(self._cancel_job(lang, reference))
+        for lang in release:
+            await funds.signal("release", rules.request_id(symbol, lang))
+        released = sum(self.s.translations[lang].amount for lang in release)
+        summary = f"{symbol} withdrawn ({reference}); CHF {released} released"
+        if cancel:
+            held = sum(self.s.translations[lang].amount for lang in cancel)
+            summary += (
+                f"; {len(cancel)} job(s) sent to conference services being cancelled: their CHF {held} is "
+                "released once they confirm"
+            )
+        return summary
+
+    async def _withdraw_unasked(self, reference: str) -> str:
+        """The withdrawal before CANCEL_SENT_JOBS, kept for histories recorded then."""
         funds = self._funds()
         released = 0
         # Requests leave the queue first, so money given back below cannot be granted to them meanwhile.
@@ -201,10 +340,7 @@ class DocumentWorkflow:
             else:
                 t.status = LanguageStatus.WITHDRAWN
                 await funds.signal("release", rules.request_id(self.inp.spec.symbol, lang))
-        summary = f"{self.inp.spec.symbol} withdrawn ({d.reference}); CHF {released} released"
-        self._log(summary)
-        self._changed()
-        return DecisionOutcome(decision_id=d.decision_id, summary=summary)
+        return f"{self.inp.spec.symbol} withdrawn ({reference}); CHF {released} released"
 
     @withdraw.validator
     def _check_withdraw(self, d: Withdraw) -> None:
