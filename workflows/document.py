@@ -19,14 +19,23 @@ with workflow.unsafe.imports_passed_through():
     from domain.meeting_rules import Rejected
     from domain.models import Defaults, Language
     from domain.views import document_details
-    from workflows.common import DOCUMENTS_ISSUED, SERVICES_RETRY, Updates, count, rejected, upsert_changed
+    from workflows.common import (
+        DOCUMENTS_ISSUED,
+        FAIL_ON_INVALID_INPUT,
+        SERVICES_RETRY,
+        Updates,
+        count,
+        rejected,
+        start_input,
+        upsert_changed,
+    )
 
 
-@workflow.defn
+@workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
 class DocumentWorkflow:
     @workflow.init
     def __init__(self, inp: DocumentInput) -> None:
-        self.inp = inp
+        self.inp = start_input(inp, DocumentInput)
         self.s = rules.new_state(inp.spec, inp.money)
         self.upserted: Updates = []
         self.version = 0

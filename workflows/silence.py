@@ -31,17 +31,25 @@ with workflow.unsafe.imports_passed_through():
         WithdrawSilence,
     )
     from domain.views import silence_details
-    from workflows.common import NOTIFY_RETRY, Updates, notify, rejected, upsert_changed
+    from workflows.common import (
+        FAIL_ON_INVALID_INPUT,
+        NOTIFY_RETRY,
+        Updates,
+        notify,
+        rejected,
+        start_input,
+        upsert_changed,
+    )
 
 # The signal the concerned workflow receives, with the SilenceOutcome as its single argument.
 SILENCE_ENDED = "silence_ended"
 
 
-@workflow.defn
+@workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
 class SilenceProcedureWorkflow:
     @workflow.init
     def __init__(self, inp: SilenceInput) -> None:
-        self.inp = inp
+        self.inp = start_input(inp, SilenceInput)
         self.s = SilenceState(
             procedure_id=inp.procedure_id,
             proposal=inp.proposal,
