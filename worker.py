@@ -24,6 +24,7 @@ from starter.telemetry import METRICS_ADDRESS_ENV, runtime_from_env, tracing_fro
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.funds import MeetingFundsWorkflow
+from workflows.guards import InputGuard
 from workflows.meeting import MeetingWorkflow
 from workflows.metrics import DecisionMetrics
 from workflows.presidency import PresidencyWorkflow
@@ -65,7 +66,7 @@ def build_worker(client: Client, services: ConferenceServices, task_queue: str =
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=activities(client, services),
-        interceptors=[DecisionMetrics()],
+        interceptors=[DecisionMetrics(), InputGuard()],
     )
 
 

@@ -81,7 +81,7 @@ def refused(reason: str) -> ApplicationError:
 def start_input(value: object, model: type[M]) -> M:
     """The workflow's start input; a null one (the SDK decodes it as None whatever the type) fails the workflow."""
     if not isinstance(value, model):
-        raise refused(f"the workflow needs a {model.__name__} to start, not {quote(value)}")
+        raise refused(f"the workflow needs its input ({model.__name__}) to start, not {quote(value)}")
     return value
 
 
