@@ -173,6 +173,9 @@ class Target:
     ended: int = 0
     # The state as the last input left it, once settled.
     last: str | None = None
+    # Parts of the state that move on their own after a signal (a grant told, money released): left out of the
+    # check that a rejected update changed nothing, since no update writes them.
+    moving: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.follow(self.handle)
@@ -183,7 +186,10 @@ class Target:
         self.last = None
 
     async def snapshot(self) -> str:
-        return json.dumps(await self.handle.query(self.query), sort_keys=True, default=str)
+        state = await self.handle.query(self.query)
+        if isinstance(state, dict):
+            state = {k: v for k, v in state.items() if k not in self.moving}
+        return json.dumps(state, sort_keys=True, default=str)
 
     async def settled(self) -> str:
         """The state once it stops moving: an input may set off signals (a grant told, money released)."""
@@ -337,6 +343,7 @@ async def test_fuzzed_ledger_records_and_requests(ts_env: WorkflowEnvironment, w
         ts_env, await start_ledger(ts_env, worker, c), lambda: start_ledger(ts_env, worker, code())
     )
     target.query = "ledger"
+    target.moving = ("pending", "granted", "released", "granted_total", "released_total", "to_notify")
     await fuzz(target, strategy)
     ledger = await target.handle.query("ledger")
     # Only States Parties were assessed, each once, under the list's own name; the balance never went negative.
@@ -429,8 +436,9 @@ async def test_fuzzed_document_deliveries_and_withdrawals(
     docs = Documents(ts_env, worker, code(), Money(conference_services_url=receiver.url))
     await docs.ledger()
     common = {"decision_id": DECISION_ID, "reference": REFERENCE}
+    # English is the original: delivering it is refused by the rule, as is a language already issued.
     language = mostly(
-        st.sampled_from(["ar", "es", "fr", "ru", "zh"]), st.sampled_from(["en", "EN", "de", ""]), 8
+        st.sampled_from(["ar", "en", "es", "fr", "ru", "zh"]), st.sampled_from(["EN", "de", ""]), 8
     )
     strategy = messages(
         {
@@ -527,7 +535,7 @@ async def test_fuzzed_article7_receipts(ts_env: WorkflowEnvironment, worker: Wor
         raise AssertionError("an Article 7 workflow does not end by a receipt")
 
     years = mostly(
-        st.sampled_from([year - 2, year - 1, year - 1, year, year + 1]),
+        st.sampled_from([year - 2, year - 1, year - 1, year - 1, year, year + 1]),
         st.integers(min_value=-5, max_value=10_000),
         8,
     )
@@ -536,7 +544,7 @@ async def test_fuzzed_article7_receipts(ts_env: WorkflowEnvironment, worker: Wor
     received = mostly(
         st.integers(min_value=since, max_value=0).map(lambda n: str(t + timedelta(days=n))),
         dates_around(t),
-        6,
+        8,
     )
     strategy = messages(
         {
