@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -244,23 +244,44 @@ async def deliver(t: Target, m: Msg, tally: Tally, retry: bool = True) -> None:
     t.last = await t.settled()
 
 
+def fixed(update: str, rule: dict[str, Any], ok: Msg, signal: Msg | None = None) -> list[Msg]:
+    """Inputs sent in every run besides the generated ones (hypothesis's generation favours simple values, so a
+    rule's rejection, say, is not otherwise sure to come up): one the rule rejects, one carried out, a signal, and
+    three the workflow cannot take (no such update, no argument, a field of the wrong type)."""
+    out = [
+        Msg(False, update, [rule]),
+        ok,
+        Msg(False, "no_such_input", [{}]),
+        Msg(False, update, []),
+        Msg(False, update, [{"decision_id": 5}]),
+    ]
+    return out + ([signal] if signal else [])
+
+
 async def fuzz(
-    t: Target, strategy: st.SearchStrategy[Msg], examples: int = EXAMPLES, signals: bool = True
+    t: Target,
+    strategy: st.SearchStrategy[Msg],
+    explicit: list[Msg],
+    examples: int = EXAMPLES,
+    signals: bool = True,
 ) -> Tally:
     """Runs hypothesis in a thread (its test function is synchronous), each example sent on this event loop."""
     loop = asyncio.get_running_loop()
     tally = Tally()
 
-    @settings(
+    def send(m: Msg) -> None:
+        asyncio.run_coroutine_threadsafe(deliver(t, m, tally), loop).result(BOUND * 3)
+
+    prop = given(strategy)(send)
+    for m in explicit:
+        prop = example(m)(prop)
+    prop = settings(
         max_examples=examples,
         deadline=None,
         database=None,
-        phases=[Phase.generate],  # a failure is reported at once, as generated
+        phases=[Phase.explicit, Phase.generate],  # a failure is reported at once, as generated
         suppress_health_check=list(HealthCheck),
-    )
-    @given(strategy)
-    def prop(m: Msg) -> None:
-        asyncio.run_coroutine_threadsafe(deliver(t, m, tally), loop).result(BOUND * 3)
+    )(prop)
 
     await asyncio.to_thread(prop)
     print(
@@ -268,7 +289,7 @@ async def fuzz(
     )
     for reason, n in tally.rejected.most_common(8):
         print(f"  {n:4d}  {reason}")
-    assert tally.total >= examples, tally
+    assert tally.total >= examples + len(explicit), tally
     assert tally.accepted > 0 and (tally.signals > 0 or not signals) and len(tally.rejected) > 3, tally
     assert any(k.startswith("DecisionRejected") for k in tally.rejected), tally
     await no_failed_tasks(t.env, *t.ids)
@@ -344,7 +365,13 @@ async def test_fuzzed_ledger_records_and_requests(ts_env: WorkflowEnvironment, w
     )
     target.query = "ledger"
     target.moving = ("pending", "granted", "released", "granted_total", "released_total", "to_notify")
-    await fuzz(target, strategy)
+    explicit = fixed(
+        "record_payment",
+        {"payment_id": "fx-1", "reference": "r", "state": "Atlantis", "amount": 5},
+        Msg(False, "set_estimate", [{"decision_id": "fx-2", "reference": "r", "amount": 1000}]),
+        Msg(True, "release", ["r1"]),
+    )
+    await fuzz(target, strategy, explicit)
     ledger = await target.handle.query("ledger")
     # Only States Parties were assessed, each once, under the list's own name; the balance never went negative.
     assert set(ledger["assessments"]) <= set(LISTED), ledger["assessments"]
@@ -452,7 +479,13 @@ async def test_fuzzed_document_deliveries_and_withdrawals(
         {"funds_granted": st.sampled_from(["translation:CCM/FZ/1:fr", "translation:CCM/FZ/2:ar", "x"])},
     )
     target = Target(ts_env, await docs.start(), docs.start)
-    await fuzz(target, strategy)
+    explicit = fixed(
+        "delivered",
+        {"decision_id": "fx-1", "language": "en"},
+        Msg(False, "delivered", [{"decision_id": "fx-2", "language": "fr"}]),
+        Msg(True, "funds_granted", ["x"]),
+    )
+    await fuzz(target, strategy, explicit)
     print(f"  ({target.ended} documents finished by a fuzzed input)")
     await no_failed_tasks(ts_env, funds_id(docs.code, "14MSP"))
     await terminate(ts_env, *target.ids, funds_id(docs.code, "14MSP"))
@@ -507,7 +540,22 @@ async def test_fuzzed_review_conclusions_withdrawals_and_meeting_moves(
         },
     )
     target = Target(ts_env, await start(), start)
-    await fuzz(target, strategy)
+    explicit = fixed(
+        "conclude",
+        {
+            "decision_id": "fx-1",
+            "reference": "r",
+            "outcome": "Fit",
+            "next": {"at_every_review_conference": True},
+        },
+        Msg(
+            False,
+            "conclude",
+            [{"decision_id": "fx-2", "reference": "r", "outcome": "Fit", "next": {"every_years": 3}}],
+        ),
+        Msg(True, "meeting_moved", [{"meeting": "14MSP", "first_day": str(t + timedelta(days=410))}]),
+    )
+    await fuzz(target, strategy, explicit)
     print(f"  ({target.ended} reviews ended by a fuzzed input)")
     state = await target.handle.query("state")
     assert state["status"] in ("pending", "overdue", "concluded", "withdrawn"), state["status"]
@@ -557,7 +605,16 @@ async def test_fuzzed_article7_receipts(ts_env: WorkflowEnvironment, worker: Wor
         },
         {},
     )
-    await fuzz(Target(ts_env, handle, restart), strategy, examples=EXAMPLES * 2 // 3, signals=False)
+    explicit = fixed(
+        "report_received",
+        {"decision_id": "fx-1", "year": year + 1, "received_on": str(t), "reference": "r"},
+        Msg(
+            False,
+            "report_received",
+            [{"decision_id": "fx-2", "year": year - 1, "received_on": str(t), "reference": "r"}],
+        ),
+    )
+    await fuzz(Target(ts_env, handle, restart), strategy, explicit, examples=EXAMPLES * 2 // 3, signals=False)
     state = await handle.query("state")
     # The State as the list names it (it was given in full width).
     assert state["state"] == "Chile"
@@ -645,7 +702,13 @@ async def test_fuzzed_extension_silence_proposals_and_signals(ts_env: WorkflowEn
         },
     )
     target = Target(ts_env, await start(), start)
-    await fuzz(target, strategy)
+    explicit = fixed(
+        "analyse",
+        {"decision_id": "fx-1", "reference": "r", "summary": "Complete", "recommended_months": 100},
+        Msg(False, "analyse", [{"decision_id": "fx-2", "reference": "r", "summary": "Complete"}]),
+        Msg(True, "superseded", ["not a workflow id"]),
+    )
+    await fuzz(target, strategy, explicit)
     print(f"  ({target.ended} requests ended by a fuzzed input)")
     await terminate(ts_env, *target.ids, *(silence_id(c, p) for p in procedures))
 
@@ -684,6 +747,16 @@ async def test_fuzzed_silence_breaks_and_withdrawals(ts_env: WorkflowEnvironment
         {"silence_ended": JUNK},
     )
     target = Target(ts_env, await start(), start)
-    await fuzz(target, strategy)
+    explicit = fixed(
+        "break_silence",
+        {"decision_id": "fx-1", "state": "Atlantis", "reason": "Needs a plenary."},
+        Msg(
+            False,
+            "break_silence",
+            [{"decision_id": "fx-2", "state": "ＭＥＸＩＣＯ", "reason": "Needs a plenary."}],
+        ),
+        Msg(True, "silence_ended", [None]),
+    )
+    await fuzz(target, strategy, explicit)
     print(f"  ({target.ended} procedures ended by a fuzzed input)")
     await terminate(ts_env, *target.ids)
