@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.bounds import quote
-from domain.models import Rejected, match_name
+from domain.models import Rejected, match_name, name_key
 
 LISTED_IN = "listed in [states_parties]"
 
@@ -26,20 +26,16 @@ def check_states(names: Sequence[str], listed: Sequence[str], where: str = LISTE
     """Each name as the list names it; one Rejected naming (up to three of) those not on the list."""
     if not listed:
         return {name: name for name in names}
-    out: dict[str, str] = {}
-    unknown: list[tuple[str, str | None]] = []
-    for name in names:
-        found, close = match_name(name, listed)
-        if found is not None:
-            out[name] = found
-        else:
-            unknown.append((quote(name), close))
+    by_key = {name_key(s): s for s in listed}
+    out = {name: by_key[name_key(name)] for name in names if name_key(name) in by_key}
+    unknown = [name for name in names if name not in out]
+    if not unknown:
+        return out
+    # The closest listed name, for the (at most three) shown: a file of 200 unknown names costs no more.
+    shown = [(quote(name), match_name(name, listed)[1]) for name in unknown[:3]]
     if len(unknown) == 1:
-        shown, close = unknown[0]
-        hint = f": did you mean '{close}'?" if close else "."
-        raise Rejected(f"{shown} is not a State Party {where}{hint}")
-    if unknown:
-        shown = ", ".join(q + (f" (did you mean '{c}'?)" if c else "") for q, c in unknown[:3])
-        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
-        raise Rejected(f"{len(unknown)} States are not States Parties {where}: {shown}{more}.")
-    return out
+        hint = f": did you mean '{shown[0][1]}'?" if shown[0][1] else "."
+        raise Rejected(f"{shown[0][0]} is not a State Party {where}{hint}")
+    text = ", ".join(q + (f" (did you mean '{c}'?)" if c else "") for q, c in shown)
+    more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+    raise Rejected(f"{len(unknown)} States are not States Parties {where}: {text}{more}.")
