@@ -173,8 +173,8 @@ class Target:
     ended: int = 0
     # The state as the last input left it, once settled.
     last: str | None = None
-    # Parts of the state that move on their own after a signal (a grant told, money released): left out of the
-    # check that a rejected update changed nothing, since no update writes them.
+    # Parts of the state that move on their own after an input (a grant told, money released, a notification
+    # sent): left out of the check that a rejected update changed nothing, since no update writes them.
     moving: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -479,6 +479,7 @@ async def test_fuzzed_document_deliveries_and_withdrawals(
         {"funds_granted": st.sampled_from(["translation:CCM/FZ/1:fr", "translation:CCM/FZ/2:ar", "x"])},
     )
     target = Target(ts_env, await docs.start(), docs.start)
+    target.moving = ("log",)  # each job sent and answered is logged as it happens
     explicit = fixed(
         "delivered",
         {"decision_id": "fx-1", "language": "en"},
@@ -540,6 +541,7 @@ async def test_fuzzed_review_conclusions_withdrawals_and_meeting_moves(
         },
     )
     target = Target(ts_env, await start(), start)
+    target.moving = ("upcoming", "sent")  # the next reminder, worked out again after a change
     explicit = fixed(
         "conclude",
         {
@@ -747,6 +749,7 @@ async def test_fuzzed_silence_breaks_and_withdrawals(ts_env: WorkflowEnvironment
         {"silence_ended": JUNK},
     )
     target = Target(ts_env, await start(), start)
+    target.moving = ("notified", "delivered", "delivery_error")  # what the procedure sends once ended
     explicit = fixed(
         "break_silence",
         {"decision_id": "fx-1", "state": "Atlantis", "reason": "Needs a plenary."},
