@@ -25,6 +25,7 @@ from starter.telemetry import METRICS_ADDRESS_ENV, runtime_from_env, tracing_fro
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.funds import MeetingFundsWorkflow
+from workflows.guards import InputGuard
 from workflows.meeting import MeetingWorkflow
 from workflows.metrics import DecisionMetrics
 from workflows.presidency import PresidencyWorkflow
@@ -75,7 +76,7 @@ def build_worker(
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=activities(client, services, webhooks),
-        interceptors=[DecisionMetrics()],
+        interceptors=[DecisionMetrics(), InputGuard()],
     )
 
 

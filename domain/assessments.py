@@ -6,8 +6,9 @@ A CSV file with the header ``state,share_percent`` and one State per line::
     Austria,2.91
     "Korea, Republic of",1.20
 
-Blank lines and lines starting with ``#`` are skipped; a share may end with ``%``. Every error names the file, the
-line and the column, e.g. ``shares.csv:7: share_percent: not a number ('1,5')``.
+Blank lines and lines starting with ``#`` are skipped; a share may end with ``%``. At most one row per State, and
+at most MAX_STATES of them. Every error names the file, the line and the column, e.g.
+``shares.csv:7: share_percent: not a number ('1,5')``.
 """
 
 from __future__ import annotations
@@ -16,12 +17,18 @@ import csv
 import math
 import re
 
+from pydantic import TypeAdapter, ValidationError
+
+from domain.bounds import MAX_STATES, NAME_MAX, Name, quote
+from domain.models import name_key
+
 COLUMNS = ("state", "share_percent")
 STATE, SHARE = COLUMNS
 # As the ledger's own check: shares may add up to a little over 100 by rounding, not more.
 TOTAL_TOLERANCE = 1e-4
-MAX_STATE_LENGTH = 200
+MAX_STATE_LENGTH = NAME_MAX
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_NAME: TypeAdapter[str] = TypeAdapter(Name)
 
 
 class SharesError(ValueError):
@@ -46,8 +53,10 @@ def parse_shares(text: str, source: str) -> dict[str, float]:
     shares: dict[str, float] = {}
     first_seen: dict[str, tuple[str, int]] = {}
     total = 0.0
-    for n, cells in rows[1:]:
+    for count, (n, cells) in enumerate(rows[1:], start=1):
         where = f"{source}:{n}"
+        if count > MAX_STATES:
+            raise SharesError(f"{where}: more than {MAX_STATES} States: an assessment has one row per State")
         if len(cells) != len(names):
             if len(cells) < len(names):
                 missing = names[len(cells)]
@@ -55,7 +64,7 @@ def parse_shares(text: str, source: str) -> dict[str, float]:
                     f"{where}: {missing}: missing (expected {len(names)} columns, got {len(cells)})"
                 )
             raise SharesError(
-                f"{where}: column {len(names) + 1}: extra value {cells[len(names)].strip()!r} "
+                f"{where}: column {len(names) + 1}: extra value {quote(cells[len(names)].strip())} "
                 f"(expected {len(names)} columns: {','.join(COLUMNS)})"
             )
         state = " ".join(cells[index[STATE]].split())
@@ -63,12 +72,17 @@ def parse_shares(text: str, source: str) -> dict[str, float]:
             raise SharesError(f"{where}: {STATE}: empty; name the State")
         if len(state) > MAX_STATE_LENGTH:
             raise SharesError(f"{where}: {STATE}: longer than {MAX_STATE_LENGTH} characters")
+        try:
+            state = _NAME.validate_python(state)
+        except ValidationError as e:
+            reason = str(e.errors()[0]["msg"]).removeprefix("Value error, ")
+            raise SharesError(f"{where}: {STATE}: {reason} ({quote(state)})") from None
         share = _share(cells[index[SHARE]], where)
-        key = state.casefold()
+        key = name_key(state)
         if key in first_seen:
             earlier, line = first_seen[key]
             raise SharesError(
-                f"{where}: {STATE}: {state} appears twice (first as {earlier!r} on line {line})"
+                f"{where}: {STATE}: {state} appears twice (first as {quote(earlier)} on line {line})"
             )
         first_seen[key] = (state, n)
         total += share
@@ -100,7 +114,7 @@ def _header_index(names: list[str], source: str, line: int) -> dict[str, int]:
         if name not in COLUMNS:
             shown = name or "(empty)"
             raise SharesError(
-                f"{where}: column {i + 1}: unknown column {shown!r}; the header is {','.join(COLUMNS)}"
+                f"{where}: column {i + 1}: unknown column {quote(shown)}; the header is {','.join(COLUMNS)}"
             )
         if names.index(name) != i:
             raise SharesError(f"{where}: {name}: the column appears twice in the header")
@@ -113,8 +127,8 @@ def _header_index(names: list[str], source: str, line: int) -> dict[str, int]:
 def _share(cell: str, where: str) -> float:
     raw = cell.strip()
     text = raw.removesuffix("%").strip()
-    if not _NUMBER.match(text):
-        raise SharesError(f"{where}: {SHARE}: not a number ({raw!r}); write it like 2.91")
+    if len(text) > 20 or not _NUMBER.match(text):
+        raise SharesError(f"{where}: {SHARE}: not a number ({quote(raw)}); write it like 2.91")
     value = float(text)
     if not math.isfinite(value) or value <= 0:
         raise SharesError(f"{where}: {SHARE}: must be more than 0 (got {raw})")

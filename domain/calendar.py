@@ -8,15 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
-from zoneinfo import ZoneInfo
 
 from domain.models import Defaults, MeetingPlan, Phase
-
-
-@cache
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+from domain.models import zone as _zone
 
 
 def local_date(now: datetime, defaults: Defaults) -> date:

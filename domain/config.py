@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from domain.bounds import MAX_STATES, Day, in_window
 from domain.models import (
     Code,
     Convention,
@@ -47,7 +47,7 @@ class ReviewConferenceSection(_Section):
 
 class PresidencySection(_Section):
     president: President
-    term_began_on: date
+    term_began_on: Day
     designates: list[President] = Field(default_factory=list, max_length=3)
     last_msp_number: int = Field(ge=0)
     last_review_conference: ReviewConferenceSection
@@ -79,10 +79,10 @@ class NotificationsSection(_Section):
 
 
 class StatesPartiesSection(_Section):
-    # Who may break silence in a silence procedure.
-    names: list[Name] = Field(default_factory=list)
+    # The States Parties: who may be designated, assessed, pay, break silence, request an extension, report.
+    names: list[Name] = Field(default_factory=list, max_length=MAX_STATES)
     # Whose Article 7 reports are chased (each must be in ``names``); one workflow each.
-    article7: list[Name] = Field(default_factory=list)
+    article7: list[Name] = Field(default_factory=list, max_length=MAX_STATES)
     article7_reminder_days: list[int] = Field(default=[60, 14], min_length=1, max_length=6)
 
     @field_validator("article7_reminder_days")
@@ -105,7 +105,11 @@ class CycleConfig(_Section):
 
     def convention_settings(self) -> Convention:
         return Convention(
-            code=self.convention.code, name=self.convention.name, defaults=self.defaults, money=self.money
+            code=self.convention.code,
+            name=self.convention.name,
+            defaults=self.defaults,
+            money=self.money,
+            states_parties=self.states_parties.names,
         )
 
     def initial_state(self) -> PresidencyState:
@@ -159,6 +163,12 @@ def _cross_checks(config: CycleConfig) -> list[tuple[tuple[Any, ...], str]]:
         errors.append(
             (("meeting", "number"), f"the next {m.kind.value} is number {last + 1}, after the last one held")
         )
+    for i, part in enumerate(m.parts):
+        for field in ("start", "end"):
+            try:
+                in_window(getattr(part, field))
+            except ValueError as e:
+                errors.append((("meeting", "parts", i, field), str(e)))
     if m.parts[0].start < p.term_began_on:
         errors.append((("meeting", "parts", 0, "start"), "the meeting cannot start before the term began"))
     try:
@@ -179,6 +189,12 @@ def _cross_checks(config: CycleConfig) -> list[tuple[tuple[Any, ...], str]]:
     for i, name in enumerate(sp.article7):
         if name_key(name) not in keys:
             errors.append((("states_parties", "article7", i), f"{name} is not in states_parties.names"))
+    if keys:
+        named: list[tuple[tuple[Any, ...], President]] = [(("presidency", "president", "state"), p.president)]
+        named += [(("presidency", "designates", i, "state"), d) for i, d in enumerate(p.designates)]
+        for loc, president in named:
+            if name_key(president.state) not in keys:
+                errors.append((loc, f"{president.state} is not in states_parties.names"))
     return errors
 
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.bounds import Day
+from domain.bounds import Reference as Reference
 from domain.models import MeetingFormat, Name, President
 
 DecisionId = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[\w.:/@+-]+$")
 ]
-Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 # The detail of a refusal that is not about the decision itself: the workflow cannot take decisions for a moment
 # (the Presidency is being handed over), and the same decision sent again shortly is decided then. `msp` sends it
@@ -33,14 +34,14 @@ class Decision(BaseModel):
 
 
 class SetDates(Decision):
-    start: date
+    start: Day
     duration_days: int | None = Field(default=None, ge=1, le=10)
     place: Name | None = None
     host_covering_extra_cost: Name | None = None
 
 
 class Postpone(Decision):
-    new_start: date
+    new_start: Day
     reason: Name | None = None
 
 
@@ -51,7 +52,7 @@ class ChangeFormat(Decision):
 class AddPart(Decision):
     """Split the meeting: schedule one more part after the last one."""
 
-    start: date
+    start: Day
     duration_days: int = Field(ge=1, le=10)
     place: Name | None = None
     host_covering_extra_cost: Name | None = None

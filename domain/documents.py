@@ -8,9 +8,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.bounds import Day, Title, WorkflowId
 from domain.decisions import DecisionId, Reference
 from domain.meeting_rules import Rejected
-from domain.models import Language, Money, Name
+from domain.models import Language, Money
 
 Symbol = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z0-9][A-Za-z0-9./()\-]{2,79}$")
@@ -36,13 +37,13 @@ class DocumentSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     symbol: Symbol
-    title: Name
+    title: Title
     original_language: Language = Language.EN
     pages: int = Field(ge=1, le=2000)
     # 1 is translated first.
     priority: int = Field(default=2, ge=1, le=9)
     meeting: Annotated[str, StringConstraints(pattern=r"^\d{1,3}(MSP|RC)$")]
-    due: date
+    due: Day
 
 
 class Translation(BaseModel):
@@ -74,7 +75,7 @@ class DocumentInput(BaseModel):
     convention: str = "ccm"
     spec: DocumentSpec
     money: Money
-    funds_id: str
+    funds_id: WorkflowId
 
 
 class DocumentState(BaseModel):

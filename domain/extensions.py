@@ -8,21 +8,30 @@ or a further request.
 from __future__ import annotations
 
 import calendar as cal
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from domain.bounds import (
+    MAX_BENCHMARKS,
+    TEXT_MAX,
+    Benchmark,
+    Day,
+    Instant,
+    Name,
+    Text,
+    WorkflowId,
+)
 from domain.calendar import clock, years_later
 from domain.decisions import DecisionId, Reference
 from domain.meeting_rules import Rejected
-from domain.models import Defaults, MeetingPlan, Name, Phase, state_slug
+from domain.models import Defaults, MeetingPlan, Phase, StatesList, state_slug
 from domain.notifications import DEFAULT_WEBHOOK, Undeliverable, WebhookName
 from domain.reviews import MeetingLabel, Reminder
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=4000)]
-Benchmark = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+from domain.states import check_state
 
 
 class Article(StrEnum):
@@ -75,7 +84,7 @@ class MeetingSlot(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     label: MeetingLabel
-    first_day: date
+    first_day: Day
 
 
 class ExtensionRequest(BaseModel):
@@ -85,10 +94,10 @@ class ExtensionRequest(BaseModel):
 
     state: Name
     article: Article
-    entry_into_force: date
+    entry_into_force: Day
     # The deadline the request would extend: the original one, or the end of the last extension granted.
-    current_deadline: date
-    submitted_on: date
+    current_deadline: Day
+    submitted_on: Day
     # Up to ten years, so that a request over the treaty's limit arrives and is rejected by the rule that says why.
     requested_months: int = Field(ge=1, le=120)
     plan: Text
@@ -109,8 +118,12 @@ class ExtensionRequest(BaseModel):
         return months_later(self.current_deadline, self.requested_months)
 
 
-def check_request(req: ExtensionRequest, meeting: MeetingSlot, today: date) -> None:
-    """The treaty's limits on a request as submitted; raises Rejected naming the rule."""
+def check_request(
+    req: ExtensionRequest, meeting: MeetingSlot, today: date, listed: Sequence[str] = ()
+) -> str:
+    """The treaty's limits on a request as submitted; raises Rejected naming the rule. Returns the State as the
+    list of States Parties names it."""
+    state = check_state(req.state, listed)
     art = req.article
     if req.submitted_on > today:
         raise Rejected(f"The request cannot be submitted on {req.submitted_on}, a day still to come.")
@@ -129,6 +142,7 @@ def check_request(req: ExtensionRequest, meeting: MeetingSlot, today: date) -> N
             f"The {meeting.label} opens on {meeting.first_day}, not after the request ({req.submitted_on}): "
             "name a meeting still to come."
         )
+    return state
 
 
 def due_by(meeting: MeetingSlot) -> date:
@@ -178,7 +192,7 @@ class Grant(BaseModel):
     granted: bool
     # The period granted; None: the period requested.
     months: int | None = Field(default=None, ge=1, le=120)
-    benchmarks: list[Benchmark] = Field(default_factory=list, max_length=50)
+    benchmarks: list[Benchmark] = Field(default_factory=list, max_length=MAX_BENCHMARKS)
 
 
 class Decide(Grant):
@@ -202,7 +216,7 @@ class DeclareCompletion(BaseModel):
 
     decision_id: DecisionId
     reference: Reference
-    completed_on: date
+    completed_on: Day
 
 
 class ProposeBySilence(Grant):
@@ -212,8 +226,8 @@ class ProposeBySilence(Grant):
     reference: Reference
     procedure_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,80}$")]
     initiator: Name
-    deadline: AwareDatetime
-    states_parties: list[Name] = Field(min_length=1)
+    deadline: Instant
+    states_parties: StatesList = Field(min_length=1)
 
 
 class MeetingLookup(BaseModel):
@@ -255,7 +269,9 @@ class ExtensionInput(BaseModel):
     # requests is ignored).
     webhook: WebhookName = DEFAULT_WEBHOOK
     # The workflow of the request this one follows: it stops watching the deadline once this one is submitted.
-    previous: str | None = None
+    previous: WorkflowId | None = None
+    # The States Parties (`[states_parties].names`): the State must be one of them; empty: any well-formed name.
+    states_parties: StatesList = Field(default_factory=list)
 
 
 class ExtensionState(BaseModel):
@@ -344,6 +360,11 @@ def check_silence(s: ExtensionState, p: ProposeBySilence, now: datetime) -> None
     _decidable(s, p)
     if p.deadline <= now:
         raise Rejected(f"The deadline of a silence procedure must be still to come, not {p.deadline}.")
+    if (length := len(silence_proposal(s, p)) + 1) > TEXT_MAX:
+        raise Rejected(
+            f"The proposal would run to {length:,} characters, more than the {TEXT_MAX:,} a silence procedure "
+            "circulates: shorten the benchmarks."
+        )
 
 
 def _decidable(s: ExtensionState, g: Grant) -> None:

@@ -13,12 +13,16 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.bounds import MAX_STATES, TITLE_MAX, Chf, Day, WorkflowId, quote
 from domain.decisions import DecisionId, Reference
 from domain.meeting_rules import Rejected
-from domain.models import Name
+from domain.models import Name, StatesList, name_key
+from domain.states import check_state, check_states
 
-Amount = Annotated[int, Field(gt=0, le=1_000_000_000)]
+Amount = Chf
 RequestId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+# Requests waiting for money: far more than a meeting's documents and days ask for; beyond it one is dropped.
+MAX_PENDING = 5_000
 
 
 class FundsRequest(BaseModel):
@@ -27,8 +31,8 @@ class FundsRequest(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     request_id: RequestId
-    requester: str  # the workflow id to tell when granted
-    purpose: str
+    requester: WorkflowId  # the workflow id to tell when granted
+    purpose: Annotated[str, StringConstraints(min_length=1, max_length=TITLE_MAX)]
     amount: Amount
     priority: int = Field(ge=1, le=9)
 
@@ -77,8 +81,9 @@ class Assess(BaseModel):
 
     decision_id: DecisionId
     reference: Reference
-    shares: dict[Name, Annotated[float, Field(gt=0, le=100)]] = Field(min_length=1)
-    due: date
+    # At most one row per State.
+    shares: dict[Name, Annotated[float, Field(gt=0, le=100)]] = Field(min_length=1, max_length=MAX_STATES)
+    due: Day
 
 
 class Arrears(BaseModel):
@@ -95,6 +100,8 @@ class LedgerState(BaseModel):
 
     convention: str = "ccm"
     meeting: str
+    # The States Parties who may be assessed and pay (`[states_parties].names`); empty: any well-formed name.
+    states_parties: StatesList = Field(default_factory=list)
     estimate: int | None = None
     estimate_reference: str | None = None
     assessments: dict[str, Assessment] = Field(default_factory=dict)
@@ -147,29 +154,30 @@ def assess(ledger: LedgerState, d: Assess) -> LedgerState:
     total = sum(d.shares.values())
     if total > 100.0001:
         raise Rejected(f"The shares add up to {total:.4f}%, more than 100%.")
+    listed = check_states(list(d.shares), ledger.states_parties)
     # Names as first recorded, so a State re-assessed in other letter case keeps its payments.
-    known = {s.casefold(): s for s in [*ledger.paid, *ledger.assessments]}
-    assessments = {
-        known.get(state.casefold(), state): Assessment(
-            state=known.get(state.casefold(), state),
-            share_percent=share,
-            amount=round(ledger.estimate * share / 100),
-            due=d.due,
+    known = {name_key(s): s for s in [*ledger.paid, *ledger.assessments]}
+    assessments: dict[str, Assessment] = {}
+    seen: dict[str, str] = {}
+    for given, share in d.shares.items():
+        state = known.get(name_key(listed[given]), listed[given])
+        if (twice := seen.setdefault(name_key(state), given)) != given:
+            raise Rejected(f"{quote(given)} and {quote(twice)} are the same State, assessed twice.")
+        assessments[state] = Assessment(
+            state=state, share_percent=share, amount=round(ledger.estimate * share / 100), due=d.due
         )
-        for state, share in d.shares.items()
-    }
     return ledger.model_copy(update={"assessments": assessments})
 
 
 def canonical_state(ledger: LedgerState, name: str) -> str | None:
-    return next((s for s in ledger.assessments if s.casefold() == name.casefold()), None)
+    return next((s for s in ledger.assessments if name_key(s) == name_key(name)), None)
 
 
 def record_payment(ledger: LedgerState, p: Payment) -> LedgerState:
-    state = canonical_state(ledger, p.state)
+    state = canonical_state(ledger, check_state(p.state, ledger.states_parties))
     if state is None:
         raise Rejected(
-            f"{p.state} has no assessed contribution for the {ledger.meeting}; check the name or assess it."
+            f"{quote(p.state)} has no assessed contribution for the {ledger.meeting}; check the name or assess it."
         )
     outstanding = ledger.assessments[state].amount - ledger.paid.get(state, 0)
     if p.amount > max(outstanding, 0) and not p.force:
@@ -189,8 +197,10 @@ def record_payment(ledger: LedgerState, p: Payment) -> LedgerState:
 
 
 def enqueue(ledger: LedgerState, r: FundsRequest) -> LedgerState:
-    """Queues a request unless it is already queued or granted (a request is granted once)."""
+    """Queues a request unless it is already queued or granted (a request is granted once), or the queue is full."""
     if r.request_id in ledger.granted or any(q.request_id == r.request_id for q in ledger.pending):
+        return ledger
+    if len(ledger.pending) >= MAX_PENDING:
         return ledger
     return ledger.model_copy(update={"pending": [*ledger.pending, r]})
 

@@ -7,17 +7,17 @@ result, so a rejected decision cannot change anything.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
+from domain.bounds import LATEST, MAX_PARTS
 from domain.calendar import clock, local_date, next_part
 from domain.decisions import AddPart, ChangeFormat, CloseMeeting, ExtendByDay, Postpone, SetDates
 from domain.models import Defaults, MeetingPlan, Part, Phase, President
+from domain.models import Rejected as Rejected
+from domain.states import check_state
 
 MAX_DAYS = 10
-
-
-class Rejected(ValueError):
-    """A decision that cannot be applied; the message says why."""
 
 
 def _target(plan: MeetingPlan, now: datetime, defaults: Defaults, what: str) -> int:
@@ -59,10 +59,19 @@ def _check_fits(plan: MeetingPlan, i: int, part: Part) -> None:
         )
 
 
+def _in_window(plan: MeetingPlan) -> MeetingPlan:
+    """The plan a decision leads to, unless a part would end after the last date the engine handles."""
+    if plan.last_day > LATEST:
+        raise Rejected(
+            f"The {plan.ref.label} would end on {plan.last_day}, after {LATEST}, the last date the engine handles."
+        )
+    return plan
+
+
 def _replace(plan: MeetingPlan, i: int, part: Part) -> MeetingPlan:
     parts = list(plan.parts)
     parts[i] = part
-    return plan.model_copy(update={"parts": parts})
+    return _in_window(plan.model_copy(update={"parts": parts}))
 
 
 def _part_name(plan: MeetingPlan, i: int) -> str:
@@ -107,7 +116,7 @@ def postpone(plan: MeetingPlan, d: Postpone, now: datetime, defaults: Defaults) 
         p.model_copy(update={"start": p.start + shift, "end": p.end + shift, "provisional": False})
         for p in plan.parts[i:]
     ]
-    new = plan.model_copy(update={"parts": parts})
+    new = _in_window(plan.model_copy(update={"parts": parts}))
     moved = parts[i]
     why = f" ({d.reason})" if d.reason else ""
     return new, f"{_part_name(plan, i)} postponed to {moved.start}–{moved.end}{why}"
@@ -126,6 +135,10 @@ def change_format(
 
 
 def add_part(plan: MeetingPlan, d: AddPart, now: datetime, defaults: Defaults) -> tuple[MeetingPlan, str]:
+    if len(plan.parts) >= MAX_PARTS:
+        raise Rejected(
+            f"The {plan.ref.label} already has {len(plan.parts)} parts, the most a meeting can have."
+        )
     _check_not_past(d.start, now, defaults)
     place = d.place or defaults.place
     host = _check_place(place, d.host_covering_extra_cost, defaults)
@@ -139,7 +152,7 @@ def add_part(plan: MeetingPlan, d: AddPart, now: datetime, defaults: Defaults) -
     last = plan.parts[-1]
     if part.start <= last.end:
         raise Rejected(f"A new part must start after the last part ends ({last.end}); {part.start} does not.")
-    new = plan.model_copy(update={"parts": [*plan.parts, part]})
+    new = _in_window(plan.model_copy(update={"parts": [*plan.parts, part]}))
     return new, f"{plan.ref.label} split: part {len(new.parts)} on {part.start} to {part.end} in {place}"
 
 
@@ -159,6 +172,13 @@ def extend_by_day(
     return _replace(plan, i, new), f"{_part_name(plan, i)} extended by a day, to end on {new.end}"
 
 
+def named_successor(d: CloseMeeting, listed: Sequence[str]) -> President | None:
+    """The successor the close decision names, as the list of States Parties names its State."""
+    if d.successor is None:
+        return None
+    return d.successor.model_copy(update={"state": check_state(d.successor.state, listed)})
+
+
 def check_close(
     plan: MeetingPlan,
     d: CloseMeeting,
@@ -166,6 +186,7 @@ def check_close(
     defaults: Defaults,
     president: President,
     designated: President | None,
+    listed: Sequence[str] = (),
 ) -> str:
     c = clock(plan, now, defaults)
     if c.phase is not Phase.IN_SESSION:
@@ -176,7 +197,7 @@ def check_close(
             f"The {plan.ref.title()} is in part {c.part + 1} of {len(plan.parts)}; "
             "it closes on the last day of its last part."
         )
-    successor = d.successor or designated
+    successor = named_successor(d, listed) or designated
     if successor is None:
         raise Rejected(
             f"The {plan.ref.title()} cannot close without a President-designate for the next meeting: "

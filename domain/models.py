@@ -11,9 +11,12 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
+from functools import cache
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,9 +26,21 @@ from pydantic import (
     model_validator,
 )
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+from domain.bounds import MAX_CHF, MAX_PARTS, MAX_STATES, DerivedDay, Url
+from domain.bounds import Name as Name
+
 # The convention's short code, used in workflow ids: lower-case letters and digits.
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,15}$")]
+
+
+class Rejected(ValueError):
+    """A decision that cannot be applied; the message says why."""
+
+
+@cache
+def zone(name: str) -> ZoneInfo:
+    """A time zone, loaded once (outside the workflow sandbox, whose ZoneInfo proxy datetime cannot use)."""
+    return ZoneInfo(name)
 
 
 def state_slug(state: str) -> str:
@@ -37,8 +52,23 @@ def state_slug(state: str) -> str:
 
 
 def name_key(name: str) -> str:
-    """A name as names are compared: in any case and spacing."""
-    return " ".join(name.split()).casefold()
+    """A name as names are compared: in any case, width and spacing (NFKC, casefolded): MEXICO, ＭＥＸＩＣＯ, mexico."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    return " ".join(folded.split())
+
+
+def distinct_names(names: list[str]) -> list[str]:
+    """A list of States, each once (in any case, width and spacing)."""
+    seen: set[str] = set()
+    for name in names:
+        if name_key(name) in seen:
+            raise ValueError(f"{name[:80]!r} is listed twice")
+        seen.add(name_key(name))
+    return names
+
+
+# States Parties as a list: each a well-formed name, each once.
+StatesList = Annotated[list[Name], Field(max_length=MAX_STATES), AfterValidator(distinct_names)]
 
 
 def match_name(name: str, listed: Sequence[str]) -> tuple[str | None, str | None]:
@@ -96,7 +126,7 @@ class President(Frozen):
     representative: Name | None = None
 
     def same_state(self, other: President) -> bool:
-        return self.state.casefold() == other.state.casefold()
+        return name_key(self.state) == name_key(other.state)
 
     def __str__(self) -> str:
         return f"{self.state} ({self.representative})" if self.representative else self.state
@@ -112,6 +142,18 @@ class Defaults(Frozen):
     day_start_hour: int = Field(default=10, ge=0, le=23)
     day_end_hour: int = Field(default=18, ge=1, le=24)
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        # A name that is not a path: ZoneInfo would otherwise read any file it names.
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}", name):
+            raise ValueError(f"{name[:60]!r} is not a time zone name like Europe/Zurich")
+        try:
+            zone(name)
+        except (ValueError, OSError, KeyError):
+            raise ValueError(f"unknown time zone {name!r}") from None
+        return name
+
     @model_validator(mode="after")
     def _day_order(self) -> Defaults:
         if self.day_end_hour <= self.day_start_hour:
@@ -119,18 +161,29 @@ class Defaults(Frozen):
         return self
 
 
+# A page's translation: with at most 2,000 pages a document's cost stays far below MAX_CHF.
+MAX_RATE_PER_PAGE = 100_000
+
+
 class Money(Frozen):
     """What conference services cost and where they are reached; amounts in whole CHF."""
 
-    translation_rate_per_page: dict[Language, int] = Field(
+    translation_rate_per_page: dict[Language, Annotated[int, Field(ge=1, le=MAX_RATE_PER_PAGE)]] = Field(
         default_factory=lambda: {lang: 180 for lang in Language}
     )
-    interpretation_per_day: int = Field(default=28_000, ge=1)
+    interpretation_per_day: int = Field(default=28_000, ge=1, le=MAX_CHF)
     # How long a translation takes once funded: a document later than this before its due date is flagged.
     translation_days: int = Field(default=10, ge=1, le=120)
     # Interpretation comes before documents (1 is granted first).
     interpretation_priority: int = Field(default=1, ge=1, le=9)
-    conference_services_url: str = "http://127.0.0.1:7299"
+    conference_services_url: Url = "http://127.0.0.1:7299"
+
+    @field_validator("translation_rate_per_page")
+    @classmethod
+    def _every_language(cls, rates: dict[Language, int]) -> dict[Language, int]:
+        if missing := [lang.value for lang in Language if lang not in rates]:
+            raise ValueError(f"a rate for every language: missing {', '.join(missing)}")
+        return rates
 
 
 class Convention(Frozen):
@@ -138,6 +191,9 @@ class Convention(Frozen):
     name: Name = "Convention on Cluster Munitions"
     defaults: Defaults = Defaults()
     money: Money = Money()
+    # The States Parties (`[states_parties].names`): every State a decision names must be one of them. Empty: no
+    # list configured (terms begun before the list existed), and any well-formed name is taken.
+    states_parties: StatesList = Field(default_factory=list)
 
 
 class MeetingRef(Frozen):
@@ -161,8 +217,9 @@ def _ordinal(n: int) -> str:
 class Part(Frozen):
     """One sitting of a meeting: consecutive days in one place and one format."""
 
-    start: date
-    end: date
+    # Derived dates too (the provisional dates of the next meeting), so a little past the window.
+    start: DerivedDay
+    end: DerivedDay
     place: Name = "Geneva"
     format: MeetingFormat = MeetingFormat.IN_PERSON
     # Who pays what a meeting away from Geneva costs above one in Geneva (seed ¶11).
@@ -185,7 +242,7 @@ class Part(Frozen):
 
 class MeetingPlan(Frozen):
     ref: MeetingRef
-    parts: list[Part] = Field(min_length=1)
+    parts: list[Part] = Field(min_length=1, max_length=MAX_PARTS)
 
     @model_validator(mode="after")
     def _parts_in_order(self) -> MeetingPlan:

@@ -9,10 +9,12 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.bounds import HEADROOM_YEARS, LATEST, DerivedDay
 from domain.calendar import years_later
 from domain.decisions import DecideIntersessional, DecisionRecord, Designate, ReplaceDesignate
 from domain.meeting_rules import Rejected
 from domain.models import Convention, MeetingKind, MeetingPlan, MeetingRef, Part, Phase, President
+from domain.states import check_state
 
 MAX_DESIGNATES = 3
 HISTORY_KEPT = 30
@@ -28,7 +30,7 @@ class Counters(BaseModel):
     last_msp_number: int = Field(ge=0)
     last_review_conference_number: int = Field(ge=0)
     # The year the last Review Conference ended (its last part), from which the cadence counts.
-    last_review_conference_year: int = Field(ge=1990, le=2200)
+    last_review_conference_year: int = Field(ge=1990, le=LATEST.year + HEADROOM_YEARS)
 
 
 class TermRecord(BaseModel):
@@ -73,8 +75,8 @@ class PresidencyState(BaseModel):
     term: int = Field(default=1, ge=1)
     president: President
     outgoing: President | None = None
-    began_on: date
-    designates: list[President] = Field(default_factory=list)
+    began_on: DerivedDay
+    designates: list[President] = Field(default_factory=list, max_length=MAX_DESIGNATES)
     meeting: MeetingPlan
     meeting_phase: Phase = Phase.SCHEDULED
     meeting_status: str = "scheduled"
@@ -96,18 +98,26 @@ def presidency_id(convention: Convention) -> str:
     return f"{convention.code}-presidency"
 
 
+def _listed(state: PresidencyState, president: President) -> President:
+    """The President named, its State as the list of States Parties names it."""
+    return president.model_copy(
+        update={"state": check_state(president.state, state.convention.states_parties)}
+    )
+
+
 def designate(state: PresidencyState, d: Designate) -> tuple[list[President], str]:
-    _not_president(state, d.president)
+    president = _listed(state, d.president)
+    _not_president(state, president)
     for i, p in enumerate(state.designates, start=1):
-        if p.same_state(d.president):
-            raise Rejected(f"{d.president.state} is already President-designate ({_upcoming(i)}).")
+        if p.same_state(president):
+            raise Rejected(f"{president.state} is already President-designate ({_upcoming(i)}).")
     if len(state.designates) >= MAX_DESIGNATES:
         raise Rejected(
             f"Presidents are already designated for the next {MAX_DESIGNATES} meetings; "
             "replace one instead of designating another."
         )
     position = len(state.designates) + 1
-    return [*state.designates, d.president], f"{d.president} designated for {_upcoming(position)}"
+    return [*state.designates, president], f"{president} designated for {_upcoming(position)}"
 
 
 def replace_designate(state: PresidencyState, d: ReplaceDesignate) -> tuple[list[President], str]:
@@ -117,16 +127,17 @@ def replace_designate(state: PresidencyState, d: ReplaceDesignate) -> tuple[list
             f"There is no President-designate for {_upcoming(d.position)} to replace "
             f"({have} designated); designate one instead."
         )
-    _not_president(state, d.president)
+    president = _listed(state, d.president)
+    _not_president(state, president)
     old = state.designates[d.position - 1]
-    if old == d.president:
-        raise Rejected(f"{d.president} is already President-designate for {_upcoming(d.position)}.")
+    if old == president:
+        raise Rejected(f"{president} is already President-designate for {_upcoming(d.position)}.")
     for i, p in enumerate(state.designates, start=1):
-        if i != d.position and p.same_state(d.president):
-            raise Rejected(f"{d.president.state} is already President-designate ({_upcoming(i)}).")
+        if i != d.position and p.same_state(president):
+            raise Rejected(f"{president.state} is already President-designate ({_upcoming(i)}).")
     new = list(state.designates)
-    new[d.position - 1] = d.president
-    return new, f"{d.president} replaces {old} as President-designate for {_upcoming(d.position)}"
+    new[d.position - 1] = president
+    return new, f"{president} replaces {old} as President-designate for {_upcoming(d.position)}"
 
 
 def decide_intersessional(state: PresidencyState, d: DecideIntersessional) -> tuple[bool, str]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.bounds import EARLIEST, HEADROOM_YEARS, LATEST, MAX_REMINDERS, Day, Name
 from domain.decisions import DecisionId, Reference
 from domain.meeting_rules import Rejected
-from domain.models import Name, state_slug
+from domain.models import StatesList, state_slug
 from domain.notifications import DEFAULT_WEBHOOK, KEEP_UNDELIVERABLE, Undeliverable, WebhookName
 from domain.reviews import Reminder
 
@@ -22,6 +24,10 @@ DEFAULT_REMINDER_DAYS = (60, 14)
 # What a run carries across continue-as-new: the last receipts and the receipt ids already applied.
 KEEP_RECEIVED = 20
 KEEP_DECISIONS = 200
+# A deadline year a person names; the years a workflow watches run on past the window, one a year.
+Year = Annotated[int, Field(ge=EARLIEST.year, le=LATEST.year)]
+WatchedYear = Annotated[int, Field(ge=EARLIEST.year, le=LATEST.year + HEADROOM_YEARS)]
+LeadDays = Annotated[int, Field(ge=1, le=365)]
 
 
 def report_id(code: str, state: str) -> str:
@@ -51,8 +57,8 @@ class ReportReceived(BaseModel):
 
     decision_id: DecisionId
     # The deadline year the report answers: 2027 for the report covering 2026.
-    year: int = Field(ge=2000, le=2200)
-    received_on: date
+    year: Year
+    received_on: Day
     # The report's symbol or the ISU's receipt note.
     reference: Reference
 
@@ -71,18 +77,22 @@ class ReportsInput(BaseModel):
     convention: str = "ccm"
     state: Name
     # The deadline year this run watches.
-    year: int = Field(ge=2000, le=2200)
-    reminder_days: tuple[int, ...] = DEFAULT_REMINDER_DAYS
+    year: WatchedYear
+    reminder_days: Annotated[tuple[LeadDays, ...], Field(max_length=MAX_REMINDERS)] = DEFAULT_REMINDER_DAYS
     # The webhook target notifications go to, by name: the worker knows its URL (a ``webhook_url`` of earlier
     # runs is ignored).
     webhook: WebhookName = DEFAULT_WEBHOOK
-    received: list[ReportRecord] = Field(default_factory=list)
+    received: list[ReportRecord] = Field(default_factory=list, max_length=KEEP_RECEIVED)
     # Deadline years missed whose report has not been received yet.
-    outstanding: list[int] = Field(default_factory=list)
+    outstanding: list[WatchedYear] = Field(
+        default_factory=list, max_length=LATEST.year + HEADROOM_YEARS - EARLIEST.year
+    )
     # Receipt ids already applied, carried across continue-as-new.
-    decisions: list[str] = Field(default_factory=list)
+    decisions: list[str] = Field(default_factory=list, max_length=KEEP_DECISIONS)
     # Notifications the webhook refused, carried across continue-as-new.
     undeliverable: list[Undeliverable] = Field(default_factory=list, max_length=KEEP_UNDELIVERABLE)
+    # The States Parties (`[states_parties].names`): the State must be one of them; empty: any well-formed name.
+    states_parties: StatesList = Field(default_factory=list)
 
 
 class ReportsState(BaseModel):

@@ -9,10 +9,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from domain.bounds import LATEST, MAX_REMINDERS, Day, Name, Reason, Title
 from domain.calendar import years_later
 from domain.decisions import DecisionId, Reference
 from domain.meeting_rules import Rejected
-from domain.models import Name
 from domain.notifications import DEFAULT_WEBHOOK, KEEP_UNDELIVERABLE, Undeliverable, WebhookName
 
 Subject = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{2,60}$")]
@@ -35,7 +35,7 @@ class DuePoint(BaseModel):
 
     kind: DueKind
     # For a meeting: its first day as last known (provisional until the meeting is scheduled).
-    on: date
+    on: Day
     meeting: MeetingLabel | None = None
 
     @model_validator(mode="after")
@@ -86,16 +86,24 @@ class Mandate(BaseModel):
     reference: Reference
 
 
+# A reminder goes at most this many days ahead of the due date.
+MAX_LEAD_DAYS = 3660
+LeadDays = Annotated[int, Field(ge=1, le=MAX_LEAD_DAYS)]
+
+
 class ReviewSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     subject: Subject
-    title: Name
+    title: Title
     mandate: Mandate
     due: DuePoint
-    reminder_days: tuple[int, ...] = DEFAULT_LEADS
+    reminder_days: Annotated[tuple[LeadDays, ...], Field(max_length=MAX_REMINDERS)] = DEFAULT_LEADS
     # Told when the due point passes without a conclusion.
-    escalate_to: tuple[Name, ...] = ("the President", "the ISU Director")
+    escalate_to: Annotated[tuple[Name, ...], Field(max_length=MAX_REMINDERS)] = (
+        "the President",
+        "the ISU Director",
+    )
     periodicity: Periodicity | None = None
 
 
@@ -104,7 +112,7 @@ class Conclude(BaseModel):
 
     decision_id: DecisionId
     reference: Reference
-    outcome: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+    outcome: Reason
     next: Periodicity | None = None
 
 
@@ -191,10 +199,19 @@ def check_conclude(status: ReviewStatus, d: Conclude) -> None:
 def next_due(spec: ReviewSpec, concluded_on: date, periodicity: Periodicity, cadence_years: int) -> DuePoint:
     """Where the next review of the same subject falls, from the periodicity just decided."""
     if periodicity.every_years:
-        return DuePoint(kind=DueKind.DATE, on=years_later(concluded_on, periodicity.every_years))
+        on = years_later(concluded_on, periodicity.every_years)
+        return DuePoint(kind=DueKind.DATE, on=_within(on))
     number = _next_rc_number(spec.due.meeting)
     on = years_later(spec.due.on, cadence_years)
-    return DuePoint(kind=DueKind.AT_MEETING, on=on, meeting=f"{number}RC")
+    return DuePoint(kind=DueKind.AT_MEETING, on=_within(on), meeting=f"{number}RC")
+
+
+def _within(due: date) -> date:
+    if due > LATEST:
+        raise Rejected(
+            f"The next review would fall due on {due}, after {LATEST}, the last date the engine handles."
+        )
+    return due
 
 
 def _next_rc_number(meeting: str | None) -> int:
@@ -208,8 +225,8 @@ class MeetingMoved(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    meeting: str
-    first_day: date
+    meeting: MeetingLabel
+    first_day: Day
 
 
 class ConclusionRecord(BaseModel):
@@ -229,8 +246,8 @@ class ReviewInput(BaseModel):
     # The webhook target notifications go to, by name: the worker knows its URL. (Inputs of earlier runs carry a
     # ``webhook_url``: ignored, the worker's target of this name is used.)
     webhook: WebhookName = DEFAULT_WEBHOOK
-    cycle: int = 1
-    cadence_years: int = 5
+    cycle: int = Field(default=1, ge=1, le=10_000)
+    cadence_years: int = Field(default=5, ge=1, le=20)
     history: list[ConclusionRecord] = Field(default_factory=list)
     # Decision ids applied to earlier reviews of this subject: a conclusion re-sent after it took effect is not
     # applied to the next review.

@@ -11,18 +11,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.bounds import Instant, Name, Reason, Text, WorkflowId
 from domain.calendar import local_text
 from domain.decisions import DecisionId, DecisionRecord, Reference
 from domain.meeting_rules import Rejected
-from domain.models import Name, match_name, name_key
+from domain.models import StatesList
 from domain.notifications import DEFAULT_WEBHOOK, Undeliverable, WebhookName
+from domain.states import check_state
 
 ProcedureId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,80}$")]
-ProposalText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=4000)]
-ReasonText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
-WorkflowId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+# Decision ids a procedure is told were applied elsewhere.
+MAX_KNOWN_DECISIONS = 1000
 
 
 def silence_id(code: str, procedure_id: str) -> str:
@@ -40,32 +41,22 @@ class SilenceStatus(StrEnum):
 class SilenceInput(BaseModel):
     convention: str = "ccm"
     procedure_id: ProcedureId
-    proposal: ProposalText
+    proposal: Text
     # The paragraph or document that circulated the proposal.
     reference: Reference
     # Who circulated it, e.g. "the President (Switzerland)"; told of the outcome.
     initiator: Name
     # Adopted at this instant unless silence is broken before it.
-    deadline: AwareDatetime
+    deadline: Instant
     # Who may break silence.
-    states_parties: list[Name] = Field(min_length=1)
+    states_parties: StatesList = Field(min_length=1)
     # The workflow the outcome is delivered to (signal ``silence_ended``), e.g. an extension request.
     concerns: WorkflowId | None = None
     # The webhook target notifications go to, by name: the worker knows its URL (a ``webhook_url`` of earlier
     # procedures is ignored).
     webhook: WebhookName = DEFAULT_WEBHOOK
     # Decision ids already applied elsewhere: sent again, they are not applied twice.
-    decisions: list[str] = Field(default_factory=list)
-
-    @field_validator("states_parties")
-    @classmethod
-    def _distinct(cls, states: list[str]) -> list[str]:
-        seen: set[str] = set()
-        for s in states:
-            if name_key(s) in seen:
-                raise ValueError(f"{s!r} is listed twice among the States Parties")
-            seen.add(name_key(s))
-        return states
+    decisions: list[str] = Field(default_factory=list, max_length=MAX_KNOWN_DECISIONS)
 
 
 class BreakSilence(BaseModel):
@@ -75,7 +66,7 @@ class BreakSilence(BaseModel):
 
     decision_id: DecisionId
     state: Name
-    reason: ReasonText
+    reason: Reason
 
 
 class WithdrawSilence(BaseModel):
@@ -166,12 +157,7 @@ def check_break(
         raise Rejected(_closed(status, broken_by, procedure_id))
     if now >= deadline:
         raise Rejected(_ended(procedure_id, deadline))
-    found, close = match_name(b.state, states_parties)
-    if found is not None:
-        return found
-    shown = " ".join(b.state.split())
-    hint = f": did you mean '{close}'?" if close else "."
-    raise Rejected(f"'{shown}' is not a State Party of this procedure{hint}")
+    return check_state(b.state, states_parties, "of this procedure")
 
 
 def check_withdraw(

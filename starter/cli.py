@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -37,6 +37,7 @@ from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import search_attributes as sa
 from domain.assessments import SharesError, parse_shares
+from domain.bounds import quote
 from domain.calendar import day_start, local_date
 from domain.config import CycleConfig
 from domain.decisions import (
@@ -57,6 +58,7 @@ from domain.documents import (
     DocumentInput,
     DocumentSpec,
     DocumentState,
+    Symbol,
     Withdraw,
     document_id,
     funds_id,
@@ -77,6 +79,7 @@ from domain.reviews import (
     Periodicity,
     ReviewInput,
     ReviewState,
+    Subject,
     WithdrawReview,
     parse_periodicity,
     review_id,
@@ -103,8 +106,10 @@ from starter.cli_base import (
     _answer,
     _attention,
     _attention_cell,
+    _checked,
     _convention,
     _describe,
+    _echo,
     _latest_runs,
     _load_config,
     _meeting_decision,
@@ -173,12 +178,12 @@ def cycle_start(config: ConfigOpt = DEFAULT_CONFIG) -> None:
                 static_summary=f"Presidency of the {state.convention.name}: one run per term",
             )
         except WorkflowAlreadyStartedError:
-            typer.echo(f"{wid}: already running")
+            _echo(f"{wid}: already running")
         except RPCError as e:
             raise _rpc_error(wid, e) from None
         else:
-            typer.echo(f"started {wid}")
-            typer.echo(
+            _echo(f"started {wid}")
+            _echo(
                 f"term {state.term}: {state.president} presides over the {state.meeting.ref.label}, "
                 f"{state.meeting.describe_dates()}"
             )
@@ -396,9 +401,9 @@ def status(
                 "meeting": meet.model_dump(mode="json") if meet is not None else None,
                 "funds": _ledger_json(fid, ledger) if ledger is not None else None,
             }
-            typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+            _echo(json.dumps(out, indent=2, ensure_ascii=False))
         else:
-            typer.echo(_status_text(pres, mid, meet, missing, fid, ledger))
+            _echo(_status_text(pres, mid, meet, missing, fid, ledger))
         return OK
 
     _run(go)
@@ -675,20 +680,18 @@ def funds_assess(
     try:
         raw = file.read_bytes()
     except OSError as e:
-        typer.echo(f"{file}: cannot read the file of shares: {_one_line(e.strerror or str(e))}", err=True)
+        _echo(f"{file}: cannot read the file of shares: {_one_line(e.strerror or str(e))}", err=True)
         raise typer.Exit(BAD_INPUT) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
-        typer.echo(
-            f"{file}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x}); save it as UTF-8 CSV", err=True
-        )
+        _echo(f"{file}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x}); save it as UTF-8 CSV", err=True)
         raise typer.Exit(BAD_INPUT) from None
     try:
         shares = parse_shares(text, str(file))
     except SharesError as e:
-        typer.echo(_one_line(str(e)), err=True)
+        _echo(_one_line(str(e)), err=True)
         raise typer.Exit(BAD_INPUT) from None
     fields = {"decision_id": decision_id or _new_id(), "reference": ref, "shares": shares, "due": due}
     _ledger_update(convention, meeting, MeetingFundsWorkflow.assess, Assess, fields)
@@ -739,9 +742,9 @@ def funds_status(
         wid, label = await _ledger_target(client, conv, meeting)
         ledger = await _ledger_state(client, wid, label)
         if as_json:
-            typer.echo(json.dumps(_ledger_json(wid, ledger), indent=2, ensure_ascii=False))
+            _echo(json.dumps(_ledger_json(wid, ledger), indent=2, ensure_ascii=False))
         else:
-            typer.echo(_funds_text(wid, ledger))
+            _echo(_funds_text(wid, ledger))
         return OK
 
     _run(go)
@@ -756,6 +759,7 @@ DocMeetingOpt = Annotated[
 # Languages are checked by the models, so that a wrong one is refused in one line like any other option.
 _LANGUAGES = ", ".join(lang.value for lang in Language)
 SymbolArg = Annotated[str, typer.Argument(help="The document's symbol, e.g. CCM/MSP/2027/3.")]
+_SYMBOL: TypeAdapter[str] = TypeAdapter(Symbol)
 
 
 def _no_document(symbol: str, wid: str, e: RPCError | None = None) -> CliError:
@@ -846,8 +850,8 @@ def docs_submit(
         plan = new_state(spec, money)
         cost = sum(t.amount for t in plan.translations.values())
         langs = ", ".join(lang.value for lang in plan.translations)
-        typer.echo(f"started {wid}")
-        typer.echo(
+        _echo(f"started {wid}")
+        _echo(
             f"{spec.symbol}: {_plural(len(plan.translations), 'translation')} ({langs}) for {chf(cost)}, "
             f"asked of the {label} ledger ({fid}); due {spec.due}"
         )
@@ -866,8 +870,8 @@ def _document_update(
     async def go() -> int:
         conv = _convention(convention)
         message = _validated(model, fields, "decision_id", "decision")
+        wid = document_id(conv.code, _checked(_SYMBOL, symbol, "SYMBOL"))
         client = await connect()
-        wid = document_id(conv.code, symbol.strip())
         handle = client.get_workflow_handle_for(DocumentWorkflow.run, wid)
         return await _send_update(
             handle,
@@ -1009,9 +1013,9 @@ def docs_status(
     async def go() -> int:
         conv = _convention(convention)
         given = _meeting_ref(meeting).label if meeting is not None else None
+        wid = document_id(conv.code, _checked(_SYMBOL, symbol, "SYMBOL")) if symbol is not None else ""
         client = await connect()
         if symbol is not None:
-            wid = document_id(conv.code, symbol.strip())
             handle = client.get_workflow_handle_for(DocumentWorkflow.run, wid)
             try:
                 state = await _answer(wid, handle.query(DocumentWorkflow.state, rpc_timeout=ANSWER_TIMEOUT))
@@ -1020,16 +1024,16 @@ def docs_status(
                     raise _no_document(symbol, wid) from None
                 raise _rpc_error(wid, e) from None
             if as_json:
-                typer.echo(json.dumps(_document_json(wid, state), indent=2, ensure_ascii=False))
+                _echo(json.dumps(_document_json(wid, state), indent=2, ensure_ascii=False))
             else:
-                typer.echo(_document_text(wid, state))
+                _echo(_document_text(wid, state))
             return OK
         label = given or (await _presidency_state(client, conv)).meeting.ref.label
         docs = await _document_list(client, conv.code, label)
         if as_json:
-            typer.echo(json.dumps({"meeting": label, "documents": docs}, indent=2, ensure_ascii=False))
+            _echo(json.dumps({"meeting": label, "documents": docs}, indent=2, ensure_ascii=False))
         else:
-            typer.echo(_documents_text(label, docs))
+            _echo(_documents_text(label, docs))
         return OK
 
     _run(go)
@@ -1038,6 +1042,7 @@ def docs_status(
 # msp reviews ... : mandated reviews (ReviewWorkflow, `ccm-review-hosting-agreement`)
 
 SubjectArg = Annotated[str, typer.Argument(help="The review's subject, e.g. hosting-agreement.")]
+_SUBJECT: TypeAdapter[str] = TypeAdapter(Subject)
 
 
 async def _start_reviews(client: Client, cfg: CycleConfig) -> None:
@@ -1061,9 +1066,9 @@ async def _start_reviews(client: Client, cfg: CycleConfig) -> None:
         )
         # A review concluded or withdrawn is not started again; set at start, its attributes let its meeting find it.
         if not await _start_once(client, ReviewWorkflow.run, inp, wid, f"Review: {spec.title}", attrs):
-            typer.echo(await _review_already(client, spec.subject, wid))
+            _echo(await _review_already(client, spec.subject, wid))
             continue
-        typer.echo(f"started {wid}: review of {spec.title}, due {spec.due.describe()}")
+        _echo(f"started {wid}: review of {spec.title}, due {spec.due.describe()}")
 
 
 async def _review_already(client: Client, subject: str, wid: str) -> str:
@@ -1119,7 +1124,7 @@ def _review_update(
 ) -> None:
     async def go() -> int:
         conv = _convention(convention)
-        name = subject.strip()
+        name = _checked(_SUBJECT, subject.strip(), "SUBJECT")
         # Checked (and its id printed) before anything is asked of Temporal.
         decision = message()
         client = await connect()
@@ -1274,9 +1279,9 @@ def reviews_list(as_json: JsonOpt = False, convention: ConventionOpt = "ccm") ->
         if as_json:
             today = local_date(_today(), Defaults())
             out = {"convention": conv.code, "as_of": str(today), "reviews": rows}
-            typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+            _echo(json.dumps(out, indent=2, ensure_ascii=False))
         else:
-            typer.echo(_reviews_text(conv.code, rows))
+            _echo(_reviews_text(conv.code, rows))
         return OK
 
     _run(go)
@@ -1288,15 +1293,15 @@ def reviews_show(subject: SubjectArg, as_json: JsonOpt = False, convention: Conv
 
     async def go() -> int:
         conv = _convention(convention)
-        name = subject.strip()
+        name = _checked(_SUBJECT, subject.strip(), "SUBJECT")
         client = await connect()
         state = await _review_state(client, conv.code, name)
         wid = review_id(conv.code, name)
         if as_json:
             out = {"id": wid, "due_point": _due_text(state), **state.model_dump(mode="json")}
-            typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+            _echo(json.dumps(out, indent=2, ensure_ascii=False))
         else:
-            typer.echo(_review_text(wid, state))
+            _echo(_review_text(wid, state))
         return OK
 
     _run(go)
@@ -1309,7 +1314,7 @@ def _periodicity_option(text: str | None) -> Periodicity | None:
         return parse_periodicity(text)
     except ValidationError as e:
         reason = "; ".join(str(err["msg"]).removeprefix("Value error, ") for err in e.errors())
-        raise CliError(f"--next: {_one_line(reason)} (got {text!r})", BAD_INPUT) from None
+        raise CliError(f"--next: {_one_line(reason)} (got {quote(text)})", BAD_INPUT) from None
     except ValueError as e:
         raise CliError(f"--next: {_one_line(str(e))}", BAD_INPUT) from None
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from temporalio.client import (
     Client,
     WorkflowExecution,
@@ -37,6 +37,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import search_attributes as sa
+from domain.bounds import Name, escape_controls, in_window, quote
 from domain.calendar import local_clock
 from domain.config import ConfigError, CycleConfig, parse_config
 from domain.decisions import (
@@ -53,9 +54,11 @@ from domain.models import (
     Defaults,
     MeetingKind,
     MeetingRef,
+    Rejected,
 )
 from domain.notifications import Undeliverable
 from domain.presidency import PresidencyState, meeting_id, presidency_id
+from domain.states import check_state
 from starter.connect import TASK_QUEUE, ConnectError, connect
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
@@ -109,6 +112,12 @@ reviews_app = typer.Typer(
 )
 app.add_typer(docs_app, name="docs")
 app.add_typer(reviews_app, name="reviews")
+
+
+def _echo(text: str = "", err: bool = False) -> None:
+    """Prints human text: control characters in it (ESC, OSC, NUL, bidi overrides...) are shown escaped, never
+    sent raw to the terminal. Every line `msp` prints goes through here."""
+    typer.echo(escape_controls(text, keep="\n"), err=err)
 
 
 class CliError(Exception):
@@ -167,7 +176,7 @@ def _validation_lines(e: ValidationError) -> str:
         msg = _one_line(str(err["msg"]).removeprefix("Value error, "))
         value = err.get("input")
         scalar = value is not None and not isinstance(value, dict | list)
-        lines.append(f"{option}: {msg} (got {value!r})" if scalar else f"{option}: {msg}")
+        lines.append(f"{option}: {msg} (got {quote(value)})" if scalar else f"{option}: {msg}")
     return "\n".join(lines)
 
 
@@ -207,16 +216,16 @@ def _run(make: Callable[[], Coroutine[Any, Any, int]]) -> None:
     try:
         code = asyncio.run(make())
     except CliError as e:
-        typer.echo(e.message, err=True)
+        _echo(e.message, err=True)
         raise typer.Exit(e.code) from None
     except ConfigError as e:
-        typer.echo(str(e), err=True)
+        _echo(str(e), err=True)
         raise typer.Exit(BAD_INPUT) from None
     except ValidationError as e:
-        typer.echo(_validation_lines(e), err=True)
+        _echo(_validation_lines(e), err=True)
         raise typer.Exit(BAD_INPUT) from None
     except ConnectError as e:
-        typer.echo(_one_line(str(e)), err=True)
+        _echo(_one_line(str(e)), err=True)
         raise typer.Exit(UNREACHABLE) from None
     raise typer.Exit(code)
 
@@ -252,9 +261,31 @@ def _date_option(text: str | None, option: str) -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise CliError(f"{option}: expected a date (YYYY-MM-DD), not {text!r}", BAD_INPUT) from None
+        return in_window(date.fromisoformat(text.strip()))
+    except ValueError as e:
+        reason = str(e) if "engine" in str(e) else f"expected a date (YYYY-MM-DD), not {quote(text)}"
+        raise CliError(f"{option}: {reason}", BAD_INPUT) from None
+
+
+_NAME: TypeAdapter[str] = TypeAdapter(Name)
+
+
+def _checked(adapter: TypeAdapter[R], text: str, option: str) -> R:
+    """An option or argument no model takes whole (a name looked up, a symbol): checked the same way before use."""
+    try:
+        return adapter.validate_python(text)
+    except ValidationError as e:
+        msg = _one_line(str(e.errors()[0]["msg"]).removeprefix("Value error, "))
+        raise CliError(f"{option}: {msg} (got {quote(text)})", BAD_INPUT) from None
+
+
+def _state_option(text: str, listed: Sequence[str], where: str, option: str = "--state") -> str:
+    """A State named on the command line, as ``listed`` names it (any case, width and spacing); BAD_INPUT when it
+    is not a well-formed name or not on the list."""
+    try:
+        return check_state(_checked(_NAME, text, option), listed, where)
+    except Rejected as e:
+        raise CliError(f"{option}: {e}", BAD_INPUT) from None
 
 
 async def _describe(
@@ -321,7 +352,9 @@ def _convention(code: str) -> Convention:
 def _meeting_ref(label: str) -> MeetingRef:
     m = re.fullmatch(r"\s*(\d{1,3})\s*(MSP|RC)\s*", label, flags=re.IGNORECASE)
     if not m:
-        raise CliError(f"--meeting: expected a meeting label like 14MSP or 3RC, not {label!r}", BAD_INPUT)
+        raise CliError(
+            f"--meeting: expected a meeting label like 14MSP or 3RC, not {quote(label)}", BAD_INPUT
+        )
     return MeetingRef(number=int(m.group(1)), kind=MeetingKind(m.group(2).upper()))
 
 
@@ -416,14 +449,14 @@ async def _send_update(
                 raise not_running(e) from None
             raise _rpc_error(handle.id, e) from None
     note = " (already applied)" if outcome.duplicate else ""
-    typer.echo(f"accepted: {outcome.summary}{note}")
+    _echo(f"accepted: {outcome.summary}{note}")
     return OK
 
 
 def _decision(model: type[D], fields: Mapping[str, Any]) -> D:
     """The decision from the command's options (absent options take the model's defaults); prints its id."""
     decision = model.model_validate({k: v for k, v in fields.items() if v is not None})
-    typer.echo(f"decision {decision.decision_id}")
+    _echo(f"decision {decision.decision_id}")
     return decision
 
 
@@ -551,7 +584,7 @@ def _undeliverable_lines(records: Sequence[Undeliverable]) -> list[str]:
 def _validated(model: type[M], fields: Mapping[str, Any], id_field: str, what: str) -> M:
     """The message from the command's options (absent ones take the model's defaults); prints its id."""
     value = model.model_validate({k: v for k, v in fields.items() if v is not None})
-    typer.echo(f"{what} {getattr(value, id_field)}")
+    _echo(f"{what} {getattr(value, id_field)}")
     return value
 
 

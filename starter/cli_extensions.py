@@ -21,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import search_attributes as sa
+from domain.bounds import EARLIEST, LATEST
 from domain.calendar import day_start, local_date, parse_local_instant, years_later
 from domain.config import CycleConfig
 from domain.decisions import DecisionOutcome
@@ -44,7 +45,7 @@ from domain.extensions import (
     original_deadline,
 )
 from domain.meeting_rules import Rejected
-from domain.models import Defaults, MeetingRef, match_name
+from domain.models import Defaults, MeetingRef
 from domain.presidency import advance_counters, next_meeting_ref, provisional_start
 from domain.views import extension_details
 from starter.cli_base import (
@@ -67,6 +68,7 @@ from starter.cli_base import (
     _attention_cell,
     _convention,
     _date_option,
+    _echo,
     _load_config,
     _meeting_ref,
     _new_id,
@@ -76,6 +78,7 @@ from starter.cli_base import (
     _run,
     _send_update,
     _start_once,
+    _state_option,
     _table,
     _today,
     _validated,
@@ -126,15 +129,8 @@ def _article(n: int) -> Article:
 
 
 def _state_name(cfg: CycleConfig, name: str) -> str:
-    """The State as the configuration lists it (any case and spacing); without a list, as given."""
-    names = cfg.states_parties.names
-    if not names:
-        return " ".join(name.split())
-    found, close = match_name(name, names)
-    if found is not None:
-        return found
-    hint = f"; did you mean {close!r}?" if close else ""
-    raise CliError(f"--state: {name!r} is not a State Party in states_parties.names{hint}", BAD_INPUT)
+    """The State as the configuration lists it (any case, width and spacing); without a list, as given."""
+    return _state_option(name, cfg.states_parties.names, "in states_parties.names")
 
 
 def _months(years: int | None, months: int | None, option: str) -> int | None:
@@ -196,6 +192,8 @@ async def _request_state(client: Client, wid: str) -> ExtensionState:
 async def _target(client: Client, code: str, state: str, article: Article, year: int | None) -> str:
     """The id of the request meant: of that year, or the State's one still running under that article."""
     if year is not None:
+        if not EARLIEST.year <= year <= LATEST.year:
+            raise CliError(f"--year: from {EARLIEST.year} to {LATEST.year}, not {year}", BAD_INPUT)
         return extension_id(code, article, state, year)
     running = [
         wf
@@ -285,15 +283,18 @@ def extensions_submit(
             raise CliError("--years or --months: say how long an extension is requested", BAD_INPUT)
         today = local_date(_today(), cfg.defaults)
         on = _date_option(submitted_on, "--submitted-on") or today
+        # Every date given is checked before anything is asked of Temporal.
+        eif = _date_option(entry_into_force, "--entry-into-force")
+        given_deadline = _date_option(deadline, "--deadline")
+        given_meeting_on = _date_option(meeting_on, "--meeting-on")
         client = await connect()
         code = _convention(convention).code
         previous, current = await _previous(client, code, name, art)
-        eif = _date_option(entry_into_force, "--entry-into-force")
         if eif is None:
             if previous is None:
                 raise CliError("--entry-into-force: needed for a State's first request", BAD_INPUT)
             eif = (await _request_state(client, previous)).request.entry_into_force
-        current = _date_option(deadline, "--deadline") or current or original_deadline(art, eif)
+        current = given_deadline or current or original_deadline(art, eif)
         req = _validated(
             ExtensionRequest,
             {
@@ -309,7 +310,7 @@ def extensions_submit(
             "reference",
             "request",
         )
-        considered, after = await _meetings(client, cfg, meeting, _date_option(meeting_on, "--meeting-on"))
+        considered, after = await _meetings(client, cfg, meeting, given_meeting_on)
         try:
             check_request(req, considered, today)
         except Rejected as e:
@@ -322,6 +323,7 @@ def extensions_submit(
             next_meeting=after,
             webhook=cfg.notifications.webhook,
             previous=previous,
+            states_parties=cfg.states_parties.names,
         )
         attributes: list[SearchAttributePair[Any]] = [
             SearchAttributePair(sa.KIND, "extension"),
@@ -337,22 +339,20 @@ def extensions_submit(
                 f"{wid}: {name} already has a request under Article {art.value} submitted in {on.year}",
                 REJECTED,
             )
-        typer.echo(
+        _echo(
             f"started {wid}: {name}, Article {art.value}, {describe_months(requested)} beyond {current}, "
             f"with the Article {art.value} Analysis Group"
         )
         if on > due_by(considered):
-            typer.echo(
+            _echo(
                 f"LATE: due by {due_by(considered)} (nine months before the {considered.label} on "
                 f"{considered.first_day}); it goes to the {after.label} unless the Presidency keeps it "
                 "(`msp extensions keep`)"
             )
         else:
-            typer.echo(
-                f"on time for the {considered.label} ({considered.first_day}; due by {due_by(considered)})"
-            )
+            _echo(f"on time for the {considered.label} ({considered.first_day}; due by {due_by(considered)})")
         if previous:
-            typer.echo(f"follows {previous}, which stops watching its deadline")
+            _echo(f"follows {previous}, which stops watching its deadline")
         return OK
 
     _run(go)
@@ -579,10 +579,10 @@ def extensions_list(
             rows.append(_row(wf.id, execution, s, wf.typed_search_attributes))
         rows.sort(key=lambda r: (r["state"] or "", r["article"] or "", r["workflow_id"]))
         if as_json:
-            typer.echo(json.dumps({"convention": code, "requests": rows}, indent=2))
+            _echo(json.dumps({"convention": code, "requests": rows}, indent=2))
             return OK
         if not rows:
-            typer.echo(f"no extension requests for {code}; `msp extensions submit` starts one")
+            _echo(f"no extension requests for {code}; `msp extensions submit` starts one")
             return OK
         lines = [f"Extension requests of {code} ({len(rows)})"]
         lines += _table(
@@ -612,7 +612,7 @@ def extensions_list(
                 "WORKFLOW",
             ),
         )
-        typer.echo("\n".join(lines))
+        _echo("\n".join(lines))
         return OK
 
     _run(go)
@@ -637,11 +637,11 @@ def extensions_show(
         wid = await _target(client, code, name, art, year)
         s = await _request_state(client, wid)
         if as_json:
-            typer.echo(s.model_dump_json(indent=2))
+            _echo(s.model_dump_json(indent=2))
             return OK
-        typer.echo(f"{wid}\n" + extension_details(s).replace("**", ""))
+        _echo(f"{wid}\n" + extension_details(s).replace("**", ""))
         if s.sent:
-            typer.echo("Sent: " + "; ".join(f"{r.kind} on {r.on}" for r in s.sent))
+            _echo("Sent: " + "; ".join(f"{r.kind} on {r.on}" for r in s.sent))
         return OK
 
     _run(go)

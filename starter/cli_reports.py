@@ -20,6 +20,7 @@ from temporalio.common import (
 from temporalio.service import RPCError
 
 from domain import search_attributes as sa
+from domain.bounds import quote
 from domain.calendar import day_start, local_date
 from domain.config import CycleConfig
 from domain.models import Defaults, match_name
@@ -34,6 +35,7 @@ from domain.reports import (
     report_id,
 )
 from starter.cli_base import (
+    _NAME,
     _OPTIONS,
     ANSWER_TIMEOUT,
     BAD_INPUT,
@@ -48,9 +50,11 @@ from starter.cli_base import (
     _answer,
     _attention,
     _attention_cell,
+    _checked,
     _convention,
     _date_option,
     _describe,
+    _echo,
     _latest_runs,
     _load_config,
     _new_id,
@@ -89,6 +93,7 @@ async def _start_reports(client: Client, cfg: CycleConfig) -> None:
             year=year,
             reminder_days=tuple(cfg.states_parties.article7_reminder_days),
             webhook=cfg.notifications.webhook,
+            states_parties=cfg.states_parties.names,
         )
         # It runs year after year (continue-as-new): one that ended is not brought back.
         summary = f"Article 7 reports of {state}: due 30 April each year"
@@ -101,11 +106,9 @@ async def _start_reports(client: Client, cfg: CycleConfig) -> None:
             SearchAttributePair(sa.DUE_DATE, day_start(deadline(year), cfg.defaults)),
         ]
         if not await _start_once(client, Article7Workflow.run, inp, wid, summary, attributes):
-            typer.echo(await _reports_already(client, state, wid))
+            _echo(await _reports_already(client, state, wid))
             continue
-        typer.echo(
-            f"started {wid}: Article 7 reports of {state}, next due {deadline(year)} (covering {year - 1})"
-        )
+        _echo(f"started {wid}: Article 7 reports of {state}, next due {deadline(year)} (covering {year - 1})")
 
 
 async def _reports_already(client: Client, state: str, wid: str) -> str:
@@ -126,11 +129,12 @@ def _article7_state(cfg: CycleConfig, config: Path, name: str) -> str:
         raise CliError(
             f"{config}: states_parties.article7 is empty: no State's Article 7 reports are chased", BAD_INPUT
         )
-    found, close = match_name(name, listed)
+    given = _checked(_NAME, name, "--state")
+    found, close = match_name(given, listed)
     if found is not None:
         return found
-    hint = f"; did you mean {close!r}?" if close else f" ({', '.join(listed)})"
-    raise CliError(f"--state: {name!r} is not in states_parties.article7 of {config}{hint}", BAD_INPUT)
+    hint = f"; did you mean '{close}'?" if close else f" ({', '.join(listed)})"
+    raise CliError(f"--state: {quote(given)} is not in states_parties.article7 of {config}{hint}", BAD_INPUT)
 
 
 def _no_reports(code: str, state: str) -> CliError:
@@ -190,7 +194,7 @@ def reports_received(
         handle = await _running_reports(client, code, name)
         # The same receipt id again: the server would answer with the first outcome, not saying it was a repeat.
         if receipt.decision_id in (s := await _reports_state(client, handle.id)).decisions:
-            typer.echo(f"accepted: {_receipt_text(s, receipt)} (already applied)")
+            _echo(f"accepted: {_receipt_text(s, receipt)} (already applied)")
             return OK
 
         def gone(e: RPCError) -> CliError:
@@ -329,9 +333,9 @@ def reports_list(
         if as_json:
             today = local_date(_today(), Defaults())
             out = {"convention": code, "as_of": str(today), "reports": rows}
-            typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+            _echo(json.dumps(out, indent=2, ensure_ascii=False))
         else:
-            typer.echo(_reports_text(code, rows, overdue))
+            _echo(_reports_text(code, rows, overdue))
         return OK
 
     _run(go)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
+from pydantic import TypeAdapter
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.common import (
@@ -29,6 +30,7 @@ from domain.decisions import DecisionOutcome
 from domain.models import Defaults
 from domain.silence import (
     BreakSilence,
+    ProcedureId,
     SilenceInput,
     SilenceOutcome,
     SilenceState,
@@ -55,8 +57,10 @@ from starter.cli_base import (
     _answer,
     _attention,
     _attention_cell,
+    _checked,
     _convention,
     _describe,
+    _echo,
     _latest_runs,
     _load_config,
     _new_id,
@@ -91,6 +95,7 @@ _OPTIONS.update(
 )
 
 ProcedureArg = Annotated[str, typer.Argument(help="The procedure's id, e.g. 2021-budget.")]
+_PROCEDURE: TypeAdapter[str] = TypeAdapter(ProcedureId)
 
 
 def _no_procedure(code: str, procedure: str) -> CliError:
@@ -208,8 +213,8 @@ def silence_start(
         if not started:
             raise await _already(client, inp.procedure_id, wid)
         await _circulated(client, inp.procedure_id, wid)
-        typer.echo(f"started {wid}: circulated by {inp.initiator} ({inp.reference})")
-        typer.echo(
+        _echo(f"started {wid}: circulated by {inp.initiator} ({inp.reference})")
+        _echo(
             f"adopted at {local_text(inp.deadline)} unless one of the {len(inp.states_parties)} States Parties "
             "breaks silence before then"
         )
@@ -342,7 +347,7 @@ def _procedure_update(
 ) -> None:
     async def go() -> int:
         code = _convention(convention).code
-        name = procedure.strip()
+        name = _checked(_PROCEDURE, procedure.strip(), "PROCEDURE")
         decision = message()
         decision_id = str(getattr(decision, "decision_id"))  # noqa: B009
         client = await connect()
@@ -355,7 +360,7 @@ def _procedure_update(
             s = await _procedure_state(client, code, name)
             done = next((r for r in s.log if r.decision_id == decision_id), None)
             if done is not None:
-                typer.echo(f"accepted: {done.summary} (already applied)")
+                _echo(f"accepted: {done.summary} (already applied)")
                 return OK
         if desc.status != WorkflowExecutionStatus.RUNNING:
             raise await _ended(name, handle, desc.status)
@@ -528,17 +533,17 @@ def silence_status(
         if procedure is None:
             rows = await _procedure_list(client, code)
             if as_json:
-                typer.echo(json.dumps({"convention": code, "procedures": rows}, indent=2, ensure_ascii=False))
+                _echo(json.dumps({"convention": code, "procedures": rows}, indent=2, ensure_ascii=False))
             else:
-                typer.echo(_procedures_text(code, rows))
+                _echo(_procedures_text(code, rows))
             return OK
-        name = procedure.strip()
+        name = _checked(_PROCEDURE, procedure.strip(), "PROCEDURE")
         s = await _procedure_state(client, code, name)
         wid = silence_id(code, name)
         if as_json:
-            typer.echo(json.dumps(_procedure_json(wid, s), indent=2, ensure_ascii=False))
+            _echo(json.dumps(_procedure_json(wid, s), indent=2, ensure_ascii=False))
         else:
-            typer.echo(_procedure_text(wid, s))
+            _echo(_procedure_text(wid, s))
         return OK
 
     _run(go)

@@ -33,7 +33,7 @@ from tests.devserver import (
 LAO = "Lao People's Democratic Republic"
 STATES = """
 [states_parties]
-names = ["Chile", "Lao People's Democratic Republic", "Mexico", "Switzerland"]
+names = ["Austria", "Chile", "Lao People's Democratic Republic", "Mexico", "Switzerland"]
 """
 
 

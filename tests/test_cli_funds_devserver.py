@@ -178,7 +178,7 @@ async def test_estimate_assess_and_payments(cycle: Cycle):
         ),
         1,
     )
-    assert line.startswith("rejected: Atlantis has no assessed contribution"), line
+    assert line.startswith("rejected: 'Atlantis' has no assessed contribution"), line
     after = await cycle.funds()
     for key in ("paid", "granted", "released"):
         assert after[key] == before[key], key

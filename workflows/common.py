@@ -6,14 +6,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ActivityHandle
 
 from domain import search_attributes as sa
+from domain.bounds import quote
 from domain.conference import REJECTED_BY_SERVICES
 from domain.decisions import SEND_AGAIN
 from domain.notifications import (
@@ -25,6 +27,15 @@ from domain.notifications import (
 )
 
 Updates = Sequence[SearchAttributeUpdate[Any]]
+M = TypeVar("M", bound=BaseModel)
+
+# Every workflow's ``failure_exception_types``. A start input the SDK cannot decode into the workflow's model
+# raises pydantic's ValidationError before any workflow code runs; left alone it would fail the workflow task, again
+# and again, with the workflow looking Running. As a failure type it fails the workflow at once, naming the field;
+# an update's arguments that cannot be decoded are rejected with it (signals that cannot be decoded are dropped by
+# the SDK in any case).
+FAIL_ON_INVALID_INPUT: Sequence[type[BaseException]] = (ValidationError,)
+INPUT_REJECTED = "InputRejected"
 
 # Conference services: retried until they answer, except when they refuse (HTTP 4xx).
 SERVICES_RETRY = RetryPolicy(
@@ -136,6 +147,27 @@ def rejected(reason: str, send_again: bool = False) -> ApplicationError:
     not a refusal of the decision but of the moment (its detail is SEND_AGAIN): the client may send it again."""
     details = [SEND_AGAIN] if send_again else []
     return ApplicationError(reason, *details, type="DecisionRejected", non_retryable=True)
+
+
+def refused(reason: str) -> ApplicationError:
+    """The error that fails a workflow started with an input it cannot carry out: at once, and never retried."""
+    return ApplicationError(reason, type=INPUT_REJECTED, non_retryable=True)
+
+
+def start_input(value: object, model: type[M]) -> M:
+    """The workflow's start input; a null one (the SDK decodes it as None whatever the type) fails the workflow."""
+    if not isinstance(value, model):
+        raise refused(f"the workflow needs its input ({model.__name__}) to start, not {quote(value)}")
+    return value
+
+
+def signal_payload(value: object, model: type[Any], signal: str) -> bool:
+    """Whether a signal's payload is what its handler takes; a null one is dropped, as the SDK drops one it cannot
+    decode (a signal cannot be refused, and a handler that raised would fail every workflow task after it)."""
+    if isinstance(value, model):
+        return True
+    workflow.logger.warning("signal %s dropped: expected a %s, got %s", signal, model.__name__, quote(value))
+    return False
 
 
 def upsert_changed(previous: Updates, updates: Updates) -> Updates:

@@ -19,7 +19,16 @@ with workflow.unsafe.imports_passed_through():
     from domain.meeting_rules import Rejected
     from domain.models import Defaults, Language
     from domain.views import document_details
-    from workflows.common import DOCUMENTS_ISSUED, SERVICES_RETRY, Updates, count, rejected, upsert_changed
+    from workflows.common import (
+        DOCUMENTS_ISSUED,
+        FAIL_ON_INVALID_INPUT,
+        SERVICES_RETRY,
+        Updates,
+        count,
+        rejected,
+        start_input,
+        upsert_changed,
+    )
 
 # From this patch on, a withdrawal sends nothing more (no request for money, no job), asks conference services to
 # cancel every job sent or on its way, and gives a job's money back only when they confirm the cancellation. Before
@@ -38,11 +47,11 @@ def _stopped(e: BaseException) -> bool:
     return not isinstance(e, ActivityError) or isinstance(e.cause, CancelledError)
 
 
-@workflow.defn
+@workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
 class DocumentWorkflow:
     @workflow.init
     def __init__(self, inp: DocumentInput) -> None:
-        self.inp = inp
+        self.inp = start_input(inp, DocumentInput)
         self.s = rules.new_state(inp.spec, inp.money)
         self.upserted: Updates = []
         self.version = 0

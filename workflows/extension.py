@@ -13,6 +13,7 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from domain import extensions as rules
     from domain import search_attributes as sa
+    from domain.bounds import WORKFLOW_ID_MAX
     from domain.calendar import day_start, local_date, local_text
     from domain.decisions import DecisionOutcome
     from domain.extensions import (
@@ -33,17 +34,27 @@ with workflow.unsafe.imports_passed_through():
     from domain.reviews import Reminder
     from domain.silence import SilenceInput, SilenceOutcome, silence_id
     from domain.views import extension_details
-    from workflows.common import Updates, attention, notify, rejected, sleep_until_or, upsert_changed
+    from workflows.common import (
+        FAIL_ON_INVALID_INPUT,
+        Updates,
+        attention,
+        notify,
+        rejected,
+        signal_payload,
+        sleep_until_or,
+        start_input,
+        upsert_changed,
+    )
 
 # The Presidency waits for the answer: the meeting is asked briefly, and a failure is a clear no.
 LOOKUP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
 
 
-@workflow.defn
+@workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
 class ExtensionRequestWorkflow:
     @workflow.init
     def __init__(self, inp: ExtensionInput) -> None:
-        self.inp = inp
+        self.inp = start_input(inp, ExtensionInput)
         self.s = rules.assign(inp)
         self.defaults = Defaults()
         self.upserted: Updates = []
@@ -57,7 +68,7 @@ class ExtensionRequestWorkflow:
     async def run(self, inp: ExtensionInput) -> ExtensionState:
         today = self._today()
         try:
-            rules.check_request(inp.request, inp.meeting, today)
+            state = rules.check_request(inp.request, inp.meeting, today, inp.states_parties)
         except Rejected as e:
             self.s.status = Status.REJECTED
             self.s.rejected = str(e)
@@ -66,6 +77,8 @@ class ExtensionRequestWorkflow:
                 "rejected", f"The extension request of {rules.who(self.s.request)} cannot be received: {e}"
             )
             return self.s
+        # The State as the list of States Parties names it (any case or width given).
+        self.s.request = self.s.request.model_copy(update={"state": state})
         self._refresh()
         if inp.previous:
             await self._tell_previous(inp.previous)
@@ -202,6 +215,8 @@ class ExtensionRequestWorkflow:
 
     @workflow.signal
     def silence_ended(self, o: SilenceOutcome) -> None:
+        if not signal_payload(o, SilenceOutcome, "silence_ended"):
+            return
         if o.workflow_id != self.s.silence or self.s.status is not Status.UNDER_SILENCE:
             return
         p = self.proposal
@@ -242,6 +257,10 @@ class ExtensionRequestWorkflow:
 
     @workflow.signal
     def superseded(self, by: str) -> None:
+        # Sent by the State's next request: its workflow id (anything else is dropped, as a signal cannot be refused).
+        if not isinstance(by, str) or not 0 < len(by) <= WORKFLOW_ID_MAX or by.split() != [by]:
+            workflow.logger.warning("signal superseded dropped: not a workflow id")
+            return
         if self.s.status not in rules.ENDED:
             self.s.status = Status.SUPERSEDED
             self.s.superseded_by = by

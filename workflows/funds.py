@@ -16,18 +16,28 @@ with workflow.unsafe.imports_passed_through():
     from domain.meeting_rules import Rejected
     from domain.models import Defaults
     from domain.views import funds_details
-    from workflows.common import FUNDS_GRANTED, FUNDS_GRANTED_CHF, Updates, count, rejected, upsert_changed
+    from workflows.common import (
+        FAIL_ON_INVALID_INPUT,
+        FUNDS_GRANTED,
+        FUNDS_GRANTED_CHF,
+        Updates,
+        count,
+        rejected,
+        signal_payload,
+        start_input,
+        upsert_changed,
+    )
 
 
 # Grants told per workflow task; bounded so one task's commands stay few.
 NOTIFY_BATCH = 100
 
 
-@workflow.defn
+@workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
 class MeetingFundsWorkflow:
     @workflow.init
     def __init__(self, ledger: LedgerState) -> None:
-        self.s = ledger
+        self.s = start_input(ledger, LedgerState)
         self.upserted: Updates = []
         self.dirty = False
 
@@ -96,6 +106,10 @@ class MeetingFundsWorkflow:
 
     @workflow.signal
     def request_funds(self, r: FundsRequest) -> None:
+        if not signal_payload(r, FundsRequest, "request_funds"):
+            return
+        if len(self.s.pending) >= rules.MAX_PENDING:
+            workflow.logger.warning("queue full (%d requests): %s dropped", rules.MAX_PENDING, r.request_id)
         self._change(lambda: rules.enqueue(self.s, r))
 
     @workflow.signal

@@ -33,16 +33,24 @@ with workflow.unsafe.imports_passed_through():
     from domain.presidency import MeetingClosed, MeetingView
     from domain.reviews import ReviewsOfMeeting
     from domain.views import meeting_details
-    from workflows.common import SERVICES_RETRY, Updates, rejected, upsert_changed
+    from workflows.common import (
+        FAIL_ON_INVALID_INPUT,
+        SERVICES_RETRY,
+        Updates,
+        rejected,
+        signal_payload,
+        start_input,
+        upsert_changed,
+    )
 
 PlanRule = Callable[[], tuple[MeetingPlan, str]]
 
 
-@workflow.defn
+@workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
 class MeetingWorkflow:
     @workflow.init
     def __init__(self, inp: MeetingInput) -> None:
-        self.inp = inp
+        self.inp = start_input(inp, MeetingInput)
         self.s = MeetingState(
             convention=inp.convention, plan=inp.plan, president=inp.president, successor=inp.successor
         )
@@ -169,7 +177,8 @@ class MeetingWorkflow:
         except rules.Rejected as e:
             raise rejected(str(e)) from None
         outcome = self._record(d, summary)
-        self._close(local_date(workflow.now(), self.defaults), f"by decision {d.decision_id}", d.successor)
+        named = rules.named_successor(d, self.s.convention.states_parties)
+        self._close(local_date(workflow.now(), self.defaults), f"by decision {d.decision_id}", named)
         return outcome
 
     @close.validator
@@ -178,11 +187,19 @@ class MeetingWorkflow:
 
     def _close_rule(self, d: CloseMeeting) -> str:
         return rules.check_close(
-            self.s.plan, d, workflow.now(), self.defaults, self.s.president, self.s.successor
+            self.s.plan,
+            d,
+            workflow.now(),
+            self.defaults,
+            self.s.president,
+            self.s.successor,
+            self.s.convention.states_parties,
         )
 
     @workflow.signal
     def successor_changed(self, successor: President | None) -> None:
+        if successor is not None and not signal_payload(successor, President, "successor_changed"):
+            return
         self.s.successor = successor
         self._changed()
 

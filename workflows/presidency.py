@@ -28,18 +28,25 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import President
     from domain.presidency import MeetingClosed, MeetingView, PresidencyState
     from domain.views import presidency_details
-    from workflows.common import Updates, rejected, upsert_changed
+    from workflows.common import (
+        FAIL_ON_INVALID_INPUT,
+        Updates,
+        rejected,
+        signal_payload,
+        start_input,
+        upsert_changed,
+    )
     from workflows.funds import MeetingFundsWorkflow
     from workflows.meeting import MeetingWorkflow
 
 T = TypeVar("T")
 
 
-@workflow.defn
+@workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
 class PresidencyWorkflow:
     @workflow.init
     def __init__(self, state: PresidencyState) -> None:
-        self.s = state
+        self.s = start_input(state, PresidencyState)
         self.upserted: Updates = []
         # The meeting must learn of a new first designate, since it cannot close without one.
         self.successor_dirty = False
@@ -91,7 +98,11 @@ class PresidencyWorkflow:
             try:
                 await workflow.start_child_workflow(
                     MeetingFundsWorkflow.run,
-                    LedgerState(convention=self.s.convention.code, meeting=plan.ref.label),
+                    LedgerState(
+                        convention=self.s.convention.code,
+                        meeting=plan.ref.label,
+                        states_parties=self.s.convention.states_parties,
+                    ),
                     id=funds,
                     parent_close_policy=ParentClosePolicy.ABANDON,
                     static_summary=f"Funds of the {plan.ref.title()} ({plan.ref.label})",
@@ -150,12 +161,14 @@ class PresidencyWorkflow:
 
     @workflow.signal
     def meeting_changed(self, view: MeetingView) -> None:
-        if view.plan.ref == self.s.meeting.ref:
+        if signal_payload(view, MeetingView, "meeting_changed") and view.plan.ref == self.s.meeting.ref:
             self.s.meeting, self.s.meeting_phase, self.s.meeting_status = view.plan, view.phase, view.status
             self._refresh(self.waiting_for)
 
     @workflow.signal
     def meeting_closed(self, closed: MeetingClosed) -> None:
+        if not signal_payload(closed, MeetingClosed, "meeting_closed"):
+            return
         if closed.meeting == self.s.meeting.ref.label and self.s.closed is None:
             self.s.closed = closed
 

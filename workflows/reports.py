@@ -22,15 +22,26 @@ with workflow.unsafe.imports_passed_through():
     from domain.notifications import Notification
     from domain.reports import ReportReceived, ReportsInput, ReportsState
     from domain.reviews import Reminder
+    from domain.states import check_state
     from domain.views import report_details
-    from workflows.common import Updates, attention, notify, rejected, sleep_until_or, upsert_changed
+    from workflows.common import (
+        FAIL_ON_INVALID_INPUT,
+        Updates,
+        attention,
+        notify,
+        refused,
+        rejected,
+        sleep_until_or,
+        start_input,
+        upsert_changed,
+    )
 
 
-@workflow.defn
+@workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
 class Article7Workflow:
     @workflow.init
     def __init__(self, inp: ReportsInput) -> None:
-        self.inp = inp
+        self.inp = start_input(inp, ReportsInput)
         self.s = rules.initial_state(inp)
         self.defaults = Defaults()
         self.upserted: Updates = []
@@ -38,6 +49,10 @@ class Article7Workflow:
 
     @workflow.run
     async def run(self, inp: ReportsInput) -> ReportsState:
+        try:
+            self.s.state = check_state(inp.state, inp.states_parties)
+        except Rejected as e:
+            raise refused(str(e)) from None
         # Reminders whose day had passed before this run began are not owed; the overdue notice always is.
         started = local_date(workflow.now(), self.defaults)
         while (reminder := self._next_reminder(started)) is not None:

@@ -27,17 +27,27 @@ with workflow.unsafe.imports_passed_through():
         WithdrawReview,
     )
     from domain.views import review_details
-    from workflows.common import Updates, attention, notify, rejected, sleep_until_or, upsert_changed
+    from workflows.common import (
+        FAIL_ON_INVALID_INPUT,
+        Updates,
+        attention,
+        notify,
+        rejected,
+        signal_payload,
+        sleep_until_or,
+        start_input,
+        upsert_changed,
+    )
 
 OPEN = (ReviewStatus.PENDING, ReviewStatus.OVERDUE)
 LONG_OVERDUE = "review-overdue-continues-as-new"
 
 
-@workflow.defn
+@workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
 class ReviewWorkflow:
     @workflow.init
     def __init__(self, inp: ReviewInput) -> None:
-        self.inp = inp
+        self.inp = start_input(inp, ReviewInput)
         self.s = ReviewState(
             spec=inp.spec,
             due=inp.spec.due.on,
@@ -210,6 +220,8 @@ class ReviewWorkflow:
 
     @workflow.signal
     def meeting_moved(self, moved: MeetingMoved) -> None:
+        if not signal_payload(moved, MeetingMoved, "meeting_moved"):
+            return
         if (
             self.s.spec.due.meeting != moved.meeting
             or self.s.due == moved.first_day

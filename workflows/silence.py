@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.views import silence_details
     from workflows.common import (
+        FAIL_ON_INVALID_INPUT,
         UNDELIVERABLE_RECORDED,
         UNDELIVERABLE_RECORDED_LATE,
         Updates,
@@ -41,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         delivered,
         recorded,
         rejected,
+        start_input,
         start_notification,
         upsert_changed,
     )
@@ -49,11 +51,11 @@ with workflow.unsafe.imports_passed_through():
 SILENCE_ENDED = "silence_ended"
 
 
-@workflow.defn
+@workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
 class SilenceProcedureWorkflow:
     @workflow.init
     def __init__(self, inp: SilenceInput) -> None:
-        self.inp = inp
+        self.inp = start_input(inp, SilenceInput)
         self.s = SilenceState(
             procedure_id=inp.procedure_id,
             proposal=inp.proposal,
