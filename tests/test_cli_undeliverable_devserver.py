@@ -45,7 +45,7 @@ def extra_toml(today: date) -> str:
     # Due two days ago: its escalation (the day after the due date) is owed, and sent as soon as the review starts.
     return f"""
 [states_parties]
-names = ["Chile", "{LAO}", "Mexico", "Switzerland"]
+names = ["Austria", "Chile", "{LAO}", "Mexico", "Switzerland"]
 
 [[reviews]]
 subject = "hosting-agreement"

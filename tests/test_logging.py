@@ -103,7 +103,8 @@ async def test_records_logged_by_workflow_code_before_a_failed_activation_come_o
 
 
 async def test_the_worker_logs_a_failed_activation_whole(server: Server, tmp_path: Path):
-    """worker.py itself: a workflow whose input cannot be decoded fails its activation, logged as one record."""
+    """worker.py itself: a workflow started with one argument too many fails its activation (the SDK builds the
+    workflow object before any interceptor can refuse it), logged as one record."""
     log = tmp_path / "worker.log"
     worker = await WorkerProcess(process_env(server.address, f"log-{uuid.uuid4().hex[:8]}"), log).start(
         server.client
@@ -111,7 +112,10 @@ async def test_the_worker_logs_a_failed_activation_whole(server: Server, tmp_pat
     try:
         wid = f"logs-{uuid.uuid4().hex[:8]}"
         await server.client.start_workflow(
-            "SilenceProcedureWorkflow", {"procedure_id": "Not An Id"}, id=wid, task_queue=worker.task_queue
+            "SilenceProcedureWorkflow",
+            args=[{"procedure_id": "Not An Id"}, "one argument too many"],
+            id=wid,
+            task_queue=worker.task_queue,
         )
         await wait_for_failed_task(server.client, wid)
 
@@ -119,7 +123,7 @@ async def test_the_worker_logs_a_failed_activation_whole(server: Server, tmp_pat
             text = log.read_text()
             assert LOGGING_ERROR not in text, text[:3000]
             failed = [r for r in records(log) if r["event"].startswith("Failed activation") and wid in str(r)]
-            assert failed and "procedure_id" in failed[0]["exception"], text[:3000]
+            assert failed and "TypeError" in failed[0]["exception"], text[:3000]
 
         await eventually(logged, STEP_TIMEOUT)
     finally:
