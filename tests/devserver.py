@@ -32,7 +32,43 @@ TEMPORAL = BIN / "temporal"
 STEP_TIMEOUT = 60.0
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+# Ports are handed out below the kernel's ephemeral range, walking from a place that depends on the process id: a
+# port from bind(0) could be taken, between our check and our use, by any outgoing connection or by a dev server
+# elsewhere on the machine picking its internal ports. That happened when a test restarted a server on its ports.
+_LOW, _HIGH = 10000, _ephemeral_low()
+_next = [_LOW + (os.getpid() * 7919) % max(1, _HIGH - _LOW)]
+
+
+def free_ports(n: int) -> list[int]:
+    if _HIGH - _LOW < 1000:
+        return [_bound_port() for _ in range(n)]
+    ports: list[int] = []
+    for _ in range(_HIGH - _LOW):
+        port = _next[0]
+        _next[0] = _LOW + (port + 1 - _LOW) % (_HIGH - _LOW)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        ports.append(port)
+        if len(ports) == n:
+            return ports
+    raise RuntimeError("no free port below the ephemeral range")
+
+
 def free_port() -> int:
+    return free_ports(1)[0]
+
+
+def _bound_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

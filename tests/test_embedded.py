@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
@@ -27,7 +26,7 @@ from domain.extensions import Article, extension_id
 from domain.presidency import PresidencyState
 from starter.embedded import BANNER_TITLE
 from tests.conftest import binary
-from tests.devserver import msp
+from tests.devserver import free_ports, msp
 from workflows.presidency import PresidencyWorkflow
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,17 +41,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 T = TypeVar("T")
-
-
-def free_ports(n: int) -> list[int]:
-    socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def children(pid: int) -> dict[int, str]:

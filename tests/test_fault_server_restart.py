@@ -27,7 +27,7 @@ from domain.silence import SilenceInput, silence_id
 from starter.connect import TASK_QUEUE
 from starter.embedded import MAX_SERVER_RESTARTS
 from tests.conftest import binary
-from tests.devserver import failed_workflow_tasks
+from tests.devserver import failed_workflow_tasks, free_ports
 from tests.test_embedded import (
     PRESIDENCY,
     REPO,
@@ -36,7 +36,6 @@ from tests.test_embedded import (
     children,
     connect,
     eventually,
-    free_ports,
     running_run_id,
 )
 from workflows.extension import ExtensionRequestWorkflow
