@@ -18,10 +18,10 @@ from activities.meetings import MeetingReader
 from activities.notifications import Notifier, webhooks_from_env
 from activities.reviews import ReviewsFinder
 from domain.notifications import redact_url
-from starter import logsetup
-from starter.connect import TASK_QUEUE, ConnectError, connect
-from starter.settings import SettingError
-from starter.telemetry import METRICS_ADDRESS_ENV, runtime_from_env, tracing_from_env
+from runtime import logsetup
+from runtime.connect import TASK_QUEUE, ConnectError, connect
+from runtime.settings import SettingError
+from runtime.telemetry import METRICS_ADDRESS_ENV, runtime_from_env, tracing_from_env
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.funds import MeetingFundsWorkflow

@@ -13,7 +13,7 @@ from typing import Any
 
 from bench import decision_latency, embedded_server, five_years, funds_release, worker_memory
 from bench.common import BenchError, Report, finish, machine, table
-from starter import logsetup
+from runtime import logsetup
 
 # Each runs on its own server(s), one after the other.
 BENCHMARKS: list[tuple[str, Callable[[int], Coroutine[Any, Any, Report]]]] = [

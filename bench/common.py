@@ -25,7 +25,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from domain import search_attributes as sa
 from domain.models import Convention, MeetingKind, MeetingPlan, MeetingRef, Money, Part, President
 from domain.presidency import Counters, PresidencyState
-from starter import logsetup
+from runtime import logsetup
 
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"

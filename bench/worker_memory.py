@@ -57,7 +57,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.documents import DocumentInput, DocumentSpec, document_id, funds_id
     from domain.funds import LedgerState
     from domain.models import Money
-    from starter import logsetup
+    from runtime import logsetup
     from workflows.document import DocumentWorkflow
     from workflows.funds import MeetingFundsWorkflow
 

@@ -84,6 +84,7 @@ from domain.reviews import (
     parse_periodicity,
     review_id,
 )
+from runtime.connect import TASK_QUEUE, connect
 from starter.cli_base import (
     ANSWER_TIMEOUT,
     BAD_INPUT,
@@ -139,7 +140,6 @@ from starter.cli_codec import codec_server
 from starter.cli_extensions import extensions_app
 from starter.cli_reports import _start_reports, reports_app
 from starter.cli_silence import silence_app
-from starter.connect import TASK_QUEUE, connect
 from workflows.document import DocumentWorkflow
 from workflows.funds import MeetingFundsWorkflow
 from workflows.meeting import MeetingWorkflow

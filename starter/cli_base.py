@@ -59,7 +59,7 @@ from domain.models import (
 from domain.notifications import Undeliverable
 from domain.presidency import PresidencyState, meeting_id, presidency_id
 from domain.states import check_state
-from starter.connect import TASK_QUEUE, ConnectError, connect
+from runtime.connect import TASK_QUEUE, ConnectError, connect
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
 

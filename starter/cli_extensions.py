@@ -48,6 +48,7 @@ from domain.meeting_rules import Rejected
 from domain.models import Defaults, MeetingRef
 from domain.presidency import advance_counters, next_meeting_ref, provisional_start
 from domain.views import extension_details
+from runtime.connect import connect
 from starter.cli_base import (
     _OPTIONS,
     ANSWER_TIMEOUT,
@@ -83,7 +84,6 @@ from starter.cli_base import (
     _today,
     _validated,
 )
-from starter.connect import connect
 from workflows.extension import ExtensionRequestWorkflow
 
 extensions_app = typer.Typer(

@@ -34,6 +34,7 @@ from domain.reports import (
     receipt_of,
     report_id,
 )
+from runtime.connect import connect
 from starter.cli_base import (
     _NAME,
     _OPTIONS,
@@ -67,7 +68,6 @@ from starter.cli_base import (
     _today,
     _validated,
 )
-from starter.connect import connect
 from workflows.reports import Article7Workflow
 
 reports_app = typer.Typer(

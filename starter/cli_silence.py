@@ -38,6 +38,7 @@ from domain.silence import (
     WithdrawSilence,
     silence_id,
 )
+from runtime.connect import TASK_QUEUE, connect
 from starter.cli_base import (
     _OPTIONS,
     ANSWER_TIMEOUT,
@@ -75,7 +76,6 @@ from starter.cli_base import (
     _undeliverable_lines,
     _validated,
 )
-from starter.connect import TASK_QUEUE, connect
 from workflows.silence import SilenceProcedureWorkflow
 
 silence_app = typer.Typer(

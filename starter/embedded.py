@@ -47,7 +47,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain import search_attributes as sa
 from domain.notifications import WEBHOOK_URL_ENV
-from starter.connect import TASK_QUEUE
+from runtime.connect import TASK_QUEUE
 from starter.receiver import KINDS, NOTIFICATIONS, Receiver
 from starter.statedir import make_private
 

@@ -25,9 +25,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.conference_services import ConferenceServices
 from domain.silence import SilenceInput, SilenceState, silence_id
-from starter import cli_codec
-from starter.cli_codec import host_name
-from starter.codec import (
+from runtime.codec import (
     ENCODING,
     ENV_KEYS,
     ENV_KEYS_FILE,
@@ -40,7 +38,9 @@ from starter.codec import (
     load_keys,
     parse_keys,
 )
-from starter.connect import ConnectError, connect
+from runtime.connect import ConnectError, connect
+from starter import cli_codec
+from starter.cli_codec import host_name
 from tests.devserver import MSP, REPO, STEP_TIMEOUT, Server, dev_server, free_port, msp, process_env
 from worker import build_worker
 from workflows.silence import SilenceProcedureWorkflow

@@ -24,7 +24,7 @@ from domain.decisions import DecideIntersessional, Designate
 from domain.extensions import Analysis, Article, ExtensionInput, ExtensionRequest, MeetingSlot, extension_id
 from domain.models import Defaults, President
 from domain.silence import SilenceInput, silence_id
-from starter.connect import TASK_QUEUE
+from runtime.connect import TASK_QUEUE
 from starter.embedded import MAX_SERVER_RESTARTS
 from tests.conftest import binary
 from tests.devserver import failed_workflow_tasks

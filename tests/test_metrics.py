@@ -24,9 +24,9 @@ from activities.conference_services import ConferenceServices
 from domain.decisions import Designate
 from domain.presidency import presidency_id
 from domain.silence import BreakSilence, SilenceInput, silence_id
-from starter.connect import connect
+from runtime.connect import connect
+from runtime.telemetry import metrics_runtime, tracing_from_env
 from starter.receiver import Receiver
-from starter.telemetry import metrics_runtime, tracing_from_env
 from tests.cycle_helpers import AUSTRIA, MEXICO, initial_state, part
 from tests.devserver import Server, dev_server, eventually, free_port
 from worker import build_worker
