@@ -18,18 +18,15 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from temporalio.api.enums.v1 import EventType
-from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from domain import search_attributes as sa
 from domain.models import Convention, MeetingKind, MeetingPlan, MeetingRef, Money, Part, President
 from domain.presidency import Counters, PresidencyState
 from runtime import logsetup
+from starter.embedded.devserver import HOST, NAMESPACE, missing_search_attributes, server_args
 
 BIN = Path(sys.executable).parent
-HOST = "127.0.0.1"
-NAMESPACE = "default"
 SERVER_READY_TIMEOUT = 60.0
 SERVER_STOP_TIMEOUT = 20.0
 # Events in one run: the server suggests continue-as-new at the first, fails the run at the second.
@@ -89,31 +86,6 @@ async def bounded(limit: int, jobs: Iterable[Awaitable[T]]) -> list[T]:
     return list(await asyncio.gather(*(one(j) for j in jobs)))
 
 
-# `make run`'s SQLite settings (starter/embedded.py); without them the dev server keeps SQLite's defaults.
-WAL_PRAGMAS = ("--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal")
-
-
-def server_command(db: Path, port: int, wal: bool = True) -> list[str]:
-    """`temporal server start-dev` with the settings of `make run` (SQLite in WAL mode, our search attributes);
-    ``wal=False``: SQLite's default journal (rollback, synchronous=full) instead."""
-    return [
-        str(BIN / "temporal"),
-        "server",
-        "start-dev",
-        "--headless",
-        "--ip",
-        HOST,
-        "--port",
-        str(port),
-        "--db-filename",
-        str(db),
-        *(WAL_PRAGMAS if wal else ()),
-        "--log-level",
-        "warn",
-        *sa.cli_flags(),
-    ]
-
-
 class DevServer:
     """The dev server as a child process, persisting to ``<directory>/bench.db``; ``start()`` then ``stop()``."""
 
@@ -129,7 +101,9 @@ class DevServer:
         return f"{HOST}:{self.port}"
 
     def command(self) -> list[str]:
-        return server_command(self.directory / "bench.db", self.port, self.wal)
+        """`temporal server start-dev` as `make run` starts it (starter/embedded/devserver.py), headless;
+        ``wal=False``: SQLite's default journal instead, the baseline of bench/embedded_server.py."""
+        return server_args(self.directory / "bench.db", self.port, wal=self.wal)
 
     async def start(self) -> Client:
         """Starts the server; returns a client (pydantic converter) once our search attributes are there."""
@@ -139,7 +113,6 @@ class DevServer:
             )
         deadline = time.perf_counter() + SERVER_READY_TIMEOUT
         last_error = "no attempt yet"
-        wanted = {k.name for k in sa.ALL}
         while time.perf_counter() < deadline:
             if self.proc.returncode is not None:
                 raise BenchError(f"the dev server exited with {self.proc.returncode}:\n{self.log_tail()}")
@@ -147,13 +120,10 @@ class DevServer:
                 client = await Client.connect(
                     self.address, namespace=NAMESPACE, data_converter=pydantic_data_converter
                 )
-                resp = await client.operator_service.list_search_attributes(
-                    ListSearchAttributesRequest(namespace=NAMESPACE)
-                )
-                missing = wanted - set(resp.custom_attributes)
+                missing = await missing_search_attributes(client)
                 if not missing:
                     return client
-                last_error = f"search attributes not registered yet: {sorted(missing)}"
+                last_error = f"search attributes not registered yet: {missing}"
             except Exception as e:  # not listening yet, or the namespace not ready
                 last_error = f"{type(e).__name__}: {e}"
             await asyncio.sleep(0.2)

@@ -29,7 +29,6 @@ with workflow.unsafe.imports_passed_through():
     from typing import Any
 
     from temporalio.client import Client, WorkflowHandle
-    from temporalio.worker import Worker
 
     from activities.conference_services import ConferenceServices
     from bench.common import (
@@ -49,8 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.decisions import DecideIntersessional, DecisionOutcome, ReplaceDesignate
     from domain.models import President
     from domain.presidency import presidency_id
-    from worker import WORKFLOWS, activities
-    from workflows.metrics import DecisionMetrics
+    from worker import build_worker
     from workflows.presidency import PresidencyWorkflow
 
 TARGET = 1.5  # issue 7: p99 within 1.5x the baseline
@@ -163,13 +161,7 @@ async def run_trials(opts: Options) -> list[Trial]:
         client = await server.start()
         try:
             async with ConferenceServices() as services:
-                worker = Worker(
-                    client,
-                    task_queue=TASK_QUEUE,
-                    workflows=[*WORKFLOWS, Trivial],
-                    activities=activities(client, services),
-                    interceptors=[DecisionMetrics()],
-                )
+                worker = build_worker(client, services, TASK_QUEUE, extra_workflows=[Trivial])
                 async with worker:
                     return [await trial(client, opts, n) for n in range(opts.repeat)]
         finally:

@@ -42,7 +42,6 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.client import Client
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.testing import WorkflowEnvironment
-    from temporalio.worker import Worker
 
     from activities.conference_services import ConferenceServices
     from bench.common import (
@@ -93,7 +92,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.silence import silence_id
     from starter.receiver import Receiver
-    from worker import WORKFLOWS, activities
+    from worker import activities, build_worker
     from workflows.document import DocumentWorkflow
     from workflows.extension import ExtensionRequestWorkflow
     from workflows.funds import MeetingFundsWorkflow
@@ -510,7 +509,7 @@ async def trial(env: WorkflowEnvironment, receiver_url: str, n: int) -> Trial:
 
 
 async def run_trials(opts: Options) -> list[Trial]:
-    from tests.conftest import register_search_attributes  # the same registration the tests use
+    from starter.embedded.devserver import register_search_attributes  # as the tests register them
 
     binary = BIN / "temporal-test-server"
     if not binary.exists():
@@ -526,11 +525,12 @@ async def run_trials(opts: Options) -> list[Trial]:
             Receiver(Path(tmp), log=None) as receiver,
         ):
             async with ConferenceServices() as services:
-                worker = Worker(
+                worker = build_worker(
                     env.client,
-                    task_queue=TASK_QUEUE,
-                    workflows=[*WORKFLOWS, BareTimers],
-                    activities=bench_activities(env.client, services, receiver.url),
+                    services,
+                    TASK_QUEUE,
+                    extra_workflows=[BareTimers],
+                    only_activities=bench_activities(env.client, services, receiver.url),
                 )
                 async with worker:
                     for n in range(opts.repeat):

@@ -38,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.api.history.v1 import HistoryEvent
     from temporalio.client import Client, WorkflowHandle
     from temporalio.service import RPCError
-    from temporalio.worker import Worker
 
     from activities.conference_services import CONNECT_TIMEOUT, TOTAL_TIMEOUT, ConferenceServices
     from bench.common import (
@@ -65,7 +64,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.funds import Assess, LedgerState, Payment, SetEstimate
     from domain.models import Language, Money
     from starter.receiver import Receiver
-    from worker import WORKFLOWS
+    from worker import build_worker
     from workflows.document import DocumentWorkflow
     from workflows.funds import MeetingFundsWorkflow
 
@@ -502,11 +501,12 @@ async def run_trials(opts: Options) -> tuple[list[Trial], DevServer, int]:
             own = http_client(opts.http_max_connections) if opts.http_max_connections else None
             try:
                 async with ConferenceServices(client=own) as services:
-                    worker = Worker(
+                    worker = build_worker(
                         client,
-                        task_queue=TASK_QUEUE,
-                        workflows=[*WORKFLOWS, NoOp],
-                        activities=[services.submit_translation, services.book_interpretation],
+                        services,
+                        TASK_QUEUE,
+                        extra_workflows=[NoOp],
+                        only_activities=[services.submit_translation, services.book_interpretation],
                         max_concurrent_activities=opts.max_concurrent_activities,
                     )
                     async with worker:

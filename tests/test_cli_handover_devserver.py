@@ -19,11 +19,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from temporalio.client import WorkflowHandle
 
-import starter.cli_base
+import starter.cli.calls
 from domain.decisions import Designate
 from domain.models import Convention, President
 from domain.presidency import MeetingClosed, presidency_id
-from starter.cli_base import FAILED, CliError, _send_update
+from starter.cli.calls import send_update
+from starter.cli.common import FAILED, CliError
 from tests.devserver import (
     MSP,
     REPO,
@@ -156,14 +157,14 @@ async def test_a_handover_that_lasts_ends_msp_with_the_reason_and_the_id_to_send
 ) -> None:
     """The sending itself, in this process: bounded, and the last answer is the outcome."""
     _, presidency = handing_over
-    monkeypatch.setattr(starter.cli_base, "SEND_AGAIN_DELAYS", (0.1, 0.1))
+    monkeypatch.setattr(starter.cli.calls, "SEND_AGAIN_DELAYS", (0.1, 0.1))
     decision = Designate(decision_id="too-early", reference="para 21", president=President(state="Mexico"))
 
     def not_running(_: object) -> CliError:
         raise AssertionError("the Presidency runs")
 
     with pytest.raises(CliError) as e:
-        await _send_update(presidency, PresidencyWorkflow.designate, decision, "too-early", not_running)
+        await send_update(presidency, PresidencyWorkflow.designate, decision, "too-early", not_running)
     assert e.value.code == FAILED
     assert e.value.message.startswith(
         "not decided: The 14MSP has closed and the Presidency is being handed over"

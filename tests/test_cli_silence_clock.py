@@ -17,14 +17,14 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities.conference_services import ConferenceServices
 from domain.calendar import local_text
 from domain.silence import silence_id
-from tests.conftest import binary, register_search_attributes
+from starter.embedded.devserver import register_search_attributes
+from tests.conftest import binary
 from tests.devserver import config_text, msp, process_env
-from worker import WORKFLOWS, activities
+from worker import build_worker
 
 AHEAD = timedelta(days=400)
 
@@ -49,12 +49,7 @@ async def ahead(tmp_path: Path) -> AsyncIterator[tuple[WorkflowEnvironment, dict
         process["CCM_CONFIG"] = str(config)
         async with (
             ConferenceServices() as services,
-            Worker(
-                env.client,
-                task_queue=task_queue,
-                workflows=WORKFLOWS,
-                activities=activities(env.client, services),
-            ),
+            build_worker(env.client, services, task_queue),
         ):
             yield env, process
     finally:

@@ -39,8 +39,8 @@ from runtime.codec import (
     parse_keys,
 )
 from runtime.connect import ConnectError, connect
-from starter import cli_codec
-from starter.cli_codec import host_name
+from starter.cli import codec_server as codec_server_command
+from starter.cli.codec_server import host_name
 from tests.devserver import MSP, REPO, STEP_TIMEOUT, Server, dev_server, free_port, msp, process_env
 from worker import build_worker
 from workflows.silence import SilenceProcedureWorkflow
@@ -583,8 +583,8 @@ async def test_codec_server_refuses_a_key_file_others_can_read(tmp_path: Path):
 async def test_codec_server_drops_a_client_that_stalls(monkeypatch: pytest.MonkeyPatch, capsys):
     """In this process, with the read timeout shortened: a client that stops sending, mid-headers or mid-body, is
     disconnected (its thread freed), said in one line, while others are served."""
-    monkeypatch.setattr(cli_codec, "READ_TIMEOUT", 0.5)
-    server = cli_codec.build_server(EncryptionCodec(KEYS), port=0)
+    monkeypatch.setattr(codec_server_command, "READ_TIMEOUT", 0.5)
+    server = codec_server_command.build_server(EncryptionCodec(KEYS), port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}"

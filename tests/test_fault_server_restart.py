@@ -25,7 +25,7 @@ from domain.extensions import Analysis, Article, ExtensionInput, ExtensionReques
 from domain.models import Defaults, President
 from domain.silence import SilenceInput, silence_id
 from runtime.connect import TASK_QUEUE
-from starter.embedded import MAX_SERVER_RESTARTS
+from starter.embedded.runner import MAX_SERVER_RESTARTS
 from tests.conftest import binary
 from tests.devserver import failed_workflow_tasks
 from tests.test_embedded import (
