@@ -13,16 +13,14 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from domain.models import Convention, MeetingKind, MeetingPlan, MeetingRef, Money, Part, President
-from domain.presidency import Counters, PresidencyState
 from runtime import logsetup
 from starter.embedded.devserver import HOST, NAMESPACE, missing_search_attributes, server_args
 
@@ -294,45 +292,33 @@ def percentile(values: Sequence[float], p: float) -> float:
     return float(ordered[int(rank) - 1])
 
 
-async def run_chain(client: Client, workflow_id: str, run_id: str | None) -> list[tuple[str, int]]:
-    """Every run of a workflow from ``run_id`` on, following continue-as-new: (run id, events) each.
+async def event_runs(client: Client, wid: str, run_id: str | None) -> list[list[HistoryEvent]]:
+    """The events of every run of ``wid`` from ``run_id`` (None: its first run) on, through continue-as-new.
 
     Works on the time-skipping server too, which has no visibility to list runs with.
     """
-    runs: list[tuple[str, int]] = []
+    if run_id is None:
+        # The latest run; walk back to the first through the first event's continued run id.
+        events = list((await client.get_workflow_handle(wid).fetch_history()).events)
+        runs = [events]
+        while events and (
+            prev := events[0].workflow_execution_started_event_attributes.continued_execution_run_id
+        ):
+            events = list((await client.get_workflow_handle(wid, run_id=prev).fetch_history()).events)
+            runs.insert(0, events)
+        return runs
+    runs = []
     while run_id:
-        events = (await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()).events
-        runs.append((run_id, len(events)))
+        events = list((await client.get_workflow_handle(wid, run_id=run_id).fetch_history()).events)
+        runs.append(events)
         last = events[-1] if events else None
-        if last is not None and last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
-            run_id = last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
-        else:
-            run_id = None
+        run_id = (
+            last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+            if last is not None
+            and last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+            else None
+        )
     return runs
-
-
-def presidency_state(
-    code: str,
-    today: date,
-    first_day: date,
-    kind: MeetingKind = MeetingKind.MSP,
-    money: Money | None = None,
-) -> PresidencyState:
-    """A term that began 60 days ago and ends with a 4-day meeting from ``first_day``; Chile designated."""
-    number = 14 if kind is MeetingKind.MSP else 4
-    return PresidencyState(
-        convention=Convention(code=code, money=money or Money()),
-        president=President(state="Austria", representative="Ambassador A"),
-        began_on=today - timedelta(days=60),
-        designates=[President(state="Chile", representative="Ambassador B")],
-        meeting=MeetingPlan(
-            ref=MeetingRef(number=number, kind=kind),
-            parts=[Part(start=first_day, end=first_day + timedelta(days=3))],
-        ),
-        counters=Counters(
-            last_msp_number=13, last_review_conference_number=3, last_review_conference_year=2026
-        ),
-    )
 
 
 def run_alone(make: Callable[[], Coroutine[Any, Any, Report]]) -> NoReturn:

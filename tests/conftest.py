@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.conference_services import ConferenceServices
-from starter.embedded.devserver import register_search_attributes
+from tests.scenario import time_skipping
 from worker import build_worker
 
 BIN = Path(sys.executable).parent
@@ -35,14 +34,8 @@ def binary(name: str) -> str:
 @pytest.fixture(scope="module")
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     """One time-skipping test server per test module."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=binary("temporal-test-server"), data_converter=pydantic_data_converter
-    )
-    await register_search_attributes(env.client)
-    try:
+    async with time_skipping(binary("temporal-test-server")) as env:
         yield env
-    finally:
-        await env.shutdown()
 
 
 @pytest.fixture

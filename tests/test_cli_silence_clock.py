@@ -15,15 +15,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.conference_services import ConferenceServices
 from domain.calendar import local_text
 from domain.silence import silence_id
-from starter.embedded.devserver import register_search_attributes
 from tests.conftest import binary
 from tests.devserver import config_text, msp, process_env
+from tests.scenario import time_skipping
 from worker import build_worker
 
 AHEAD = timedelta(days=400)
@@ -32,11 +31,7 @@ AHEAD = timedelta(days=400)
 @pytest.fixture
 async def ahead(tmp_path: Path) -> AsyncIterator[tuple[WorkflowEnvironment, dict[str, str]]]:
     """A time-skipping server 400 days ahead, a worker on it, and the environment `msp` needs to reach them."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=binary("temporal-test-server"), data_converter=pydantic_data_converter
-    )
-    try:
-        await register_search_attributes(env.client)
+    async with time_skipping(binary("temporal-test-server")) as env:
         await env.sleep(AHEAD)
         code = f"t{uuid.uuid4().hex[:10]}"
         task_queue = f"tq-{code}"
@@ -52,8 +47,6 @@ async def ahead(tmp_path: Path) -> AsyncIterator[tuple[WorkflowEnvironment, dict
             build_worker(env.client, services, task_queue),
         ):
             yield env, process
-    finally:
-        await env.shutdown()
 
 
 def start(procedure: str, deadline: datetime) -> tuple[str, ...]:
