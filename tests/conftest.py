@@ -12,6 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.conference_services import ConferenceServices
+from tests.devserver import Server, dev_server
 from tests.scenario import time_skipping
 from worker import build_worker
 
@@ -45,3 +46,10 @@ async def ts_worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
         build_worker(ts_env.client, services, f"tq-{uuid.uuid4()}") as w,
     ):
         yield w
+
+
+@pytest.fixture(scope="module")
+async def server() -> AsyncIterator[Server]:
+    """One dev server per test module, set up as `make run` sets up its own (tests/devserver.py)."""
+    async with dev_server() as s:
+        yield s

@@ -9,11 +9,13 @@ import os
 import signal
 import socket
 import sys
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
@@ -26,6 +28,7 @@ BIN = Path(sys.executable).parent
 MSP = BIN / "msp"
 # Every `msp` and worker start is bounded, so a hang fails the test instead of the whole run.
 STEP_TIMEOUT = 60.0
+GENEVA = ZoneInfo("Europe/Zurich")
 
 
 def free_port() -> int:
@@ -164,6 +167,34 @@ format = "in_person"
 {extra}"""
 
 
+def sitting_today(code: str, today: date, extra: str = "") -> str:
+    """A cycle whose meeting sits today and tomorrow, all day long, the term having begun 300 days ago; ``extra``
+    TOML is appended."""
+    return f"""\
+[convention]
+code = "{code}"
+
+[defaults]
+day_start_hour = 0
+day_end_hour = 24
+
+[presidency]
+term_began_on = {today - timedelta(days=300)}
+president = {{ state = "Austria", representative = "Ambassador A. Example" }}
+designates = [{{ state = "Chile", representative = "Ambassador B. Example" }}]
+last_msp_number = 13
+last_review_conference = {{ number = 3, year = {today.year - 1} }}
+
+[meeting]
+number = 14
+kind = "MSP"
+
+[[meeting.parts]]
+start = {today}
+end = {today + timedelta(days=1)}
+{extra}"""
+
+
 def meeting_start(today: date) -> date:
     return today + timedelta(days=30)
 
@@ -242,3 +273,34 @@ class MspCycle:
         assert run.code == 0, run
         assert "Traceback" not in run.err, run
         return run
+
+
+C = TypeVar("C", bound=MspCycle)
+
+
+@contextlib.asynccontextmanager
+async def worker_cycle(
+    server: Server,
+    tmp_path: Path,
+    make: Callable[..., C],
+    config: Callable[[str, date], str] | None = None,
+    config_in_env: bool = False,
+    worker_env: dict[str, str] | None = None,
+    **fields: Any,
+) -> AsyncIterator[C]:
+    """A new convention (its own code and task queue) with its worker process: ``make(server, code, env, config,
+    worker, today, **fields)``. ``config(code, today)``: the text of its configuration file (none written without
+    it); ``config_in_env``: `msp` finds it through CCM_CONFIG; ``worker_env``: more settings, for the worker only."""
+    code = f"t{uuid.uuid4().hex[:10]}"
+    env = process_env(server.address, f"tq-{code}", convention=code)
+    today = datetime.now(GENEVA).date()
+    path = tmp_path / "cycle.toml"
+    if config_in_env:
+        env["CCM_CONFIG"] = str(path)
+    if config is not None:
+        path.write_text(config(code, today))
+    worker = await WorkerProcess({**env, **(worker_env or {})}, tmp_path / "worker.log").start(server.client)
+    try:
+        yield make(server, code, env, path, worker, today, **fields)
+    finally:
+        await worker.stop()

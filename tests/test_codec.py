@@ -41,7 +41,7 @@ from runtime.codec import (
 from runtime.connect import ConnectError, connect
 from starter.cli import codec_server as codec_server_command
 from starter.cli.codec_server import host_name
-from tests.devserver import MSP, REPO, STEP_TIMEOUT, Server, dev_server, free_port, msp, process_env
+from tests.devserver import MSP, REPO, STEP_TIMEOUT, Server, free_port, msp, process_env
 from worker import build_worker
 from workflows.silence import SilenceProcedureWorkflow
 
@@ -226,12 +226,6 @@ KEYS_ENV = f"k2027:{b64(K1)},k2026:{b64(K2)}"
 MARKER = f"CONFIDENTIAL-{uuid.uuid4().hex[:12]}"
 STATES = ["Austria", "Chile", "Mexico"]
 UI = "http://localhost:8233"
-
-
-@pytest.fixture(scope="module")
-async def server() -> AsyncIterator[Server]:
-    async with dev_server() as s:
-        yield s
 
 
 @pytest.fixture(scope="module")
