@@ -143,43 +143,37 @@ def config_text(code: str, today: date, extra: str = "") -> str:
     """A cycle whose meeting begins 30 days from today, the term having begun 60 days ago; ``extra`` TOML
     (say, ``[[reviews]]``) is appended."""
     start = meeting_start(today)
-    return f"""\
-[convention]
-code = "{code}"
-name = "Convention on Cluster Munitions"
-
-[presidency]
-term_began_on = {today - timedelta(days=60)}
-president = {{ state = "Austria", representative = "Ambassador A. Example" }}
-designates = [{{ state = "Chile", representative = "Ambassador B. Example" }}]
-last_msp_number = 13
-last_review_conference = {{ number = 3, year = {today.year - 1} }}
-
-[meeting]
-number = 14
-kind = "MSP"
-
-[[meeting.parts]]
-start = {start}
-end = {start + timedelta(days=3)}
-place = "Geneva"
-format = "in_person"
-{extra}"""
+    return _cycle_toml(
+        code,
+        today,
+        'name = "Convention on Cluster Munitions"\n',
+        today - timedelta(days=60),
+        f'start = {start}\nend = {start + timedelta(days=3)}\nplace = "Geneva"\nformat = "in_person"\n',
+        extra,
+    )
 
 
 def sitting_today(code: str, today: date, extra: str = "") -> str:
     """A cycle whose meeting sits today and tomorrow, all day long, the term having begun 300 days ago; ``extra``
     TOML is appended."""
+    return _cycle_toml(
+        code,
+        today,
+        "\n[defaults]\nday_start_hour = 0\nday_end_hour = 24\n",
+        today - timedelta(days=300),
+        f"start = {today}\nend = {today + timedelta(days=1)}\n",
+        extra,
+    )
+
+
+def _cycle_toml(code: str, today: date, more: str, began: date, part: str, extra: str) -> str:
+    """Austria presiding, Chile designated, the 14MSP in one part (``part``: its keys)."""
     return f"""\
 [convention]
 code = "{code}"
-
-[defaults]
-day_start_hour = 0
-day_end_hour = 24
-
+{more}
 [presidency]
-term_began_on = {today - timedelta(days=300)}
+term_began_on = {began}
 president = {{ state = "Austria", representative = "Ambassador A. Example" }}
 designates = [{{ state = "Chile", representative = "Ambassador B. Example" }}]
 last_msp_number = 13
@@ -190,13 +184,21 @@ number = 14
 kind = "MSP"
 
 [[meeting.parts]]
-start = {today}
-end = {today + timedelta(days=1)}
-{extra}"""
+{part}{extra}"""
 
 
 def meeting_start(today: date) -> date:
     return today + timedelta(days=30)
+
+
+def one_line_error(run: Run, code: int) -> str:
+    """The one line `msp` wrote on stderr, having ended with ``code`` and accepted nothing."""
+    assert run.code == code, run
+    assert "Traceback" not in run.err, run
+    assert "accepted" not in run.out, run
+    lines = run.err.strip().splitlines()
+    assert len(lines) == 1, run
+    return lines[0]
 
 
 def line_of(text: str, needle: str) -> int:

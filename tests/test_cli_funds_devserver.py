@@ -26,13 +26,15 @@ from domain.models import Money
 from starter.receiver import Receiver
 from tests.devserver import (
     MspCycle,
-    Run,
     Server,
     config_text,
     eventually,
     free_port,
     meeting_start,
     worker_cycle,
+)
+from tests.devserver import (
+    one_line_error as one_line,
 )
 from workflows.document import DocumentWorkflow
 
@@ -127,15 +129,6 @@ async def unreachable_services(server: Server, tmp_path: Path) -> AsyncIterator[
     async with new_cycle(server, tmp_path, services_url=f"http://127.0.0.1:{port}") as c:
         c.unreachable_port = port
         yield c
-
-
-def one_line(run: Run, code: int) -> str:
-    assert run.code == code, run
-    assert "Traceback" not in run.err, run
-    assert "accepted" not in run.out, run
-    lines = run.err.strip().splitlines()
-    assert len(lines) == 1, run
-    return lines[0]
 
 
 async def test_estimate_assess_and_payments(cycle: Cycle):

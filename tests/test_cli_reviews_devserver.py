@@ -26,6 +26,7 @@ from tests.devserver import (
     eventually,
     failed_workflow_tasks,
     meeting_start,
+    one_line_error,
     worker_cycle,
 )
 
@@ -96,15 +97,6 @@ class Cycle(MspCycle):
 async def cycle(server: Server, tmp_path: Path) -> AsyncIterator[Cycle]:
     async with worker_cycle(server, tmp_path, Cycle) as c:
         yield c
-
-
-def one_line_error(run: Run, code: int) -> str:
-    assert run.code == code, run
-    assert "Traceback" not in run.err, run
-    assert "accepted" not in run.out, run
-    lines = run.err.strip().splitlines()
-    assert len(lines) == 1, run
-    return lines[0]
 
 
 async def test_cycle_start_starts_each_review_once_and_lists_them_by_due_date(cycle: Cycle):

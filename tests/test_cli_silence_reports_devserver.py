@@ -28,6 +28,7 @@ from tests.devserver import (
     failed_workflow_tasks,
     free_port,
     msp,
+    one_line_error,
     process_env,
     worker_cycle,
 )
@@ -75,15 +76,6 @@ class Cycle(MspCycle):
 async def cycle(server: Server, tmp_path: Path) -> AsyncIterator[Cycle]:
     async with worker_cycle(server, tmp_path, Cycle) as c:
         yield c
-
-
-def one_line_error(run: Run, code: int) -> str:
-    assert run.code == code, run
-    assert "Traceback" not in run.err, run
-    assert "accepted" not in run.out, run
-    lines = run.err.strip().splitlines()
-    assert len(lines) == 1, run
-    return lines[0]
 
 
 async def test_cycle_start_starts_article7_workflows_and_receipts_are_recorded_once(cycle: Cycle):

@@ -276,9 +276,12 @@ async def test_a_stopping_worker_lets_the_call_in_hand_finish(
     services.script(TRANSLATIONS, Step(delay=60))  # held until released below
     job = translation(services.url)
     activities = ConferenceServices(http)
+    # No cache: the workflow's next task must not wait on the stopped worker's sticky queue (the time-skipping
+    # server does not move it).
     options: dict[str, Any] = {
         "extra_workflows": [CallServicesWorkflow],
         "only_activities": [activities.submit_translation, activities.book_interpretation],
+        "max_cached_workflows": 0,
     }
     queue = f"tq-{uuid.uuid4()}"
     worker = build_worker(ts_env.client, None, queue, **options)
