@@ -50,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
         median,
         progress,
         rss_bytes,
-        table,
+        run_alone,
         wait_for,
     )
     from domain.documents import DocumentInput, DocumentSpec, document_id, funds_id
@@ -322,21 +322,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--address", help=argparse.SUPPRESS)
     p.add_argument("--cache", type=int, default=1000, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
-    logsetup.configure(level=logging.WARNING)
     if a.child:
+        logsetup.configure(level=logging.WARNING)
         asyncio.run(child(a.address, a.child, a.cache))
         finish(0)
     if a.repeat < 1 or a.workflows < 1:
         p.error("--repeat and --workflows must be at least 1")
-    try:
-        report = asyncio.run(measure(Options(repeat=a.repeat, workflows=a.workflows)))
-    except BenchError as e:
-        print(f"error: {e}", file=sys.stderr)
-        finish(1)
-    print(table(report.rows))
-    print()
-    print("\n".join(report.details))
-    finish(0)
+    run_alone(lambda: measure(Options(repeat=a.repeat, workflows=a.workflows)))
 
 
 if __name__ == "__main__":
