@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# Empty unless given; starter/embedded.py then falls back to CCM_* from the environment, then its defaults.
+# Empty unless given; starter/embedded/ then falls back to CCM_* from the environment, then its defaults.
 PORT ?=
 UI_PORT ?=
 RECEIVER_PORT ?=

@@ -7,21 +7,22 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.conference_services import ConferenceServices
+from activities.conference_services import TOTAL_TIMEOUT, ConferenceServices
 from activities.meetings import MeetingReader
 from activities.notifications import Notifier, webhooks_from_env
 from activities.reviews import ReviewsFinder
 from domain.notifications import redact_url
-from starter import logsetup
-from starter.connect import TASK_QUEUE, ConnectError, connect
-from starter.settings import SettingError
-from starter.telemetry import METRICS_ADDRESS_ENV, runtime_from_env, tracing_from_env
+from runtime import logsetup
+from runtime.connect import TASK_QUEUE, ConnectError, connect
+from runtime.settings import SettingError
+from runtime.telemetry import METRICS_ADDRESS_ENV, runtime_from_env, tracing_from_env
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.funds import MeetingFundsWorkflow
@@ -43,6 +44,12 @@ WORKFLOWS: Sequence[type] = (
     SilenceProcedureWorkflow,
     Article7Workflow,
 )
+
+# How long a stopping worker lets the activities in hand finish before it cancels them: longer than one HTTP call
+# to conference services or a webhook may take (activities/conference_services.py, TOTAL_TIMEOUT), so that a call
+# under way is answered rather than cut off and sent again. Whoever stops the worker waits longer than this:
+# `make run` (starter/embedded/runner.py, WORKER_STOP_TIMEOUT) and docker-compose.yml (stop_grace_period).
+GRACEFUL_SHUTDOWN = timedelta(seconds=TOTAL_TIMEOUT + 5)
 
 log = structlog.get_logger("worker")
 
@@ -67,16 +74,37 @@ def activities(
 
 def build_worker(
     client: Client,
-    services: ConferenceServices,
+    services: ConferenceServices | None,
     task_queue: str = TASK_QUEUE,
     webhooks: Mapping[str, str] | None = None,
+    *,
+    extra_workflows: Sequence[type] = (),
+    only_activities: Sequence[Callable[..., Any]] | None = None,
+    max_cached_workflows: int = 1000,
+    max_concurrent_activities: int | None = None,
 ) -> Worker:
+    """The worker of this engine, wherever one runs: `worker.py`, the tests, the benchmarks.
+
+    ``extra_workflows``: workflows of a test or a benchmark, beside the engine's; one that subclasses an engine
+    workflow stands in for it (an older version, in a test of an upgrade). ``only_activities``: these activities
+    instead of the engine's (then ``services`` may be None). ``max_cached_workflows=0``: a worker a test kills, whose
+    workflows another must take over at once (the time-skipping server cannot move work off a dead worker's sticky
+    queue).
+    """
+    if only_activities is None:
+        if services is None:
+            raise ValueError("build_worker: the engine's activities need conference services")
+        only_activities = activities(client, services, webhooks)
+    replaced = [w for w in WORKFLOWS if not any(issubclass(extra, w) for extra in extra_workflows)]
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=WORKFLOWS,
-        activities=activities(client, services, webhooks),
+        workflows=[*replaced, *extra_workflows],
+        activities=list(only_activities),
         interceptors=[DecisionMetrics(), InputGuard()],
+        max_cached_workflows=max_cached_workflows,
+        max_concurrent_activities=max_concurrent_activities,
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
 
 
@@ -113,7 +141,10 @@ async def _serve(client: Client, metrics_address: str | None, webhooks: Mapping[
         )
         async with worker:
             await stop.wait()
-            log.info("worker stopping: finishing tasks in hand")
+            log.info(
+                "worker stopping: finishing tasks in hand",
+                grace=f"{GRACEFUL_SHUTDOWN.total_seconds():g} s, then the activities still running are cancelled",
+            )
     log.info("worker stopped")
 
 

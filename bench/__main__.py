@@ -11,14 +11,14 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from bench import decision_latency, embedded_server, five_years, funds_release, worker_memory
+from bench import decision_latency, embedded_server, five_years, funds_release, funds_report, worker_memory
 from bench.common import BenchError, Report, finish, machine, table
-from starter import logsetup
+from runtime import logsetup
 
 # Each runs on its own server(s), one after the other.
 BENCHMARKS: list[tuple[str, Callable[[int], Coroutine[Any, Any, Report]]]] = [
     ("decision_latency", lambda repeat: decision_latency.measure(decision_latency.Options(repeat=repeat))),
-    ("funds_release", lambda repeat: funds_release.measure(funds_release.Options(repeat=repeat))),
+    ("funds_release", lambda repeat: funds_release.measure(funds_report.Options(repeat=repeat))),
     ("five_years", lambda repeat: five_years.measure(five_years.Options(repeat=repeat))),
     ("worker_memory", lambda repeat: worker_memory.measure(worker_memory.Options(repeat=repeat))),
     ("embedded_server", lambda repeat: embedded_server.measure(embedded_server.Options(repeat=repeat))),

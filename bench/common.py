@@ -13,23 +13,18 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from temporalio.api.enums.v1 import EventType
-from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from domain import search_attributes as sa
-from domain.models import Convention, MeetingKind, MeetingPlan, MeetingRef, Money, Part, President
-from domain.presidency import Counters, PresidencyState
-from starter import logsetup
+from runtime import logsetup
+from starter.embedded.devserver import HOST, NAMESPACE, missing_search_attributes, server_args
 
 BIN = Path(sys.executable).parent
-HOST = "127.0.0.1"
-NAMESPACE = "default"
 SERVER_READY_TIMEOUT = 60.0
 SERVER_STOP_TIMEOUT = 20.0
 # Events in one run: the server suggests continue-as-new at the first, fails the run at the second.
@@ -89,31 +84,6 @@ async def bounded(limit: int, jobs: Iterable[Awaitable[T]]) -> list[T]:
     return list(await asyncio.gather(*(one(j) for j in jobs)))
 
 
-# `make run`'s SQLite settings (starter/embedded.py); without them the dev server keeps SQLite's defaults.
-WAL_PRAGMAS = ("--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal")
-
-
-def server_command(db: Path, port: int, wal: bool = True) -> list[str]:
-    """`temporal server start-dev` with the settings of `make run` (SQLite in WAL mode, our search attributes);
-    ``wal=False``: SQLite's default journal (rollback, synchronous=full) instead."""
-    return [
-        str(BIN / "temporal"),
-        "server",
-        "start-dev",
-        "--headless",
-        "--ip",
-        HOST,
-        "--port",
-        str(port),
-        "--db-filename",
-        str(db),
-        *(WAL_PRAGMAS if wal else ()),
-        "--log-level",
-        "warn",
-        *sa.cli_flags(),
-    ]
-
-
 class DevServer:
     """The dev server as a child process, persisting to ``<directory>/bench.db``; ``start()`` then ``stop()``."""
 
@@ -129,7 +99,9 @@ class DevServer:
         return f"{HOST}:{self.port}"
 
     def command(self) -> list[str]:
-        return server_command(self.directory / "bench.db", self.port, self.wal)
+        """`temporal server start-dev` as `make run` starts it (starter/embedded/devserver.py), headless;
+        ``wal=False``: SQLite's default journal instead, the baseline of bench/embedded_server.py."""
+        return server_args(self.directory / "bench.db", self.port, wal=self.wal)
 
     async def start(self) -> Client:
         """Starts the server; returns a client (pydantic converter) once our search attributes are there."""
@@ -139,7 +111,6 @@ class DevServer:
             )
         deadline = time.perf_counter() + SERVER_READY_TIMEOUT
         last_error = "no attempt yet"
-        wanted = {k.name for k in sa.ALL}
         while time.perf_counter() < deadline:
             if self.proc.returncode is not None:
                 raise BenchError(f"the dev server exited with {self.proc.returncode}:\n{self.log_tail()}")
@@ -147,13 +118,10 @@ class DevServer:
                 client = await Client.connect(
                     self.address, namespace=NAMESPACE, data_converter=pydantic_data_converter
                 )
-                resp = await client.operator_service.list_search_attributes(
-                    ListSearchAttributesRequest(namespace=NAMESPACE)
-                )
-                missing = wanted - set(resp.custom_attributes)
+                missing = await missing_search_attributes(client)
                 if not missing:
                     return client
-                last_error = f"search attributes not registered yet: {sorted(missing)}"
+                last_error = f"search attributes not registered yet: {missing}"
             except Exception as e:  # not listening yet, or the namespace not ready
                 last_error = f"{type(e).__name__}: {e}"
             await asyncio.sleep(0.2)
@@ -324,45 +292,33 @@ def percentile(values: Sequence[float], p: float) -> float:
     return float(ordered[int(rank) - 1])
 
 
-async def run_chain(client: Client, workflow_id: str, run_id: str | None) -> list[tuple[str, int]]:
-    """Every run of a workflow from ``run_id`` on, following continue-as-new: (run id, events) each.
+async def event_runs(client: Client, wid: str, run_id: str | None) -> list[list[HistoryEvent]]:
+    """The events of every run of ``wid`` from ``run_id`` (None: its first run) on, through continue-as-new.
 
     Works on the time-skipping server too, which has no visibility to list runs with.
     """
-    runs: list[tuple[str, int]] = []
+    if run_id is None:
+        # The latest run; walk back to the first through the first event's continued run id.
+        events = list((await client.get_workflow_handle(wid).fetch_history()).events)
+        runs = [events]
+        while events and (
+            prev := events[0].workflow_execution_started_event_attributes.continued_execution_run_id
+        ):
+            events = list((await client.get_workflow_handle(wid, run_id=prev).fetch_history()).events)
+            runs.insert(0, events)
+        return runs
+    runs = []
     while run_id:
-        events = (await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()).events
-        runs.append((run_id, len(events)))
+        events = list((await client.get_workflow_handle(wid, run_id=run_id).fetch_history()).events)
+        runs.append(events)
         last = events[-1] if events else None
-        if last is not None and last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
-            run_id = last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
-        else:
-            run_id = None
+        run_id = (
+            last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+            if last is not None
+            and last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+            else None
+        )
     return runs
-
-
-def presidency_state(
-    code: str,
-    today: date,
-    first_day: date,
-    kind: MeetingKind = MeetingKind.MSP,
-    money: Money | None = None,
-) -> PresidencyState:
-    """A term that began 60 days ago and ends with a 4-day meeting from ``first_day``; Chile designated."""
-    number = 14 if kind is MeetingKind.MSP else 4
-    return PresidencyState(
-        convention=Convention(code=code, money=money or Money()),
-        president=President(state="Austria", representative="Ambassador A"),
-        began_on=today - timedelta(days=60),
-        designates=[President(state="Chile", representative="Ambassador B")],
-        meeting=MeetingPlan(
-            ref=MeetingRef(number=number, kind=kind),
-            parts=[Part(start=first_day, end=first_day + timedelta(days=3))],
-        ),
-        counters=Counters(
-            last_msp_number=13, last_review_conference_number=3, last_review_conference_year=2026
-        ),
-    )
 
 
 def run_alone(make: Callable[[], Coroutine[Any, Any, Report]]) -> NoReturn:

@@ -29,7 +29,6 @@ with workflow.unsafe.imports_passed_through():
     from typing import Any
 
     from temporalio.client import Client, WorkflowHandle
-    from temporalio.worker import Worker
 
     from activities.conference_services import ConferenceServices
     from bench.common import (
@@ -38,19 +37,19 @@ with workflow.unsafe.imports_passed_through():
         DevServer,
         Report,
         Row,
+        event_runs,
         machine,
         median,
         percentile,
-        presidency_state,
         progress,
         run_alone,
-        run_chain,
     )
     from domain.decisions import DecideIntersessional, DecisionOutcome, ReplaceDesignate
+    from domain.documents import funds_id
     from domain.models import President
     from domain.presidency import presidency_id
-    from worker import WORKFLOWS, activities
-    from workflows.metrics import DecisionMetrics
+    from tests.scenario import initial_state, meeting_handle, part
+    from worker import build_worker
     from workflows.presidency import PresidencyWorkflow
 
 TARGET = 1.5  # issue 7: p99 within 1.5x the baseline
@@ -115,7 +114,7 @@ async def timed(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> floa
 async def trial(client: Client, opts: Options, n: int) -> Trial:
     today = date.today()
     code = f"bench{n}"
-    state = presidency_state(code, today, today + timedelta(days=120))
+    state = initial_state(code, today, [part(today + timedelta(days=120))])
     presidency = await client.start_workflow(
         PresidencyWorkflow.run, state, id=presidency_id(state.convention), task_queue=TASK_QUEUE
     )
@@ -134,16 +133,16 @@ async def trial(client: Client, opts: Options, n: int) -> Trial:
             else:
                 t.baseline.append(await timed(trivial, Trivial.decide, decision(0, f"b{n}-{i}")))
                 t.figure.append(await timed(presidency, update_of(i), decision(i, f"d{n}")))
-        runs = await run_chain(client, presidency.id, presidency.result_run_id)
+        runs = await event_runs(client, presidency.id, presidency.result_run_id)
         t.term_runs = len(runs)
-        t.term_events = sum(k for _, k in runs)
+        t.term_events = sum(len(events) for events in runs)
     except TimeoutError:
         raise BenchError(f"an update took more than {TIMEOUT:g} s") from None
     finally:
         for h in (presidency, trivial):
             await h.terminate(reason="benchmark done")
-        meeting = client.get_workflow_handle(f"{code}-meeting-14MSP")
-        ledger = client.get_workflow_handle(f"{code}-funds-14MSP")
+        meeting = meeting_handle(client, state.convention, state.meeting.ref)
+        ledger = client.get_workflow_handle(funds_id(code, state.meeting.ref.label))
         for h in (meeting, ledger):
             with contextlib.suppress(Exception):  # not started, or already ended
                 await h.terminate(reason="benchmark done")
@@ -163,13 +162,7 @@ async def run_trials(opts: Options) -> list[Trial]:
         client = await server.start()
         try:
             async with ConferenceServices() as services:
-                worker = Worker(
-                    client,
-                    task_queue=TASK_QUEUE,
-                    workflows=[*WORKFLOWS, Trivial],
-                    activities=activities(client, services),
-                    interceptors=[DecisionMetrics()],
-                )
+                worker = build_worker(client, services, TASK_QUEUE, extra_workflows=[Trivial])
                 async with worker:
                     return [await trial(client, opts, n) for n in range(opts.repeat)]
         finally:

@@ -23,11 +23,11 @@ with workflow.unsafe.imports_passed_through():
     from pathlib import Path
 
     from temporalio.client import Client
-    from temporalio.worker import Worker
 
     from bench import funds_release
     from bench.common import BenchError, DevServer, Report, Row, machine, median, progress, run_alone
     from bench.funds_release import NoOp, noop_baseline
+    from worker import build_worker
 
 TARGET = 2.0  # issue 7: at least 2x
 TASK_QUEUE = funds_release.TASK_QUEUE  # where noop_baseline starts its workflows
@@ -60,7 +60,7 @@ async def measure_rounds(opts: Options) -> tuple[list[float], list[float], list[
                 stack.push_async_callback(server.stop)
                 clients[mode] = await server.start()
                 await stack.enter_async_context(
-                    Worker(clients[mode], task_queue=TASK_QUEUE, workflows=[NoOp], activities=[])
+                    build_worker(clients[mode], None, TASK_QUEUE, extra_workflows=[NoOp], only_activities=[])
                 )
                 await noop_baseline(clients[mode], WARMUP, "warmup", TIMEOUT)
             for t in range(opts.repeat):

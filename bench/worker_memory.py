@@ -38,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
 
     from temporalio.client import Client
     from temporalio.contrib.pydantic import pydantic_data_converter
-    from temporalio.worker import Worker
 
     from bench.common import (
         BenchError,
@@ -51,13 +50,13 @@ with workflow.unsafe.imports_passed_through():
         median,
         progress,
         rss_bytes,
-        table,
+        run_alone,
         wait_for,
     )
     from domain.documents import DocumentInput, DocumentSpec, document_id, funds_id
     from domain.funds import LedgerState
     from domain.models import Money
-    from starter import logsetup
+    from runtime import logsetup
     from workflows.document import DocumentWorkflow
     from workflows.funds import MeetingFundsWorkflow
 
@@ -113,14 +112,15 @@ class Sample:
 
 
 async def child(address: str, kind: str, cache: int) -> None:
-    from worker import WORKFLOWS  # only in the figure's worker: the baseline's imports none of it
+    from worker import build_worker
 
     client = await Client.connect(address, data_converter=pydantic_data_converter)
-    workflows: list[type] = [*WORKFLOWS, Warmup] if kind == "documents" else [Blocked, Warmup]
+    # Both run the engine's worker; the baseline's workflows are the bare ones it blocks.
+    extra: list[type] = [Warmup] if kind == "documents" else [Blocked, Warmup]
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    async with Worker(
-        client, task_queue=TASK_QUEUE, workflows=workflows, activities=[], max_cached_workflows=cache
+    async with build_worker(
+        client, None, TASK_QUEUE, extra_workflows=extra, only_activities=[], max_cached_workflows=cache
     ):
         print("ready", flush=True)
         await stop.wait()
@@ -322,21 +322,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--address", help=argparse.SUPPRESS)
     p.add_argument("--cache", type=int, default=1000, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
-    logsetup.configure(level=logging.WARNING)
     if a.child:
+        logsetup.configure(level=logging.WARNING)
         asyncio.run(child(a.address, a.child, a.cache))
         finish(0)
     if a.repeat < 1 or a.workflows < 1:
         p.error("--repeat and --workflows must be at least 1")
-    try:
-        report = asyncio.run(measure(Options(repeat=a.repeat, workflows=a.workflows)))
-    except BenchError as e:
-        print(f"error: {e}", file=sys.stderr)
-        finish(1)
-    print(table(report.rows))
-    print()
-    print("\n".join(report.details))
-    finish(0)
+    run_alone(lambda: measure(Options(repeat=a.repeat, workflows=a.workflows)))
 
 
 if __name__ == "__main__":

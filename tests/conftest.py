@@ -8,16 +8,13 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.conference_services import ConferenceServices
-from domain import search_attributes as sa
-from worker import WORKFLOWS, activities
+from tests.devserver import Server, dev_server
+from tests.scenario import time_skipping
+from worker import build_worker
 
 BIN = Path(sys.executable).parent
 
@@ -35,38 +32,24 @@ def binary(name: str) -> str:
     return str(path)
 
 
-async def register_search_attributes(client: Client) -> None:
-    await client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=client.namespace,
-            search_attributes={
-                k.name: IndexedValueType.ValueType(k.indexed_value_type.value) for k in sa.ALL
-            },
-        )
-    )
-
-
 @pytest.fixture(scope="module")
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     """One time-skipping test server per test module."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=binary("temporal-test-server"), data_converter=pydantic_data_converter
-    )
-    await register_search_attributes(env.client)
-    try:
+    async with time_skipping(binary("temporal-test-server")) as env:
         yield env
-    finally:
-        await env.shutdown()
 
 
 @pytest.fixture
 async def ts_worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
-    async with ConferenceServices() as services:
-        worker = Worker(
-            ts_env.client,
-            task_queue=f"tq-{uuid.uuid4()}",
-            workflows=WORKFLOWS,
-            activities=activities(ts_env.client, services),
-        )
-        async with worker:
-            yield worker
+    async with (
+        ConferenceServices() as services,
+        build_worker(ts_env.client, services, f"tq-{uuid.uuid4()}") as w,
+    ):
+        yield w
+
+
+@pytest.fixture(scope="module")
+async def server() -> AsyncIterator[Server]:
+    """One dev server per test module, set up as `make run` sets up its own (tests/devserver.py)."""
+    async with dev_server() as s:
+        yield s

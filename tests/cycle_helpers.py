@@ -15,39 +15,24 @@ from temporalio.worker import Worker
 from domain.calendar import day_end, day_start, local_date
 from domain.decisions import DecisionOutcome
 from domain.meeting import MeetingState
-from domain.models import Convention, MeetingKind, MeetingPlan, MeetingRef, Part, President
-from domain.presidency import Counters, PresidencyState, presidency_id
+from domain.presidency import PresidencyState, presidency_id
+from tests.scenario import (
+    AUSTRIA,
+    CHILE,
+    MEXICO,
+    NORWAY,
+    decide,
+    initial_state,
+    meeting_handle,
+    part,
+    sleep_until,
+)
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
 
-AUSTRIA = President(state="Austria", representative="Ambassador A")
-CHILE = President(state="Chile", representative="Ambassador B")
-MEXICO = President(state="Mexico")
-NORWAY = President(state="Norway")
-
-
-def part(start: date, days: int = 4, **kw: Any) -> Part:
-    return Part(start=start, end=start + timedelta(days=days - 1), **kw)
-
-
-def initial_state(
-    code: str,
-    today: date,
-    parts: list[Part],
-    designates: list[President] | None = None,
-    kind: MeetingKind = MeetingKind.MSP,
-) -> PresidencyState:
-    number = 14 if kind is MeetingKind.MSP else 4
-    return PresidencyState(
-        convention=Convention(code=code),
-        president=AUSTRIA,
-        began_on=today - timedelta(days=60),
-        designates=[CHILE] if designates is None else designates,
-        meeting=MeetingPlan(ref=MeetingRef(number=number, kind=kind), parts=parts),
-        counters=Counters(
-            last_msp_number=13, last_review_conference_number=3, last_review_conference_year=2026
-        ),
-    )
+# The states a cycle starts from are built in tests/scenario.py, which the benchmarks share; named here too, where
+# the tests have always found them.
+__all__ = ["AUSTRIA", "CHILE", "MEXICO", "NORWAY", "Cycle", "initial_state", "part", "rejection"]
 
 
 @dataclass
@@ -81,9 +66,8 @@ class Cycle:
         return state
 
     async def meeting_handle(self, label: str | None = None) -> WorkflowHandle[Any, Any]:
-        if label is None:
-            label = (await self.presidency()).meeting.ref.label
-        return self.client.get_workflow_handle(f"{self.state0.convention.code}-meeting-{label}")
+        ref = (await self.presidency()).meeting.ref if label is None else label
+        return meeting_handle(self.client, self.state0.convention, ref)
 
     async def meeting(self, label: str | None = None) -> MeetingState:
         state: MeetingState = await (await self.meeting_handle(label)).query(MeetingWorkflow.state)
@@ -94,24 +78,19 @@ class Cycle:
 
     async def sleep_until_day(self, day: date, hour: int = 12) -> None:
         """Skips time to ``hour`` o'clock Geneva time on ``day``."""
-        target = day_start(day, self.defaults) + timedelta(hours=hour - self.defaults.day_start_hour)
-        now = await self.env.get_current_time()
-        if target > now:
-            await self.env.sleep(target - now)
+        await sleep_until(
+            self.env, day_start(day, self.defaults) + timedelta(hours=hour - self.defaults.day_start_hour)
+        )
 
     async def sleep_past_end_of(self, day: date) -> None:
-        target = day_end(day, self.defaults) + timedelta(hours=1)
-        now = await self.env.get_current_time()
-        if target > now:
-            await self.env.sleep(target - now)
+        await sleep_until(self.env, day_end(day, self.defaults) + timedelta(hours=1))
 
     async def decide_meeting(self, update: Any, decision: Any) -> DecisionOutcome:
-        handle = await self.meeting_handle()
-        outcome: DecisionOutcome = await handle.execute_update(update, decision, id=decision.decision_id)
+        outcome: DecisionOutcome = await decide(await self.meeting_handle(), update, decision)
         return outcome
 
     async def decide_presidency(self, update: Any, decision: Any) -> DecisionOutcome:
-        outcome: DecisionOutcome = await self.handle.execute_update(update, decision, id=decision.decision_id)
+        outcome: DecisionOutcome = await decide(self.handle, update, decision)
         return outcome
 
     async def stop(self) -> None:

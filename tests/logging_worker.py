@@ -1,5 +1,5 @@
 """A worker process whose workflow logs from workflow code and then fails its activation, logging as worker.py
-does (starter/logsetup.py): tests/test_logging.py reads what it writes to stderr.
+does (runtime/logsetup.py): tests/test_logging.py reads what it writes to stderr.
 
     python -m tests.logging_worker ADDRESS TASK_QUEUE json|console
 """
@@ -35,10 +35,11 @@ async def _serve(address: str, task_queue: str) -> None:
     import asyncio
 
     from temporalio.client import Client
-    from temporalio.worker import Worker
+
+    from worker import build_worker
 
     client = await Client.connect(address)
-    async with Worker(client, task_queue=task_queue, workflows=[LogsThenFails]):
+    async with build_worker(client, None, task_queue, extra_workflows=[LogsThenFails], only_activities=[]):
         print("polling", flush=True)
         await asyncio.Event().wait()
 
@@ -47,7 +48,7 @@ if __name__ == "__main__":
     import asyncio
     import sys
 
-    from starter import logsetup
+    from runtime import logsetup
 
     logsetup.configure(json=sys.argv[3] == "json")
     asyncio.run(_serve(sys.argv[1], sys.argv[2]))

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from temporalio.client import WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -30,12 +28,10 @@ from domain.decisions import (
     Postpone,
 )
 from domain.documents import (
-    Delivered,
     DocumentInput,
     DocumentSpec,
     LanguageStatus,
     Withdraw,
-    document_id,
     funds_id,
 )
 from domain.extensions import (
@@ -46,10 +42,9 @@ from domain.extensions import (
     ExtensionRequest,
     MeetingSlot,
     ProposeBySilence,
-    extension_id,
 )
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
-from domain.models import Convention, Language, MeetingFormat, Money
+from domain.models import Language, MeetingFormat, Money
 from domain.reports import ReportReceived, ReportsInput, report_id
 from domain.reviews import (
     Conclude,
@@ -60,13 +55,24 @@ from domain.reviews import (
     Periodicity,
     ReviewInput,
     ReviewSpec,
-    review_id,
 )
 from domain.silence import BreakSilence, SilenceInput, silence_id
-from starter.receiver import Receiver
-from tests.conftest import binary, register_search_attributes
-from tests.cycle_helpers import MEXICO, Cycle, initial_state, part
-from worker import WORKFLOWS, activities
+from tests.conftest import binary
+from tests.cycle_helpers import Cycle
+from tests.scenario import (
+    MEXICO,
+    decide,
+    deliver_translations,
+    initial_state,
+    meeting_handle,
+    part,
+    start_document,
+    start_extension,
+    start_review,
+    time_skipping,
+    worker_with_receiver,
+)
+from worker import build_worker
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.funds import MeetingFundsWorkflow
@@ -89,30 +95,28 @@ async def save(handle: WorkflowHandle[Any, Any], name: str, run_id: str | None =
 async def record(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
     today = (await env.get_current_time()).date()
     money = Money(conference_services_url=url)
-    state = initial_state("ccm", today, [part(today + timedelta(days=30))])
-    state = state.model_copy(update={"convention": Convention(code="ccm", money=money)})
+    state = initial_state("ccm", today, [part(today + timedelta(days=30))], money=money)
     c = await Cycle(env, worker, state).start()
     first_run = c.handle.result_run_id
     plan = (await c.presidency()).meeting
     label = plan.ref.label
     ledger = env.client.get_workflow_handle(funds_id("ccm", label))
     await env.sleep(timedelta(minutes=1))
-    await ledger.execute_update(
+    await decide(
+        ledger,
         MeetingFundsWorkflow.set_estimate,
         SetEstimate(decision_id="e1", reference="CCM/MSP/14/2", amount=300_000),
     )
-    await ledger.execute_update(
+    await decide(
+        ledger,
         MeetingFundsWorkflow.assess,
         Assess(decision_id="a1", reference="CCM/MSP/14/3", shares={"Austria": 60, "Chile": 40}, due=today),
     )
     spec = DocumentSpec(
         symbol="CCM/MSP/2027/1", title="Agenda", pages=3, priority=1, meeting=label, due=plan.first_day
     )
-    doc = await env.client.start_workflow(
-        DocumentWorkflow.run,
-        DocumentInput(spec=spec, money=money, funds_id=ledger.id),
-        id=document_id("ccm", spec.symbol),
-        task_queue=worker.task_queue,
+    doc = await start_document(
+        env.client, DocumentInput(spec=spec, money=money, funds_id=ledger.id), worker.task_queue
     )
     await c.decide_presidency(
         PresidencyWorkflow.designate, Designate(decision_id="d1", reference="MSP/14/7", president=MEXICO)
@@ -121,7 +125,8 @@ async def record(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
         PresidencyWorkflow.decide_intersessional,
         DecideIntersessional(decision_id="i1", reference="MSP/14/8", held=True),
     )
-    await ledger.execute_update(
+    await decide(
+        ledger,
         MeetingFundsWorkflow.record_payment,
         Payment(payment_id="pay1", reference="instalment 1", state="Austria", amount=60_000),
     )
@@ -134,11 +139,7 @@ async def record(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
         ChangeFormat(decision_id="f1", reference="letter", format=MeetingFormat.HYBRID),
     )
     await env.sleep(timedelta(days=2))
-    for lang in Language:
-        if lang is not spec.original_language:
-            await doc.execute_update(
-                DocumentWorkflow.delivered, Delivered(decision_id=f"dl-{lang}", language=lang)
-            )
+    await deliver_translations(doc, spec.original_language, "")
     await doc.result()
     await c.sleep_until_day(new_start + timedelta(days=3), hour=12)
     await c.decide_meeting(MeetingWorkflow.extend_by_day, ExtendByDay(decision_id="x1", reference="plenary"))
@@ -147,7 +148,7 @@ async def record(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
     await c.sleep_until_day(new_start + timedelta(days=5), hour=12)
     assert (await c.presidency()).term == 2
     await save(c.handle, "presidency", first_run)
-    await save(env.client.get_workflow_handle(f"ccm-meeting-{label}"), "meeting")
+    await save(meeting_handle(env.client, state.convention, plan.ref), "meeting")
     await save(doc, "document")
     await save(ledger, "funds")
     await c.stop()
@@ -164,18 +165,14 @@ async def record_review(env: WorkflowEnvironment, worker: Worker, url: str) -> N
         due=DuePoint(kind=DueKind.AT_MEETING, on=today + timedelta(days=20), meeting="4RC"),
         reminder_days=(30, 7),
     )
-    review = await env.client.start_workflow(
-        ReviewWorkflow.run,
-        ReviewInput(spec=spec),
-        id=review_id("ccm", spec.subject),
-        task_queue=worker.task_queue,
-    )
+    review = await start_review(env.client, ReviewInput(spec=spec), worker.task_queue)
     first_run = review.result_run_id
     await review.signal(
         ReviewWorkflow.meeting_moved, MeetingMoved(meeting="4RC", first_day=today + timedelta(days=25))
     )
     await env.sleep(timedelta(days=27))
-    await review.execute_update(
+    await decide(
+        review,
         ReviewWorkflow.conclude,
         Conclude(
             decision_id="c1", reference="final report", outcome="assessed", next=Periodicity(every_years=3)
@@ -205,14 +202,11 @@ async def record_extension(env: WorkflowEnvironment, worker: Worker, url: str) -
         meeting=MeetingSlot(label="15MSP", first_day=today + timedelta(days=300)),
         next_meeting=MeetingSlot(label="16MSP", first_day=today + timedelta(days=665)),
     )
-    h = await env.client.start_workflow(
-        ExtensionRequestWorkflow.run,
-        inp,
-        id=extension_id("ccm", Article.ART4, "Chile", today.year),
-        task_queue=worker.task_queue,
-    )
-    await h.execute_update(
-        ExtensionRequestWorkflow.analyse, Analysis(decision_id="a1", reference="AG4", summary="Sound plan.")
+    h = await start_extension(env.client, inp, worker.task_queue)
+    await decide(
+        h,
+        ExtensionRequestWorkflow.analyse,
+        Analysis(decision_id="a1", reference="AG4", summary="Sound plan."),
     )
     proposal = ProposeBySilence(
         decision_id="s1",
@@ -223,22 +217,23 @@ async def record_extension(env: WorkflowEnvironment, worker: Worker, url: str) -
         deadline=now + timedelta(days=10),
         states_parties=["Chile", "Mexico"],
     )
-    await h.execute_update(ExtensionRequestWorkflow.put_to_silence, proposal)
+    await decide(h, ExtensionRequestWorkflow.put_to_silence, proposal)
     silence = env.client.get_workflow_handle(silence_id("ccm", "chile-1"))
-    await silence.execute_update(
-        "break_silence", BreakSilence(decision_id="b1", state="Mexico", reason="More detail needed.")
+    await decide(
+        silence, "break_silence", BreakSilence(decision_id="b1", state="Mexico", reason="More detail needed.")
     )
     await silence.result()
     await asyncio.sleep(1)
     second = proposal.model_copy(
         update={"decision_id": "s2", "procedure_id": "chile-2", "deadline": now + timedelta(days=20)}
     )
-    await h.execute_update(ExtensionRequestWorkflow.put_to_silence, second)
+    await decide(h, ExtensionRequestWorkflow.put_to_silence, second)
     kept = env.client.get_workflow_handle(silence_id("ccm", "chile-2"))
     await env.sleep(timedelta(days=21))
     await kept.result()
     await env.sleep(timedelta(days=400))
-    await h.execute_update(
+    await decide(
+        h,
         ExtensionRequestWorkflow.declare_completion,
         DeclareCompletion(
             decision_id="done", reference="note verbale", completed_on=today + timedelta(days=420)
@@ -259,7 +254,8 @@ async def record_report(env: WorkflowEnvironment, worker: Worker, url: str) -> N
     )
     first_run = h.result_run_id
     await env.sleep(date(today.year + 1, 4, 20) - today)
-    await h.execute_update(
+    await decide(
+        h,
         Article7Workflow.report_received,
         ReportReceived(
             decision_id="r1", year=today.year + 1, received_on=date(today.year + 1, 4, 20), reference="x"
@@ -279,11 +275,8 @@ async def record_review_overdue(env: WorkflowEnvironment, worker: Worker, url: s
         mandate=Mandate(decided_by="2nd Review Conference", reference="CCM/CONF/2021/6"),
         due=DuePoint(kind=DueKind.DATE, on=today + timedelta(days=10)),
     )
-    review = await env.client.start_workflow(
-        ReviewWorkflow.run,
-        ReviewInput(spec=spec, continue_after_events=100),
-        id=review_id("ccm", spec.subject),
-        task_queue=worker.task_queue,
+    review = await start_review(
+        env.client, ReviewInput(spec=spec, continue_after_events=100), worker.task_queue
     )
     first_run = review.result_run_id
     await env.sleep(timedelta(days=100))
@@ -296,12 +289,7 @@ async def record_silence_undeliverable(env: WorkflowEnvironment, worker: Worker,
     the patch ``notification-undeliverable-recorded``) and the proposal is adopted at its deadline."""
     async with (
         ConferenceServices() as services,
-        Worker(
-            env.client,
-            task_queue="record-refused",
-            workflows=WORKFLOWS,
-            activities=activities(env.client, services, {"default": url + "/nowhere"}),
-        ) as refused,
+        build_worker(env.client, services, "record-refused", {"default": url + "/nowhere"}) as refused,
     ):
         now = await env.get_current_time()
         inp = SilenceInput(
@@ -341,11 +329,8 @@ async def record_withdrawal(env: WorkflowEnvironment, worker: Worker, url: str) 
         meeting="15MSP",
         due=today + timedelta(60),
     )
-    doc = await env.client.start_workflow(
-        DocumentWorkflow.run,
-        DocumentInput(spec=spec, money=money, funds_id=ledger.id),
-        id=document_id("ccm", spec.symbol),
-        task_queue=worker.task_queue,
+    doc = await start_document(
+        env.client, DocumentInput(spec=spec, money=money, funds_id=ledger.id), worker.task_queue
     )
     sent: list[Language] = []
     while len(sent) < 3:
@@ -357,9 +342,7 @@ async def record_withdrawal(env: WorkflowEnvironment, worker: Worker, url: str) 
             f"{url}/translation-jobs/complete", headers={"Idempotency-Key": f"{doc.id}:{sent[0].value}"}
         )
         done.raise_for_status()
-    await doc.execute_update(
-        DocumentWorkflow.withdraw, Withdraw(decision_id="w1", reference="CCM/MSP/2028/4/Rev.1")
-    )
+    await decide(doc, DocumentWorkflow.withdraw, Withdraw(decision_id="w1", reference="CCM/MSP/2028/4/Rev.1"))
     await doc.result()
     await save(doc, "document-withdrawn")
     await ledger.terminate("recorded")
@@ -378,23 +361,12 @@ RECORDERS = {
 async def main() -> None:
     """Records every history, or only those named: `python -m tests.record_histories extension report`."""
     names = sys.argv[1:] or list(RECORDERS)
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=binary("temporal-test-server"), data_converter=pydantic_data_converter
-    )
-    await register_search_attributes(env.client)
-    with tempfile.TemporaryDirectory() as tmp, Receiver(Path(tmp), log=None) as receiver:
-        async with (
-            ConferenceServices() as services,
-            Worker(
-                env.client,
-                task_queue="record",
-                workflows=WORKFLOWS,
-                activities=activities(env.client, services, {"default": receiver.url + "/notifications"}),
-            ) as worker,
-        ):
-            for name in names:
-                await RECORDERS[name](env, worker, receiver.url)
-    await env.shutdown()
+    async with (
+        time_skipping(binary("temporal-test-server")) as env,
+        worker_with_receiver(env.client, "record") as (worker, url),
+    ):
+        for name in names:
+            await RECORDERS[name](env, worker, url)
 
 
 if __name__ == "__main__":

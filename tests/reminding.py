@@ -21,7 +21,7 @@ from domain.calendar import day_start, local_date
 from domain.models import Defaults
 from domain.notifications import DEFAULT_WEBHOOK
 from starter.receiver import NOTIFICATIONS, Receiver
-from worker import WORKFLOWS, activities
+from worker import build_worker
 
 D = Defaults()
 T = TypeVar("T")
@@ -36,13 +36,13 @@ async def notifier_worker(
     webhooks = {DEFAULT_WEBHOOK: webhook} if webhook else None
     async with ConferenceServices() as services:
         notifier = Notifier(services.client, webhooks=webhooks)
-        worker = Worker(
+        worker = build_worker(
             env.client,
-            task_queue=f"tq-{uuid.uuid4()}",
-            workflows=[*WORKFLOWS, *extra],
-            activities=activities(env.client, services, webhooks)
-            if every_activity
-            else [notifier.send_notification],
+            services,
+            f"tq-{uuid.uuid4()}",
+            webhooks,
+            extra_workflows=extra,
+            only_activities=None if every_activity else [notifier.send_notification],
         )
         async with worker:
             yield worker

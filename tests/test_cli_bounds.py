@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 
 from domain.bounds import MAX_STATES
 from domain.models import MeetingFormat
-from starter.cli import _status_text
-from starter.cli_base import _echo, app
+from starter.cli import app
+from starter.cli.common import echo
+from starter.cli.status import status_text
 from tests.cycle_helpers import initial_state, part
 
 CLOSED = "127.0.0.1:9"
@@ -120,6 +121,12 @@ def refused(args: list[str]) -> str:
             ["reports", "received", "--state", "Chile", "--year", "2027", "--ref", "r", "--on", "9999-01-01"],
             "--on: 9999",
         ),
+        (
+            # Once refused with a traceback (exit 5): the check ran outside the command's error handling.
+            ["extensions", "decide", "--state", "Chile", "--article", "4", "--ref", "r"]
+            + ["--grant-years", "1", "--grant-months", "2"],
+            "--grant-years/--grant-months: give years or months, not both",
+        ),
     ],
 )
 def test_an_input_out_of_bounds_is_refused_before_sending(args: list[str], expected: str):
@@ -167,12 +174,12 @@ def test_the_extension_state_matches_in_any_width():
 
 
 def test_what_msp_prints_shows_control_characters_escaped(capsys: pytest.CaptureFixture[str]):
-    _echo("accepted: \x1b]0;pwned\x07 Chile\u009b[2J\nnext line")
+    echo("accepted: \x1b]0;pwned\x07 Chile\u009b[2J\nnext line")
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "\u009b" not in out
     assert out == "accepted: \\u001b]0;pwned\\u0007 Chile\\u009b[2J\nnext line\n"
     # JSON stays JSON: the escapes are JSON's own.
-    _echo(json.dumps({"state": "Chile\u009b\u202e"}, ensure_ascii=False))
+    echo(json.dumps({"state": "Chile\u009b\u202e"}, ensure_ascii=False))
     assert json.loads(capsys.readouterr().out) == {"state": "Chile\u009b\u202e"}
 
 
@@ -180,5 +187,5 @@ def test_status_tables_keep_their_lines():
     from datetime import date
 
     state = initial_state("ccm", date(2027, 1, 1), [part(date(2027, 9, 13), format=MeetingFormat.HYBRID)])
-    text = _status_text(state, "ccm-meeting-14MSP", None, "not started")
+    text = status_text(state, "ccm-meeting-14MSP", None, "not started")
     assert len(text.splitlines()) > 10

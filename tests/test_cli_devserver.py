@@ -6,13 +6,11 @@ worker process. The meeting lies 30 days ahead, so no timer fires while a test r
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
@@ -23,9 +21,7 @@ from tests.devserver import (
     MspCycle,
     Run,
     Server,
-    WorkerProcess,
     config_text,
-    dev_server,
     eventually,
     failed_workflow_tasks,
     free_port,
@@ -33,15 +29,10 @@ from tests.devserver import (
     meeting_start,
     msp,
     process_env,
+    worker_cycle,
 )
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
-
-
-@pytest.fixture(scope="module")
-async def server() -> AsyncIterator[Server]:
-    async with dev_server() as s:
-        yield s
 
 
 @dataclass
@@ -90,16 +81,8 @@ class Cycle(MspCycle):
 
 @pytest.fixture
 async def cycle(server: Server, tmp_path: Path) -> AsyncIterator[Cycle]:
-    code = f"t{uuid.uuid4().hex[:10]}"
-    env = process_env(server.address, f"tq-{code}", convention=code)
-    today = datetime.now(ZoneInfo("Europe/Zurich")).date()
-    config = tmp_path / "cycle.toml"
-    config.write_text(config_text(code, today))
-    worker = await WorkerProcess(env, tmp_path / "worker.log").start(server.client)
-    try:
-        yield Cycle(server, code, env, config, worker, today)
-    finally:
-        await worker.stop()
+    async with worker_cycle(server, tmp_path, Cycle, config_text) as c:
+        yield c
 
 
 def one_line_rejection(run: Run, code: int = 1) -> str:

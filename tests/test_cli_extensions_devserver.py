@@ -7,13 +7,11 @@ and goes to the next meeting; the decision at a meeting in session is covered on
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -22,12 +20,10 @@ from tests.devserver import (
     MspCycle,
     Run,
     Server,
-    WorkerProcess,
     config_text,
-    dev_server,
     failed_workflow_tasks,
     meeting_start,
-    process_env,
+    worker_cycle,
 )
 
 LAO = "Lao People's Democratic Republic"
@@ -35,12 +31,6 @@ STATES = """
 [states_parties]
 names = ["Austria", "Chile", "Lao People's Democratic Republic", "Mexico", "Switzerland"]
 """
-
-
-@pytest.fixture(scope="module")
-async def server() -> AsyncIterator[Server]:
-    async with dev_server() as s:
-        yield s
 
 
 @dataclass
@@ -54,19 +44,12 @@ class Cycle(MspCycle):
 
 @pytest.fixture
 async def cycle(server: Server, tmp_path: Path) -> AsyncIterator[Cycle]:
-    code = f"t{uuid.uuid4().hex[:10]}"
-    env = process_env(server.address, f"tq-{code}", convention=code)
-    config = tmp_path / "cycle.toml"
-    env["CCM_CONFIG"] = str(config)
-    today = datetime.now(ZoneInfo("Europe/Zurich")).date()
-    config.write_text(config_text(code, today, STATES))
-    worker = await WorkerProcess(env, tmp_path / "worker.log").start(server.client)
-    try:
-        c = Cycle(server, code, env, config, worker, today)
+    def config(code: str, today: date) -> str:
+        return config_text(code, today, STATES)
+
+    async with worker_cycle(server, tmp_path, Cycle, config, config_in_env=True) as c:
         await c.ok("cycle", "start")
         yield c
-    finally:
-        await worker.stop()
 
 
 def error(run: Run, code: int) -> str:

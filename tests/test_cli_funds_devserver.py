@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
@@ -28,15 +26,15 @@ from domain.models import Money
 from starter.receiver import Receiver
 from tests.devserver import (
     MspCycle,
-    Run,
     Server,
-    WorkerProcess,
     config_text,
-    dev_server,
     eventually,
     free_port,
     meeting_start,
-    process_env,
+    worker_cycle,
+)
+from tests.devserver import (
+    one_line_error as one_line,
 )
 from workflows.document import DocumentWorkflow
 
@@ -47,12 +45,6 @@ DAY = Money().interpretation_per_day
 INTERPRETATION = 4 * DAY
 RATE = Money().translation_rate_per_page
 TARGETS = ["ar", "es", "fr", "ru", "zh"]
-
-
-@pytest.fixture(scope="module")
-async def server() -> AsyncIterator[Server]:
-    async with dev_server() as s:
-        yield s
 
 
 @dataclass
@@ -108,22 +100,18 @@ class Cycle(MspCycle):
 @contextlib.asynccontextmanager
 async def new_cycle(server: Server, tmp_path: Path, services_url: str | None = None) -> AsyncIterator[Cycle]:
     """A cycle whose conference services are a receiver started here, or ``services_url`` if given."""
-    code = f"t{uuid.uuid4().hex[:10]}"
-    env = process_env(server.address, f"tq-{code}", convention=code)
-    today = datetime.now(ZoneInfo("Europe/Zurich")).date()
     received = tmp_path / "received"
     receiver = Receiver(received, log=None).start()
-    config = tmp_path / "cycle.toml"
     url = services_url or receiver.url
-    config.write_text(config_text(code, today) + f'\n[money]\nconference_services_url = "{url}"\n')
+
+    def config(code: str, today: date) -> str:
+        return config_text(code, today) + f'\n[money]\nconference_services_url = "{url}"\n'
+
     try:
-        worker = await WorkerProcess(env, tmp_path / "worker.log").start(server.client)
-        try:
-            yield Cycle(
-                server, code, env, config, worker, today, receiver=receiver, received=received, tmp=tmp_path
-            )
-        finally:
-            await worker.stop()
+        async with worker_cycle(
+            server, tmp_path, Cycle, config, receiver=receiver, received=received, tmp=tmp_path
+        ) as c:
+            yield c
     finally:
         receiver.stop()
 
@@ -141,15 +129,6 @@ async def unreachable_services(server: Server, tmp_path: Path) -> AsyncIterator[
     async with new_cycle(server, tmp_path, services_url=f"http://127.0.0.1:{port}") as c:
         c.unreachable_port = port
         yield c
-
-
-def one_line(run: Run, code: int) -> str:
-    assert run.code == code, run
-    assert "Traceback" not in run.err, run
-    assert "accepted" not in run.out, run
-    lines = run.err.strip().splitlines()
-    assert len(lines) == 1, run
-    return lines[0]
 
 
 async def test_estimate_assess_and_payments(cycle: Cycle):

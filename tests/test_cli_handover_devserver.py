@@ -9,68 +9,33 @@ id; once the meeting closes for real the Presidency hands over, and the decision
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.client import WorkflowHandle
 
-import starter.cli_base
+import starter.cli.calls
 from domain.decisions import Designate
 from domain.models import Convention, President
 from domain.presidency import MeetingClosed, presidency_id
-from starter.cli_base import FAILED, CliError, _send_update
+from starter.cli.calls import send_update
+from starter.cli.common import FAILED, CliError
 from tests.devserver import (
     MSP,
     REPO,
     STEP_TIMEOUT,
     MspCycle,
     Server,
-    WorkerProcess,
-    dev_server,
     eventually,
     failed_workflow_tasks,
-    process_env,
+    sitting_today,
+    worker_cycle,
 )
 from workflows.presidency import PresidencyWorkflow
 
 HANDING_OVER = "the Presidency is being handed over"
-
-
-def sitting_today(code: str, today: date) -> str:
-    return f"""\
-[convention]
-code = "{code}"
-
-[defaults]
-day_start_hour = 0
-day_end_hour = 24
-
-[presidency]
-term_began_on = {today - timedelta(days=300)}
-president = {{ state = "Austria", representative = "Ambassador A. Example" }}
-designates = [{{ state = "Chile", representative = "Ambassador B. Example" }}]
-last_msp_number = 13
-last_review_conference = {{ number = 3, year = {today.year - 1} }}
-
-[meeting]
-number = 14
-kind = "MSP"
-
-[[meeting.parts]]
-start = {today}
-end = {today + timedelta(days=1)}
-"""
-
-
-@pytest.fixture(scope="module")
-async def server() -> AsyncIterator[Server]:
-    async with dev_server() as s:
-        yield s
 
 
 @pytest.fixture
@@ -78,15 +43,7 @@ async def handing_over(
     server: Server, tmp_path: Path
 ) -> AsyncIterator[tuple[MspCycle, WorkflowHandle[Any, Any]]]:
     """A cycle whose Presidency refuses decisions as being handed over, until its meeting closes."""
-    code = f"t{uuid.uuid4().hex[:10]}"
-    env = process_env(server.address, f"tq-{code}", convention=code)
-    today = datetime.now(ZoneInfo("Europe/Zurich")).date()
-    config = tmp_path / "cycle.toml"
-    config.write_text(sitting_today(code, today))
-    env["CCM_CONFIG"] = str(config)
-    worker = await WorkerProcess(env, tmp_path / "worker.log").start(server.client)
-    try:
-        c = MspCycle(server, code, env, config, worker, today)
+    async with worker_cycle(server, tmp_path, MspCycle, sitting_today, config_in_env=True) as c:
         await c.ok("cycle", "start")
 
         async def sitting() -> None:
@@ -94,12 +51,12 @@ async def handing_over(
             assert status["meeting"]["phase"] == "in_session", status["meeting"]
 
         await eventually(sitting, seconds=20)
-        presidency = server.client.get_workflow_handle(presidency_id(Convention(code=code)))
+        presidency = server.client.get_workflow_handle(presidency_id(Convention(code=c.code)))
         # What the meeting will send when it closes, sent ahead of it: the Presidency now waits for the meeting's
         # workflow to finish before it hands over.
         await presidency.signal(
             PresidencyWorkflow.meeting_closed,
-            MeetingClosed(meeting="14MSP", closed_on=today, how="closed by decision"),
+            MeetingClosed(meeting="14MSP", closed_on=c.today, how="closed by decision"),
         )
 
         async def waiting() -> None:
@@ -108,8 +65,6 @@ async def handing_over(
 
         await eventually(waiting)
         yield c, presidency
-    finally:
-        await worker.stop()
 
 
 async def test_msp_sends_a_decision_again_while_the_presidency_is_handed_over(
@@ -156,14 +111,14 @@ async def test_a_handover_that_lasts_ends_msp_with_the_reason_and_the_id_to_send
 ) -> None:
     """The sending itself, in this process: bounded, and the last answer is the outcome."""
     _, presidency = handing_over
-    monkeypatch.setattr(starter.cli_base, "SEND_AGAIN_DELAYS", (0.1, 0.1))
+    monkeypatch.setattr(starter.cli.calls, "SEND_AGAIN_DELAYS", (0.1, 0.1))
     decision = Designate(decision_id="too-early", reference="para 21", president=President(state="Mexico"))
 
     def not_running(_: object) -> CliError:
         raise AssertionError("the Presidency runs")
 
     with pytest.raises(CliError) as e:
-        await _send_update(presidency, PresidencyWorkflow.designate, decision, "too-early", not_running)
+        await send_update(presidency, PresidencyWorkflow.designate, decision, "too-early", not_running)
     assert e.value.code == FAILED
     assert e.value.message.startswith(
         "not decided: The 14MSP has closed and the Presidency is being handed over"

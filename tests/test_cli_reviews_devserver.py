@@ -7,13 +7,11 @@ today are sent while a test runs; without a webhook the worker logs them.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus
@@ -24,13 +22,12 @@ from tests.devserver import (
     MspCycle,
     Run,
     Server,
-    WorkerProcess,
     config_text,
-    dev_server,
     eventually,
     failed_workflow_tasks,
     meeting_start,
-    process_env,
+    one_line_error,
+    worker_cycle,
 )
 
 SUBJECTS = ("hosting-agreement", "isu-synergies", "financial-procedures")
@@ -70,12 +67,6 @@ due = {{ kind = "at_meeting", meeting = "14MSP", on = {meeting_start(today)} }}
 """
 
 
-@pytest.fixture(scope="module")
-async def server() -> AsyncIterator[Server]:
-    async with dev_server() as s:
-        yield s
-
-
 @dataclass
 class Cycle(MspCycle):
     def write_config(self, extra: str) -> None:
@@ -104,23 +95,8 @@ class Cycle(MspCycle):
 
 @pytest.fixture
 async def cycle(server: Server, tmp_path: Path) -> AsyncIterator[Cycle]:
-    code = f"t{uuid.uuid4().hex[:10]}"
-    env = process_env(server.address, f"tq-{code}", convention=code)
-    today = datetime.now(ZoneInfo("Europe/Zurich")).date()
-    worker = await WorkerProcess(env, tmp_path / "worker.log").start(server.client)
-    try:
-        yield Cycle(server, code, env, tmp_path / "cycle.toml", worker, today)
-    finally:
-        await worker.stop()
-
-
-def one_line_error(run: Run, code: int) -> str:
-    assert run.code == code, run
-    assert "Traceback" not in run.err, run
-    assert "accepted" not in run.out, run
-    lines = run.err.strip().splitlines()
-    assert len(lines) == 1, run
-    return lines[0]
+    async with worker_cycle(server, tmp_path, Cycle) as c:
+        yield c
 
 
 async def test_cycle_start_starts_each_review_once_and_lists_them_by_due_date(cycle: Cycle):

@@ -15,16 +15,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities.conference_services import ConferenceServices
 from domain.calendar import local_text
 from domain.silence import silence_id
-from tests.conftest import binary, register_search_attributes
+from tests.conftest import binary
 from tests.devserver import config_text, msp, process_env
-from worker import WORKFLOWS, activities
+from tests.scenario import time_skipping
+from worker import build_worker
 
 AHEAD = timedelta(days=400)
 
@@ -32,11 +31,7 @@ AHEAD = timedelta(days=400)
 @pytest.fixture
 async def ahead(tmp_path: Path) -> AsyncIterator[tuple[WorkflowEnvironment, dict[str, str]]]:
     """A time-skipping server 400 days ahead, a worker on it, and the environment `msp` needs to reach them."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=binary("temporal-test-server"), data_converter=pydantic_data_converter
-    )
-    try:
-        await register_search_attributes(env.client)
+    async with time_skipping(binary("temporal-test-server")) as env:
         await env.sleep(AHEAD)
         code = f"t{uuid.uuid4().hex[:10]}"
         task_queue = f"tq-{code}"
@@ -49,16 +44,9 @@ async def ahead(tmp_path: Path) -> AsyncIterator[tuple[WorkflowEnvironment, dict
         process["CCM_CONFIG"] = str(config)
         async with (
             ConferenceServices() as services,
-            Worker(
-                env.client,
-                task_queue=task_queue,
-                workflows=WORKFLOWS,
-                activities=activities(env.client, services),
-            ),
+            build_worker(env.client, services, task_queue),
         ):
             yield env, process
-    finally:
-        await env.shutdown()
 
 
 def start(procedure: str, deadline: datetime) -> tuple[str, ...]:

@@ -7,7 +7,6 @@ before), and an Art. 7 report is due on the next 30 April.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -24,14 +23,14 @@ from tests.devserver import (
     MspCycle,
     Run,
     Server,
-    WorkerProcess,
     config_text,
-    dev_server,
     eventually,
     failed_workflow_tasks,
     free_port,
     msp,
+    one_line_error,
     process_env,
+    worker_cycle,
 )
 from workflows.reports import Article7Workflow
 
@@ -43,12 +42,6 @@ def states_toml(article7: list[str]) -> str:
     quoted = ", ".join(f'"{n}"' for n in NAMES)
     chased = ", ".join(f'"{n}"' for n in article7)
     return f"\n[states_parties]\nnames = [{quoted}]\narticle7 = [{chased}]\n"
-
-
-@pytest.fixture(scope="module")
-async def server() -> AsyncIterator[Server]:
-    async with dev_server() as s:
-        yield s
 
 
 @dataclass
@@ -81,23 +74,8 @@ class Cycle(MspCycle):
 
 @pytest.fixture
 async def cycle(server: Server, tmp_path: Path) -> AsyncIterator[Cycle]:
-    code = f"t{uuid.uuid4().hex[:10]}"
-    env = process_env(server.address, f"tq-{code}", convention=code)
-    today = datetime.now(GENEVA).date()
-    worker = await WorkerProcess(env, tmp_path / "worker.log").start(server.client)
-    try:
-        yield Cycle(server, code, env, tmp_path / "cycle.toml", worker, today)
-    finally:
-        await worker.stop()
-
-
-def one_line_error(run: Run, code: int) -> str:
-    assert run.code == code, run
-    assert "Traceback" not in run.err, run
-    assert "accepted" not in run.out, run
-    lines = run.err.strip().splitlines()
-    assert len(lines) == 1, run
-    return lines[0]
+    async with worker_cycle(server, tmp_path, Cycle) as c:
+        yield c
 
 
 async def test_cycle_start_starts_article7_workflows_and_receipts_are_recorded_once(cycle: Cycle):

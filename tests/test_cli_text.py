@@ -11,7 +11,9 @@ from domain.funds import set_estimate as estimate
 from domain.meeting import HeldDay, Interpretation, MeetingState
 from domain.models import Language, Money
 from domain.presidency import PresidencyState
-from starter.cli import _document_text, _funds_text, _status_text
+from starter.cli.docs import document_text
+from starter.cli.funds import funds_text
+from starter.cli.status import status_text
 from tests.devserver import config_text
 
 TODAY = date(2027, 8, 1)
@@ -48,7 +50,7 @@ def test_status_shows_funds_interpretation_per_day_and_days_without_it():
             ]
         }
     )
-    text = _status_text(pres, "ccm-meeting-14MSP", meet, None, "ccm-funds-14MSP", ledger)
+    text = status_text(pres, "ccm-meeting-14MSP", meet, None, "ccm-funds-14MSP", ledger)
     lines = text.splitlines()
     assert f"Funds           balance {chf(4_000)}, shortfall {chf(24_000)} (ccm-funds-14MSP)" in lines
     assert f"Interpretation  {start}: booked" in lines
@@ -64,7 +66,7 @@ def test_status_shows_funds_interpretation_per_day_and_days_without_it():
 def test_status_of_a_term_without_a_ledger():
     pres, meet = states()
     meet = meet.model_copy(update={"interpretation": {}})
-    text = _status_text(pres, "ccm-meeting-14MSP", meet, None, "ccm-funds-14MSP", None)
+    text = status_text(pres, "ccm-meeting-14MSP", meet, None, "ccm-funds-14MSP", None)
     assert "Funds           no ledger (ccm-funds-14MSP does not exist" in text
     assert "Interpretation  not tracked" in text
 
@@ -85,7 +87,7 @@ def test_funds_status_lists_arrears_and_the_queue_in_grant_order():
             ]
         }
     )
-    text = _funds_text("ccm-funds-14MSP", ledger)
+    text = funds_text("ccm-funds-14MSP", ledger)
     rows = {line.split()[0]: line for line in text.splitlines() if line.strip()}
     assert rows["Austria"].endswith("OVERDUE") and chf(60_000) in rows["Austria"]
     assert not rows["Chile"].endswith("OVERDUE")
@@ -101,7 +103,7 @@ def test_document_status_shows_each_language():
     state.translations[Language.AR].status = LanguageStatus.FAILED
     state.translations[Language.AR].error = "refused:\n400 Bad Request"
     state.log.append(f"{datetime(2027, 7, 1, tzinfo=UTC):%Y-%m-%d %H:%M} issued in fr")
-    text = _document_text("ccm-doc-CCM/MSP/2027/3", state)
+    text = document_text("ccm-doc-CCM/MSP/2027/3", state)
     lines = text.splitlines()
     assert any(line.split()[:3] == ["fr", "issued", "CHF"] and "UNOG-T-000001" in line for line in lines), (
         text

@@ -9,9 +9,8 @@ history, no `msp` output and no line of the worker's log.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,12 +26,10 @@ from starter.receiver import Receiver
 from tests.devserver import (
     MspCycle,
     Server,
-    WorkerProcess,
     config_text,
-    dev_server,
     eventually,
     failed_workflow_tasks,
-    process_env,
+    worker_cycle,
 )
 from workflows.reports import Article7Workflow
 
@@ -55,28 +52,18 @@ due = {{ kind = "date", on = {today - timedelta(days=2)} }}
 """
 
 
-@pytest.fixture(scope="module")
-async def server() -> AsyncIterator[Server]:
-    async with dev_server() as s:
-        yield s
-
-
 @pytest.fixture
 async def cycle(server: Server, tmp_path: Path) -> AsyncIterator[MspCycle]:
-    code = f"t{uuid.uuid4().hex[:10]}"
-    env = process_env(server.address, f"tq-{code}", convention=code)
-    config = tmp_path / "cycle.toml"
-    env["CCM_CONFIG"] = str(config)
-    today = datetime.now(GENEVA).date()
-    config.write_text(config_text(code, today, extra_toml(today)))
+    def config(code: str, today: date) -> str:
+        return config_text(code, today, extra_toml(today))
+
     with Receiver(tmp_path / "received", log=None) as receiver:
         # Only the worker knows the webhook, and it answers 404 to everything.
-        worker_env = {**env, "CCM_WEBHOOK_URL": f"{receiver.url}/nowhere?token={TOKEN}"}
-        worker = await WorkerProcess(worker_env, tmp_path / "worker.log").start(server.client)
-        try:
-            yield MspCycle(server, code, env, config, worker, today)
-        finally:
-            await worker.stop()
+        webhook = {"CCM_WEBHOOK_URL": f"{receiver.url}/nowhere?token={TOKEN}"}
+        async with worker_cycle(
+            server, tmp_path, MspCycle, config, config_in_env=True, worker_env=webhook
+        ) as c:
+            yield c
 
 
 async def test_msp_shows_what_the_webhook_refused_and_nothing_fails_or_shows_the_token(

@@ -25,9 +25,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.conference_services import ConferenceServices
 from domain.silence import SilenceInput, SilenceState, silence_id
-from starter import cli_codec
-from starter.cli_codec import host_name
-from starter.codec import (
+from runtime.codec import (
     ENCODING,
     ENV_KEYS,
     ENV_KEYS_FILE,
@@ -40,8 +38,10 @@ from starter.codec import (
     load_keys,
     parse_keys,
 )
-from starter.connect import ConnectError, connect
-from tests.devserver import MSP, REPO, STEP_TIMEOUT, Server, dev_server, free_port, msp, process_env
+from runtime.connect import ConnectError, connect
+from starter.cli import codec_server as codec_server_command
+from starter.cli.codec_server import host_name
+from tests.devserver import MSP, REPO, STEP_TIMEOUT, Server, free_port, msp, process_env
 from worker import build_worker
 from workflows.silence import SilenceProcedureWorkflow
 
@@ -226,12 +226,6 @@ KEYS_ENV = f"k2027:{b64(K1)},k2026:{b64(K2)}"
 MARKER = f"CONFIDENTIAL-{uuid.uuid4().hex[:12]}"
 STATES = ["Austria", "Chile", "Mexico"]
 UI = "http://localhost:8233"
-
-
-@pytest.fixture(scope="module")
-async def server() -> AsyncIterator[Server]:
-    async with dev_server() as s:
-        yield s
 
 
 @pytest.fixture(scope="module")
@@ -583,8 +577,8 @@ async def test_codec_server_refuses_a_key_file_others_can_read(tmp_path: Path):
 async def test_codec_server_drops_a_client_that_stalls(monkeypatch: pytest.MonkeyPatch, capsys):
     """In this process, with the read timeout shortened: a client that stops sending, mid-headers or mid-body, is
     disconnected (its thread freed), said in one line, while others are served."""
-    monkeypatch.setattr(cli_codec, "READ_TIMEOUT", 0.5)
-    server = cli_codec.build_server(EncryptionCodec(KEYS), port=0)
+    monkeypatch.setattr(codec_server_command, "READ_TIMEOUT", 0.5)
+    server = codec_server_command.build_server(EncryptionCodec(KEYS), port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}"

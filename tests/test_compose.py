@@ -254,7 +254,8 @@ exec {real} "$@"
 
 
 async def test_the_setup_job_tries_each_step_again_until_the_server_answers(tmp_path: Path):
-    from tests.devserver import TEMPORAL, dev_server
+    from starter.embedded.devserver import TEMPORAL
+    from tests.devserver import dev_server
 
     service = resolved()["services"]["temporal-setup"]
     assert service["entrypoint"] == ["/bin/sh", "-c"]

@@ -8,7 +8,9 @@ retries: a 500 then a 201, a 400 that must not be retried, an answer slower than
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -47,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
     from starter.receiver import READ_TIMEOUT, Receiver, safe_name
     from starter.receiver import _Handler as receiver_handler
     from tests.scripted_services import ACCEPT, BOOKINGS, TRANSLATIONS, Services, Step, serve
+    from worker import build_worker
 
 
 @pytest.fixture
@@ -247,11 +250,12 @@ class CallServicesWorkflow:
 @pytest.fixture
 async def worker(ts_env: WorkflowEnvironment, http: httpx.AsyncClient) -> AsyncIterator[Worker]:
     activities = ConferenceServices(http)
-    async with Worker(
+    async with build_worker(
         ts_env.client,
-        task_queue=f"tq-{uuid.uuid4()}",
-        workflows=[CallServicesWorkflow],
-        activities=[activities.submit_translation, activities.book_interpretation],
+        None,
+        f"tq-{uuid.uuid4()}",
+        extra_workflows=[CallServicesWorkflow],
+        only_activities=[activities.submit_translation, activities.book_interpretation],
     ) as w:
         yield w
 
@@ -260,6 +264,45 @@ async def call(env: WorkflowEnvironment, worker: Worker, c: Call) -> Receipt:
     return await env.client.execute_workflow(
         CallServicesWorkflow.run, c, id=f"call-{uuid.uuid4()}", task_queue=worker.task_queue
     )
+
+
+async def test_a_stopping_worker_lets_the_call_in_hand_finish(
+    ts_env: WorkflowEnvironment, http: httpx.AsyncClient, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The worker's graceful shutdown (worker.GRACEFUL_SHUTDOWN), which its log line "finishing tasks in hand"
+    promises: a call to conference services under way when the worker is stopped is answered, not cut off and sent
+    again. Without it, the SDK cancels activities as soon as shutdown begins, and the job is posted twice."""
+    caplog.set_level(logging.INFO, logger="temporalio.worker._worker")
+    services.script(TRANSLATIONS, Step(delay=60))  # held until released below
+    job = translation(services.url)
+    activities = ConferenceServices(http)
+    # No cache: the workflow's next task must not wait on the stopped worker's sticky queue (the time-skipping
+    # server does not move it).
+    options: dict[str, Any] = {
+        "extra_workflows": [CallServicesWorkflow],
+        "only_activities": [activities.submit_translation, activities.book_interpretation],
+        "max_cached_workflows": 0,
+    }
+    queue = f"tq-{uuid.uuid4()}"
+    worker = build_worker(ts_env.client, None, queue, **options)
+    async with worker:
+        handle = await ts_env.client.start_workflow(
+            CallServicesWorkflow.run, Call(translation=job), id=f"call-{uuid.uuid4()}", task_queue=queue
+        )
+        while not services.keys(TRANSLATIONS):
+            await asyncio.sleep(0.05)
+        stopping = asyncio.create_task(worker.shutdown())
+        while "Beginning worker shutdown" not in caplog.text:
+            await asyncio.sleep(0.05)
+        # A moment into the shutdown: an activity the SDK cancels at once is cancelled by now.
+        await asyncio.sleep(1)
+        services.release.set()
+        await stopping
+    # Another worker completes the workflow (and, had the call been cut off, would have sent it again).
+    async with build_worker(ts_env.client, None, queue, **options):
+        receipt = await handle.result()
+    assert receipt == Receipt(reference="REF-1", duplicate=False)
+    assert services.keys(TRANSLATIONS) == [job.idempotency_key]
 
 
 async def test_worker_retries_a_500_with_the_same_key_and_one_job_is_made(

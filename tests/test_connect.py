@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from starter.connect import ConnectError, connect, connect_config
-from starter.settings import SettingError, host_port
-from starter.telemetry import METRICS_ADDRESS_ENV, runtime_from_env
+from runtime.connect import ConnectError, connect, connect_config
+from runtime.settings import SettingError, host_port
+from runtime.telemetry import METRICS_ADDRESS_ENV, runtime_from_env
 from tests.devserver import free_port
 
 

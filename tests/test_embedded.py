@@ -24,7 +24,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain.extensions import Article, extension_id
 from domain.presidency import PresidencyState
-from starter.embedded import BANNER_TITLE
+from starter.embedded.runner import BANNER_TITLE
 from tests.conftest import binary
 from tests.devserver import free_ports, msp
 from workflows.presidency import PresidencyWorkflow

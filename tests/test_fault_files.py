@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import starter.cli  # noqa: F401  (registers every command on the app)
-from starter.cli_base import app
+from starter.cli import app
 from tests.devserver import config_text, free_port, msp, process_env
 
 TODAY = date(2027, 3, 1)

@@ -27,6 +27,7 @@ from domain.reviews import DueKind, DuePoint, Mandate, ReviewInput, ReviewSpec, 
 from starter.receiver import KINDS, Receiver
 from tests.cycle_helpers import Cycle, initial_state, part
 from tests.reminding import sleep_until, today, until
+from worker import build_worker
 from workflows.document import DocumentWorkflow
 from workflows.funds import MeetingFundsWorkflow
 from workflows.review import ReviewWorkflow
@@ -86,11 +87,8 @@ async def test_services_and_webhook_down_then_back_get_everything_once(
         reminder_days=(11, 10),
     )
     async with Notifier(webhooks={"default": f"{webhook_url}/notifications"}) as notifier:
-        notes = Worker(
-            ts_env.client,
-            task_queue=f"{ts_worker.task_queue}-notes",
-            workflows=[ReviewWorkflow],
-            activities=[notifier.send_notification],
+        notes = build_worker(
+            ts_env.client, None, f"{ts_worker.task_queue}-notes", only_activities=[notifier.send_notification]
         )
         async with notes:
             review = await ts_env.client.start_workflow(

@@ -24,8 +24,8 @@ from domain.decisions import DecideIntersessional, Designate
 from domain.extensions import Analysis, Article, ExtensionInput, ExtensionRequest, MeetingSlot, extension_id
 from domain.models import Defaults, President
 from domain.silence import SilenceInput, silence_id
-from starter.connect import TASK_QUEUE
-from starter.embedded import MAX_SERVER_RESTARTS
+from runtime.connect import TASK_QUEUE
+from starter.embedded.runner import MAX_SERVER_RESTARTS
 from tests.conftest import binary
 from tests.devserver import failed_workflow_tasks, free_ports
 from tests.test_embedded import (

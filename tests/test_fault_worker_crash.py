@@ -10,12 +10,10 @@ and the meeting closes and hands over.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -25,11 +23,10 @@ from starter.receiver import Receiver
 from tests.devserver import (
     MspCycle,
     Server,
-    WorkerProcess,
-    dev_server,
     eventually,
     failed_workflow_tasks,
-    process_env,
+    sitting_today,
+    worker_cycle,
 )
 from workflows.document import DocumentWorkflow
 
@@ -37,56 +34,16 @@ SHARES = "state,share_percent\nAustria,40\nChile,30\nMexico,20\nNorway,10\n"
 SYMBOL = "CCM/MSP/2027/7"
 
 
-def sitting_today(code: str, today: Any, services: str) -> str:
-    return f"""\
-[convention]
-code = "{code}"
-
-[defaults]
-day_start_hour = 0
-day_end_hour = 24
-
-[presidency]
-term_began_on = {today - timedelta(days=300)}
-president = {{ state = "Austria", representative = "Ambassador A. Example" }}
-designates = [{{ state = "Chile", representative = "Ambassador B. Example" }}]
-last_msp_number = 13
-last_review_conference = {{ number = 3, year = {today.year - 1} }}
-
-[meeting]
-number = 14
-kind = "MSP"
-
-[[meeting.parts]]
-start = {today}
-end = {today + timedelta(days=1)}
-
-[money]
-conference_services_url = "{services}"
-"""
-
-
-@pytest.fixture(scope="module")
-async def server() -> AsyncIterator[Server]:
-    async with dev_server() as s:
-        yield s
-
-
 @pytest.fixture
 async def cycle(server: Server, tmp_path: Path) -> AsyncIterator[tuple[MspCycle, Path]]:
-    code = f"t{uuid.uuid4().hex[:10]}"
-    env = process_env(server.address, f"tq-{code}", convention=code)
-    today = datetime.now(ZoneInfo("Europe/Zurich")).date()
     received = tmp_path / "received"
     with Receiver(received, log=None) as receiver:
-        config = tmp_path / "cycle.toml"
-        config.write_text(sitting_today(code, today, receiver.url))
-        env["CCM_CONFIG"] = str(config)
-        worker = await WorkerProcess(env, tmp_path / "worker.log").start(server.client)
-        try:
-            yield MspCycle(server, code, env, config, worker, today), received
-        finally:
-            await worker.stop()
+
+        def config(code: str, today: date) -> str:
+            return sitting_today(code, today, f'\n[money]\nconference_services_url = "{receiver.url}"\n')
+
+        async with worker_cycle(server, tmp_path, MspCycle, config, config_in_env=True) as c:
+            yield c, received
 
 
 def stored(received: Path, kind: str) -> list[dict[str, Any]]:

@@ -11,16 +11,14 @@ import pytest
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():
-    from domain import search_attributes as sa
     from domain.funds import Assess, FundsRequest, LedgerState, Payment, SetEstimate
-    from tests.conftest import binary
-    from worker import WORKFLOWS
+    from starter.embedded.devserver import start_local
+    from tests.devserver import free_port
+    from worker import build_worker
     from workflows.funds import MeetingFundsWorkflow
 
 REQUESTS = 2_500
@@ -56,11 +54,10 @@ class GrantSink:
 
 @pytest.fixture(scope="module")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary("temporal"),
-        data_converter=pydantic_data_converter,
-        search_attributes=sa.ALL,
-        dev_server_extra_args=["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=1000"],
+    env = await start_local(
+        free_port(),
+        ["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=1000"],
+        log_level="warn",
     )
     try:
         yield env
@@ -97,7 +94,7 @@ async def bounded(calls: list[Callable[[], Awaitable[object]]], limit: int = 8) 
 async def test_ledger_continues_as_new_and_loses_nothing(dev_env: WorkflowEnvironment):
     client: Client = dev_env.client
     queue = f"ledger-{uuid.uuid4()}"
-    async with Worker(client, task_queue=queue, workflows=[*WORKFLOWS, GrantSink]):
+    async with build_worker(client, None, queue, extra_workflows=[GrantSink], only_activities=[]):
         sink = await client.start_workflow(GrantSink.run, id=f"sink-{uuid.uuid4()}", task_queue=queue)
         ledger_id = f"ccm-funds-load-{uuid.uuid4().hex[:8]}"
         ledger = await client.start_workflow(

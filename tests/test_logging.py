@@ -11,23 +11,16 @@ import asyncio
 import json
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from temporalio.client import Client
 
-from tests.devserver import REPO, STEP_TIMEOUT, Server, WorkerProcess, dev_server, eventually, process_env
+from tests.devserver import REPO, STEP_TIMEOUT, Server, WorkerProcess, eventually, process_env
 from tests.logging_worker import MARKER, LogsThenFails
 
 LOGGING_ERROR = "--- Logging error ---"
-
-
-@pytest.fixture(scope="module")
-async def server() -> AsyncIterator[Server]:
-    async with dev_server() as s:
-        yield s
 
 
 def records(log: Path) -> list[dict[str, Any]]:

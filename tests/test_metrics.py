@@ -11,7 +11,7 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -24,20 +24,14 @@ from activities.conference_services import ConferenceServices
 from domain.decisions import Designate
 from domain.presidency import presidency_id
 from domain.silence import BreakSilence, SilenceInput, silence_id
-from starter.connect import connect
+from runtime.connect import connect
+from runtime.telemetry import metrics_runtime, tracing_from_env
 from starter.receiver import Receiver
-from starter.telemetry import metrics_runtime, tracing_from_env
 from tests.cycle_helpers import AUSTRIA, MEXICO, initial_state, part
-from tests.devserver import Server, dev_server, eventually, free_port
+from tests.devserver import Server, eventually, free_port
 from worker import build_worker
 from workflows.presidency import PresidencyWorkflow
 from workflows.silence import SilenceProcedureWorkflow
-
-
-@pytest.fixture(scope="module")
-async def server() -> AsyncIterator[Server]:
-    async with dev_server() as s:
-        yield s
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ from domain.notifications import (
 from domain.reports import ReportsInput
 from domain.reviews import ReviewInput
 from domain.silence import SilenceInput
-from starter.connect import ConnectError
+from runtime.connect import ConnectError
 from starter.receiver import NOTIFICATIONS, Receiver, safe_name
 from tests.scripted_services import Services, Step, serve
 from worker import activities

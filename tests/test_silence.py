@@ -41,7 +41,7 @@ from domain.views import silence_details
 from starter.receiver import Receiver
 from tests.cycle_helpers import rejection
 from tests.reminding import notifier_worker, received, until, webhook_worker
-from worker import WORKFLOWS
+from worker import build_worker
 from workflows.silence import SilenceProcedureWorkflow
 
 STATES = ["Austria", "Chile", "Lao People's Democratic Republic", "Mexico", "Norway"]
@@ -279,11 +279,12 @@ async def test_a_circulation_refused_before_the_upgrade_is_recorded_at_the_deadl
     with Receiver(tmp_path, log=None) as receiver:
         queue = f"tq-{uuid.uuid4()}"
         async with Notifier(webhooks={"default": f"{receiver.url}/nowhere"}) as notifier:
-            before = Worker(
+            before = build_worker(
                 ts_env.client,
-                task_queue=queue,
-                workflows=[SilenceBeforeRefusalsWereRecorded],
-                activities=[notifier.send_notification],
+                None,
+                queue,
+                extra_workflows=[SilenceBeforeRefusalsWereRecorded],
+                only_activities=[notifier.send_notification],
                 max_cached_workflows=0,
             )
             async with before:
@@ -304,9 +305,7 @@ async def test_a_circulation_refused_before_the_upgrade_is_recorded_at_the_deadl
                     EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED in seen and (await state(h)).undeliverable == []
                 )
             # The upgrade: today's code on the same queue replays that history, then goes on.
-            after = Worker(
-                ts_env.client, task_queue=queue, workflows=WORKFLOWS, activities=[notifier.send_notification]
-            )
+            after = build_worker(ts_env.client, None, queue, only_activities=[notifier.send_notification])
             async with after:
                 outcome: SilenceOutcome = await h.result()
                 st = await state(h)

@@ -57,7 +57,7 @@ from domain.funds import Assessment, LedgerState, Payment
 from domain.models import Language, Money
 from starter.receiver import Receiver, Store, safe_name
 from tests.devserver import dev_server
-from worker import WORKFLOWS, activities
+from worker import build_worker
 from workflows.document import DocumentWorkflow
 from workflows.funds import MeetingFundsWorkflow
 
@@ -146,12 +146,7 @@ async def client() -> AsyncIterator[Client]:
 async def worker(client: Client) -> AsyncIterator[Worker]:
     async with (
         ConferenceServices() as services,
-        Worker(
-            client,
-            task_queue=f"tq-{uuid.uuid4()}",
-            workflows=WORKFLOWS,
-            activities=activities(client, services),
-        ) as w,
+        build_worker(client, services, f"tq-{uuid.uuid4()}") as w,
     ):
         yield w
 

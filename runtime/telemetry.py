@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from temporalio.client import Plugin
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
-from starter.settings import SettingError, host_port
+from runtime.settings import SettingError, host_port
 
 if TYPE_CHECKING:
     from temporalio.contrib.opentelemetry import ReplaySafeTracerProvider

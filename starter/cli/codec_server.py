@@ -25,7 +25,7 @@ import typer
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
-from starter.codec import CodecError, CodecKeyError, CodecKeys, EncryptionCodec, load_keys
+from runtime.codec import CodecError, CodecKeyError, CodecKeys, EncryptionCodec, load_keys
 
 DEFAULT_UI_ORIGINS = ("http://localhost:8233", "http://127.0.0.1:8233")
 # The Host headers served unless --allow-host adds others: a page of another site whose name an attacker points at

@@ -13,8 +13,8 @@ from typing import Any
 from temporalio.client import Client, Plugin
 from temporalio.runtime import Runtime
 
-from starter.codec import CodecKeyError, data_converter
-from starter.settings import SettingError, client_connect_config
+from runtime.codec import CodecKeyError, data_converter
+from runtime.settings import SettingError, client_connect_config
 
 DEFAULT_ADDRESS = "127.0.0.1:7233"
 TASK_QUEUE = os.environ.get("CCM_TASK_QUEUE", "ccm-machinery")
@@ -26,7 +26,7 @@ class ConnectError(RuntimeError):
 
 def connect_config(profile: str | None = None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Client.connect's arguments from envconfig; a missing TLS file, a malformed address or an unknown profile
-    fails here, naming the setting (starter/settings.py)."""
+    fails here, naming the setting (runtime/settings.py)."""
     try:
         config = client_connect_config(profile, env)
     except SettingError as e:

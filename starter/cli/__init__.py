@@ -1,0 +1,72 @@
+"""The `msp` command: start the presidential cycle, send the Presidency's decisions, show where things stand;
+record a meeting's money (`msp funds`), follow its documents (`msp docs`), the mandated reviews (`msp reviews`),
+extension requests (`msp extensions`), silence procedures (`msp silence`) and Article 7 reports (`msp reports`).
+
+One module per command group; `common.py` holds what they share (exit codes, errors, options, tables) and
+`calls.py` every call to Temporal, with the one path a decision takes. It stays thin: every rule lives in
+``domain/`` and is enforced by the workflows' update validators, so a decision is answered here exactly as the
+workflow answered it.
+
+Exit codes: 0 done (or already done), 1 decision rejected, 2 bad input (nothing sent), 3 Temporal unreachable,
+4 workflow not running, 5 no answer or another Temporal failure.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import NoReturn
+
+import typer
+
+from starter.cli import (
+    codec_server,
+    cycle,
+    decide,
+    docs,
+    extensions,
+    funds,
+    reports,
+    reviews,
+    silence,
+    status,
+)
+from starter.cli.common import FAILED, OK
+
+app = typer.Typer(
+    help="The Convention's presidential cycle on Temporal: start it, decide, see the status.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(cycle.app, name="cycle")
+app.add_typer(decide.app, name="decide")
+app.add_typer(funds.app, name="funds")
+app.add_typer(docs.app, name="docs")
+app.add_typer(reviews.app, name="reviews")
+app.add_typer(extensions.app, name="extensions")
+app.add_typer(silence.app, name="silence")
+app.add_typer(reports.app, name="reports")
+app.command("codec-server")(codec_server.codec_server)
+app.command("status")(status.status)
+
+
+def main() -> NoReturn:
+    """The console script: runs one command, then leaves without the interpreter's shutdown (sdk-python#300)."""
+    code: int
+    try:
+        app()
+        code = OK
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        code = 130
+    except BaseException:  # an unexpected error: show it whole, since no one-line message was prepared
+        import traceback
+
+        traceback.print_exc()
+        code = FAILED
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

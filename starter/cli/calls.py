@@ -1,0 +1,342 @@
+"""What `msp` asks of Temporal, each in one place: describe, query, list, start, and the one path of a decision.
+
+Every call is bounded by ANSWER_TIMEOUT and every refusal becomes one line with an exit code (`CliError`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Generic, ParamSpec, TypeVar
+
+import typer
+from pydantic import BaseModel
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
+
+from domain.decisions import SEND_AGAIN, DecisionOutcome
+from domain.models import Convention
+from domain.presidency import PresidencyState, meeting_id, presidency_id
+from runtime.connect import TASK_QUEUE, connect
+from starter.cli.common import (
+    ANSWER_TIMEOUT,
+    DECISION_REJECTED,
+    FAILED,
+    NOT_RUNNING,
+    OK,
+    REJECTED,
+    CliError,
+    Kind,
+    echo,
+    kind_query,
+    meeting_ref,
+    one_line,
+    run,
+)
+from workflows.presidency import PresidencyWorkflow
+
+# A decision refused only for the moment (the Presidency being handed over, which takes seconds once its meeting's
+# workflow has finished) is sent again after each of these pauses, in seconds: 7 tries over 31.5 s.
+SEND_AGAIN_DELAYS: tuple[float, ...] = (0.5, 1, 2, 4, 8, 16)
+
+W = TypeVar("W")
+M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
+P = ParamSpec("P")
+
+
+def no_answer(wid: str) -> CliError:
+    return CliError(
+        f"no answer from {wid} within {ANSWER_TIMEOUT.total_seconds():g} s: is a worker running on task queue "
+        f"{TASK_QUEUE}? A decision may still be applied once one is; send it again with the same --id to see.",
+        FAILED,
+    )
+
+
+def rpc_error(wid: str, e: RPCError) -> CliError:
+    if e.status == RPCStatusCode.DEADLINE_EXCEEDED:
+        return no_answer(wid)
+    if e.status == RPCStatusCode.FAILED_PRECONDITION and "poller" in e.message:
+        return CliError(
+            f"no worker answers for {wid}: {one_line(e.message)}; start one on task queue {TASK_QUEUE}",
+            FAILED,
+        )
+    return CliError(f"Temporal refused the call on {wid}: {e.status.name}: {one_line(e.message)}", FAILED)
+
+
+async def answer(wid: str, call: Awaitable[R]) -> R:
+    """Waits for a worker's answer, with a limit, translating what Temporal says into one line."""
+    try:
+        async with asyncio.timeout(ANSWER_TIMEOUT.total_seconds()):
+            return await call
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise no_answer(wid) from None
+    except WorkflowQueryFailedError as e:
+        raise CliError(f"{wid} could not answer: {one_line(e.message)}", FAILED) from None
+
+
+async def describe(client: Client, wid: str, missing: CliError | None = None) -> WorkflowExecutionDescription:
+    """The workflow's description; ``missing`` (or the RPC error in one line) when there is none."""
+    try:
+        return await client.get_workflow_handle(wid).describe(rpc_timeout=ANSWER_TIMEOUT)
+    except RPCError as e:
+        if missing is not None and e.status == RPCStatusCode.NOT_FOUND:
+            raise missing from None
+        raise rpc_error(wid, e) from None
+
+
+async def running(
+    client: Client, wid: str, missing: CliError, ended: Callable[[WorkflowExecutionDescription], CliError]
+) -> None:
+    """Refuses, before anything is sent, a workflow that does not exist (``missing``) or has ended (``ended``)."""
+    desc = await describe(client, wid, missing)
+    if desc.status != WorkflowExecutionStatus.RUNNING:
+        raise ended(desc)
+
+
+async def already_started(
+    client: Client, wid: str, what: str, ended: Callable[[WorkflowExecutionDescription], str]
+) -> str:
+    """The line for a workflow `msp cycle start` did not start because one with its id runs or has ended."""
+    desc = await describe(client, wid)
+    if desc.status == WorkflowExecutionStatus.RUNNING:
+        return f"{what}: already running"
+    return f"{what}: already {ended(desc)} ({wid}), not started again"
+
+
+async def query_state(
+    client: Client, wid: str, query: Callable[[Any], R], missing: CliError | None = None
+) -> R:
+    """The answer of the workflow's query; ``missing`` (or the RPC error in one line) when there is none."""
+    try:
+        return await answer(wid, client.get_workflow_handle(wid).query(query, rpc_timeout=ANSWER_TIMEOUT))
+    except RPCError as e:
+        if missing is not None and e.status == RPCStatusCode.NOT_FOUND:
+            raise missing from None
+        raise rpc_error(wid, e) from None
+
+
+class _Absent(CliError):
+    pass
+
+
+async def query_if_any(client: Client, wid: str, query: Callable[[Any], R]) -> R | None:
+    """The answer of the workflow's query; None when there is no such workflow."""
+    try:
+        return await query_state(client, wid, query, _Absent("", NOT_RUNNING))
+    except _Absent:
+        return None
+
+
+async def state_if_running(
+    wf: WorkflowExecution, query: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs
+) -> R | None:
+    """A listed workflow's state from ``query(*args)`` while it runs; None for one that has ended (a list shows
+    it from its search attributes)."""
+    return await query(*args, **kwargs) if wf.status == WorkflowExecutionStatus.RUNNING else None
+
+
+async def listed(
+    client: Client,
+    kind: Kind,
+    code: str,
+    what: str,
+    *terms: tuple[SearchAttributeKey[Any], str],
+    latest: bool = True,
+) -> list[WorkflowExecution]:
+    """The workflows of a kind that visibility finds; with ``latest``, only the latest run of each id (a workflow
+    that continued as new lists one run per continuation)."""
+    query = kind_query(kind, code, *terms)
+    found: dict[str, WorkflowExecution] = {}
+    runs: list[WorkflowExecution] = []
+    try:
+        async for wf in client.list_workflows(query, rpc_timeout=ANSWER_TIMEOUT):
+            runs.append(wf)
+            if wf.id not in found or wf.start_time > found[wf.id].start_time:
+                found[wf.id] = wf
+    except RPCError as e:
+        raise rpc_error(f"the list of {what} ({query})", e) from None
+    return list(found.values()) if latest else runs
+
+
+async def start_once(
+    client: Client,
+    workflow: Any,
+    arg: Any,
+    wid: str,
+    summary: str,
+    attributes: Sequence[SearchAttributePair[Any]],
+) -> bool:
+    """Starts a workflow the `msp` command owns; False when one with that id runs or has ended (an ended one keeps
+    its id and its outcome stands: only a failed one is started again). The attributes the workflow upserts itself
+    are set at start too, so it is listed at once."""
+    try:
+        await client.start_workflow(
+            workflow,
+            arg,
+            id=wid,
+            task_queue=TASK_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            static_summary=summary,
+            search_attributes=TypedSearchAttributes(list(attributes)),
+        )
+    except WorkflowAlreadyStartedError:
+        return False
+    except RPCError as e:
+        raise rpc_error(wid, e) from None
+    return True
+
+
+# The Presidency and its current meeting, which most commands start from.
+
+
+def no_presidency(conv: Convention) -> CliError:
+    return CliError(
+        f"no presidency is running for {conv.code} ({presidency_id(conv)}); start it with `msp cycle start`",
+        NOT_RUNNING,
+    )
+
+
+async def presidency_state(client: Client, conv: Convention) -> PresidencyState:
+    return await query_state(client, presidency_id(conv), PresidencyWorkflow.state, no_presidency(conv))
+
+
+async def meeting_started(client: Client, conv: Convention, limit: timedelta) -> PresidencyState:
+    """The Presidency's state once it has started its meeting's workflow, or as it is when ``limit`` is up.
+
+    Just after a start or a handover the Presidency may not have started the workflow of its meeting yet.
+    """
+    state = await presidency_state(client, conv)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit.total_seconds()
+    while not state.meeting_started and loop.time() < deadline:
+        await asyncio.sleep(0.25)
+        state = await presidency_state(client, conv)
+    return state
+
+
+async def current_meeting(client: Client, conv: Convention, limit: timedelta) -> PresidencyState:
+    """As ``meeting_started``, refusing (FAILED) a Presidency that has still not started its meeting."""
+    state = await meeting_started(client, conv, limit)
+    if not state.meeting_started:
+        raise CliError(
+            f"the presidency of {conv.code} has not started the {state.meeting.ref.label} yet; try again in a moment",
+            FAILED,
+        )
+    return state
+
+
+async def meeting_target(client: Client, conv: Convention, label: str | None) -> tuple[str, str]:
+    """The meeting workflow's id and label: the one given, or the current meeting of the Presidency."""
+    if label is not None:
+        ref = meeting_ref(label)
+        return meeting_id(conv, ref), ref.label
+    state = await current_meeting(client, conv, ANSWER_TIMEOUT)
+    return meeting_id(state.convention, state.meeting.ref), state.meeting.ref.label
+
+
+# The one path of a decision.
+
+
+@dataclass(frozen=True)
+class Target(Generic[W]):
+    """Where a decision goes: the workflow's handle, and what to say when the update finds it not running.
+
+    ``repeat``: what the workflow recorded of this decision id when it has already applied it (the command then
+    says so without sending it again).
+    """
+
+    handle: WorkflowHandle[W, Any]
+    gone: Callable[[RPCError], CliError]
+    repeat: str | None = None
+
+
+def update_id_of(message: BaseModel) -> str:
+    """The id a decision is sent with, as its update id (a payment carries it as ``payment_id``)."""
+    return str(getattr(message, "payment_id", None) or getattr(message, "decision_id"))  # noqa: B009
+
+
+def send_decision(
+    update: UpdateMethodMultiParam[[W, M], DecisionOutcome],
+    prepare: Callable[[], tuple[M, Callable[[Client], Awaitable[Target[W]]]]],
+) -> None:
+    """Runs a decision command: ``prepare`` checks every option (before anything is asked of Temporal), prints
+    the decision's id and says how to find its workflow; the decision is sent there and the answer printed."""
+
+    async def go() -> int:
+        message, locate = prepare()
+        client = await connect()
+        target = await locate(client)
+        if target.repeat is not None:
+            echo(f"accepted: {target.repeat} (already applied)")
+            return OK
+        return await send_update(target.handle, update, message, update_id_of(message), target.gone)
+
+    run(go)
+
+
+async def send_update(
+    handle: WorkflowHandle[W, Any],
+    update: UpdateMethodMultiParam[[W, M], DecisionOutcome],
+    arg: M,
+    update_id: str,
+    not_running: Callable[[RPCError], CliError],
+) -> int:
+    """Sends one update with its id as the update id (sent twice, it applies once); prints the answer.
+
+    A refusal of the moment rather than of the decision (the Presidency is being handed over) is not the answer:
+    the same update, with the same id, is sent again after each of SEND_AGAIN_DELAYS, and the last answer counts.
+    """
+    waits = list(SEND_AGAIN_DELAYS)
+    tries = 1
+    while True:
+        try:
+            outcome = await answer(handle.id, handle.execute_update(update, arg, id=update_id))
+            break
+        except WorkflowUpdateFailedError as e:
+            cause = e.cause
+            if not (isinstance(cause, ApplicationError) and cause.type == DECISION_REJECTED):
+                message = cause.message if isinstance(cause, ApplicationError) else str(cause)
+                raise CliError(
+                    f"failed: {handle.id} could not apply it: {one_line(message)}", FAILED
+                ) from None
+            if SEND_AGAIN not in cause.details:
+                raise CliError(f"rejected: {one_line(cause.message)}", REJECTED) from None
+            if not waits:
+                raise CliError(
+                    f"not decided: {one_line(cause.message)} It was still so after {tries} tries over "
+                    f"{sum(SEND_AGAIN_DELAYS):g} s; send it again later with --id {update_id} (it applies once).",
+                    FAILED,
+                ) from None
+            wait = waits.pop(0)
+            typer.echo(f"{one_line(cause.message)} Sending it again in {wait:g} s (same id).", err=True)
+            await asyncio.sleep(wait)
+            tries += 1
+        except RPCError as e:
+            if e.status == RPCStatusCode.NOT_FOUND:
+                raise not_running(e) from None
+            raise rpc_error(handle.id, e) from None
+    note = " (already applied)" if outcome.duplicate else ""
+    echo(f"accepted: {outcome.summary}{note}")
+    return OK

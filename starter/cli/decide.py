@@ -1,0 +1,296 @@
+"""`msp decide`: the Presidency's decisions on its meeting (MeetingWorkflow) and on the presidency itself
+(PresidencyWorkflow). Each is accepted, or rejected with the reason the workflow's validator gives."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel
+from temporalio.client import Client
+from temporalio.service import RPCError
+from temporalio.workflow import UpdateMethodMultiParam
+
+from domain.decisions import (
+    AddPart,
+    ChangeFormat,
+    CloseMeeting,
+    DecideIntersessional,
+    DecisionOutcome,
+    Designate,
+    ExtendByDay,
+    Postpone,
+    ReplaceDesignate,
+    SetDates,
+)
+from domain.models import MeetingFormat
+from domain.presidency import presidency_id
+from starter.cli.calls import Target, meeting_target, no_presidency, send_decision
+from starter.cli.common import (
+    NOT_RUNNING,
+    CliError,
+    ConventionOpt,
+    IdOpt,
+    RefOpt,
+    convention_of,
+    decided,
+    one_line,
+)
+from workflows.meeting import MeetingWorkflow
+from workflows.presidency import PresidencyWorkflow
+
+app = typer.Typer(
+    help="Send a decision of the Presidency; it is accepted, or rejected with the reason.",
+    no_args_is_help=True,
+)
+
+MeetingOpt = Annotated[
+    str | None,
+    typer.Option("--meeting", help="The meeting to decide on, e.g. 14MSP. Default: the current meeting."),
+]
+PlaceOpt = Annotated[str | None, typer.Option("--place", help="Where the part is held.")]
+HostOpt = Annotated[
+    str | None,
+    typer.Option("--host", help="Who covers the cost above a meeting in the default place."),
+]
+FormatOpt = Annotated[MeetingFormat, typer.Option("--format", help="How the part is held.")]
+StateOpt = Annotated[str, typer.Option("--state", help="The State Party, e.g. 'United Kingdom'.")]
+RepresentativeOpt = Annotated[
+    str | None, typer.Option("--representative", help="Its representative, e.g. 'Ambassador X'.")
+]
+
+
+def president(state: str | None, representative: str | None) -> dict[str, str] | None:
+    if state is None and representative is None:
+        return None
+    return {k: v for k, v in (("state", state), ("representative", representative)) if v is not None}
+
+
+def meeting_decision(
+    code: str,
+    meeting: str | None,
+    update: UpdateMethodMultiParam[[MeetingWorkflow, Any], DecisionOutcome],
+    model: type[BaseModel],
+    decision_id: str | None,
+    ref: str,
+    **fields: Any,
+) -> None:
+    def prepare() -> tuple[BaseModel, Any]:
+        conv = convention_of(code)
+        decision = decided(model, decision_id, ref, **fields)
+
+        async def locate(client: Client) -> Target[MeetingWorkflow]:
+            wid, label = await meeting_target(client, conv, meeting)
+
+            def gone(e: RPCError) -> CliError:
+                return CliError(f"the {label} is not running ({wid}: {one_line(e.message)})", NOT_RUNNING)
+
+            return Target(client.get_workflow_handle_for(MeetingWorkflow.run, wid), gone)
+
+        return decision, locate
+
+    send_decision(update, prepare)
+
+
+def presidency_decision(
+    code: str,
+    update: UpdateMethodMultiParam[[PresidencyWorkflow, Any], DecisionOutcome],
+    model: type[BaseModel],
+    decision_id: str | None,
+    ref: str,
+    **fields: Any,
+) -> None:
+    def prepare() -> tuple[BaseModel, Any]:
+        conv = convention_of(code)
+        decision = decided(model, decision_id, ref, **fields)
+
+        async def locate(client: Client) -> Target[PresidencyWorkflow]:
+            handle = client.get_workflow_handle_for(PresidencyWorkflow.run, presidency_id(conv))
+            return Target(handle, lambda _: no_presidency(conv))
+
+        return decision, locate
+
+    send_decision(update, prepare)
+
+
+# On the meeting.
+
+
+@app.command("set-dates")
+def set_dates(
+    ref: RefOpt,
+    start: Annotated[str, typer.Option("--start", help="First day, YYYY-MM-DD.")],
+    days: Annotated[
+        int | None, typer.Option("--days", help="Number of days (1-10); default: unchanged.")
+    ] = None,
+    place: PlaceOpt = None,
+    host: HostOpt = None,
+    decision_id: IdOpt = None,
+    meeting: MeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Set the dates (and place) of the next part of the meeting that has not begun."""
+    meeting_decision(
+        convention,
+        meeting,
+        MeetingWorkflow.set_dates,
+        SetDates,
+        decision_id,
+        ref,
+        start=start,
+        duration_days=days,
+        place=place,
+        host_covering_extra_cost=host,
+    )
+
+
+@app.command("postpone")
+def postpone(
+    ref: RefOpt,
+    to: Annotated[
+        str, typer.Option("--to", help="The new first day, YYYY-MM-DD, later than the current one.")
+    ],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why, as the decision says.")] = None,
+    decision_id: IdOpt = None,
+    meeting: MeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Postpone the next part that has not begun (the parts after it move with it)."""
+    meeting_decision(
+        convention, meeting, MeetingWorkflow.postpone, Postpone, decision_id, ref, new_start=to, reason=reason
+    )
+
+
+@app.command("change-format")
+def change_format(
+    ref: RefOpt,
+    format: FormatOpt,
+    decision_id: IdOpt = None,
+    meeting: MeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Change the format of the next part that has not begun."""
+    meeting_decision(
+        convention, meeting, MeetingWorkflow.change_format, ChangeFormat, decision_id, ref, format=format
+    )
+
+
+@app.command("add-part")
+def add_part(
+    ref: RefOpt,
+    start: Annotated[str, typer.Option("--start", help="First day of the new part, YYYY-MM-DD.")],
+    days: Annotated[int, typer.Option("--days", help="Number of days (1-10).")],
+    place: PlaceOpt = None,
+    host: HostOpt = None,
+    format: FormatOpt = MeetingFormat.IN_PERSON,
+    decision_id: IdOpt = None,
+    meeting: MeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Split the meeting: add a part after the last one."""
+    meeting_decision(
+        convention,
+        meeting,
+        MeetingWorkflow.add_part,
+        AddPart,
+        decision_id,
+        ref,
+        start=start,
+        duration_days=days,
+        place=place,
+        host_covering_extra_cost=host,
+        format=format,
+    )
+
+
+@app.command("extend-by-day")
+def extend_by_day(
+    ref: RefOpt,
+    decision_id: IdOpt = None,
+    meeting: MeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Extend the part in session (or the next one) by a day."""
+    meeting_decision(convention, meeting, MeetingWorkflow.extend_by_day, ExtendByDay, decision_id, ref)
+
+
+@app.command("close")
+def close(
+    ref: RefOpt,
+    successor_state: Annotated[
+        str | None, typer.Option("--successor-state", help="The successor, if not the designate.")
+    ] = None,
+    successor_representative: Annotated[
+        str | None, typer.Option("--successor-representative", help="The successor's representative.")
+    ] = None,
+    decision_id: IdOpt = None,
+    meeting: MeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Close the meeting in session (on its last part); the Presidency hands over."""
+    successor = president(successor_state, successor_representative)
+    meeting_decision(
+        convention, meeting, MeetingWorkflow.close, CloseMeeting, decision_id, ref, successor=successor
+    )
+
+
+# On the presidency.
+
+
+@app.command("designate")
+def designate(
+    ref: RefOpt,
+    state: StateOpt,
+    representative: RepresentativeOpt = None,
+    decision_id: IdOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Designate the President of the next meeting that has none yet."""
+    chosen = president(state, representative)
+    presidency_decision(
+        convention, PresidencyWorkflow.designate, Designate, decision_id, ref, president=chosen
+    )
+
+
+@app.command("replace-designate")
+def replace_designate(
+    ref: RefOpt,
+    state: StateOpt,
+    representative: RepresentativeOpt = None,
+    position: Annotated[
+        int, typer.Option("--position", help="Which upcoming meeting: 1 is the next one.")
+    ] = 1,
+    decision_id: IdOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Replace the President-designate of an upcoming meeting."""
+    chosen = president(state, representative)
+    presidency_decision(
+        convention,
+        PresidencyWorkflow.replace_designate,
+        ReplaceDesignate,
+        decision_id,
+        ref,
+        position=position,
+        president=chosen,
+    )
+
+
+@app.command("intersessional")
+def intersessional(
+    ref: RefOpt,
+    held: Annotated[
+        bool, typer.Option("--held/--not-held", help="Whether an intersessional meeting is held next cycle.")
+    ],
+    decision_id: IdOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Decide whether an intersessional meeting is held in the next cycle."""
+    presidency_decision(
+        convention,
+        PresidencyWorkflow.decide_intersessional,
+        DecideIntersessional,
+        decision_id,
+        ref,
+        held=held,
+    )

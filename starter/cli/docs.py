@@ -1,0 +1,347 @@
+"""`msp docs`: official documents (DocumentWorkflow, `ccm-doc-CCM/MSP/2027/3`): submit one for translation,
+record deliveries, withdraw, see where each stands."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel, TypeAdapter
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.common import SearchAttributePair
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
+
+from domain import search_attributes as sa
+from domain.decisions import DecisionOutcome
+from domain.documents import (
+    Delivered,
+    DocumentInput,
+    DocumentSpec,
+    DocumentState,
+    Symbol,
+    Withdraw,
+    document_id,
+    funds_id,
+    new_state,
+)
+from domain.funds import chf
+from domain.models import Language
+from runtime.connect import connect
+from starter.cli.calls import (
+    Target,
+    current_meeting,
+    listed,
+    presidency_state,
+    query_state,
+    rpc_error,
+    send_decision,
+    start_once,
+)
+from starter.cli.common import (
+    ANSWER_TIMEOUT,
+    BAD_INPUT,
+    NOT_RUNNING,
+    OK,
+    OPTIONS,
+    STATUS_WAIT,
+    CliError,
+    ConventionOpt,
+    IdOpt,
+    JsonOpt,
+    Kind,
+    RefOpt,
+    checked,
+    columns,
+    convention_of,
+    decided,
+    echo,
+    echo_json,
+    execution,
+    kind_attributes,
+    meeting_ref,
+    one_line,
+    plural,
+    run,
+    table,
+)
+from workflows.document import DocumentWorkflow
+
+app = typer.Typer(
+    help="Official documents: submit one for translation, record deliveries, withdraw, see where each stands.",
+    no_args_is_help=True,
+)
+
+OPTIONS.update(
+    {
+        "symbol": "--symbol",
+        "title": "--title",
+        "pages": "--pages",
+        "original_language": "--language",
+        "priority": "--priority",
+        "language": "--lang",
+    }
+)
+
+DocMeetingOpt = Annotated[
+    str | None,
+    typer.Option("--meeting", help="The meeting, e.g. 14MSP. Default: the Presidency's current meeting."),
+]
+# Languages are checked by the models, so that a wrong one is refused in one line like any other option.
+LANGUAGES = ", ".join(lang.value for lang in Language)
+SymbolArg = Annotated[str, typer.Argument(help="The document's symbol, e.g. CCM/MSP/2027/3.")]
+SYMBOL: TypeAdapter[str] = TypeAdapter(Symbol)
+
+
+def no_document(symbol: str, wid: str, e: RPCError | None = None) -> CliError:
+    if e is not None and "completed" in e.message:
+        return CliError(
+            f"{symbol} is finished: every language is issued or withdrawn ({wid}); "
+            f"see `msp docs status {symbol}`",
+            NOT_RUNNING,
+        )
+    detail = f": {one_line(e.message)}" if e is not None else ""
+    return CliError(
+        f"no document {symbol} is running ({wid}{detail}); submit it with `msp docs submit`", NOT_RUNNING
+    )
+
+
+async def check_ledger(client: Client, fid: str, label: str, code: str) -> None:
+    """Refuses a meeting without a running ledger, before anything is started."""
+    try:
+        desc = await client.get_workflow_handle(fid).describe(rpc_timeout=ANSWER_TIMEOUT)
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND:
+            raise CliError(
+                f"--meeting: no meeting {label} for {code}: its ledger {fid} does not exist; nothing submitted",
+                BAD_INPUT,
+            ) from None
+        raise rpc_error(fid, e) from None
+    if desc.status != WorkflowExecutionStatus.RUNNING:
+        raise CliError(
+            f"--meeting: the ledger of the {label} ({fid}) is {execution(desc.status)}, not running; "
+            "nothing submitted",
+            BAD_INPUT,
+        )
+
+
+@app.command("submit")
+def docs_submit(
+    symbol: Annotated[str, typer.Option("--symbol", help="The document's symbol, e.g. CCM/MSP/2027/3.")],
+    title: Annotated[str, typer.Option("--title", help="Its title.")],
+    pages: Annotated[int, typer.Option("--pages", help="Pages to translate (1-2000).")],
+    due: Annotated[str, typer.Option("--due", help="When it must be out in every language, YYYY-MM-DD.")],
+    language: Annotated[str, typer.Option("--language", help=f"The original language: {LANGUAGES}.")] = "en",
+    priority: Annotated[int, typer.Option("--priority", help="1 is translated first (1-9).")] = 2,
+    meeting: DocMeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Submit a document: it asks the meeting's ledger for each translation and is sent off as money comes."""
+    fields = {
+        "symbol": symbol,
+        "title": title,
+        "pages": pages,
+        "due": due,
+        "original_language": language.strip().lower(),
+        "priority": priority,
+    }
+
+    async def go() -> int:
+        conv = convention_of(convention)
+        given = meeting_ref(meeting).label if meeting is not None else None
+        # Checked before anything is asked of Temporal; the meeting is filled in below when not given.
+        spec = DocumentSpec.model_validate({**fields, "meeting": given or "1MSP"})
+        client = await connect()
+        if given is None:
+            pres = await current_meeting(client, conv, STATUS_WAIT)
+        else:
+            pres = await presidency_state(client, conv)
+        label = given or pres.meeting.ref.label
+        spec = spec.model_copy(update={"meeting": label})
+        fid = funds_id(conv.code, label)
+        await check_ledger(client, fid, label, conv.code)
+        money = pres.convention.money
+        wid = document_id(conv.code, spec.symbol)
+        inp = DocumentInput(convention=conv.code, spec=spec, money=money, funds_id=fid)
+        attributes = kind_attributes(Kind.DOCUMENT, conv.code, SearchAttributePair(sa.MEETING, label))
+        # A symbol is submitted once; only a run that failed may be started again.
+        if not await start_once(
+            client, DocumentWorkflow.run, inp, wid, f"{spec.symbol}: {spec.title}", attributes
+        ):
+            raise CliError(
+                f"{spec.symbol} is already submitted ({wid}); see `msp docs status {spec.symbol}`", BAD_INPUT
+            )
+        plan = new_state(spec, money)
+        cost = sum(t.amount for t in plan.translations.values())
+        langs = ", ".join(lang.value for lang in plan.translations)
+        echo(f"started {wid}")
+        echo(
+            f"{spec.symbol}: {plural(len(plan.translations), 'translation')} ({langs}) for {chf(cost)}, "
+            f"asked of the {label} ledger ({fid}); due {spec.due}"
+        )
+        return OK
+
+    run(go)
+
+
+def document_decision(
+    code: str,
+    symbol: str,
+    update: UpdateMethodMultiParam[[DocumentWorkflow, Any], DecisionOutcome],
+    model: type[BaseModel],
+    decision_id: str | None,
+    ref: str | None,
+    **fields: Any,
+) -> None:
+    def prepare() -> tuple[BaseModel, Any]:
+        conv = convention_of(code)
+        decision = decided(model, decision_id, ref, **fields)
+        wid = document_id(conv.code, checked(SYMBOL, symbol, "SYMBOL"))
+
+        async def locate(client: Client) -> Target[DocumentWorkflow]:
+            handle = client.get_workflow_handle_for(DocumentWorkflow.run, wid)
+            return Target(handle, lambda e: no_document(symbol, wid, e))
+
+        return decision, locate
+
+    send_decision(update, prepare)
+
+
+@app.command("delivered")
+def docs_delivered(
+    symbol: SymbolArg,
+    lang: Annotated[
+        str, typer.Option("--lang", help=f"The language delivered by conference services: {LANGUAGES}.")
+    ],
+    ref: Annotated[
+        str | None, typer.Option("--ref", help="What reported the delivery. Default: conference services.")
+    ] = None,
+    decision_id: IdOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Record that a translation was delivered: the document is issued in that language."""
+    language = lang.strip().lower()
+    document_decision(
+        convention, symbol, DocumentWorkflow.delivered, Delivered, decision_id, ref, language=language
+    )
+
+
+@app.command("withdraw")
+def docs_withdraw(
+    symbol: SymbolArg,
+    ref: RefOpt,
+    decision_id: IdOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Withdraw a document: its requests leave the queue, money granted to jobs not sent goes back, and jobs sent
+    are cancelled at conference services (their money goes back once they confirm; a job already done stays paid)."""
+    document_decision(convention, symbol, DocumentWorkflow.withdraw, Withdraw, decision_id, ref)
+
+
+def document_json(wid: str, state: DocumentState) -> dict[str, Any]:
+    return {
+        "id": wid,
+        "waiting_for_funds": state.waiting_for_funds,
+        "pending_languages": state.pending_languages,
+        "finished": state.finished,
+        **state.model_dump(mode="json"),
+    }
+
+
+def document_text(wid: str, s: DocumentState) -> str:
+    spec = s.spec
+    rows = [
+        ("Document", f"{spec.symbol}: {spec.title} ({wid})"),
+        ("Meeting", f"{spec.meeting}, due {spec.due}"),
+        (
+            "Original",
+            f"{spec.original_language.value}, {plural(spec.pages, 'page')}, priority {spec.priority}",
+        ),
+        ("At risk", "yes: it will miss its due date" if s.at_risk else "no"),
+        ("Waiting", f"{chf(s.waiting_for_funds)} for funds"),
+        ("Withdrawn", "yes" if s.withdrawn else "no"),
+    ]
+    lines = table(rows)
+    lines += ["", "Translations"]
+    lines += table(
+        [
+            (
+                lang.value,
+                t.status.value.replace("_", " "),
+                chf(t.amount),
+                t.job_reference or "-",
+                one_line(t.error) if t.error else "",
+            )
+            for lang, t in s.translations.items()
+        ],
+        header=("LANGUAGE", "STATUS", "CHF", "JOB", "ERROR"),
+    )
+    lines += ["", f"Log ({len(s.log)})", *(s.log or ["nothing yet"])]
+    return "\n".join(lines)
+
+
+async def document_list(client: Client, code: str, label: str) -> list[dict[str, Any]]:
+    prefix = document_id(code, "")
+    found = [
+        {
+            "symbol": wf.id.removeprefix(prefix),
+            "id": wf.id,
+            "status": execution(wf.status),
+            "started": wf.start_time.isoformat(),
+            "pending_languages": list(wf.typed_search_attributes.get(sa.LANGUAGES_PENDING) or []),
+            "waiting_for_funds": int(wf.typed_search_attributes.get(sa.WAITING_FOR_FUNDS) or 0),
+        }
+        for wf in await listed(client, Kind.DOCUMENT, code, "documents", (sa.MEETING, label), latest=False)
+    ]
+    found.sort(key=lambda d: (d["started"], d["symbol"]))
+    return found
+
+
+DOCUMENT_COLUMNS: list[tuple[str, Any]] = [
+    ("SYMBOL", lambda d: d["symbol"]),
+    ("WORKFLOW", lambda d: d["status"]),
+    ("PENDING", lambda d: " ".join(d["pending_languages"]) or "-"),
+    ("WAITING FOR FUNDS", lambda d: chf(int(d["waiting_for_funds"]))),
+]
+
+
+def documents_text(label: str, docs: list[dict[str, Any]]) -> str:
+    if not docs:
+        return f"no documents submitted for the {label}"
+    waiting = sum(int(d["waiting_for_funds"]) for d in docs)
+    title = f"Documents of the {label} ({len(docs)}; {chf(waiting)} waiting for funds)"
+    return "\n".join([title, *columns(docs, DOCUMENT_COLUMNS)])
+
+
+@app.command("status")
+def docs_status(
+    symbol: Annotated[
+        str | None, typer.Argument(help="A document's symbol; without it, every document of the meeting.")
+    ] = None,
+    as_json: JsonOpt = False,
+    meeting: DocMeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Show one document (each language, its money, its log), or list the meeting's documents."""
+
+    async def go() -> int:
+        conv = convention_of(convention)
+        given = meeting_ref(meeting).label if meeting is not None else None
+        wid = document_id(conv.code, checked(SYMBOL, symbol, "SYMBOL")) if symbol is not None else ""
+        client = await connect()
+        if symbol is not None:
+            state = await query_state(client, wid, DocumentWorkflow.state, no_document(symbol, wid))
+            if as_json:
+                echo_json(document_json(wid, state))
+            else:
+                echo(document_text(wid, state))
+            return OK
+        label = given or (await presidency_state(client, conv)).meeting.ref.label
+        docs = await document_list(client, conv.code, label)
+        if as_json:
+            echo_json({"meeting": label, "documents": docs})
+        else:
+            echo(documents_text(label, docs))
+        return OK
+
+    run(go)

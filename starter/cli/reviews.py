@@ -1,0 +1,345 @@
+"""`msp reviews`: mandated reviews (ReviewWorkflow, `ccm-review-hosting-agreement`): what falls due when, who was
+reminded, and the decisions that conclude them. `msp cycle start` starts those of the configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from temporalio.client import Client, WorkflowExecutionDescription
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.service import RPCError
+from temporalio.workflow import UpdateMethodMultiParam
+
+from domain import search_attributes as sa
+from domain.bounds import quote
+from domain.calendar import day_start, local_date
+from domain.config import CycleConfig
+from domain.decisions import DecisionOutcome
+from domain.models import Defaults
+from domain.reviews import (
+    Conclude,
+    Periodicity,
+    ReviewInput,
+    ReviewState,
+    Subject,
+    WithdrawReview,
+    parse_periodicity,
+    review_id,
+)
+from runtime.connect import connect
+from starter.cli.calls import (
+    Target,
+    already_started,
+    listed,
+    query_state,
+    running,
+    send_decision,
+    start_once,
+    state_if_running,
+)
+from starter.cli.common import (
+    BAD_INPUT,
+    NOT_RUNNING,
+    OK,
+    OPTIONS,
+    CliError,
+    ConventionOpt,
+    IdOpt,
+    JsonOpt,
+    Kind,
+    RefOpt,
+    attention,
+    attention_cell,
+    checked,
+    columns,
+    convention_of,
+    decided,
+    echo,
+    echo_json,
+    execution,
+    kind_attributes,
+    next_notification_cell,
+    one_line,
+    run,
+    section,
+    table,
+    today_in_geneva,
+    undeliverable_lines,
+)
+from workflows.review import ReviewWorkflow
+
+app = typer.Typer(
+    help="Mandated reviews: what falls due when, who was reminded, and the decisions that conclude them.",
+    no_args_is_help=True,
+)
+
+OPTIONS.update({"outcome": "--outcome", "next": "--next"})
+
+SubjectArg = Annotated[str, typer.Argument(help="The review's subject, e.g. hosting-agreement.")]
+SUBJECT: TypeAdapter[str] = TypeAdapter(Subject)
+
+
+async def start_reviews(client: Client, cfg: CycleConfig) -> None:
+    """Starts every review of the configuration that has not been started; one line for each."""
+    code = cfg.convention.code
+    for spec in cfg.reviews:
+        wid = review_id(code, spec.subject)
+        attrs = kind_attributes(
+            Kind.REVIEW,
+            code,
+            SearchAttributePair(sa.PHASE, "pending"),
+            SearchAttributePair(sa.DUE_DATE, day_start(spec.due.on, cfg.defaults)),
+            *([SearchAttributePair(sa.MEETING, spec.due.meeting)] if spec.due.meeting else []),
+        )
+        inp = ReviewInput(
+            convention=code,
+            spec=spec,
+            webhook=cfg.notifications.webhook,
+            cadence_years=cfg.defaults.review_conference_cadence_years,
+        )
+        # A review concluded or withdrawn is not started again; set at start, its attributes let its meeting find it.
+        if not await start_once(client, ReviewWorkflow.run, inp, wid, f"Review: {spec.title}", attrs):
+            echo(await already_started(client, wid, f"review {spec.subject}", _phase))
+            continue
+        echo(f"started {wid}: review of {spec.title}, due {spec.due.describe()}")
+
+
+def _phase(desc: WorkflowExecutionDescription) -> str:
+    return desc.typed_search_attributes.get(sa.PHASE) or "ended"
+
+
+def no_review(code: str, subject: str) -> CliError:
+    return CliError(f"no review {subject} for {code}; `msp reviews list` shows them", NOT_RUNNING)
+
+
+def review_ended(subject: str, phase: str | None = None) -> CliError:
+    how = phase if phase in ("concluded", "withdrawn") else "withdrawn/concluded"
+    return CliError(f"the review {subject} is {how} and no longer running", NOT_RUNNING)
+
+
+def review_gone(code: str, subject: str, e: RPCError) -> CliError:
+    """An update found no running review: it ended since it was looked up, or never was."""
+    if "completed" in e.message:
+        return review_ended(subject)
+    return no_review(code, subject)
+
+
+async def review_state(client: Client, code: str, subject: str) -> ReviewState:
+    return await query_state(client, review_id(code, subject), ReviewWorkflow.state, no_review(code, subject))
+
+
+def review_decision(
+    code: str,
+    subject: str,
+    update: UpdateMethodMultiParam[[ReviewWorkflow, Any], DecisionOutcome],
+    message: Callable[[], BaseModel],
+) -> None:
+    def prepare() -> tuple[BaseModel, Any]:
+        conv = convention_of(code)
+        name = checked(SUBJECT, subject.strip(), "SUBJECT")
+        # Checked (and its id printed) before anything is asked of Temporal.
+        decision = message()
+
+        async def locate(client: Client) -> Target[ReviewWorkflow]:
+            wid = review_id(conv.code, name)
+            ended = lambda desc: review_ended(name, desc.typed_search_attributes.get(sa.PHASE))  # noqa: E731
+            await running(client, wid, no_review(conv.code, name), ended)
+            handle = client.get_workflow_handle_for(ReviewWorkflow.run, wid)
+            return Target(handle, lambda e: review_gone(conv.code, name, e))
+
+        return decision, locate
+
+    send_decision(update, prepare)
+
+
+def due_text(s: ReviewState) -> str:
+    return s.spec.due.model_copy(update={"on": s.due}).describe()
+
+
+def review_row(
+    subject: str, wid: str, status: str, s: ReviewState | None, today: date, attrs: TypedSearchAttributes
+) -> dict[str, Any]:
+    """One row of `msp reviews list`: from the review's state when it runs, else its search attributes."""
+    due: date | None
+    if s is not None:
+        due = s.due
+        phase = s.status.value
+        meeting = s.spec.due.meeting
+        upcoming = {"kind": s.upcoming.kind, "on": str(s.upcoming.on)} if s.upcoming else None
+    else:
+        at = attrs.get(sa.DUE_DATE)
+        due = local_date(at, Defaults()) if at is not None else None
+        phase = attrs.get(sa.PHASE) or "unknown"
+        meeting = attrs.get(sa.MEETING)
+        upcoming = None
+    return {
+        "subject": subject,
+        "id": wid,
+        "execution_status": status,
+        "status": phase,
+        "due": str(due) if due is not None else None,
+        "days_left": (due - today).days if due is not None else None,
+        "meeting": meeting,
+        "due_point": due_text(s) if s is not None else None,
+        "cycle": s.cycle if s is not None else None,
+        "next_notification": upcoming,
+        **attention(s.undeliverable if s is not None else None, attrs),
+    }
+
+
+async def review_list(client: Client, code: str) -> list[dict[str, Any]]:
+    prefix = review_id(code, "")
+    today = today_in_geneva()
+    rows = []
+    # A review concluded with a periodicity continues as new under the same id: its latest run stands for it.
+    for wf in await listed(client, Kind.REVIEW, code, "reviews"):
+        subject = wf.id.removeprefix(prefix)
+        state = await state_if_running(wf, review_state, client, code, subject)
+        rows.append(
+            review_row(subject, wf.id, execution(wf.status), state, today, wf.typed_search_attributes)
+        )
+    rows.sort(key=lambda r: (r["due"] or "9999", r["subject"]))
+    return rows
+
+
+REVIEW_COLUMNS: list[tuple[str, Any]] = [
+    ("SUBJECT", lambda r: r["subject"]),
+    ("DUE", lambda r: r["due"] or "-"),
+    ("DAYS LEFT", lambda r: str(r["days_left"]) if r["days_left"] is not None else "-"),
+    ("STATUS", lambda r: r["status"]),
+    ("MEETING", lambda r: r["meeting"] or "-"),
+    ("NEXT NOTIFICATION", next_notification_cell),
+    ("ATTENTION", attention_cell),
+    ("WORKFLOW", lambda r: r["execution_status"]),
+]
+
+
+def reviews_text(code: str, rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return f"no reviews for {code}; `msp cycle start` starts those of the configuration"
+    title = f"Reviews of {code} ({len(rows)}; as of {today_in_geneva()})"
+    return "\n".join([title, *columns(rows, REVIEW_COLUMNS)])
+
+
+def review_text(wid: str, s: ReviewState) -> str:
+    spec = s.spec
+    today = today_in_geneva()
+    rows = [
+        ("Review", f"{spec.subject}: {spec.title} ({wid})"),
+        ("Mandate", f"{spec.mandate.decided_by}, {spec.mandate.reference}"),
+        ("Due", f"{due_text(s)}; {(s.due - today).days} days left (as of {today})"),
+        ("Status", f"{s.status.value}, review number {s.cycle}"),
+        ("Periodicity", spec.periodicity.describe() if spec.periodicity else "not decided"),
+        ("Upcoming", f"{s.upcoming.kind} on {s.upcoming.on}" if s.upcoming else "none"),
+    ]
+    lines = table(rows)
+    lines += section(
+        f"Notifications sent ({len(s.sent)})",
+        table([(str(r.on), r.kind, r.text) for r in s.sent]) if s.sent else [],
+        "none yet",
+    )
+    lines += undeliverable_lines(s.undeliverable)
+    history = [
+        (
+            str(h.cycle),
+            str(h.due),
+            str(h.concluded_on),
+            h.reference,
+            h.next.describe() if h.next else "-",
+            one_line(h.outcome),
+        )
+        for h in s.history
+    ]
+    header = ("#", "DUE", "CONCLUDED", "REFERENCE", "NEXT", "OUTCOME")
+    lines += section(f"Conclusions ({len(s.history)})", table(history, header) if history else [], "none yet")
+    return "\n".join(lines)
+
+
+@app.command("list")
+def reviews_list(as_json: JsonOpt = False, convention: ConventionOpt = "ccm") -> None:
+    """List the reviews, running and ended, by due date: days left, status, meeting, next notification."""
+
+    async def go() -> int:
+        conv = convention_of(convention)
+        client = await connect()
+        rows = await review_list(client, conv.code)
+        if as_json:
+            echo_json({"convention": conv.code, "as_of": str(today_in_geneva()), "reviews": rows})
+        else:
+            echo(reviews_text(conv.code, rows))
+        return OK
+
+    run(go)
+
+
+@app.command("show")
+def reviews_show(subject: SubjectArg, as_json: JsonOpt = False, convention: ConventionOpt = "ccm") -> None:
+    """Show one review: mandate, due point, status, periodicity, notifications, conclusions."""
+
+    async def go() -> int:
+        conv = convention_of(convention)
+        name = checked(SUBJECT, subject.strip(), "SUBJECT")
+        client = await connect()
+        state = await review_state(client, conv.code, name)
+        wid = review_id(conv.code, name)
+        if as_json:
+            echo_json({"id": wid, "due_point": due_text(state), **state.model_dump(mode="json")})
+        else:
+            echo(review_text(wid, state))
+        return OK
+
+    run(go)
+
+
+def periodicity_option(text: str | None) -> Periodicity | None:
+    if text is None:
+        return None
+    try:
+        return parse_periodicity(text)
+    except ValidationError as e:
+        reason = "; ".join(str(err["msg"]).removeprefix("Value error, ") for err in e.errors())
+        raise CliError(f"--next: {one_line(reason)} (got {quote(text)})", BAD_INPUT) from None
+    except ValueError as e:
+        raise CliError(f"--next: {one_line(str(e))}", BAD_INPUT) from None
+
+
+@app.command("conclude")
+def reviews_conclude(
+    subject: SubjectArg,
+    outcome: Annotated[str, typer.Option("--outcome", help="What the States Parties concluded.")],
+    ref: RefOpt,
+    next_: Annotated[
+        str | None,
+        typer.Option(
+            "--next",
+            help="When the next review falls: 'every N years' or 'at every Review Conference'. "
+            "Default: the periodicity already decided, if any (without one, no next review).",
+        ),
+    ] = None,
+    decision_id: IdOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Conclude a review; with a periodicity, the next review of the subject starts at once."""
+    review_decision(
+        convention,
+        subject,
+        ReviewWorkflow.conclude,
+        lambda: decided(Conclude, decision_id, ref, outcome=outcome, next=periodicity_option(next_)),
+    )
+
+
+@app.command("withdraw")
+def reviews_withdraw(
+    subject: SubjectArg,
+    ref: RefOpt,
+    decision_id: IdOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Withdraw a review the States Parties no longer require; it ends without a conclusion."""
+    review_decision(
+        convention, subject, ReviewWorkflow.withdraw, lambda: decided(WithdrawReview, decision_id, ref)
+    )
