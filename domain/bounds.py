@@ -2,7 +2,7 @@
 
 The same types check what `msp` is given (before it sends anything) and what a workflow's validator or start
 receives, so an input either fails here, with a reason naming the field, or can be carried out. Each bound is a
-named constant; the README's reliability section lists them.
+named constant; docs/reliability.md lists them.
 
 - Dates people give lie in the window EARLIEST..LATEST. The engine adds to them at most HEADROOM_YEARS (a
   provisional meeting a year on, a review every twenty years, an extension of ten), and date arithmetic in

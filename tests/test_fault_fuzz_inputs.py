@@ -385,7 +385,7 @@ async def test_an_oversized_payment_is_rejected_at_once_and_the_ledger_goes_on(
     ts_env: WorkflowEnvironment, worker: Worker
 ):
     """Half of the server's 2 MB limit on a payload (above it, the SDK's rejection, which repeats the request,
-    cannot be sent: see the README's reliability section). `msp` never sends one (tests/test_cli_bounds.py)."""
+    cannot be sent: see docs/reliability.md). `msp` never sends one (tests/test_cli_bounds.py)."""
     handle = await start_ledger(ts_env, worker, code())
     big = {"payment_id": "p1", "reference": "x" * 1_000_000, "state": "Austria", "amount": 5}
     with pytest.raises(WorkflowUpdateFailedError) as e:
