@@ -5,9 +5,24 @@ Search attributes are not encrypted: they hold codes, phases, dates and State na
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from temporalio.common import SearchAttributeKey
+
+
+class Kind(StrEnum):
+    """What a workflow is, as its CcmKind says: one value per workflow type."""
+
+    PRESIDENCY = "presidency"
+    MEETING = "meeting"
+    FUNDS = "funds"
+    DOCUMENT = "document"
+    REVIEW = "review"
+    EXTENSION = "extension"
+    SILENCE = "silence"
+    REPORT = "report"
+
 
 KIND = SearchAttributeKey.for_keyword("CcmKind")
 CONVENTION = SearchAttributeKey.for_keyword("CcmConvention")
@@ -67,3 +82,32 @@ def cli_flags() -> list[str]:
     for key in ALL:
         flags += ["--search-attribute", f"{key.name}={_CLI_TYPES[key.indexed_value_type.name]}"]
     return flags
+
+
+def quoted(value: str) -> str:
+    """``value`` as a string literal of a visibility query: in single quotes, with a quote or backslash inside it
+    escaped, so that a value (a State named Côte d'Ivoire) cannot end the literal and add conditions of its own."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def query(
+    kind: Kind,
+    convention: str | None = None,
+    *,
+    meeting: str | None = None,
+    state: str | None = None,
+    article: str | None = None,
+    running: bool = False,
+) -> str:
+    """The visibility query (``temporal workflow list --query``, ``Client.list_workflows``) for the workflows of
+    ``kind``, of a convention, due at or about a meeting, concerning a State, under an article; ``running``: only
+    those still running. Every value is quoted (``quoted``)."""
+    conditions = [
+        (KIND, kind.value),
+        (CONVENTION, convention),
+        (MEETING, meeting),
+        (STATE, state),
+        (ARTICLE, article),
+    ]
+    text = " AND ".join(f"{key.name} = {quoted(value)}" for key, value in conditions if value is not None)
+    return text + (" AND ExecutionStatus = 'Running'" if running else "")

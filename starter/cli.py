@@ -489,9 +489,9 @@ def _status_text(
             f"next cycle: {_held(pres.intersessional_next_cycle)}",
         ),
     ]
-    log: list[tuple[DecisionRecord, str]] = [(r, "presidency") for r in pres.decisions]
+    log: list[tuple[DecisionRecord, str]] = [(r, "presidency") for r in pres.decisions.records]
     if meet is not None:
-        log += [(r, plan.ref.label) for r in meet.decisions]
+        log += [(r, plan.ref.label) for r in meet.decisions.records]
     log.sort(key=lambda x: x[0].at)
     lines = _table(rows)
     lines += ["", f"Decisions ({len(log)})"]

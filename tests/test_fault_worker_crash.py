@@ -155,7 +155,8 @@ async def test_a_worker_killed_mid_meeting_day_loses_nothing_and_applies_nothing
 
     funds = (await c.ok("funds", "status", "--json")).json()
     assert funds["paid"] == 160_000, funds
-    assert funds["ledger"]["applied_ids"].count("pay-1") == 1
+    log = funds["ledger"]["decisions"]
+    assert [*log["applied"], *(r["decision_id"] for r in log["records"])].count("pay-1") == 1
     jobs = stored(received, "translation-jobs")
     keys = [j["idempotency_key"] for j in jobs]
     assert len(keys) == 5 and len(set(keys)) == 5, keys

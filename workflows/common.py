@@ -1,5 +1,5 @@
-"""Small pieces every workflow uses: the rejection of a decision, search attributes written only on change,
-notifications and what becomes of one the webhook refuses."""
+"""Small pieces every workflow uses: search attributes written only on change, notifications and what becomes of
+one the webhook refuses, the refusal of a start input, the engine's counters. (Decisions: workflows/decisions.py.)"""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from temporalio.workflow import ActivityHandle
 from domain import search_attributes as sa
 from domain.bounds import quote
 from domain.conference import REJECTED_BY_SERVICES
-from domain.decisions import SEND_AGAIN
 from domain.notifications import (
     KEEP_UNDELIVERABLE,
     REJECTED_BY_WEBHOOK,
@@ -140,13 +139,6 @@ async def sleep_until_or(at: datetime, changed: Callable[[], bool], summary: str
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(changed, timeout=at - workflow.now(), timeout_summary=summary)
     return not changed()
-
-
-def rejected(reason: str, send_again: bool = False) -> ApplicationError:
-    """The error a validator raises: the client gets ``reason`` at once and nothing is written. ``send_again``:
-    not a refusal of the decision but of the moment (its detail is SEND_AGAIN): the client may send it again."""
-    details = [SEND_AGAIN] if send_again else []
-    return ApplicationError(reason, *details, type="DecisionRejected", non_retryable=True)
 
 
 def refused(reason: str) -> ApplicationError:
