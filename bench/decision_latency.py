@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         run_chain,
     )
     from domain.decisions import DecideIntersessional, DecisionOutcome, ReplaceDesignate
+    from domain.ids import funds_id, meeting_label_id
     from domain.models import President
     from domain.presidency import presidency_id
     from worker import WORKFLOWS, activities
@@ -142,8 +143,8 @@ async def trial(client: Client, opts: Options, n: int) -> Trial:
     finally:
         for h in (presidency, trivial):
             await h.terminate(reason="benchmark done")
-        meeting = client.get_workflow_handle(f"{code}-meeting-14MSP")
-        ledger = client.get_workflow_handle(f"{code}-funds-14MSP")
+        meeting = client.get_workflow_handle(meeting_label_id(code, "14MSP"))
+        ledger = client.get_workflow_handle(funds_id(code, "14MSP"))
         for h in (meeting, ledger):
             with contextlib.suppress(Exception):  # not started, or already ended
                 await h.terminate(reason="benchmark done")

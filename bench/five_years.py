@@ -79,6 +79,7 @@ with workflow.unsafe.imports_passed_through():
         extension_id,
     )
     from domain.funds import Assess, Payment, SetEstimate
+    from domain.ids import meeting_label_id
     from domain.models import Language, MeetingKind, Money, President
     from domain.presidency import PresidencyState, presidency_id
     from domain.reviews import (
@@ -220,7 +221,7 @@ class Scenario:
             raise BenchError(f"term {term} did not begin (the Presidency is in term {s.term})")
         label = s.meeting.ref.label
         self.meetings.append(label)
-        meeting = self.client.get_workflow_handle(f"{CODE}-meeting-{label}")
+        meeting = self.client.get_workflow_handle(meeting_label_id(CODE, label))
         self.started.append((meeting.id, None))
         if s.meeting.ref.kind is MeetingKind.RC:
             await meeting.execute_update(

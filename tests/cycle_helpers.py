@@ -13,7 +13,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain.calendar import day_end, day_start, local_date
-from domain.decisions import DecisionOutcome
+from domain.decisions import DECISION_REJECTED, DecisionOutcome
+from domain.ids import meeting_label_id
 from domain.meeting import MeetingState
 from domain.models import Convention, MeetingKind, MeetingPlan, MeetingRef, Part, President
 from domain.presidency import Counters, PresidencyState, presidency_id
@@ -83,7 +84,7 @@ class Cycle:
     async def meeting_handle(self, label: str | None = None) -> WorkflowHandle[Any, Any]:
         if label is None:
             label = (await self.presidency()).meeting.ref.label
-        return self.client.get_workflow_handle(f"{self.state0.convention.code}-meeting-{label}")
+        return self.client.get_workflow_handle(meeting_label_id(self.state0.convention.code, label))
 
     async def meeting(self, label: str | None = None) -> MeetingState:
         state: MeetingState = await (await self.meeting_handle(label)).query(MeetingWorkflow.state)
@@ -125,5 +126,5 @@ class Cycle:
 def rejection(err: WorkflowUpdateFailedError) -> str:
     cause = err.cause
     assert isinstance(cause, ApplicationError), cause
-    assert cause.type == "DecisionRejected"
+    assert cause.type == DECISION_REJECTED
     return cause.message

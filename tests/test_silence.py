@@ -22,6 +22,7 @@ from temporalio.worker import Worker
 from activities.notifications import Notifier
 from domain import search_attributes as sa
 from domain.calendar import local_text
+from domain.decisions import DECISION_REJECTED
 from domain.meeting_rules import Rejected
 from domain.notifications import Delivery, Notification
 from domain.silence import (
@@ -235,7 +236,7 @@ async def test_a_procedure_circulated_after_its_deadline_fails_rather_than_adopt
     with pytest.raises(WorkflowFailureError) as err:
         await h.result()
     cause = err.value.cause
-    assert isinstance(cause, ApplicationError) and cause.type == "DecisionRejected"
+    assert isinstance(cause, ApplicationError) and cause.type == DECISION_REJECTED
     assert "has already passed" in cause.message
 
 
