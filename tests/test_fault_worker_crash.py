@@ -169,8 +169,8 @@ async def test_a_worker_killed_mid_meeting_day_loses_nothing_and_applies_nothing
     ] * 4
 
     status = (await c.ok("status", "--json")).json()
-    assert [d["decision_id"] for d in status["presidency"]["decisions"]] == ["d-mexico"]
-    assert [d["decision_id"] for d in status["meeting"]["decisions"]] == ["d-extend"]
+    assert [d["decision_id"] for d in status["presidency"]["decisions"]["records"]] == ["d-mexico"]
+    assert [d["decision_id"] for d in status["meeting"]["decisions"]["records"]] == ["d-extend"]
 
     # The meeting closes; the President-designate takes over.
     await c.ok("decide", "close", "--ref", "final report para 40", "--id", "d-close")
