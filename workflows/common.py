@@ -16,7 +16,9 @@ from temporalio.workflow import ActivityHandle
 
 from domain import search_attributes as sa
 from domain.bounds import quote
+from domain.calendar import day_start
 from domain.conference import REJECTED_BY_SERVICES
+from domain.models import Defaults
 from domain.notifications import (
     KEEP_UNDELIVERABLE,
     REJECTED_BY_WEBHOOK,
@@ -24,6 +26,7 @@ from domain.notifications import (
     Notification,
     Undeliverable,
 )
+from domain.reviews import Reminder
 
 Updates = Sequence[SearchAttributeUpdate[Any]]
 M = TypeVar("M", bound=BaseModel)
@@ -139,6 +142,14 @@ async def sleep_until_or(at: datetime, changed: Callable[[], bool], summary: str
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(changed, timeout=at - workflow.now(), timeout_summary=summary)
     return not changed()
+
+
+async def reminder_due(reminder: Reminder, defaults: Defaults, changed: Callable[[], bool]) -> bool:
+    """Waits for the start of ``reminder``'s day unless ``changed()`` comes true first; True when it is due. (The
+    reviews, the requests for extension and the Article 7 watches send their reminders so.)"""
+    return await sleep_until_or(
+        day_start(reminder.on, defaults), changed, f"{reminder.kind} on {reminder.on}"
+    )
 
 
 def refused(reason: str) -> ApplicationError:

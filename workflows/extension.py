@@ -47,8 +47,8 @@ with workflow.unsafe.imports_passed_through():
         Updates,
         attention,
         notify,
+        reminder_due,
         signal_payload,
-        sleep_until_or,
         start_input,
         upsert_changed,
     )
@@ -103,12 +103,7 @@ class ExtensionRequestWorkflow:
             if reminder is None:
                 await workflow.wait_condition(lambda v=version: self.version != v)  # type: ignore[misc]
                 continue
-            at = day_start(reminder.on, self.defaults)
-            if not await sleep_until_or(
-                at,
-                lambda v=version: self.version != v,  # type: ignore[misc]
-                f"{reminder.kind} on {reminder.on}",
-            ):
+            if not await reminder_due(reminder, self.defaults, lambda v=version: self.version != v):  # type: ignore[misc]
                 continue
             if reminder.kind == "deadline-passed":
                 self.s.status = Status.EXPIRED

@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
         attention,
         notify,
         refused,
-        sleep_until_or,
+        reminder_due,
         start_input,
         upsert_changed,
     )
@@ -58,13 +58,8 @@ class Article7Workflow:
         while (reminder := self._next_reminder(started)) is not None:
             self.s.upcoming = reminder
             self._refresh()
-            at = day_start(reminder.on, self.defaults)
             version = self.version
-            if not await sleep_until_or(
-                at,
-                lambda v=version: self.version != v,  # type: ignore[misc]
-                f"{reminder.kind} on {reminder.on}",
-            ):
+            if not await reminder_due(reminder, self.defaults, lambda v=version: self.version != v):  # type: ignore[misc]
                 continue
             if reminder.kind == "overdue":
                 self.s.outstanding = sorted({*self.s.outstanding, self.s.year})

@@ -31,8 +31,8 @@ with workflow.unsafe.imports_passed_through():
         Updates,
         attention,
         notify,
+        reminder_due,
         signal_payload,
-        sleep_until_or,
         start_input,
         upsert_changed,
     )
@@ -72,13 +72,8 @@ class ReviewWorkflow:
             reminder = self._next_reminder(started)
             self.s.upcoming = reminder
             self._refresh()
-            at = day_start(reminder.on, self.defaults)
             version = self.version
-            if not await sleep_until_or(
-                at,
-                lambda v=version: self.version != v,  # type: ignore[misc]
-                f"{reminder.kind} on {reminder.on}",
-            ):
+            if not await reminder_due(reminder, self.defaults, lambda v=version: self.version != v):  # type: ignore[misc]
                 continue
             if reminder.kind == "escalation":
                 self.s.status = ReviewStatus.OVERDUE
