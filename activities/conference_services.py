@@ -38,7 +38,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.conference import (
+    BOOK_INTERPRETATION,
+    CANCEL_TRANSLATION,
     REJECTED_BY_SERVICES,
+    SUBMIT_TRANSLATION,
     Cancellation,
     InterpretationBooking,
     JobCancellation,
@@ -47,9 +50,6 @@ from domain.conference import (
 )
 from domain.notifications import redact_in, redact_url
 
-SUBMIT_TRANSLATION = "submit_translation"
-BOOK_INTERPRETATION = "book_interpretation"
-CANCEL_TRANSLATION = "cancel_translation"
 # Conference services' answer to cancelling a job already completed.
 TOO_LATE = 409
 

@@ -7,10 +7,9 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.extensions import MeetingLookup, MeetingSeen
+from domain.extensions import LOOK_UP_MEETING, MeetingLookup, MeetingSeen
+from domain.ids import meeting_label_id
 from domain.meeting import MeetingState
-
-LOOK_UP_MEETING = "look_up_meeting"
 
 log = structlog.get_logger("activities.meetings")
 
@@ -21,7 +20,7 @@ class MeetingReader:
 
     @activity.defn(name=LOOK_UP_MEETING)
     async def look_up_meeting(self, m: MeetingLookup) -> MeetingSeen:
-        wid = f"{m.convention}-meeting-{m.meeting}"
+        wid = meeting_label_id(m.convention, m.meeting)
         try:
             state = await self.client.get_workflow_handle(wid).query("state", result_type=MeetingState)
         except RPCError as e:

@@ -38,6 +38,7 @@ from activities.conference_services import CONNECT_TIMEOUT, TOTAL_TIMEOUT, HttpA
 from domain.notifications import (
     DEFAULT_WEBHOOK,
     REJECTED_BY_WEBHOOK,
+    SEND_NOTIFICATION,
     WEBHOOK_NAME_PATTERN,
     WEBHOOK_URL_ENV,
     Delivery,
@@ -45,8 +46,6 @@ from domain.notifications import (
     redact_url,
     webhook_env,
 )
-
-SEND_NOTIFICATION = "send_notification"
 
 # The ApplicationError type of a failure worth retrying: the webhook could not be reached or answered 5xx/408/429,
 # or the worker has no URL for the target named.

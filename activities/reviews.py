@@ -6,7 +6,8 @@ import structlog
 from temporalio import activity
 from temporalio.client import Client
 
-from domain.reviews import MeetingMoved, ReviewsOfMeeting
+from domain.reviews import MEETING_MOVED, TELL_REVIEWS_MEETING_MOVED, MeetingMoved, ReviewsOfMeeting
+from domain.search_attributes import Kind, query
 
 log = structlog.get_logger("activities.reviews")
 
@@ -15,17 +16,15 @@ class ReviewsFinder:
     def __init__(self, client: Client) -> None:
         self.client = client
 
-    @activity.defn(name="tell_reviews_meeting_moved")
+    @activity.defn(name=TELL_REVIEWS_MEETING_MOVED)
     async def tell_reviews_meeting_moved(self, m: ReviewsOfMeeting) -> int:
-        query = (
-            f"CcmKind = 'review' AND CcmConvention = '{m.convention}' AND CcmMeeting = '{m.meeting}' "
-            "AND ExecutionStatus = 'Running'"
-        )
         told = 0
-        async for wf in self.client.list_workflows(query):
+        async for wf in self.client.list_workflows(
+            query(Kind.REVIEW, m.convention, meeting=m.meeting, running=True)
+        ):
             # A signal is idempotent here: a review already on that date ignores it.
             await self.client.get_workflow_handle(wf.id).signal(
-                "meeting_moved", MeetingMoved(meeting=m.meeting, first_day=m.first_day)
+                MEETING_MOVED, MeetingMoved(meeting=m.meeting, first_day=m.first_day)
             )
             told += 1
         log.info(

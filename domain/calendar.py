@@ -6,6 +6,7 @@ Time-zone arithmetic lives here, outside the workflow sandbox, whose ZoneInfo pr
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -155,3 +156,20 @@ def local_text(at: datetime, defaults: Defaults | None = None) -> str:
     d = defaults or Defaults()
     t = at.astimezone(_zone(d.timezone))
     return f"{t.day} {_MONTHS[t.month - 1]} {t.year}, {t:%H:%M} {d.place} time"
+
+
+def months_later(day: date, months: int) -> date:
+    """The same day ``months`` on (or back, when negative); the 31st becomes the month's last day."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
+def describe_months(months: int) -> str:
+    """A period in words: 4 years and 6 months."""
+    years, rest = divmod(months, 12)
+    parts = [f"{years} year{'s' if years != 1 else ''}"] if years else []
+    if rest:
+        parts.append(f"{rest} month{'s' if rest != 1 else ''}")
+    return " and ".join(parts) or "0 months"

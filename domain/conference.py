@@ -11,6 +11,12 @@ from domain.models import Language
 # The ApplicationError type of a request conference services refused (HTTP 4xx): retrying cannot help.
 REJECTED_BY_SERVICES = "ConferenceServicesRejected"
 
+# The activities (activities/conference_services.py): a TranslationJob submitted, an InterpretationBooking made (each
+# answered with a Receipt), a JobCancellation asked (answered with a Cancellation).
+SUBMIT_TRANSLATION = "submit_translation"
+BOOK_INTERPRETATION = "book_interpretation"
+CANCEL_TRANSLATION = "cancel_translation"
+
 
 class TranslationJob(BaseModel):
     model_config = ConfigDict(frozen=True)

@@ -6,12 +6,13 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.bounds import Day, Title, WorkflowId
-from domain.decisions import DecisionId, Reference
-from domain.meeting_rules import Rejected
-from domain.models import Language, Money
+from domain.decisions import Decision, DecisionLog, Reference, Rejected, folded
+from domain.ids import document_id as document_id
+from domain.ids import funds_id as funds_id
+from domain.models import Defaults, Language, Money
 
 Symbol = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z0-9][A-Za-z0-9./()\-]{2,79}$")
@@ -56,19 +57,13 @@ class Translation(BaseModel):
     error: str | None = None
 
 
-class Delivered(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    decision_id: DecisionId
+class Delivered(Decision):
     language: Language
     reference: Reference = "delivered by conference services"
 
 
-class Withdraw(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    decision_id: DecisionId
-    reference: Reference
+class Withdraw(Decision):
+    pass
 
 
 class DocumentInput(BaseModel):
@@ -76,6 +71,7 @@ class DocumentInput(BaseModel):
     spec: DocumentSpec
     money: Money
     funds_id: WorkflowId
+    defaults: Defaults = Defaults()
 
 
 class DocumentState(BaseModel):
@@ -84,7 +80,12 @@ class DocumentState(BaseModel):
     at_risk: bool = False
     withdrawn: bool = False
     log: list[str] = Field(default_factory=list)
-    applied_ids: set[str] = Field(default_factory=set)
+    decisions: DecisionLog = Field(default_factory=DecisionLog)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_shapes(cls, data: object) -> object:
+        return folded(data, "applied_ids")
 
     @property
     def waiting_for_funds(self) -> int:
@@ -108,14 +109,6 @@ class DocumentState(BaseModel):
 
 def request_id(symbol: str, language: Language) -> str:
     return f"translation:{symbol}:{language.value}"
-
-
-def document_id(code: str, symbol: str) -> str:
-    return f"{code}-doc-{symbol}"
-
-
-def funds_id(code: str, meeting: str) -> str:
-    return f"{code}-funds-{meeting}"
 
 
 def new_state(spec: DocumentSpec, money: Money) -> DocumentState:

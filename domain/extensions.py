@@ -2,14 +2,15 @@
 
 A request goes: submitted, analysed by the Analysis Group of its article, decided (at a meeting in session, or
 between meetings by silence procedure), then the deadline it leaves is watched until a declaration of completion
-or a further request.
+or a further request. Here: the request, its state and the decisions on it, and the rules of its submission. The
+rules of the decisions are in ``domain.extension_rules``, what the request tells people in ``domain.extension_texts``,
+months counted on dates and put in words in ``domain.calendar``.
 """
 
 from __future__ import annotations
 
-import calendar as cal
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -17,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from domain.bounds import (
     MAX_BENCHMARKS,
-    TEXT_MAX,
     Benchmark,
     Day,
     Instant,
@@ -25,13 +25,20 @@ from domain.bounds import (
     Text,
     WorkflowId,
 )
-from domain.calendar import clock, years_later
-from domain.decisions import DecisionId, Reference
-from domain.meeting_rules import Rejected
-from domain.models import Defaults, MeetingPlan, Phase, StatesList, state_slug
+from domain.calendar import describe_months as describe_months
+from domain.calendar import months_later as months_later
+from domain.calendar import years_later
+from domain.decisions import Decision, DecisionLog, Reference, Rejected
+from domain.ids import extension_id as extension_id
+from domain.models import Defaults, MeetingPlan, StatesList
 from domain.notifications import DEFAULT_WEBHOOK, Undeliverable, WebhookName
 from domain.reviews import MeetingLabel, Reminder
 from domain.states import check_state
+
+# The signal an earlier request of the same State gets when a further one is submitted: the new one's workflow id.
+SUPERSEDED = "superseded"
+# The activity that reads the meeting considering a request (a MeetingLookup), to know whether it is in session.
+LOOK_UP_MEETING = "look_up_meeting"
 
 
 class Article(StrEnum):
@@ -54,28 +61,8 @@ MONTHS_AHEAD = 9
 DEADLINE_LEADS_MONTHS = (24, 15, 12, 6, 1)
 
 
-def months_later(day: date, months: int) -> date:
-    """The same day ``months`` on (or back, when negative); the 31st becomes the month's last day."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    return date(year, month, min(day.day, cal.monthrange(year, month)[1]))
-
-
-def describe_months(months: int) -> str:
-    years, rest = divmod(months, 12)
-    parts = [f"{years} year{'s' if years != 1 else ''}"] if years else []
-    if rest:
-        parts.append(f"{rest} month{'s' if rest != 1 else ''}")
-    return " and ".join(parts) or "0 months"
-
-
 def original_deadline(article: Article, entry_into_force: date) -> date:
     return years_later(entry_into_force, ORIGINAL_YEARS[article])
-
-
-def extension_id(code: str, article: Article, state: str, year: int) -> str:
-    return f"{code}-extension-art{article.value}-{state_slug(state)}-{year}"
 
 
 class MeetingSlot(BaseModel):
@@ -172,13 +159,9 @@ WATCHING = (Status.GRANTED, Status.NOT_GRANTED)
 ENDED = (Status.COMPLETED, Status.SUPERSEDED, Status.REJECTED)
 
 
-class Analysis(BaseModel):
+class Analysis(Decision):
     """The Analysis Group's report on a request."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    decision_id: DecisionId
-    reference: Reference
     summary: Text
     # What the group recommends the meeting grant; None: it makes no recommendation on the period.
     recommended_months: int | None = Field(default=None, ge=1, le=120)
@@ -195,35 +178,21 @@ class Grant(BaseModel):
     benchmarks: list[Benchmark] = Field(default_factory=list, max_length=MAX_BENCHMARKS)
 
 
-class Decide(Grant):
+class Decide(Grant, Decision):
     """A decision entered while the meeting that considers the request is in session."""
 
-    decision_id: DecisionId
-    reference: Reference
 
-
-class KeepAtMeeting(BaseModel):
+class KeepAtMeeting(Decision):
     """The Presidency keeps a late request at the meeting it was submitted for."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    decision_id: DecisionId
-    reference: Reference
-
-
-class DeclareCompletion(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    decision_id: DecisionId
-    reference: Reference
+class DeclareCompletion(Decision):
     completed_on: Day
 
 
-class ProposeBySilence(Grant):
+class ProposeBySilence(Grant, Decision):
     """Puts a decision on the request to a silence procedure between meetings."""
 
-    decision_id: DecisionId
-    reference: Reference
     procedure_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,80}$")]
     initiator: Name
     deadline: Instant
@@ -272,6 +241,7 @@ class ExtensionInput(BaseModel):
     previous: WorkflowId | None = None
     # The States Parties (`[states_parties].names`): the State must be one of them; empty: any well-formed name.
     states_parties: StatesList = Field(default_factory=list)
+    defaults: Defaults = Defaults()
 
 
 class ExtensionState(BaseModel):
@@ -292,7 +262,7 @@ class ExtensionState(BaseModel):
     rejected: str | None = None
     sent: list[Reminder] = Field(default_factory=list)
     upcoming: Reminder | None = None
-    decisions: list[str] = Field(default_factory=list)
+    decisions: DecisionLog = Field(default_factory=DecisionLog)
     # Notifications the webhook refused.
     undeliverable: list[Undeliverable] = Field(default_factory=list)
 
@@ -312,196 +282,4 @@ def assign(inp: ExtensionInput) -> ExtensionState:
         late=late,
         moved_from=inp.meeting if late else None,
         deadline=req.current_deadline,
-    )
-
-
-def check_analysis(s: ExtensionState, a: Analysis) -> None:
-    if s.status not in (Status.IN_ANALYSIS, Status.ANALYSED):
-        raise Rejected(f"The request is {_status_text(s)}: an analysis comes before the decision.")
-    if a.recommended_months is not None:
-        _within_limits(s, a.recommended_months, "recommend")
-
-
-def check_keep(s: ExtensionState, today: date) -> None:
-    if s.moved_from is None:
-        raise Rejected(f"The request was on time for the {s.meeting.label}: it has not been moved.")
-    if s.status not in OPEN:
-        raise Rejected(f"The request is {_status_text(s)} already.")
-    if s.moved_from.first_day < today:
-        raise Rejected(
-            f"The {s.moved_from.label} opened on {s.moved_from.first_day}: it is too late to keep it there."
-        )
-
-
-def check_decide(s: ExtensionState, d: Decide) -> None:
-    """A decision at the meeting, before the meeting itself is looked at; raises Rejected naming the rule."""
-    _decidable(s, d)
-
-
-def check_in_session(s: ExtensionState, seen: MeetingSeen, now: datetime, defaults: Defaults) -> None:
-    """The meeting that considers the request sits now: only then is a decision entered there."""
-    if seen.plan is not None and seen.closed_on is None:
-        if clock(seen.plan, now, defaults).phase is Phase.IN_SESSION:
-            return
-        where = (
-            f"{clock(seen.plan, now, defaults).phase.value.replace('_', ' ')}: {seen.plan.describe_dates()}"
-        )
-    elif seen.closed_on is not None:
-        where = f"it closed on {seen.closed_on}"
-    else:
-        where = f"it has not been convened yet; first day expected {s.meeting.first_day}"
-    raise Rejected(
-        f"The {s.meeting.label} is not in session ({where}). A decision on the request is entered while the "
-        "meeting that considers it sits, or taken between meetings by silence procedure."
-    )
-
-
-def check_silence(s: ExtensionState, p: ProposeBySilence, now: datetime) -> None:
-    _decidable(s, p)
-    if p.deadline <= now:
-        raise Rejected(f"The deadline of a silence procedure must be still to come, not {p.deadline}.")
-    if (length := len(silence_proposal(s, p)) + 1) > TEXT_MAX:
-        raise Rejected(
-            f"The proposal would run to {length:,} characters, more than the {TEXT_MAX:,} a silence procedure "
-            "circulates: shorten the benchmarks."
-        )
-
-
-def _decidable(s: ExtensionState, g: Grant) -> None:
-    if s.status is Status.IN_ANALYSIS:
-        raise Rejected(
-            f"{s.group[:1].upper()}{s.group[1:]} has not reported on this request yet: the decision comes after its "
-            "analysis (msp extensions analyse)."
-        )
-    if s.status is Status.UNDER_SILENCE:
-        raise Rejected(f"The request is under silence procedure {s.silence}: wait for its outcome.")
-    if s.status is not Status.ANALYSED:
-        raise Rejected(f"The request is {_status_text(s)} already.")
-    if g.granted:
-        months = g.months or s.request.requested_months
-        _within_limits(s, months, "grant")
-    elif g.months is not None or g.benchmarks:
-        raise Rejected("A request not granted has no period and no benchmarks.")
-
-
-def _within_limits(s: ExtensionState, months: int, verb: str) -> None:
-    art = s.request.article
-    if months > MAX_MONTHS[art]:
-        raise Rejected(
-            f"Article {art.value} allows an extension of at most {describe_months(MAX_MONTHS[art])}; "
-            f"cannot {verb} {describe_months(months)}."
-        )
-    if months > s.request.requested_months:
-        raise Rejected(
-            f"{s.request.state} asked for {describe_months(s.request.requested_months)}: the meeting may grant "
-            f"a shorter period, not a longer one ({describe_months(months)})."
-        )
-
-
-def taken(s: ExtensionState, g: Grant, by: str, reference: str, on: date) -> DecisionTaken:
-    months = (g.months or s.request.requested_months) if g.granted else None
-    return DecisionTaken(
-        granted=g.granted,
-        months=months,
-        new_deadline=months_later(s.request.current_deadline, months) if months else None,
-        benchmarks=list(g.benchmarks),
-        by=by,
-        reference=reference,
-        on=on,
-    )
-
-
-def check_completion(s: ExtensionState, c: DeclareCompletion, today: date) -> None:
-    if s.status in ENDED:
-        raise Rejected(f"The request is {_status_text(s)} already.")
-    if c.completed_on > today:
-        raise Rejected(f"Completion cannot be declared for {c.completed_on}, a day still to come.")
-
-
-def deadline_reminders(s: ExtensionState, after: date | None = None) -> list[Reminder]:
-    """Reminders before the deadline in force, then the notice that it has passed; keys make each one once."""
-    req, deadline = s.request, s.deadline
-    what = f"{req.state}'s deadline under Article {req.article.value} to {req.article.obligation}"
-    out = [
-        Reminder(
-            key=f"deadline:{deadline}:{lead}m",
-            on=months_later(deadline, -lead),
-            kind="deadline-reminder",
-            text=f"{what} is {deadline}, in {describe_months(lead)}. A further request must reach the ISU at "
-            f"least {MONTHS_AHEAD} months before the meeting that considers it"
-            + (", and before the deadline." if req.article is Article.ART4 else "."),
-        )
-        for lead in DEADLINE_LEADS_MONTHS
-    ]
-    out.append(
-        Reminder(
-            key=f"deadline:{deadline}:passed",
-            on=deadline,
-            kind="deadline-passed",
-            text=f"{what} ({deadline}) has passed without a declaration of completion.",
-        )
-    )
-    return [r for r in out if after is None or r.on >= after]
-
-
-def _status_text(s: ExtensionState) -> str:
-    return s.status.value.replace("_", " ")
-
-
-# What the request tells people (notifications, decision summaries), in plain sentences.
-
-
-def who(req: ExtensionRequest) -> str:
-    return f"{req.state} (Article {req.article.value})"
-
-
-def submitted_text(s: ExtensionState) -> str:
-    req = s.request
-    text = (
-        f"Extension request received from {who(req)}, dated {req.submitted_on}: "
-        f"{describe_months(req.requested_months)} beyond {req.current_deadline} "
-        f"({req.reference}). Assigned to {s.group}"
-    )
-    if s.late and s.moved_from is not None:
-        return text + (
-            f". LATE: it reached the ISU after {due_by(s.moved_from)}, nine months before the "
-            f"{s.moved_from.label}; it goes to the {s.meeting.label} unless the Presidency decides otherwise."
-        )
-    return text + f", for the {s.meeting.label} ({s.meeting.first_day})."
-
-
-def silence_proposal(s: ExtensionState, g: Grant) -> str:
-    """What a silence procedure on the request proposes (without the final full stop)."""
-    what = "grant " + describe_months(g.months or s.request.requested_months) if g.granted else "not grant"
-    proposal = f"To {what} the extension requested by {who(s.request)} ({s.request.reference})"
-    if g.benchmarks:
-        proposal += ", with benchmarks: " + "; ".join(g.benchmarks)
-    return proposal
-
-
-def decided_summary(s: ExtensionState, t: DecisionTaken) -> str:
-    """The Presidency's answer when the decision is accepted."""
-    if t.granted:
-        return (
-            f"extension granted to {who(s.request)} for {describe_months(t.months or 0)} by {t.by}: "
-            f"new deadline {t.new_deadline}"
-        )
-    return f"extension not granted to {who(s.request)} by {t.by}; the deadline stays {s.deadline}"
-
-
-def decided_text(s: ExtensionState, t: DecisionTaken) -> str:
-    """The notification of a decision taken, at the meeting or by silence procedure."""
-    if not t.granted:
-        return f"Extension not granted to {who(s.request)} by {t.by} ({t.reference}); the deadline stays {s.deadline}."
-    text = (
-        f"Extension granted to {who(s.request)} by {t.by} ({t.reference}): "
-        f"{describe_months(t.months or 0)}, new deadline {t.new_deadline}"
-    )
-    return text + (f"; benchmarks: {'; '.join(t.benchmarks)}." if t.benchmarks else ".")
-
-
-def silence_broken_text(s: ExtensionState, procedure: str, broken_by: str | None, reason: str | None) -> str:
-    return (
-        f"Silence procedure {procedure} on the request of {who(s.request)} was not adopted: silence broken by "
-        f"{broken_by}: {reason}. The request awaits a decision of the {s.meeting.label}."
     )

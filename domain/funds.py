@@ -9,20 +9,37 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.bounds import MAX_STATES, TITLE_MAX, Chf, Day, WorkflowId, quote
-from domain.decisions import DecisionId, Reference
-from domain.meeting_rules import Rejected
-from domain.models import Name, StatesList, name_key
+from domain.decisions import Decision, DecisionId, DecisionLog, Rejected, folded
+from domain.models import Defaults, Name, StatesList, name_key
 from domain.states import check_state, check_states
 
 Amount = Chf
 RequestId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 # Requests waiting for money: far more than a meeting's documents and days ask for; beyond it one is dropped.
 MAX_PENDING = 5_000
+
+
+# The signals of the ledger (MeetingFundsWorkflow): a requester asks for money with a FundsRequest, withdraws a
+# request still queued, or gives a grant's money back, naming the request by its id.
+REQUEST_FUNDS = "request_funds"
+CANCEL_REQUEST = "cancel_request"
+RELEASE = "release"
+# The signal the ledger sends a requester (``FundsRequest.requester``) when its request is granted, with the request
+# id: every workflow that asks for money has a handler of that name (``FundsRequester``).
+FUNDS_GRANTED = "funds_granted"
+
+
+class FundsRequester(Protocol):
+    """What a workflow that asks a ledger for money must have (MeetingWorkflow, DocumentWorkflow): a signal handler
+    named FUNDS_GRANTED taking the granted request's id. A grant it can no longer use it gives back (RELEASE); it
+    may be async for that. tests/test_seams.py checks that both requesters keep to it."""
+
+    def funds_granted(self, request_id: str) -> object: ...
 
 
 class FundsRequest(BaseModel):
@@ -56,31 +73,28 @@ class Assessment(BaseModel):
     due: date
 
 
-class Payment(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class Payment(Decision):
+    """A payment received from a State: its id (recorded twice, it counts once) and the bank's reference."""
 
-    payment_id: DecisionId
-    reference: Reference
+    # Payments were first sent with a ``payment_id``, as recorded histories and older `msp` still send them.
+    decision_id: DecisionId = Field(validation_alias=AliasChoices("decision_id", "payment_id"))
     state: Name
     amount: Amount
     force: bool = False
 
+    @property
+    def payment_id(self) -> str:
+        """The payment's id under its first name (`msp funds pay` reads it so)."""
+        return self.decision_id
 
-class SetEstimate(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    decision_id: DecisionId
-    reference: Reference
+class SetEstimate(Decision):
     amount: Amount
 
 
-class Assess(BaseModel):
+class Assess(Decision):
     """Assessed contributions from the ISU's file of States and shares (UN scale of assessment, adjusted)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    decision_id: DecisionId
-    reference: Reference
     # At most one row per State.
     shares: dict[Name, Annotated[float, Field(gt=0, le=100)]] = Field(min_length=1, max_length=MAX_STATES)
     due: Day
@@ -93,6 +107,13 @@ class Arrears(BaseModel):
     outstanding: int
     due: date
     overdue: bool
+
+
+class LedgerLog(DecisionLog):
+    """A ledger's decisions: it keeps the ids of far more payments than a meeting receives (two or three from each
+    State), so that a payment recorded again, even after many continue-as-new, counts once."""
+
+    keep_ids: ClassVar[int] = 10_000
 
 
 class LedgerState(BaseModel):
@@ -114,11 +135,17 @@ class LedgerState(BaseModel):
     granted: dict[str, int] = Field(default_factory=dict)
     released: set[str] = Field(default_factory=set)
     pending: list[FundsRequest] = Field(default_factory=list)
-    # Ids of payments and ISU decisions applied: a payment recorded twice counts once.
-    applied_ids: set[str] = Field(default_factory=set)
+    # Payments and ISU decisions applied: a payment recorded twice counts once.
+    decisions: LedgerLog = Field(default_factory=LedgerLog)
     # Grants made but not yet told to their requester (kept across continue-as-new).
     to_notify: list[FundsRequest] = Field(default_factory=list)
     runs: int = 1
+    defaults: Defaults = Defaults()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_shapes(cls, data: object) -> object:
+        return folded(data, "applied_ids")
 
     @property
     def balance(self) -> int:

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from domain.decisions import DecisionRecord
+from domain.decisions import DecisionLog
 from domain.models import Convention, MeetingPlan, Phase, President
 from domain.presidency import MeetingClosed
 
@@ -53,7 +53,8 @@ class MeetingState(BaseModel):
     status: str = "scheduled"
     overrun: bool = False
     days_held: list[HeldDay] = Field(default_factory=list)
-    decisions: list[DecisionRecord] = Field(default_factory=list)
+    # The meeting's decisions; the ids of those applied before it (MeetingInput.applied_ids) as applied.
+    decisions: DecisionLog = Field(default_factory=DecisionLog)
     closed: MeetingClosed | None = None
     interpretation: dict[date, Interpretation] = Field(default_factory=dict)
 

@@ -33,10 +33,6 @@ from domain.bounds import Name as Name
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,15}$")]
 
 
-class Rejected(ValueError):
-    """A decision that cannot be applied; the message says why."""
-
-
 @cache
 def zone(name: str) -> ZoneInfo:
     """A time zone, loaded once (outside the workflow sandbox, whose ZoneInfo proxy datetime cannot use)."""
@@ -133,7 +129,17 @@ class President(Frozen):
 
 
 class Defaults(Frozen):
-    """Convention-wide defaults; each can be overridden by a decision of the Presidency."""
+    """Convention-wide defaults; each can be overridden by a decision of the Presidency.
+
+    One clock: the time zone and the hours of a day are read from here by every workflow, and every workflow gets
+    them in its input (``convention.defaults`` for the Presidency and its meeting; a ``defaults`` field in the input
+    of a ledger, document, review, extension request, silence procedure and Article 7 watch), as configured in the
+    cycle file. Carried in the input rather than made one constant, because they are configuration (another
+    convention, another seat, other hours) and a constant would make the configured time zone a lie for all but
+    two workflow types; and carried rather than looked up, because a workflow must not read configuration itself
+    (it is not deterministic) and a running workflow keeps the clock it started with even if the file changes.
+    Inputs recorded before the field existed read as ``Defaults()``, the clock they ran on, so they replay unchanged.
+    """
 
     place: Name = "Geneva"
     duration_days: int = Field(default=4, ge=1, le=10)
@@ -273,3 +279,8 @@ def describe_part(part: Part) -> str:
     span = f"{part.start}" if part.start == part.end else f"{part.start} to {part.end}"
     note = " (provisional)" if part.provisional else ""
     return f"{span}, {part.place}, {fmt}{note}"
+
+
+# Rejected lives in domain.decisions; importable from here too while `msp` imports it from here (and at the end, as
+# domain.decisions imports this module).
+from domain.decisions import Rejected as Rejected  # noqa: E402

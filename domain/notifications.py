@@ -35,6 +35,10 @@ def webhook_env(name: str) -> str:
     return f"{WEBHOOK_URL_ENV}_{name.upper().replace('-', '_')}"
 
 
+# The activity that sends a Notification (activities/notifications.py), answered with a Delivery.
+SEND_NOTIFICATION = "send_notification"
+
+
 class Notification(BaseModel):
     # Not extra="forbid": a notification scheduled before targets had names carries ``webhook_url``, ignored.
     model_config = ConfigDict(frozen=True)

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.bounds import HEADROOM_YEARS, LATEST, DerivedDay
 from domain.calendar import years_later
-from domain.decisions import DecideIntersessional, DecisionRecord, Designate, ReplaceDesignate
-from domain.meeting_rules import Rejected
+from domain.decisions import DecideIntersessional, DecisionLog, Designate, Rejected, ReplaceDesignate, folded
+from domain.ids import meeting_id as meeting_id
+from domain.ids import presidency_id as presidency_id
 from domain.models import Convention, MeetingKind, MeetingPlan, MeetingRef, Part, Phase, President
 from domain.states import check_state
 
@@ -43,6 +44,12 @@ class TermRecord(BaseModel):
     handed_over_on: date
     successor: President
     intersessional_next_cycle: bool | None = None
+
+
+# The signals a meeting sends its Presidency: MEETING_CHANGED with a MeetingView whenever what the Presidency shows
+# of it changes, MEETING_CLOSED with a MeetingClosed when it closes.
+MEETING_CHANGED = "meeting_changed"
+MEETING_CLOSED = "meeting_closed"
 
 
 class MeetingClosed(BaseModel):
@@ -84,18 +91,15 @@ class PresidencyState(BaseModel):
     counters: Counters
     intersessional_this_cycle: bool | None = None
     intersessional_next_cycle: bool | None = None
-    decisions: list[DecisionRecord] = Field(default_factory=list)
-    applied_ids: list[str] = Field(default_factory=list)
+    # This term's decisions; the ids of earlier terms' (and their meetings') as applied.
+    decisions: DecisionLog = Field(default_factory=DecisionLog)
     history: list[TermRecord] = Field(default_factory=list)
     closed: MeetingClosed | None = None
 
-
-def meeting_id(convention: Convention, ref: MeetingRef) -> str:
-    return f"{convention.code}-meeting-{ref.label}"
-
-
-def presidency_id(convention: Convention) -> str:
-    return f"{convention.code}-presidency"
+    @model_validator(mode="before")
+    @classmethod
+    def _old_shapes(cls, data: object) -> object:
+        return folded(data, "applied_ids")
 
 
 def _listed(state: PresidencyState, president: President) -> President:
@@ -221,7 +225,6 @@ def handover(state: PresidencyState, closed: MeetingClosed) -> PresidencyState:
     )
     counters = advance_counters(state.counters, state.meeting.ref, closed.closed_on)
     plan = provisional_plan(state.meeting, counters, state.convention)
-    ids = [*state.applied_ids, *(r.decision_id for r in state.decisions), *closed.decision_ids][-IDS_KEPT:]
     return PresidencyState(
         convention=state.convention,
         term=state.term + 1,
@@ -233,5 +236,5 @@ def handover(state: PresidencyState, closed: MeetingClosed) -> PresidencyState:
         counters=counters,
         intersessional_this_cycle=state.intersessional_next_cycle,
         history=[*state.history, record][-HISTORY_KEPT:],
-        applied_ids=ids,
+        decisions=state.decisions.handed_on(closed.decision_ids, keep=IDS_KEPT),
     )

@@ -14,24 +14,19 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.bounds import EARLIEST, HEADROOM_YEARS, LATEST, MAX_REMINDERS, Day, Name
-from domain.decisions import DecisionId, Reference
-from domain.meeting_rules import Rejected
-from domain.models import StatesList, state_slug
+from domain.decisions import Decision, DecisionLog, Rejected
+from domain.ids import report_id as report_id
+from domain.models import Defaults, StatesList
 from domain.notifications import DEFAULT_WEBHOOK, KEEP_UNDELIVERABLE, Undeliverable, WebhookName
 from domain.reviews import Reminder
 
 DEFAULT_REMINDER_DAYS = (60, 14)
-# What a run carries across continue-as-new: the last receipts and the receipt ids already applied.
+# What a run carries across continue-as-new: the last receipts (and its decision log).
 KEEP_RECEIVED = 20
-KEEP_DECISIONS = 200
 # A deadline year a person names; the years a workflow watches run on past the window, one a year.
 Year = Annotated[int, Field(ge=EARLIEST.year, le=LATEST.year)]
 WatchedYear = Annotated[int, Field(ge=EARLIEST.year, le=LATEST.year + HEADROOM_YEARS)]
 LeadDays = Annotated[int, Field(ge=1, le=365)]
-
-
-def report_id(code: str, state: str) -> str:
-    return f"{code}-art7-{state_slug(state)}"
 
 
 def deadline(year: int) -> date:
@@ -50,17 +45,13 @@ class ReportStatus(StrEnum):
     OVERDUE = "overdue"
 
 
-class ReportReceived(BaseModel):
-    """The ISU records that a State Party's report has come in. A receipt id sent again applies once."""
+class ReportReceived(Decision):
+    """The ISU records that a State Party's report has come in (``reference``: the report's symbol or the ISU's
+    receipt note). A receipt id sent again applies once."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    decision_id: DecisionId
     # The deadline year the report answers: 2027 for the report covering 2026.
     year: Year
     received_on: Day
-    # The report's symbol or the ISU's receipt note.
-    reference: Reference
 
 
 class ReportRecord(BaseModel):
@@ -87,12 +78,13 @@ class ReportsInput(BaseModel):
     outstanding: list[WatchedYear] = Field(
         default_factory=list, max_length=LATEST.year + HEADROOM_YEARS - EARLIEST.year
     )
-    # Receipt ids already applied, carried across continue-as-new.
-    decisions: list[str] = Field(default_factory=list, max_length=KEEP_DECISIONS)
+    # Receipts already applied, carried across continue-as-new.
+    decisions: DecisionLog = Field(default_factory=DecisionLog)
     # Notifications the webhook refused, carried across continue-as-new.
     undeliverable: list[Undeliverable] = Field(default_factory=list, max_length=KEEP_UNDELIVERABLE)
     # The States Parties (`[states_parties].names`): the State must be one of them; empty: any well-formed name.
     states_parties: StatesList = Field(default_factory=list)
+    defaults: Defaults = Defaults()
 
 
 class ReportsState(BaseModel):
@@ -103,7 +95,7 @@ class ReportsState(BaseModel):
     reminder_days: tuple[int, ...] = DEFAULT_REMINDER_DAYS
     received: list[ReportRecord] = Field(default_factory=list)
     outstanding: list[int] = Field(default_factory=list)
-    decisions: list[str] = Field(default_factory=list)
+    decisions: DecisionLog = Field(default_factory=DecisionLog)
     # Notifications sent by this run, and the next one it waits for.
     sent: list[Reminder] = Field(default_factory=list)
     upcoming: Reminder | None = None
@@ -118,7 +110,7 @@ def initial_state(inp: ReportsInput) -> ReportsState:
         reminder_days=inp.reminder_days,
         received=list(inp.received),
         outstanding=sorted(set(inp.outstanding)),
-        decisions=list(inp.decisions),
+        decisions=inp.decisions.model_copy(deep=True),
         undeliverable=list(inp.undeliverable),
     )
     s.status = status_of(s)
@@ -175,7 +167,6 @@ def apply_received(s: ReportsState, r: ReportReceived, today: date) -> tuple[Rep
         update={
             "received": [*s.received, record][-KEEP_RECEIVED:],
             "outstanding": [y for y in s.outstanding if y != r.year],
-            "decisions": [*s.decisions, r.decision_id][-KEEP_DECISIONS:],
         }
     )
     new.status = status_of(new)
@@ -213,13 +204,13 @@ def schedule(
 
 
 def next_input(inp: ReportsInput, s: ReportsState) -> ReportsInput:
-    """The next run's input: the following deadline year, carrying receipts, outstanding years and receipt ids."""
+    """The next run's input: the following deadline year, carrying receipts, outstanding years and the log."""
     return inp.model_copy(
         update={
             "year": s.year + 1,
             "received": s.received[-KEEP_RECEIVED:],
             "outstanding": list(s.outstanding),
-            "decisions": s.decisions[-KEEP_DECISIONS:],
+            "decisions": s.decisions,
             "undeliverable": s.undeliverable[-KEEP_UNDELIVERABLE:],
         }
     )

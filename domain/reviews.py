@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from domain.bounds import LATEST, MAX_REMINDERS, Day, Name, Reason, Title
 from domain.calendar import years_later
-from domain.decisions import DecisionId, Reference
-from domain.meeting_rules import Rejected
+from domain.decisions import Decision, DecisionLog, Reference, Rejected
+from domain.ids import review_id as review_id
+from domain.models import Defaults
 from domain.notifications import DEFAULT_WEBHOOK, KEEP_UNDELIVERABLE, Undeliverable, WebhookName
 
 Subject = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{2,60}$")]
@@ -107,20 +108,13 @@ class ReviewSpec(BaseModel):
     periodicity: Periodicity | None = None
 
 
-class Conclude(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    decision_id: DecisionId
-    reference: Reference
+class Conclude(Decision):
     outcome: Reason
     next: Periodicity | None = None
 
 
-class WithdrawReview(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    decision_id: DecisionId
-    reference: Reference
+class WithdrawReview(Decision):
+    pass
 
 
 class ReviewStatus(StrEnum):
@@ -191,9 +185,14 @@ def _due_text(spec: ReviewSpec, due: date) -> str:
     return spec.due.model_copy(update={"on": due}).describe()
 
 
-def check_conclude(status: ReviewStatus, d: Conclude) -> None:
+def check_open(status: ReviewStatus) -> None:
+    """A review is concluded or withdrawn while it is pending or overdue."""
     if status in (ReviewStatus.CONCLUDED, ReviewStatus.WITHDRAWN):
         raise Rejected(f"This review is already {status.value}.")
+
+
+def check_conclude(status: ReviewStatus, d: Conclude) -> None:
+    check_open(status)
 
 
 def next_due(spec: ReviewSpec, concluded_on: date, periodicity: Periodicity, cadence_years: int) -> DuePoint:
@@ -218,6 +217,10 @@ def _next_rc_number(meeting: str | None) -> int:
     if meeting and meeting.endswith("RC"):
         return int(meeting[:-2]) + 1
     raise Rejected("'At every Review Conference' needs the review to be due at a Review Conference now.")
+
+
+# The signal a review due at a meeting gets, with a MeetingMoved, when that meeting's first day changes.
+MEETING_MOVED = "meeting_moved"
 
 
 class MeetingMoved(BaseModel):
@@ -249,15 +252,16 @@ class ReviewInput(BaseModel):
     cycle: int = Field(default=1, ge=1, le=10_000)
     cadence_years: int = Field(default=5, ge=1, le=20)
     history: list[ConclusionRecord] = Field(default_factory=list)
-    # Decision ids applied to earlier reviews of this subject: a conclusion re-sent after it took effect is not
+    # Decisions applied to earlier reviews of this subject: a conclusion re-sent after it took effect is not
     # applied to the next review.
-    decisions: list[str] = Field(default_factory=list)
+    decisions: DecisionLog = Field(default_factory=DecisionLog)
     # Reminders already sent, carried when a review overdue for years continues as new to keep its history short
     # (past ``continue_after_events``; a weekly reminder costs about ten).
     sent: list[Reminder] = Field(default_factory=list)
     continue_after_events: int = Field(default=1000, ge=100, le=40_000)
     # Notifications the webhook refused, carried when the review continues as new.
     undeliverable: list[Undeliverable] = Field(default_factory=list, max_length=KEEP_UNDELIVERABLE)
+    defaults: Defaults = Defaults()
 
 
 class ReviewState(BaseModel):
@@ -268,12 +272,12 @@ class ReviewState(BaseModel):
     sent: list[Reminder] = Field(default_factory=list)
     upcoming: Reminder | None = None
     history: list[ConclusionRecord] = Field(default_factory=list)
-    decisions: list[str] = Field(default_factory=list)
+    decisions: DecisionLog = Field(default_factory=DecisionLog)
     undeliverable: list[Undeliverable] = Field(default_factory=list)
 
 
-def review_id(code: str, subject: str) -> str:
-    return f"{code}-review-{subject}"
+# The activity that finds the reviews due at a meeting and tells them it moved (MEETING_MOVED).
+TELL_REVIEWS_MEETING_MOVED = "tell_reviews_meeting_moved"
 
 
 class ReviewsOfMeeting(BaseModel):

@@ -11,23 +11,20 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.bounds import Instant, Name, Reason, Text, WorkflowId
 from domain.calendar import local_text
-from domain.decisions import DecisionId, DecisionRecord, Reference
-from domain.meeting_rules import Rejected
-from domain.models import StatesList
+from domain.decisions import Decision, DecisionId, DecisionLog, DecisionRecord, Reference, Rejected, folded
+from domain.ids import silence_id as silence_id
+from domain.models import Defaults, StatesList
 from domain.notifications import DEFAULT_WEBHOOK, Undeliverable, WebhookName
 from domain.states import check_state
 
 ProcedureId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,80}$")]
-# Decision ids a procedure is told were applied elsewhere.
-MAX_KNOWN_DECISIONS = 1000
 
-
-def silence_id(code: str, procedure_id: str) -> str:
-    return f"{code}-silence-{procedure_id}"
+# The signal the workflow a procedure concerns gets when it ends, with the SilenceOutcome as its single argument.
+SILENCE_ENDED = "silence_ended"
 
 
 class SilenceStatus(StrEnum):
@@ -55,8 +52,9 @@ class SilenceInput(BaseModel):
     # The webhook target notifications go to, by name: the worker knows its URL (a ``webhook_url`` of earlier
     # procedures is ignored).
     webhook: WebhookName = DEFAULT_WEBHOOK
-    # Decision ids already applied elsewhere: sent again, they are not applied twice.
-    decisions: list[str] = Field(default_factory=list, max_length=MAX_KNOWN_DECISIONS)
+    # Decisions already applied elsewhere: sent again, they are not applied twice.
+    decisions: DecisionLog = Field(default_factory=DecisionLog)
+    defaults: Defaults = Defaults()
 
 
 class BreakSilence(BaseModel):
@@ -69,13 +67,8 @@ class BreakSilence(BaseModel):
     reason: Reason
 
 
-class WithdrawSilence(BaseModel):
+class WithdrawSilence(Decision):
     """The initiator withdraws the proposal while the procedure is open."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    decision_id: DecisionId
-    reference: Reference
 
 
 class SilenceOutcome(BaseModel):
@@ -115,9 +108,8 @@ class SilenceState(BaseModel):
     reason: str | None = None
     # When silence was broken, the proposal withdrawn, or (adopted) the workflow saw the deadline pass.
     ended_at: datetime | None = None
-    # Decision ids applied (for dedupe) and the log of accepted decisions.
-    decisions: list[str] = Field(default_factory=list)
-    log: list[DecisionRecord] = Field(default_factory=list)
+    # Silence broken, the proposal withdrawn (and decisions applied elsewhere, as applied).
+    decisions: DecisionLog = Field(default_factory=DecisionLog)
     outcome: SilenceOutcome | None = None
     # Notifications sent (by kind) and whether the concerned workflow was told.
     notified: list[str] = Field(default_factory=list)
@@ -126,10 +118,21 @@ class SilenceState(BaseModel):
     # Notifications the webhook refused.
     undeliverable: list[Undeliverable] = Field(default_factory=list)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _old_shapes(cls, data: object) -> object:
+        # Before the DecisionLog: the ids in ``decisions``, the records in ``log``.
+        return folded(data, "log")
 
-def _ended(procedure_id: str, deadline: datetime) -> str:
+    @property
+    def log(self) -> list[DecisionRecord]:
+        """The records under their name before the DecisionLog (`msp silence` reads them so)."""
+        return self.decisions.records
+
+
+def _ended(procedure_id: str, deadline: datetime, defaults: Defaults | None) -> str:
     name = f"The silence procedure {procedure_id}" if procedure_id else "The silence procedure"
-    return f"{name} ended at {local_text(deadline)}: silence can no longer be broken."
+    return f"{name} ended at {local_text(deadline, defaults)}: silence can no longer be broken."
 
 
 def _closed(status: SilenceStatus, broken_by: str | None, procedure_id: str) -> str:
@@ -151,12 +154,13 @@ def check_break(
     *,
     procedure_id: str = "",
     broken_by: str | None = None,
+    defaults: Defaults | None = None,
 ) -> str:
     """The breaking State's name as listed in the procedure; Rejected when silence cannot be broken by it now."""
     if status is not SilenceStatus.OPEN:
         raise Rejected(_closed(status, broken_by, procedure_id))
     if now >= deadline:
-        raise Rejected(_ended(procedure_id, deadline))
+        raise Rejected(_ended(procedure_id, deadline, defaults))
     return check_state(b.state, states_parties, "of this procedure")
 
 
@@ -167,6 +171,7 @@ def check_withdraw(
     *,
     procedure_id: str = "",
     broken_by: str | None = None,
+    defaults: Defaults | None = None,
 ) -> None:
     """The initiator may withdraw the proposal only while the procedure is open."""
     name = f"the silence procedure {procedure_id}" if procedure_id else "this silence procedure"
@@ -181,17 +186,18 @@ def check_withdraw(
         raise Rejected(f"The proposal of {name} was already withdrawn.")
     if now >= deadline:
         raise Rejected(
-            f"{name[0].upper()}{name[1:]} ended at {local_text(deadline)}: the proposal can no longer be withdrawn."
+            f"{name[0].upper()}{name[1:]} ended at {local_text(deadline, defaults)}: the proposal can no longer be "
+            "withdrawn."
         )
 
 
-def check_deadline(deadline: datetime, now: datetime) -> None:
+def check_deadline(deadline: datetime, now: datetime, defaults: Defaults | None = None) -> None:
     """A procedure is circulated with a deadline still to come (and one that says its time zone)."""
     if deadline.tzinfo is None or deadline.utcoffset() is None:
         raise Rejected(f"The deadline {deadline:%Y-%m-%d %H:%M} must say its time zone (e.g. +01:00).")
     if deadline <= now:
         raise Rejected(
-            f"The deadline {local_text(deadline)} has already passed (it is {local_text(now)}): "
+            f"The deadline {local_text(deadline, defaults)} has already passed (it is {local_text(now, defaults)}): "
             "a silence procedure needs a deadline in the future."
         )
 
@@ -204,7 +210,7 @@ def _short(text: str, limit: int = 300) -> str:
 def circulated_text(inp: SilenceInput) -> str:
     return (
         f"Silence procedure circulated by {inp.initiator} ({inp.reference}): {_short(inp.proposal)} "
-        f"It is adopted at {local_text(inp.deadline)} unless a State Party breaks silence before then."
+        f"It is adopted at {local_text(inp.deadline, inp.defaults)} unless a State Party breaks silence before then."
     )
 
 
@@ -216,17 +222,12 @@ def outcome_kind(outcome: SilenceOutcome) -> str:
     }[outcome.status]
 
 
-def outcome_text(outcome: SilenceOutcome, initiator: str) -> str:
+def outcome_text(outcome: SilenceOutcome, initiator: str, defaults: Defaults | None = None) -> str:
     """A plain sentence for the initiator: the proposal, and who broke silence and why."""
     proposal = f'the proposal "{_short(outcome.proposal)}" ({outcome.reference})'
+    at = local_text(outcome.at, defaults)
     if outcome.status is SilenceStatus.ADOPTED:
-        return (
-            f"Adopted by silence procedure: {proposal}. No State Party broke silence before "
-            f"{local_text(outcome.at)}."
-        )
+        return f"Adopted by silence procedure: {proposal}. No State Party broke silence before {at}."
     if outcome.status is SilenceStatus.NOT_ADOPTED:
-        return (
-            f"Not adopted: {outcome.broken_by} broke silence on {local_text(outcome.at)} on {proposal}. "
-            f"Reason given: {outcome.reason}"
-        )
-    return f"Withdrawn by {initiator} on {local_text(outcome.at)} ({outcome.reason}): {proposal}."
+        return f"Not adopted: {outcome.broken_by} broke silence on {at} on {proposal}. Reason given: {outcome.reason}"
+    return f"Withdrawn by {initiator} on {at} ({outcome.reason}): {proposal}."

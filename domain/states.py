@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.bounds import quote
-from domain.models import Rejected, match_name, name_key
+from domain.decisions import Rejected
+from domain.models import match_name, name_key
 
 LISTED_IN = "listed in [states_parties]"
 

@@ -72,7 +72,7 @@ def meeting_details(s: MeetingState, waiting_for: str) -> str:
         ]
     if s.closed:
         lines += ["", f"**Closed** on {s.closed.closed_on}, {s.closed.how}."]
-    lines += ["", "**Recent decisions**", *_log_lines(s.decisions)]
+    lines += ["", "**Recent decisions**", *_log_lines(s.decisions.records)]
     return "\n".join(lines)
 
 
@@ -93,7 +93,7 @@ def presidency_details(s: PresidencyState, waiting_for: str) -> str:
         f"**Waiting for:** {waiting_for}",
         "",
         "**Recent decisions**",
-        *_log_lines(s.decisions),
+        *_log_lines(s.decisions.records),
     ]
     if s.history:
         h = s.history[-1]
@@ -223,7 +223,7 @@ def silence_details(s: SilenceState) -> str:
             told = f"not told ({s.delivery_error})" if s.delivery_error else "not yet told"
         lines += ["", f"**Concerns:** `{s.concerns}` ({told})"]
     lines += undeliverable_lines(s.undeliverable)
-    lines += ["", "**Recent decisions**", *_log_lines(s.log)]
+    lines += ["", "**Recent decisions**", *_log_lines(s.decisions.records)]
     return "\n".join(lines)
 
 

@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain.calendar import day_end, day_start, local_date
-from domain.decisions import DecisionOutcome
+from domain.decisions import DECISION_REJECTED, DecisionOutcome
 from domain.meeting import MeetingState
 from domain.presidency import PresidencyState, presidency_id
 from tests.scenario import (
@@ -104,5 +104,5 @@ class Cycle:
 def rejection(err: WorkflowUpdateFailedError) -> str:
     cause = err.cause
     assert isinstance(cause, ApplicationError), cause
-    assert cause.type == "DecisionRejected"
+    assert cause.type == DECISION_REJECTED
     return cause.message

@@ -162,7 +162,9 @@ def test_the_issue_inputs_are_refused_by_the_models_msp_and_the_validators_share
     assert f"at most {MAX_STATES} items" in error(
         funds.Assess, decision_id="a", reference="r", shares=shares, due="2027-06-30"
     )
-    assert "outside the dates" in error(ReportReceived, decision_id="r", year=2027, received_on="0001-01-01")
+    assert "outside the dates" in error(
+        ReportReceived, decision_id="r", reference="r", year=2027, received_on="0001-01-01"
+    )
 
 
 # Date arithmetic is total on the window, with the headroom the rules need

@@ -181,8 +181,8 @@ async def test_accepted_decisions_show_in_the_status(cycle: Cycle):
     status = await cycle.status()
     pres, meeting = status["presidency"], status["meeting"]
     assert [d["state"] for d in pres["designates"]] == ["Chile", "Norway"]
-    assert [d["decision_id"] for d in pres["decisions"]] == ["d-norway", generated_id]
-    assert [d["decision_id"] for d in meeting["decisions"]] == ["d-postpone", "d-extend"]
+    assert [d["decision_id"] for d in pres["decisions"]["records"]] == ["d-norway", generated_id]
+    assert [d["decision_id"] for d in meeting["decisions"]["records"]] == ["d-postpone", "d-extend"]
     part = meeting["plan"]["parts"][0]
     assert (part["start"], part["end"], part["provisional"]) == (str(new_start), str(new_end), False)
     # The Presidency's own view follows its meeting.
@@ -227,8 +227,8 @@ async def test_the_same_decision_id_applies_once(cycle: Cycle):
     assert d1.out.splitlines()[-1].removeprefix("accepted: ") in d2.out
 
     status = await cycle.status()
-    assert [d["decision_id"] for d in status["meeting"]["decisions"]] == ["once-1"]
-    assert [d["decision_id"] for d in status["presidency"]["decisions"]] == ["once-2"]
+    assert [d["decision_id"] for d in status["meeting"]["decisions"]["records"]] == ["once-1"]
+    assert [d["decision_id"] for d in status["presidency"]["decisions"]["records"]] == ["once-2"]
     assert status["meeting"]["plan"]["parts"][0]["end"] == str(cycle.start + timedelta(days=4))
     assert [d["state"] for d in status["presidency"]["designates"]] == ["Chile", "Mexico"]
 
@@ -256,8 +256,8 @@ async def test_a_killed_worker_loses_nothing(cycle: Cycle, tmp_path: Path):
     await cycle.worker.start(cycle.client)
 
     status = await cycle.status()
-    assert [d["decision_id"] for d in status["presidency"]["decisions"]] == ["k-designate"]
-    assert [d["decision_id"] for d in status["meeting"]["decisions"]] == ["k-post", "k-format"]
+    assert [d["decision_id"] for d in status["presidency"]["decisions"]["records"]] == ["k-designate"]
+    assert [d["decision_id"] for d in status["meeting"]["decisions"]["records"]] == ["k-post", "k-format"]
     part = status["meeting"]["plan"]["parts"][0]
     assert (part["start"], part["format"]) == (str(cycle.start + timedelta(days=14)), "hybrid")
 
@@ -267,8 +267,15 @@ async def test_a_killed_worker_loses_nothing(cycle: Cycle, tmp_path: Path):
     await cycle.ok("decide", "change-format", "--format", "hybrid", "--ref", "x", "--id", "k-format")
 
     status = await cycle.status()
-    assert [d["decision_id"] for d in status["presidency"]["decisions"]] == ["k-designate", "k-inter"]
-    assert [d["decision_id"] for d in status["meeting"]["decisions"]] == ["k-post", "k-format", "k-extend"]
+    assert [d["decision_id"] for d in status["presidency"]["decisions"]["records"]] == [
+        "k-designate",
+        "k-inter",
+    ]
+    assert [d["decision_id"] for d in status["meeting"]["decisions"]["records"]] == [
+        "k-post",
+        "k-format",
+        "k-extend",
+    ]
     assert status["meeting"]["plan"]["parts"][0]["end"] == str(cycle.start + timedelta(days=18))
     assert status["presidency"]["intersessional_next_cycle"] is True
     await cycle.assert_healthy()

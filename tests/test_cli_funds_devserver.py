@@ -163,8 +163,8 @@ async def test_estimate_assess_and_payments(cycle: Cycle):
         assert after[key] == before[key], key
     for key in ("paid", "payments_count", "assessments"):
         assert after["ledger"][key] == before["ledger"][key], key
-    assert sorted(after["ledger"]["applied_ids"]) == sorted(before["ledger"]["applied_ids"])
-    assert "p-x" not in after["ledger"]["applied_ids"]
+    assert after["ledger"]["decisions"] == before["ledger"]["decisions"]
+    assert "p-x" not in [r["decision_id"] for r in after["ledger"]["decisions"]["records"]]
 
     # Not a positive amount: refused before anything is sent.
     line = one_line(await cycle.msp("funds", "pay", "--state", "Chile", "--amount", "-5", "--ref", "x"), 2)

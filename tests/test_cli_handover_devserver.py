@@ -101,7 +101,7 @@ async def test_msp_sends_a_decision_again_while_the_presidency_is_handed_over(
     state = await presidency.query(PresidencyWorkflow.state)
     assert (await presidency.describe()).run_id != run_id
     assert state.term == 2 and state.president.state == "Chile", state
-    assert [d.decision_id for d in state.decisions] == ["during-handover"]
+    assert [d.decision_id for d in state.decisions.records] == ["during-handover"]
     assert [p.state for p in state.designates] == ["Mexico"]
     assert await failed_workflow_tasks(c.client, presidency.id) == []
 
@@ -127,4 +127,4 @@ async def test_a_handover_that_lasts_ends_msp_with_the_reason_and_the_id_to_send
         "It was still so after 3 tries over 0.2 s; send it again later with --id too-early (it applies once)."
     )
     state = await presidency.query(PresidencyWorkflow.state)
-    assert state.term == 1 and state.decisions == []
+    assert state.term == 1 and state.decisions.records == []

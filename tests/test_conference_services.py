@@ -31,15 +31,11 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
     from temporalio.worker import Worker
 
-    from activities.conference_services import (
-        BAD_ANSWER,
-        BOOK_INTERPRETATION,
-        SUBMIT_TRANSLATION,
-        UNAVAILABLE,
-        ConferenceServices,
-    )
+    from activities.conference_services import BAD_ANSWER, UNAVAILABLE, ConferenceServices
     from domain.conference import (
+        BOOK_INTERPRETATION,
         REJECTED_BY_SERVICES,
+        SUBMIT_TRANSLATION,
         Cancellation,
         InterpretationBooking,
         JobCancellation,

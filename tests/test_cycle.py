@@ -311,7 +311,7 @@ async def test_a_decision_sent_twice_is_applied_once(cycle_factory):
     third = await handle.execute_update(MeetingWorkflow.postpone, decision, id="another-update-id")
     assert third.duplicate and third.summary == first.summary
     meeting = await c.meeting()
-    assert [d.decision_id for d in meeting.decisions] == ["once"]
+    assert [d.decision_id for d in meeting.decisions.records] == ["once"]
     assert meeting.plan.first_day == plan.first_day + timedelta(days=7)
 
 
@@ -334,5 +334,5 @@ async def test_a_meeting_decision_resent_after_the_handover_is_not_applied_again
         outcome = await c.decide_meeting(update, decision)
         assert outcome.duplicate
     meeting = await c.meeting()
-    assert meeting.plan.ref != plan.ref and meeting.decisions == []
+    assert meeting.plan.ref != plan.ref and meeting.decisions.records == []
     assert meeting.plan.parts[0].days == 4

@@ -32,6 +32,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from domain.decisions import DECISION_REJECTED
 from domain.extensions import Article, ExtensionInput, ExtensionRequest, MeetingSlot, extension_id
 from tests.cycle_helpers import Cycle, initial_state, part
 from tests.reminding import today
@@ -190,7 +191,7 @@ async def send(target: Target, s: Send, tally: Tally, retry: bool = True) -> Non
         if cause.message == "Failed decoding arguments":
             # The SDK's own rejection: the reason (pydantic's, naming the field) is its cause.
             assert isinstance(cause.cause, ApplicationError) and cause.cause.message.strip(), (s, cause.cause)
-        if cause.type == "DecisionRejected":
+        if cause.type == DECISION_REJECTED:
             # The reason is on one line, and not the whole 100 kB payload echoed back.
             assert "\n" not in cause.message.strip() and len(cause.message) < 2_000, cause.message
         after = await raw_state(handle)
@@ -250,7 +251,7 @@ async def fuzz(target: Target, strategy: st.SearchStrategy[Send]) -> Tally:
     assert tally.total >= EXAMPLES, tally
     # Both outcomes were exercised, and rejections for more than one reason.
     assert tally.accepted > 0 and len(tally.rejected) > 3, tally
-    assert any(k.startswith("DecisionRejected") for k in tally.rejected), tally
+    assert any(k.startswith(DECISION_REJECTED) for k in tally.rejected), tally
     return tally
 
 

@@ -39,6 +39,7 @@ from temporalio.worker import Worker
 
 from activities.conference_services import ConferenceServices
 from domain.bounds import MAX_CHF, MAX_STATES
+from domain.decisions import DECISION_REJECTED
 from domain.documents import DocumentInput, DocumentSpec, document_id, funds_id
 from domain.extensions import Analysis, Article, ExtensionInput, ExtensionRequest, MeetingSlot, extension_id
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
@@ -220,7 +221,7 @@ async def deliver(t: Target, m: Msg, tally: Tally, retry: bool = True) -> None:
         cause = e.cause
         assert isinstance(cause, ApplicationError), (m, cause)
         assert cause.message.strip(), (m, cause)
-        if cause.type in ("DecisionRejected", "InputRejected"):
+        if cause.type in (DECISION_REJECTED, "InputRejected"):
             # A reason on one line, quoting little of the input (never a 100 kB value back).
             assert "\n" not in cause.message.strip() and len(cause.message) < 1000, cause.message
         t.last = await t.settled()
@@ -291,7 +292,7 @@ async def fuzz(
         print(f"  {n:4d}  {reason}")
     assert tally.total >= examples + len(explicit), tally
     assert tally.accepted > 0 and (tally.signals > 0 or not signals) and len(tally.rejected) > 3, tally
-    assert any(k.startswith("DecisionRejected") for k in tally.rejected), tally
+    assert any(k.startswith(DECISION_REJECTED) for k in tally.rejected), tally
     await no_failed_tasks(t.env, *t.ids)
     return tally
 

@@ -128,7 +128,7 @@ async def test_the_embedded_server_restarted_on_its_sqlite_file_resumes_every_wo
             await client.get_workflow_handle(wid).query("__stack_trace")
         presidency = client.get_workflow_handle(PRESIDENCY)
         state = await presidency.query(PresidencyWorkflow.state)
-        assert [d.decision_id for d in state.decisions] == ["before"]
+        assert [d.decision_id for d in state.decisions.records] == ["before"]
         assert [p.state for p in state.designates] == ["Chile", "Mexico"]
         outcome = await presidency.execute_update(
             PresidencyWorkflow.decide_intersessional,

@@ -112,7 +112,8 @@ async def test_a_worker_killed_mid_meeting_day_loses_nothing_and_applies_nothing
 
     funds = (await c.ok("funds", "status", "--json")).json()
     assert funds["paid"] == 160_000, funds
-    assert funds["ledger"]["applied_ids"].count("pay-1") == 1
+    log = funds["ledger"]["decisions"]
+    assert [*log["applied"], *(r["decision_id"] for r in log["records"])].count("pay-1") == 1
     jobs = stored(received, "translation-jobs")
     keys = [j["idempotency_key"] for j in jobs]
     assert len(keys) == 5 and len(set(keys)) == 5, keys
@@ -125,8 +126,8 @@ async def test_a_worker_killed_mid_meeting_day_loses_nothing_and_applies_nothing
     ] * 4
 
     status = (await c.ok("status", "--json")).json()
-    assert [d["decision_id"] for d in status["presidency"]["decisions"]] == ["d-mexico"]
-    assert [d["decision_id"] for d in status["meeting"]["decisions"]] == ["d-extend"]
+    assert [d["decision_id"] for d in status["presidency"]["decisions"]["records"]] == ["d-mexico"]
+    assert [d["decision_id"] for d in status["meeting"]["decisions"]["records"]] == ["d-extend"]
 
     # The meeting closes; the President-designate takes over.
     await c.ok("decide", "close", "--ref", "final report para 40", "--id", "d-close")

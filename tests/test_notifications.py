@@ -22,11 +22,12 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.conference_services import ConferenceServices
-from activities.notifications import SEND_NOTIFICATION, UNDELIVERED, Notifier, webhooks_from_env
+from activities.notifications import UNDELIVERED, Notifier, webhooks_from_env
 from domain.config import ConfigError, parse_config
 from domain.extensions import ExtensionInput
 from domain.notifications import (
     REJECTED_BY_WEBHOOK,
+    SEND_NOTIFICATION,
     Delivery,
     Notification,
     redact_in,

@@ -22,6 +22,7 @@ from temporalio.worker import Worker
 from activities.notifications import Notifier
 from domain import search_attributes as sa
 from domain.calendar import local_text
+from domain.decisions import DECISION_REJECTED
 from domain.meeting_rules import Rejected
 from domain.notifications import Delivery, Notification
 from domain.silence import (
@@ -158,7 +159,7 @@ async def test_silence_broken_by_one_state_the_proposal_is_not_adopted(ts_env, t
         assert outcome.at < inp.deadline
         assert told == outcome
         st = await state(h)
-        assert st.status is SilenceStatus.NOT_ADOPTED and st.decisions == ["b1"]
+        assert st.status is SilenceStatus.NOT_ADOPTED and st.decisions.ids() == ["b1"]
         assert "**Silence broken by Mexico**" in silence_details(st)
         bodies = received(tmp_path)
         broken = [b["body"] for b in bodies if b["body"]["kind"] == "silence-broken"]
@@ -192,7 +193,7 @@ async def rejected_then_broken(
         )
     assert "did you mean 'Norway'?" in rejection(err.value)
     st = await state(h)
-    assert st.status is SilenceStatus.OPEN and st.decisions == [] and st.broken_by is None
+    assert st.status is SilenceStatus.OPEN and st.decisions.ids() == [] and st.broken_by is None
     b = BreakSilence(decision_id="b1", state="Chile", reason="We object to the length of the extension.")
     await h.execute_update(SilenceProcedureWorkflow.break_silence, b, id="b1")
     again = await h.execute_update(SilenceProcedureWorkflow.break_silence, b, id="b1-again")
@@ -209,7 +210,7 @@ async def rejected_then_broken(
         )
     assert "already broken by Chile" in rejection(err.value)
     st = await state(h)
-    assert st.broken_by == "Chile" and st.decisions == ["b1"] and st.status is SilenceStatus.NOT_ADOPTED
+    assert st.broken_by == "Chile" and st.decisions.ids() == ["b1"] and st.status is SilenceStatus.NOT_ADOPTED
     # The webhook is back: the notifications go out once and the procedure ends.
     with Receiver(tmp_path, port=port, log=None):
         outcome: SilenceOutcome = await h.result()
@@ -235,7 +236,7 @@ async def test_a_procedure_circulated_after_its_deadline_fails_rather_than_adopt
     with pytest.raises(WorkflowFailureError) as err:
         await h.result()
     cause = err.value.cause
-    assert isinstance(cause, ApplicationError) and cause.type == "DecisionRejected"
+    assert isinstance(cause, ApplicationError) and cause.type == DECISION_REJECTED
     assert "has already passed" in cause.message
 
 

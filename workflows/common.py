@@ -1,5 +1,5 @@
-"""Small pieces every workflow uses: the rejection of a decision, search attributes written only on change,
-notifications and what becomes of one the webhook refuses."""
+"""Small pieces every workflow uses: search attributes written only on change, notifications and what becomes of
+one the webhook refuses, the refusal of a start input, the engine's counters. (Decisions: workflows/decisions.py.)"""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from temporalio.workflow import ActivityHandle
 
 from domain import search_attributes as sa
 from domain.bounds import quote
+from domain.calendar import day_start
 from domain.conference import REJECTED_BY_SERVICES
-from domain.decisions import SEND_AGAIN
+from domain.models import Defaults
 from domain.notifications import (
     KEEP_UNDELIVERABLE,
     REJECTED_BY_WEBHOOK,
@@ -25,6 +26,7 @@ from domain.notifications import (
     Notification,
     Undeliverable,
 )
+from domain.reviews import Reminder
 
 Updates = Sequence[SearchAttributeUpdate[Any]]
 M = TypeVar("M", bound=BaseModel)
@@ -142,11 +144,12 @@ async def sleep_until_or(at: datetime, changed: Callable[[], bool], summary: str
     return not changed()
 
 
-def rejected(reason: str, send_again: bool = False) -> ApplicationError:
-    """The error a validator raises: the client gets ``reason`` at once and nothing is written. ``send_again``:
-    not a refusal of the decision but of the moment (its detail is SEND_AGAIN): the client may send it again."""
-    details = [SEND_AGAIN] if send_again else []
-    return ApplicationError(reason, *details, type="DecisionRejected", non_retryable=True)
+async def reminder_due(reminder: Reminder, defaults: Defaults, changed: Callable[[], bool]) -> bool:
+    """Waits for the start of ``reminder``'s day unless ``changed()`` comes true first; True when it is due. (The
+    reviews, the requests for extension and the Article 7 watches send their reminders so.)"""
+    return await sleep_until_or(
+        day_start(reminder.on, defaults), changed, f"{reminder.kind} on {reminder.on}"
+    )
 
 
 def refused(reason: str) -> ApplicationError:

@@ -12,12 +12,18 @@ with workflow.unsafe.imports_passed_through():
     from domain import documents as rules
     from domain import search_attributes as sa
     from domain.calendar import day_start, local_date
-    from domain.conference import Cancellation, JobCancellation, Receipt, TranslationJob
+    from domain.conference import (
+        CANCEL_TRANSLATION,
+        SUBMIT_TRANSLATION,
+        Cancellation,
+        JobCancellation,
+        Receipt,
+        TranslationJob,
+    )
     from domain.decisions import DecisionOutcome
     from domain.documents import Delivered, DocumentInput, DocumentState, LanguageStatus, Withdraw
-    from domain.funds import FundsRequest
-    from domain.meeting_rules import Rejected
-    from domain.models import Defaults, Language
+    from domain.funds import CANCEL_REQUEST, FUNDS_GRANTED, RELEASE, REQUEST_FUNDS, FundsRequest
+    from domain.models import Language
     from domain.views import document_details
     from workflows.common import (
         DOCUMENTS_ISSUED,
@@ -25,10 +31,10 @@ with workflow.unsafe.imports_passed_through():
         SERVICES_RETRY,
         Updates,
         count,
-        rejected,
         start_input,
         upsert_changed,
     )
+    from workflows.decisions import Decider, check
 
 # From this patch on, a withdrawal sends nothing more (no request for money, no job), asks conference services to
 # cancel every job sent or on its way, and gives a job's money back only when they confirm the cancellation. Before
@@ -55,7 +61,8 @@ class DocumentWorkflow:
         self.s = rules.new_state(inp.spec, inp.money)
         self.upserted: Updates = []
         self.version = 0
-        self.defaults = Defaults()
+        self.defaults = inp.defaults
+        self.decisions = Decider(lambda: self.s.decisions, self._changed)
         self.submitting: dict[Language, asyncio.Task[None]] = {}
         # The submission activities in flight, to stop them (and only them) when the document is withdrawn.
         self.sending: dict[Language, workflow.ActivityHandle[Receipt]] = {}
@@ -71,7 +78,7 @@ class DocumentWorkflow:
             if self.cancels_jobs and t.status is LanguageStatus.WITHDRAWN:
                 continue  # withdrawn before its request went
             await funds.signal(
-                "request_funds",
+                REQUEST_FUNDS,
                 FundsRequest(
                     request_id=rules.request_id(inp.spec.symbol, lang),
                     requester=workflow.info().workflow_id,
@@ -83,7 +90,7 @@ class DocumentWorkflow:
             self.requested.add(lang)
             if self.cancels_jobs and t.status is LanguageStatus.WITHDRAWN:
                 # Withdrawn while this request was on its way: the withdrawal left its cancellation to follow it.
-                await funds.signal("cancel_request", rules.request_id(inp.spec.symbol, lang))
+                await funds.signal(CANCEL_REQUEST, rules.request_id(inp.spec.symbol, lang))
         self._log(f"asked the {inp.spec.meeting} ledger for {len(self.s.translations)} translations")
         watch = asyncio.get_running_loop().create_task(self._watch_due_date())
         while not self.s.finished:
@@ -143,7 +150,7 @@ class DocumentWorkflow:
             if self.s.withdrawn and self.cancels_jobs:
                 return  # withdrawn before it went: _cancel_job settles it
             handle = self.sending[lang] = workflow.start_activity(
-                "submit_translation",
+                SUBMIT_TRANSLATION,
                 job,
                 result_type=Receipt,
                 start_to_close_timeout=timedelta(seconds=30),
@@ -159,11 +166,11 @@ class DocumentWorkflow:
                 # The path before CANCEL_SENT_JOBS, kept for histories recorded then.
                 t.status = LanguageStatus.WITHDRAWN
                 self._log(f"{lang.value}: submission stopped by the withdrawal; CHF {t.amount} released")
-                await self._funds().signal("release", rules.request_id(spec.symbol, lang))
+                await self._funds().signal(RELEASE, rules.request_id(spec.symbol, lang))
                 return
             t.status, t.error = LanguageStatus.FAILED, _reason(e)
             self._log(f"{lang.value}: refused by conference services: {t.error}")
-            await self._funds().signal("release", rules.request_id(spec.symbol, lang))
+            await self._funds().signal(RELEASE, rules.request_id(spec.symbol, lang))
         else:
             if t.status is LanguageStatus.FUNDED:
                 t.status, t.job_reference = LanguageStatus.IN_TRANSLATION, receipt.reference
@@ -195,7 +202,7 @@ class DocumentWorkflow:
             )
             try:
                 answer: Cancellation = await workflow.execute_activity(
-                    "cancel_translation",
+                    CANCEL_TRANSLATION,
                     request,
                     result_type=Cancellation,
                     start_to_close_timeout=timedelta(seconds=30),
@@ -218,7 +225,7 @@ class DocumentWorkflow:
                 f"{lang.value}: job {t.job_reference or '(none had arrived)'} cancelled by conference services; "
                 f"CHF {t.amount} released"
             )
-            await self._funds().signal("release", rules.request_id(spec.symbol, lang))
+            await self._funds().signal(RELEASE, rules.request_id(spec.symbol, lang))
         finally:
             self.cancelling.pop(lang, None)
             self._changed()
@@ -226,7 +233,7 @@ class DocumentWorkflow:
     def _funds(self) -> workflow.ExternalWorkflowHandle[object]:
         return workflow.get_external_workflow_handle(self.inp.funds_id)
 
-    @workflow.signal
+    @workflow.signal(name=FUNDS_GRANTED)
     async def funds_granted(self, request_id: str) -> None:
         lang = next(
             (la for la in self.s.translations if rules.request_id(self.inp.spec.symbol, la) == request_id),
@@ -237,7 +244,7 @@ class DocumentWorkflow:
         t = self.s.translations[lang]
         if t.status is LanguageStatus.WITHDRAWN:
             # Granted while the withdrawal was on its way to the ledger: give it back.
-            await self._funds().signal("release", request_id)
+            await self._funds().signal(RELEASE, request_id)
             return
         if t.status is LanguageStatus.WAITING_FOR_FUNDS:
             t.status, t.granted_at = LanguageStatus.FUNDED, workflow.now()
@@ -246,48 +253,36 @@ class DocumentWorkflow:
 
     @workflow.update
     def delivered(self, d: Delivered) -> DecisionOutcome:
-        if (done := self._duplicate(d.decision_id)) is not None:
-            return done
-        try:
-            rules.check_delivered(self.s, d)
-        except Rejected as e:
-            raise rejected(str(e)) from None
-        t = self.s.translations[d.language]
-        t.status, t.issued_at = LanguageStatus.ISSUED, workflow.now()
-        self.s.applied_ids.add(d.decision_id)
-        summary = f"{self.inp.spec.symbol} issued in {d.language.value}"
-        count(DOCUMENTS_ISSUED, language=d.language.value)
-        self._log(summary)
-        self._changed()
-        return DecisionOutcome(decision_id=d.decision_id, summary=summary)
+        return self.decisions.decide(d, lambda: rules.check_delivered(self.s, d), lambda _: self._issue(d))
 
     @delivered.validator
     def _check_delivered(self, d: Delivered) -> None:
-        if d.decision_id in self.s.applied_ids:
-            return
-        try:
-            rules.check_delivered(self.s, d)
-        except Rejected as e:
-            raise rejected(str(e)) from None
+        self.decisions.validate(d, lambda: rules.check_delivered(self.s, d))
+
+    def _issue(self, d: Delivered) -> str:
+        t = self.s.translations[d.language]
+        t.status, t.issued_at = LanguageStatus.ISSUED, workflow.now()
+        summary = f"{self.inp.spec.symbol} issued in {d.language.value}"
+        count(DOCUMENTS_ISSUED, language=d.language.value)
+        self._log(summary)
+        return summary
 
     @workflow.update
     async def withdraw(self, d: Withdraw) -> DecisionOutcome:
-        if (done := self._duplicate(d.decision_id)) is not None:
+        if (done := self.decisions.repeat(d.decision_id)) is not None:
             return done
-        try:
-            rules.check_withdraw(self.s)
-        except Rejected as e:
-            raise rejected(str(e)) from None
+        check(lambda: rules.check_withdraw(self.s))
         self.s.withdrawn = True
-        self.s.applied_ids.add(d.decision_id)
+        # Held while the withdrawal waits on the ledger and conference services: the same decision sent meanwhile
+        # is a repeat, not a second withdrawal.
+        self.s.decisions.hold(d.decision_id)
         if workflow.patched(CANCEL_SENT_JOBS):
             self.cancels_jobs = True
             summary = await self._withdraw(d.reference)
         else:
             summary = await self._withdraw_unasked(d.reference)
         self._log(summary)
-        self._changed()
-        return DecisionOutcome(decision_id=d.decision_id, summary=summary)
+        return self.decisions.accept(d, summary)
 
     async def _withdraw(self, reference: str) -> str:
         symbol = self.inp.spec.symbol
@@ -311,12 +306,12 @@ class DocumentWorkflow:
         funds = self._funds()
         # Requests leave the queue first, so money given back below cannot be granted to them meanwhile.
         await asyncio.gather(
-            *(funds.signal("cancel_request", rules.request_id(symbol, lang)) for lang in dequeue)
+            *(funds.signal(CANCEL_REQUEST, rules.request_id(symbol, lang)) for lang in dequeue)
         )
         for lang in cancel:
             self.cancelling[lang] = asyncio.get_running_loop().create_task(self._cancel_job(lang, reference))
         for lang in release:
-            await funds.signal("release", rules.request_id(symbol, lang))
+            await funds.signal(RELEASE, rules.request_id(symbol, lang))
         released = sum(self.s.translations[lang].amount for lang in release)
         summary = f"{symbol} withdrawn ({reference}); CHF {released} released"
         if cancel:
@@ -335,7 +330,7 @@ class DocumentWorkflow:
         for lang, t in self.s.translations.items():
             if t.status is LanguageStatus.WAITING_FOR_FUNDS:
                 t.status = LanguageStatus.WITHDRAWN
-                await funds.signal("cancel_request", rules.request_id(self.inp.spec.symbol, lang))
+                await funds.signal(CANCEL_REQUEST, rules.request_id(self.inp.spec.symbol, lang))
         for lang, t in self.s.translations.items():
             if t.status is LanguageStatus.IN_TRANSLATION:
                 # The job is with conference services and paid for: nothing comes back, nothing is issued.
@@ -348,26 +343,16 @@ class DocumentWorkflow:
                 self.submitting[lang].cancel()  # its task gives the money back
             else:
                 t.status = LanguageStatus.WITHDRAWN
-                await funds.signal("release", rules.request_id(self.inp.spec.symbol, lang))
+                await funds.signal(RELEASE, rules.request_id(self.inp.spec.symbol, lang))
         return f"{self.inp.spec.symbol} withdrawn ({reference}); CHF {released} released"
 
     @withdraw.validator
     def _check_withdraw(self, d: Withdraw) -> None:
-        if d.decision_id in self.s.applied_ids:
-            return
-        try:
-            rules.check_withdraw(self.s)
-        except Rejected as e:
-            raise rejected(str(e)) from None
+        self.decisions.validate(d, lambda: rules.check_withdraw(self.s))
 
     @workflow.query
     def state(self) -> DocumentState:
         return self.s
-
-    def _duplicate(self, decision_id: str) -> DecisionOutcome | None:
-        if decision_id in self.s.applied_ids:
-            return DecisionOutcome(decision_id=decision_id, summary="already applied", duplicate=True)
-        return None
 
     def _log(self, line: str) -> None:
         self.s.log.append(f"{workflow.now():%Y-%m-%d %H:%M} {line}")
@@ -380,7 +365,7 @@ class DocumentWorkflow:
         self.upserted = upsert_changed(
             self.upserted,
             [
-                sa.KIND.value_set("document"),
+                sa.KIND.value_set(sa.Kind.DOCUMENT),
                 sa.CONVENTION.value_set(self.inp.convention),
                 sa.MEETING.value_set(self.inp.spec.meeting),
                 sa.LANGUAGES_PENDING.value_set(self.s.pending_languages),

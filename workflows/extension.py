@@ -11,40 +11,48 @@ from temporalio.exceptions import ActivityError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from domain import extensions as rules
+    from domain import extension_rules as rules
+    from domain import extension_texts as texts
     from domain import search_attributes as sa
     from domain.bounds import WORKFLOW_ID_MAX
-    from domain.calendar import day_start, local_date, local_text
-    from domain.decisions import DecisionOutcome
+    from domain.calendar import day_start, describe_months, local_date, local_text
+    from domain.decisions import DecisionOutcome, Rejected
     from domain.extensions import (
+        ENDED,
+        LOOK_UP_MEETING,
+        SUPERSEDED,
+        WATCHING,
         Analysis,
         Decide,
+        DecisionTaken,
         DeclareCompletion,
         ExtensionInput,
         ExtensionState,
+        Grant,
         KeepAtMeeting,
         MeetingLookup,
         MeetingSeen,
         ProposeBySilence,
         Status,
+        assign,
+        check_request,
     )
-    from domain.meeting_rules import Rejected
-    from domain.models import Defaults
+    from domain.ids import silence_id
     from domain.notifications import Notification
     from domain.reviews import Reminder
-    from domain.silence import SilenceInput, SilenceOutcome, silence_id
+    from domain.silence import SILENCE_ENDED, SilenceInput, SilenceOutcome
     from domain.views import extension_details
     from workflows.common import (
         FAIL_ON_INVALID_INPUT,
         Updates,
         attention,
         notify,
-        rejected,
+        reminder_due,
         signal_payload,
-        sleep_until_or,
         start_input,
         upsert_changed,
     )
+    from workflows.decisions import Decider, check, rejected
 
 # The Presidency waits for the answer: the meeting is asked briefly, and a failure is a clear no.
 LOOKUP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
@@ -55,8 +63,9 @@ class ExtensionRequestWorkflow:
     @workflow.init
     def __init__(self, inp: ExtensionInput) -> None:
         self.inp = start_input(inp, ExtensionInput)
-        self.s = rules.assign(inp)
-        self.defaults = Defaults()
+        self.s = assign(inp)
+        self.defaults = inp.defaults
+        self.decisions = Decider(lambda: self.s.decisions, self._changed)
         self.upserted: Updates = []
         self.version = 0
         # The grant a running silence procedure would adopt.
@@ -68,7 +77,7 @@ class ExtensionRequestWorkflow:
     async def run(self, inp: ExtensionInput) -> ExtensionState:
         today = self._today()
         try:
-            state = rules.check_request(inp.request, inp.meeting, today, inp.states_parties)
+            state = check_request(inp.request, inp.meeting, today, inp.states_parties)
         except Rejected as e:
             self.s.status = Status.REJECTED
             self.s.rejected = str(e)
@@ -82,24 +91,19 @@ class ExtensionRequestWorkflow:
         self._refresh()
         if inp.previous:
             await self._tell_previous(inp.previous)
-        await self._notify("submitted", rules.submitted_text(self.s))
+        await self._notify("submitted", texts.submitted_text(self.s))
         started = today
-        while self.s.status not in rules.ENDED:
+        while self.s.status not in ENDED:
             while self.outbox:
                 await self._notify(*self.outbox.pop(0))
             version = self.version
-            reminder = self._next_reminder(started) if self.s.status in rules.WATCHING else None
+            reminder = self._next_reminder(started) if self.s.status in WATCHING else None
             self.s.upcoming = reminder
             self._refresh()
             if reminder is None:
                 await workflow.wait_condition(lambda v=version: self.version != v)  # type: ignore[misc]
                 continue
-            at = day_start(reminder.on, self.defaults)
-            if not await sleep_until_or(
-                at,
-                lambda v=version: self.version != v,  # type: ignore[misc]
-                f"{reminder.kind} on {reminder.on}",
-            ):
+            if not await reminder_due(reminder, self.defaults, lambda v=version: self.version != v):  # type: ignore[misc]
                 continue
             if reminder.kind == "deadline-passed":
                 self.s.status = Status.EXPIRED
@@ -125,59 +129,59 @@ class ExtensionRequestWorkflow:
 
     @workflow.update
     def analyse(self, a: Analysis) -> DecisionOutcome:
-        if (done := self._duplicate(a.decision_id)) is not None:
-            return done
-        self._rule(lambda: rules.check_analysis(self.s, a))
+        return self.decisions.decide(a, lambda: rules.check_analysis(self.s, a), lambda _: self._analysed(a))
+
+    @analyse.validator
+    def _check_analyse(self, a: Analysis) -> None:
+        self.decisions.validate(a, lambda: rules.check_analysis(self.s, a))
+
+    def _analysed(self, a: Analysis) -> str:
         revised = self.s.analysis is not None
         self.s.analysis = a
         self.s.status = Status.ANALYSED
         summary = f"{'revised ' if revised else ''}analysis of {self.s.group} entered ({a.reference})"
         if a.recommended_months:
-            summary += f"; it recommends {rules.describe_months(a.recommended_months)}"
-        return self._accepted(a.decision_id, summary)
-
-    @analyse.validator
-    def _check_analyse(self, a: Analysis) -> None:
-        self._validate(a.decision_id, lambda: rules.check_analysis(self.s, a))
+            summary += f"; it recommends {describe_months(a.recommended_months)}"
+        return summary
 
     @workflow.update
     def keep_at_meeting(self, k: KeepAtMeeting) -> DecisionOutcome:
-        if (done := self._duplicate(k.decision_id)) is not None:
-            return done
-        self._rule(lambda: rules.check_keep(self.s, self._today()))
-        assert self.s.moved_from is not None
-        self.s.meeting, self.s.moved_from = self.s.moved_from, None
-        return self._accepted(
-            k.decision_id, f"the late request stays before the {self.s.meeting.label} ({k.reference})"
+        return self.decisions.decide(
+            k, lambda: rules.check_keep(self.s, self._today()), lambda _: self._kept(k)
         )
 
     @keep_at_meeting.validator
     def _check_keep(self, k: KeepAtMeeting) -> None:
-        self._validate(k.decision_id, lambda: rules.check_keep(self.s, self._today()))
+        self.decisions.validate(k, lambda: rules.check_keep(self.s, self._today()))
+
+    def _kept(self, k: KeepAtMeeting) -> str:
+        assert self.s.moved_from is not None
+        self.s.meeting, self.s.moved_from = self.s.moved_from, None
+        return f"the late request stays before the {self.s.meeting.label} ({k.reference})"
 
     @workflow.update
     async def decide(self, d: Decide) -> DecisionOutcome:
-        if (done := self._duplicate(d.decision_id)) is not None:
+        if (done := self.decisions.repeat(d.decision_id)) is not None:
             return done
-        self._rule(lambda: rules.check_decide(self.s, d))
+        check(lambda: rules.check_decide(self.s, d))
         seen = await self._look_up_meeting()
         # Another decision may have been taken while the meeting was asked.
-        if (done := self._duplicate(d.decision_id)) is not None:
+        if (done := self.decisions.repeat(d.decision_id)) is not None:
             return done
-        self._rule(lambda: rules.check_decide(self.s, d))
-        self._rule(lambda: rules.check_in_session(self.s, seen, workflow.now(), self.defaults))
+        check(lambda: rules.check_decide(self.s, d))
+        check(lambda: rules.check_in_session(self.s, seen, workflow.now(), self.defaults))
         t = self._take(d, f"the {self.s.meeting.label}", d.reference)
-        return self._accepted(d.decision_id, rules.decided_summary(self.s, t))
+        return self.decisions.accept(d, texts.decided_summary(self.s, t))
 
     @decide.validator
     def _check_decide(self, d: Decide) -> None:
-        self._validate(d.decision_id, lambda: rules.check_decide(self.s, d))
+        self.decisions.validate(d, lambda: rules.check_decide(self.s, d))
 
     @workflow.update
     async def put_to_silence(self, p: ProposeBySilence) -> DecisionOutcome:
-        if (done := self._duplicate(p.decision_id)) is not None:
+        if (done := self.decisions.repeat(p.decision_id)) is not None:
             return done
-        self._rule(lambda: rules.check_silence(self.s, p, workflow.now()))
+        check(lambda: rules.check_silence(self.s, p, workflow.now()))
         wid = silence_id(self.inp.convention, p.procedure_id)
         proposal = rules.silence_proposal(self.s, p)
         # Marked before the child starts, so that a second proposal meanwhile is refused.
@@ -196,6 +200,7 @@ class ExtensionRequestWorkflow:
                     states_parties=p.states_parties,
                     concerns=workflow.info().workflow_id,
                     webhook=self.inp.webhook,
+                    defaults=self.defaults,
                 ),
                 id=wid,
                 parent_close_policy=ParentClosePolicy.ABANDON,
@@ -206,16 +211,17 @@ class ExtensionRequestWorkflow:
             self._changed()
             raise rejected(f"The silence procedure {wid} could not start: {e}") from None
         self.proposal = p
-        self.s.silence_log.append(f"{wid}: circulated, silence until {local_text(p.deadline)}")
-        return self._accepted(p.decision_id, f"put to silence procedure {wid} until {local_text(p.deadline)}")
+        until = local_text(p.deadline, self.defaults)
+        self.s.silence_log.append(f"{wid}: circulated, silence until {until}")
+        return self.decisions.accept(p, f"put to silence procedure {wid} until {until}")
 
     @put_to_silence.validator
     def _check_put_to_silence(self, p: ProposeBySilence) -> None:
-        self._validate(p.decision_id, lambda: rules.check_silence(self.s, p, workflow.now()))
+        self.decisions.validate(p, lambda: rules.check_silence(self.s, p, workflow.now()))
 
-    @workflow.signal
+    @workflow.signal(name=SILENCE_ENDED)
     def silence_ended(self, o: SilenceOutcome) -> None:
-        if not signal_payload(o, SilenceOutcome, "silence_ended"):
+        if not signal_payload(o, SilenceOutcome, SILENCE_ENDED):
             return
         if o.workflow_id != self.s.silence or self.s.status is not Status.UNDER_SILENCE:
             return
@@ -233,7 +239,7 @@ class ExtensionRequestWorkflow:
             self.outbox.append(
                 (
                     f"silence-broken:{o.workflow_id}",
-                    rules.silence_broken_text(self.s, o.workflow_id, o.broken_by, o.reason),
+                    texts.silence_broken_text(self.s, o.workflow_id, o.broken_by, o.reason),
                 )
             )
         self.s.silence = None
@@ -242,26 +248,26 @@ class ExtensionRequestWorkflow:
 
     @workflow.update
     def declare_completion(self, c: DeclareCompletion) -> DecisionOutcome:
-        if (done := self._duplicate(c.decision_id)) is not None:
-            return done
-        self._rule(lambda: rules.check_completion(self.s, c, self._today()))
-        self.s.status = Status.COMPLETED
-        self.s.completed_on = c.completed_on
-        return self._accepted(
-            c.decision_id, f"{self.s.request.state} declared completion on {c.completed_on} ({c.reference})"
+        return self.decisions.decide(
+            c, lambda: rules.check_completion(self.s, c, self._today()), lambda _: self._completed(c)
         )
 
     @declare_completion.validator
     def _check_completion(self, c: DeclareCompletion) -> None:
-        self._validate(c.decision_id, lambda: rules.check_completion(self.s, c, self._today()))
+        self.decisions.validate(c, lambda: rules.check_completion(self.s, c, self._today()))
 
-    @workflow.signal
+    def _completed(self, c: DeclareCompletion) -> str:
+        self.s.status = Status.COMPLETED
+        self.s.completed_on = c.completed_on
+        return f"{self.s.request.state} declared completion on {c.completed_on} ({c.reference})"
+
+    @workflow.signal(name=SUPERSEDED)
     def superseded(self, by: str) -> None:
         # Sent by the State's next request: its workflow id (anything else is dropped, as a signal cannot be refused).
         if not isinstance(by, str) or not 0 < len(by) <= WORKFLOW_ID_MAX or by.split() != [by]:
             workflow.logger.warning("signal superseded dropped: not a workflow id")
             return
-        if self.s.status not in rules.ENDED:
+        if self.s.status not in ENDED:
             self.s.status = Status.SUPERSEDED
             self.s.superseded_by = by
             self._changed()
@@ -275,40 +281,19 @@ class ExtensionRequestWorkflow:
     def _today(self) -> date:
         return local_date(workflow.now(), self.defaults)
 
-    def _rule(self, check: Any) -> None:
-        try:
-            check()
-        except Rejected as e:
-            raise rejected(str(e)) from None
-
-    def _validate(self, decision_id: str, check: Any) -> None:
-        if decision_id not in self.s.decisions:
-            self._rule(check)
-
-    def _duplicate(self, decision_id: str) -> DecisionOutcome | None:
-        if decision_id in self.s.decisions:
-            return DecisionOutcome(decision_id=decision_id, summary="already applied", duplicate=True)
-        return None
-
-    def _accepted(self, decision_id: str, summary: str) -> DecisionOutcome:
-        self.s.decisions.append(decision_id)
-        workflow.logger.info("decision accepted: %s", summary, extra={"decision_id": decision_id})
-        self._changed()
-        return DecisionOutcome(decision_id=decision_id, summary=summary)
-
-    def _take(self, g: Any, by: str, reference: str) -> rules.DecisionTaken:
+    def _take(self, g: Grant, by: str, reference: str) -> DecisionTaken:
         t = rules.taken(self.s, g, by, reference, self._today())
         self.s.decision = t
         self.s.status = Status.GRANTED if t.granted else Status.NOT_GRANTED
         if t.new_deadline is not None:
             self.s.deadline = t.new_deadline
-        self.outbox.append((f"decided:{t.by}", rules.decided_text(self.s, t)))
+        self.outbox.append((f"decided:{t.by}", texts.decided_text(self.s, t)))
         return t
 
     async def _look_up_meeting(self) -> MeetingSeen:
         try:
             seen: MeetingSeen = await workflow.execute_activity(
-                "look_up_meeting",
+                LOOK_UP_MEETING,
                 MeetingLookup(convention=self.inp.convention, meeting=self.s.meeting.label),
                 result_type=MeetingSeen,
                 start_to_close_timeout=timedelta(seconds=10),
@@ -325,7 +310,7 @@ class ExtensionRequestWorkflow:
     async def _tell_previous(self, previous: str) -> None:
         try:
             await workflow.get_external_workflow_handle(previous).signal(
-                "superseded", workflow.info().workflow_id
+                SUPERSEDED, workflow.info().workflow_id
             )
         except Exception as e:  # the earlier request has ended: nothing to stop
             workflow.logger.info("earlier request %s not told: %s", previous, e)
@@ -353,7 +338,7 @@ class ExtensionRequestWorkflow:
 
     def _refresh(self) -> None:
         updates: list[SearchAttributeUpdate[Any]] = [
-            sa.KIND.value_set("extension"),
+            sa.KIND.value_set(sa.Kind.EXTENSION),
             sa.CONVENTION.value_set(self.inp.convention),
             sa.STATE.value_set(self.s.request.state),
             sa.ARTICLE.value_set(self.s.request.article.value),

@@ -13,20 +13,18 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import local_date
     from domain.decisions import DecisionOutcome
     from domain.funds import Assess, FundsRequest, LedgerState, Payment, SetEstimate
-    from domain.meeting_rules import Rejected
-    from domain.models import Defaults
     from domain.views import funds_details
     from workflows.common import (
         FAIL_ON_INVALID_INPUT,
-        FUNDS_GRANTED,
         FUNDS_GRANTED_CHF,
         Updates,
         count,
-        rejected,
         signal_payload,
         start_input,
         upsert_changed,
     )
+    from workflows.common import FUNDS_GRANTED as GRANTS_COUNTED
+    from workflows.decisions import Decider
 
 
 # Grants told per workflow task; bounded so one task's commands stay few.
@@ -40,6 +38,7 @@ class MeetingFundsWorkflow:
         self.s = start_input(ledger, LedgerState)
         self.upserted: Updates = []
         self.dirty = False
+        self.decisions = Decider(lambda: self.s.decisions, self._grant)
 
     @workflow.run
     async def run(self, ledger: LedgerState) -> None:
@@ -63,7 +62,7 @@ class MeetingFundsWorkflow:
 
     async def _notify(self, r: FundsRequest) -> None:
         try:
-            await workflow.get_external_workflow_handle(r.requester).signal("funds_granted", r.request_id)
+            await workflow.get_external_workflow_handle(r.requester).signal(rules.FUNDS_GRANTED, r.request_id)
         except Exception as e:  # the requester ended (withdrawn, completed): its money comes back
             workflow.logger.info("grant %s not delivered (%s); released", r.request_id, e)
             self._change(lambda: rules.release(self.s, r.request_id))
@@ -72,51 +71,52 @@ class MeetingFundsWorkflow:
 
     @workflow.update
     def set_estimate(self, d: SetEstimate) -> DecisionOutcome:
-        return self._record(
-            d.decision_id, lambda: rules.set_estimate(self.s, d), f"cost estimate {rules.chf(d.amount)}"
+        return self.decisions.decide(
+            d, lambda: rules.set_estimate(self.s, d), self._recorded(f"cost estimate {rules.chf(d.amount)}")
         )
 
     @set_estimate.validator
     def _check_set_estimate(self, d: SetEstimate) -> None:
-        self._check(d.decision_id, lambda: rules.set_estimate(self.s, d))
+        self.decisions.validate(d, lambda: rules.set_estimate(self.s, d))
 
     @workflow.update
     def assess(self, d: Assess) -> DecisionOutcome:
-        return self._record(
-            d.decision_id, lambda: rules.assess(self.s, d), f"{len(d.shares)} States assessed, due {d.due}"
+        return self.decisions.decide(
+            d,
+            lambda: rules.assess(self.s, d),
+            self._recorded(f"{len(d.shares)} States assessed, due {d.due}"),
         )
 
     @assess.validator
     def _check_assess(self, d: Assess) -> None:
-        self._check(d.decision_id, lambda: rules.assess(self.s, d))
+        self.decisions.validate(d, lambda: rules.assess(self.s, d))
 
     @workflow.update
     def record_payment(self, p: Payment) -> DecisionOutcome:
-        return self._record(
-            p.payment_id,
-            lambda: rules.record_payment(self.s, p),
-            f"{rules.chf(p.amount)} from {rules.canonical_state(self.s, p.state) or p.state}",
+        state = rules.canonical_state(self.s, p.state) or p.state
+        return self.decisions.decide(
+            p, lambda: rules.record_payment(self.s, p), self._recorded(f"{rules.chf(p.amount)} from {state}")
         )
 
     @record_payment.validator
     def _check_record_payment(self, p: Payment) -> None:
-        self._check(p.payment_id, lambda: rules.record_payment(self.s, p))
+        self.decisions.validate(p, lambda: rules.record_payment(self.s, p))
 
     # Requests from documents and meetings.
 
-    @workflow.signal
+    @workflow.signal(name=rules.REQUEST_FUNDS)
     def request_funds(self, r: FundsRequest) -> None:
-        if not signal_payload(r, FundsRequest, "request_funds"):
+        if not signal_payload(r, FundsRequest, rules.REQUEST_FUNDS):
             return
         if len(self.s.pending) >= rules.MAX_PENDING:
             workflow.logger.warning("queue full (%d requests): %s dropped", rules.MAX_PENDING, r.request_id)
         self._change(lambda: rules.enqueue(self.s, r))
 
-    @workflow.signal
+    @workflow.signal(name=rules.CANCEL_REQUEST)
     def cancel_request(self, request_id: str) -> None:
         self._change(lambda: rules.cancel(self.s, request_id))
 
-    @workflow.signal
+    @workflow.signal(name=rules.RELEASE)
     def release(self, request_id: str) -> None:
         self._change(lambda: rules.release(self.s, request_id))
 
@@ -130,25 +130,14 @@ class MeetingFundsWorkflow:
 
     # Internals.
 
-    def _check(self, decision_id: str, rule: Callable[[], LedgerState]) -> None:
-        if decision_id in self.s.applied_ids:
-            return
-        try:
-            rule()
-        except Rejected as e:
-            raise rejected(str(e)) from None
+    def _recorded(self, summary: str) -> Callable[[LedgerState], str]:
+        """Puts the ledger a record leads to in place; ``summary`` is the record's."""
 
-    def _record(self, decision_id: str, rule: Callable[[], LedgerState], summary: str) -> DecisionOutcome:
-        if decision_id in self.s.applied_ids:
-            return DecisionOutcome(decision_id=decision_id, summary=summary, duplicate=True)
-        try:
-            new = rule()
-        except Rejected as e:
-            raise rejected(str(e)) from None
-        self.s = new.model_copy(update={"applied_ids": {*new.applied_ids, decision_id}})
-        self._grant()
-        workflow.logger.info("ledger %s: %s", self.s.meeting, summary)
-        return DecisionOutcome(decision_id=decision_id, summary=summary)
+        def apply(new: LedgerState) -> str:
+            self.s = new
+            return summary
+
+        return apply
 
     def _change(self, rule: Callable[[], LedgerState]) -> None:
         self.s = rule()
@@ -157,7 +146,7 @@ class MeetingFundsWorkflow:
     def _grant(self) -> None:
         self.s, granted = rules.grant_in_order(self.s)
         for r in granted:
-            count(FUNDS_GRANTED)
+            count(GRANTS_COUNTED)
             count(FUNDS_GRANTED_CHF, r.amount)
         self.dirty = True
 
@@ -165,12 +154,12 @@ class MeetingFundsWorkflow:
         self.upserted = upsert_changed(
             self.upserted,
             [
-                sa.KIND.value_set("funds"),
+                sa.KIND.value_set(sa.Kind.FUNDS),
                 sa.CONVENTION.value_set(self.s.convention),
                 sa.MEETING.value_set(self.s.meeting),
                 sa.BALANCE.value_set(float(self.s.balance)),
                 sa.SHORTFALL.value_set(float(self.s.shortfall)),
             ],
         )
-        today = local_date(workflow.now(), Defaults())
+        today = local_date(workflow.now(), self.s.defaults)
         workflow.set_current_details(funds_details(self.s, today))

@@ -21,10 +21,11 @@ from temporalio.worker import (
     WorkflowInterceptorClassInput,
 )
 
+from domain.decisions import DECISION_REJECTED
 from workflows.common import DECISIONS_ACCEPTED, DECISIONS_REJECTED, count
 
-# The error type of a rejected decision (workflows.common.rejected).
-REJECTED_TYPE = "DecisionRejected"
+# The error type of a rejected decision (workflows.decisions.rejected), under the name it had here.
+REJECTED_TYPE = DECISION_REJECTED
 
 
 class DecisionMetrics(Interceptor):
@@ -41,7 +42,7 @@ class _DecisionCounter(WorkflowInboundInterceptor):
         try:
             super().handle_update_validator(input)
         except ApplicationError as e:
-            if e.type == REJECTED_TYPE:
+            if e.type == DECISION_REJECTED:
                 count(DECISIONS_REJECTED, decision=input.update)
             raise
 
@@ -49,7 +50,7 @@ class _DecisionCounter(WorkflowInboundInterceptor):
         try:
             outcome = await super().handle_update_handler(input)
         except ApplicationError as e:
-            if e.type == REJECTED_TYPE:
+            if e.type == DECISION_REJECTED:
                 count(DECISIONS_REJECTED, decision=input.update)
             raise
         if not getattr(outcome, "duplicate", False):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 from temporalio import workflow
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
@@ -13,33 +10,17 @@ with workflow.unsafe.imports_passed_through():
     from domain import presidency as rules
     from domain import search_attributes as sa
     from domain.calendar import day_start
-    from domain.decisions import (
-        DecideIntersessional,
-        Decision,
-        DecisionOutcome,
-        DecisionRecord,
-        Designate,
-        ReplaceDesignate,
-    )
-    from domain.documents import funds_id
+    from domain.decisions import DecideIntersessional, DecisionOutcome, Designate, ReplaceDesignate
     from domain.funds import LedgerState
+    from domain.ids import funds_id, meeting_id
     from domain.meeting import MeetingInput
-    from domain.meeting_rules import Rejected
     from domain.models import President
-    from domain.presidency import MeetingClosed, MeetingView, PresidencyState
+    from domain.presidency import MEETING_CHANGED, MEETING_CLOSED, MeetingClosed, MeetingView, PresidencyState
     from domain.views import presidency_details
-    from workflows.common import (
-        FAIL_ON_INVALID_INPUT,
-        Updates,
-        rejected,
-        signal_payload,
-        start_input,
-        upsert_changed,
-    )
+    from workflows.common import FAIL_ON_INVALID_INPUT, Updates, signal_payload, start_input, upsert_changed
+    from workflows.decisions import Decider, rejected
     from workflows.funds import MeetingFundsWorkflow
     from workflows.meeting import MeetingWorkflow
-
-T = TypeVar("T")
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
@@ -52,11 +33,17 @@ class PresidencyWorkflow:
         self.successor_dirty = False
         self.waiting_for = "the meeting to close"
         self.child: workflow.ChildWorkflowHandle[MeetingWorkflow, MeetingClosed] | None = None
+        self.decisions = Decider(
+            lambda: self.s.decisions,
+            lambda: self._refresh(self.waiting_for),
+            earlier="applied in an earlier term",
+            gate=self._taking_decisions,
+        )
 
     @workflow.run
     async def run(self, state: PresidencyState) -> None:
         self._refresh("the meeting to begin")
-        mid = rules.meeting_id(self.s.convention, self.s.meeting.ref)
+        mid = meeting_id(self.s.convention, self.s.meeting.ref)
         if not self.s.meeting_started:
             await self._start_meeting(mid)
         while self.s.closed is None and not workflow.info().is_continue_as_new_suggested():
@@ -102,6 +89,7 @@ class PresidencyWorkflow:
                         convention=self.s.convention.code,
                         meeting=plan.ref.label,
                         states_parties=self.s.convention.states_parties,
+                        defaults=self.s.convention.defaults,
                     ),
                     id=funds,
                     parent_close_policy=ParentClosePolicy.ABANDON,
@@ -118,7 +106,7 @@ class PresidencyWorkflow:
                     president=self.s.president,
                     successor=self.s.designates[0] if self.s.designates else None,
                     presidency_id=workflow.info().workflow_id,
-                    applied_ids=self.s.applied_ids,
+                    applied_ids=self.s.decisions.applied,
                     funds_id=funds,
                 ),
                 id=mid,
@@ -135,39 +123,41 @@ class PresidencyWorkflow:
 
     @workflow.update
     def designate(self, d: Designate) -> DecisionOutcome:
-        return self._apply(d, lambda: rules.designate(self.s, d), self._set_designates)
+        return self.decisions.decide(d, lambda: rules.designate(self.s, d), self._set_designates)
 
     @designate.validator
     def _check_designate(self, d: Designate) -> None:
-        self._check(d, lambda: rules.designate(self.s, d))
+        self.decisions.validate(d, lambda: rules.designate(self.s, d))
 
     @workflow.update
     def replace_designate(self, d: ReplaceDesignate) -> DecisionOutcome:
-        return self._apply(d, lambda: rules.replace_designate(self.s, d), self._set_designates)
+        return self.decisions.decide(d, lambda: rules.replace_designate(self.s, d), self._set_designates)
 
     @replace_designate.validator
     def _check_replace_designate(self, d: ReplaceDesignate) -> None:
-        self._check(d, lambda: rules.replace_designate(self.s, d))
+        self.decisions.validate(d, lambda: rules.replace_designate(self.s, d))
 
     @workflow.update
     def decide_intersessional(self, d: DecideIntersessional) -> DecisionOutcome:
-        return self._apply(d, lambda: rules.decide_intersessional(self.s, d), self._set_intersessional)
+        return self.decisions.decide(
+            d, lambda: rules.decide_intersessional(self.s, d), self._set_intersessional
+        )
 
     @decide_intersessional.validator
     def _check_decide_intersessional(self, d: DecideIntersessional) -> None:
-        self._check(d, lambda: rules.decide_intersessional(self.s, d))
+        self.decisions.validate(d, lambda: rules.decide_intersessional(self.s, d))
 
     # What the meeting reports.
 
-    @workflow.signal
+    @workflow.signal(name=MEETING_CHANGED)
     def meeting_changed(self, view: MeetingView) -> None:
-        if signal_payload(view, MeetingView, "meeting_changed") and view.plan.ref == self.s.meeting.ref:
+        if signal_payload(view, MeetingView, MEETING_CHANGED) and view.plan.ref == self.s.meeting.ref:
             self.s.meeting, self.s.meeting_phase, self.s.meeting_status = view.plan, view.phase, view.status
             self._refresh(self.waiting_for)
 
-    @workflow.signal
+    @workflow.signal(name=MEETING_CLOSED)
     def meeting_closed(self, closed: MeetingClosed) -> None:
-        if not signal_payload(closed, MeetingClosed, "meeting_closed"):
+        if not signal_payload(closed, MeetingClosed, MEETING_CLOSED):
             return
         if closed.meeting == self.s.meeting.ref.label and self.s.closed is None:
             self.s.closed = closed
@@ -178,59 +168,24 @@ class PresidencyWorkflow:
 
     # Internals.
 
-    def _set_designates(self, designates: list[President]) -> None:
+    def _set_designates(self, result: tuple[list[President], str]) -> str:
+        designates, summary = result
         first_changed = designates[:1] != self.s.designates[:1]
         self.s.designates = designates
         self.successor_dirty = self.successor_dirty or first_changed
+        return summary
 
-    def _set_intersessional(self, held: bool) -> None:
-        self.s.intersessional_next_cycle = held
+    def _set_intersessional(self, result: tuple[bool, str]) -> str:
+        self.s.intersessional_next_cycle, summary = result
+        return summary
 
-    def _known(self, decision_id: str) -> DecisionRecord | str | None:
-        found = next((r for r in self.s.decisions if r.decision_id == decision_id), None)
-        return found or (decision_id if decision_id in self.s.applied_ids else None)
-
-    def _check(self, d: Decision, rule: Callable[[], object]) -> None:
-        if self._known(d.decision_id) is not None:
-            return
+    def _taking_decisions(self) -> None:
         if self.s.closed is not None:
             raise rejected(
                 f"The {self.s.meeting.ref.label} has closed and the Presidency is being handed over; "
                 "send the decision again in a moment, to the new term.",
                 send_again=True,
             )
-        try:
-            rule()
-        except Rejected as e:
-            raise rejected(str(e)) from None
-
-    def _apply(
-        self, d: Decision, rule: Callable[[], tuple[T, str]], store: Callable[[T], None]
-    ) -> DecisionOutcome:
-        known = self._known(d.decision_id)
-        if isinstance(known, DecisionRecord):
-            return DecisionOutcome(decision_id=d.decision_id, summary=known.summary, duplicate=True)
-        if known is not None:
-            return DecisionOutcome(
-                decision_id=d.decision_id, summary="applied in an earlier term", duplicate=True
-            )
-        try:
-            value, summary = rule()
-        except Rejected as e:
-            raise rejected(str(e)) from None
-        store(value)
-        self.s.decisions.append(
-            DecisionRecord(
-                decision_id=d.decision_id,
-                kind=type(d).__name__,
-                reference=d.reference,
-                summary=summary,
-                at=workflow.now(),
-            )
-        )
-        workflow.logger.info("decision accepted: %s", summary, extra={"decision_id": d.decision_id})
-        self._refresh(self.waiting_for)
-        return DecisionOutcome(decision_id=d.decision_id, summary=summary)
 
     def _refresh(self, waiting_for: str) -> None:
         self.waiting_for = waiting_for
@@ -238,7 +193,7 @@ class PresidencyWorkflow:
         self.upserted = upsert_changed(
             self.upserted,
             [
-                sa.KIND.value_set("presidency"),
+                sa.KIND.value_set(sa.Kind.PRESIDENCY),
                 sa.CONVENTION.value_set(s.convention.code),
                 sa.MEETING.value_set(s.meeting.ref.label),
                 sa.PHASE.value_set(s.meeting_phase.value),

@@ -16,9 +16,8 @@ with workflow.unsafe.imports_passed_through():
     from domain import reports as rules
     from domain import search_attributes as sa
     from domain.calendar import day_start, local_date
-    from domain.decisions import DecisionOutcome
-    from domain.meeting_rules import Rejected
-    from domain.models import Defaults
+    from domain.decisions import DecisionOutcome, Rejected
+    from domain.ids import report_id
     from domain.notifications import Notification
     from domain.reports import ReportReceived, ReportsInput, ReportsState
     from domain.reviews import Reminder
@@ -30,11 +29,11 @@ with workflow.unsafe.imports_passed_through():
         attention,
         notify,
         refused,
-        rejected,
-        sleep_until_or,
+        reminder_due,
         start_input,
         upsert_changed,
     )
+    from workflows.decisions import Decider
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
@@ -43,9 +42,10 @@ class Article7Workflow:
     def __init__(self, inp: ReportsInput) -> None:
         self.inp = start_input(inp, ReportsInput)
         self.s = rules.initial_state(inp)
-        self.defaults = Defaults()
+        self.defaults = inp.defaults
         self.upserted: Updates = []
         self.version = 0
+        self.decisions = Decider(lambda: self.s.decisions, self._changed)
 
     @workflow.run
     async def run(self, inp: ReportsInput) -> ReportsState:
@@ -58,13 +58,8 @@ class Article7Workflow:
         while (reminder := self._next_reminder(started)) is not None:
             self.s.upcoming = reminder
             self._refresh()
-            at = day_start(reminder.on, self.defaults)
             version = self.version
-            if not await sleep_until_or(
-                at,
-                lambda v=version: self.version != v,  # type: ignore[misc]
-                f"{reminder.kind} on {reminder.on}",
-            ):
+            if not await reminder_due(reminder, self.defaults, lambda v=version: self.version != v):  # type: ignore[misc]
                 continue
             if reminder.kind == "overdue":
                 self.s.outstanding = sorted({*self.s.outstanding, self.s.year})
@@ -97,7 +92,7 @@ class Article7Workflow:
             webhook=self.inp.webhook,
             idempotency_key=f"{workflow.info().workflow_id}:{r.key}",
             text=r.text,
-            subject=rules.report_id(self.inp.convention, self.s.state),
+            subject=report_id(self.inp.convention, self.s.state),
             kind=r.kind,
             due=self.s.deadline.isoformat(),
         )
@@ -112,23 +107,20 @@ class Article7Workflow:
 
     @workflow.update
     def report_received(self, r: ReportReceived) -> DecisionOutcome:
-        if r.decision_id in self.s.decisions:
-            return DecisionOutcome(decision_id=r.decision_id, summary="already recorded", duplicate=True)
-        try:
-            self.s, summary = rules.apply_received(self.s, r, local_date(workflow.now(), self.defaults))
-        except Rejected as e:
-            raise rejected(str(e)) from None
-        self._changed()
-        return DecisionOutcome(decision_id=r.decision_id, summary=summary)
+        return self.decisions.decide(
+            r, lambda: rules.apply_received(self.s, r, self._today()), self._received
+        )
 
     @report_received.validator
     def _check_received(self, r: ReportReceived) -> None:
-        if r.decision_id in self.s.decisions:
-            return
-        try:
-            rules.check_received(self.s, r, local_date(workflow.now(), self.defaults))
-        except Rejected as e:
-            raise rejected(str(e)) from None
+        self.decisions.validate(r, lambda: rules.check_received(self.s, r, self._today()))
+
+    def _received(self, result: tuple[ReportsState, str]) -> str:
+        self.s, summary = result
+        return summary
+
+    def _today(self) -> date:
+        return local_date(workflow.now(), self.defaults)
 
     @workflow.query
     def state(self) -> ReportsState:
@@ -141,7 +133,7 @@ class Article7Workflow:
 
     def _refresh(self) -> None:
         updates: list[SearchAttributeUpdate[Any]] = [
-            sa.KIND.value_set("report"),
+            sa.KIND.value_set(sa.Kind.REPORT),
             sa.CONVENTION.value_set(self.inp.convention),
             sa.STATE.value_set(self.s.state),
             sa.ARTICLE.value_set("7"),

@@ -13,10 +13,9 @@ with workflow.unsafe.imports_passed_through():
     from domain import search_attributes as sa
     from domain.calendar import day_start, local_date
     from domain.decisions import DecisionOutcome
-    from domain.meeting_rules import Rejected
-    from domain.models import Defaults
     from domain.notifications import Notification
     from domain.reviews import (
+        MEETING_MOVED,
         Conclude,
         ConclusionRecord,
         MeetingMoved,
@@ -32,12 +31,12 @@ with workflow.unsafe.imports_passed_through():
         Updates,
         attention,
         notify,
-        rejected,
+        reminder_due,
         signal_payload,
-        sleep_until_or,
         start_input,
         upsert_changed,
     )
+    from workflows.decisions import Decider
 
 OPEN = (ReviewStatus.PENDING, ReviewStatus.OVERDUE)
 LONG_OVERDUE = "review-overdue-continues-as-new"
@@ -53,16 +52,17 @@ class ReviewWorkflow:
             due=inp.spec.due.on,
             cycle=inp.cycle,
             history=list(inp.history),
-            decisions=list(inp.decisions),
+            decisions=inp.decisions.model_copy(deep=True),
             sent=list(inp.sent),
             undeliverable=list(inp.undeliverable),
         )
         if any(r.kind == "escalation" for r in inp.sent):
             self.s.status = ReviewStatus.OVERDUE
-        self.defaults = Defaults()
+        self.defaults = inp.defaults
         self.upserted: Updates = []
         self.version = 0
         self.next_input: ReviewInput | None = None
+        self.decisions = Decider(lambda: self.s.decisions, self._changed)
 
     @workflow.run
     async def run(self, inp: ReviewInput) -> ReviewState:
@@ -72,13 +72,8 @@ class ReviewWorkflow:
             reminder = self._next_reminder(started)
             self.s.upcoming = reminder
             self._refresh()
-            at = day_start(reminder.on, self.defaults)
             version = self.version
-            if not await sleep_until_or(
-                at,
-                lambda v=version: self.version != v,  # type: ignore[misc]
-                f"{reminder.kind} on {reminder.on}",
-            ):
+            if not await reminder_due(reminder, self.defaults, lambda v=version: self.version != v):  # type: ignore[misc]
                 continue
             if reminder.kind == "escalation":
                 self.s.status = ReviewStatus.OVERDUE
@@ -95,7 +90,7 @@ class ReviewWorkflow:
                         update={
                             "spec": self.s.spec,
                             "history": self.s.history,
-                            "decisions": self.s.decisions[-200:],
+                            "decisions": self.s.decisions,
                             "sent": rules.carried(self.s.sent),
                             "undeliverable": self.s.undeliverable,
                         }
@@ -105,7 +100,8 @@ class ReviewWorkflow:
         self._refresh()
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self.next_input is not None:
-            workflow.continue_as_new(self.next_input)
+            # The conclusion's own record with it, so that sent again to the next review it is a repeat.
+            workflow.continue_as_new(self.next_input.model_copy(update={"decisions": self.s.decisions}))
         return self.s
 
     def _next_reminder(self, started: date) -> Reminder:
@@ -136,12 +132,13 @@ class ReviewWorkflow:
 
     @workflow.update
     def conclude(self, d: Conclude) -> DecisionOutcome:
-        if d.decision_id in self.s.decisions:
-            return DecisionOutcome(decision_id=d.decision_id, summary="already concluded", duplicate=True)
-        try:
-            nxt = self._conclusion(d)
-        except Rejected as e:
-            raise rejected(str(e)) from None
+        return self.decisions.decide(d, lambda: self._conclusion(d), lambda nxt: self._concluded(d, nxt))
+
+    @conclude.validator
+    def _check_conclude(self, d: Conclude) -> None:
+        self.decisions.validate(d, lambda: self._conclusion(d))
+
+    def _concluded(self, d: Conclude, nxt: ReviewInput | None) -> str:
         today = local_date(workflow.now(), self.defaults)
         periodicity = d.next or self.s.spec.periodicity
         self.s.history.append(
@@ -155,22 +152,11 @@ class ReviewWorkflow:
             )
         )
         self.s.status = ReviewStatus.CONCLUDED
-        self.s.decisions.append(d.decision_id)
         self.next_input = nxt
         summary = f"review of {self.s.spec.title} concluded ({d.reference})"
         if nxt is not None:
             summary += f"; the next is due {nxt.spec.due.describe()}"
-        self._changed()
-        return DecisionOutcome(decision_id=d.decision_id, summary=summary)
-
-    @conclude.validator
-    def _check_conclude(self, d: Conclude) -> None:
-        if d.decision_id in self.s.decisions:
-            return
-        try:
-            self._conclusion(d)
-        except Rejected as e:
-            raise rejected(str(e)) from None
+        return summary
 
     def _conclusion(self, d: Conclude) -> ReviewInput | None:
         """The next review's input, or None when no periodicity is set; raises Rejected if it cannot be."""
@@ -197,30 +183,25 @@ class ReviewWorkflow:
                 "spec": spec,
                 "cycle": self.s.cycle + 1,
                 "history": history,
-                "decisions": [*self.s.decisions, d.decision_id][-200:],
                 "undeliverable": self.s.undeliverable,
             }
         )
 
     @workflow.update
     def withdraw(self, d: WithdrawReview) -> DecisionOutcome:
-        if d.decision_id in self.s.decisions:
-            return DecisionOutcome(decision_id=d.decision_id, summary="already withdrawn", duplicate=True)
-        if self.s.status not in OPEN:
-            raise rejected(f"This review is already {self.s.status.value}.")
-        self.s.status = ReviewStatus.WITHDRAWN
-        self.s.decisions.append(d.decision_id)
-        self._changed()
-        return DecisionOutcome(decision_id=d.decision_id, summary=f"review of {self.s.spec.title} withdrawn")
+        return self.decisions.decide(d, lambda: rules.check_open(self.s.status), lambda _: self._withdrawn())
 
     @withdraw.validator
     def _check_withdraw(self, d: WithdrawReview) -> None:
-        if d.decision_id not in self.s.decisions and self.s.status not in OPEN:
-            raise rejected(f"This review is already {self.s.status.value}.")
+        self.decisions.validate(d, lambda: rules.check_open(self.s.status))
 
-    @workflow.signal
+    def _withdrawn(self) -> str:
+        self.s.status = ReviewStatus.WITHDRAWN
+        return f"review of {self.s.spec.title} withdrawn"
+
+    @workflow.signal(name=MEETING_MOVED)
     def meeting_moved(self, moved: MeetingMoved) -> None:
-        if not signal_payload(moved, MeetingMoved, "meeting_moved"):
+        if not signal_payload(moved, MeetingMoved, MEETING_MOVED):
             return
         if (
             self.s.spec.due.meeting != moved.meeting
@@ -259,7 +240,7 @@ class ReviewWorkflow:
 
     def _refresh(self) -> None:
         updates: list[SearchAttributeUpdate[Any]] = [
-            sa.KIND.value_set("review"),
+            sa.KIND.value_set(sa.Kind.REVIEW),
             sa.CONVENTION.value_set(self.inp.convention),
             sa.PHASE.value_set(self.s.status.value),
             sa.DUE_DATE.value_set(day_start(self.s.due, self.defaults)),

@@ -15,16 +15,16 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from domain import search_attributes as sa
     from domain import silence as rules
     from domain.calendar import local_text
-    from domain.decisions import DecisionOutcome, DecisionRecord
-    from domain.meeting_rules import Rejected
+    from domain.decisions import DecisionOutcome, Rejected
     from domain.notifications import Delivery, Notification
     from domain.silence import (
+        SILENCE_ENDED,
         BreakSilence,
         SilenceInput,
         SilenceOutcome,
@@ -41,14 +41,11 @@ with workflow.unsafe.imports_passed_through():
         attention,
         delivered,
         recorded,
-        rejected,
         start_input,
         start_notification,
         upsert_changed,
     )
-
-# The signal the concerned workflow receives, with the SilenceOutcome as its single argument.
-SILENCE_ENDED = "silence_ended"
+    from workflows.decisions import Decider, check, rejected
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
@@ -64,17 +61,18 @@ class SilenceProcedureWorkflow:
             deadline=inp.deadline,
             states_parties=list(inp.states_parties),
             concerns=inp.concerns,
-            decisions=list(inp.decisions),
+            decisions=inp.decisions.model_copy(deep=True),
         )
         self.upserted: Updates = []
+        self.decisions = Decider(lambda: self.s.decisions)
 
     @workflow.run
     async def run(self, inp: SilenceInput) -> SilenceOutcome:
         # A proposal circulated after its deadline could never be broken: refuse it rather than adopt it.
         try:
-            rules.check_deadline(inp.deadline, workflow.info().start_time)
+            rules.check_deadline(inp.deadline, workflow.info().start_time, inp.defaults)
         except Rejected as e:
-            raise ApplicationError(str(e), type="DecisionRejected", non_retryable=True) from None
+            raise rejected(str(e)) from None
         self._refresh()
         # Not awaited before the wait: a webhook that is down must not hold the deadline back. One that refuses the
         # notice has it on record at once, not at the deadline.
@@ -93,7 +91,7 @@ class SilenceProcedureWorkflow:
                 await workflow.wait_condition(
                     lambda: self.s.status is not SilenceStatus.OPEN,
                     timeout=max(inp.deadline - now, timedelta(milliseconds=1)),
-                    timeout_summary=f"silence until {local_text(inp.deadline)}",
+                    timeout_summary=f"silence until {local_text(inp.deadline, inp.defaults)}",
                 )
         outcome = self.s.outcome
         assert outcome is not None
@@ -105,7 +103,7 @@ class SilenceProcedureWorkflow:
                 raise
             self._refresh()
         kind = rules.outcome_kind(outcome)
-        told = self._note("outcome", kind, rules.outcome_text(outcome, inp.initiator))
+        told = self._note("outcome", kind, rules.outcome_text(outcome, inp.initiator, inp.defaults))
         sending = start_notification(told, f"{kind}: {inp.procedure_id}")
         # After a refusal recorded late (above), the first patch reads as absent in this run: the late one applies.
         await self._notify(told, sending, UNDELIVERABLE_RECORDED, UNDELIVERABLE_RECORDED_LATE)
@@ -166,79 +164,59 @@ class SilenceProcedureWorkflow:
     def _adopt(self) -> None:
         self._end(SilenceStatus.ADOPTED, True, None)
 
-    def _record(self, decision_id: str, kind: str, reference: str, summary: str) -> DecisionOutcome:
-        self.s.decisions.append(decision_id)
-        self.s.log.append(
-            DecisionRecord(
-                decision_id=decision_id, kind=kind, reference=reference, summary=summary, at=workflow.now()
-            )
-        )
-        return DecisionOutcome(decision_id=decision_id, summary=summary)
-
-    def _duplicate(self, decision_id: str) -> DecisionOutcome:
-        earlier = next((r for r in self.s.log if r.decision_id == decision_id), None)
-        summary = earlier.summary if earlier else "already applied"
-        return DecisionOutcome(decision_id=decision_id, summary=summary, duplicate=True)
-
     # Decisions.
 
     @workflow.update
     def break_silence(self, b: BreakSilence) -> DecisionOutcome:
-        if b.decision_id in self.s.decisions:
-            return self._duplicate(b.decision_id)
-        state = self._check_break_rule(b)
+        if (done := self.decisions.repeat(b.decision_id)) is not None:
+            return done
+        state = check(lambda: self._check_break_rule(b))
         self.s.broken_by = state
         self.s.reason = b.reason
         summary = f"{state} broke silence on the silence procedure {self.inp.procedure_id}: not adopted"
-        outcome = self._record(b.decision_id, "break_silence", f"letter from {state}", summary)
+        outcome = self.decisions.record(b.decision_id, "break_silence", f"letter from {state}", summary)
         self._end(SilenceStatus.NOT_ADOPTED, False, b.reason)
         return outcome
 
     @break_silence.validator
     def _check_break(self, b: BreakSilence) -> None:
-        if b.decision_id not in self.s.decisions:
-            self._check_break_rule(b)
+        # A State's letter, not a decision with a reference: checked as the Decider checks one.
+        if not self.s.decisions.knows(b.decision_id):
+            check(lambda: self._check_break_rule(b))
 
     def _check_break_rule(self, b: BreakSilence) -> str:
-        try:
-            return rules.check_break(
-                self.s.status,
-                self.inp.deadline,
-                self.s.states_parties,
-                b,
-                workflow.now(),
-                procedure_id=self.inp.procedure_id,
-                broken_by=self.s.broken_by,
-            )
-        except Rejected as e:
-            raise rejected(str(e)) from None
+        return rules.check_break(
+            self.s.status,
+            self.inp.deadline,
+            self.s.states_parties,
+            b,
+            workflow.now(),
+            procedure_id=self.inp.procedure_id,
+            broken_by=self.s.broken_by,
+            defaults=self.inp.defaults,
+        )
 
     @workflow.update
     def withdraw(self, d: WithdrawSilence) -> DecisionOutcome:
-        if d.decision_id in self.s.decisions:
-            return self._duplicate(d.decision_id)
-        self._check_withdraw_rule(d)
         summary = f"silence procedure {self.inp.procedure_id} withdrawn by {self.inp.initiator}"
-        outcome = self._record(d.decision_id, "withdraw", d.reference, summary)
-        self._end(SilenceStatus.WITHDRAWN, False, d.reference)
+        outcome = self.decisions.decide(d, self._check_withdraw_rule, lambda _: summary, kind="withdraw")
+        if not outcome.duplicate:
+            self._end(SilenceStatus.WITHDRAWN, False, d.reference)
         return outcome
 
     @withdraw.validator
     def _check_withdraw(self, d: WithdrawSilence) -> None:
-        if d.decision_id not in self.s.decisions:
-            self._check_withdraw_rule(d)
+        self.decisions.validate(d, self._check_withdraw_rule)
 
-    def _check_withdraw_rule(self, d: WithdrawSilence) -> None:
-        try:
-            rules.check_withdraw(
-                self.s.status,
-                self.inp.deadline,
-                workflow.now(),
-                procedure_id=self.inp.procedure_id,
-                broken_by=self.s.broken_by,
-            )
-        except Rejected as e:
-            raise rejected(str(e)) from None
+    def _check_withdraw_rule(self) -> None:
+        rules.check_withdraw(
+            self.s.status,
+            self.inp.deadline,
+            workflow.now(),
+            procedure_id=self.inp.procedure_id,
+            broken_by=self.s.broken_by,
+            defaults=self.inp.defaults,
+        )
 
     @workflow.query
     def state(self) -> SilenceState:
@@ -246,7 +224,7 @@ class SilenceProcedureWorkflow:
 
     def _refresh(self) -> None:
         updates: list[SearchAttributeUpdate[Any]] = [
-            sa.KIND.value_set("silence"),
+            sa.KIND.value_set(sa.Kind.SILENCE),
             sa.CONVENTION.value_set(self.inp.convention),
             sa.PHASE.value_set(self.s.status.value),
             sa.DUE_DATE.value_set(self.inp.deadline),

@@ -137,9 +137,9 @@ def status_text(
             f"next cycle: {_held(pres.intersessional_next_cycle)}",
         ),
     ]
-    log: list[tuple[DecisionRecord, str]] = [(r, "presidency") for r in pres.decisions]
+    log: list[tuple[DecisionRecord, str]] = [(r, "presidency") for r in pres.decisions.records]
     if meet is not None:
-        log += [(r, plan.ref.label) for r in meet.decisions]
+        log += [(r, plan.ref.label) for r in meet.decisions.records]
     log.sort(key=lambda x: x[0].at)
     lines = table(rows)
     lines += ["", f"Decisions ({len(log)})"]

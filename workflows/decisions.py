@@ -1,0 +1,103 @@
+"""Decisions in a workflow: every update handler and its validator go through a ``Decider``.
+
+A validator checks the decision with the pure rule (from ``domain/``) and raises ``rejected(...)`` if the rule
+refuses it: the client gets the reason at once and nothing is written. The handler checks it again (on replay the
+validator does not run), applies it, records it in the workflow's ``DecisionLog`` and answers with a
+``DecisionOutcome``. A decision whose id the log knows is answered from the log, as a repeat with the first outcome:
+sending a decision twice applies it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.decisions import (
+        DECISION_REJECTED,
+        SEND_AGAIN,
+        Decision,
+        DecisionLog,
+        DecisionOutcome,
+        DecisionRecord,
+        Rejected,
+    )
+
+T = TypeVar("T")
+
+
+def rejected(reason: str, send_again: bool = False) -> ApplicationError:
+    """The error a validator raises: the client gets ``reason`` at once and nothing is written. ``send_again``:
+    not a refusal of the decision but of the moment (its detail is SEND_AGAIN): the client may send it again."""
+    details = [SEND_AGAIN] if send_again else []
+    return ApplicationError(reason, *details, type=DECISION_REJECTED, non_retryable=True)
+
+
+def check(rule: Callable[[], T]) -> T:
+    """What the pure rule gives; its ``Rejected`` becomes the rejection of the update."""
+    try:
+        return rule()
+    except Rejected as e:
+        raise rejected(str(e)) from None
+
+
+class Decider:
+    """One workflow's decisions: its log (read through ``log``, as the workflow may replace its state), what it does
+    after each decision accepted (``changed``: refresh what it shows, wake its main loop), what a repeat of a decision
+    applied before this log began is told (``earlier``), and a ``gate`` every new decision must pass before its rule
+    (a meeting that has closed takes none)."""
+
+    def __init__(
+        self,
+        log: Callable[[], DecisionLog],
+        changed: Callable[[], None] = lambda: None,
+        *,
+        earlier: str = "already applied",
+        gate: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.log = log
+        self.changed = changed
+        self.earlier = earlier
+        self.gate = gate
+
+    def validate(self, d: Decision, rule: Callable[[], object]) -> None:
+        """The validator: a repeat passes (its handler answers it), a new decision must pass the gate and the rule."""
+        if self.log().knows(d.decision_id):
+            return
+        self.gate()
+        check(rule)
+
+    def decide(
+        self, d: Decision, rule: Callable[[], T], apply: Callable[[T], str], *, kind: str | None = None
+    ) -> DecisionOutcome:
+        """The handler: a repeat is answered from the log; else ``apply`` what the rule gives (it returns the
+        summary), record it, and answer."""
+        if (done := self.repeat(d.decision_id)) is not None:
+            return done
+        return self.accept(d, apply(check(rule)), kind=kind)
+
+    def repeat(self, decision_id: str) -> DecisionOutcome | None:
+        """The answer to a decision already applied (the first outcome's summary); None for a new one."""
+        log = self.log()
+        if (first := log.find(decision_id)) is not None:
+            return DecisionOutcome(decision_id=decision_id, summary=first.summary, duplicate=True)
+        if decision_id in log.applied:
+            return DecisionOutcome(decision_id=decision_id, summary=self.earlier, duplicate=True)
+        return None
+
+    def accept(self, d: Decision, summary: str, *, kind: str | None = None) -> DecisionOutcome:
+        """Records a decision applied (under ``kind``, by default its type's name) and answers it."""
+        return self.record(d.decision_id, kind or type(d).__name__, d.reference, summary)
+
+    def record(self, decision_id: str, kind: str, reference: str, summary: str) -> DecisionOutcome:
+        self.log().add(
+            DecisionRecord(
+                decision_id=decision_id, kind=kind, reference=reference, summary=summary, at=workflow.now()
+            )
+        )
+        workflow.logger.info("decision accepted: %s", summary, extra={"decision_id": decision_id})
+        self.changed()
+        return DecisionOutcome(decision_id=decision_id, summary=summary)

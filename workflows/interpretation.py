@@ -1,0 +1,131 @@
+"""A meeting's interpretation, paid day by day from its ledger: asked for before each day, booked once granted.
+
+Each day of the meeting still to come is one request for money (``request_funds``) at the interpretation priority;
+a granted day is booked with conference services. A day that moves away gives its request or its money back; a day
+that begins without money runs as informal consultations, as the 9th MSP's second day did, and its request leaves
+the queue. The MeetingWorkflow owns one ``InterpretationFunding`` and calls it from its main loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.calendar import day_start, meeting_days
+    from domain.conference import BOOK_INTERPRETATION, InterpretationBooking, Receipt
+    from domain.funds import CANCEL_REQUEST, RELEASE, REQUEST_FUNDS, FundsRequest
+    from domain.meeting import Interpretation, MeetingState
+    from domain.models import Defaults, Language
+    from workflows.common import SERVICES_RETRY
+
+
+class InterpretationFunding:
+    """The interpretation of one meeting (its state in ``s.interpretation``); ``changed`` wakes the meeting."""
+
+    def __init__(
+        self, s: MeetingState, funds_id: str | None, defaults: Defaults, changed: Callable[[], None]
+    ) -> None:
+        self.s = s
+        self.funds_id = funds_id
+        self.defaults = defaults
+        self.changed = changed
+        # Off for a meeting without a ledger, and for meetings started before the ledger existed.
+        self.on = False
+        # Grants for days that are gone or began without interpretation: their money goes back.
+        self.late_grants: list[str] = []
+        # Days that began without interpretation money: their requests leave the ledger's queue.
+        self.unfunded_days: list[date] = []
+        self.booking: set[date] = set()
+
+    def request_id(self, day: date) -> str:
+        return f"interpretation:{self.s.plan.ref.label}:{day}"
+
+    def granted(self, request_id: str) -> None:
+        """The ledger granted a request (the signal ``funds_granted``)."""
+        day = next((d for d in self.s.interpretation if self.request_id(d) == request_id), None)
+        if day is not None and self.s.interpretation[day] is Interpretation.REQUESTED:
+            self.s.interpretation[day] = Interpretation.GRANTED
+            self.changed()
+        elif day is None or self.s.interpretation[day] is Interpretation.NOT_FUNDED:
+            self.late_grants.append(request_id)
+            self.changed()
+
+    def day_begins(self, today: date) -> bool:
+        """Whether the day beginning has interpretation; one without its money is marked so."""
+        if not self.on or self.s.interpretation.get(today) in (Interpretation.GRANTED, Interpretation.BOOKED):
+            return True
+        self.s.interpretation[today] = Interpretation.NOT_FUNDED
+        self.unfunded_days.append(today)
+        workflow.logger.info("%s: no interpretation money; informal consultations", today)
+        return False
+
+    async def sync(self, now: datetime) -> None:
+        """Asks the ledger for each coming day's interpretation, gives back what moved days no longer need."""
+        if not self.on or self.funds_id is None:
+            return
+        ledger = workflow.get_external_workflow_handle(self.funds_id)
+        money = self.s.convention.money
+        days = set(meeting_days(self.s.plan))
+        try:
+            for day in sorted(days - self.s.interpretation.keys()):
+                if day_start(day, self.defaults) <= now:
+                    continue
+                self.s.interpretation[day] = Interpretation.REQUESTED
+                await ledger.signal(
+                    REQUEST_FUNDS,
+                    FundsRequest(
+                        request_id=self.request_id(day),
+                        requester=workflow.info().workflow_id,
+                        purpose=f"interpretation, {self.s.plan.ref.label}, {day}",
+                        amount=money.interpretation_per_day,
+                        priority=money.interpretation_priority,
+                    ),
+                )
+            for day in sorted(self.s.interpretation.keys() - days):
+                status = self.s.interpretation.pop(day)
+                if status is Interpretation.REQUESTED:
+                    await ledger.signal(CANCEL_REQUEST, self.request_id(day))
+                elif status in (Interpretation.GRANTED, Interpretation.BOOKED):
+                    await ledger.signal(RELEASE, self.request_id(day))
+            while self.unfunded_days:
+                await ledger.signal(CANCEL_REQUEST, self.request_id(self.unfunded_days.pop()))
+            while self.late_grants:
+                await ledger.signal(RELEASE, self.late_grants.pop())
+        except Exception as e:  # the ledger is gone: the meeting goes on, without interpretation money
+            workflow.logger.warning("ledger %s unreachable: %s", self.funds_id, e)
+        for day, status in self.s.interpretation.items():
+            if status is Interpretation.GRANTED and day not in self.booking:
+                self.booking.add(day)
+                asyncio.get_running_loop().create_task(self._book(day))
+
+    async def _book(self, day: date) -> None:
+        label = self.s.plan.ref.label
+        money = self.s.convention.money
+        booking = InterpretationBooking(
+            base_url=money.conference_services_url,
+            idempotency_key=f"{workflow.info().workflow_id}:{day}",
+            meeting=label,
+            day=day,
+            languages=list(Language),
+            amount_granted=money.interpretation_per_day,
+        )
+        try:
+            await workflow.execute_activity(
+                BOOK_INTERPRETATION,
+                booking,
+                result_type=Receipt,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=SERVICES_RETRY,
+                summary=f"book interpretation for {label}, {day}",
+            )
+        except ActivityError as e:
+            workflow.logger.warning("interpretation for %s refused: %s", day, e.cause)
+        else:
+            if self.s.interpretation.get(day) is Interpretation.GRANTED:
+                self.s.interpretation[day] = Interpretation.BOOKED
+                self.changed()
