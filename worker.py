@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 from activities.conference_services import ConferenceServices
 from activities.meetings import MeetingReader
 from activities.notifications import Notifier, webhooks_from_env
+from activities.obligations import ObligationsStarter
 from activities.reviews import ReviewsFinder
 from domain.notifications import redact_url
 from starter import logsetup
@@ -29,9 +30,11 @@ from workflows.guards import InputGuard
 from workflows.meeting import MeetingWorkflow
 from workflows.metrics import DecisionMetrics
 from workflows.presidency import PresidencyWorkflow
+from workflows.register import RegisterWorkflow
 from workflows.reports import Article7Workflow
 from workflows.review import ReviewWorkflow
 from workflows.silence import SilenceProcedureWorkflow
+from workflows.watch import DeadlineWatchWorkflow
 
 WORKFLOWS: Sequence[type] = (
     PresidencyWorkflow,
@@ -42,6 +45,8 @@ WORKFLOWS: Sequence[type] = (
     ExtensionRequestWorkflow,
     SilenceProcedureWorkflow,
     Article7Workflow,
+    RegisterWorkflow,
+    DeadlineWatchWorkflow,
 )
 
 log = structlog.get_logger("worker")
@@ -62,6 +67,7 @@ def activities(
         notifier.send_notification,
         reviews.tell_reviews_meeting_moved,
         MeetingReader(client).look_up_meeting,
+        ObligationsStarter(client).start_obligations,
     ]
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import tomllib
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from domain.bounds import MAX_STATES, Day, in_window
 from domain.models import (
@@ -84,6 +84,9 @@ class StatesPartiesSection(_Section):
     # Whose Article 7 reports are chased (each must be in ``names``); one workflow each.
     article7: list[Name] = Field(default_factory=list, max_length=MAX_STATES)
     article7_reminder_days: list[int] = Field(default=[60, 14], min_length=1, max_length=6)
+    # The register of States (a CSV file beside this one): when given, the States Parties and whose Art. 7 reports
+    # are chased come from it, as of the day a command runs (``names`` and ``article7`` are then not used).
+    register_file: Annotated[str, StringConstraints(pattern=r"^[\w.-]{1,100}$")] | None = None
 
     @field_validator("article7_reminder_days")
     @classmethod

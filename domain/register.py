@@ -34,7 +34,9 @@ THIRTIETH_DEPOSIT = date(2010, 2, 16)
 CONVENTION_IN_FORCE = date(2010, 8, 1)
 ART3_YEARS = 8
 ART4_YEARS = 10
-INITIAL_REPORT_DAYS = 180  # Art. 7(1): "as soon as practicable, and in any event not later than 180 days after"
+INITIAL_REPORT_DAYS = (
+    180  # Art. 7(1): "as soon as practicable, and in any event not later than 180 days after"
+)
 WITHDRAWAL_MONTHS = 6
 MAX_ALIASES = 5
 # A State may sign and later deposit, or only deposit (accession): the register holds at most this many rows.
@@ -207,7 +209,9 @@ def obligations(row: Row) -> list[Obligation]:
     if row.art3_stockpiles:
         out.append(Obligation(article="3", what="stockpiles destroyed", due=years_later(eif, ART3_YEARS)))
     if row.art4_contamination:
-        out.append(Obligation(article="4", what="contaminated areas cleared", due=years_later(eif, ART4_YEARS)))
+        out.append(
+            Obligation(article="4", what="contaminated areas cleared", due=years_later(eif, ART4_YEARS))
+        )
     return out
 
 
@@ -259,7 +263,9 @@ def parse_register(text: str, where: str = "register") -> Register:
     if missing or unknown:
         what = [f"missing {', '.join(missing)}"] if missing else []
         what += [f"unknown {', '.join(quote(c) for c in unknown)}"] if unknown else []
-        raise RegisterError([f"{where}:1: the header must name the columns {', '.join(COLUMNS)} ({'; '.join(what)})"])
+        raise RegisterError(
+            [f"{where}:1: the header must name the columns {', '.join(COLUMNS)} ({'; '.join(what)})"]
+        )
     rows: list[Row] = []
     lines: list[int] = []
     for record in reader:
@@ -326,19 +332,20 @@ def changes(old: Register, new: Register) -> list[Change]:
 
 
 def describe_changes(found: Iterable[Change]) -> str:
-    parts = [
-        f"{c.state}: {c.kind}" + (f" ({', '.join(c.fields)})" if c.fields else "") for c in found
-    ]
+    parts = [f"{c.state}: {c.kind}" + (f" ({', '.join(c.fields)})" if c.fields else "") for c in found]
     return "; ".join(parts) if parts else "no change"
 
 
-def newly_obliged(old: Register, new: Register) -> list[Row]:
-    """Rows whose obligations begin with this import: a State whose entry into force, or a declaration under
-    Art. 3 or 4, it did not have before (its obligation workflows are started; those already running stay)."""
+def newly_obliged(old: Register, new: Register, today: date) -> list[Row]:
+    """Rows whose obligations begin with this import: a State Party (or one in force soon) whose entry into force,
+    or a declaration under Art. 3 or 4, it did not have before (its obligation workflows are started; those already
+    running stay). A State whose withdrawal has taken effect has none."""
     before = {name_key(r.state): r for r in old.rows}
     out = []
     for r in new.rows:
         was = before.get(name_key(r.state))
+        if r.standing(today) not in (Standing.PARTY, Standing.DEPOSITED):
+            continue
         if obligations(r) and (was is None or obligations(was) != obligations(r)):
             out.append(r)
     return out

@@ -137,6 +137,7 @@ from starter.cli_base import (
 )
 from starter.cli_codec import codec_server
 from starter.cli_extensions import extensions_app
+from starter.cli_register import import_shipped, register_app
 from starter.cli_reports import _start_reports, reports_app
 from starter.cli_silence import silence_app
 from starter.connect import TASK_QUEUE, connect
@@ -149,6 +150,7 @@ from workflows.review import ReviewWorkflow
 app.add_typer(extensions_app, name="extensions")
 app.add_typer(silence_app, name="silence")
 app.add_typer(reports_app, name="reports")
+app.add_typer(register_app, name="register")
 app.command("codec-server")(codec_server)
 
 # msp cycle start
@@ -188,6 +190,7 @@ def cycle_start(config: ConfigOpt = DEFAULT_CONFIG) -> None:
                 f"{state.meeting.describe_dates()}"
             )
         await _start_reviews(client, cfg)
+        await import_shipped(client, cfg, config)
         await _start_reports(client, cfg)
         return OK
 

@@ -253,7 +253,9 @@ def _load_config(path: Path) -> CycleConfig:
         raise CliError(
             f"{path}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x}); TOML files are UTF-8", BAD_INPUT
         ) from None
-    return parse_config(text, source=str(path))
+    from starter.cli_register import with_register  # the register's module imports this one
+
+    return with_register(parse_config(text, source=str(path)), path)
 
 
 def _date_option(text: str | None, option: str) -> date | None:

@@ -83,6 +83,7 @@ from starter.cli_base import (
     _today,
     _validated,
 )
+from starter.cli_register import running_watch
 from starter.connect import connect
 from workflows.extension import ExtensionRequestWorkflow
 
@@ -295,6 +296,7 @@ def extensions_submit(
                 raise CliError("--entry-into-force: needed for a State's first request", BAD_INPUT)
             eif = (await _request_state(client, previous)).request.entry_into_force
         current = given_deadline or current or original_deadline(art, eif)
+        previous = previous or await running_watch(client, code, art.value, name)  # the watch hands over
         req = _validated(
             ExtensionRequest,
             {

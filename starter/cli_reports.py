@@ -25,6 +25,7 @@ from domain.calendar import day_start, local_date
 from domain.config import CycleConfig
 from domain.models import Defaults, match_name
 from domain.reports import (
+    INITIAL,
     ReportReceived,
     ReportsInput,
     ReportsState,
@@ -83,6 +84,8 @@ _OPTIONS.update({"year": "--year", "received_on": "--on"})
 
 async def _start_reports(client: Client, cfg: CycleConfig) -> None:
     """Starts the Art. 7 workflow of every State of `states_parties.article7` not started yet; one line each."""
+    if cfg.states_parties.register_file:  # the register workflow starts them, with their initial reports
+        return
     code = cfg.convention.code
     year = first_year(local_date(_today(), cfg.defaults))
     for state in cfg.states_parties.article7:
@@ -163,11 +166,14 @@ def reports_received(
     state: Annotated[
         str, typer.Option("--state", help="The State Party, as states_parties.article7 names it.")
     ],
-    year: Annotated[
-        int,
-        typer.Option("--year", help="The deadline year the report answers: 2027 for the one covering 2026."),
-    ],
     ref: Annotated[str, typer.Option("--ref", help="The report's symbol or the ISU's receipt note.")],
+    year: Annotated[
+        int | None,
+        typer.Option("--year", help="The deadline year the report answers: 2027 for the one covering 2026."),
+    ] = None,
+    initial: Annotated[
+        bool, typer.Option("--initial", help="The initial report (due 180 days after entry into force).")
+    ] = False,
     on: Annotated[
         str | None,
         typer.Option("--on", help="The day the report reached the ISU (YYYY-MM-DD). Default: today."),
@@ -186,6 +192,7 @@ def reports_received(
         fields = {
             "decision_id": decision_id or _new_id(),
             "year": year,
+            "initial": initial,
             "received_on": received_on,
             "reference": ref,
         }
@@ -211,10 +218,12 @@ def reports_received(
 
 
 def _receipt_text(s: ReportsState, r: ReportReceived) -> str:
-    rec = receipt_of(s, r.year)
+    rec = receipt_of(s, r.key)
     if rec is None:
         return f"receipt {r.decision_id} already recorded"
     late = ", late" if rec.late else ""
+    if rec.year == INITIAL:
+        return f"initial Article 7 report of {s.state} received on {rec.received_on} ({rec.reference}){late}"
     return (
         f"Article 7 report of {s.state} due {deadline(rec.year)} (covering {rec.year - 1}) received on "
         f"{rec.received_on} ({rec.reference}){late}"
@@ -245,7 +254,7 @@ def _report_row(
             "year": s.year,
             "due": str(s.deadline),
             "status": s.status.value,
-            "outstanding": list(s.outstanding),
+            "outstanding": (["initial"] if s.initial_outstanding else []) + list(s.outstanding),
             "last_received": last.model_dump(mode="json") if last else None,
             "next_notification": {"kind": s.upcoming.kind, "on": str(s.upcoming.on)} if s.upcoming else None,
             **_attention(s.undeliverable, attrs),
@@ -285,7 +294,8 @@ def _last_text(r: dict[str, Any]) -> str:
     if not last:
         return "-"
     late = ", late" if last["late"] else ""
-    return f"{last['received_on']} (due {deadline(last['year'])}{late}) {last['reference']}"
+    due = "initial" if last["year"] == INITIAL else f"due {deadline(last['year'])}"
+    return f"{last['received_on']} ({due}{late}) {last['reference']}"
 
 
 def _reports_text(code: str, rows: list[dict[str, Any]], overdue_only: bool) -> str:
@@ -303,7 +313,9 @@ def _reports_text(code: str, rows: list[dict[str, Any]], overdue_only: bool) -> 
                 r["state"],
                 r["due"] or "-",
                 r["status"].upper() if r["status"] == ReportStatus.OVERDUE.value else r["status"],
-                ", ".join(f"due {deadline(y)}" for y in r["outstanding"]) if r["outstanding"] else "-",
+                ", ".join(f"due {deadline(y)}" if isinstance(y, int) else str(y) for y in r["outstanding"])
+                if r["outstanding"]
+                else "-",
                 _last_text(r),
                 _attention_cell(r),
             )
