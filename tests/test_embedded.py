@@ -194,7 +194,7 @@ async def msp_notifies_the_receiver(state_dir: Path, port: int, config: Path) ->
             "--config",
             str(config),
         ),
-        await msp(env, "silence", "break", "embedded-1", "--state", "Mexico", "--reason", "to be discussed"),
+        await msp(env, "silence", "break", "embedded-1", "--state", "France", "--reason", "to be discussed"),
         await msp(
             env,
             *(
@@ -248,6 +248,7 @@ async def test_make_run_starts_stops_and_resumes(tmp_path: Path) -> None:
     state_dir = tmp_path / "state"
     config = tmp_path / "cycle.toml"
     shutil.copy(REPO / "config" / "cycle.toml", config)
+    shutil.copy(REPO / "config" / "register.csv", tmp_path / "register.csv")  # the register it names
     port, ui_port, receiver_port = free_ports(3)
     receiver = f"http://127.0.0.1:{receiver_port}"
 
