@@ -79,9 +79,44 @@ def test_signatories_have_no_obligations_and_unverified_rows_stay_out(register: 
     assert angola is not None and angola.standing(date(2026, 1, 1)) == Standing.SIGNATORY
     assert obligations(angola) == [] and "Angola" not in register.roster(date(2026, 1, 1))
     assert "Angola" in register.roster(date(2026, 1, 1), Who.ATTENDING)
-    mexico = register.find("Mexico")
-    assert mexico is not None and not mexico.verified and mexico.entry_into_force is None
-    assert "Mexico" not in register.roster(date(2026, 1, 1))
+    # A row whose dates could not be verified stays out of every computation, whatever it says.
+    unverified = parse_register(
+        _file(f"Atlantis,,2008-12-03,2009-05-06,ratification,,yes,yes,,no,{UN},2026-11-30,")
+    )
+    row = unverified.rows[0]
+    assert (
+        row.entry_into_force is None
+        and obligations(row) == []
+        and row.standing(date(2026, 1, 1)) == Standing.UNVERIFIED
+    )
+    assert unverified.roster(date(2026, 1, 1)) == [] and unverified.roster(
+        date(2026, 1, 1), Who.ATTENDING
+    ) == ["Atlantis"]
+
+
+def test_the_shipped_register_holds_every_participant_verified(register: Register):
+    """112 States Parties on 30 November 2026 (Lithuania withdrawn, Vanuatu in force on 1 March 2026) and 12
+    signatories: the counts the depositary's page gives, less Lithuania and plus Vanuatu."""
+    on = date(2026, 11, 30)
+    assert len(register.rows) == 125 and all(r.verified for r in register.rows)
+    assert len(register.roster(on)) == 112
+    assert sum(r.standing(on) == Standing.SIGNATORY for r in register.rows) == 12
+    # States the 2016-2025 record names as Presidents and hosts are States Parties.
+    for name in ("Mexico", "Switzerland", "Spain", "Norway", "Iraq", "Netherlands", "Croatia"):
+        assert name in register.roster(date(2016, 1, 1)), name
+    # The Philippines deposited on 3 January 2019: a State Party from 1 July 2019.
+    assert "Philippines" in register.roster(date(2019, 7, 1))
+    assert "Philippines" not in register.roster(date(2019, 6, 30))
+    south_africa = register.find("South Africa")
+    assert south_africa is not None and south_africa.deposited == date(2015, 5, 28)
+    assert south_africa.entry_into_force == date(2015, 11, 1)
+    assert [o.due for o in obligations(south_africa) if o.article == "3"] == [date(2023, 11, 1)]
+    japan = register.find("Japan")
+    assert (
+        japan is not None and japan.instrument == "acceptance" and japan.entry_into_force == date(2010, 8, 1)
+    )
+    vanuatu = register.find("Vanuatu")
+    assert vanuatu is not None and vanuatu.signed is None and vanuatu.entry_into_force == date(2026, 3, 1)
 
 
 def test_every_row_has_a_source_and_art4_declarations_are_cited(register: Register):
