@@ -75,6 +75,7 @@ class ObligationsStarter:
             reminder_days=o.reminder_days,
             webhook=o.webhook,
             states_parties=o.states_parties,
+            aliases=o.aliases,
             defaults=o.defaults,
             initial_due=due,
         )

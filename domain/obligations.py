@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.bounds import MAX_REMINDERS, DerivedDay, Name
+from domain.bounds import MAX_REMINDERS, Aliases, DerivedDay, Name
 from domain.decisions import Decision, DecisionLog, Rejected
 from domain.models import Defaults, StatesList
 from domain.notifications import DEFAULT_WEBHOOK, WebhookName
@@ -76,6 +76,8 @@ class StartObligations(BaseModel):
     today: date
     # The States Parties on the day each State's obligations begin: every Art. 7 workflow checks its State by it.
     states_parties: StatesList
+    # The register's other names of a State (alias -> short name), passed on to each workflow started.
+    aliases: Aliases = Field(default_factory=dict)
     reminder_days: tuple[int, ...] = DEFAULT_REMINDER_DAYS
     webhook: WebhookName = DEFAULT_WEBHOOK
     defaults: Defaults = Defaults()

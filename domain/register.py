@@ -24,7 +24,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from domain.bounds import MAX_STATES, Day, Name, Reference, Url, quote
+from domain.bounds import MAX_ALIASES, MAX_STATES, Day, Name, Reference, Url, quote
 from domain.calendar import months_later, years_later
 from domain.models import Language, name_key
 
@@ -38,7 +38,6 @@ INITIAL_REPORT_DAYS = (
     180  # Art. 7(1): "as soon as practicable, and in any event not later than 180 days after"
 )
 WITHDRAWAL_MONTHS = 6
-MAX_ALIASES = 5
 # A State may sign and later deposit, or only deposit (accession): the register holds at most this many rows.
 MAX_ROWS = MAX_STATES
 COLUMNS = (

@@ -16,7 +16,7 @@ from typing import Annotated, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.bounds import EARLIEST, HEADROOM_YEARS, LATEST, MAX_REMINDERS, Day, Name
+from domain.bounds import EARLIEST, HEADROOM_YEARS, LATEST, MAX_REMINDERS, Aliases, Day, Name
 from domain.decisions import Decision, DecisionLog, Rejected
 from domain.ids import report_id as report_id
 from domain.models import Defaults, StatesList
@@ -108,6 +108,8 @@ class ReportsInput(BaseModel):
     undeliverable: list[Undeliverable] = Field(default_factory=list, max_length=KEEP_UNDELIVERABLE)
     # The States Parties (from the register): the State must be one of them; empty: any well-formed name.
     states_parties: StatesList = Field(default_factory=list)
+    # The register's other names of a State (alias -> short name): the State may be named by one.
+    aliases: Aliases = Field(default_factory=dict)
     defaults: Defaults = Defaults()
     # The initial report's due date (entry into force + 180 days), while it has not been received; None: not
     # chased (runs started before the register, or received).

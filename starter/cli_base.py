@@ -281,11 +281,17 @@ def _checked(adapter: TypeAdapter[R], text: str, option: str) -> R:
         raise CliError(f"{option}: {msg} (got {quote(text)})", BAD_INPUT) from None
 
 
-def _state_option(text: str, listed: Sequence[str], where: str, option: str = "--state") -> str:
-    """A State named on the command line, as ``listed`` names it (any case, width and spacing); BAD_INPUT when it
-    is not a well-formed name or not on the list."""
+def _state_option(
+    text: str,
+    listed: Sequence[str],
+    where: str,
+    option: str = "--state",
+    aliases: Mapping[str, str] | None = None,
+) -> str:
+    """A State named on the command line (or by an alias), as ``listed`` names it (any case, width and spacing);
+    BAD_INPUT when it is not a well-formed name or not on the list."""
     try:
-        return check_state(_checked(_NAME, text, option), listed, where)
+        return check_state(_checked(_NAME, text, option), listed, where, aliases)
     except Rejected as e:
         raise CliError(f"{option}: {e}", BAD_INPUT) from None
 

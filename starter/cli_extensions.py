@@ -131,7 +131,8 @@ def _article(n: int) -> Article:
 
 def _state_name(cfg: CycleConfig, name: str) -> str:
     """The State as the configuration lists it (any case, width and spacing); without a list, as given."""
-    return _state_option(name, cfg.states_parties.names, "in states_parties.names")
+    sp = cfg.states_parties
+    return _state_option(name, sp.names, "in states_parties.names", aliases=sp.aliases)
 
 
 def _months(years: int | None, months: int | None, option: str) -> int | None:
@@ -326,6 +327,7 @@ def extensions_submit(
             webhook=cfg.notifications.webhook,
             previous=previous,
             states_parties=cfg.states_parties.names,
+            aliases=cfg.states_parties.aliases,
         )
         attributes: list[SearchAttributePair[Any]] = [
             SearchAttributePair(sa.KIND, "extension"),
@@ -488,6 +490,7 @@ def extensions_decide(
             "initiator": initiator,
             "deadline": deadline,
             "states_parties": cfg.states_parties.names,
+            "aliases": cfg.states_parties.aliases,
         }
         return _validated(ProposeBySilence, fields, "decision_id", "decision")
 

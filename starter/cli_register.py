@@ -92,11 +92,12 @@ def with_register(cfg: CycleConfig, config: Path) -> CycleConfig:
     p = cfg.presidency
     for where, president in [("president", p.president), *(("designates", d) for d in p.designates)]:
         try:
-            check_state(president.state, names, f"in {path} on {today}")
+            check_state(president.state, names, f"in {path} on {today}", register.aliases())
         except Rejected as e:
             raise CliError(f"{config}: presidency.{where}: {e}", BAD_INPUT) from None
     article7 = [r.state for r in register.rows if obligations(r) and r.state in names]
-    sp = cfg.states_parties.model_copy(update={"names": names, "article7": article7})
+    update = {"names": names, "article7": article7, "aliases": register.aliases()}
+    sp = cfg.states_parties.model_copy(update=update)
     return cfg.model_copy(update={"states_parties": sp})
 
 

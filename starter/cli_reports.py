@@ -23,7 +23,7 @@ from domain import search_attributes as sa
 from domain.bounds import quote
 from domain.calendar import day_start, local_date
 from domain.config import CycleConfig
-from domain.models import Defaults, match_name
+from domain.models import Defaults, match_name, name_key
 from domain.reports import (
     INITIAL,
     ReportReceived,
@@ -97,6 +97,7 @@ async def _start_reports(client: Client, cfg: CycleConfig) -> None:
             reminder_days=tuple(cfg.states_parties.article7_reminder_days),
             webhook=cfg.notifications.webhook,
             states_parties=cfg.states_parties.names,
+            aliases=cfg.states_parties.aliases,
         )
         # It runs year after year (continue-as-new): one that ended is not brought back.
         summary = f"Article 7 reports of {state}: due 30 April each year"
@@ -133,7 +134,9 @@ def _article7_state(cfg: CycleConfig, config: Path, name: str) -> str:
             f"{config}: states_parties.article7 is empty: no State's Article 7 reports are chased", BAD_INPUT
         )
     given = _checked(_NAME, name, "--state")
-    found, close = match_name(given, listed)
+    # An alias names its State ("Lao PDR"): the workflow is the State's.
+    other = {name_key(a): s for a, s in cfg.states_parties.aliases.items()}
+    found, close = match_name(other.get(name_key(given), given), listed)
     if found is not None:
         return found
     hint = f"; did you mean '{close}'?" if close else f" ({', '.join(listed)})"

@@ -60,6 +60,7 @@ class RegisterWorkflow:
                         rows=batch,
                         today=today,
                         states_parties=parties_for(self.s.states, batch, today),
+                        aliases=self.s.states.aliases(),
                         reminder_days=self.inp.reminder_days,
                         webhook=self.inp.webhook,
                         defaults=self.inp.defaults,

@@ -50,7 +50,7 @@ class Article7Workflow:
     @workflow.run
     async def run(self, inp: ReportsInput) -> ReportsState:
         try:
-            self.s.state = check_state(inp.state, inp.states_parties)
+            self.s.state = check_state(inp.state, inp.states_parties, aliases=inp.aliases)
         except Rejected as e:
             raise refused(str(e)) from None
         # Reminders whose day had passed before this run began are not owed; the overdue notice always is.
