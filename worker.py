@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 from activities.conference_services import TOTAL_TIMEOUT, ConferenceServices
 from activities.meetings import MeetingReader
 from activities.notifications import Notifier, webhooks_from_env
+from activities.obligations import ObligationsStarter
 from activities.reviews import ReviewsFinder
 from domain.notifications import redact_url
 from runtime import logsetup
@@ -30,9 +31,11 @@ from workflows.guards import InputGuard
 from workflows.meeting import MeetingWorkflow
 from workflows.metrics import DecisionMetrics
 from workflows.presidency import PresidencyWorkflow
+from workflows.register import RegisterWorkflow
 from workflows.reports import Article7Workflow
 from workflows.review import ReviewWorkflow
 from workflows.silence import SilenceProcedureWorkflow
+from workflows.watch import DeadlineWatchWorkflow
 
 WORKFLOWS: Sequence[type] = (
     PresidencyWorkflow,
@@ -43,6 +46,8 @@ WORKFLOWS: Sequence[type] = (
     ExtensionRequestWorkflow,
     SilenceProcedureWorkflow,
     Article7Workflow,
+    RegisterWorkflow,
+    DeadlineWatchWorkflow,
 )
 
 # How long a stopping worker lets the activities in hand finish before it cancels them: longer than one HTTP call
@@ -69,6 +74,7 @@ def activities(
         notifier.send_notification,
         reviews.tell_reviews_meeting_moved,
         MeetingReader(client).look_up_meeting,
+        ObligationsStarter(client).start_obligations,
     ]
 
 

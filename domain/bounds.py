@@ -40,6 +40,7 @@ URL_MAX = 2000
 WORKFLOW_ID_MAX = 1000  # the Temporal server's default limit on ids
 
 MAX_STATES = 200  # States Parties listed, rows of an assessment (the UN has 193 members)
+MAX_ALIASES = 5  # other names of one State in the register ("Lao PDR")
 MAX_BENCHMARKS = 50
 MAX_PARTS = 10  # parts of one meeting
 MAX_REMINDERS = 10
@@ -103,6 +104,9 @@ def _strip(max_length: int, min_length: int) -> StringConstraints:
 
 
 Name = Annotated[str, _strip(NAME_MAX, 1), AfterValidator(_text(NAME_MAX))]
+# Each other name of a State, as the register lists it, to the State's short name ("Lao PDR" -> "Lao People's
+# Democratic Republic"): carried beside a list of States Parties so that every check of a name takes them.
+Aliases = Annotated[dict[Name, Name], Field(max_length=MAX_STATES * MAX_ALIASES)]
 Reference = Annotated[str, _strip(REFERENCE_MAX, 1), AfterValidator(_text(REFERENCE_MAX))]
 Title = Annotated[str, _strip(TITLE_MAX, 1), AfterValidator(_text(TITLE_MAX))]
 Benchmark = Annotated[str, _strip(BENCHMARK_MAX, 3), AfterValidator(_text(BENCHMARK_MAX, 3))]

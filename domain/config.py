@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import tomllib
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
-from domain.bounds import MAX_STATES, Day, in_window
+from domain.bounds import MAX_STATES, Aliases, Day, in_window
 from domain.models import (
     Code,
     Convention,
@@ -84,6 +84,11 @@ class StatesPartiesSection(_Section):
     # Whose Article 7 reports are chased (each must be in ``names``); one workflow each.
     article7: list[Name] = Field(default_factory=list, max_length=MAX_STATES)
     article7_reminder_days: list[int] = Field(default=[60, 14], min_length=1, max_length=6)
+    # The register of States (a CSV file beside this one): when given, the States Parties and whose Art. 7 reports
+    # are chased come from it, as of the day a command runs (``names`` and ``article7`` are then not used).
+    register_file: Annotated[str, StringConstraints(pattern=r"^[\w.-]{1,100}$")] | None = None
+    # Other names of a State (alias = "short name"), taken wherever a State is named; from the register when given.
+    aliases: Aliases = Field(default_factory=dict)
 
     @field_validator("article7_reminder_days")
     @classmethod
@@ -110,6 +115,7 @@ class CycleConfig(_Section):
             defaults=self.defaults,
             money=self.money,
             states_parties=self.states_parties.names,
+            aliases=self.states_parties.aliases,
         )
 
     def initial_state(self) -> PresidencyState:

@@ -9,7 +9,7 @@ months counted on dates and put in words in ``domain.calendar``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from domain.bounds import (
     MAX_BENCHMARKS,
+    Aliases,
     Benchmark,
     Day,
     Instant,
@@ -106,11 +107,15 @@ class ExtensionRequest(BaseModel):
 
 
 def check_request(
-    req: ExtensionRequest, meeting: MeetingSlot, today: date, listed: Sequence[str] = ()
+    req: ExtensionRequest,
+    meeting: MeetingSlot,
+    today: date,
+    listed: Sequence[str] = (),
+    aliases: Mapping[str, str] | None = None,
 ) -> str:
     """The treaty's limits on a request as submitted; raises Rejected naming the rule. Returns the State as the
     list of States Parties names it."""
-    state = check_state(req.state, listed)
+    state = check_state(req.state, listed, aliases=aliases)
     art = req.article
     if req.submitted_on > today:
         raise Rejected(f"The request cannot be submitted on {req.submitted_on}, a day still to come.")
@@ -197,6 +202,8 @@ class ProposeBySilence(Grant, Decision):
     initiator: Name
     deadline: Instant
     states_parties: StatesList = Field(min_length=1)
+    # The register's other names of a State (alias -> short name): who breaks silence may be named by one.
+    aliases: Aliases = Field(default_factory=dict)
 
 
 class MeetingLookup(BaseModel):
@@ -241,6 +248,8 @@ class ExtensionInput(BaseModel):
     previous: WorkflowId | None = None
     # The States Parties (`[states_parties].names`): the State must be one of them; empty: any well-formed name.
     states_parties: StatesList = Field(default_factory=list)
+    # The register's other names of a State (alias -> short name): the State may be named by one.
+    aliases: Aliases = Field(default_factory=dict)
     defaults: Defaults = Defaults()
 
 

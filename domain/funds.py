@@ -13,7 +13,7 @@ from typing import Annotated, ClassVar, Protocol
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from domain.bounds import MAX_STATES, TITLE_MAX, Chf, Day, WorkflowId, quote
+from domain.bounds import MAX_STATES, TITLE_MAX, Aliases, Chf, Day, WorkflowId, quote
 from domain.decisions import Decision, DecisionId, DecisionLog, Rejected, folded
 from domain.models import Defaults, Name, StatesList, name_key
 from domain.states import check_state, check_states
@@ -123,6 +123,8 @@ class LedgerState(BaseModel):
     meeting: str
     # The States Parties who may be assessed and pay (`[states_parties].names`); empty: any well-formed name.
     states_parties: StatesList = Field(default_factory=list)
+    # The register's other names of a State (alias -> short name): taken for the State's name.
+    aliases: Aliases = Field(default_factory=dict)
     estimate: int | None = None
     estimate_reference: str | None = None
     assessments: dict[str, Assessment] = Field(default_factory=dict)
@@ -181,7 +183,7 @@ def assess(ledger: LedgerState, d: Assess) -> LedgerState:
     total = sum(d.shares.values())
     if total > 100.0001:
         raise Rejected(f"The shares add up to {total:.4f}%, more than 100%.")
-    listed = check_states(list(d.shares), ledger.states_parties)
+    listed = check_states(list(d.shares), ledger.states_parties, aliases=ledger.aliases)
     # Names as first recorded, so a State re-assessed in other letter case keeps its payments.
     known = {name_key(s): s for s in [*ledger.paid, *ledger.assessments]}
     assessments: dict[str, Assessment] = {}
@@ -201,7 +203,7 @@ def canonical_state(ledger: LedgerState, name: str) -> str | None:
 
 
 def record_payment(ledger: LedgerState, p: Payment) -> LedgerState:
-    state = canonical_state(ledger, check_state(p.state, ledger.states_parties))
+    state = canonical_state(ledger, check_state(p.state, ledger.states_parties, aliases=ledger.aliases))
     if state is None:
         raise Rejected(
             f"{quote(p.state)} has no assessed contribution for the {ledger.meeting}; check the name or assess it."

@@ -48,3 +48,13 @@ def silence_id(code: str, procedure_id: str) -> str:
 def report_id(code: str, state: str) -> str:
     """The Article 7 reports of ``state``."""
     return f"{code}-art7-{state_slug(state)}"
+
+
+def register_id(code: str) -> str:
+    """The register of States of the convention ``code``."""
+    return f"{code}-register"
+
+
+def watch_id(code: str, article: str, state: str) -> str:
+    """The watch of ``state``'s Art. ``article`` ("3" or "4") deadline, from its entry into force."""
+    return f"{code}-deadline-art{article}-{state_slug(state)}"

@@ -7,7 +7,7 @@ result, so a rejected decision cannot change anything.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 from domain.bounds import LATEST, MAX_PARTS
@@ -172,11 +172,14 @@ def extend_by_day(
     return _replace(plan, i, new), f"{_part_name(plan, i)} extended by a day, to end on {new.end}"
 
 
-def named_successor(d: CloseMeeting, listed: Sequence[str]) -> President | None:
+def named_successor(
+    d: CloseMeeting, listed: Sequence[str], aliases: Mapping[str, str] | None = None
+) -> President | None:
     """The successor the close decision names, as the list of States Parties names its State."""
     if d.successor is None:
         return None
-    return d.successor.model_copy(update={"state": check_state(d.successor.state, listed)})
+    state = check_state(d.successor.state, listed, aliases=aliases)
+    return d.successor.model_copy(update={"state": state})
 
 
 def check_close(
@@ -187,6 +190,7 @@ def check_close(
     president: President,
     designated: President | None,
     listed: Sequence[str] = (),
+    aliases: Mapping[str, str] | None = None,
 ) -> str:
     c = clock(plan, now, defaults)
     if c.phase is not Phase.IN_SESSION:
@@ -197,7 +201,7 @@ def check_close(
             f"The {plan.ref.title()} is in part {c.part + 1} of {len(plan.parts)}; "
             "it closes on the last day of its last part."
         )
-    successor = named_successor(d, listed) or designated
+    successor = named_successor(d, listed, aliases) or designated
     if successor is None:
         raise Rejected(
             f"The {plan.ref.title()} cannot close without a President-designate for the next meeting: "

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from domain.bounds import MAX_CHF, MAX_PARTS, MAX_STATES, DerivedDay, Url
+from domain.bounds import MAX_CHF, MAX_PARTS, MAX_STATES, Aliases, DerivedDay, Url
 from domain.bounds import Name as Name
 
 # The convention's short code, used in workflow ids: lower-case letters and digits.
@@ -200,6 +200,8 @@ class Convention(Frozen):
     # The States Parties (`[states_parties].names`): every State a decision names must be one of them. Empty: no
     # list configured (terms begun before the list existed), and any well-formed name is taken.
     states_parties: StatesList = Field(default_factory=list)
+    # The register's other names of a State (alias -> short name), taken wherever a State is named.
+    aliases: Aliases = Field(default_factory=dict)
 
 
 class MeetingRef(Frozen):

@@ -105,7 +105,11 @@ class PresidencyState(BaseModel):
 def _listed(state: PresidencyState, president: President) -> President:
     """The President named, its State as the list of States Parties names it."""
     return president.model_copy(
-        update={"state": check_state(president.state, state.convention.states_parties)}
+        update={
+            "state": check_state(
+                president.state, state.convention.states_parties, aliases=state.convention.aliases
+            )
+        }
     )
 
 

@@ -1,19 +1,22 @@
-"""Article 7 transparency reports: due 30 April each year, covering the previous calendar year.
+"""Article 7 transparency reports: the initial report, due 180 days after the Convention enters into force for the
+State (Art. 7(1)); then annual updates due 30 April each year, covering the previous calendar year (Art. 7(2)).
 
 One workflow per State Party watches one deadline year at a time: it reminds ahead of 30 April, records the
 report's receipt, and on 1 May marks a report that has not come as overdue. A year stays outstanding (and the
-State's status overdue) until its report is received, however late.
+State's status overdue) until its report is received, however late. The initial report is watched alongside
+(its reminders in the same sequence) until it is received; the first annual update watched is the first 30 April
+after the initial report's due date.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.bounds import EARLIEST, HEADROOM_YEARS, LATEST, MAX_REMINDERS, Day, Name
+from domain.bounds import EARLIEST, HEADROOM_YEARS, LATEST, MAX_REMINDERS, Aliases, Day, Name
 from domain.decisions import Decision, DecisionLog, Rejected
 from domain.ids import report_id as report_id
 from domain.models import Defaults, StatesList
@@ -27,6 +30,8 @@ KEEP_RECEIVED = 20
 Year = Annotated[int, Field(ge=EARLIEST.year, le=LATEST.year)]
 WatchedYear = Annotated[int, Field(ge=EARLIEST.year, le=LATEST.year + HEADROOM_YEARS)]
 LeadDays = Annotated[int, Field(ge=1, le=365)]
+# The initial report is recorded as the report of this "year" (no deadline year is 0).
+INITIAL = 0
 
 
 def deadline(year: int) -> date:
@@ -39,6 +44,11 @@ def first_year(today: date) -> int:
     return today.year if today <= deadline(today.year) else today.year + 1
 
 
+def first_annual_year(today: date, initial_due: date | None) -> int:
+    """The first annual update to watch: from ``today``, and never one due before the initial report."""
+    return first_year(max(today, initial_due + timedelta(days=1)) if initial_due else today)
+
+
 class ReportStatus(StrEnum):
     PENDING = "pending"
     RECEIVED = "received"
@@ -49,9 +59,23 @@ class ReportReceived(Decision):
     """The ISU records that a State Party's report has come in (``reference``: the report's symbol or the ISU's
     receipt note). A receipt id sent again applies once."""
 
-    # The deadline year the report answers: 2027 for the report covering 2026.
-    year: Year
+    # The deadline year the report answers: 2027 for the report covering 2026; none for the initial report.
+    year: Year | None = None
+    # The initial report (Art. 7(1)) rather than an annual update.
+    initial: bool = False
     received_on: Day
+
+    @model_validator(mode="after")
+    def _which(self) -> ReportReceived:
+        if self.initial == (self.year is not None):
+            raise ValueError(
+                "name either the deadline year of an annual update or the initial report, not both"
+            )
+        return self
+
+    @property
+    def key(self) -> int:
+        return INITIAL if self.initial else cast(int, self.year)
 
 
 class ReportRecord(BaseModel):
@@ -82,9 +106,16 @@ class ReportsInput(BaseModel):
     decisions: DecisionLog = Field(default_factory=DecisionLog)
     # Notifications the webhook refused, carried across continue-as-new.
     undeliverable: list[Undeliverable] = Field(default_factory=list, max_length=KEEP_UNDELIVERABLE)
-    # The States Parties (`[states_parties].names`): the State must be one of them; empty: any well-formed name.
+    # The States Parties (from the register): the State must be one of them; empty: any well-formed name.
     states_parties: StatesList = Field(default_factory=list)
+    # The register's other names of a State (alias -> short name): the State may be named by one.
+    aliases: Aliases = Field(default_factory=dict)
     defaults: Defaults = Defaults()
+    # The initial report's due date (entry into force + 180 days), while it has not been received; None: not
+    # chased (runs started before the register, or received).
+    initial_due: Day | None = None
+    # The initial report was due and has not been received.
+    initial_outstanding: bool = False
 
 
 class ReportsState(BaseModel):
@@ -100,6 +131,8 @@ class ReportsState(BaseModel):
     sent: list[Reminder] = Field(default_factory=list)
     upcoming: Reminder | None = None
     undeliverable: list[Undeliverable] = Field(default_factory=list)
+    initial_due: date | None = None
+    initial_outstanding: bool = False
 
 
 def initial_state(inp: ReportsInput) -> ReportsState:
@@ -112,6 +145,8 @@ def initial_state(inp: ReportsInput) -> ReportsState:
         outstanding=sorted(set(inp.outstanding)),
         decisions=inp.decisions.model_copy(deep=True),
         undeliverable=list(inp.undeliverable),
+        initial_due=inp.initial_due,
+        initial_outstanding=inp.initial_outstanding,
     )
     s.status = status_of(s)
     return s
@@ -123,7 +158,7 @@ def receipt_of(s: ReportsState, year: int) -> ReportRecord | None:
 
 def status_of(s: ReportsState) -> ReportStatus:
     """Overdue while any year is outstanding; else received once the watched year's report is in."""
-    if s.outstanding:
+    if s.outstanding or s.initial_outstanding:
         return ReportStatus.OVERDUE
     return ReportStatus.RECEIVED if receipt_of(s, s.year) else ReportStatus.PENDING
 
@@ -134,6 +169,15 @@ def check_received(s: ReportsState, r: ReportReceived, today: date) -> None:
         raise Rejected(
             f"A report cannot be received in the future: {r.received_on} is after today ({today})."
         )
+    if r.initial:
+        if (done := receipt_of(s, INITIAL)) is not None:
+            raise Rejected(
+                f"The initial report of {s.state} was already received on {done.received_on} ({done.reference})."
+            )
+        if s.initial_due is None:
+            raise Rejected(f"No initial report of {s.state} is chased here: record annual updates by --year.")
+        return
+    assert r.year is not None
     if (done := receipt_of(s, r.year)) is not None:
         raise Rejected(
             f"The report due on {deadline(r.year)} (covering {r.year - 1}) was already received on "
@@ -160,6 +204,21 @@ def check_received(s: ReportsState, r: ReportReceived, today: date) -> None:
 def apply_received(s: ReportsState, r: ReportReceived, today: date) -> tuple[ReportsState, str]:
     """The state with the receipt recorded (late if after that year's deadline), and a one-line summary."""
     check_received(s, r, today)
+    if r.initial:
+        due = cast(date, s.initial_due)
+        record = ReportRecord(
+            year=INITIAL, received_on=r.received_on, reference=r.reference, late=r.received_on > due
+        )
+        new = s.model_copy(
+            update={"received": [*s.received, record][-KEEP_RECEIVED:], "initial_outstanding": False}
+        )
+        new.status = status_of(new)
+        late = ", late" if record.late else ""
+        return (
+            new,
+            f"initial Article 7 report of {s.state} due {due} received on {r.received_on} ({r.reference}){late}",
+        )
+    assert r.year is not None
     record = ReportRecord(
         year=r.year, received_on=r.received_on, reference=r.reference, late=r.received_on > deadline(r.year)
     )
@@ -203,6 +262,41 @@ def schedule(
     return [r for r in out if after is None or r.on > after]
 
 
+def initial_schedule(state_name: str, due: date, reminder_days: tuple[int, ...]) -> list[Reminder]:
+    """Reminders N days before the initial report's due date, then the overdue notice the day after (day 181)."""
+    what = f"{state_name}'s initial Article 7 transparency report"
+    out = [
+        Reminder(
+            key=f"art7:initial:reminder:{lead}d",
+            on=due - timedelta(days=lead),
+            kind="reminder",
+            text=f"Reminder: {what} is due on {due}, in {lead} days.",
+        )
+        for lead in sorted(set(reminder_days), reverse=True)
+    ]
+    out.append(
+        Reminder(
+            key="art7:initial:overdue",
+            on=due + timedelta(days=1),
+            kind="overdue",
+            text=f"Overdue: {what} was due on {due} (180 days after entry into force) and has not been received.",
+        )
+    )
+    return out
+
+
+def owed(s: ReportsState) -> list[Reminder]:
+    """What this run still sends, in date order: the initial report's (until received) and the year's."""
+    out = []
+    # Once overdue, the initial report is reported as such (status, outstanding) but not notified again each year.
+    if s.initial_due is not None and not s.initial_outstanding and receipt_of(s, INITIAL) is None:
+        out += initial_schedule(s.state, s.initial_due, s.reminder_days)
+    if receipt_of(s, s.year) is None:
+        out += schedule(s.state, s.year, s.reminder_days)
+    sent = {r.key for r in s.sent}
+    return sorted((r for r in out if r.key not in sent), key=lambda r: r.on)
+
+
 def next_input(inp: ReportsInput, s: ReportsState) -> ReportsInput:
     """The next run's input: the following deadline year, carrying receipts, outstanding years and the log."""
     return inp.model_copy(
@@ -212,5 +306,7 @@ def next_input(inp: ReportsInput, s: ReportsState) -> ReportsInput:
             "outstanding": list(s.outstanding),
             "decisions": s.decisions,
             "undeliverable": s.undeliverable[-KEEP_UNDELIVERABLE:],
+            "initial_due": s.initial_due if receipt_of(s, INITIAL) is None else None,
+            "initial_outstanding": s.initial_outstanding,
         }
     )

@@ -24,6 +24,8 @@ class Kind(StrEnum):
     EXTENSION = "extension"
     SILENCE = "silence"
     REPORT = "report"
+    REGISTER = "register"
+    DEADLINE = "deadline"
 
 
 KIND = SearchAttributeKey.for_keyword("CcmKind")

@@ -7,13 +7,14 @@ then not adopted. The initiator may withdraw it while it is open. The rules are 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from domain.bounds import Instant, Name, Reason, Text, WorkflowId
+from domain.bounds import Aliases, Instant, Name, Reason, Text, WorkflowId
 from domain.calendar import local_text
 from domain.decisions import Decision, DecisionId, DecisionLog, DecisionRecord, Reference, Rejected, folded
 from domain.ids import silence_id as silence_id
@@ -47,6 +48,8 @@ class SilenceInput(BaseModel):
     deadline: Instant
     # Who may break silence.
     states_parties: StatesList = Field(min_length=1)
+    # The register's other names of a State (alias -> short name): who breaks silence may be named by one.
+    aliases: Aliases = Field(default_factory=dict)
     # The workflow the outcome is delivered to (signal ``silence_ended``), e.g. an extension request.
     concerns: WorkflowId | None = None
     # The webhook target notifications go to, by name: the worker knows its URL (a ``webhook_url`` of earlier
@@ -152,6 +155,7 @@ def check_break(
     b: BreakSilence,
     now: datetime,
     *,
+    aliases: Mapping[str, str] | None = None,
     procedure_id: str = "",
     broken_by: str | None = None,
     defaults: Defaults | None = None,
@@ -161,7 +165,7 @@ def check_break(
         raise Rejected(_closed(status, broken_by, procedure_id))
     if now >= deadline:
         raise Rejected(_ended(procedure_id, deadline, defaults))
-    return check_state(b.state, states_parties, "of this procedure")
+    return check_state(b.state, states_parties, "of this procedure", aliases)
 
 
 def check_withdraw(

@@ -3,13 +3,15 @@
 Designations and the successor named at a meeting's close, assessments and payments, silence broken, extension
 requests and Article 7 reports all call ``check_state``. Names match in any case, width and spacing (NFKC,
 casefolded: "ＭＥＸＩＣＯ" is "Mexico"); a name not listed is refused with the closest listed one as a hint. An empty
-list means none is configured, and any well-formed name is taken. (When a register of States replaces the list, it
-replaces it here.)
+list means none is configured, and any well-formed name is taken.
+
+The register's other names of a State (its aliases: "Lao PDR") come beside the list, and every place passes them on:
+an alias of a listed State is taken and answered with the State's short name, as the list names it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from domain.bounds import quote
 from domain.decisions import Rejected
@@ -18,16 +20,27 @@ from domain.models import match_name, name_key
 LISTED_IN = "listed in [states_parties]"
 
 
-def check_state(name: str, listed: Sequence[str], where: str = LISTED_IN) -> str:
+def check_state(
+    name: str, listed: Sequence[str], where: str = LISTED_IN, aliases: Mapping[str, str] | None = None
+) -> str:
     """The State as the list names it; Rejected, with the closest listed name, when it is not on the list."""
-    return check_states([name], listed, where)[name]
+    return check_states([name], listed, where, aliases)[name]
 
 
-def check_states(names: Sequence[str], listed: Sequence[str], where: str = LISTED_IN) -> dict[str, str]:
-    """Each name as the list names it; one Rejected naming (up to three of) those not on the list."""
+def check_states(
+    names: Sequence[str],
+    listed: Sequence[str],
+    where: str = LISTED_IN,
+    aliases: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Each name as the list names it (an alias: its State's short name); one Rejected naming (up to three of) those
+    not on the list."""
+    other = {name_key(a): short for a, short in (aliases or {}).items()}
     if not listed:
-        return {name: name for name in names}
+        return {name: other.get(name_key(name), name) for name in names}
     by_key = {name_key(s): s for s in listed}
+    # An alias counts only when its State is listed: the alias of a State not party is refused like its name.
+    by_key |= {a: by_key[name_key(s)] for a, s in other.items() if name_key(s) in by_key and a not in by_key}
     out = {name: by_key[name_key(name)] for name in names if name_key(name) in by_key}
     unknown = [name for name in names if name not in out]
     if not unknown:

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -44,7 +45,10 @@ from domain.extensions import (
     ProposeBySilence,
 )
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
+from domain.ids import register_id, watch_id
 from domain.models import Language, MeetingFormat, Money
+from domain.obligations import ImportRegister, RegisterInput
+from domain.register import COLUMNS, entry_into_force, initial_report_due
 from domain.reports import ReportReceived, ReportsInput, report_id
 from domain.reviews import (
     Conclude,
@@ -57,6 +61,7 @@ from domain.reviews import (
     ReviewSpec,
 )
 from domain.silence import BreakSilence, SilenceInput, silence_id
+from domain.watch import WatchState
 from tests.conftest import binary
 from tests.cycle_helpers import Cycle
 from tests.scenario import (
@@ -78,9 +83,11 @@ from workflows.extension import ExtensionRequestWorkflow
 from workflows.funds import MeetingFundsWorkflow
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
+from workflows.register import RegisterWorkflow
 from workflows.reports import Article7Workflow
 from workflows.review import ReviewWorkflow
 from workflows.silence import SilenceProcedureWorkflow
+from workflows.watch import DeadlineWatchWorkflow
 
 OUT = Path(__file__).parent / "histories"
 
@@ -348,7 +355,49 @@ async def record_withdrawal(env: WorkflowEnvironment, worker: Worker, url: str) 
     await ledger.terminate("recorded")
 
 
+async def record_register(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
+    """A register imported with a new State (Art. 4 declared): its Art. 7 initial report chased to overdue, its
+    Art. 4 watch reminded, then completion declared."""
+    today = (await env.get_current_time()).date()
+    un = "http://treaties.un.org/doc/Publication/MTDSG/Volume%20II/Chapter%20XXVI/XXVI-6.en.xml"
+    text = ",".join(COLUMNS) + f"\nNewland,,,{today},accession,,,yes,,yes,{un},{today},\n"
+    h = await env.client.start_workflow(
+        RegisterWorkflow.run,
+        RegisterInput(meeting_on=date(today.year + 1, 9, 13)),
+        id=register_id("ccm"),
+        task_queue=worker.task_queue,
+    )
+    await h.execute_update(
+        RegisterWorkflow.import_register,
+        ImportRegister(decision_id="i1", reference="x", source="register.csv", text=text),
+    )
+    reports = env.client.get_workflow_handle(report_id("ccm", "Newland"))
+    watch = env.client.get_workflow_handle(watch_id("ccm", "4", "Newland"))
+    for _ in range(200):  # started by the register's activity
+        try:
+            await watch.describe()
+            await reports.describe()
+            break
+        except RPCError:
+            await asyncio.sleep(0.05)
+    eif = entry_into_force(today)
+    await env.sleep(initial_report_due(eif) + timedelta(days=2) - today)
+    await save(h, "register")
+    await save(reports, "report-initial", (await reports.describe()).run_id)
+    s: WatchState = await watch.query(DeadlineWatchWorkflow.state)
+    await env.sleep(s.request_due - timedelta(days=300) - (await env.get_current_time()).date())
+    await watch.execute_update(
+        DeadlineWatchWorkflow.declare_completion,
+        DeclareCompletion(decision_id="c1", reference="x", completed_on=s.request_due - timedelta(days=301)),
+    )
+    await watch.result()
+    await save(watch, "watch")
+    await h.terminate("recorded")
+    await reports.terminate("recorded")
+
+
 RECORDERS = {
+    "register": record_register,
     "cycle": record,
     "extension": record_extension,
     "report": record_report,

@@ -99,6 +99,7 @@ async def test_the_embedded_server_restarted_on_its_sqlite_file_resumes_every_wo
     state_dir = tmp_path / "state"
     config = tmp_path / "cycle.toml"
     shutil.copy(REPO / "config" / "cycle.toml", config)
+    shutil.copy(REPO / "config" / "register.csv", tmp_path / "register.csv")  # the register it names
     port, ui_port, receiver_port = free_ports(3)
 
     first = await Embedded.start(state_dir, port, ui_port, receiver_port, config)
@@ -111,7 +112,7 @@ async def test_the_embedded_server_restarted_on_its_sqlite_file_resumes_every_wo
         presidency: WorkflowHandle[Any, Any] = client.get_workflow_handle(PRESIDENCY)
         await presidency.execute_update(
             PresidencyWorkflow.designate,
-            Designate(decision_id="before", reference="para 21", president=President(state="Mexico")),
+            Designate(decision_id="before", reference="para 21", president=President(state="France")),
         )
         runs = {wid: await running_run_id(client, wid) for wid in [*MIDCYCLE, *extra]}
         assert await first.interrupt() == 0, first.output
@@ -129,7 +130,7 @@ async def test_the_embedded_server_restarted_on_its_sqlite_file_resumes_every_wo
         presidency = client.get_workflow_handle(PRESIDENCY)
         state = await presidency.query(PresidencyWorkflow.state)
         assert [d.decision_id for d in state.decisions.records] == ["before"]
-        assert [p.state for p in state.designates] == ["Chile", "Mexico"]
+        assert [p.state for p in state.designates] == ["Chile", "France"]
         outcome = await presidency.execute_update(
             PresidencyWorkflow.decide_intersessional,
             DecideIntersessional(decision_id="after", reference="para 30", held=True),
@@ -163,6 +164,7 @@ async def test_a_server_killed_under_make_run_is_said_to_be_killed_and_started_a
     state_dir = tmp_path / "state"
     config = tmp_path / "cycle.toml"
     shutil.copy(REPO / "config" / "cycle.toml", config)
+    shutil.copy(REPO / "config" / "register.csv", tmp_path / "register.csv")  # the register it names
     port, ui_port, receiver_port = free_ports(3)
     runner = await Embedded.start(state_dir, port, ui_port, receiver_port, config)
     try:

@@ -77,6 +77,8 @@ def test_a_query_names_the_kind_then_each_value_given_quoted():
         "extension",
         "silence",
         "report",
+        "register",
+        "deadline",
     }
 
 

@@ -77,7 +77,7 @@ class ExtensionRequestWorkflow:
     async def run(self, inp: ExtensionInput) -> ExtensionState:
         today = self._today()
         try:
-            state = check_request(inp.request, inp.meeting, today, inp.states_parties)
+            state = check_request(inp.request, inp.meeting, today, inp.states_parties, inp.aliases)
         except Rejected as e:
             self.s.status = Status.REJECTED
             self.s.rejected = str(e)
@@ -198,6 +198,7 @@ class ExtensionRequestWorkflow:
                     initiator=p.initiator,
                     deadline=p.deadline,
                     states_parties=p.states_parties,
+                    aliases=p.aliases,
                     concerns=workflow.info().workflow_id,
                     webhook=self.inp.webhook,
                     defaults=self.defaults,

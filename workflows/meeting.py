@@ -167,7 +167,7 @@ class MeetingWorkflow:
     def close(self, d: CloseMeeting) -> DecisionOutcome:
         outcome = self.decisions.decide(d, lambda: self._close_rule(d), lambda summary: summary)
         if not outcome.duplicate:
-            named = rules.named_successor(d, self.s.convention.states_parties)
+            named = rules.named_successor(d, self.s.convention.states_parties, self.s.convention.aliases)
             self._close(local_date(workflow.now(), self.defaults), f"by decision {d.decision_id}", named)
         return outcome
 
@@ -184,6 +184,7 @@ class MeetingWorkflow:
             self.s.president,
             self.s.successor,
             self.s.convention.states_parties,
+            self.s.convention.aliases,
         )
 
     @workflow.signal

@@ -89,6 +89,7 @@ class PresidencyWorkflow:
                         convention=self.s.convention.code,
                         meeting=plan.ref.label,
                         states_parties=self.s.convention.states_parties,
+                        aliases=self.s.convention.aliases,
                         defaults=self.s.convention.defaults,
                     ),
                     id=funds,

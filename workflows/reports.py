@@ -50,7 +50,7 @@ class Article7Workflow:
     @workflow.run
     async def run(self, inp: ReportsInput) -> ReportsState:
         try:
-            self.s.state = check_state(inp.state, inp.states_parties)
+            self.s.state = check_state(inp.state, inp.states_parties, aliases=inp.aliases)
         except Rejected as e:
             raise refused(str(e)) from None
         # Reminders whose day had passed before this run began are not owed; the overdue notice always is.
@@ -61,7 +61,10 @@ class Article7Workflow:
             version = self.version
             if not await reminder_due(reminder, self.defaults, lambda v=version: self.version != v):  # type: ignore[misc]
                 continue
-            if reminder.kind == "overdue":
+            if reminder.kind == "overdue" and reminder.key.startswith("art7:initial:"):
+                self.s.initial_outstanding = True
+                self._changed()
+            elif reminder.kind == "overdue":
                 self.s.outstanding = sorted({*self.s.outstanding, self.s.year})
                 self._changed()
             await self._send(reminder)
@@ -77,29 +80,23 @@ class Article7Workflow:
         workflow.continue_as_new(rules.next_input(self.inp, self.s))
 
     def _next_reminder(self, started: date) -> Reminder | None:
-        if rules.receipt_of(self.s, self.s.year) is not None:
-            return None
-        sent = {r.key for r in self.s.sent}
-        owed = [
-            r
-            for r in rules.schedule(self.s.state, self.s.year, self.s.reminder_days)
-            if r.key not in sent and (r.on >= started or r.kind == "overdue")
-        ]
+        owed = [r for r in rules.owed(self.s) if r.on >= started or r.kind == "overdue"]
         return owed[0] if owed else None
 
     async def _send(self, r: Reminder) -> None:
+        initial = r.key.startswith("art7:initial:") and self.s.initial_due is not None
+        due = self.s.initial_due if initial and self.s.initial_due else self.s.deadline
         note = Notification(
             webhook=self.inp.webhook,
             idempotency_key=f"{workflow.info().workflow_id}:{r.key}",
             text=r.text,
             subject=report_id(self.inp.convention, self.s.state),
             kind=r.kind,
-            due=self.s.deadline.isoformat(),
+            due=due.isoformat(),
         )
         # Refused by the webhook, it is recorded as undeliverable and counts as sent: it is not sent again.
-        await notify(
-            note, f"{r.kind}: Art. 7 report of {self.s.state} due {self.s.deadline}", self.s.undeliverable
-        )
+        what = "initial Art. 7 report" if initial else "Art. 7 report"
+        await notify(note, f"{r.kind}: {what} of {self.s.state} due {due}", self.s.undeliverable)
         self.s.sent.append(r)
         self._refresh()
 

@@ -191,6 +191,7 @@ class SilenceProcedureWorkflow:
             self.s.states_parties,
             b,
             workflow.now(),
+            aliases=self.inp.aliases,
             procedure_id=self.inp.procedure_id,
             broken_by=self.s.broken_by,
             defaults=self.inp.defaults,

@@ -26,6 +26,7 @@ from starter.cli import (
     docs,
     extensions,
     funds,
+    register,
     reports,
     reviews,
     silence,
@@ -47,6 +48,7 @@ app.add_typer(reviews.app, name="reviews")
 app.add_typer(extensions.app, name="extensions")
 app.add_typer(silence.app, name="silence")
 app.add_typer(reports.app, name="reports")
+app.add_typer(register.app, name="register")
 app.command("codec-server")(codec_server.codec_server)
 app.command("status")(status.status)
 

@@ -162,7 +162,9 @@ def load_config(path: Path) -> CycleConfig:
         raise CliError(
             f"{path}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x}); TOML files are UTF-8", BAD_INPUT
         ) from None
-    return parse_config(text, source=str(path))
+    from starter.cli.register import with_register  # the register's module imports this one
+
+    return with_register(parse_config(text, source=str(path)), path)
 
 
 def date_option(text: str | None, option: str) -> date | None:
@@ -188,11 +190,17 @@ def checked(adapter: TypeAdapter[R], text: str, option: str) -> R:
         raise CliError(f"{option}: {msg} (got {quote(text)})", BAD_INPUT) from None
 
 
-def state_option(text: str, listed: Sequence[str], where: str, option: str = "--state") -> str:
-    """A State named on the command line, as ``listed`` names it (any case, width and spacing); BAD_INPUT when it
-    is not a well-formed name or not on the list."""
+def state_option(
+    text: str,
+    listed: Sequence[str],
+    where: str,
+    option: str = "--state",
+    aliases: Mapping[str, str] | None = None,
+) -> str:
+    """A State named on the command line (or by an alias), as ``listed`` names it (any case, width and spacing);
+    BAD_INPUT when it is not a well-formed name or not on the list."""
     try:
-        return check_state(checked(NAME, text, option), listed, where)
+        return check_state(checked(NAME, text, option), listed, where, aliases)
     except Rejected as e:
         raise CliError(f"{option}: {e}", BAD_INPUT) from None
 

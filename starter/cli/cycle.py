@@ -14,6 +14,7 @@ from domain.presidency import presidency_id
 from runtime.connect import TASK_QUEUE, connect
 from starter.cli.calls import rpc_error
 from starter.cli.common import DEFAULT_CONFIG, OK, ConfigOpt, echo, load_config, run
+from starter.cli.register import import_shipped
 from starter.cli.reports import start_reports
 from starter.cli.reviews import start_reviews
 from workflows.presidency import PresidencyWorkflow
@@ -55,6 +56,7 @@ def cycle_start(config: ConfigOpt = DEFAULT_CONFIG) -> None:
                 f"{state.meeting.describe_dates()}"
             )
         await start_reviews(client, cfg)
+        await import_shipped(client, cfg, config)
         await start_reports(client, cfg)
         return OK
 

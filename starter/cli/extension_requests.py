@@ -82,7 +82,8 @@ def article_of(n: int) -> Article:
 
 def state_name(cfg: CycleConfig, name: str) -> str:
     """The State as the configuration lists it (any case, width and spacing); without a list, as given."""
-    return state_option(name, cfg.states_parties.names, "in states_parties.names")
+    sp = cfg.states_parties
+    return state_option(name, sp.names, "in states_parties.names", aliases=sp.aliases)
 
 
 def months(years: int | None, months: int | None, option: str) -> int | None:

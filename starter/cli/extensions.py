@@ -62,6 +62,7 @@ from starter.cli.common import (
     today,
     validated,
 )
+from starter.cli.register import running_watch
 from workflows.extension import ExtensionRequestWorkflow
 
 app = typer.Typer(
@@ -138,6 +139,7 @@ def extensions_submit(
                 raise CliError("--entry-into-force: needed for a State's first request", BAD_INPUT)
             eif = (await found.request_state(client, previous)).request.entry_into_force
         current = given_deadline or current or original_deadline(art, eif)
+        previous = previous or await running_watch(client, code, art.value, name)  # the watch hands over
         fields = {
             "state": name,
             "article": art,
@@ -163,6 +165,7 @@ def extensions_submit(
             webhook=cfg.notifications.webhook,
             previous=previous,
             states_parties=cfg.states_parties.names,
+            aliases=cfg.states_parties.aliases,
         )
         attributes = kind_attributes(
             Kind.EXTENSION,
@@ -270,6 +273,7 @@ def extensions_decide(
         pid = procedure or f"art{article}-{found.state_name(cfg, state).lower()}-{stamp}"
         pid = "".join(c if c.isalnum() else "-" for c in pid.lower()).strip("-")[:80]
         fields |= {"procedure_id": pid, "initiator": initiator, "deadline": deadline, "states_parties": names}
+        fields["aliases"] = cfg.states_parties.aliases
         return decided(ProposeBySilence, decision_id, ref, **fields)
 
     if by_silence_until is None:

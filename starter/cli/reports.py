@@ -19,8 +19,9 @@ from domain import search_attributes as sa
 from domain.bounds import quote
 from domain.calendar import day_start, local_date
 from domain.config import CycleConfig
-from domain.models import Defaults, match_name
+from domain.models import Defaults, match_name, name_key
 from domain.reports import (
+    INITIAL,
     ReportReceived,
     ReportsInput,
     ReportsState,
@@ -83,6 +84,8 @@ OPTIONS.update({"year": "--year", "received_on": "--on"})
 
 async def start_reports(client: Client, cfg: CycleConfig) -> None:
     """Starts the Art. 7 workflow of every State of `states_parties.article7` not started yet; one line each."""
+    if cfg.states_parties.register_file:  # the register workflow starts them, with their initial reports
+        return
     code = cfg.convention.code
     year = first_year(local_date(today(), cfg.defaults))
     for state in cfg.states_parties.article7:
@@ -94,6 +97,7 @@ async def start_reports(client: Client, cfg: CycleConfig) -> None:
             reminder_days=tuple(cfg.states_parties.article7_reminder_days),
             webhook=cfg.notifications.webhook,
             states_parties=cfg.states_parties.names,
+            aliases=cfg.states_parties.aliases,
         )
         # It runs year after year (continue-as-new): one that ended is not brought back.
         summary = f"Article 7 reports of {state}: due 30 April each year"
@@ -123,7 +127,9 @@ def article7_state(cfg: CycleConfig, config: Path, name: str) -> str:
             f"{config}: states_parties.article7 is empty: no State's Article 7 reports are chased", BAD_INPUT
         )
     given = checked(NAME, name, "--state")
-    found, close = match_name(given, listed_states)
+    # An alias names its State ("Lao PDR"): the workflow is the State's.
+    other = {name_key(a): s for a, s in cfg.states_parties.aliases.items()}
+    found, close = match_name(other.get(name_key(given), given), listed_states)
     if found is not None:
         return found
     hint = f"; did you mean '{close}'?" if close else f" ({', '.join(listed_states)})"
@@ -147,11 +153,14 @@ def reports_received(
     state: Annotated[
         str, typer.Option("--state", help="The State Party, as states_parties.article7 names it.")
     ],
-    year: Annotated[
-        int,
-        typer.Option("--year", help="The deadline year the report answers: 2027 for the one covering 2026."),
-    ],
     ref: Annotated[str, typer.Option("--ref", help="The report's symbol or the ISU's receipt note.")],
+    year: Annotated[
+        int | None,
+        typer.Option("--year", help="The deadline year the report answers: 2027 for the one covering 2026."),
+    ] = None,
+    initial: Annotated[
+        bool, typer.Option("--initial", help="The initial report (due 180 days after entry into force).")
+    ] = False,
     on: Annotated[
         str | None,
         typer.Option("--on", help="The day the report reached the ISU (YYYY-MM-DD). Default: today."),
@@ -167,7 +176,9 @@ def reports_received(
         cfg = load_config(config)
         name = article7_state(cfg, config, state)
         received_on = date_option(on, "--on") or local_date(today(), cfg.defaults)
-        receipt = decided(ReportReceived, decision_id, ref, year=year, received_on=received_on)
+        receipt = decided(
+            ReportReceived, decision_id, ref, year=year, initial=initial, received_on=received_on
+        )
 
         async def locate(client: Client) -> Target[Article7Workflow]:
             wid = report_id(code, name)
@@ -197,10 +208,12 @@ def reports_received(
 
 
 def receipt_text(s: ReportsState, r: ReportReceived) -> str:
-    rec = receipt_of(s, r.year)
+    rec = receipt_of(s, r.key)
     if rec is None:
         return f"receipt {r.decision_id} already recorded"
     late = ", late" if rec.late else ""
+    if rec.year == INITIAL:
+        return f"initial Article 7 report of {s.state} received on {rec.received_on} ({rec.reference}){late}"
     return (
         f"Article 7 report of {s.state} due {deadline(rec.year)} (covering {rec.year - 1}) received on "
         f"{rec.received_on} ({rec.reference}){late}"
@@ -218,7 +231,7 @@ def report_row(wid: str, status: str, s: ReportsState | None, attrs: TypedSearch
             "year": s.year,
             "due": str(s.deadline),
             "status": s.status.value,
-            "outstanding": list(s.outstanding),
+            "outstanding": (["initial"] if s.initial_outstanding else []) + list(s.outstanding),
             "last_received": last.model_dump(mode="json") if last else None,
             "next_notification": {"kind": s.upcoming.kind, "on": str(s.upcoming.on)} if s.upcoming else None,
             **attention(s.undeliverable, attrs),
@@ -254,7 +267,8 @@ def _last_text(r: dict[str, Any]) -> str:
     if not last:
         return "-"
     late = ", late" if last["late"] else ""
-    return f"{last['received_on']} (due {deadline(last['year'])}{late}) {last['reference']}"
+    due = "initial" if last["year"] == INITIAL else f"due {deadline(last['year'])}"
+    return f"{last['received_on']} ({due}{late}) {last['reference']}"
 
 
 def _overdue(r: dict[str, Any]) -> bool:
@@ -267,7 +281,11 @@ REPORT_COLUMNS: list[tuple[str, Any]] = [
     ("STATUS", lambda r: r["status"].upper() if _overdue(r) else r["status"]),
     (
         "OUTSTANDING",
-        lambda r: ", ".join(f"due {deadline(y)}" for y in r["outstanding"]) if r["outstanding"] else "-",
+        lambda r: (
+            ", ".join(f"due {deadline(y)}" if isinstance(y, int) else str(y) for y in r["outstanding"])
+            if r["outstanding"]
+            else "-"
+        ),
     ),
     ("LAST RECEIVED", _last_text),
     ("ATTENTION", attention_cell),

@@ -160,6 +160,7 @@ def silence_start(
                 "initiator": initiator if initiator is not None else "the Presidency",
                 "deadline": at,
                 "states_parties": names,
+                "aliases": cfg.states_parties.aliases,
                 "webhook": cfg.notifications.webhook,
             }
         )

@@ -1,0 +1,90 @@
+"""The register at run time (one RegisterWorkflow per convention, ``<code>-register``) and the obligations it starts.
+
+An import is a decision (an Update): the same pure check as `msp register import` runs in its validator, so a bad
+file is refused with one line per problem and nothing changes. What it changes is answered at once. States whose
+obligations begin with it (a State newly in the register, or newly in force, or with a new Art. 3/4 declaration)
+have their workflows started by an activity, in the background of the import: each start is idempotent (by
+workflow id), so an import sent again, or an activity retried, starts nothing twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.bounds import MAX_REMINDERS, Aliases, DerivedDay, Name
+from domain.decisions import Decision, DecisionLog, Rejected
+from domain.models import Defaults, StatesList
+from domain.notifications import DEFAULT_WEBHOOK, WebhookName
+from domain.register import Change, Register, RegisterError, Row, Who, changes, parse_register
+from domain.reports import DEFAULT_REMINDER_DAYS, LeadDays
+
+START_OBLIGATIONS = "start_obligations"
+# A register file of 200 rows with long notes and sources: well under the server's payload limit.
+MAX_REGISTER_CHARS = 400_000
+# Rows handed to one activity: a whole first import (~120 States) is a few activities, each a few seconds.
+BATCH = 40
+
+
+class ImportRegister(Decision):
+    """The ISU imports a register file (its text), named ``source`` in every problem found."""
+
+    source: Name
+    text: Annotated[str, Field(min_length=1, max_length=MAX_REGISTER_CHARS)]
+
+
+def check_import(current: Register, d: ImportRegister) -> tuple[Register, list[Change]]:
+    """The register the file holds and what it changes; Rejected, one line per problem, if it cannot be taken."""
+    try:
+        new = parse_register(d.text, d.source)
+    except RegisterError as e:
+        raise Rejected(str(e)) from None
+    return new, changes(current, new)
+
+
+class RegisterInput(BaseModel):
+    convention: str = "ccm"
+    states: Register = Register()
+    decisions: DecisionLog = Field(default_factory=DecisionLog)
+    # Rows whose obligation workflows are still to be started (carried across continue-as-new).
+    pending: list[Row] = Field(default_factory=list)
+    reminder_days: Annotated[tuple[LeadDays, ...], Field(max_length=MAX_REMINDERS)] = DEFAULT_REMINDER_DAYS
+    webhook: WebhookName = DEFAULT_WEBHOOK
+    defaults: Defaults = Defaults()
+    # The first day of the meeting the Presidency plans: Art. 3/4 watches count yearly meetings from it.
+    meeting_on: DerivedDay | None = None
+
+
+class RegisterState(BaseModel):
+    states: Register
+    decisions: DecisionLog
+    pending: list[Row] = Field(default_factory=list)
+    # How many States' obligation workflows this run has started (or found running).
+    started: int = 0
+    last_changes: list[Change] = Field(default_factory=list)
+
+
+class StartObligations(BaseModel):
+    """The activity's input: the rows whose obligations to start, as of ``today``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    convention: str
+    rows: list[Row]
+    today: date
+    # The States Parties on the day each State's obligations begin: every Art. 7 workflow checks its State by it.
+    states_parties: StatesList
+    # The register's other names of a State (alias -> short name), passed on to each workflow started.
+    aliases: Aliases = Field(default_factory=dict)
+    reminder_days: tuple[int, ...] = DEFAULT_REMINDER_DAYS
+    webhook: WebhookName = DEFAULT_WEBHOOK
+    defaults: Defaults = Defaults()
+    meeting_on: date | None = None
+
+
+def parties_for(register: Register, rows: list[Row], today: date) -> list[str]:
+    """The States Parties as of the day the latest of ``rows`` enters into force (or today): each row's State is in."""
+    days = [r.entry_into_force for r in rows if r.entry_into_force is not None]
+    return register.roster(max([today, *days]), Who.PARTY)

@@ -1,0 +1,142 @@
+"""DeadlineWatchWorkflow: one State's Art. 3 or Art. 4 deadline, watched from its entry into force.
+
+It reminds ahead of the day an extension request is due (nine months before the meeting that would decide it), marks
+that day and the deadline, and ends when completion is declared (Update ``declare_completion``) or when the State's
+first extension request takes over (signal ``superseded``, sent by the request's workflow as one request tells the
+one before it).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
+
+with workflow.unsafe.imports_passed_through():
+    from domain import search_attributes as sa
+    from domain import watch as rules
+    from domain.bounds import WORKFLOW_ID_MAX
+    from domain.calendar import day_start, local_date
+    from domain.decisions import DecisionOutcome
+    from domain.extensions import SUPERSEDED, DeclareCompletion
+    from domain.ids import watch_id
+    from domain.notifications import Notification
+    from domain.reviews import Reminder
+    from domain.watch import ENDED, WatchInput, WatchState, WatchStatus
+    from workflows.common import (
+        FAIL_ON_INVALID_INPUT,
+        Updates,
+        attention,
+        notify,
+        sleep_until_or,
+        start_input,
+        upsert_changed,
+    )
+    from workflows.decisions import Decider
+
+
+@workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
+class DeadlineWatchWorkflow:
+    @workflow.init
+    def __init__(self, inp: WatchInput) -> None:
+        self.inp = start_input(inp, WatchInput)
+        self.s = rules.initial_state(inp)
+        self.upserted: Updates = []
+        self.version = 0
+        self.decisions = Decider(lambda: self.s.decisions, self._changed)
+
+    @workflow.run
+    async def run(self, inp: WatchInput) -> WatchState:
+        started = self._today()
+        while self.s.status not in ENDED and (reminder := self._next(started)) is not None:
+            self._refresh()
+            version = self.version
+            if not await sleep_until_or(
+                day_start(reminder.on, self.inp.defaults),
+                lambda v=version: self.version != v,  # type: ignore[misc]
+                f"{reminder.kind} on {reminder.on}",
+            ):
+                continue
+            if reminder.kind == "overdue":
+                self.s.status = WatchStatus.PASSED
+            await self._send(reminder)
+        self._refresh()
+        # Past its deadline, it waits for completion or a request: either ends it.
+        await workflow.wait_condition(lambda: self.s.status in ENDED)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.s
+
+    def _next(self, started: date) -> Reminder | None:
+        owed = [r for r in rules.schedule(self.s, self.inp.leads) if r.on >= started or r.kind == "overdue"]
+        return owed[0] if owed else None
+
+    async def _send(self, r: Reminder) -> None:
+        wid = watch_id(self.inp.convention, self.s.article, self.s.state)
+        note = Notification(
+            webhook=self.inp.webhook,
+            idempotency_key=f"{workflow.info().workflow_id}:{r.key}",
+            text=r.text,
+            subject=wid,
+            kind=r.kind,
+            due=self.s.request_due.isoformat(),
+        )
+        await notify(note, f"{r.kind}: Art. {self.s.article} of {self.s.state}", self.s.undeliverable)
+        self.s.sent.append(r.key)
+        self._changed()
+
+    @workflow.update
+    def declare_completion(self, c: DeclareCompletion) -> DecisionOutcome:
+        return self.decisions.decide(
+            c, lambda: rules.check_completion(self.s, c, self._today()), lambda _: self._completed(c)
+        )
+
+    @declare_completion.validator
+    def _check_completion(self, c: DeclareCompletion) -> None:
+        self.decisions.validate(c, lambda: rules.check_completion(self.s, c, self._today()))
+
+    def _completed(self, c: DeclareCompletion) -> str:
+        self.s.status = WatchStatus.COMPLETED
+        self.s.completed_on = c.completed_on
+        return f"{self.s.state} declared completion under Art. {self.s.article} on {c.completed_on} ({c.reference})"
+
+    @workflow.signal(name=SUPERSEDED)
+    def superseded(self, by: str) -> None:
+        # Sent by the State's first extension request under this article: its workflow id.
+        if not isinstance(by, str) or not 0 < len(by) <= WORKFLOW_ID_MAX or by.split() != [by]:
+            workflow.logger.warning("signal superseded dropped: not a workflow id")
+            return
+        if self.s.status not in ENDED:
+            self.s.status = WatchStatus.REQUESTED
+            self.s.request = by
+            self._changed()
+
+    @workflow.query
+    def state(self) -> WatchState:
+        return self.s
+
+    def _today(self) -> date:
+        return local_date(workflow.now(), self.inp.defaults)
+
+    def _changed(self) -> None:
+        self.version += 1
+        self._refresh()
+
+    def _refresh(self) -> None:
+        updates: list[SearchAttributeUpdate[Any]] = [
+            sa.KIND.value_set(sa.Kind.DEADLINE),
+            sa.CONVENTION.value_set(self.inp.convention),
+            sa.STATE.value_set(self.s.state),
+            sa.ARTICLE.value_set(self.s.article),
+            sa.PHASE.value_set(self.s.status.value),
+            sa.DUE_DATE.value_set(day_start(self.s.request_due, self.inp.defaults)),
+            *attention(self.upserted, undeliverable=bool(self.s.undeliverable)),
+        ]
+        self.upserted = upsert_changed(self.upserted, updates)
+        workflow.set_current_details(
+            f"**{rules.what(self.s)}**\n\nRequest due by {self.s.request_due} (meeting of {self.s.meeting}); "
+            f"status: {self.s.status.value}"
+            + (f"; completed on {self.s.completed_on}" if self.s.completed_on else "")
+            + (f"; handed to {self.s.request}" if self.s.request else "")
+        )
