@@ -74,7 +74,8 @@ async def test_an_import_starts_a_new_states_obligations(ts_env: WorkflowEnviron
         d = ImportRegister(decision_id="good", reference="test", source="new.csv", text=text)
         outcome = await h.execute_update(RegisterWorkflow.import_register, d)
         assert (
-            "2 added: Newland, Signland" in outcome.summary and "obligations to start for 1 States" in outcome.summary
+            "2 added: Newland, Signland" in outcome.summary
+            and "obligations to start for 1 States" in outcome.summary
         )
 
         eif = entry_into_force(now)
