@@ -29,7 +29,6 @@ from domain.calendar import describe_months as describe_months
 from domain.calendar import months_later as months_later
 from domain.calendar import years_later
 from domain.decisions import Decision, DecisionLog, Reference, Rejected
-from domain.ids import extension_id as extension_id
 from domain.models import Defaults, MeetingPlan, StatesList
 from domain.notifications import DEFAULT_WEBHOOK, Undeliverable, WebhookName
 from domain.reviews import MeetingLabel, Reminder

@@ -76,16 +76,11 @@ class Assessment(BaseModel):
 class Payment(Decision):
     """A payment received from a State: its id (recorded twice, it counts once) and the bank's reference."""
 
-    # Payments were first sent with a ``payment_id``, as recorded histories and older `msp` still send them.
+    # Payments were first sent with a ``payment_id``, as recorded histories (and an older `msp`) still carry them.
     decision_id: DecisionId = Field(validation_alias=AliasChoices("decision_id", "payment_id"))
     state: Name
     amount: Amount
     force: bool = False
-
-    @property
-    def payment_id(self) -> str:
-        """The payment's id under its first name (`msp funds pay` reads it so)."""
-        return self.decision_id
 
 
 class SetEstimate(Decision):

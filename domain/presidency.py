@@ -12,8 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from domain.bounds import HEADROOM_YEARS, LATEST, DerivedDay
 from domain.calendar import years_later
 from domain.decisions import DecideIntersessional, DecisionLog, Designate, Rejected, ReplaceDesignate, folded
-from domain.ids import meeting_id as meeting_id
-from domain.ids import presidency_id as presidency_id
 from domain.models import Convention, MeetingKind, MeetingPlan, MeetingRef, Part, Phase, President
 from domain.states import check_state
 

@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.bounds import EARLIEST, HEADROOM_YEARS, LATEST, MAX_REMINDERS, Day, Name
 from domain.decisions import Decision, DecisionLog, Rejected
-from domain.ids import report_id as report_id
 from domain.models import Defaults, StatesList
 from domain.notifications import DEFAULT_WEBHOOK, KEEP_UNDELIVERABLE, Undeliverable, WebhookName
 from domain.reviews import Reminder

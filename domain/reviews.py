@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from domain.bounds import LATEST, MAX_REMINDERS, Day, Name, Reason, Title
 from domain.calendar import years_later
 from domain.decisions import Decision, DecisionLog, Reference, Rejected
-from domain.ids import review_id as review_id
 from domain.models import Defaults
 from domain.notifications import DEFAULT_WEBHOOK, KEEP_UNDELIVERABLE, Undeliverable, WebhookName
 

@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from domain.bounds import Instant, Name, Reason, Text, WorkflowId
 from domain.calendar import local_text
 from domain.decisions import Decision, DecisionId, DecisionLog, DecisionRecord, Reference, Rejected, folded
-from domain.ids import silence_id as silence_id
 from domain.models import Defaults, StatesList
 from domain.notifications import DEFAULT_WEBHOOK, Undeliverable, WebhookName
 from domain.states import check_state

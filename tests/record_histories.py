@@ -27,13 +27,7 @@ from domain.decisions import (
     ExtendByDay,
     Postpone,
 )
-from domain.documents import (
-    DocumentInput,
-    DocumentSpec,
-    LanguageStatus,
-    Withdraw,
-    funds_id,
-)
+from domain.documents import DocumentInput, DocumentSpec, LanguageStatus, Withdraw
 from domain.extensions import (
     Analysis,
     Article,
@@ -44,8 +38,9 @@ from domain.extensions import (
     ProposeBySilence,
 )
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
+from domain.ids import funds_id, report_id, silence_id
 from domain.models import Language, MeetingFormat, Money
-from domain.reports import ReportReceived, ReportsInput, report_id
+from domain.reports import ReportReceived, ReportsInput
 from domain.reviews import (
     Conclude,
     DueKind,
@@ -56,7 +51,7 @@ from domain.reviews import (
     ReviewInput,
     ReviewSpec,
 )
-from domain.silence import BreakSilence, SilenceInput, silence_id
+from domain.silence import BreakSilence, SilenceInput
 from tests.conftest import binary
 from tests.cycle_helpers import Cycle
 from tests.scenario import (

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from domain.extensions import Article, extension_id
+from domain.extensions import Article
+from domain.ids import extension_id
 from tests.devserver import (
     MspCycle,
     Run,

@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.conference_services import ConferenceServices
 from domain.calendar import local_text
-from domain.silence import silence_id
+from domain.ids import silence_id
 from tests.conftest import binary
 from tests.devserver import config_text, msp, process_env
 from tests.scenario import time_skipping

@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         upsert_changed,
     )
     from workflows.decisions import Decider, check, rejected
+    from workflows.silence import SilenceProcedureWorkflow
 
 # The Presidency waits for the answer: the meeting is asked briefly, and a failure is a clear no.
 LOOKUP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
@@ -189,7 +190,7 @@ class ExtensionRequestWorkflow:
         self._changed()
         try:
             await workflow.start_child_workflow(
-                "SilenceProcedureWorkflow",
+                SilenceProcedureWorkflow.run,
                 SilenceInput(
                     convention=self.inp.convention,
                     procedure_id=p.procedure_id,

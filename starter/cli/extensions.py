@@ -11,12 +11,12 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel
 from temporalio.common import SearchAttributePair
 
 from domain import search_attributes as sa
 from domain.calendar import day_start, local_date, parse_local_instant
 from domain.config import CycleConfig
+from domain.decisions import Decision, Rejected
 from domain.extensions import (
     Analysis,
     Decide,
@@ -27,10 +27,9 @@ from domain.extensions import (
     ProposeBySilence,
     Status,
     check_request,
-    extension_id,
     original_deadline,
 )
-from domain.meeting_rules import Rejected
+from domain.ids import extension_id
 from domain.models import Defaults
 from domain.views import extension_details
 from runtime.connect import connect
@@ -46,7 +45,6 @@ from starter.cli.common import (
     ConventionOpt,
     IdOpt,
     JsonOpt,
-    Kind,
     RefOpt,
     columns,
     convention_of,
@@ -165,7 +163,7 @@ def extensions_submit(
             states_parties=cfg.states_parties.names,
         )
         attributes = kind_attributes(
-            Kind.EXTENSION,
+            sa.Kind.EXTENSION,
             code,
             SearchAttributePair(sa.STATE, name),
             SearchAttributePair(sa.ARTICLE, art.value),
@@ -274,7 +272,7 @@ def extensions_decide(
 
     if by_silence_until is None:
         update: Any = ExtensionRequestWorkflow.decide
-        message: Callable[[CycleConfig], BaseModel] = decision
+        message: Callable[[CycleConfig], Decision] = decision
     else:
         update, message = ExtensionRequestWorkflow.put_to_silence, proposal
     found.request_decision(convention, config, state, article, year, update, message)
