@@ -161,7 +161,9 @@ def docs_submit(
         await check_ledger(client, fid, label, conv.code)
         money = pres.convention.money
         wid = document_id(conv.code, spec.symbol)
-        inp = DocumentInput(convention=conv.code, spec=spec, money=money, funds_id=fid)
+        # The clock of the running Presidency: the configured one it was started with.
+        defaults = pres.convention.defaults
+        inp = DocumentInput(convention=conv.code, spec=spec, money=money, funds_id=fid, defaults=defaults)
         attributes = kind_attributes(sa.Kind.DOCUMENT, conv.code, SearchAttributePair(sa.MEETING, label))
         # A symbol is submitted once; only a run that failed may be started again.
         if not await start_once(

@@ -30,7 +30,6 @@ from domain.extensions import (
     original_deadline,
 )
 from domain.ids import extension_id
-from domain.models import Defaults
 from domain.views import extension_details
 from runtime.connect import connect
 from starter.cli import extension_requests as found
@@ -161,6 +160,7 @@ def extensions_submit(
             webhook=cfg.notifications.webhook,
             previous=previous,
             states_parties=cfg.states_parties.names,
+            defaults=cfg.defaults,
         )
         attributes = kind_attributes(
             sa.Kind.EXTENSION,
@@ -168,7 +168,7 @@ def extensions_submit(
             SearchAttributePair(sa.STATE, name),
             SearchAttributePair(sa.ARTICLE, art.value),
             SearchAttributePair(sa.PHASE, Status.IN_ANALYSIS.value),
-            SearchAttributePair(sa.DUE_DATE, day_start(current, Defaults())),
+            SearchAttributePair(sa.DUE_DATE, day_start(current, cfg.defaults)),
         )
         summary = f"Extension request: {name}, Article {art.value}, {on.year}"
         if not await start_once(client, ExtensionRequestWorkflow.run, inp, wid, summary, attributes):

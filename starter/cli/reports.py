@@ -92,6 +92,7 @@ async def start_reports(client: Client, cfg: CycleConfig) -> None:
             reminder_days=tuple(cfg.states_parties.article7_reminder_days),
             webhook=cfg.notifications.webhook,
             states_parties=cfg.states_parties.names,
+            defaults=cfg.defaults,
         )
         # It runs year after year (continue-as-new): one that ended is not brought back.
         summary = f"Article 7 reports of {state}: due 30 April each year"

@@ -100,6 +100,7 @@ async def start_reviews(client: Client, cfg: CycleConfig) -> None:
             spec=spec,
             webhook=cfg.notifications.webhook,
             cadence_years=cfg.defaults.review_conference_cadence_years,
+            defaults=cfg.defaults,
         )
         # A review concluded or withdrawn is not started again; set at start, its attributes let its meeting find it.
         if not await start_once(client, ReviewWorkflow.run, inp, wid, f"Review: {spec.title}", attrs):

@@ -159,6 +159,7 @@ def silence_start(
                 "deadline": at,
                 "states_parties": names,
                 "webhook": cfg.notifications.webhook,
+                "defaults": cfg.defaults,
             }
         )
         client = await connect()
