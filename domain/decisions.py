@@ -11,7 +11,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from domain.bounds import Day, Name
+from domain.bounds import Day, Name, Value
 from domain.bounds import Reference as Reference
 from domain.models import MeetingFormat, President
 
@@ -100,10 +100,8 @@ class DecideIntersessional(Decision):
     held: bool
 
 
-class DecisionOutcome(BaseModel):
+class DecisionOutcome(Value):
     """What the Presidency is told when a decision is accepted."""
-
-    model_config = ConfigDict(frozen=True)
 
     decision_id: str
     accepted: bool = True
@@ -111,10 +109,8 @@ class DecisionOutcome(BaseModel):
     duplicate: bool = False
 
 
-class DecisionRecord(BaseModel):
+class DecisionRecord(Value):
     """One line of a decision log."""
-
-    model_config = ConfigDict(frozen=True)
 
     decision_id: str
     kind: str

@@ -23,6 +23,7 @@ from domain.bounds import (
     Instant,
     Name,
     Text,
+    Value,
     WorkflowId,
 )
 from domain.calendar import describe_months as describe_months
@@ -198,26 +199,20 @@ class ProposeBySilence(Grant, Decision):
     states_parties: StatesList = Field(min_length=1)
 
 
-class MeetingLookup(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class MeetingLookup(Value):
     convention: str
     meeting: MeetingLabel
 
 
-class MeetingSeen(BaseModel):
+class MeetingSeen(Value):
     """A meeting as its workflow showed it when asked; no plan: its workflow does not exist (yet)."""
-
-    model_config = ConfigDict(frozen=True)
 
     meeting: MeetingLabel
     plan: MeetingPlan | None = None
     closed_on: date | None = None
 
 
-class DecisionTaken(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class DecisionTaken(Value):
     granted: bool
     months: int | None
     new_deadline: date | None

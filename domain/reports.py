@@ -11,9 +11,9 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from domain.bounds import EARLIEST, HEADROOM_YEARS, LATEST, MAX_REMINDERS, Day, Name
+from domain.bounds import EARLIEST, HEADROOM_YEARS, LATEST, MAX_REMINDERS, Day, Name, Value
 from domain.decisions import Decision, DecisionLog, Rejected
 from domain.models import Defaults, StatesList
 from domain.notifications import DEFAULT_WEBHOOK, KEEP_UNDELIVERABLE, Undeliverable, WebhookName
@@ -53,9 +53,7 @@ class ReportReceived(Decision):
     received_on: Day
 
 
-class ReportRecord(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ReportRecord(Value):
     year: int
     received_on: date
     reference: str

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from domain.bounds import Instant, Name, Reason, Text, WorkflowId
+from domain.bounds import Instant, Name, Reason, Text, Value, WorkflowId
 from domain.calendar import local_text
 from domain.decisions import Decision, DecisionId, DecisionLog, DecisionRecord, Reference, Rejected, folded
 from domain.models import Defaults, StatesList
@@ -70,10 +70,8 @@ class WithdrawSilence(Decision):
     """The initiator withdraws the proposal while the procedure is open."""
 
 
-class SilenceOutcome(BaseModel):
+class SilenceOutcome(Value):
     """What the workflow the procedure concerns is told when it ends (signal ``silence_ended``)."""
-
-    model_config = ConfigDict(frozen=True)
 
     procedure_id: str
     workflow_id: str
