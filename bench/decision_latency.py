@@ -45,9 +45,8 @@ with workflow.unsafe.imports_passed_through():
         run_alone,
     )
     from domain.decisions import DecideIntersessional, DecisionOutcome, ReplaceDesignate
-    from domain.ids import funds_id
+    from domain.ids import funds_id, presidency_id
     from domain.models import President
-    from domain.presidency import presidency_id
     from tests.scenario import initial_state, meeting_handle, part
     from worker import build_worker
     from workflows.presidency import PresidencyWorkflow

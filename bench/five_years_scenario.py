@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from bench.common import BenchError, bounded
 from domain.calendar import day_end
 from domain.decisions import AddPart, Designate
-from domain.documents import DocumentInput, DocumentSpec, LanguageStatus, funds_id
+from domain.documents import DocumentInput, DocumentSpec, LanguageStatus
 from domain.extensions import (
     Analysis,
     Article,
@@ -25,19 +25,10 @@ from domain.extensions import (
     ProposeBySilence,
 )
 from domain.funds import Assess, Payment, SetEstimate
+from domain.ids import funds_id, presidency_id, review_id, silence_id
 from domain.models import Language, MeetingKind, Money, President
-from domain.presidency import PresidencyState, presidency_id
-from domain.reviews import (
-    Conclude,
-    DueKind,
-    DuePoint,
-    Mandate,
-    ReviewInput,
-    ReviewsOfMeeting,
-    ReviewSpec,
-    review_id,
-)
-from domain.silence import silence_id
+from domain.presidency import PresidencyState
+from domain.reviews import Conclude, DueKind, DuePoint, Mandate, ReviewInput, ReviewsOfMeeting, ReviewSpec
 from tests.scenario import (
     decide,
     deliver_translations,
@@ -216,7 +207,7 @@ class Scenario:
         await decide(
             ledger,
             MeetingFundsWorkflow.record_payment,
-            Payment(payment_id=f"p-{label}", reference="bank", state="Austria", amount=amount, force=True),
+            Payment(decision_id=f"p-{label}", reference="bank", state="Austria", amount=amount, force=True),
         )
 
     async def until_in_translation(self, docs: list[Any], languages: int) -> None:

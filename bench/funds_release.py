@@ -219,7 +219,9 @@ async def trial(
         )
 
         payment_id = f"bench-{n}-payment"
-        payment = Payment(payment_id=payment_id, reference="bench", state="Austria", amount=total, force=True)
+        payment = Payment(
+            decision_id=payment_id, reference="bench", state="Austria", amount=total, force=True
+        )
 
         progress(f"trial {n + 1}: {queued} requests queued; paying")
         # The clock: from the payment recorded to the receiver holding every job.

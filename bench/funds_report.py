@@ -15,7 +15,7 @@ from temporalio.client import Client
 
 from bench.common import BenchError, DevServer, machine, median
 from domain import search_attributes as sa
-from domain.documents import funds_id
+from domain.ids import funds_id
 from domain.models import Language
 
 CODE = "bench"

@@ -53,8 +53,9 @@ with workflow.unsafe.imports_passed_through():
         run_alone,
         wait_for,
     )
-    from domain.documents import DocumentInput, DocumentSpec, document_id, funds_id
+    from domain.documents import DocumentInput, DocumentSpec
     from domain.funds import LedgerState
+    from domain.ids import document_id, funds_id
     from domain.models import Money
     from runtime import logsetup
     from workflows.document import DocumentWorkflow

@@ -20,7 +20,14 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+
+class Value(BaseModel):
+    """A model that does not change once made (a message, a record, an answer): every field is set at once."""
+
+    model_config = ConfigDict(frozen=True)
+
 
 # The Convention was adopted on 30 May 2008: no date the engine deals with is earlier.
 EARLIEST = date(2008, 1, 1)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from domain.bounds import Value
 from domain.models import Language
 
 # The ApplicationError type of a request conference services refused (HTTP 4xx): retrying cannot help.
@@ -18,9 +19,7 @@ BOOK_INTERPRETATION = "book_interpretation"
 CANCEL_TRANSLATION = "cancel_translation"
 
 
-class TranslationJob(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class TranslationJob(Value):
     base_url: str
     # One per document and language: sending it again creates no second job.
     idempotency_key: str
@@ -34,9 +33,7 @@ class TranslationJob(BaseModel):
     amount_granted: int
 
 
-class InterpretationBooking(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class InterpretationBooking(Value):
     base_url: str
     idempotency_key: str
     meeting: str
@@ -45,19 +42,15 @@ class InterpretationBooking(BaseModel):
     amount_granted: int
 
 
-class Receipt(BaseModel):
+class Receipt(Value):
     """Conference services' answer: their reference for the job or booking."""
-
-    model_config = ConfigDict(frozen=True)
 
     reference: str
     duplicate: bool = False
 
 
-class JobCancellation(BaseModel):
+class JobCancellation(Value):
     """Asks conference services to cancel the translation job sent (or perhaps still on its way) with a key."""
-
-    model_config = ConfigDict(frozen=True)
 
     base_url: str
     # The key the job was submitted with: it names the job whether or not its receipt ever came back.
@@ -67,10 +60,8 @@ class JobCancellation(BaseModel):
     reason: str
 
 
-class Cancellation(BaseModel):
+class Cancellation(Value):
     """Conference services' answer to a cancellation: the job is cancelled, or it was completed (too late)."""
-
-    model_config = ConfigDict(frozen=True)
 
     cancelled: bool
     # The job's reference; None when no job had arrived with the key (none will now be accepted with it).

@@ -11,17 +11,14 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from domain.bounds import Day, Name
+from domain.bounds import Day, Name, Value
 from domain.bounds import Reference as Reference
+from domain.models import MeetingFormat, President
 
 
 class Rejected(ValueError):
     """A decision that cannot be applied; the message says why, in words a diplomat understands."""
 
-
-# Rejected comes first: domain.models, where it was defined before, still makes it importable from there (`msp`
-# imports it so), and imports it from here.
-from domain.models import MeetingFormat, President  # noqa: E402
 
 # The type of the error a workflow answers a rejected decision with (workflows.decisions.rejected): `msp`, the
 # metrics interceptor and the tests tell a refusal from a failure by it.
@@ -103,10 +100,8 @@ class DecideIntersessional(Decision):
     held: bool
 
 
-class DecisionOutcome(BaseModel):
+class DecisionOutcome(Value):
     """What the Presidency is told when a decision is accepted."""
-
-    model_config = ConfigDict(frozen=True)
 
     decision_id: str
     accepted: bool = True
@@ -114,10 +109,8 @@ class DecisionOutcome(BaseModel):
     duplicate: bool = False
 
 
-class DecisionRecord(BaseModel):
+class DecisionRecord(Value):
     """One line of a decision log."""
-
-    model_config = ConfigDict(frozen=True)
 
     decision_id: str
     kind: str
@@ -175,6 +168,15 @@ class DecisionLog(BaseModel):
 
     def find(self, decision_id: str) -> DecisionRecord | None:
         return next((r for r in reversed(self.records) if r.decision_id == decision_id), None)
+
+    def repeat(self, decision_id: str, earlier: str = "already applied") -> DecisionOutcome | None:
+        """The answer to a decision sent again: a repeat with the first outcome's summary (``earlier`` when only
+        its id is kept); None for a decision not applied."""
+        if (first := self.find(decision_id)) is not None:
+            return DecisionOutcome(decision_id=decision_id, summary=first.summary, duplicate=True)
+        if decision_id in self.applied:
+            return DecisionOutcome(decision_id=decision_id, summary=earlier, duplicate=True)
+        return None
 
     def __contains__(self, decision_id: object) -> bool:
         return isinstance(decision_id, str) and self.knows(decision_id)

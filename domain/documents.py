@@ -10,8 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from domain.bounds import Day, Title, WorkflowId
 from domain.decisions import Decision, DecisionLog, Reference, Rejected, folded
-from domain.ids import document_id as document_id
-from domain.ids import funds_id as funds_id
 from domain.models import Defaults, Language, Money
 
 Symbol = Annotated[

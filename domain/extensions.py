@@ -24,13 +24,13 @@ from domain.bounds import (
     Instant,
     Name,
     Text,
+    Value,
     WorkflowId,
 )
 from domain.calendar import describe_months as describe_months
 from domain.calendar import months_later as months_later
 from domain.calendar import years_later
 from domain.decisions import Decision, DecisionLog, Reference, Rejected
-from domain.ids import extension_id as extension_id
 from domain.models import Defaults, MeetingPlan, StatesList
 from domain.notifications import DEFAULT_WEBHOOK, Undeliverable, WebhookName
 from domain.reviews import MeetingLabel, Reminder
@@ -206,26 +206,20 @@ class ProposeBySilence(Grant, Decision):
     aliases: Aliases = Field(default_factory=dict)
 
 
-class MeetingLookup(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class MeetingLookup(Value):
     convention: str
     meeting: MeetingLabel
 
 
-class MeetingSeen(BaseModel):
+class MeetingSeen(Value):
     """A meeting as its workflow showed it when asked; no plan: its workflow does not exist (yet)."""
-
-    model_config = ConfigDict(frozen=True)
 
     meeting: MeetingLabel
     plan: MeetingPlan | None = None
     closed_on: date | None = None
 
 
-class DecisionTaken(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class DecisionTaken(Value):
     granted: bool
     months: int | None
     new_deadline: date | None

@@ -11,9 +11,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar, Protocol
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AliasChoices, BaseModel, Field, StringConstraints, model_validator
 
-from domain.bounds import MAX_STATES, TITLE_MAX, Aliases, Chf, Day, WorkflowId, quote
+from domain.bounds import MAX_STATES, TITLE_MAX, Aliases, Chf, Day, Value, WorkflowId, quote
 from domain.decisions import Decision, DecisionId, DecisionLog, Rejected, folded
 from domain.models import Defaults, Name, StatesList, name_key
 from domain.states import check_state, check_states
@@ -42,10 +42,8 @@ class FundsRequester(Protocol):
     def funds_granted(self, request_id: str) -> object: ...
 
 
-class FundsRequest(BaseModel):
+class FundsRequest(Value):
     """Money asked for by a document (a translation) or a meeting (a day's interpretation)."""
-
-    model_config = ConfigDict(frozen=True)
 
     request_id: RequestId
     requester: WorkflowId  # the workflow id to tell when granted
@@ -54,18 +52,14 @@ class FundsRequest(BaseModel):
     priority: int = Field(ge=1, le=9)
 
 
-class Grant(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Grant(Value):
     request_id: str
     amount: int
     at: datetime
 
 
-class Assessment(BaseModel):
+class Assessment(Value):
     """One State's assessed contribution to the meeting's costs."""
-
-    model_config = ConfigDict(frozen=True)
 
     state: Name
     share_percent: float = Field(gt=0, le=100)
@@ -76,16 +70,11 @@ class Assessment(BaseModel):
 class Payment(Decision):
     """A payment received from a State: its id (recorded twice, it counts once) and the bank's reference."""
 
-    # Payments were first sent with a ``payment_id``, as recorded histories and older `msp` still send them.
+    # Payments were first sent with a ``payment_id``, as recorded histories (and an older `msp`) still carry them.
     decision_id: DecisionId = Field(validation_alias=AliasChoices("decision_id", "payment_id"))
     state: Name
     amount: Amount
     force: bool = False
-
-    @property
-    def payment_id(self) -> str:
-        """The payment's id under its first name (`msp funds pay` reads it so)."""
-        return self.decision_id
 
 
 class SetEstimate(Decision):

@@ -12,8 +12,7 @@ from datetime import date, datetime, timedelta
 
 from domain.bounds import LATEST, MAX_PARTS
 from domain.calendar import clock, local_date, next_part
-from domain.decisions import AddPart, ChangeFormat, CloseMeeting, ExtendByDay, Postpone, SetDates
-from domain.decisions import Rejected as Rejected  # imported from here before it moved: kept for a while
+from domain.decisions import AddPart, ChangeFormat, CloseMeeting, ExtendByDay, Postpone, Rejected, SetDates
 from domain.models import Defaults, MeetingPlan, Part, Phase, President
 from domain.states import check_state
 

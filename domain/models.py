@@ -281,8 +281,3 @@ def describe_part(part: Part) -> str:
     span = f"{part.start}" if part.start == part.end else f"{part.start} to {part.end}"
     note = " (provisional)" if part.provisional else ""
     return f"{span}, {part.place}, {fmt}{note}"
-
-
-# Rejected lives in domain.decisions; importable from here too while `msp` imports it from here (and at the end, as
-# domain.decisions imports this module).
-from domain.decisions import Rejected as Rejected  # noqa: E402

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.bounds import Value
+
 # The ApplicationError type of a notification the webhook refused (HTTP 4xx): retrying cannot help.
 REJECTED_BY_WEBHOOK = "NotificationRejected"
 
@@ -60,18 +62,14 @@ class Notification(BaseModel):
         return self.subject or self.review
 
 
-class Delivery(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Delivery(Value):
     # The webhook target's name, or "log" when no webhook is configured (runs recorded earlier hold a URL here).
     delivered_to: str
     duplicate: bool = False
 
 
-class Undeliverable(BaseModel):
+class Undeliverable(Value):
     """A notification the webhook refused (a 4xx other than 408 and 429): recorded, and the workflow goes on."""
-
-    model_config = ConfigDict(frozen=True)
 
     key: str
     kind: str

@@ -9,11 +9,9 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.bounds import HEADROOM_YEARS, LATEST, DerivedDay
+from domain.bounds import HEADROOM_YEARS, LATEST, DerivedDay, Value
 from domain.calendar import years_later
 from domain.decisions import DecideIntersessional, DecisionLog, Designate, Rejected, ReplaceDesignate, folded
-from domain.ids import meeting_id as meeting_id
-from domain.ids import presidency_id as presidency_id
 from domain.models import Convention, MeetingKind, MeetingPlan, MeetingRef, Part, Phase, President
 from domain.states import check_state
 
@@ -34,9 +32,7 @@ class Counters(BaseModel):
     last_review_conference_year: int = Field(ge=1990, le=LATEST.year + HEADROOM_YEARS)
 
 
-class TermRecord(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class TermRecord(Value):
     term: int
     president: President
     meeting: str
@@ -52,10 +48,8 @@ MEETING_CHANGED = "meeting_changed"
 MEETING_CLOSED = "meeting_closed"
 
 
-class MeetingClosed(BaseModel):
+class MeetingClosed(Value):
     """Sent by a meeting to its Presidency when it closes."""
-
-    model_config = ConfigDict(frozen=True)
 
     meeting: str
     closed_on: date
@@ -65,10 +59,8 @@ class MeetingClosed(BaseModel):
     decision_ids: list[str] = Field(default_factory=list)
 
 
-class MeetingView(BaseModel):
+class MeetingView(Value):
     """What the Presidency shows of its meeting; the meeting itself is the source of truth."""
-
-    model_config = ConfigDict(frozen=True)
 
     plan: MeetingPlan
     phase: Phase

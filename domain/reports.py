@@ -14,11 +14,10 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, cast
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from domain.bounds import EARLIEST, HEADROOM_YEARS, LATEST, MAX_REMINDERS, Aliases, Day, Name
+from domain.bounds import EARLIEST, HEADROOM_YEARS, LATEST, MAX_REMINDERS, Aliases, Day, Name, Value
 from domain.decisions import Decision, DecisionLog, Rejected
-from domain.ids import report_id as report_id
 from domain.models import Defaults, StatesList
 from domain.notifications import DEFAULT_WEBHOOK, KEEP_UNDELIVERABLE, Undeliverable, WebhookName
 from domain.reviews import Reminder
@@ -78,9 +77,7 @@ class ReportReceived(Decision):
         return INITIAL if self.initial else cast(int, self.year)
 
 
-class ReportRecord(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ReportRecord(Value):
     year: int
     received_on: date
     reference: str

@@ -9,10 +9,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from domain.bounds import LATEST, MAX_REMINDERS, Day, Name, Reason, Title
+from domain.bounds import LATEST, MAX_REMINDERS, Day, Name, Reason, Title, Value
 from domain.calendar import years_later
 from domain.decisions import Decision, DecisionLog, Reference, Rejected
-from domain.ids import review_id as review_id
 from domain.models import Defaults
 from domain.notifications import DEFAULT_WEBHOOK, KEEP_UNDELIVERABLE, Undeliverable, WebhookName
 
@@ -124,10 +123,8 @@ class ReviewStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class Reminder(BaseModel):
+class Reminder(Value):
     """One notification the review owes: its key makes it delivered once."""
-
-    model_config = ConfigDict(frozen=True)
 
     key: str
     on: date
@@ -223,18 +220,14 @@ def _next_rc_number(meeting: str | None) -> int:
 MEETING_MOVED = "meeting_moved"
 
 
-class MeetingMoved(BaseModel):
+class MeetingMoved(Value):
     """Sent to every review due at a meeting when that meeting's first day changes."""
-
-    model_config = ConfigDict(frozen=True)
 
     meeting: MeetingLabel
     first_day: Day
 
 
-class ConclusionRecord(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ConclusionRecord(Value):
     cycle: int
     due: date
     concluded_on: date
@@ -280,10 +273,8 @@ class ReviewState(BaseModel):
 TELL_REVIEWS_MEETING_MOVED = "tell_reviews_meeting_moved"
 
 
-class ReviewsOfMeeting(BaseModel):
+class ReviewsOfMeeting(Value):
     """What a meeting tells the reviews due at it when its first day changes."""
-
-    model_config = ConfigDict(frozen=True)
 
     convention: str
     meeting: str

@@ -14,10 +14,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from domain.bounds import Aliases, Instant, Name, Reason, Text, WorkflowId
+from domain.bounds import Aliases, Instant, Name, Reason, Text, Value, WorkflowId
 from domain.calendar import local_text
 from domain.decisions import Decision, DecisionId, DecisionLog, DecisionRecord, Reference, Rejected, folded
-from domain.ids import silence_id as silence_id
 from domain.models import Defaults, StatesList
 from domain.notifications import DEFAULT_WEBHOOK, Undeliverable, WebhookName
 from domain.states import check_state
@@ -74,10 +73,8 @@ class WithdrawSilence(Decision):
     """The initiator withdraws the proposal while the procedure is open."""
 
 
-class SilenceOutcome(BaseModel):
+class SilenceOutcome(Value):
     """What the workflow the procedure concerns is told when it ends (signal ``silence_ended``)."""
-
-    model_config = ConfigDict(frozen=True)
 
     procedure_id: str
     workflow_id: str

@@ -14,8 +14,9 @@ from temporalio.worker import Worker
 
 from domain.calendar import day_end, day_start, local_date
 from domain.decisions import DECISION_REJECTED, DecisionOutcome
+from domain.ids import presidency_id
 from domain.meeting import MeetingState
-from domain.presidency import PresidencyState, presidency_id
+from domain.presidency import PresidencyState
 from tests.scenario import (
     AUSTRIA,
     CHILE,

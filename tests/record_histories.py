@@ -28,13 +28,7 @@ from domain.decisions import (
     ExtendByDay,
     Postpone,
 )
-from domain.documents import (
-    DocumentInput,
-    DocumentSpec,
-    LanguageStatus,
-    Withdraw,
-    funds_id,
-)
+from domain.documents import DocumentInput, DocumentSpec, LanguageStatus, Withdraw
 from domain.extensions import (
     Analysis,
     Article,
@@ -45,11 +39,11 @@ from domain.extensions import (
     ProposeBySilence,
 )
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
-from domain.ids import register_id, watch_id
+from domain.ids import funds_id, register_id, report_id, silence_id, watch_id
 from domain.models import Language, MeetingFormat, Money
 from domain.obligations import ImportRegister, RegisterInput
 from domain.register import COLUMNS, entry_into_force, initial_report_due
-from domain.reports import ReportReceived, ReportsInput, report_id
+from domain.reports import ReportReceived, ReportsInput
 from domain.reviews import (
     Conclude,
     DueKind,
@@ -60,7 +54,7 @@ from domain.reviews import (
     ReviewInput,
     ReviewSpec,
 )
-from domain.silence import BreakSilence, SilenceInput, silence_id
+from domain.silence import BreakSilence, SilenceInput
 from domain.watch import WatchState
 from tests.conftest import binary
 from tests.cycle_helpers import Cycle

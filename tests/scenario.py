@@ -24,11 +24,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.conference_services import ConferenceServices
-from domain.documents import Delivered, DocumentInput, document_id
-from domain.extensions import ExtensionInput, extension_id
+from domain.documents import Delivered, DocumentInput
+from domain.extensions import ExtensionInput
+from domain.ids import document_id, extension_id, meeting_id, review_id
 from domain.models import Convention, Language, MeetingKind, MeetingPlan, MeetingRef, Money, Part, President
-from domain.presidency import Counters, PresidencyState, meeting_id
-from domain.reviews import ReviewInput, review_id
+from domain.presidency import Counters, PresidencyState
+from domain.reviews import ReviewInput
 from starter.embedded.devserver import register_search_attributes
 from starter.receiver import Receiver
 from worker import activities, build_worker

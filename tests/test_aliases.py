@@ -15,10 +15,11 @@ from domain import presidency as pres
 from domain.decisions import CloseMeeting, Designate, Rejected
 from domain.extensions import Article, ExtensionRequest, MeetingSlot, check_request
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
+from domain.ids import silence_id
 from domain.meeting_rules import named_successor
 from domain.models import President
 from domain.register import parse_register
-from domain.silence import BreakSilence, SilenceInput, SilenceState, SilenceStatus, check_break, silence_id
+from domain.silence import BreakSilence, SilenceInput, SilenceState, SilenceStatus, check_break
 from domain.states import check_state, check_states
 from starter.cli.common import load_config
 from starter.cli.reports import article7_state

@@ -30,7 +30,7 @@ from domain.bounds import (
 )
 from domain.calendar import clock, day_end, day_start, local_instant, next_change, years_later
 from domain.config import ConfigError, parse_config
-from domain.decisions import AddPart, CloseMeeting, Designate, Postpone, SetDates
+from domain.decisions import AddPart, CloseMeeting, Designate, Postpone, Rejected, SetDates
 from domain.documents import DocumentSpec
 from domain.extensions import (
     MAX_MONTHS,
@@ -42,7 +42,7 @@ from domain.extensions import (
     months_later,
     original_deadline,
 )
-from domain.models import Convention, Defaults, MeetingPlan, MeetingRef, Part, President, Rejected, name_key
+from domain.models import Convention, Defaults, MeetingPlan, MeetingRef, Part, President, name_key
 from domain.presidency import Counters, PresidencyState
 from domain.reports import ReportReceived
 from domain.reports import schedule as report_schedule

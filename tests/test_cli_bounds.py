@@ -10,12 +10,14 @@ import json
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
+from domain import search_attributes as sa
 from domain.bounds import MAX_STATES
 from domain.models import MeetingFormat
 from starter.cli import app
-from starter.cli.common import echo
+from starter.cli.common import echo, run
 from starter.cli.status import status_text
 from tests.cycle_helpers import initial_state, part
 
@@ -189,3 +191,17 @@ def test_status_tables_keep_their_lines():
     state = initial_state("ccm", date(2027, 1, 1), [part(date(2027, 9, 13), format=MeetingFormat.HYBRID)])
     text = status_text(state, "ccm-meeting-14MSP", None, "not started")
     assert len(text.splitlines()) > 10
+
+
+def test_a_value_no_visibility_query_can_match_ends_msp_as_bad_input(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async def listing() -> int:
+        sa.query(sa.Kind.REPORT, "ccm", state="'Chile")
+        return 0
+
+    with pytest.raises(typer.Exit) as e:
+        run(listing)
+    assert e.value.exit_code == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("CcmState: ") and line.endswith("which a visibility query cannot match"), line

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 
+from domain.decisions import DECISION_REJECTED
+from domain.ids import meeting_id, presidency_id
 from domain.models import Convention, MeetingKind, MeetingRef, Phase
-from domain.presidency import meeting_id, presidency_id
 from tests.devserver import (
     MspCycle,
     Run,
@@ -198,7 +199,7 @@ async def test_rejected_decisions_give_one_line_and_change_nothing(cycle: Cycle)
         await cycle.msp("decide", "postpone", "--to", str(cycle.start - timedelta(days=1)), "--ref", "x")
     )
     assert earlier.startswith("rejected: A postponement must move"), earlier
-    assert "DecisionRejected" not in earlier
+    assert DECISION_REJECTED not in earlier
 
     own = one_line_rejection(await cycle.msp("decide", "designate", "--state", "austria", "--ref", "x"))
     assert own == "rejected: austria holds the Presidency now and cannot be its own successor.", own

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from domain.extensions import Article, extension_id
+from domain.extensions import Article
+from domain.ids import extension_id
 from tests.devserver import (
     MspCycle,
     Run,
@@ -118,8 +119,8 @@ async def test_a_request_from_submission_through_analysis_to_silence_procedure(c
     desc = await cycle.client.get_workflow_handle(row["silence"]).describe()
     assert desc.workflow_type == "SilenceProcedureWorkflow"
     resent = await cycle.ok(*decide, "--grant-years", "4", "--by-silence-until", str(deadline), "--id", "s-1")
-    # Sent again with the same id, it is answered as the first time and nothing more is circulated.
-    assert resent.out == silent.out, resent
+    # Sent again with the same id, the request's log answers: the first outcome, as a repeat; nothing more circulated.
+    assert resent.out == silent.out.removesuffix("\n") + " (already applied)\n", resent
 
     shown = await cycle.ok("extensions", "show", "--state", LAO, "--article", "4")
     assert "Under silence procedure" in shown.out and "moved from" not in shown.out, shown

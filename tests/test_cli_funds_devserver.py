@@ -20,8 +20,9 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.documents import DocumentState, LanguageStatus, document_id, funds_id
+from domain.documents import DocumentState, LanguageStatus
 from domain.funds import chf
+from domain.ids import document_id, funds_id
 from domain.models import Money
 from starter.receiver import Receiver
 from tests.devserver import (

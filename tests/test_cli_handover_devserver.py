@@ -18,8 +18,9 @@ from temporalio.client import WorkflowHandle
 
 import starter.cli.calls
 from domain.decisions import Designate
+from domain.ids import presidency_id
 from domain.models import Convention, President
-from domain.presidency import MeetingClosed, presidency_id
+from domain.presidency import MeetingClosed
 from starter.cli.calls import send_update
 from starter.cli.common import FAILED, CliError
 from tests.devserver import (
@@ -118,7 +119,7 @@ async def test_a_handover_that_lasts_ends_msp_with_the_reason_and_the_id_to_send
         raise AssertionError("the Presidency runs")
 
     with pytest.raises(CliError) as e:
-        await send_update(presidency, PresidencyWorkflow.designate, decision, "too-early", not_running)
+        await send_update(presidency, PresidencyWorkflow.designate, decision, not_running)
     assert e.value.code == FAILED
     assert e.value.message.startswith(
         "not decided: The 14MSP has closed and the Presidency is being handed over"

@@ -17,7 +17,7 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus
 
 from domain.calendar import years_later
-from domain.reviews import review_id
+from domain.ids import review_id
 from tests.devserver import (
     MspCycle,
     Run,

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 
-from domain.reports import ReportsInput, deadline, first_year, report_id
-from domain.silence import silence_id
+from domain.ids import report_id, silence_id
+from domain.reports import ReportsInput, deadline, first_year
 from tests.devserver import (
     MspCycle,
     Run,

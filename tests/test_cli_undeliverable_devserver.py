@@ -18,10 +18,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain import search_attributes as sa
-from domain.extensions import Article, extension_id
-from domain.reports import ReportsInput, first_year, report_id
-from domain.reviews import review_id
-from domain.silence import silence_id
+from domain.extensions import Article
+from domain.ids import extension_id, report_id, review_id, silence_id
+from domain.reports import ReportsInput, first_year
 from starter.receiver import Receiver
 from tests.devserver import (
     MspCycle,

@@ -24,7 +24,8 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.conference_services import ConferenceServices
-from domain.silence import SilenceInput, SilenceState, silence_id
+from domain.ids import silence_id
+from domain.silence import SilenceInput, SilenceState
 from runtime.codec import (
     ENCODING,
     ENV_KEYS,

@@ -22,7 +22,8 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from domain.extensions import Article, extension_id
+from domain.extensions import Article
+from domain.ids import extension_id
 from domain.presidency import PresidencyState
 from starter.embedded.runner import BANNER_TITLE
 from starter.receiver import safe_name

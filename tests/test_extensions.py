@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 
 from domain import search_attributes as sa
 from domain.calendar import local_date
+from domain.decisions import Rejected
 from domain.extensions import (
     Analysis,
     Article,
@@ -31,15 +32,14 @@ from domain.extensions import (
     check_request,
     describe_months,
     due_by,
-    extension_id,
     is_late,
     months_later,
     original_deadline,
 )
+from domain.ids import extension_id, silence_id
 from domain.meeting import MeetingInput
-from domain.meeting_rules import Rejected
 from domain.models import Convention, Defaults, MeetingKind, MeetingPlan, MeetingRef, Part, President
-from domain.silence import BreakSilence, SilenceOutcome, SilenceState, SilenceStatus, silence_id
+from domain.silence import BreakSilence, SilenceOutcome, SilenceState, SilenceStatus
 from domain.views import extension_details
 from tests.cycle_helpers import rejection
 from tests.reminding import received, sleep_until, today, until, webhook_worker

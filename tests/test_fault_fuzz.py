@@ -33,7 +33,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain.decisions import DECISION_REJECTED
-from domain.extensions import Article, ExtensionInput, ExtensionRequest, MeetingSlot, extension_id
+from domain.extensions import Article, ExtensionInput, ExtensionRequest, MeetingSlot
+from domain.ids import extension_id
 from tests.cycle_helpers import Cycle, initial_state, part
 from tests.reminding import today
 from workflows.extension import ExtensionRequestWorkflow

@@ -40,13 +40,14 @@ from temporalio.worker import Worker
 from activities.conference_services import ConferenceServices
 from domain.bounds import MAX_CHF, MAX_STATES
 from domain.decisions import DECISION_REJECTED
-from domain.documents import DocumentInput, DocumentSpec, document_id, funds_id
-from domain.extensions import Analysis, Article, ExtensionInput, ExtensionRequest, MeetingSlot, extension_id
+from domain.documents import DocumentInput, DocumentSpec
+from domain.extensions import Analysis, Article, ExtensionInput, ExtensionRequest, MeetingSlot
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
+from domain.ids import document_id, extension_id, funds_id, report_id, review_id, silence_id
 from domain.models import Money
-from domain.reports import ReportsInput, first_year, report_id
-from domain.reviews import DueKind, DuePoint, Mandate, ReviewInput, ReviewSpec, review_id
-from domain.silence import SilenceInput, silence_id
+from domain.reports import ReportsInput, first_year
+from domain.reviews import DueKind, DuePoint, Mandate, ReviewInput, ReviewSpec
+from domain.silence import SilenceInput
 from starter.receiver import Receiver
 from tests.reminding import today
 from tests.test_fault_fuzz import (

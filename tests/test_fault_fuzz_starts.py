@@ -29,9 +29,10 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.conference_services import ConferenceServices
-from domain.documents import DocumentInput, DocumentSpec, funds_id
+from domain.documents import DocumentInput, DocumentSpec
 from domain.extensions import Article, ExtensionInput, ExtensionRequest, MeetingSlot
 from domain.funds import LedgerState
+from domain.ids import funds_id
 from domain.meeting import MeetingInput
 from domain.models import Convention, Money
 from domain.reports import ReportsInput, first_year

@@ -19,11 +19,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.notifications import Notifier
-from domain.documents import DocumentInput, DocumentSpec, DocumentState, LanguageStatus, document_id, funds_id
+from domain.documents import DocumentInput, DocumentSpec, DocumentState, LanguageStatus
 from domain.funds import Assess, Payment, SetEstimate
+from domain.ids import document_id, funds_id, review_id
 from domain.meeting import Interpretation
 from domain.models import Convention, Money
-from domain.reviews import DueKind, DuePoint, Mandate, ReviewInput, ReviewSpec, ReviewState, review_id
+from domain.reviews import DueKind, DuePoint, Mandate, ReviewInput, ReviewSpec, ReviewState
 from starter.receiver import KINDS, Receiver
 from tests.cycle_helpers import Cycle, initial_state, part
 from tests.reminding import sleep_until, today, until

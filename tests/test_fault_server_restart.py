@@ -21,9 +21,10 @@ from temporalio.client import Client, WorkflowHandle
 
 from domain.calendar import local_date
 from domain.decisions import DecideIntersessional, Designate
-from domain.extensions import Analysis, Article, ExtensionInput, ExtensionRequest, MeetingSlot, extension_id
+from domain.extensions import Analysis, Article, ExtensionInput, ExtensionRequest, MeetingSlot
+from domain.ids import extension_id, silence_id
 from domain.models import Defaults, President
-from domain.silence import SilenceInput, silence_id
+from domain.silence import SilenceInput
 from runtime.connect import TASK_QUEUE
 from starter.embedded.runner import MAX_SERVER_RESTARTS
 from tests.conftest import binary

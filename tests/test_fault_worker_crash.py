@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from domain.documents import LanguageStatus, document_id, funds_id
+from domain.documents import LanguageStatus
+from domain.ids import document_id, funds_id
 from domain.models import Language
 from starter.receiver import Receiver
 from tests.devserver import (

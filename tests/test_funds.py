@@ -12,17 +12,9 @@ from typing import Any
 import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
-from domain.documents import (
-    Delivered,
-    DocumentInput,
-    DocumentSpec,
-    DocumentState,
-    LanguageStatus,
-    Withdraw,
-    document_id,
-    funds_id,
-)
+from domain.documents import Delivered, DocumentInput, DocumentSpec, DocumentState, LanguageStatus, Withdraw
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
+from domain.ids import document_id, funds_id
 from domain.meeting import Interpretation
 from domain.models import Convention, Language, Money
 from starter.receiver import Receiver

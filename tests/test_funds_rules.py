@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 
 from domain import funds
+from domain.decisions import Rejected
 from domain.documents import Delivered, DocumentSpec, LanguageStatus, check_delivered, new_state
 from domain.funds import Assess, FundsRequest, LedgerState, Payment, SetEstimate
-from domain.meeting_rules import Rejected
 from domain.models import Language, Money
 
 

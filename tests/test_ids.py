@@ -14,13 +14,21 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from domain.decisions import DecisionId
-from domain.documents import Symbol, document_id, funds_id
-from domain.extensions import Article, ProposeBySilence, extension_id
+from domain.documents import Symbol
+from domain.extensions import Article, ProposeBySilence
+from domain.ids import (
+    document_id,
+    extension_id,
+    funds_id,
+    meeting_id,
+    presidency_id,
+    report_id,
+    review_id,
+    silence_id,
+)
 from domain.models import Code, Convention, MeetingKind, MeetingRef, Name, state_slug
-from domain.presidency import meeting_id, presidency_id
-from domain.reports import report_id
-from domain.reviews import Subject, review_id
-from domain.silence import ProcedureId, silence_id
+from domain.reviews import Subject
+from domain.silence import ProcedureId
 
 REPO = Path(__file__).resolve().parents[1]
 

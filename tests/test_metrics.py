@@ -22,8 +22,8 @@ from temporalio.service import RPCError
 
 from activities.conference_services import ConferenceServices
 from domain.decisions import Designate
-from domain.presidency import presidency_id
-from domain.silence import BreakSilence, SilenceInput, silence_id
+from domain.ids import presidency_id, silence_id
+from domain.silence import BreakSilence, SilenceInput
 from runtime.connect import connect
 from runtime.telemetry import metrics_runtime, tracing_from_env
 from starter.receiver import Receiver

@@ -13,8 +13,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain import search_attributes as sa
-from domain.decisions import DecisionOutcome
-from domain.meeting_rules import Rejected
+from domain.decisions import DecisionOutcome, Rejected
+from domain.ids import report_id
 from domain.models import Defaults
 from domain.reports import (
     ReportReceived,
@@ -27,7 +27,6 @@ from domain.reports import (
     deadline,
     first_year,
     initial_state,
-    report_id,
     schedule,
 )
 from domain.views import report_details

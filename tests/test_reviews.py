@@ -13,7 +13,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain import search_attributes as sa
-from domain.meeting_rules import Rejected
+from domain.decisions import Rejected
+from domain.ids import review_id
 from domain.models import Defaults
 from domain.reviews import (
     Conclude,
@@ -28,7 +29,6 @@ from domain.reviews import (
     ReviewStatus,
     WithdrawReview,
     check_conclude,
-    review_id,
 )
 from domain.views import review_details
 from starter.receiver import Receiver

@@ -22,8 +22,8 @@ from temporalio.worker import Worker
 from activities.notifications import Notifier
 from domain import search_attributes as sa
 from domain.calendar import local_text
-from domain.decisions import DECISION_REJECTED
-from domain.meeting_rules import Rejected
+from domain.decisions import DECISION_REJECTED, Rejected
+from domain.ids import silence_id
 from domain.notifications import Delivery, Notification
 from domain.silence import (
     BreakSilence,
@@ -36,7 +36,6 @@ from domain.silence import (
     check_deadline,
     check_withdraw,
     outcome_text,
-    silence_id,
 )
 from domain.views import silence_details
 from starter.receiver import Receiver

@@ -49,11 +49,10 @@ from domain.documents import (
     DocumentState,
     LanguageStatus,
     Withdraw,
-    document_id,
-    funds_id,
     request_id,
 )
 from domain.funds import Assessment, LedgerState, Payment
+from domain.ids import document_id, funds_id
 from domain.models import Language, Money
 from starter.receiver import Receiver, Store, safe_name
 from tests.devserver import dev_server

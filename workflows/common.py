@@ -173,6 +173,21 @@ def signal_payload(value: object, model: type[Any], signal: str) -> bool:
     return False
 
 
+def upsert_kind(
+    previous: Updates,
+    kind: sa.Kind,
+    convention: str,
+    *more: SearchAttributeUpdate[Any],
+    undeliverable: bool | None = None,
+) -> Updates:
+    """A workflow's search attributes: its kind and convention, ``more``, then (for one that keeps the notifications
+    its webhook refused: ``undeliverable`` given) CcmAttention; upserted only when one changed."""
+    updates = [sa.KIND.value_set(kind), sa.CONVENTION.value_set(convention), *more]
+    if undeliverable is not None:
+        updates += attention(previous, undeliverable=undeliverable)
+    return upsert_changed(previous, updates)
+
+
 def upsert_changed(previous: Updates, updates: Updates) -> Updates:
     """Upserts search attributes only when one changed: each upsert is a history event."""
     if [(u.key.name, u.value) for u in updates] != [(u.key.name, u.value) for u in previous]:

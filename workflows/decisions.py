@@ -81,12 +81,7 @@ class Decider:
 
     def repeat(self, decision_id: str) -> DecisionOutcome | None:
         """The answer to a decision already applied (the first outcome's summary); None for a new one."""
-        log = self.log()
-        if (first := log.find(decision_id)) is not None:
-            return DecisionOutcome(decision_id=decision_id, summary=first.summary, duplicate=True)
-        if decision_id in log.applied:
-            return DecisionOutcome(decision_id=decision_id, summary=self.earlier, duplicate=True)
-        return None
+        return self.log().repeat(decision_id, self.earlier)
 
     def accept(self, d: Decision, summary: str, *, kind: str | None = None) -> DecisionOutcome:
         """Records a decision applied (under ``kind``, by default its type's name) and answers it."""

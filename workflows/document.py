@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
         Updates,
         count,
         start_input,
-        upsert_changed,
+        upsert_kind,
     )
     from workflows.decisions import Decider, check
 
@@ -362,14 +362,12 @@ class DocumentWorkflow:
         self._refresh()
 
     def _refresh(self) -> None:
-        self.upserted = upsert_changed(
+        self.upserted = upsert_kind(
             self.upserted,
-            [
-                sa.KIND.value_set(sa.Kind.DOCUMENT),
-                sa.CONVENTION.value_set(self.inp.convention),
-                sa.MEETING.value_set(self.inp.spec.meeting),
-                sa.LANGUAGES_PENDING.value_set(self.s.pending_languages),
-                sa.WAITING_FOR_FUNDS.value_set(float(self.s.waiting_for_funds)),
-            ],
+            sa.Kind.DOCUMENT,
+            self.inp.convention,
+            sa.MEETING.value_set(self.inp.spec.meeting),
+            sa.LANGUAGES_PENDING.value_set(self.s.pending_languages),
+            sa.WAITING_FOR_FUNDS.value_set(float(self.s.waiting_for_funds)),
         )
         workflow.set_current_details(document_details(self.s))

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 from temporalio.workflow import ParentClosePolicy
 
@@ -45,14 +44,14 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import (
         FAIL_ON_INVALID_INPUT,
         Updates,
-        attention,
         notify,
         reminder_due,
         signal_payload,
         start_input,
-        upsert_changed,
+        upsert_kind,
     )
     from workflows.decisions import Decider, check, rejected
+    from workflows.silence import SilenceProcedureWorkflow
 
 # The Presidency waits for the answer: the meeting is asked briefly, and a failure is a clear no.
 LOOKUP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
@@ -189,7 +188,7 @@ class ExtensionRequestWorkflow:
         self._changed()
         try:
             await workflow.start_child_workflow(
-                "SilenceProcedureWorkflow",
+                SilenceProcedureWorkflow.run,
                 SilenceInput(
                     convention=self.inp.convention,
                     procedure_id=p.procedure_id,
@@ -338,15 +337,15 @@ class ExtensionRequestWorkflow:
         self._refresh()
 
     def _refresh(self) -> None:
-        updates: list[SearchAttributeUpdate[Any]] = [
-            sa.KIND.value_set(sa.Kind.EXTENSION),
-            sa.CONVENTION.value_set(self.inp.convention),
+        self.upserted = upsert_kind(
+            self.upserted,
+            sa.Kind.EXTENSION,
+            self.inp.convention,
             sa.STATE.value_set(self.s.request.state),
             sa.ARTICLE.value_set(self.s.request.article.value),
             sa.MEETING.value_set(self.s.meeting.label),
             sa.PHASE.value_set(self.s.status.value),
             sa.DUE_DATE.value_set(day_start(self.s.deadline, self.defaults)),
-            *attention(self.upserted, undeliverable=bool(self.s.undeliverable)),
-        ]
-        self.upserted = upsert_changed(self.upserted, updates)
+            undeliverable=bool(self.s.undeliverable),
+        )
         workflow.set_current_details(extension_details(self.s))

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
         count,
         signal_payload,
         start_input,
-        upsert_changed,
+        upsert_kind,
     )
     from workflows.common import FUNDS_GRANTED as GRANTS_COUNTED
     from workflows.decisions import Decider
@@ -151,15 +151,13 @@ class MeetingFundsWorkflow:
         self.dirty = True
 
     def _refresh(self) -> None:
-        self.upserted = upsert_changed(
+        self.upserted = upsert_kind(
             self.upserted,
-            [
-                sa.KIND.value_set(sa.Kind.FUNDS),
-                sa.CONVENTION.value_set(self.s.convention),
-                sa.MEETING.value_set(self.s.meeting),
-                sa.BALANCE.value_set(float(self.s.balance)),
-                sa.SHORTFALL.value_set(float(self.s.shortfall)),
-            ],
+            sa.Kind.FUNDS,
+            self.s.convention,
+            sa.MEETING.value_set(self.s.meeting),
+            sa.BALANCE.value_set(float(self.s.balance)),
+            sa.SHORTFALL.value_set(float(self.s.shortfall)),
         )
         today = local_date(workflow.now(), self.s.defaults)
         workflow.set_current_details(funds_details(self.s, today))

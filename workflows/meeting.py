@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.presidency import MEETING_CHANGED, MEETING_CLOSED, MeetingClosed, MeetingView
     from domain.reviews import TELL_REVIEWS_MEETING_MOVED, ReviewsOfMeeting
     from domain.views import meeting_details
-    from workflows.common import FAIL_ON_INVALID_INPUT, Updates, signal_payload, start_input, upsert_changed
+    from workflows.common import FAIL_ON_INVALID_INPUT, Updates, signal_payload, start_input, upsert_kind
     from workflows.decisions import Decider, rejected
     from workflows.interpretation import InterpretationFunding
 
@@ -250,16 +250,14 @@ class MeetingWorkflow:
         upcoming = next(
             (p for p in plan.parts if day_start(p.end, self.defaults) > workflow.now()), plan.parts[-1]
         )
-        self.upserted = upsert_changed(
+        self.upserted = upsert_kind(
             self.upserted,
-            [
-                sa.KIND.value_set(sa.Kind.MEETING),
-                sa.CONVENTION.value_set(self.s.convention.code),
-                sa.MEETING.value_set(plan.ref.label),
-                sa.PHASE.value_set(self.s.phase.value),
-                sa.PRESIDENT.value_set(self.s.president.state),
-                sa.NEXT_MEETING_START.value_set(day_start(upcoming.start, self.defaults)),
-            ],
+            sa.Kind.MEETING,
+            self.s.convention.code,
+            sa.MEETING.value_set(plan.ref.label),
+            sa.PHASE.value_set(self.s.phase.value),
+            sa.PRESIDENT.value_set(self.s.president.state),
+            sa.NEXT_MEETING_START.value_set(day_start(upcoming.start, self.defaults)),
         )
         workflow.set_current_details(meeting_details(self.s, waiting_for))
 

@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import President
     from domain.presidency import MEETING_CHANGED, MEETING_CLOSED, MeetingClosed, MeetingView, PresidencyState
     from domain.views import presidency_details
-    from workflows.common import FAIL_ON_INVALID_INPUT, Updates, signal_payload, start_input, upsert_changed
+    from workflows.common import FAIL_ON_INVALID_INPUT, Updates, signal_payload, start_input, upsert_kind
     from workflows.decisions import Decider, rejected
     from workflows.funds import MeetingFundsWorkflow
     from workflows.meeting import MeetingWorkflow
@@ -191,16 +191,14 @@ class PresidencyWorkflow:
     def _refresh(self, waiting_for: str) -> None:
         self.waiting_for = waiting_for
         s = self.s
-        self.upserted = upsert_changed(
+        self.upserted = upsert_kind(
             self.upserted,
-            [
-                sa.KIND.value_set(sa.Kind.PRESIDENCY),
-                sa.CONVENTION.value_set(s.convention.code),
-                sa.MEETING.value_set(s.meeting.ref.label),
-                sa.PHASE.value_set(s.meeting_phase.value),
-                sa.PRESIDENT.value_set(s.president.state),
-                sa.TERM.value_set(s.term),
-                sa.NEXT_MEETING_START.value_set(day_start(s.meeting.first_day, s.convention.defaults)),
-            ],
+            sa.Kind.PRESIDENCY,
+            s.convention.code,
+            sa.MEETING.value_set(s.meeting.ref.label),
+            sa.PHASE.value_set(s.meeting_phase.value),
+            sa.PRESIDENT.value_set(s.president.state),
+            sa.TERM.value_set(s.term),
+            sa.NEXT_MEETING_START.value_set(day_start(s.meeting.first_day, s.convention.defaults)),
         )
         workflow.set_current_details(presidency_details(s, waiting_for))

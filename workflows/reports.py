@@ -7,10 +7,8 @@ A run reminds ahead of 30 April, records the report's receipt, and on 1 May mark
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from domain import reports as rules
@@ -26,12 +24,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import (
         FAIL_ON_INVALID_INPUT,
         Updates,
-        attention,
         notify,
         refused,
         reminder_due,
         start_input,
-        upsert_changed,
+        upsert_kind,
     )
     from workflows.decisions import Decider
 
@@ -129,14 +126,14 @@ class Article7Workflow:
         self._refresh()
 
     def _refresh(self) -> None:
-        updates: list[SearchAttributeUpdate[Any]] = [
-            sa.KIND.value_set(sa.Kind.REPORT),
-            sa.CONVENTION.value_set(self.inp.convention),
+        self.upserted = upsert_kind(
+            self.upserted,
+            sa.Kind.REPORT,
+            self.inp.convention,
             sa.STATE.value_set(self.s.state),
             sa.ARTICLE.value_set("7"),
             sa.PHASE.value_set(self.s.status.value),
             sa.DUE_DATE.value_set(day_start(self.s.deadline, self.defaults)),
-            *attention(self.upserted, undeliverable=bool(self.s.undeliverable)),
-        ]
-        self.upserted = upsert_changed(self.upserted, updates)
+            undeliverable=bool(self.s.undeliverable),
+        )
         workflow.set_current_details(report_details(self.s))

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from domain import reviews as rules
@@ -29,12 +27,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import (
         FAIL_ON_INVALID_INPUT,
         Updates,
-        attention,
         notify,
         reminder_due,
         signal_payload,
         start_input,
-        upsert_changed,
+        upsert_kind,
     )
     from workflows.decisions import Decider
 
@@ -239,14 +236,14 @@ class ReviewWorkflow:
         self._refresh()
 
     def _refresh(self) -> None:
-        updates: list[SearchAttributeUpdate[Any]] = [
-            sa.KIND.value_set(sa.Kind.REVIEW),
-            sa.CONVENTION.value_set(self.inp.convention),
+        meeting = self.s.spec.due.meeting
+        self.upserted = upsert_kind(
+            self.upserted,
+            sa.Kind.REVIEW,
+            self.inp.convention,
             sa.PHASE.value_set(self.s.status.value),
             sa.DUE_DATE.value_set(day_start(self.s.due, self.defaults)),
-        ]
-        if self.s.spec.due.meeting:
-            updates.append(sa.MEETING.value_set(self.s.spec.due.meeting))
-        updates += attention(self.upserted, undeliverable=bool(self.s.undeliverable))
-        self.upserted = upsert_changed(self.upserted, updates)
+            *([sa.MEETING.value_set(meeting)] if meeting else []),
+            undeliverable=bool(self.s.undeliverable),
+        )
         workflow.set_current_details(review_details(self.s))

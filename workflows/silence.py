@@ -11,10 +11,8 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable
 from datetime import timedelta
-from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
@@ -38,12 +36,11 @@ with workflow.unsafe.imports_passed_through():
         UNDELIVERABLE_RECORDED,
         UNDELIVERABLE_RECORDED_LATE,
         Updates,
-        attention,
         delivered,
         recorded,
         start_input,
         start_notification,
-        upsert_changed,
+        upsert_kind,
     )
     from workflows.decisions import Decider, check, rejected
 
@@ -224,12 +221,12 @@ class SilenceProcedureWorkflow:
         return self.s
 
     def _refresh(self) -> None:
-        updates: list[SearchAttributeUpdate[Any]] = [
-            sa.KIND.value_set(sa.Kind.SILENCE),
-            sa.CONVENTION.value_set(self.inp.convention),
+        self.upserted = upsert_kind(
+            self.upserted,
+            sa.Kind.SILENCE,
+            self.inp.convention,
             sa.PHASE.value_set(self.s.status.value),
             sa.DUE_DATE.value_set(self.inp.deadline),
-            *attention(self.upserted, undeliverable=bool(self.s.undeliverable)),
-        ]
-        self.upserted = upsert_changed(self.upserted, updates)
+            undeliverable=bool(self.s.undeliverable),
+        )
         workflow.set_current_details(silence_details(self.s))

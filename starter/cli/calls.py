@@ -6,13 +6,13 @@ Every call is bounded by ANSWER_TIMEOUT and every refusal becomes one line with 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar
 
 import typer
-from pydantic import BaseModel
 from temporalio.client import (
     Client,
     WorkflowExecution,
@@ -24,7 +24,6 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import (
-    SearchAttributeKey,
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
@@ -34,21 +33,20 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
-from domain.decisions import SEND_AGAIN, DecisionOutcome
+from domain import search_attributes as sa
+from domain.decisions import DECISION_REJECTED, SEND_AGAIN, DecisionOutcome
+from domain.ids import meeting_id, presidency_id
 from domain.models import Convention
-from domain.presidency import PresidencyState, meeting_id, presidency_id
+from domain.presidency import PresidencyState
 from runtime.connect import TASK_QUEUE, connect
 from starter.cli.common import (
     ANSWER_TIMEOUT,
-    DECISION_REJECTED,
     FAILED,
     NOT_RUNNING,
     OK,
     REJECTED,
     CliError,
-    Kind,
     echo,
-    kind_query,
     meeting_ref,
     one_line,
     run,
@@ -60,7 +58,16 @@ from workflows.presidency import PresidencyWorkflow
 SEND_AGAIN_DELAYS: tuple[float, ...] = (0.5, 1, 2, 4, 8, 16)
 
 W = TypeVar("W")
-M = TypeVar("M", bound=BaseModel)
+
+
+class Decided(Protocol):
+    """What `msp` sends as a decision: a model with its id (a State's letter breaking silence has no reference)."""
+
+    @property
+    def decision_id(self) -> str: ...
+
+
+M = TypeVar("M", bound=Decided)
 R = TypeVar("R")
 P = ParamSpec("P")
 
@@ -158,15 +165,19 @@ async def state_if_running(
 
 async def listed(
     client: Client,
-    kind: Kind,
+    kind: sa.Kind,
     code: str,
     what: str,
-    *terms: tuple[SearchAttributeKey[Any], str],
+    *,
+    meeting: str | None = None,
+    state: str | None = None,
+    article: str | None = None,
     latest: bool = True,
 ) -> list[WorkflowExecution]:
-    """The workflows of a kind that visibility finds; with ``latest``, only the latest run of each id (a workflow
-    that continued as new lists one run per continuation)."""
-    query = kind_query(kind, code, *terms)
+    """The workflows of a kind that visibility finds (of a meeting, a State, an article when given); with
+    ``latest``, only the latest run of each id (a workflow that continued as new lists one run per continuation).
+    A value no query can match is refused (``Unsearchable``: BAD_INPUT)."""
+    query = sa.query(kind, code, meeting=meeting, state=state, article=article)
     found: dict[str, WorkflowExecution] = {}
     runs: list[WorkflowExecution] = []
     try:
@@ -261,53 +272,53 @@ async def meeting_target(client: Client, conv: Convention, label: str | None) ->
 
 @dataclass(frozen=True)
 class Target(Generic[W]):
-    """Where a decision goes: the workflow's handle, and what to say when the update finds it not running.
-
-    ``repeat``: what the workflow recorded of this decision id when it has already applied it (the command then
-    says so without sending it again).
-    """
+    """Where a decision goes: the workflow's handle, and what to say when the update finds it not running."""
 
     handle: WorkflowHandle[W, Any]
     gone: Callable[[RPCError], CliError]
-    repeat: str | None = None
-
-
-def update_id_of(message: BaseModel) -> str:
-    """The id a decision is sent with, as its update id (a payment carries it as ``payment_id``)."""
-    return str(getattr(message, "payment_id", None) or getattr(message, "decision_id"))  # noqa: B009
 
 
 def send_decision(
     update: UpdateMethodMultiParam[[W, M], DecisionOutcome],
-    prepare: Callable[[], tuple[M, Callable[[Client], Awaitable[Target[W]]]]],
+    prepare: Callable[[], tuple[M, Callable[[Client], Awaitable[Target[W] | DecisionOutcome]]]],
 ) -> None:
     """Runs a decision command: ``prepare`` checks every option (before anything is asked of Temporal), prints
-    the decision's id and says how to find its workflow; the decision is sent there and the answer printed."""
+    the decision's id and says how to find its workflow; the decision is sent there and the answer printed.
+    ``locate`` answers itself only for a workflow that has ended, from the log it ended with."""
 
     async def go() -> int:
         message, locate = prepare()
         client = await connect()
         target = await locate(client)
-        if target.repeat is not None:
-            echo(f"accepted: {target.repeat} (already applied)")
-            return OK
-        return await send_update(target.handle, update, message, update_id_of(message), target.gone)
+        if isinstance(target, DecisionOutcome):
+            return accepted(target)
+        return await send_update(target.handle, update, message, target.gone)
 
     run(go)
+
+
+def accepted(outcome: DecisionOutcome) -> int:
+    """Prints a decision's answer; a repeat says so (the workflow's log answered it with the first outcome)."""
+    note = " (already applied)" if outcome.duplicate else ""
+    echo(f"accepted: {outcome.summary}{note}")
+    return OK
 
 
 async def send_update(
     handle: WorkflowHandle[W, Any],
     update: UpdateMethodMultiParam[[W, M], DecisionOutcome],
     arg: M,
-    update_id: str,
     not_running: Callable[[RPCError], CliError],
 ) -> int:
-    """Sends one update with its id as the update id (sent twice, it applies once); prints the answer.
+    """Sends one decision as an update and prints the answer. Sent twice, it applies once: the workflow's log knows
+    its decision id and answers the second as a repeat, with the first outcome. Each command sends it under an
+    update id of its own, so that the server, which would answer a known update id with the first outcome as it
+    was, does not hide that it is a repeat.
 
     A refusal of the moment rather than of the decision (the Presidency is being handed over) is not the answer:
-    the same update, with the same id, is sent again after each of SEND_AGAIN_DELAYS, and the last answer counts.
+    the same update is sent again after each of SEND_AGAIN_DELAYS, and the last answer counts.
     """
+    update_id = f"{arg.decision_id}/{uuid.uuid4().hex[:12]}"
     waits = list(SEND_AGAIN_DELAYS)
     tries = 1
     while True:
@@ -326,7 +337,7 @@ async def send_update(
             if not waits:
                 raise CliError(
                     f"not decided: {one_line(cause.message)} It was still so after {tries} tries over "
-                    f"{sum(SEND_AGAIN_DELAYS):g} s; send it again later with --id {update_id} (it applies once).",
+                    f"{sum(SEND_AGAIN_DELAYS):g} s; send it again later with --id {arg.decision_id} (it applies once).",
                     FAILED,
                 ) from None
             wait = waits.pop(0)
@@ -337,6 +348,4 @@ async def send_update(
             if e.status == RPCStatusCode.NOT_FOUND:
                 raise not_running(e) from None
             raise rpc_error(handle.id, e) from None
-    note = " (already applied)" if outcome.duplicate else ""
-    echo(f"accepted: {outcome.summary}{note}")
-    return OK
+    return accepted(outcome)

@@ -13,19 +13,18 @@ import re
 import uuid
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from domain import search_attributes as sa
 from domain.bounds import Name, escape_controls, in_window, quote
 from domain.calendar import local_clock, local_date
 from domain.config import ConfigError, CycleConfig, parse_config
-from domain.meeting_rules import Rejected
+from domain.decisions import Rejected
 from domain.models import Convention, Defaults, MeetingKind, MeetingRef
 from domain.notifications import Undeliverable
 from domain.states import check_state
@@ -39,35 +38,13 @@ STATUS_WAIT = timedelta(seconds=5)
 
 OK, REJECTED, BAD_INPUT, UNREACHABLE, NOT_RUNNING, FAILED = 0, 1, 2, 3, 4, 5
 
-# The type of the ApplicationError with which a workflow refuses a decision (its validator, or a start it refuses).
-DECISION_REJECTED = "DecisionRejected"
-
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
 
 
-class Kind(StrEnum):
-    """The CcmKind of each workflow `msp` starts or lists."""
-
-    DOCUMENT = "document"
-    REVIEW = "review"
-    EXTENSION = "extension"
-    SILENCE = "silence"
-    REPORT = "report"
-
-
-def kind_query(kind: Kind, code: str, *terms: tuple[SearchAttributeKey[Any], str]) -> str:
-    """The visibility query for the workflows of one kind of a convention, with more ``terms`` (attribute, value)
-    ANDed; every query `msp` sends is written here."""
-    pairs = [(sa.KIND, kind.value), (sa.CONVENTION, code), *terms]
-    return " AND ".join(f"{key.name} = '{_escaped(value)}'" for key, value in pairs)
-
-
-def _escaped(value: str) -> str:
-    return value.replace("'", "\\'")
-
-
-def kind_attributes(kind: Kind, code: str, *more: SearchAttributePair[Any]) -> list[SearchAttributePair[Any]]:
+def kind_attributes(
+    kind: sa.Kind, code: str, *more: SearchAttributePair[Any]
+) -> list[SearchAttributePair[Any]]:
     """The search attributes a workflow `msp` starts is given at once, so a list finds it before it runs."""
     return [SearchAttributePair(sa.KIND, kind.value), SearchAttributePair(sa.CONVENTION, code), *more]
 
@@ -140,6 +117,9 @@ def run(make: Callable[[], Coroutine[Any, Any, int]]) -> None:
         raise typer.Exit(BAD_INPUT) from None
     except ValidationError as e:
         echo(validation_lines(e), err=True)
+        raise typer.Exit(BAD_INPUT) from None
+    except sa.Unsearchable as e:
+        echo(one_line(str(e)), err=True)
         raise typer.Exit(BAD_INPUT) from None
     except ConnectError as e:
         echo(one_line(str(e)), err=True)

@@ -10,7 +10,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from domain.presidency import presidency_id
+from domain.ids import presidency_id
 from runtime.connect import TASK_QUEUE, connect
 from starter.cli.calls import rpc_error
 from starter.cli.common import DEFAULT_CONFIG, OK, ConfigOpt, echo, load_config, run

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel
 from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.workflow import UpdateMethodMultiParam
@@ -16,6 +15,7 @@ from domain.decisions import (
     ChangeFormat,
     CloseMeeting,
     DecideIntersessional,
+    Decision,
     DecisionOutcome,
     Designate,
     ExtendByDay,
@@ -23,9 +23,9 @@ from domain.decisions import (
     ReplaceDesignate,
     SetDates,
 )
+from domain.ids import presidency_id
 from domain.models import MeetingFormat
-from domain.presidency import presidency_id
-from starter.cli.calls import Target, meeting_target, no_presidency, send_decision
+from starter.cli.calls import Decided, Target, meeting_target, no_presidency, send_decision
 from starter.cli.common import (
     NOT_RUNNING,
     CliError,
@@ -70,12 +70,12 @@ def meeting_decision(
     code: str,
     meeting: str | None,
     update: UpdateMethodMultiParam[[MeetingWorkflow, Any], DecisionOutcome],
-    model: type[BaseModel],
+    model: type[Decision],
     decision_id: str | None,
     ref: str,
     **fields: Any,
 ) -> None:
-    def prepare() -> tuple[BaseModel, Any]:
+    def prepare() -> tuple[Decided, Any]:
         conv = convention_of(code)
         decision = decided(model, decision_id, ref, **fields)
 
@@ -95,12 +95,12 @@ def meeting_decision(
 def presidency_decision(
     code: str,
     update: UpdateMethodMultiParam[[PresidencyWorkflow, Any], DecisionOutcome],
-    model: type[BaseModel],
+    model: type[Decision],
     decision_id: str | None,
     ref: str,
     **fields: Any,
 ) -> None:
-    def prepare() -> tuple[BaseModel, Any]:
+    def prepare() -> tuple[Decided, Any]:
         conv = convention_of(code)
         decision = decided(model, decision_id, ref, **fields)
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import SearchAttributePair
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import search_attributes as sa
-from domain.decisions import DecisionOutcome
+from domain.decisions import Decision, DecisionOutcome
 from domain.documents import (
     Delivered,
     DocumentInput,
@@ -21,14 +21,14 @@ from domain.documents import (
     DocumentState,
     Symbol,
     Withdraw,
-    document_id,
-    funds_id,
     new_state,
 )
 from domain.funds import chf
+from domain.ids import document_id, funds_id
 from domain.models import Language
 from runtime.connect import connect
 from starter.cli.calls import (
+    Decided,
     Target,
     current_meeting,
     listed,
@@ -49,7 +49,6 @@ from starter.cli.common import (
     ConventionOpt,
     IdOpt,
     JsonOpt,
-    Kind,
     RefOpt,
     checked,
     columns,
@@ -162,8 +161,10 @@ def docs_submit(
         await check_ledger(client, fid, label, conv.code)
         money = pres.convention.money
         wid = document_id(conv.code, spec.symbol)
-        inp = DocumentInput(convention=conv.code, spec=spec, money=money, funds_id=fid)
-        attributes = kind_attributes(Kind.DOCUMENT, conv.code, SearchAttributePair(sa.MEETING, label))
+        # The clock of the running Presidency: the configured one it was started with.
+        defaults = pres.convention.defaults
+        inp = DocumentInput(convention=conv.code, spec=spec, money=money, funds_id=fid, defaults=defaults)
+        attributes = kind_attributes(sa.Kind.DOCUMENT, conv.code, SearchAttributePair(sa.MEETING, label))
         # A symbol is submitted once; only a run that failed may be started again.
         if not await start_once(
             client, DocumentWorkflow.run, inp, wid, f"{spec.symbol}: {spec.title}", attributes
@@ -188,12 +189,12 @@ def document_decision(
     code: str,
     symbol: str,
     update: UpdateMethodMultiParam[[DocumentWorkflow, Any], DecisionOutcome],
-    model: type[BaseModel],
+    model: type[Decision],
     decision_id: str | None,
     ref: str | None,
     **fields: Any,
 ) -> None:
-    def prepare() -> tuple[BaseModel, Any]:
+    def prepare() -> tuple[Decided, Any]:
         conv = convention_of(code)
         decision = decided(model, decision_id, ref, **fields)
         wid = document_id(conv.code, checked(SYMBOL, symbol, "SYMBOL"))
@@ -291,7 +292,7 @@ async def document_list(client: Client, code: str, label: str) -> list[dict[str,
             "pending_languages": list(wf.typed_search_attributes.get(sa.LANGUAGES_PENDING) or []),
             "waiting_for_funds": int(wf.typed_search_attributes.get(sa.WAITING_FOR_FUNDS) or 0),
         }
-        for wf in await listed(client, Kind.DOCUMENT, code, "documents", (sa.MEETING, label), latest=False)
+        for wf in await listed(client, sa.Kind.DOCUMENT, code, "documents", meeting=label, latest=False)
     ]
     found.sort(key=lambda d: (d["started"], d["symbol"]))
     return found

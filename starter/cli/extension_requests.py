@@ -10,7 +10,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 from temporalio.common import TypedSearchAttributes
 from temporalio.service import RPCError
@@ -29,18 +28,17 @@ from domain.extensions import (
     MeetingSlot,
     describe_months,
     due_by,
-    extension_id,
 )
+from domain.ids import extension_id
 from domain.models import Defaults, MeetingRef
 from domain.presidency import advance_counters, next_meeting_ref, provisional_start
-from starter.cli.calls import Target, listed, presidency_state, query_state, send_decision
+from starter.cli.calls import Decided, Target, listed, presidency_state, query_state, send_decision
 from starter.cli.common import (
     BAD_INPUT,
     NOT_RUNNING,
     OPTIONS,
     REJECTED,
     CliError,
-    Kind,
     attention,
     attention_cell,
     convention_of,
@@ -119,12 +117,10 @@ async def meetings(
 async def requests(
     client: Client, code: str, state: str | None = None, article: Article | None = None
 ) -> list[WorkflowExecution]:
-    terms = []
-    if state is not None:
-        terms.append((sa.STATE, state))
-    if article is not None:
-        terms.append((sa.ARTICLE, article.value))
-    return await listed(client, Kind.EXTENSION, code, "extension requests", *terms, latest=False)
+    number = article.value if article is not None else None
+    return await listed(
+        client, sa.Kind.EXTENSION, code, "extension requests", state=state, article=number, latest=False
+    )
 
 
 async def request_state(client: Client, wid: str) -> ExtensionState:
@@ -206,9 +202,9 @@ def request_decision(
     article: int,
     year: int | None,
     update: UpdateMethodMultiParam[[ExtensionRequestWorkflow, Any], DecisionOutcome],
-    message: Callable[[CycleConfig], BaseModel],
+    message: Callable[[CycleConfig], Decided],
 ) -> None:
-    def prepare() -> tuple[BaseModel, Any]:
+    def prepare() -> tuple[Decided, Any]:
         cfg = load_config(config)
         art = article_of(article)
         name = state_name(cfg, state)

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel
 from temporalio.common import SearchAttributePair
 
 from domain import search_attributes as sa
 from domain.calendar import day_start, local_date, parse_local_instant
 from domain.config import CycleConfig
+from domain.decisions import Decision, Rejected
 from domain.extensions import (
     Analysis,
     Decide,
@@ -27,11 +27,9 @@ from domain.extensions import (
     ProposeBySilence,
     Status,
     check_request,
-    extension_id,
     original_deadline,
 )
-from domain.meeting_rules import Rejected
-from domain.models import Defaults
+from domain.ids import extension_id
 from domain.views import extension_details
 from runtime.connect import connect
 from starter.cli import extension_requests as found
@@ -46,7 +44,6 @@ from starter.cli.common import (
     ConventionOpt,
     IdOpt,
     JsonOpt,
-    Kind,
     RefOpt,
     columns,
     convention_of,
@@ -166,14 +163,15 @@ def extensions_submit(
             previous=previous,
             states_parties=cfg.states_parties.names,
             aliases=cfg.states_parties.aliases,
+            defaults=cfg.defaults,
         )
         attributes = kind_attributes(
-            Kind.EXTENSION,
+            sa.Kind.EXTENSION,
             code,
             SearchAttributePair(sa.STATE, name),
             SearchAttributePair(sa.ARTICLE, art.value),
             SearchAttributePair(sa.PHASE, Status.IN_ANALYSIS.value),
-            SearchAttributePair(sa.DUE_DATE, day_start(current, Defaults())),
+            SearchAttributePair(sa.DUE_DATE, day_start(current, cfg.defaults)),
         )
         summary = f"Extension request: {name}, Article {art.value}, {on.year}"
         if not await start_once(client, ExtensionRequestWorkflow.run, inp, wid, summary, attributes):
@@ -278,7 +276,7 @@ def extensions_decide(
 
     if by_silence_until is None:
         update: Any = ExtensionRequestWorkflow.decide
-        message: Callable[[CycleConfig], BaseModel] = decision
+        message: Callable[[CycleConfig], Decision] = decision
     else:
         update, message = ExtensionRequestWorkflow.put_to_silence, proposal
     found.request_decision(convention, config, state, article, year, update, message)

@@ -8,18 +8,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel
 from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.workflow import UpdateMethodMultiParam
 
 from domain.assessments import SharesError, parse_shares
 from domain.decisions import DecisionOutcome
-from domain.documents import funds_id
 from domain.funds import Assess, LedgerState, Payment, SetEstimate, arrears, chf
+from domain.ids import funds_id
 from domain.models import Convention
 from runtime.connect import connect
-from starter.cli.calls import Target, meeting_started, query_state, send_decision
+from starter.cli.calls import Decided, Target, meeting_started, query_state, send_decision
 from starter.cli.common import (
     BAD_INPUT,
     NOT_RUNNING,
@@ -57,7 +56,6 @@ OPTIONS.update(
         "shares": "--file",
         "due": "--due",
         "state": "--state",
-        "payment_id": "--id",
         "force": "--force",
     }
 )
@@ -88,9 +86,9 @@ def ledger_decision(
     code: str,
     meeting: str | None,
     update: UpdateMethodMultiParam[[MeetingFundsWorkflow, Any], DecisionOutcome],
-    message: Callable[[], BaseModel],
+    message: Callable[[], Decided],
 ) -> None:
-    def prepare() -> tuple[BaseModel, Any]:
+    def prepare() -> tuple[Decided, Any]:
         conv = convention_of(code)
         decision = message()
 
@@ -251,7 +249,7 @@ def funds_pay(
 ) -> None:
     """Record a payment received from a State; what waits for money is granted in order."""
     fields = {
-        "payment_id": payment_id or new_id(),
+        "decision_id": payment_id or new_id(),
         "reference": ref,
         "state": state,
         "amount": amount,
@@ -261,7 +259,7 @@ def funds_pay(
         convention,
         meeting,
         MeetingFundsWorkflow.record_payment,
-        lambda: validated(Payment, fields, "payment", "payment_id"),
+        lambda: validated(Payment, fields, "payment"),
     )
 
 

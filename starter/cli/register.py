@@ -169,7 +169,7 @@ def register_import(
                 f"no register running ({wid}): `msp cycle start` imports the shipped one", NOT_RUNNING
             )
 
-        return await send_update(handle, RegisterWorkflow.import_register, d, d.decision_id, gone)
+        return await send_update(handle, RegisterWorkflow.import_register, d, gone)
 
     run(go)
 

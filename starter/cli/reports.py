@@ -19,6 +19,7 @@ from domain import search_attributes as sa
 from domain.bounds import quote
 from domain.calendar import day_start, local_date
 from domain.config import CycleConfig
+from domain.ids import report_id
 from domain.models import Defaults, match_name, name_key
 from domain.reports import (
     INITIAL,
@@ -28,8 +29,6 @@ from domain.reports import (
     ReportStatus,
     deadline,
     first_year,
-    receipt_of,
-    report_id,
 )
 from runtime.connect import connect
 from starter.cli.calls import (
@@ -54,7 +53,6 @@ from starter.cli.common import (
     ConventionOpt,
     IdOpt,
     JsonOpt,
-    Kind,
     attention,
     attention_cell,
     checked,
@@ -98,11 +96,12 @@ async def start_reports(client: Client, cfg: CycleConfig) -> None:
             webhook=cfg.notifications.webhook,
             states_parties=cfg.states_parties.names,
             aliases=cfg.states_parties.aliases,
+            defaults=cfg.defaults,
         )
         # It runs year after year (continue-as-new): one that ended is not brought back.
         summary = f"Article 7 reports of {state}: due 30 April each year"
         attributes = kind_attributes(
-            Kind.REPORT,
+            sa.Kind.REPORT,
             code,
             SearchAttributePair(sa.STATE, state),
             SearchAttributePair(sa.ARTICLE, "7"),
@@ -196,28 +195,11 @@ def reports_received(
                 )
 
             await running(client, wid, no_reports(code, name), ended)
-            handle = client.get_workflow_handle_for(Article7Workflow.run, wid)
-            # The same receipt id again: the server would answer with the first outcome, not saying it was a repeat.
-            s = await reports_state(client, wid)
-            repeat = receipt_text(s, receipt) if receipt.decision_id in s.decisions else None
-            return Target(handle, gone, repeat)
+            return Target(client.get_workflow_handle_for(Article7Workflow.run, wid), gone)
 
         return receipt, locate
 
     send_decision(Article7Workflow.report_received, prepare)
-
-
-def receipt_text(s: ReportsState, r: ReportReceived) -> str:
-    rec = receipt_of(s, r.key)
-    if rec is None:
-        return f"receipt {r.decision_id} already recorded"
-    late = ", late" if rec.late else ""
-    if rec.year == INITIAL:
-        return f"initial Article 7 report of {s.state} received on {rec.received_on} ({rec.reference}){late}"
-    return (
-        f"Article 7 report of {s.state} due {deadline(rec.year)} (covering {rec.year - 1}) received on "
-        f"{rec.received_on} ({rec.reference}){late}"
-    )
 
 
 def report_row(wid: str, status: str, s: ReportsState | None, attrs: TypedSearchAttributes) -> dict[str, Any]:
@@ -255,7 +237,7 @@ def report_row(wid: str, status: str, s: ReportsState | None, attrs: TypedSearch
 async def report_list(client: Client, code: str) -> list[dict[str, Any]]:
     rows = []
     # Each deadline year is a run (continue-as-new under the same id): the latest run stands for the State.
-    for wf in await listed(client, Kind.REPORT, code, "Article 7 workflows", (sa.ARTICLE, "7")):
+    for wf in await listed(client, sa.Kind.REPORT, code, "Article 7 workflows", article="7"):
         s = await state_if_running(wf, reports_state, client, wf.id)
         rows.append(report_row(wf.id, execution(wf.status), s, wf.typed_search_attributes))
     rows.sort(key=lambda r: str(r["state"]).casefold())

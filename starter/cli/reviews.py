@@ -8,7 +8,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 from temporalio.client import Client, WorkflowExecutionDescription
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
@@ -19,6 +19,7 @@ from domain.bounds import quote
 from domain.calendar import day_start, local_date
 from domain.config import CycleConfig
 from domain.decisions import DecisionOutcome
+from domain.ids import review_id
 from domain.models import Defaults
 from domain.reviews import (
     Conclude,
@@ -28,10 +29,10 @@ from domain.reviews import (
     Subject,
     WithdrawReview,
     parse_periodicity,
-    review_id,
 )
 from runtime.connect import connect
 from starter.cli.calls import (
+    Decided,
     Target,
     already_started,
     listed,
@@ -50,7 +51,6 @@ from starter.cli.common import (
     ConventionOpt,
     IdOpt,
     JsonOpt,
-    Kind,
     RefOpt,
     attention,
     attention_cell,
@@ -89,7 +89,7 @@ async def start_reviews(client: Client, cfg: CycleConfig) -> None:
     for spec in cfg.reviews:
         wid = review_id(code, spec.subject)
         attrs = kind_attributes(
-            Kind.REVIEW,
+            sa.Kind.REVIEW,
             code,
             SearchAttributePair(sa.PHASE, "pending"),
             SearchAttributePair(sa.DUE_DATE, day_start(spec.due.on, cfg.defaults)),
@@ -100,6 +100,7 @@ async def start_reviews(client: Client, cfg: CycleConfig) -> None:
             spec=spec,
             webhook=cfg.notifications.webhook,
             cadence_years=cfg.defaults.review_conference_cadence_years,
+            defaults=cfg.defaults,
         )
         # A review concluded or withdrawn is not started again; set at start, its attributes let its meeting find it.
         if not await start_once(client, ReviewWorkflow.run, inp, wid, f"Review: {spec.title}", attrs):
@@ -136,9 +137,9 @@ def review_decision(
     code: str,
     subject: str,
     update: UpdateMethodMultiParam[[ReviewWorkflow, Any], DecisionOutcome],
-    message: Callable[[], BaseModel],
+    message: Callable[[], Decided],
 ) -> None:
-    def prepare() -> tuple[BaseModel, Any]:
+    def prepare() -> tuple[Decided, Any]:
         conv = convention_of(code)
         name = checked(SUBJECT, subject.strip(), "SUBJECT")
         # Checked (and its id printed) before anything is asked of Temporal.
@@ -196,7 +197,7 @@ async def review_list(client: Client, code: str) -> list[dict[str, Any]]:
     today = today_in_geneva()
     rows = []
     # A review concluded with a periodicity continues as new under the same id: its latest run stands for it.
-    for wf in await listed(client, Kind.REVIEW, code, "reviews"):
+    for wf in await listed(client, sa.Kind.REVIEW, code, "reviews"):
         subject = wf.id.removeprefix(prefix)
         state = await state_if_running(wf, review_state, client, code, subject)
         rows.append(

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.common import SearchAttributePair
@@ -22,7 +22,8 @@ from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import search_attributes as sa
 from domain.calendar import local_text, parse_local_instant
-from domain.decisions import DecisionOutcome
+from domain.decisions import DECISION_REJECTED, DecisionOutcome
+from domain.ids import silence_id
 from domain.silence import (
     BreakSilence,
     ProcedureId,
@@ -30,10 +31,10 @@ from domain.silence import (
     SilenceOutcome,
     SilenceStatus,
     WithdrawSilence,
-    silence_id,
 )
 from runtime.connect import TASK_QUEUE, connect
 from starter.cli.calls import (
+    Decided,
     Target,
     answer,
     describe,
@@ -41,12 +42,10 @@ from starter.cli.calls import (
     rpc_error,
     send_decision,
     start_once,
-    update_id_of,
 )
 from starter.cli.common import (
     ANSWER_TIMEOUT,
     BAD_INPUT,
-    DECISION_REJECTED,
     DEFAULT_CONFIG,
     FAILED,
     NOT_RUNNING,
@@ -58,7 +57,6 @@ from starter.cli.common import (
     ConventionOpt,
     IdOpt,
     JsonOpt,
-    Kind,
     RefOpt,
     checked,
     convention_of,
@@ -162,6 +160,7 @@ def silence_start(
                 "states_parties": names,
                 "aliases": cfg.states_parties.aliases,
                 "webhook": cfg.notifications.webhook,
+                "defaults": cfg.defaults,
             }
         )
         client = await connect()
@@ -175,7 +174,7 @@ def silence_start(
             wid,
             f"Silence procedure {inp.procedure_id}: adopted at {local_text(inp.deadline)} unless silence is broken",
             kind_attributes(
-                Kind.SILENCE,
+                sa.Kind.SILENCE,
                 code,
                 SearchAttributePair(sa.PHASE, SilenceStatus.OPEN.value),
                 SearchAttributePair(sa.DUE_DATE, inp.deadline),
@@ -275,24 +274,23 @@ def procedure_decision(
     code: str,
     procedure: str,
     update: UpdateMethodMultiParam[[SilenceProcedureWorkflow, Any], DecisionOutcome],
-    message: Callable[[], BaseModel],
+    message: Callable[[], Decided],
 ) -> None:
-    def prepare() -> tuple[BaseModel, Any]:
+    def prepare() -> tuple[Decided, Any]:
         conv = convention_of(code)
         name = checked(PROCEDURE, procedure.strip(), "PROCEDURE")
         decision = message()
 
-        async def locate(client: Client) -> Target[SilenceProcedureWorkflow]:
+        async def locate(client: Client) -> Target[SilenceProcedureWorkflow] | DecisionOutcome:
             wid = silence_id(conv.code, name)
             handle = client.get_workflow_handle_for(SilenceProcedureWorkflow.run, wid)
             desc = await describe(client, wid, no_procedure(conv.code, name))
-            # The same decision id again: the server would answer with the first outcome (or, once the procedure
-            # has ended, not at all), not saying it was a repeat.
-            repeat = None
-            if desc.status in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
-                log = (await procedure_state(client, conv.code, name)).log
-                repeat = next((r.summary for r in log if r.decision_id == update_id_of(decision)), None)
-            if repeat is None and desc.status != WorkflowExecutionStatus.RUNNING:
+            if desc.status != WorkflowExecutionStatus.RUNNING:
+                # An ended procedure takes no update: the log it ended with answers a decision it applied.
+                if desc.status == WorkflowExecutionStatus.COMPLETED:
+                    s = await procedure_state(client, conv.code, name)
+                    if (done := s.decisions.repeat(decision.decision_id)) is not None:
+                        return done
                 raise await ended(name, handle, desc.status)
 
             def gone(e: RPCError) -> CliError:
@@ -303,7 +301,7 @@ def procedure_decision(
                     NOT_RUNNING,
                 )
 
-            return Target(handle, gone, repeat)
+            return Target(handle, gone)
 
         return decision, locate
 

@@ -10,14 +10,14 @@ from temporalio.service import RPCError
 
 from domain import search_attributes as sa
 from domain.calendar import local_clock, local_text
+from domain.ids import silence_id
 from domain.models import Defaults
-from domain.silence import SilenceOutcome, SilenceState, SilenceStatus, silence_id
+from domain.silence import SilenceOutcome, SilenceState, SilenceStatus
 from starter.cli.calls import answer, listed, query_state, rpc_error
 from starter.cli.common import (
     ANSWER_TIMEOUT,
     NOT_RUNNING,
     CliError,
-    Kind,
     attention,
     attention_cell,
     columns,
@@ -115,7 +115,7 @@ def procedure_json(wid: str, s: SilenceState) -> dict[str, Any]:
 async def procedure_list(client: Client, code: str) -> list[dict[str, Any]]:
     prefix = silence_id(code, "")
     rows = []
-    for wf in await listed(client, Kind.SILENCE, code, "silence procedures"):
+    for wf in await listed(client, sa.Kind.SILENCE, code, "silence procedures"):
         procedure = wf.id.removeprefix(prefix)
         status = execution(wf.status)
         attrs = wf.typed_search_attributes

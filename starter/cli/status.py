@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 
 from domain.decisions import DecisionRecord
-from domain.documents import funds_id
 from domain.funds import LedgerState, chf
+from domain.ids import funds_id, meeting_id, presidency_id
 from domain.meeting import MeetingState
 from domain.models import describe_part
-from domain.presidency import PresidencyState, meeting_id, presidency_id
+from domain.presidency import PresidencyState
 from runtime.connect import connect
 from starter.cli.calls import meeting_started, presidency_state, query_if_any
 from starter.cli.common import (
