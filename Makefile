@@ -32,11 +32,11 @@ run: $(STAMP)
 	$(BIN)/python -m starter.embedded
 
 # Debian's docker-compose (1.29) validates docker-compose.yml offline (`docker-compose config`) for
-# tests/test_compose.py; no Docker engine is needed. Installed once, with apt, when missing.
+# tests/deploy/test_compose.py; no Docker engine is needed. Installed once, with apt, when missing.
 .PHONY: compose-validator
 compose-validator:
 	@command -v docker-compose >/dev/null 2>&1 || { \
-	  echo "installing docker-compose (Debian package), which tests/test_compose.py uses to validate docker-compose.yml"; \
+	  echo "installing docker-compose (Debian package), which tests/deploy/test_compose.py uses to validate docker-compose.yml"; \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; } || { \
 	    echo "error: cannot install docker-compose; as root run: apt-get install docker-compose" >&2; exit 1; }; }
 

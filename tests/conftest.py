@@ -12,8 +12,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.conference_services import ConferenceServices
-from tests.devserver import Server, dev_server
 from tests.scenario import time_skipping
+from tests.support.devserver import Server, dev_server
 from worker import build_worker
 
 BIN = Path(sys.executable).parent

@@ -58,7 +58,6 @@ from domain.reviews import (
 )
 from domain.silence import BreakSilence, SilenceInput, silence_id
 from tests.conftest import binary
-from tests.cycle_helpers import Cycle
 from tests.scenario import (
     MEXICO,
     decide,
@@ -72,6 +71,7 @@ from tests.scenario import (
     time_skipping,
     worker_with_receiver,
 )
+from tests.support.cycle_helpers import Cycle
 from worker import build_worker
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow

@@ -1,0 +1,339 @@
+"""`make run` end to end: `python -m starter.embedded` starts the dev server, the worker and the cycle; SIGINT
+stops them all; a second start on the same state directory resumes the same Presidency run.
+
+Free ports on 127.0.0.1, a temporary state directory and a copy of config/cycle.toml; nothing else is reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+import pytest
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from domain.extensions import Article, extension_id
+from domain.presidency import PresidencyState
+from starter.embedded.runner import BANNER_TITLE
+from tests.conftest import binary
+from tests.support.devserver import free_ports, msp
+from workflows.presidency import PresidencyWorkflow
+
+REPO = Path(__file__).resolve().parents[2]
+PRESIDENCY = "ccm-presidency"
+MEETING = "ccm-meeting-14MSP"
+LAO = "Lao People's Democratic Republic"
+START_TIMEOUT = 45.0
+STOP_TIMEOUT = 30.0
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/stat").exists(), reason="reads child processes from /proc"
+)
+
+T = TypeVar("T")
+
+
+def children(pid: int) -> dict[int, str]:
+    """The direct children of ``pid``, with their command lines."""
+    found: dict[int, str] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        # The command name (2nd field) may hold spaces; the fields after its closing parenthesis do not.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found[int(proc.name)] = cmdline.strip()
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float, what: str) -> T:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last: object = None
+    while loop.time() < deadline:
+        try:
+            result = await check()
+            if result is not None:
+                return result
+        except Exception as e:
+            last = e
+        await asyncio.sleep(0.25)
+    pytest.fail(f"{what}: not within {timeout:.0f} s (last error: {last!r})")
+
+
+class Embedded:
+    """One `python -m starter.embedded`, its output collected (and drained, so the worker never blocks)."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.lines: list[str] = []
+        self._pump = asyncio.create_task(self._read())
+
+    @classmethod
+    async def start(
+        cls, state_dir: Path, port: int, ui_port: int, receiver_port: int, config: Path
+    ) -> Embedded:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CCM_"))}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "starter.embedded",
+            "--state-dir",
+            str(state_dir),
+            "--port",
+            str(port),
+            "--ui-port",
+            str(ui_port),
+            "--receiver-port",
+            str(receiver_port),
+            "--config",
+            str(config),
+            cwd=REPO,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        return cls(proc)
+
+    async def _read(self) -> None:
+        assert self.proc.stdout is not None
+        async for raw in self.proc.stdout:
+            self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    async def wait_for_banner(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + START_TIMEOUT
+        while not any(BANNER_TITLE in line for line in self.lines):
+            if self.proc.returncode is not None or loop.time() > deadline:
+                pytest.fail(f"no banner (exit code {self.proc.returncode}); output:\n{self.output}")
+            await asyncio.sleep(0.1)
+
+    async def interrupt(self) -> int:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            code = await asyncio.wait_for(self.proc.wait(), STOP_TIMEOUT)
+        except TimeoutError:
+            pytest.fail(f"still running {STOP_TIMEOUT:.0f} s after SIGINT; output:\n{self.output}")
+        await self._pump
+        return code
+
+    async def kill(self) -> None:
+        """Cleanup after a failed test: SIGTERM, then SIGKILL (its children die with it)."""
+        if self.proc.returncode is None:
+            self.proc.terminate()
+            try:
+                await asyncio.wait_for(self.proc.wait(), STOP_TIMEOUT)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        self._pump.cancel()
+
+
+async def connect(port: int) -> Client:
+    return await Client.connect(f"127.0.0.1:{port}", data_converter=pydantic_data_converter)
+
+
+async def running_run_id(client: Client, workflow_id: str) -> str:
+    desc = await client.get_workflow_handle(workflow_id).describe()
+    assert desc.status == WorkflowExecutionStatus.RUNNING, f"{workflow_id} is {desc.status}"
+    return desc.run_id
+
+
+async def msp_notifies_the_receiver(state_dir: Path, port: int, config: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CCM_"))}
+    env.update(TEMPORAL_ADDRESS=f"127.0.0.1:{port}", TEMPORAL_CONFIG_FILE=os.devnull)
+    today = date.today()
+    procedure = ("--procedure", "embedded-1", "--proposal", "To adopt the revised budget", "--ref", "letter")
+    runs = [
+        await msp(
+            env,
+            "silence",
+            "start",
+            *procedure,
+            "--deadline",
+            str(today + timedelta(days=10)),
+            "--config",
+            str(config),
+        ),
+        await msp(env, "silence", "break", "embedded-1", "--state", "Mexico", "--reason", "to be discussed"),
+        await msp(
+            env,
+            *(
+                "extensions",
+                "submit",
+                "--state",
+                LAO,
+                "--article",
+                "4",
+                "--years",
+                "5",
+                "--config",
+                str(config),
+            ),
+            *(
+                "--entry-into-force",
+                str(today - timedelta(days=365 * 9)),
+                "--plan",
+                "Clearance.",
+                "--ref",
+                "r",
+            ),
+        ),
+    ]
+    for run in runs:
+        assert run.code == 0 and "Traceback" not in run.err, run
+    request = extension_id("ccm", Article.ART4, LAO, today.year)
+    wanted = {"ccm-silence-embedded-1:circulated", "ccm-silence-embedded-1:outcome", f"{request}:submitted"}
+    folder = state_dir / "receiver" / "notifications"
+
+    async def stored() -> bool | None:
+        keys = {json.loads(p.read_text())["idempotency_key"] for p in folder.glob("*.json")}
+        return True if wanted <= keys else None
+
+    await eventually(stored, 20, f"{sorted(wanted)} in {folder}")
+
+
+def open_to_others(state_dir: Path) -> list[str]:
+    """Every folder and file under ``state_dir`` (itself included) that group or others may use."""
+    found = []
+    for path in [state_dir, *state_dir.rglob("*")]:
+        mode = path.lstat().st_mode & 0o777
+        expected = 0o700 if path.is_dir() else 0o600
+        if mode & 0o077 or mode != expected:
+            found.append(f"{path.relative_to(state_dir.parent)}: {mode:04o}")
+    return found
+
+
+async def test_make_run_starts_stops_and_resumes(tmp_path: Path) -> None:
+    binary("temporal")
+    state_dir = tmp_path / "state"
+    config = tmp_path / "cycle.toml"
+    shutil.copy(REPO / "config" / "cycle.toml", config)
+    port, ui_port, receiver_port = free_ports(3)
+    receiver = f"http://127.0.0.1:{receiver_port}"
+
+    first = await Embedded.start(state_dir, port, ui_port, receiver_port, config)
+    try:
+        await first.wait_for_banner()
+        assert f"http://127.0.0.1:{ui_port}/namespaces/default/workflows" in first.output
+        assert f"export TEMPORAL_ADDRESS=127.0.0.1:{port}" in first.output
+        assert receiver in first.output
+        assert str(state_dir / "receiver" / "translation-jobs") in first.output
+        assert str(state_dir / "receiver" / "notifications") + "/" in first.output
+
+        # The conference-services receiver answers, and stores what it accepts where the banner says.
+        async with httpx.AsyncClient(trust_env=False, timeout=5) as http:
+            health = await http.get(f"{receiver}/health")
+            assert health.status_code == 200, health.text
+            posted = await http.post(
+                f"{receiver}/translation-jobs",
+                json={"symbol": "CCM/MSP/2027/1"},
+                headers={"Idempotency-Key": "k1"},
+            )
+            assert posted.status_code == 201, posted.text
+            notified = await http.post(
+                f"{receiver}/notifications", json={"text": "hello"}, headers={"Idempotency-Key": "n1"}
+            )
+            assert notified.status_code == 201 and notified.json()["reference"] == "UNOG-N-000001", (
+                notified.text
+            )
+        assert len(list((state_dir / "receiver" / "translation-jobs").glob("*.json"))) == 1
+        assert len(list((state_dir / "receiver" / "notifications").glob("*.json"))) == 1
+        # The state is private: the database, the server's log, the profile and what the receiver stored.
+        assert {p.name for p in state_dir.iterdir()} >= {"ccm.db", "server.log", "temporal.toml", "receiver"}
+        assert open_to_others(state_dir) == []
+
+        client = await connect(port)
+        run_id = await running_run_id(client, PRESIDENCY)
+        # The Presidency starts its meeting as a child, once the worker has run its first task.
+        await eventually(lambda: running_run_id(client, MEETING), 20, f"{MEETING} running")
+        # Running is not enough (a workflow task failing forever looks Running): it must have started its meeting.
+        state: PresidencyState = await client.get_workflow_handle(PRESIDENCY).query(PresidencyWorkflow.state)
+        assert state.meeting_started and state.term == 1
+
+        async def meeting_listed() -> bool | None:
+            ids = [w.id async for w in client.list_workflows("CcmKind = 'meeting'")]
+            return True if MEETING in ids else None
+
+        await eventually(meeting_listed, 20, "the meeting in the visibility query CcmKind = 'meeting'")
+
+        async def ui_answers() -> int | None:
+            async with httpx.AsyncClient(trust_env=False, follow_redirects=True, timeout=5) as http:
+                r = await http.get(f"http://127.0.0.1:{ui_port}/namespaces/default/workflows")
+            return r.status_code if r.status_code == 200 else None
+
+        await eventually(ui_answers, 20, f"HTTP 200 from the Web UI on 127.0.0.1:{ui_port}")
+
+        kids = children(first.proc.pid)
+        assert any("temporal" in c and "start-dev" in c for c in kids.values()), kids
+        [worker_pid] = [pid for pid, c in kids.items() if c.endswith("worker.py")]
+        # The worker is told where the receiver takes conference-services requests and notifications.
+        worker_env = Path(f"/proc/{worker_pid}/environ").read_bytes().split(b"\0")
+        assert f"CCM_CONFERENCE_SERVICES_URL={receiver}".encode() in worker_env
+        assert f"CCM_WEBHOOK_URL={receiver}/notifications".encode() in worker_env
+
+        # What `msp` starts from a shell of its own, which knows only the server's address, reaches the receiver:
+        # the worker resolves the webhook (issue 11: these logged "no webhook configured" instead).
+        await msp_notifies_the_receiver(state_dir, port, config)
+
+        assert await first.interrupt() == 0, first.output
+        assert first.output.splitlines()[-1] == "stopped", first.output
+        left = [f"{pid}: {cmd}" for pid, cmd in kids.items() if alive(pid)]
+        assert not left, f"left running after SIGINT: {left}"
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{receiver}/health", trust_env=False, timeout=5)
+    finally:
+        await first.kill()
+
+    # As an earlier version left it: everything readable by all.
+    for path in [state_dir, *state_dir.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    second = await Embedded.start(state_dir, port, ui_port, receiver_port, config)
+    try:
+        await second.wait_for_banner()
+        assert f"made {state_dir} private: " in second.output, second.output
+        assert open_to_others(state_dir) == []
+        client = await connect(port)
+        # Resumed from the SQLite file: the same run, not a new one.
+        assert await running_run_id(client, PRESIDENCY) == run_id
+        await running_run_id(client, MEETING)
+        # The receiver's state is its files: the same key after a restart is the same job.
+        async with httpx.AsyncClient(trust_env=False, timeout=5) as http:
+            again = await http.post(
+                f"{receiver}/translation-jobs",
+                json={"symbol": "CCM/MSP/2027/1"},
+                headers={"Idempotency-Key": "k1"},
+            )
+        assert again.status_code == 200 and again.json()["reference"] == posted.json()["reference"], (
+            again.text
+        )
+        assert await second.interrupt() == 0, second.output
+    finally:
+        await second.kill()
