@@ -14,7 +14,7 @@ RECEIVER_PORT ?=
 STATE_DIR ?=
 CONFIG ?=
 
-.PHONY: venv run test bench lint format clean clean-state
+.PHONY: venv run test test-fast bench lint format clean clean-state
 
 venv: $(STAMP)
 
@@ -44,6 +44,10 @@ test: $(STAMP) compose-validator
 	$(BIN)/ruff check .
 	$(BIN)/mypy --no-incremental .
 	$(BIN)/pytest -q
+
+# The rules and the time-skipping tests, without the slow ones (markers: tests/conftest.py); under a minute.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "(domain or timeskip) and not slow"
 
 # Benchmarks (bench/), each a ratio to a baseline measured in the same run; not part of `make test`.
 # Options: make bench BENCH_ARGS="--only decision_latency --repeat 3"

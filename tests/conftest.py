@@ -1,7 +1,17 @@
+"""The fixtures every folder shares, and the markers, set here by folder and by fixture rather than in each file.
+
+    domain     tests/domain/: the pure rules, no server
+    timeskip   uses the time-skipping test server (fixture ts_env)
+    devserver  uses a dev server (fixture server or dev_env)
+    faults     tests/faults/: the fault suite
+    slow       a module in SLOW: hypothesis-heavy or a long scenario
+
+`make test-fast` runs `(domain or timeskip) and not slow`; `make test` runs everything.
+"""
+
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,10 +23,18 @@ from temporalio.worker import Worker
 
 from activities.conference_services import ConferenceServices
 from tests.scenario import time_skipping
-from tests.support.devserver import Server, dev_server
+from tests.support.devserver import Server, binary, dev_server
 from worker import build_worker
 
-BIN = Path(sys.executable).parent
+TESTS = Path(__file__).parent
+BY_FOLDER = {"domain": "domain", "faults": "faults"}
+BY_FIXTURE = {"ts_env": "timeskip", "server": "devserver", "dev_env": "devserver"}
+# Each of these takes over 10 s on 2 cores (measured with --durations); `make test-fast` leaves them out.
+SLOW = {
+    "faults/test_fuzz.py",
+    "faults/test_fuzz_inputs.py",
+    "faults/test_fuzz_starts.py",
+}
 
 # Under CI, property tests draw the same examples every run (a fixed, derandomized profile), so one run's outcome is
 # every run's; a local run stays random and may find something new.
@@ -25,11 +43,15 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
-def binary(name: str) -> str:
-    path = BIN / name
-    if not path.exists():
-        pytest.fail(f"{path} is missing: run `make test`, which installs the project's dev dependencies")
-    return str(path)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        where = item.path.relative_to(TESTS)
+        if where.parts[0] in BY_FOLDER:
+            item.add_marker(BY_FOLDER[where.parts[0]])
+        for fixture in sorted(set(getattr(item, "fixturenames", ())) & BY_FIXTURE.keys()):
+            item.add_marker(BY_FIXTURE[fixture])
+        if where.as_posix() in SLOW:
+            item.add_marker("slow")
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +72,6 @@ async def ts_worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
 
 @pytest.fixture(scope="module")
 async def server() -> AsyncIterator[Server]:
-    """One dev server per test module, set up as `make run` sets up its own (tests/devserver.py)."""
+    """One dev server per test module, set up as `make run` sets up its own (tests/support/devserver.py)."""
     async with dev_server() as s:
         yield s

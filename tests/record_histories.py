@@ -57,7 +57,6 @@ from domain.reviews import (
     ReviewSpec,
 )
 from domain.silence import BreakSilence, SilenceInput, silence_id
-from tests.conftest import binary
 from tests.scenario import (
     MEXICO,
     decide,
@@ -72,6 +71,7 @@ from tests.scenario import (
     worker_with_receiver,
 )
 from tests.support.cycle_helpers import Cycle
+from tests.support.devserver import binary
 from worker import build_worker
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow

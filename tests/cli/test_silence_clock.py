@@ -20,9 +20,8 @@ from temporalio.testing import WorkflowEnvironment
 from activities.conference_services import ConferenceServices
 from domain.calendar import local_text
 from domain.silence import silence_id
-from tests.conftest import binary
 from tests.scenario import time_skipping
-from tests.support.devserver import config_text, msp, process_env
+from tests.support.devserver import binary, config_text, msp, process_env
 from worker import build_worker
 
 AHEAD = timedelta(days=400)

@@ -25,8 +25,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from domain.extensions import Article, extension_id
 from domain.presidency import PresidencyState
 from starter.embedded.runner import BANNER_TITLE
-from tests.conftest import binary
-from tests.support.devserver import free_ports, msp
+from tests.support.devserver import binary, free_ports, msp
 from workflows.presidency import PresidencyWorkflow
 
 REPO = Path(__file__).resolve().parents[2]

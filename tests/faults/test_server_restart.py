@@ -26,7 +26,6 @@ from domain.models import Defaults, President
 from domain.silence import SilenceInput, silence_id
 from runtime.connect import TASK_QUEUE
 from starter.embedded.runner import MAX_SERVER_RESTARTS
-from tests.conftest import binary
 from tests.deploy.test_embedded import (
     PRESIDENCY,
     REPO,
@@ -37,7 +36,7 @@ from tests.deploy.test_embedded import (
     eventually,
     running_run_id,
 )
-from tests.support.devserver import failed_workflow_tasks, free_ports
+from tests.support.devserver import binary, failed_workflow_tasks, free_ports
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.presidency import PresidencyWorkflow
 from workflows.silence import SilenceProcedureWorkflow

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -29,6 +30,14 @@ MSP = BIN / "msp"
 # Every `msp` and worker start is bounded, so a hang fails the test instead of the whole run.
 STEP_TIMEOUT = 60.0
 GENEVA = ZoneInfo("Europe/Zurich")
+
+
+def binary(name: str) -> str:
+    """A program the dev dependencies install next to the interpreter (the servers, `msp`)."""
+    path = BIN / name
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run `make test`, which installs the project's dev dependencies")
+    return str(path)
 
 
 def _ephemeral_low() -> int:

@@ -13,7 +13,7 @@ from temporalio.worker import Worker
 from domain.ids import report_id
 from domain.reports import ReportsInput
 from domain.search_attributes import Kind, Unsearchable, query
-from tests.support.devserver import dev_server, eventually
+from tests.support.devserver import Server, eventually
 from workflows.reports import Article7Workflow
 
 STATES = ["Côte d'Ivoire", "O''Neill's 'land"]
@@ -29,36 +29,33 @@ UNMATCHED = {
 }
 
 
-async def test_quoted_values_find_their_workflow_and_nothing_else():
+async def test_quoted_values_find_their_workflow_and_nothing_else(server: Server):
     code = f"q{uuid.uuid4().hex[:8]}"
-    async with dev_server() as server:
-        client = server.client
-        queue = f"tq-{uuid.uuid4()}"
-        async with Worker(client, task_queue=queue, workflows=[Article7Workflow]):
-            for state in [*STATES, *UNMATCHED]:
-                await client.start_workflow(
-                    Article7Workflow.run,
-                    ReportsInput(convention=code, state=state, year=date.today().year + 1),
-                    id=report_id(code, state),
-                    task_queue=queue,
-                )
+    client = server.client
+    queue = f"tq-{uuid.uuid4()}"
+    async with Worker(client, task_queue=queue, workflows=[Article7Workflow]):
+        for state in [*STATES, *UNMATCHED]:
+            await client.start_workflow(
+                Article7Workflow.run,
+                ReportsInput(convention=code, state=state, year=date.today().year + 1),
+                id=report_id(code, state),
+                task_queue=queue,
+            )
 
-            async def listed(q: str) -> list[str]:
-                return sorted([w.id async for w in client.list_workflows(q)])
+        async def listed(q: str) -> list[str]:
+            return sorted([w.id async for w in client.list_workflows(q)])
 
-            async def each_found_by_its_name() -> None:
-                assert len(await listed(query(Kind.REPORT, code))) == len(STATES) + len(UNMATCHED)
-                for state in STATES:
-                    assert await listed(query(Kind.REPORT, code, state=state)) == [report_id(code, state)]
+        async def each_found_by_its_name() -> None:
+            assert len(await listed(query(Kind.REPORT, code))) == len(STATES) + len(UNMATCHED)
+            for state in STATES:
+                assert await listed(query(Kind.REPORT, code, state=state)) == [report_id(code, state)]
 
-            await eventually(each_found_by_its_name, 30)
-            assert await listed(query(Kind.REPORT, code, state="x' OR CcmConvention = '" + code)) == []
-            for state, spellings in UNMATCHED.items():
-                with pytest.raises(Unsearchable, match="^CcmState: "):
-                    query(Kind.REPORT, code, state=state)
-                for spelling in spellings:
-                    assert await listed(f"{query(Kind.REPORT, code)} AND CcmState = {spelling}") == [], (
-                        spelling
-                    )
-            for state in [*STATES, *UNMATCHED]:
-                await client.get_workflow_handle(report_id(code, state)).terminate("test over")
+        await eventually(each_found_by_its_name, 30)
+        assert await listed(query(Kind.REPORT, code, state="x' OR CcmConvention = '" + code)) == []
+        for state, spellings in UNMATCHED.items():
+            with pytest.raises(Unsearchable, match="^CcmState: "):
+                query(Kind.REPORT, code, state=state)
+            for spelling in spellings:
+                assert await listed(f"{query(Kind.REPORT, code)} AND CcmState = {spelling}") == [], spelling
+        for state in [*STATES, *UNMATCHED]:
+            await client.get_workflow_handle(report_id(code, state)).terminate("test over")

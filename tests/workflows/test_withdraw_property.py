@@ -56,7 +56,7 @@ from domain.documents import (
 from domain.funds import Assessment, LedgerState, Payment
 from domain.models import Language, Money
 from starter.receiver import Receiver, Store, safe_name
-from tests.support.devserver import dev_server
+from tests.support.devserver import Server
 from worker import build_worker
 from workflows.document import DocumentWorkflow
 from workflows.funds import MeetingFundsWorkflow
@@ -137,9 +137,8 @@ def receiver(store: HoldingStore) -> Iterator[Receiver]:
 
 
 @pytest.fixture(scope="module")
-async def client() -> AsyncIterator[Client]:
-    async with dev_server() as server:
-        yield server.client
+def client(server: Server) -> Client:
+    return server.client
 
 
 @pytest.fixture(scope="module")
