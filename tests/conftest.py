@@ -4,7 +4,7 @@
     timeskip   uses the time-skipping test server (fixture ts_env)
     devserver  uses a dev server (fixture server or dev_env)
     faults     tests/faults/: the fault suite
-    slow       a module in SLOW: hypothesis-heavy or a long scenario
+    slow       a module or test in SLOW: hypothesis-heavy, or a long scenario
 
 `make test-fast` runs `(domain or timeskip) and not slow`; `make test` runs everything.
 """
@@ -29,11 +29,14 @@ from worker import build_worker
 TESTS = Path(__file__).parent
 BY_FOLDER = {"domain": "domain", "faults": "faults"}
 BY_FIXTURE = {"ts_env": "timeskip", "server": "devserver", "dev_env": "devserver"}
-# Each of these takes over 10 s on 2 cores (measured with --durations); `make test-fast` leaves them out.
+# Modules, or single tests, that take 7 to 60 s on 2 cores (measured with --durations): the fuzzed fault suite, the
+# outage scenario, and the reviews' webhook-down scenario, which waits out real retries.
 SLOW = {
     "faults/test_fuzz.py",
     "faults/test_fuzz_inputs.py",
     "faults/test_fuzz_starts.py",
+    "faults/test_outage.py",
+    "workflows/test_reviews.py::test_reminders_sent_while_the_webhook_is_down_arrive_once_it_is_back",
 }
 
 # Under CI, property tests draw the same examples every run (a fixed, derandomized profile), so one run's outcome is
@@ -50,7 +53,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(BY_FOLDER[where.parts[0]])
         for fixture in sorted(set(getattr(item, "fixturenames", ())) & BY_FIXTURE.keys()):
             item.add_marker(BY_FIXTURE[fixture])
-        if where.as_posix() in SLOW:
+        if {where.as_posix(), f"{where.as_posix()}::{item.name}"} & SLOW:
             item.add_marker("slow")
 
 

@@ -23,7 +23,7 @@ import contextlib
 import json
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -37,18 +37,17 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.conference_services import ConferenceServices
 from domain.bounds import MAX_CHF, MAX_STATES
 from domain.decisions import DECISION_REJECTED
 from domain.documents import DocumentInput, DocumentSpec, document_id, funds_id
-from domain.extensions import Analysis, Article, ExtensionInput, ExtensionRequest, MeetingSlot, extension_id
+from domain.extensions import Analysis, ExtensionInput, MeetingSlot, extension_id
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
 from domain.models import Money
 from domain.reports import ReportsInput, first_year, report_id
 from domain.reviews import DueKind, DuePoint, Mandate, ReviewInput, ReviewSpec, review_id
 from domain.silence import SilenceInput, silence_id
 from starter.receiver import Receiver
-from tests.faults.test_fuzz import (
+from tests.support.fuzz import (
     DECISION_ID,
     EDGE_DATES,
     HUGE,
@@ -56,13 +55,13 @@ from tests.faults.test_fuzz import (
     REFERENCE,
     SMALL_INT,
     UNICODE,
+    art4_request,
     dates_around,
     mostly,
     no_failed_tasks,
     payloads,
 )
 from tests.support.reminding import today
-from worker import build_worker
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.funds import MeetingFundsWorkflow
@@ -308,13 +307,9 @@ def code() -> str:
 
 
 @pytest.fixture
-async def worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
+def worker(ts_worker: Worker) -> Worker:
     """The worker as worker.py builds it, with its interceptors (the one that drops a signal of the wrong arity)."""
-    async with (
-        ConferenceServices() as services,
-        build_worker(ts_env.client, services, f"tq-{uuid.uuid4()}") as w,
-    ):
-        yield w
+    return ts_worker
 
 
 # --- the ledger -----------------------------------------------------------------------------------------------
@@ -634,17 +629,7 @@ async def test_fuzzed_extension_silence_proposals_and_signals(ts_env: WorkflowEn
     states = iter(LISTED * 20)
 
     async def start() -> WorkflowHandle[Any, Any]:
-        eif = t.replace(year=t.year - 9, day=1)
-        request = ExtensionRequest(
-            state=next(states),
-            article=Article.ART4,
-            entry_into_force=eif,
-            current_deadline=eif.replace(year=eif.year + 10),
-            submitted_on=t,
-            requested_months=60,
-            plan="Survey and clearance of cluster munition remnants, province by province.",
-            reference="CCM/MSP/2027/4",
-        )
+        request = art4_request(t, next(states))
         inp = ExtensionInput(
             convention=c,
             request=request,

@@ -15,9 +15,9 @@ import contextlib
 import copy
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -28,19 +28,17 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.conference_services import ConferenceServices
 from domain.documents import DocumentInput, DocumentSpec, funds_id
-from domain.extensions import Article, ExtensionInput, ExtensionRequest, MeetingSlot
+from domain.extensions import ExtensionInput, MeetingSlot
 from domain.funds import LedgerState
 from domain.meeting import MeetingInput
 from domain.models import Convention, Money
 from domain.reports import ReportsInput, first_year
 from domain.reviews import DueKind, DuePoint, Mandate, ReviewInput, ReviewSpec
 from domain.silence import SilenceInput
-from tests.faults.test_fuzz import EDGE_DATES, HUGE, JUNK, UNICODE, mostly
 from tests.support.cycle_helpers import AUSTRIA, CHILE, initial_state, part
+from tests.support.fuzz import EDGE_DATES, HUGE, JUNK, UNICODE, art4_request, mostly
 from tests.support.reminding import today
-from worker import build_worker
 
 # Starts per workflow type: eight types, 320 in all.
 EXAMPLES = 40
@@ -170,13 +168,9 @@ async def fuzz_starts(
 
 
 @pytest.fixture
-async def worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
+def worker(ts_worker: Worker) -> Worker:
     """The worker as worker.py builds it."""
-    async with (
-        ConferenceServices() as services,
-        build_worker(ts_env.client, services, f"tq-{uuid.uuid4()}") as w,
-    ):
-        yield w
+    return ts_worker
 
 
 def code() -> str:
@@ -206,17 +200,7 @@ async def test_every_workflow_type_started_with_fuzzed_inputs(ts_env: WorkflowEn
     def none(_: str) -> list[str]:
         return []
 
-    eif = date(t.year - 9, t.month, 1)
-    request = ExtensionRequest(
-        state="Chile",
-        article=Article.ART4,
-        entry_into_force=eif,
-        current_deadline=eif.replace(year=eif.year + 10),
-        submitted_on=t,
-        requested_months=60,
-        plan="Survey and clearance, province by province.",
-        reference="CCM/MSP/2027/4",
-    )
+    request = art4_request(t, "Chile")
     spec = ReviewSpec(
         subject="hosting-agreement",
         title="the agreement hosting the ISU",
