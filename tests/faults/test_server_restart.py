@@ -26,9 +26,9 @@ from domain.models import Defaults, President
 from domain.silence import SilenceInput, silence_id
 from runtime.connect import TASK_QUEUE
 from starter.embedded.runner import MAX_SERVER_RESTARTS
-from tests.deploy.test_embedded import (
+from tests.support.devserver import REPO, binary, failed_workflow_tasks, free_ports
+from tests.support.embedded import (
     PRESIDENCY,
-    REPO,
     Embedded,
     alive,
     children,
@@ -36,7 +36,6 @@ from tests.deploy.test_embedded import (
     eventually,
     running_run_id,
 )
-from tests.support.devserver import binary, failed_workflow_tasks, free_ports
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.presidency import PresidencyWorkflow
 from workflows.silence import SilenceProcedureWorkflow
