@@ -13,7 +13,7 @@ import json
 import logging
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from http import HTTPStatus
 from pathlib import Path
@@ -44,21 +44,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from starter.receiver import READ_TIMEOUT, Receiver, safe_name
     from starter.receiver import _Handler as receiver_handler
-    from tests.support.scripted_services import ACCEPT, BOOKINGS, TRANSLATIONS, Services, Step, serve
+    from tests.support.scripted_services import ACCEPT, BOOKINGS, TRANSLATIONS, Services, Step
     from worker import build_worker
-
-
-@pytest.fixture
-def services() -> Iterator[Services]:
-    with serve() as state:
-        yield state
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    # trust_env=False: a proxy set in the environment must not carry calls to 127.0.0.1.
-    async with httpx.AsyncClient(trust_env=False, timeout=httpx.Timeout(15, connect=5)) as client:
-        yield client
 
 
 def translation(base_url: str, key: str = "ccm-doc-CCM/MSP/2027/3-fr") -> TranslationJob:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,25 +38,12 @@ from domain.reviews import ReviewInput
 from domain.silence import SilenceInput
 from runtime.connect import ConnectError
 from starter.receiver import NOTIFICATIONS, Receiver, safe_name
-from tests.support.scripted_services import Services, Step, serve
+from tests.support.scripted_services import Services, Step
 from worker import activities
 from worker import serve as serve_worker
 
 PATH = "/notifications"
 KEY = "ccm-review-14MSP-reminder-1"
-
-
-@pytest.fixture
-def services() -> Iterator[Services]:
-    with serve() as state:
-        yield state
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    # trust_env=False: a proxy set in the environment must not carry calls to 127.0.0.1.
-    async with httpx.AsyncClient(trust_env=False, timeout=httpx.Timeout(15, connect=5)) as client:
-        yield client
 
 
 def notification(key: str = KEY, webhook: str = "default") -> Notification:

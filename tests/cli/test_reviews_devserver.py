@@ -24,7 +24,6 @@ from tests.support.devserver import (
     Server,
     config_text,
     eventually,
-    failed_workflow_tasks,
     meeting_start,
     one_line_error,
     worker_cycle,
@@ -88,9 +87,7 @@ class Cycle(MspCycle):
         return out
 
     async def no_failed_tasks(self, *subjects: str) -> None:
-        for subject in subjects:
-            wid = review_id(self.code, subject)
-            assert await failed_workflow_tasks(self.client, wid) == [], wid
+        await super().no_failed_tasks(*(review_id(self.code, s) for s in subjects))
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from tests.support.devserver import (
     Server,
     config_text,
     eventually,
-    failed_workflow_tasks,
     free_port,
     msp,
     one_line_error,
@@ -66,10 +65,6 @@ class Cycle(MspCycle):
         out = (await self.ok("silence", "status", procedure, "--json")).json()
         assert isinstance(out, dict)
         return out
-
-    async def no_failed_tasks(self, *wids: str) -> None:
-        for wid in wids:
-            assert await failed_workflow_tasks(self.client, wid) == [], wid
 
 
 @pytest.fixture

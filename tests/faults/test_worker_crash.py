@@ -24,7 +24,6 @@ from tests.support.devserver import (
     MspCycle,
     Server,
     eventually,
-    failed_workflow_tasks,
     sitting_today,
     worker_cycle,
 )
@@ -138,5 +137,6 @@ async def test_a_worker_killed_mid_meeting_day_loses_nothing_and_applies_nothing
         assert status["presidency"]["president"]["state"] == "Chile"
 
     await eventually(handed_over, seconds=30)
-    for wid in (f"{c.code}-presidency", f"{c.code}-meeting-14MSP", funds_id(c.code, "14MSP"), doc.id):
-        assert await failed_workflow_tasks(c.client, wid) == [], wid
+    await c.no_failed_tasks(
+        f"{c.code}-presidency", f"{c.code}-meeting-14MSP", funds_id(c.code, "14MSP"), doc.id
+    )

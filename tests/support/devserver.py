@@ -321,6 +321,10 @@ class MspCycle:
         assert "Traceback" not in run.err, run
         return run
 
+    async def no_failed_tasks(self, *workflow_ids: str) -> None:
+        for wid in workflow_ids:
+            assert await failed_workflow_tasks(self.client, wid) == [], wid
+
 
 C = TypeVar("C", bound=MspCycle)
 
