@@ -19,7 +19,6 @@ from domain.models import Convention, MeetingKind, MeetingRef, Phase
 from domain.presidency import meeting_id, presidency_id
 from tests.support.devserver import (
     MspCycle,
-    Run,
     Server,
     config_text,
     eventually,
@@ -28,6 +27,7 @@ from tests.support.devserver import (
     line_of,
     meeting_start,
     msp,
+    one_line_error,
     process_env,
     worker_cycle,
 )
@@ -83,15 +83,6 @@ class Cycle(MspCycle):
 async def cycle(server: Server, tmp_path: Path) -> AsyncIterator[Cycle]:
     async with worker_cycle(server, tmp_path, Cycle, config_text) as c:
         yield c
-
-
-def one_line_rejection(run: Run, code: int = 1) -> str:
-    assert run.code == code, run
-    assert "Traceback" not in run.err, run
-    assert "accepted" not in run.out, run
-    lines = run.err.strip().splitlines()
-    assert len(lines) == 1, run
-    return lines[0]
 
 
 async def test_cycle_start_is_idempotent_and_a_bad_config_is_refused(cycle: Cycle, tmp_path: Path):
@@ -194,22 +185,22 @@ async def test_rejected_decisions_give_one_line_and_change_nothing(cycle: Cycle)
     await cycle.started()
     before = await cycle.status()
 
-    earlier = one_line_rejection(
+    earlier = one_line_error(
         await cycle.msp("decide", "postpone", "--to", str(cycle.start - timedelta(days=1)), "--ref", "x")
     )
     assert earlier.startswith("rejected: A postponement must move"), earlier
     assert "DecisionRejected" not in earlier
 
-    own = one_line_rejection(await cycle.msp("decide", "designate", "--state", "austria", "--ref", "x"))
+    own = one_line_error(await cycle.msp("decide", "designate", "--state", "austria", "--ref", "x"))
     assert own == "rejected: austria holds the Presidency now and cannot be its own successor.", own
 
-    too_long = one_line_rejection(
+    too_long = one_line_error(
         await cycle.msp("decide", "set-dates", "--start", str(cycle.start), "--days", "11", "--ref", "x"),
         code=2,
     )
     assert too_long.startswith("--days: Input should be less than or equal to 10"), too_long
 
-    closing = one_line_rejection(await cycle.msp("decide", "close", "--ref", "x"))
+    closing = one_line_error(await cycle.msp("decide", "close", "--ref", "x"))
     assert closing.startswith("rejected: ") and "only be closed while in session" in closing, closing
 
     assert await cycle.status() == before

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -42,6 +42,7 @@ from tests.support.fuzz import (
     REFERENCE,
     SMALL_INT,
     STATE,
+    against_a_server,
     art4_request,
     dates_around,
     mostly,
@@ -167,14 +168,7 @@ async def fuzz(target: Target, strategy: st.SearchStrategy[Send]) -> Tally:
     loop = asyncio.get_running_loop()
     tally = Tally()
 
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        database=None,
-        # No shrinking: a failure is reported at once, with the example as generated (shrinking resends hundreds).
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @against_a_server(EXAMPLES)
     @given(strategy)
     def prop(s: Send) -> None:
         asyncio.run_coroutine_threadsafe(send(target, s, tally), loop).result(BOUND * 3)

@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -55,6 +55,7 @@ from tests.support.fuzz import (
     REFERENCE,
     SMALL_INT,
     UNICODE,
+    against_a_server,
     art4_request,
     dates_around,
     mostly,
@@ -275,13 +276,7 @@ async def fuzz(
     prop = given(strategy)(send)
     for m in explicit:
         prop = example(m)(prop)
-    prop = settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        phases=[Phase.explicit, Phase.generate],  # a failure is reported at once, as generated
-        suppress_health_check=list(HealthCheck),
-    )(prop)
+    prop = against_a_server(examples)(prop)
 
     await asyncio.to_thread(prop)
     print(

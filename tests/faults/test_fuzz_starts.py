@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 from temporalio.api.enums.v1 import EventType
@@ -37,7 +37,7 @@ from domain.reports import ReportsInput, first_year
 from domain.reviews import DueKind, DuePoint, Mandate, ReviewInput, ReviewSpec
 from domain.silence import SilenceInput
 from tests.support.cycle_helpers import AUSTRIA, CHILE, initial_state, part
-from tests.support.fuzz import EDGE_DATES, HUGE, JUNK, UNICODE, art4_request, mostly
+from tests.support.fuzz import EDGE_DATES, HUGE, JUNK, UNICODE, against_a_server, art4_request, mostly
 from tests.support.reminding import today
 
 # Starts per workflow type: eight types, 320 in all.
@@ -149,13 +149,7 @@ async def fuzz_starts(
                 await env.client.get_workflow_handle(other).terminate("test over")
         del handle
 
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @against_a_server(EXAMPLES)
     @given(starts(sample))
     def prop(s: Start) -> None:
         asyncio.run_coroutine_threadsafe(one(s), loop).result(60)

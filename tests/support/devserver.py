@@ -236,7 +236,7 @@ def meeting_start(today: date) -> date:
     return today + timedelta(days=30)
 
 
-def one_line_error(run: Run, code: int) -> str:
+def one_line_error(run: Run, code: int = 1) -> str:
     """The one line `msp` wrote on stderr, having ended with ``code`` and accepted nothing."""
     assert run.code == code, run
     assert "Traceback" not in run.err, run

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.testing import WorkflowEnvironment
@@ -121,3 +122,15 @@ async def no_failed_tasks(env: WorkflowEnvironment, *workflow_ids: str) -> None:
                 if a.cause != WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND:
                     failed.append(f"{WorkflowTaskFailedCause.Name(a.cause)}: {a.failure.message}")
         assert failed == [], (wid, failed)
+
+
+def against_a_server(examples: int) -> settings:
+    """Hypothesis driving workflows on a server: no deadline (a workflow answers in its own time), no database, and
+    no shrinking: a failure is reported at once, as generated (shrinking would send hundreds more)."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )

@@ -36,7 +36,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
@@ -57,6 +57,7 @@ from domain.funds import Assessment, LedgerState, Payment
 from domain.models import Language, Money
 from starter.receiver import Receiver, Store, safe_name
 from tests.support.devserver import Server
+from tests.support.fuzz import against_a_server
 from worker import build_worker
 from workflows.document import DocumentWorkflow
 from workflows.funds import MeetingFundsWorkflow
@@ -347,14 +348,7 @@ async def test_withdrawing_at_any_moment_keeps_the_books_of_every_document(
         await asyncio.gather(*(r.go() for r in runs))
         seen.extend(ms)
 
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        database=None,
-        # A failing batch is reported as drawn: shrinking would rerun dozens of workflows per step.
-        phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @against_a_server(EXAMPLES)
     @given(st.lists(moments(), min_size=BATCH[0], max_size=BATCH[1]))
     def prop(ms: list[Moment]) -> None:
         asyncio.run_coroutine_threadsafe(batch(ms), loop).result(BOUND * 3)
