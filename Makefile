@@ -45,9 +45,9 @@ test: $(STAMP) compose-validator
 	$(BIN)/mypy --no-incremental .
 	$(BIN)/pytest -q
 
-# The rules and the time-skipping tests, without the slow ones (markers: tests/conftest.py); under a minute.
+# The rules, the replays and the time-skipping tests, without the slow ones (markers: tests/conftest.py).
 test-fast: $(STAMP)
-	$(BIN)/pytest -q -m "(domain or timeskip) and not slow"
+	$(BIN)/pytest -q -m "(domain or replay or timeskip) and not slow"
 
 # Benchmarks (bench/), each a ratio to a baseline measured in the same run; not part of `make test`.
 # Options: make bench BENCH_ARGS="--only decision_latency --repeat 3"

@@ -1,12 +1,13 @@
 """The fixtures every folder shares, and the markers, set here by folder and by fixture rather than in each file.
 
     domain     tests/domain/: the pure rules, no server
+    replay     tests/workflows/test_replay.py: the recorded histories replayed against today's code
     timeskip   uses the time-skipping test server (fixture ts_env)
     devserver  uses a dev server (fixture server or dev_env)
     faults     tests/faults/: the fault suite
     slow       a module or test in SLOW: hypothesis-heavy, or a long scenario
 
-`make test-fast` runs `(domain or timeskip) and not slow`; `make test` runs everything.
+`make test-fast` runs `(domain or replay or timeskip) and not slow`; `make test` runs everything.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from tests.support.devserver import Server, binary, dev_server
 from worker import build_worker
 
 TESTS = Path(__file__).parent
-BY_FOLDER = {"domain": "domain", "faults": "faults"}
+BY_PATH = {"domain": "domain", "faults": "faults", "workflows/test_replay.py": "replay"}
 BY_FIXTURE = {"ts_env": "timeskip", "server": "devserver", "dev_env": "devserver"}
 # Modules, or single tests, that take 7 to 60 s on 2 cores (measured with --durations): the fuzzed fault suite, the
 # outage scenario, and the reviews' webhook-down scenario, which waits out real retries.
@@ -49,8 +50,9 @@ if os.environ.get("CI"):
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         where = item.path.relative_to(TESTS)
-        if where.parts[0] in BY_FOLDER:
-            item.add_marker(BY_FOLDER[where.parts[0]])
+        for path, marker in BY_PATH.items():
+            if where.is_relative_to(path):
+                item.add_marker(marker)
         for fixture in sorted(set(getattr(item, "fixturenames", ())) & BY_FIXTURE.keys()):
             item.add_marker(BY_FIXTURE[fixture])
         if {where.as_posix(), f"{where.as_posix()}::{item.name}"} & SLOW:
