@@ -14,7 +14,7 @@ RECEIVER_PORT ?=
 STATE_DIR ?=
 CONFIG ?=
 
-.PHONY: venv run test bench lint format clean clean-state
+.PHONY: venv run test test-fast bench lint format clean clean-state
 
 venv: $(STAMP)
 
@@ -32,11 +32,11 @@ run: $(STAMP)
 	$(BIN)/python -m starter.embedded
 
 # Debian's docker-compose (1.29) validates docker-compose.yml offline (`docker-compose config`) for
-# tests/test_compose.py; no Docker engine is needed. Installed once, with apt, when missing.
+# tests/deploy/test_compose.py; no Docker engine is needed. Installed once, with apt, when missing.
 .PHONY: compose-validator
 compose-validator:
 	@command -v docker-compose >/dev/null 2>&1 || { \
-	  echo "installing docker-compose (Debian package), which tests/test_compose.py uses to validate docker-compose.yml"; \
+	  echo "installing docker-compose (Debian package), which tests/deploy/test_compose.py uses to validate docker-compose.yml"; \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; } || { \
 	    echo "error: cannot install docker-compose; as root run: apt-get install docker-compose" >&2; exit 1; }; }
 
@@ -44,6 +44,10 @@ test: $(STAMP) compose-validator
 	$(BIN)/ruff check .
 	$(BIN)/mypy --no-incremental .
 	$(BIN)/pytest -q
+
+# The rules, the replays and the time-skipping tests, without the slow ones (markers: tests/conftest.py).
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "(domain or replay or timeskip) and not slow"
 
 # Benchmarks (bench/), each a ratio to a baseline measured in the same run; not part of `make test`.
 # Options: make bench BENCH_ARGS="--only decision_latency --repeat 3"

@@ -6,7 +6,7 @@ named constant; docs/reliability.md lists them.
 
 - Dates people give lie in the window EARLIEST..LATEST. The engine adds to them at most HEADROOM_YEARS (a
   provisional meeting a year on, a review every twenty years, an extension of ten), and date arithmetic in
-  ``domain/`` is total on the window widened by that headroom (tests/test_bounds.py asserts it).
+  ``domain/`` is total on the window widened by that headroom (tests/domain/test_bounds.py asserts it).
 - Money is whole Swiss francs, 1 to MAX_CHF.
 - Human text is normalised to Unicode NFC and stripped; control characters (and the bidirectional overrides that
   reorder what a terminal shows) are refused. Single-line texts (names, references, titles) fold runs of spaces.

@@ -37,7 +37,7 @@ FUNDS_GRANTED = "funds_granted"
 class FundsRequester(Protocol):
     """What a workflow that asks a ledger for money must have (MeetingWorkflow, DocumentWorkflow): a signal handler
     named FUNDS_GRANTED taking the granted request's id. A grant it can no longer use it gives back (RELEASE); it
-    may be async for that. tests/test_seams.py checks that both requesters keep to it."""
+    may be async for that. tests/domain/test_seams.py checks that both requesters keep to it."""
 
     def funds_granted(self, request_id: str) -> object: ...
 

@@ -1,5 +1,5 @@
 """Every workflow id the engine builds, in one place: readable, stable, and within the server's limit of 255
-characters from the longest inputs the models allow (tests/test_ids.py).
+characters from the longest inputs the models allow (tests/domain/test_ids.py).
 
 An id is the convention's code, the kind of workflow, and what it is about: ``ccm-meeting-10MSP``,
 ``ccm-doc-CCM/MSP/2022/3``. Workflows, activities, `msp` and the tests build them here, never by hand.

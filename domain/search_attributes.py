@@ -88,7 +88,7 @@ def cli_flags() -> list[str]:
     return flags
 
 
-# What the server's query language cannot match, tried on the dev server (tests/test_query_devserver.py): no
+# What the server's query language cannot match, tried on the dev server (tests/workflows/test_query_devserver.py): no
 # spelling of a value finds its workflow if the value holds one of these characters, or begins or ends with a single
 # quote (its parser reads them, but the SQL it writes for its store compares another value). The test fails when a
 # server matches them, so this list can shrink then; meanwhile such a value is refused rather than found nowhere.

@@ -1,7 +1,18 @@
+"""The fixtures every folder shares, and the markers, set here by folder and by fixture rather than in each file.
+
+    domain     tests/domain/: the pure rules, no server
+    replay     tests/workflows/test_replay.py: the recorded histories replayed against today's code
+    timeskip   uses the time-skipping test server (fixture ts_env)
+    devserver  uses a dev server (fixture server or dev_env)
+    faults     tests/faults/: the fault suite
+    slow       a module or test in SLOW: hypothesis-heavy, or a long scenario
+
+`make test-fast` runs `(domain or replay or timeskip) and not slow`; `make test` runs everything.
+"""
+
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,11 +23,22 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.conference_services import ConferenceServices
-from tests.devserver import Server, dev_server
 from tests.scenario import time_skipping
+from tests.support.devserver import Server, binary, dev_server
 from worker import build_worker
 
-BIN = Path(sys.executable).parent
+TESTS = Path(__file__).parent
+BY_PATH = {"domain": "domain", "faults": "faults", "workflows/test_replay.py": "replay"}
+BY_FIXTURE = {"ts_env": "timeskip", "server": "devserver", "dev_env": "devserver"}
+# Modules, or single tests, that take 7 to 60 s on 2 cores (measured with --durations): the fuzzed fault suite, the
+# outage scenario, and the reviews' webhook-down scenario, which waits out real retries.
+SLOW = {
+    "faults/test_fuzz.py",
+    "faults/test_fuzz_inputs.py",
+    "faults/test_fuzz_starts.py",
+    "faults/test_outage.py",
+    "workflows/test_reviews.py::test_reminders_sent_while_the_webhook_is_down_arrive_once_it_is_back",
+}
 
 # Under CI, property tests draw the same examples every run (a fixed, derandomized profile), so one run's outcome is
 # every run's; a local run stays random and may find something new.
@@ -25,11 +47,16 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
-def binary(name: str) -> str:
-    path = BIN / name
-    if not path.exists():
-        pytest.fail(f"{path} is missing: run `make test`, which installs the project's dev dependencies")
-    return str(path)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        where = item.path.relative_to(TESTS)
+        for path, marker in BY_PATH.items():
+            if where.is_relative_to(path):
+                item.add_marker(marker)
+        for fixture in sorted(set(getattr(item, "fixturenames", ())) & BY_FIXTURE.keys()):
+            item.add_marker(BY_FIXTURE[fixture])
+        if {where.as_posix(), f"{where.as_posix()}::{item.name}"} & SLOW:
+            item.add_marker("slow")
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +77,6 @@ async def ts_worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
 
 @pytest.fixture(scope="module")
 async def server() -> AsyncIterator[Server]:
-    """One dev server per test module, set up as `make run` sets up its own (tests/devserver.py)."""
+    """One dev server per test module, set up as `make run` sets up its own (tests/support/devserver.py)."""
     async with dev_server() as s:
         yield s

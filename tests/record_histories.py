@@ -56,8 +56,6 @@ from domain.reviews import (
 )
 from domain.silence import BreakSilence, SilenceInput
 from domain.watch import WatchState
-from tests.conftest import binary
-from tests.cycle_helpers import Cycle
 from tests.scenario import (
     MEXICO,
     decide,
@@ -71,6 +69,8 @@ from tests.scenario import (
     time_skipping,
     worker_with_receiver,
 )
+from tests.support.cycle_helpers import Cycle
+from tests.support.devserver import binary
 from worker import build_worker
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow
