@@ -6,7 +6,7 @@ from datetime import date
 
 from domain.calendar import local_text
 from domain.decisions import DecisionRecord
-from domain.documents import DocumentState
+from domain.documents import DocumentState, risk_text
 from domain.extensions import ExtensionState, describe_months
 from domain.funds import LedgerState, arrears, chf
 from domain.meeting import MeetingState
@@ -137,7 +137,7 @@ def document_details(s: DocumentState) -> str:
     lines = [
         f"## {spec.symbol}: {spec.title}",
         f"For the {spec.meeting}, due {spec.due}; original in {spec.original_language.value}, {spec.pages} pages, "
-        f"priority {spec.priority}" + (" · **will miss its due date**" if s.at_risk else ""),
+        f"priority {spec.priority} · **{risk_text(s)}**",
         "",
         "| language | status | CHF | reference |",
         "|---|---|---|---|",

@@ -63,6 +63,7 @@ from domain.documents import (
     document_id,
     funds_id,
     new_state,
+    risk_text,
 )
 from domain.funds import Assess, LedgerState, Payment, SetEstimate, arrears, chf
 from domain.meeting import MeetingState
@@ -924,6 +925,12 @@ def _document_json(wid: str, state: DocumentState) -> dict[str, Any]:
     }
 
 
+def _risk_cell(s: DocumentState) -> str:
+    if s.at_risk:
+        return "yes: it will miss its due date"
+    return "no" if s.late_days is None else f"no: issued {risk_text(s)}"
+
+
 def _document_text(wid: str, s: DocumentState) -> str:
     spec = s.spec
     rows = [
@@ -933,7 +940,7 @@ def _document_text(wid: str, s: DocumentState) -> str:
             "Original",
             f"{spec.original_language.value}, {_plural(spec.pages, 'page')}, priority {spec.priority}",
         ),
-        ("At risk", "yes: it will miss its due date" if s.at_risk else "no"),
+        ("At risk", _risk_cell(s)),
         ("Waiting", f"{chf(s.waiting_for_funds)} for funds"),
         ("Withdrawn", "yes" if s.withdrawn else "no"),
     ]
@@ -971,6 +978,7 @@ async def _document_list(client: Client, code: str, label: str) -> list[dict[str
                     "started": wf.start_time.isoformat(),
                     "pending_languages": list(attrs.get(sa.LANGUAGES_PENDING) or []),
                     "waiting_for_funds": int(attrs.get(sa.WAITING_FOR_FUNDS) or 0),
+                    "attention": list(attrs.get(sa.ATTENTION) or []),
                 }
             )
     except RPCError as e:
@@ -991,10 +999,11 @@ def _documents_text(label: str, docs: list[dict[str, Any]]) -> str:
                 d["status"],
                 " ".join(d["pending_languages"]) or "-",
                 chf(int(d["waiting_for_funds"])),
+                " ".join(a.replace("_", " ") for a in d["attention"]),
             )
             for d in docs
         ],
-        header=("SYMBOL", "WORKFLOW", "PENDING", "WAITING FOR FUNDS"),
+        header=("SYMBOL", "WORKFLOW", "PENDING", "WAITING FOR FUNDS", "RISK"),
     )
     return "\n".join(lines)
 
