@@ -73,14 +73,48 @@ class Assessment(BaseModel):
     due: date
 
 
+# Meetings a payment may be split over: far more than a State is ever in arrears for.
+MAX_SPLIT = 50
+# Splits a ledger remembers (the newest), so that a split payment sent again is completed the same way.
+KEEP_SPLITS = 2_000
+
+
+class PaymentSplit(BaseModel):
+    """One payment of a State settled over several meetings' ledgers, oldest arrears first (domain/arrears.py):
+    each ledger records its part under an id derived from the payment's, and keeps the whole split."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    payment_id: DecisionId
+    state: Name
+    total: Amount
+    # Meeting label -> its part, oldest arrears first; the rest, if any, last.
+    parts: dict[Annotated[str, StringConstraints(pattern=r"^\d{1,3}(MSP|RC)$")], Amount] = Field(
+        min_length=1, max_length=MAX_SPLIT
+    )
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> PaymentSplit:
+        if sum(self.parts.values()) != self.total:
+            raise ValueError(
+                f"the parts add up to {sum(self.parts.values())}, not the payment's {self.total}"
+            )
+        return self
+
+    def describe(self) -> str:
+        return ", ".join(f"{label} {chf(amount)}" for label, amount in self.parts.items())
+
+
 class Payment(Decision):
-    """A payment received from a State: its id (recorded twice, it counts once) and the bank's reference."""
+    """A payment received from a State: its id (recorded twice, it counts once) and the bank's reference; with
+    ``split``, this ledger's part of a payment settled over several meetings."""
 
     # Payments were first sent with a ``payment_id``, as recorded histories and older `msp` still send them.
     decision_id: DecisionId = Field(validation_alias=AliasChoices("decision_id", "payment_id"))
     state: Name
     amount: Amount
     force: bool = False
+    split: PaymentSplit | None = None
 
     @property
     def payment_id(self) -> str:
@@ -139,6 +173,8 @@ class LedgerState(BaseModel):
     decisions: LedgerLog = Field(default_factory=LedgerLog)
     # Grants made but not yet told to their requester (kept across continue-as-new).
     to_notify: list[FundsRequest] = Field(default_factory=list)
+    # Payments split over several ledgers that gave this one a part, by the whole payment's id.
+    splits: dict[str, PaymentSplit] = Field(default_factory=dict)
     runs: int = 1
     defaults: Defaults = Defaults()
 
@@ -206,6 +242,15 @@ def record_payment(ledger: LedgerState, p: Payment) -> LedgerState:
         raise Rejected(
             f"{quote(p.state)} has no assessed contribution for the {ledger.meeting}; check the name or assess it."
         )
+    splits = ledger.splits
+    if p.split is not None:
+        if p.split.parts.get(ledger.meeting) != p.amount or name_key(p.split.state) != name_key(state):
+            raise Rejected(
+                f"Payment {p.split.payment_id} split as {p.split.describe()} from {p.split.state} gives the "
+                f"{ledger.meeting} no part of CHF {p.amount:,} from {state}."
+            )
+        kept = list(ledger.splits.items())[-(KEEP_SPLITS - 1) :]
+        splits = {**dict(kept), p.split.payment_id: p.split}
     outstanding = ledger.assessments[state].amount - ledger.paid.get(state, 0)
     if p.amount > max(outstanding, 0) and not p.force:
         raise Rejected(
@@ -219,8 +264,21 @@ def record_payment(ledger: LedgerState, p: Payment) -> LedgerState:
             "paid": paid,
             "payments_total": ledger.payments_total + p.amount,
             "payments_count": ledger.payments_count + 1,
+            "splits": splits,
         }
     )
+
+
+def payment_summary(ledger: LedgerState, p: Payment) -> str:
+    """The record of a payment: a split one names the whole payment and every part."""
+    state = canonical_state(ledger, p.state) or p.state
+    summary = f"{chf(p.amount)} from {state}"
+    if p.split is not None:
+        summary += (
+            f", part of payment {p.split.payment_id} ({chf(p.split.total)}, oldest arrears first: "
+            f"{p.split.describe()})"
+        )
+    return summary
 
 
 def enqueue(ledger: LedgerState, r: FundsRequest) -> LedgerState:

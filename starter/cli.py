@@ -85,6 +85,7 @@ from domain.reviews import (
     parse_periodicity,
     review_id,
 )
+from starter.cli_arrears import PayMeetingOpt, pay_oldest_first
 from starter.cli_base import (
     ANSWER_TIMEOUT,
     BAD_INPUT,
@@ -713,10 +714,11 @@ def funds_pay(
             help="Payment id; recording the same id again counts it once. Default: a new one, printed.",
         ),
     ] = None,
-    meeting: LedgerMeetingOpt = None,
+    meeting: PayMeetingOpt = None,
     convention: ConventionOpt = "ccm",
 ) -> None:
-    """Record a payment received from a State; what waits for money is granted in order."""
+    """Record a payment received from a State, its oldest arrears first unless --meeting says which ledger; what
+    waits for money is granted in order."""
     fields = {
         "payment_id": payment_id or _new_id(),
         "reference": ref,
@@ -724,6 +726,8 @@ def funds_pay(
         "amount": amount,
         "force": force,
     }
+    if meeting is None:
+        return pay_oldest_first(convention, fields)
     _ledger_update(
         convention, meeting, MeetingFundsWorkflow.record_payment, Payment, fields, "payment_id", "payment"
     )

@@ -93,9 +93,8 @@ class MeetingFundsWorkflow:
 
     @workflow.update
     def record_payment(self, p: Payment) -> DecisionOutcome:
-        state = rules.canonical_state(self.s, p.state) or p.state
         return self.decisions.decide(
-            p, lambda: rules.record_payment(self.s, p), self._recorded(f"{rules.chf(p.amount)} from {state}")
+            p, lambda: rules.record_payment(self.s, p), self._recorded(rules.payment_summary(self.s, p))
         )
 
     @record_payment.validator
