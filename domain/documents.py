@@ -115,6 +115,11 @@ def request_id(symbol: str, language: Language) -> str:
     return f"translation:{symbol}:{language.value}"
 
 
+def needed_by(spec: DocumentSpec, money: Money) -> date:
+    """The last day a translation can be funded and still be done by the due date."""
+    return spec.due - timedelta(days=money.translation_days)
+
+
 def new_state(spec: DocumentSpec, money: Money) -> DocumentState:
     targets = [lang for lang in Language if lang is not spec.original_language]
     return DocumentState(
@@ -154,7 +159,7 @@ def will_miss_due_date(
     late to be translated in time. A withdrawn or finished document is not at risk: it is on time or late."""
     if state.withdrawn or state.finished:
         return False
-    latest_start = state.spec.due - timedelta(days=money.translation_days)
+    latest_start = needed_by(state.spec, money)
     waiting = any(
         t.status in {LanguageStatus.WAITING_FOR_FUNDS, LanguageStatus.FUNDED}
         for t in state.translations.values()

@@ -1,19 +1,21 @@
 """A meeting's money: cost estimate, assessed contributions (Art. 14), payments, and requests granted in order.
 
 Amounts are whole Swiss francs (CHF) as integers: no rounding drifts in a ledger that must balance to the franc.
-The queue is strict: requests are granted by priority (1 first), first come first served within a priority, and
-a request the balance cannot cover holds back those behind it, so money goes where the priorities say.
+The queue is strict: requests are granted by priority (1 first); within a priority the one needed first goes first
+(its ``needed_by``: a document's due date less the days a translation takes, a meeting day's date), then first come
+first served; and a request the balance cannot cover holds back those behind it, so money goes where the priorities
+say. A request still waiting after its ``needed_by`` can no longer be funded in time: the ledger says so at once.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, ClassVar, Protocol
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from domain.bounds import MAX_STATES, TITLE_MAX, Chf, Day, WorkflowId, quote
+from domain.bounds import MAX_STATES, TITLE_MAX, Chf, Day, DerivedDay, WorkflowId, quote
 from domain.decisions import Decision, DecisionId, DecisionLog, Rejected, folded
 from domain.models import Defaults, Name, StatesList, name_key
 from domain.states import check_state, check_states
@@ -32,14 +34,19 @@ RELEASE = "release"
 # The signal the ledger sends a requester (``FundsRequest.requester``) when its request is granted, with the request
 # id: every workflow that asks for money has a handler of that name (``FundsRequester``).
 FUNDS_GRANTED = "funds_granted"
+# The signal the ledger sends a requester whose request, still waiting, is past its ``needed_by``.
+FUNDS_TOO_LATE = "funds_too_late"
 
 
 class FundsRequester(Protocol):
     """What a workflow that asks a ledger for money must have (MeetingWorkflow, DocumentWorkflow): a signal handler
     named FUNDS_GRANTED taking the granted request's id. A grant it can no longer use it gives back (RELEASE); it
-    may be async for that. tests/test_seams.py checks that both requesters keep to it."""
+    may be async for that. A handler named FUNDS_TOO_LATE hears of a request that can no longer be funded in time.
+    tests/test_seams.py checks that both requesters keep to it."""
 
     def funds_granted(self, request_id: str) -> object: ...
+
+    def funds_too_late(self, request_id: str) -> object: ...
 
 
 class FundsRequest(BaseModel):
@@ -52,6 +59,8 @@ class FundsRequest(BaseModel):
     purpose: Annotated[str, StringConstraints(min_length=1, max_length=TITLE_MAX)]
     amount: Amount
     priority: int = Field(ge=1, le=9)
+    # The last day a grant is in time; None (requests sent before it existed): after those that have one.
+    needed_by: DerivedDay | None = None
 
 
 class Grant(BaseModel):
@@ -177,6 +186,11 @@ class LedgerState(BaseModel):
     splits: dict[str, PaymentSplit] = Field(default_factory=dict)
     runs: int = 1
     defaults: Defaults = Defaults()
+    # Within a priority, the request needed first is granted first (from the patch ORDER_OF_NEED on); before it,
+    # first come first served.
+    by_need: bool = False
+    # Requests still waiting that can no longer be funded in time, reported to their requester once.
+    too_late: list[str] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -306,12 +320,19 @@ def release(ledger: LedgerState, request_id: str) -> LedgerState:
     )
 
 
+def queue(ledger: LedgerState) -> list[FundsRequest]:
+    """The requests waiting, in the order they are granted."""
+    if not ledger.by_need:
+        return sorted(ledger.pending, key=lambda r: r.priority)  # stable: arrival order within a priority
+    return sorted(ledger.pending, key=lambda r: (r.priority, r.needed_by or date.max))
+
+
 def grant_in_order(ledger: LedgerState) -> tuple[LedgerState, list[FundsRequest]]:
     """Grants from the head of the queue while the balance covers it; the balance never goes negative."""
-    queue = sorted(ledger.pending, key=lambda r: r.priority)  # stable: arrival order within a priority
+    queue_ = queue(ledger)
     balance = ledger.balance
     granted: list[FundsRequest] = []
-    for r in queue:
+    for r in queue_:
         if r.amount > balance:
             break
         balance -= r.amount
@@ -329,6 +350,29 @@ def grant_in_order(ledger: LedgerState) -> tuple[LedgerState, list[FundsRequest]
     )
     assert new.balance >= 0
     return new, granted
+
+
+def too_late(ledger: LedgerState, today: date) -> tuple[LedgerState, list[FundsRequest]]:
+    """The requests still waiting after their ``needed_by`` and not yet reported; the ledger noting them reported
+    (and forgetting those no longer waiting)."""
+    waiting = {r.request_id for r in ledger.pending}
+    reported = [i for i in ledger.too_late if i in waiting]
+    late = [
+        r
+        for r in ledger.pending
+        if r.needed_by is not None and r.needed_by < today and r.request_id not in reported
+    ]
+    if not late and reported == ledger.too_late:
+        return ledger, []
+    return ledger.model_copy(update={"too_late": [*reported, *(r.request_id for r in late)]}), late
+
+
+def next_too_late(ledger: LedgerState) -> date | None:
+    """The day the next request still waiting becomes too late to fund in time, if any will."""
+    days = [
+        r.needed_by for r in ledger.pending if r.needed_by is not None and r.request_id not in ledger.too_late
+    ]
+    return min(days) + timedelta(days=1) if days else None
 
 
 def arrears(ledger: LedgerState, today: date) -> list[Arrears]:

@@ -65,7 +65,7 @@ from domain.documents import (
     new_state,
     risk_text,
 )
-from domain.funds import Assess, LedgerState, Payment, SetEstimate, arrears, chf
+from domain.funds import Assess, LedgerState, Payment, SetEstimate, arrears, chf, queue
 from domain.meeting import MeetingState
 from domain.models import (
     Convention,
@@ -595,7 +595,7 @@ def _ledger_json(wid: str, ledger: LedgerState) -> dict[str, Any]:
         "waiting": ledger.waiting_total,
         "shortfall": ledger.shortfall,
         "arrears": [a.model_dump(mode="json") for a in arrears(ledger, today)],
-        "queue": [r.model_dump(mode="json") for r in sorted(ledger.pending, key=lambda r: r.priority)],
+        "queue": [r.model_dump(mode="json") for r in queue(ledger)],
         "ledger": ledger.model_dump(mode="json"),
     }
 
@@ -642,12 +642,16 @@ def _funds_text(wid: str, ledger: LedgerState) -> str:
         )
     else:
         lines.append("none assessed yet (msp funds assess)")
-    queue = sorted(ledger.pending, key=lambda r: r.priority)
-    lines += ["", f"Queue ({_plural(len(queue), 'request')}; granted in this order as money arrives)"]
-    if queue:
+    waiting = queue(ledger)
+    lines += ["", f"Queue ({_plural(len(waiting), 'request')}; granted in this order as money arrives)"]
+    if waiting:
         lines += _table(
-            [(str(i), str(r.priority), chf(r.amount), r.purpose) for i, r in enumerate(queue, start=1)],
-            header=("#", "PRIORITY", "AMOUNT", "PURPOSE"),
+            [
+                (str(i), str(r.priority), str(r.needed_by or "-"), chf(r.amount), r.purpose)
+                + (("TOO LATE",) if r.request_id in ledger.too_late else ("",))
+                for i, r in enumerate(waiting, start=1)
+            ],
+            header=("#", "PRIORITY", "NEEDED BY", "AMOUNT", "PURPOSE", ""),
         )
     else:
         lines.append("nothing waits for money")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from temporalio.client import WorkflowHandle
 
 from domain import search_attributes as sa
 from domain.calendar import day_start, local_date
+from domain.config import parse_config
 from domain.documents import (
     Delivered,
     DocumentInput,
@@ -27,9 +28,12 @@ from domain.documents import (
     risk_text,
 )
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
+from domain.meeting import Interpretation
 from domain.models import Defaults, Money
 from domain.views import document_details
+from starter.cli_base import DEFAULT_CONFIG
 from starter.receiver import Receiver
+from tests.cycle_helpers import Cycle, initial_state, part
 from workflows.document import DocumentWorkflow
 from workflows.funds import MeetingFundsWorkflow
 
@@ -144,4 +148,129 @@ async def test_a_document_funded_late_says_late_by_n_days_and_one_at_risk_issued
     s = await deliver(in_time)
     assert (s.at_risk, s.late_days, risk_text(s)) == (False, 0, "on time")
     assert await flags(in_time) == []
+    await ledger.terminate("test over")
+
+
+async def test_ninth_msp_with_the_shipped_config_funds_priority_one_documents_before_days_two_and_three(
+    ts_env, ts_worker, receiver
+):
+    """The 9th MSP's year with config/cycle.toml as shipped (interpretation at priority 1, like the documents that
+    matter most): four priority-1 documents (CHF 24,300) and eight of priority 2, a three-day meeting 60 days ahead
+    whose days are asked for at their booking lead time; money arrives before the meeting and on day 2."""
+    shipped = parse_config(DEFAULT_CONFIG.read_text(), str(DEFAULT_CONFIG))
+    money = shipped.money.model_copy(update={"conference_services_url": receiver.url})
+    assert (money.interpretation_priority, money.translation_days) == (1, 10)
+    defaults = shipped.defaults
+    today = local_date(await ts_env.get_current_time(), defaults)
+    start = today + timedelta(days=60)
+    days = [start + timedelta(days=i) for i in range(3)]
+    state0 = initial_state("need", today, [part(start, days=3)])
+    convention = shipped.convention_settings().model_copy(update={"code": "need", "money": money})
+    state0 = state0.model_copy(update={"convention": convention})
+    c = await Cycle(ts_env, ts_worker, state0).start()
+    label = state0.meeting.ref.label
+    ledger = c.client.get_workflow_handle(funds_id("need", label))
+    await ts_env.sleep(timedelta(minutes=1))
+    await ledger.execute_update(
+        MeetingFundsWorkflow.set_estimate,
+        SetEstimate(decision_id="e", reference="CCM/MSP/2019/2", amount=400_000),
+    )
+    await ledger.execute_update(
+        MeetingFundsWorkflow.assess,
+        Assess(decision_id="a", reference="r", shares={"Austria": 40, "Chile": 30, "Mexico": 30}, due=today),
+    )
+    # Before the booking lead time (45 days), no day's interpretation is asked for.
+    assert (await c.meeting(label)).interpretation == {}
+
+    # Each day asked for 45 days ahead of it: all three are in the queue before any document.
+    await c.sleep_until_day(today + timedelta(days=20))
+    meeting = await c.meeting(label)
+    assert meeting.interpretation == dict.fromkeys(days, Interpretation.REQUESTED)
+
+    # Then twelve documents: four of priority 1 (27 pages, CHF 24,300), due 12 to 6 days before the meeting; eight of
+    # priority 2, due the day before it.
+    docs: list[WorkflowHandle[Any, Any]] = []
+    for i in range(12):
+        spec = DocumentSpec(
+            symbol=f"CCM/MSP/2019/{i + 1}",
+            title=f"Document {i + 1}",
+            pages=(6, 6, 7, 8)[i] if i < 4 else 3,
+            priority=1 if i < 4 else 2,
+            meeting=label,
+            due=start - timedelta(days=12 - 2 * i) if i < 4 else start - timedelta(days=1),
+        )
+        docs.append(
+            await c.client.start_workflow(
+                DocumentWorkflow.run,
+                DocumentInput(
+                    convention="need", spec=spec, money=money, funds_id=ledger.id, defaults=defaults
+                ),
+                id=document_id("need", spec.symbol),
+                task_queue=ts_worker.task_queue,
+            )
+        )
+
+    async def pay(n: int, state: str, amount: int) -> datetime:
+        await ledger.execute_update(
+            MeetingFundsWorkflow.record_payment,
+            Payment(
+                decision_id=f"pay-{n}", reference=f"instalment {n}", state=state, amount=amount, force=True
+            ),
+        )
+        await ts_env.sleep(timedelta(minutes=1))
+        paid_at: datetime = (await ledger.query(MeetingFundsWorkflow.ledger)).decisions.records[-1].at
+        return paid_at
+
+    await ts_env.sleep(timedelta(minutes=1))
+    # Instalment 1 covers the priority-1 documents and not a day's interpretation: they are granted at once, though
+    # the days, asked for before them at the same priority, come first in arrival (they are needed later).
+    paid_at = await pay(1, "Austria", 30_000)
+    states = [await doc_state(h) for h in docs]
+    p1 = [t for s in states[:4] for t in s.translations.values()]
+    assert sum(t.amount for t in p1) == 24_300
+    # Granted when that payment came (the grant's signal reaches each document moments later).
+    assert all(
+        t.granted_at is not None and timedelta(0) <= t.granted_at - paid_at < timedelta(seconds=30)
+        for t in p1
+    ), (paid_at, p1)
+    assert all(t.granted_at is None for s in states[4:] for t in s.translations.values())
+    meeting = await c.meeting(label)
+    assert list(meeting.interpretation.values()) == [Interpretation.REQUESTED] * 3
+    assert all(
+        local_date(t.granted_at, defaults) <= s.spec.due - timedelta(days=money.translation_days)
+        for s in states[:4]
+        for t in s.translations.values()
+        if t.granted_at is not None
+    )
+    assert not any(s.at_risk for s in states[:4])
+
+    # Instalment 2, ten days before the meeting: day 1's interpretation, not day 2's.
+    await c.sleep_until_day(start - timedelta(days=10))
+    await pay(2, "Chile", 28_000 - 5_700 + 20_000)
+    meeting = await c.meeting(label)
+    assert meeting.interpretation[days[0]] in (Interpretation.GRANTED, Interpretation.BOOKED)
+    assert meeting.interpretation[days[1]] is Interpretation.REQUESTED
+
+    # The priority-2 documents, needed 12 days before the meeting and still waiting, were reported too late.
+    late = (await ledger.query(MeetingFundsWorkflow.ledger)).too_late
+    assert len(late) == 8 * 5 and all(rid.startswith("translation:") for rid in late), late
+    states = [await doc_state(h) for h in docs]
+    assert all(s.at_risk and "can no longer fund it in time" in "\n".join(s.log) for s in states[4:])
+
+    # Day 2 opens without its money: informal consultations without interpretation.
+    await c.sleep_until_day(days[1], hour=12)
+    meeting = await c.meeting(label)
+    assert [(d.day, d.interpretation) for d in meeting.days_held] == [(1, True), (2, False)]
+    assert meeting.interpretation[days[1]] is Interpretation.NOT_FUNDED
+
+    # Instalment 3, on day 2: day 3's interpretation, then the priority-2 documents.
+    await pay(3, "Mexico", 28_000 + 8 * 3 * 900)
+    await c.sleep_until_day(days[2], hour=12)
+    meeting = await c.meeting(label)
+    assert [(d.day, d.interpretation) for d in meeting.days_held] == [(1, True), (2, False), (3, True)]
+    states = [await doc_state(h) for h in docs]
+    assert all(t.granted_at is not None for s in states for t in s.translations.values())
+    await c.stop()
+    for h in docs:
+        await h.terminate("test over")
     await ledger.terminate("test over")

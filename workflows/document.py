@@ -22,7 +22,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.decisions import DecisionOutcome
     from domain.documents import Delivered, DocumentInput, DocumentState, LanguageStatus, Withdraw
-    from domain.funds import CANCEL_REQUEST, FUNDS_GRANTED, RELEASE, REQUEST_FUNDS, FundsRequest
+    from domain.funds import (
+        CANCEL_REQUEST,
+        FUNDS_GRANTED,
+        FUNDS_TOO_LATE,
+        RELEASE,
+        REQUEST_FUNDS,
+        FundsRequest,
+    )
     from domain.models import Language
     from domain.views import document_details
     from workflows.common import (
@@ -91,6 +98,7 @@ class DocumentWorkflow:
                     purpose=f"translation of {inp.spec.symbol} into {lang.value}",
                     amount=t.amount,
                     priority=inp.spec.priority,
+                    needed_by=rules.needed_by(inp.spec, inp.money),
                 ),
             )
             self.requested.add(lang)
@@ -260,6 +268,17 @@ class DocumentWorkflow:
         if t.status is LanguageStatus.WAITING_FOR_FUNDS:
             t.status, t.granted_at = LanguageStatus.FUNDED, workflow.now()
             self._log(f"{lang.value}: funds granted ({t.amount} CHF)")
+            self._changed()
+
+    @workflow.signal(name=FUNDS_TOO_LATE)
+    def funds_too_late(self, request_id: str) -> None:
+        """The ledger says a language still waiting can no longer be funded in time: at risk from now."""
+        lang = next(
+            (la for la in self.s.translations if rules.request_id(self.inp.spec.symbol, la) == request_id),
+            None,
+        )
+        if lang is not None and self.s.translations[lang].status is LanguageStatus.WAITING_FOR_FUNDS:
+            self._log(f"{lang.value}: the ledger can no longer fund it in time")
             self._changed()
 
     @workflow.update
