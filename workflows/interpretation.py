@@ -3,9 +3,9 @@
 Each day of the meeting still to come is one request for money (``request_funds``) at the interpretation priority,
 needed by the day itself, asked for ``interpretation_booking_days`` ahead of it (from the patch AT_BOOKING_LEAD on;
 before it, every day was asked for at once when the meeting started); a granted day is booked with conference
-services. A day that moves away gives its request or its money back; a day
-that begins without money runs as informal consultations, as the 9th MSP's second day did, and its request leaves
-the queue. The MeetingWorkflow owns one ``InterpretationFunding`` and calls it from its main loop.
+services. A day that moves away gives its request or its money back; a day that begins without money (or that the
+ledger reports too late to fund) runs as informal consultations, as the 9th MSP's second day did, and its request
+leaves the queue. The MeetingWorkflow owns one ``InterpretationFunding`` and calls it from its main loop.
 """
 
 from __future__ import annotations
