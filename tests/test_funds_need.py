@@ -273,4 +273,3 @@ async def test_ninth_msp_with_the_shipped_config_funds_priority_one_documents_be
     await c.stop()
     for h in docs:
         await h.terminate("test over")
-    await ledger.terminate("test over")
