@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.bounds import Day, Title, WorkflowId
+from domain.calendar import local_date
 from domain.decisions import Decision, DecisionLog, Reference, Rejected, folded
 from domain.models import Defaults, Language, Money
 
@@ -76,6 +77,9 @@ class DocumentState(BaseModel):
     spec: DocumentSpec
     translations: dict[Language, Translation]
     at_risk: bool = False
+    # Once finished: how many days after its due date the last language was issued (0: on time). None while a
+    # language is still to come, and for a withdrawn document (nothing to be late for).
+    late_days: int | None = None
     withdrawn: bool = False
     log: list[str] = Field(default_factory=list)
     decisions: DecisionLog = Field(default_factory=DecisionLog)
@@ -109,6 +113,11 @@ def request_id(symbol: str, language: Language) -> str:
     return f"translation:{symbol}:{language.value}"
 
 
+def needed_by(spec: DocumentSpec, money: Money) -> date:
+    """The last day a translation can be funded and still be done by the due date."""
+    return spec.due - timedelta(days=money.translation_days)
+
+
 def new_state(spec: DocumentSpec, money: Money) -> DocumentState:
     targets = [lang for lang in Language if lang is not spec.original_language]
     return DocumentState(
@@ -140,12 +149,47 @@ def check_withdraw(state: DocumentState) -> None:
         raise Rejected(f"{state.spec.symbol} is issued in every language; there is nothing left to withdraw.")
 
 
-def will_miss_due_date(state: DocumentState, today: date, money: Money) -> bool:
-    """Late if a language still waiting for money could no longer be translated by the due date."""
-    latest_start = state.spec.due - timedelta(days=money.translation_days)
+def will_miss_due_date(
+    state: DocumentState, today: date, money: Money, defaults: Defaults | None = None
+) -> bool:
+    """At risk while unfinished: a language still waiting for money can no longer be translated by the due date, a
+    language in translation is past it, or (given ``defaults``, the clock grants are read on) one was funded too
+    late to be translated in time. A withdrawn or finished document is not at risk: it is on time or late."""
+    if state.withdrawn or state.finished:
+        return False
+    latest_start = needed_by(state.spec, money)
     waiting = any(
         t.status in {LanguageStatus.WAITING_FOR_FUNDS, LanguageStatus.FUNDED}
         for t in state.translations.values()
     )
-    in_work = any(t.status is LanguageStatus.IN_TRANSLATION for t in state.translations.values())
-    return (waiting and today > latest_start) or (in_work and today > state.spec.due)
+    in_work = [t for t in state.translations.values() if t.status is LanguageStatus.IN_TRANSLATION]
+    funded_late = defaults is not None and any(
+        t.granted_at is not None and local_date(t.granted_at, defaults) > latest_start for t in in_work
+    )
+    return (waiting and today > latest_start) or (bool(in_work) and (today > state.spec.due or funded_late))
+
+
+def days_late(state: DocumentState, defaults: Defaults) -> int | None:
+    """For a finished document: the days its last language came out after the due date (0: on time). None while a
+    language is still to come, when withdrawn, or when no language was issued."""
+    if not state.finished or state.withdrawn:
+        return None
+    issued = [
+        local_date(t.issued_at, defaults) for t in state.translations.values() if t.issued_at is not None
+    ]
+    if not issued:
+        return None
+    return max((max(issued) - state.spec.due).days, 0)
+
+
+def risk_text(state: DocumentState) -> str:
+    """The document against its due date, in words, as `msp docs status` and the current details say it."""
+    if state.late_days is not None:
+        return (
+            f"late by {state.late_days} day{'' if state.late_days == 1 else 's'}"
+            if state.late_days
+            else "on time"
+        )
+    if state.at_risk:
+        return f"at risk: it will miss its due date {state.spec.due}"
+    return "withdrawn" if state.withdrawn else "on track"

@@ -1,19 +1,21 @@
 """A meeting's money: cost estimate, assessed contributions (Art. 14), payments, and requests granted in order.
 
 Amounts are whole Swiss francs (CHF) as integers: no rounding drifts in a ledger that must balance to the franc.
-The queue is strict: requests are granted by priority (1 first), first come first served within a priority, and
-a request the balance cannot cover holds back those behind it, so money goes where the priorities say.
+The queue is strict: requests are granted by priority (1 first); within a priority the one needed first goes first
+(its ``needed_by``: a document's due date less the days a translation takes, a meeting day's date), then first come
+first served; and a request the balance cannot cover holds back those behind it, so money goes where the priorities
+say. A request still waiting after its ``needed_by`` can no longer be funded in time: the ledger says so at once.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, ClassVar, Protocol
 
-from pydantic import AliasChoices, BaseModel, Field, StringConstraints, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from domain.bounds import MAX_STATES, TITLE_MAX, Aliases, Chf, Day, Value, WorkflowId, quote
+from domain.bounds import MAX_STATES, TITLE_MAX, Aliases, Chf, Day, DerivedDay, Value, WorkflowId, quote
 from domain.decisions import Decision, DecisionId, DecisionLog, Rejected, folded
 from domain.models import Defaults, Name, StatesList, name_key
 from domain.states import check_state, check_states
@@ -32,14 +34,19 @@ RELEASE = "release"
 # The signal the ledger sends a requester (``FundsRequest.requester``) when its request is granted, with the request
 # id: every workflow that asks for money has a handler of that name (``FundsRequester``).
 FUNDS_GRANTED = "funds_granted"
+# The signal the ledger sends a requester whose request, still waiting, is past its ``needed_by``.
+FUNDS_TOO_LATE = "funds_too_late"
 
 
 class FundsRequester(Protocol):
     """What a workflow that asks a ledger for money must have (MeetingWorkflow, DocumentWorkflow): a signal handler
     named FUNDS_GRANTED taking the granted request's id. A grant it can no longer use it gives back (RELEASE); it
-    may be async for that. tests/domain/test_seams.py checks that both requesters keep to it."""
+    may be async for that. A handler named FUNDS_TOO_LATE hears of a request that can no longer be funded in time.
+    tests/domain/test_seams.py checks that both requesters keep to it."""
 
     def funds_granted(self, request_id: str) -> object: ...
+
+    def funds_too_late(self, request_id: str) -> object: ...
 
 
 class FundsRequest(Value):
@@ -50,6 +57,8 @@ class FundsRequest(Value):
     purpose: Annotated[str, StringConstraints(min_length=1, max_length=TITLE_MAX)]
     amount: Amount
     priority: int = Field(ge=1, le=9)
+    # The last day a grant is in time; None (requests sent before it existed): after those that have one.
+    needed_by: DerivedDay | None = None
 
 
 class Grant(Value):
@@ -67,14 +76,48 @@ class Assessment(Value):
     due: date
 
 
+# Meetings a payment may be split over: far more than a State is ever in arrears for.
+MAX_SPLIT = 50
+# Splits a ledger remembers (the newest), so that a split payment sent again is completed the same way.
+KEEP_SPLITS = 2_000
+
+
+class PaymentSplit(BaseModel):
+    """One payment of a State settled over several meetings' ledgers, oldest arrears first (domain/arrears.py):
+    each ledger records its part under an id derived from the payment's, and keeps the whole split."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    payment_id: DecisionId
+    state: Name
+    total: Amount
+    # Meeting label -> its part, oldest arrears first; the rest, if any, last.
+    parts: dict[Annotated[str, StringConstraints(pattern=r"^\d{1,3}(MSP|RC)$")], Amount] = Field(
+        min_length=1, max_length=MAX_SPLIT
+    )
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> PaymentSplit:
+        if sum(self.parts.values()) != self.total:
+            raise ValueError(
+                f"the parts add up to {sum(self.parts.values())}, not the payment's {self.total}"
+            )
+        return self
+
+    def describe(self) -> str:
+        return ", ".join(f"{label} {chf(amount)}" for label, amount in self.parts.items())
+
+
 class Payment(Decision):
-    """A payment received from a State: its id (recorded twice, it counts once) and the bank's reference."""
+    """A payment received from a State: its id (recorded twice, it counts once) and the bank's reference; with
+    ``split``, this ledger's part of a payment settled over several meetings."""
 
     # Payments were first sent with a ``payment_id``, as recorded histories (and an older `msp`) still carry them.
     decision_id: DecisionId = Field(validation_alias=AliasChoices("decision_id", "payment_id"))
     state: Name
     amount: Amount
     force: bool = False
+    split: PaymentSplit | None = None
 
 
 class SetEstimate(Decision):
@@ -130,8 +173,15 @@ class LedgerState(BaseModel):
     decisions: LedgerLog = Field(default_factory=LedgerLog)
     # Grants made but not yet told to their requester (kept across continue-as-new).
     to_notify: list[FundsRequest] = Field(default_factory=list)
+    # Payments split over several ledgers that gave this one a part, by the whole payment's id.
+    splits: dict[str, PaymentSplit] = Field(default_factory=dict)
     runs: int = 1
     defaults: Defaults = Defaults()
+    # Within a priority, the request needed first is granted first (from the patch ORDER_OF_NEED on); before it,
+    # first come first served.
+    by_need: bool = False
+    # Requests still waiting that can no longer be funded in time, reported to their requester once.
+    too_late: list[str] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -197,6 +247,15 @@ def record_payment(ledger: LedgerState, p: Payment) -> LedgerState:
         raise Rejected(
             f"{quote(p.state)} has no assessed contribution for the {ledger.meeting}; check the name or assess it."
         )
+    splits = ledger.splits
+    if p.split is not None:
+        if p.split.parts.get(ledger.meeting) != p.amount or name_key(p.split.state) != name_key(state):
+            raise Rejected(
+                f"Payment {p.split.payment_id} split as {p.split.describe()} from {p.split.state} gives the "
+                f"{ledger.meeting} no part of CHF {p.amount:,} from {state}."
+            )
+        kept = list(ledger.splits.items())[-(KEEP_SPLITS - 1) :]
+        splits = {**dict(kept), p.split.payment_id: p.split}
     outstanding = ledger.assessments[state].amount - ledger.paid.get(state, 0)
     if p.amount > max(outstanding, 0) and not p.force:
         raise Rejected(
@@ -210,8 +269,21 @@ def record_payment(ledger: LedgerState, p: Payment) -> LedgerState:
             "paid": paid,
             "payments_total": ledger.payments_total + p.amount,
             "payments_count": ledger.payments_count + 1,
+            "splits": splits,
         }
     )
+
+
+def payment_summary(ledger: LedgerState, p: Payment) -> str:
+    """The record of a payment: a split one names the whole payment and every part."""
+    state = canonical_state(ledger, p.state) or p.state
+    summary = f"{chf(p.amount)} from {state}"
+    if p.split is not None:
+        summary += (
+            f", part of payment {p.split.payment_id} ({chf(p.split.total)}, oldest arrears first: "
+            f"{p.split.describe()})"
+        )
+    return summary
 
 
 def enqueue(ledger: LedgerState, r: FundsRequest) -> LedgerState:
@@ -239,12 +311,19 @@ def release(ledger: LedgerState, request_id: str) -> LedgerState:
     )
 
 
+def queue(ledger: LedgerState) -> list[FundsRequest]:
+    """The requests waiting, in the order they are granted."""
+    if not ledger.by_need:
+        return sorted(ledger.pending, key=lambda r: r.priority)  # stable: arrival order within a priority
+    return sorted(ledger.pending, key=lambda r: (r.priority, r.needed_by or date.max))
+
+
 def grant_in_order(ledger: LedgerState) -> tuple[LedgerState, list[FundsRequest]]:
     """Grants from the head of the queue while the balance covers it; the balance never goes negative."""
-    queue = sorted(ledger.pending, key=lambda r: r.priority)  # stable: arrival order within a priority
+    queue_ = queue(ledger)
     balance = ledger.balance
     granted: list[FundsRequest] = []
-    for r in queue:
+    for r in queue_:
         if r.amount > balance:
             break
         balance -= r.amount
@@ -262,6 +341,29 @@ def grant_in_order(ledger: LedgerState) -> tuple[LedgerState, list[FundsRequest]
     )
     assert new.balance >= 0
     return new, granted
+
+
+def too_late(ledger: LedgerState, today: date) -> tuple[LedgerState, list[FundsRequest]]:
+    """The requests still waiting after their ``needed_by`` and not yet reported; the ledger noting them reported
+    (and forgetting those no longer waiting)."""
+    waiting = {r.request_id for r in ledger.pending}
+    reported = [i for i in ledger.too_late if i in waiting]
+    late = [
+        r
+        for r in ledger.pending
+        if r.needed_by is not None and r.needed_by < today and r.request_id not in reported
+    ]
+    if not late and reported == ledger.too_late:
+        return ledger, []
+    return ledger.model_copy(update={"too_late": [*reported, *(r.request_id for r in late)]}), late
+
+
+def next_too_late(ledger: LedgerState) -> date | None:
+    """The day the next request still waiting becomes too late to fund in time, if any will."""
+    days = [
+        r.needed_by for r in ledger.pending if r.needed_by is not None and r.request_id not in ledger.too_late
+    ]
+    return min(days) + timedelta(days=1) if days else None
 
 
 def arrears(ledger: LedgerState, today: date) -> list[Arrears]:

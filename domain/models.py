@@ -182,6 +182,9 @@ class Money(Frozen):
     translation_days: int = Field(default=10, ge=1, le=120)
     # Interpretation comes before documents (1 is granted first).
     interpretation_priority: int = Field(default=1, ge=1, le=9)
+    # How long before a meeting day its interpretation is asked for: conference services book interpreters this far
+    # ahead, so the request goes then rather than all at once when the meeting starts.
+    interpretation_booking_days: int = Field(default=45, ge=0, le=365)
     conference_services_url: Url = "http://127.0.0.1:7299"
 
     @field_validator("translation_rate_per_page")

@@ -47,9 +47,13 @@ WAITING_FOR_FUNDS = SearchAttributeKey.for_float("CcmWaitingForFunds")
 STATE = SearchAttributeKey.for_keyword("CcmState")
 ARTICLE = SearchAttributeKey.for_keyword("CcmArticle")
 # What needs a person's attention, one keyword each: "undeliverable" while the workflow holds a notification its
-# webhook refused. One list for every such flag: SQL visibility has only three KeywordList slots.
+# webhook refused; a document's "at_risk" and "late". One list for every such flag: SQL visibility has only three
+# KeywordList slots.
 ATTENTION = SearchAttributeKey.for_keyword_list("CcmAttention")
 UNDELIVERABLE = "undeliverable"
+# A document: "at_risk" while it will miss its due date, "late" once issued after it.
+AT_RISK = "at_risk"
+LATE = "late"
 
 ALL: tuple[SearchAttributeKey[Any], ...] = (
     KIND,

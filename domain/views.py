@@ -6,9 +6,10 @@ from datetime import date
 
 from domain.calendar import local_text
 from domain.decisions import DecisionRecord
-from domain.documents import DocumentState
+from domain.documents import DocumentState, risk_text
 from domain.extensions import ExtensionState, describe_months
 from domain.funds import LedgerState, arrears, chf
+from domain.funds import queue as funds_queue
 from domain.meeting import MeetingState
 from domain.models import MeetingPlan, describe_part
 from domain.notifications import Undeliverable
@@ -119,12 +120,20 @@ def funds_details(s: LedgerState, today: date) -> str:
         "",
         "**Queue** (granted in this order as money arrives)",
     ]
-    queue = sorted(s.pending, key=lambda r: r.priority)
-    lines += [f"{i}. P{r.priority} {chf(r.amount)}: {r.purpose}" for i, r in enumerate(queue[:15], start=1)]
+    queue = funds_queue(s)
+    lines += [
+        f"{i}. P{r.priority} {chf(r.amount)}: {r.purpose}"
+        + (f", needed by {r.needed_by}" if r.needed_by else "")
+        for i, r in enumerate(queue[:15], start=1)
+    ]
     if len(queue) > 15:
         lines.append(f"... and {len(queue) - 15} more")
     if not queue:
         lines.append("_Nothing waits for money._")
+    late = [r for r in s.pending if r.request_id in s.too_late]
+    if late:
+        lines += ["", "**Too late to fund in time** (still waiting; their requesters were told)"]
+        lines += [f"- {r.purpose}: needed by {r.needed_by}" for r in late[:15]]
     overdue = [a for a in arrears(s, today) if a.overdue]
     if overdue:
         lines += ["", "**Arrears overdue**"]
@@ -137,7 +146,7 @@ def document_details(s: DocumentState) -> str:
     lines = [
         f"## {spec.symbol}: {spec.title}",
         f"For the {spec.meeting}, due {spec.due}; original in {spec.original_language.value}, {spec.pages} pages, "
-        f"priority {spec.priority}" + (" · **will miss its due date**" if s.at_risk else ""),
+        f"priority {spec.priority} · **{risk_text(s)}**",
         "",
         "| language | status | CHF | reference |",
         "|---|---|---|---|",

@@ -39,7 +39,7 @@ from domain.extensions import (
     ProposeBySilence,
 )
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
-from domain.ids import funds_id, register_id, report_id, silence_id, watch_id
+from domain.ids import document_id, funds_id, register_id, report_id, silence_id, watch_id
 from domain.models import Language, MeetingFormat, Money
 from domain.obligations import ImportRegister, RegisterInput
 from domain.register import COLUMNS, entry_into_force, initial_report_due
@@ -390,6 +390,53 @@ async def record_register(env: WorkflowEnvironment, worker: Worker, url: str) ->
     await reports.terminate("recorded")
 
 
+async def record_order_of_need(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
+    """A ledger granting in the order of need (behind the patch ``ledger-order-of-need``): a document needed later
+    asks first, one needed sooner after it; a payment covering one grants the one needed sooner; the other, still
+    waiting past the day it was needed by, is reported too late to its document, which shows at risk (behind the
+    patch ``document-risk-attention``)."""
+    today = (await env.get_current_time()).date()
+    money = Money(conference_services_url=url)
+    ledger = await env.client.start_workflow(
+        MeetingFundsWorkflow.run,
+        LedgerState(convention="ccm", meeting="16MSP"),
+        id=funds_id("ccm", "16MSP"),
+        task_queue=worker.task_queue,
+    )
+    docs = []
+    for n, due in ((1, today + timedelta(days=40)), (2, today + timedelta(days=20))):
+        spec = DocumentSpec(
+            symbol=f"CCM/MSP/2029/{n}", title="Report", pages=2, priority=1, meeting="16MSP", due=due
+        )
+        docs.append(
+            await env.client.start_workflow(
+                DocumentWorkflow.run,
+                DocumentInput(spec=spec, money=money, funds_id=ledger.id),
+                id=document_id("ccm", spec.symbol),
+                task_queue=worker.task_queue,
+            )
+        )
+        await env.sleep(timedelta(minutes=1))
+    await ledger.execute_update(
+        MeetingFundsWorkflow.set_estimate, SetEstimate(decision_id="e1", reference="r", amount=100_000)
+    )
+    await ledger.execute_update(
+        MeetingFundsWorkflow.assess, Assess(decision_id="a1", reference="r", shares={"Chile": 100}, due=today)
+    )
+    await ledger.execute_update(
+        MeetingFundsWorkflow.record_payment,
+        Payment(decision_id="pay1", reference="bank advice", state="Chile", amount=5 * 2 * 180),
+    )
+    await env.sleep(timedelta(days=32))
+    later = await docs[0].query(DocumentWorkflow.state)
+    assert later.at_risk and all(t.granted_at is None for t in later.translations.values()), later
+    await save(ledger, "funds-need")
+    await save(docs[0], "document-too-late")
+    for h in docs:
+        await h.terminate("recorded")
+    await ledger.terminate("recorded")
+
+
 RECORDERS = {
     "register": record_register,
     "cycle": record,
@@ -398,6 +445,7 @@ RECORDERS = {
     "review-overdue": record_review_overdue,
     "silence-undeliverable": record_silence_undeliverable,
     "withdrawal": record_withdrawal,
+    "order-of-need": record_order_of_need,
 }
 
 

@@ -22,7 +22,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.decisions import DecisionOutcome
     from domain.documents import Delivered, DocumentInput, DocumentState, LanguageStatus, Withdraw
-    from domain.funds import CANCEL_REQUEST, FUNDS_GRANTED, RELEASE, REQUEST_FUNDS, FundsRequest
+    from domain.funds import (
+        CANCEL_REQUEST,
+        FUNDS_GRANTED,
+        FUNDS_TOO_LATE,
+        RELEASE,
+        REQUEST_FUNDS,
+        FundsRequest,
+    )
     from domain.models import Language
     from domain.views import document_details
     from workflows.common import (
@@ -30,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         FAIL_ON_INVALID_INPUT,
         SERVICES_RETRY,
         Updates,
+        attention,
         count,
         start_input,
         upsert_kind,
@@ -41,6 +49,9 @@ with workflow.unsafe.imports_passed_through():
 # it, the money of a job on its way came back unasked, though the job could arrive and be done (issue 11, item 2);
 # histories from then replay on the old path.
 CANCEL_SENT_JOBS = "withdraw-cancels-sent-jobs"
+# From this patch on, the document shows at-risk and late in CcmAttention, an extra search attribute upsert each time
+# they change (issue 18, item 3); histories from before it replay without them.
+RISK_ATTENTION = "document-risk-attention"
 
 
 def _reason(e: BaseException) -> str:
@@ -70,9 +81,11 @@ class DocumentWorkflow:
         # Languages whose request for money the ledger has (a cancellation must not overtake its request).
         self.requested: set[Language] = set()
         self.cancels_jobs = False
+        self.shows_risk = False
 
     @workflow.run
     async def run(self, inp: DocumentInput) -> DocumentState:
+        self.shows_risk = workflow.patched(RISK_ATTENTION)
         funds = workflow.get_external_workflow_handle(inp.funds_id)
         for lang, t in self.s.translations.items():
             if self.cancels_jobs and t.status is LanguageStatus.WITHDRAWN:
@@ -85,6 +98,7 @@ class DocumentWorkflow:
                     purpose=f"translation of {inp.spec.symbol} into {lang.value}",
                     amount=t.amount,
                     priority=inp.spec.priority,
+                    needed_by=rules.needed_by(inp.spec, inp.money),
                 ),
             )
             self.requested.add(lang)
@@ -103,6 +117,7 @@ class DocumentWorkflow:
         await workflow.wait_condition(
             lambda: not self.submitting and not self.cancelling and workflow.all_handlers_finished()
         )
+        self._check_due(workflow.now())
         self._refresh()
         return self.s
 
@@ -116,10 +131,14 @@ class DocumentWorkflow:
             self._changed()
 
     def _check_due(self, now: datetime) -> None:
-        late = rules.will_miss_due_date(self.s, local_date(now, self.defaults), self.inp.money)
+        """Risk from what the document is now: called whenever anything it depends on changed."""
+        late = rules.will_miss_due_date(self.s, local_date(now, self.defaults), self.inp.money, self.defaults)
         if late and not self.s.at_risk:
             self._log(f"will miss its due date {self.inp.spec.due}")
         self.s.at_risk = late
+        if self.s.late_days is None and (days := rules.days_late(self.s, self.defaults)) is not None:
+            self.s.late_days = days
+            self._log(f"issued in every language: {rules.risk_text(self.s)} (due {self.inp.spec.due})")
 
     def _start_submissions(self) -> None:
         if self.s.withdrawn and self.cancels_jobs:
@@ -251,6 +270,17 @@ class DocumentWorkflow:
             self._log(f"{lang.value}: funds granted ({t.amount} CHF)")
             self._changed()
 
+    @workflow.signal(name=FUNDS_TOO_LATE)
+    def funds_too_late(self, request_id: str) -> None:
+        """The ledger says a language still waiting can no longer be funded in time: at risk from now."""
+        lang = next(
+            (la for la in self.s.translations if rules.request_id(self.inp.spec.symbol, la) == request_id),
+            None,
+        )
+        if lang is not None and self.s.translations[lang].status is LanguageStatus.WAITING_FOR_FUNDS:
+            self._log(f"{lang.value}: the ledger can no longer fund it in time")
+            self._changed()
+
     @workflow.update
     def delivered(self, d: Delivered) -> DecisionOutcome:
         return self.decisions.decide(d, lambda: rules.check_delivered(self.s, d), lambda _: self._issue(d))
@@ -369,5 +399,11 @@ class DocumentWorkflow:
             sa.MEETING.value_set(self.inp.spec.meeting),
             sa.LANGUAGES_PENDING.value_set(self.s.pending_languages),
             sa.WAITING_FOR_FUNDS.value_set(float(self.s.waiting_for_funds)),
+            # The keywords sa.AT_RISK and sa.LATE, by name.
+            *(
+                attention(self.upserted, at_risk=self.s.at_risk, late=bool(self.s.late_days))
+                if self.shows_risk
+                else []
+            ),
         )
         workflow.set_current_details(document_details(self.s))

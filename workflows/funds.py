@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain import funds as rules
     from domain import search_attributes as sa
-    from domain.calendar import local_date
+    from domain.calendar import day_start, local_date
     from domain.decisions import DecisionOutcome
     from domain.funds import Assess, FundsRequest, LedgerState, Payment, SetEstimate
     from domain.views import funds_details
@@ -29,6 +30,10 @@ with workflow.unsafe.imports_passed_through():
 
 # Grants told per workflow task; bounded so one task's commands stay few.
 NOTIFY_BATCH = 100
+# From this patch on, within a priority the request needed first is granted first, and a request still waiting past
+# the day it is needed by is reported to its requester at once (issue 18, item 1): a timer and signals the ledger did
+# not issue before. Histories from before it replay first come first served.
+ORDER_OF_NEED = "ledger-order-of-need"
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
@@ -42,11 +47,15 @@ class MeetingFundsWorkflow:
 
     @workflow.run
     async def run(self, ledger: LedgerState) -> None:
+        if self._by_need():
+            asyncio.get_running_loop().create_task(self._watch_need())
         self._refresh()
         while True:
             await workflow.wait_condition(
                 lambda: self.dirty or bool(self.s.to_notify) or workflow.info().is_continue_as_new_suggested()
             )
+            if self.s.by_need:
+                await self._report_too_late()  # a request made already too late
             if self.dirty:
                 # Once per wake-up, not per signal: each search-attribute upsert is a history event.
                 self.dirty = False
@@ -59,6 +68,52 @@ class MeetingFundsWorkflow:
             batch = self.s.to_notify[:NOTIFY_BATCH]
             await asyncio.gather(*(self._notify(r) for r in batch))
             self.s.to_notify = self.s.to_notify[len(batch) :]
+
+    def _by_need(self) -> bool:
+        """Whether the queue is in the order of need (set once, for this run and those it continues as)."""
+        if not self.s.by_need and workflow.patched(ORDER_OF_NEED):
+            self.s.by_need = True
+        return self.s.by_need
+
+    async def _watch_need(self) -> None:
+        """Reports each request still waiting when the day after its ``needed_by`` begins. One timer at a time, for
+        the next such day, set again only when that day changes (not on every request)."""
+        while True:
+            day = rules.next_too_late(self.s)
+            if day is None:
+                await workflow.wait_condition(lambda: rules.next_too_late(self.s) is not None)
+                continue
+            # At least a second: a day already come is reported by then, without spinning.
+            timeout = max(day_start(day, self.s.defaults) - workflow.now(), timedelta(seconds=1))
+            try:
+                await workflow.wait_condition(
+                    lambda d=day: rules.next_too_late(self.s) != d,  # type: ignore[misc]
+                    timeout=timeout,
+                    timeout_summary=f"requests needed by {day - timedelta(days=1)}: too late if still waiting",
+                )
+            except TimeoutError:
+                await self._report_too_late()
+
+    async def _report_too_late(self) -> None:
+        """Tells each requester whose request, still waiting, can no longer be funded in time; once each."""
+        today = local_date(workflow.now(), self.s.defaults)
+        self.s, late = rules.too_late(self.s, today)
+        if not late:
+            return
+        self.dirty = True
+        for r in late:
+            workflow.logger.info(
+                "%s can no longer be funded in time (needed by %s)", r.request_id, r.needed_by
+            )
+        await asyncio.gather(*(self._tell_too_late(r) for r in late))
+
+    async def _tell_too_late(self, r: FundsRequest) -> None:
+        try:
+            await workflow.get_external_workflow_handle(r.requester).signal(
+                rules.FUNDS_TOO_LATE, r.request_id
+            )
+        except Exception as e:  # the requester ended: nothing to tell
+            workflow.logger.info("too late for %s, not told (%s)", r.request_id, e)
 
     async def _notify(self, r: FundsRequest) -> None:
         try:
@@ -93,9 +148,8 @@ class MeetingFundsWorkflow:
 
     @workflow.update
     def record_payment(self, p: Payment) -> DecisionOutcome:
-        state = rules.canonical_state(self.s, p.state) or p.state
         return self.decisions.decide(
-            p, lambda: rules.record_payment(self.s, p), self._recorded(f"{rules.chf(p.amount)} from {state}")
+            p, lambda: rules.record_payment(self.s, p), self._recorded(rules.payment_summary(self.s, p))
         )
 
     @record_payment.validator
@@ -126,7 +180,7 @@ class MeetingFundsWorkflow:
 
     @workflow.query
     def queue(self) -> list[FundsRequest]:
-        return sorted(self.s.pending, key=lambda r: r.priority)
+        return rules.queue(self.s)
 
     # Internals.
 
@@ -144,6 +198,7 @@ class MeetingFundsWorkflow:
         self._grant()
 
     def _grant(self) -> None:
+        self._by_need()
         self.s, granted = rules.grant_in_order(self.s)
         for r in granted:
             count(GRANTS_COUNTED)

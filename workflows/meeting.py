@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
         Postpone,
         SetDates,
     )
-    from domain.funds import FUNDS_GRANTED
+    from domain.funds import FUNDS_GRANTED, FUNDS_TOO_LATE
     from domain.meeting import HeldDay, MeetingInput, MeetingState
     from domain.models import Defaults, MeetingPlan, Phase, President
     from domain.presidency import MEETING_CHANGED, MEETING_CLOSED, MeetingClosed, MeetingView
@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.views import meeting_details
     from workflows.common import FAIL_ON_INVALID_INPUT, Updates, signal_payload, start_input, upsert_kind
     from workflows.decisions import Decider, rejected
-    from workflows.interpretation import InterpretationFunding
+    from workflows.interpretation import AT_BOOKING_LEAD, InterpretationFunding
 
 D = TypeVar("D", SetDates, Postpone, ChangeFormat, AddPart, ExtendByDay)
 # A rule of domain.meeting_rules on the plan: the new plan and its summary.
@@ -72,6 +72,7 @@ class MeetingWorkflow:
     async def run(self, inp: MeetingInput) -> MeetingClosed:
         # Meetings started before the ledger existed track no interpretation.
         self.interpretation.on = inp.funds_id is not None and workflow.patched("interpretation-funds")
+        self.interpretation.at_lead = self.interpretation.on and workflow.patched(AT_BOOKING_LEAD)
         while self.s.closed is None:
             now = workflow.now()
             c = self._observe(now)
@@ -100,6 +101,9 @@ class MeetingWorkflow:
             change = next_change(self.s.plan, now, self.defaults)
             assert change is not None  # a meeting not yet overrun always has a next day or end
             at, what = change
+            ask = self.interpretation.next_ask(now)
+            if ask is not None and ask[0] < at:
+                at, what = ask[0], f"asking for the interpretation of {ask[1]}"
             self._refresh(f"{what}, {geneva_time(at, self.defaults)}")
             await self._wait_for_change(
                 version, max(at - now, timedelta(seconds=1)), f"{self.s.plan.ref.label}: {what}"
@@ -197,6 +201,10 @@ class MeetingWorkflow:
     @workflow.signal(name=FUNDS_GRANTED)
     def funds_granted(self, request_id: str) -> None:
         self.interpretation.granted(request_id)
+
+    @workflow.signal(name=FUNDS_TOO_LATE)
+    def funds_too_late(self, request_id: str) -> None:
+        self.interpretation.too_late(request_id)
 
     @workflow.query
     def state(self) -> MeetingState:

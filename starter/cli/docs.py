@@ -22,6 +22,7 @@ from domain.documents import (
     Symbol,
     Withdraw,
     new_state,
+    risk_text,
 )
 from domain.funds import chf
 from domain.ids import document_id, funds_id
@@ -249,6 +250,12 @@ def document_json(wid: str, state: DocumentState) -> dict[str, Any]:
     }
 
 
+def risk_cell(s: DocumentState) -> str:
+    if s.at_risk:
+        return "yes: it will miss its due date"
+    return "no" if s.late_days is None else f"no: issued {risk_text(s)}"
+
+
 def document_text(wid: str, s: DocumentState) -> str:
     spec = s.spec
     rows = [
@@ -258,7 +265,7 @@ def document_text(wid: str, s: DocumentState) -> str:
             "Original",
             f"{spec.original_language.value}, {plural(spec.pages, 'page')}, priority {spec.priority}",
         ),
-        ("At risk", "yes: it will miss its due date" if s.at_risk else "no"),
+        ("At risk", risk_cell(s)),
         ("Waiting", f"{chf(s.waiting_for_funds)} for funds"),
         ("Withdrawn", "yes" if s.withdrawn else "no"),
     ]
@@ -291,6 +298,7 @@ async def document_list(client: Client, code: str, label: str) -> list[dict[str,
             "started": wf.start_time.isoformat(),
             "pending_languages": list(wf.typed_search_attributes.get(sa.LANGUAGES_PENDING) or []),
             "waiting_for_funds": int(wf.typed_search_attributes.get(sa.WAITING_FOR_FUNDS) or 0),
+            "attention": list(wf.typed_search_attributes.get(sa.ATTENTION) or []),
         }
         for wf in await listed(client, sa.Kind.DOCUMENT, code, "documents", meeting=label, latest=False)
     ]
@@ -303,6 +311,7 @@ DOCUMENT_COLUMNS: list[tuple[str, Any]] = [
     ("WORKFLOW", lambda d: d["status"]),
     ("PENDING", lambda d: " ".join(d["pending_languages"]) or "-"),
     ("WAITING FOR FUNDS", lambda d: chf(int(d["waiting_for_funds"]))),
+    ("RISK", lambda d: " ".join(a.replace("_", " ") for a in d["attention"])),
 ]
 
 

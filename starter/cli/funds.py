@@ -14,10 +14,11 @@ from temporalio.workflow import UpdateMethodMultiParam
 
 from domain.assessments import SharesError, parse_shares
 from domain.decisions import DecisionOutcome
-from domain.funds import Assess, LedgerState, Payment, SetEstimate, arrears, chf
+from domain.funds import Assess, LedgerState, Payment, SetEstimate, arrears, chf, queue
 from domain.ids import funds_id
 from domain.models import Convention
 from runtime.connect import connect
+from starter.cli.arrears import PayMeetingOpt, funds_arrears, pay_oldest_first
 from starter.cli.calls import Decided, Target, meeting_started, query_state, send_decision
 from starter.cli.common import (
     BAD_INPUT,
@@ -116,7 +117,7 @@ def ledger_json(wid: str, ledger: LedgerState) -> dict[str, Any]:
         "waiting": ledger.waiting_total,
         "shortfall": ledger.shortfall,
         "arrears": [a.model_dump(mode="json") for a in arrears(ledger, today)],
-        "queue": [r.model_dump(mode="json") for r in sorted(ledger.pending, key=lambda r: r.priority)],
+        "queue": [r.model_dump(mode="json") for r in queue(ledger)],
         "ledger": ledger.model_dump(mode="json"),
     }
 
@@ -159,16 +160,23 @@ def funds_text(wid: str, ledger: LedgerState) -> str:
         )
     else:
         lines.append("none assessed yet (msp funds assess)")
-    queue = sorted(ledger.pending, key=lambda r: r.priority)
-    lines += ["", f"Queue ({plural(len(queue), 'request')}; granted in this order as money arrives)"]
-    if queue:
+    waiting = queue(ledger)
+    lines += ["", f"Queue ({plural(len(waiting), 'request')}; granted in this order as money arrives)"]
+    if waiting:
         lines += table(
-            [(str(i), str(r.priority), chf(r.amount), r.purpose) for i, r in enumerate(queue, start=1)],
-            header=("#", "PRIORITY", "AMOUNT", "PURPOSE"),
+            [
+                (str(i), str(r.priority), str(r.needed_by or "-"), chf(r.amount), r.purpose)
+                + (("TOO LATE",) if r.request_id in ledger.too_late else ("",))
+                for i, r in enumerate(waiting, start=1)
+            ],
+            header=("#", "PRIORITY", "NEEDED BY", "AMOUNT", "PURPOSE", ""),
         )
     else:
         lines.append("nothing waits for money")
     return "\n".join(lines)
+
+
+app.command("arrears")(funds_arrears)
 
 
 @app.command("estimate")
@@ -244,10 +252,11 @@ def funds_pay(
             help="Payment id; recording the same id again counts it once. Default: a new one, printed.",
         ),
     ] = None,
-    meeting: LedgerMeetingOpt = None,
+    meeting: PayMeetingOpt = None,
     convention: ConventionOpt = "ccm",
 ) -> None:
-    """Record a payment received from a State; what waits for money is granted in order."""
+    """Record a payment received from a State, its oldest arrears first unless --meeting says which ledger; what
+    waits for money is granted in order."""
     fields = {
         "decision_id": payment_id or new_id(),
         "reference": ref,
@@ -255,6 +264,8 @@ def funds_pay(
         "amount": amount,
         "force": force,
     }
+    if meeting is None:
+        return pay_oldest_first(convention, fields)
     ledger_decision(
         convention,
         meeting,

@@ -288,6 +288,22 @@ async def test_documents_wait_for_money_then_go_to_translation(cycle: Cycle):
 
     assert len(cycle.translation_jobs()) == 5
 
+    # A document due today, no longer translatable in time: the list shows it at risk, from its search attribute.
+    late = "CCM/MSP/2027/4"
+    await cycle.ok(
+        "docs", "submit", "--symbol", late, "--title", "Late", "--pages", "1", "--due", str(cycle.today),
+        "--priority", "9",
+    )  # fmt: skip
+
+    async def at_risk() -> None:
+        docs = (await cycle.ok("docs", "status", "--json")).json()["documents"]
+        assert [(d["symbol"], d["attention"]) for d in docs] == [(symbol, []), (late, ["at_risk"])], docs
+
+    await eventually(at_risk)
+    rows = {line.split()[0]: line for line in (await cycle.ok("docs", "status")).out.splitlines()[1:]}
+    assert rows[late].endswith("at risk") and rows[symbol].rstrip().endswith(chf(0)), rows
+    assert "At risk    yes: it will miss its due date" in (await cycle.ok("docs", "status", late)).out
+
 
 async def test_a_document_for_an_unknown_meeting_is_refused(cycle: Cycle):
     await cycle.ok("cycle", "start", "--config", str(cycle.config))

@@ -11,6 +11,7 @@ from domain.funds import set_estimate as estimate
 from domain.meeting import HeldDay, Interpretation, MeetingState
 from domain.models import Language, Money
 from domain.presidency import PresidencyState
+from domain.views import funds_details
 from starter.cli.docs import document_text
 from starter.cli.funds import funds_text
 from starter.cli.status import status_text
@@ -111,3 +112,28 @@ def test_document_status_shows_each_language():
     assert any(line.startswith("ar") and "refused: 400 Bad Request" in line for line in lines), text
     assert "Waiting    CHF" in text and "At risk    no" in text
     assert "2027-07-01 00:00 issued in fr" in lines
+
+
+def test_funds_status_and_details_show_the_order_of_need_and_what_is_too_late():
+    day = date(2027, 9, 13)
+    pending = [
+        FundsRequest(
+            request_id="i", requester="m", purpose="interpretation", amount=900, priority=1, needed_by=day
+        ),
+        FundsRequest(
+            request_id="d",
+            requester="x",
+            purpose="translation",
+            amount=500,
+            priority=1,
+            needed_by=date(2027, 8, 1),
+        ),
+    ]
+    ledger = LedgerState(meeting="14MSP", pending=pending, by_need=True, too_late=["d"])
+    text = funds_text("ccm-funds-14MSP", ledger)
+    assert "NEEDED BY" in text and text.index("translation") < text.index("interpretation"), text
+    row = next(line for line in text.splitlines() if "translation" in line)
+    assert "2027-08-01" in row and row.endswith("TOO LATE"), row
+    details = funds_details(ledger, date(2027, 8, 5))
+    assert f"1. P1 {chf(500)}: translation, needed by 2027-08-01" in details, details
+    assert "**Too late to fund in time**" in details and "- translation: needed by 2027-08-01" in details

@@ -7,10 +7,12 @@ from datetime import date
 import pytest
 
 from domain import funds
+from domain.config import ConfigError, parse_config
 from domain.decisions import Rejected
 from domain.documents import Delivered, DocumentSpec, LanguageStatus, check_delivered, new_state
 from domain.funds import Assess, FundsRequest, LedgerState, Payment, SetEstimate
 from domain.models import Language, Money
+from starter.cli.common import DEFAULT_CONFIG
 
 
 def req(rid: str, amount: int, priority: int) -> FundsRequest:
@@ -43,6 +45,56 @@ def test_requests_are_granted_by_priority_then_arrival_and_a_big_one_holds_back_
     ledger, granted = funds.grant_in_order(pay(ledger, 310))
     assert [r.request_id for r in granted] == ["p1-b", "p2-a", "p3-a"]
     assert ledger.balance == 0 and ledger.pending == []
+
+
+def test_in_the_order_of_need_the_request_needed_first_is_granted_first_within_its_priority():
+    day = date(2019, 9, 3)
+    requests = [
+        req("day-2", 28_000, 1).model_copy(update={"needed_by": day}),
+        req("doc-p2", 900, 2).model_copy(update={"needed_by": date(2019, 8, 1)}),
+        req("no-date", 100, 1),
+        req("doc-p1", 24_300, 1).model_copy(update={"needed_by": date(2019, 8, 20)}),
+        req("doc-p1-b", 100, 1).model_copy(update={"needed_by": date(2019, 8, 20)}),
+    ]
+    ledger = assessed()
+    for r in requests:
+        ledger = funds.enqueue(ledger, r)
+    # Before the patch: by priority, then arrival.
+    assert [r.request_id for r in funds.queue(ledger)] == ["day-2", "no-date", "doc-p1", "doc-p1-b", "doc-p2"]
+    ledger = ledger.model_copy(update={"by_need": True})
+    # Needed first, ties by arrival; a request without a date after those with one; still strictly by priority.
+    assert [r.request_id for r in funds.queue(ledger)] == ["doc-p1", "doc-p1-b", "day-2", "no-date", "doc-p2"]
+    ledger, granted = funds.grant_in_order(pay(ledger, 30_000))
+    assert [r.request_id for r in granted] == ["doc-p1", "doc-p1-b"]  # day 2 (28,000) holds back the rest
+
+
+def test_a_request_still_waiting_past_its_needed_by_is_reported_once():
+    ledger = assessed().model_copy(update={"by_need": True})
+    for rid, needed in (("a", date(2019, 8, 20)), ("b", date(2019, 8, 25))):
+        ledger = funds.enqueue(ledger, req(rid, 100, 1).model_copy(update={"needed_by": needed}))
+    assert funds.next_too_late(ledger) == date(2019, 8, 21)
+    assert funds.too_late(ledger, date(2019, 8, 20)) == (ledger, [])  # the day itself is still in time
+    ledger, late = funds.too_late(ledger, date(2019, 8, 21))
+    assert [r.request_id for r in late] == ["a"] and ledger.too_late == ["a"]
+    assert funds.too_late(ledger, date(2019, 8, 22))[1] == []  # told once
+    assert funds.next_too_late(ledger) == date(2019, 8, 26)
+    # A request made already too late is reported at the next look; one no longer waiting is forgotten.
+    ledger = funds.cancel(
+        funds.enqueue(ledger, req("c", 5, 1).model_copy(update={"needed_by": date(2019, 8, 1)})), "a"
+    )
+    ledger, late = funds.too_late(ledger, date(2019, 8, 22))
+    assert [r.request_id for r in late] == ["c"] and ledger.too_late == ["c"]
+
+
+def test_interpretation_is_asked_for_at_a_booking_lead_time_the_config_sets_within_bounds():
+    assert Money().interpretation_booking_days == 45
+    shipped = parse_config(DEFAULT_CONFIG.read_text(), str(DEFAULT_CONFIG))
+    assert shipped.money.interpretation_booking_days == 45
+    text = DEFAULT_CONFIG.read_text().replace(
+        "interpretation_booking_days = 45", "interpretation_booking_days = 400"
+    )
+    with pytest.raises(ConfigError, match="interpretation_booking_days"):
+        parse_config(text, "cycle.toml")
 
 
 def test_a_request_is_granted_once_and_released_once():

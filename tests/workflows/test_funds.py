@@ -46,7 +46,10 @@ async def test_ninth_msp_documents_and_interpretation_follow_the_money(ts_env, t
     today = (await ts_env.get_current_time()).date()
     start = today + timedelta(days=56)
     state0 = initial_state("ninth", today, [part(start, days=3)])
-    money = Money(conference_services_url=receiver.url, interpretation_priority=2)
+    # Every day's interpretation asked for when the meeting starts, 56 days ahead, as before booking lead times.
+    money = Money(
+        conference_services_url=receiver.url, interpretation_priority=2, interpretation_booking_days=60
+    )
     state0 = state0.model_copy(update={"convention": Convention(code="ninth", money=money)})
     c = await Cycle(ts_env, ts_worker, state0).start()
     label = state0.meeting.ref.label
