@@ -93,7 +93,12 @@ def with_register(cfg: CycleConfig, config: Path) -> CycleConfig:
         except Rejected as e:
             raise CliError(f"{config}: presidency.{where}: {e}", BAD_INPUT) from None
     article7 = [r.state for r in register.rows if obligations(r) and r.state in names]
-    update = {"names": names, "article7": article7, "aliases": register.aliases()}
+    update = {
+        "names": names,
+        "article7": article7,
+        "aliases": register.aliases(),
+        "roster": register.compact(),
+    }
     sp = cfg.states_parties.model_copy(update=update)
     return cfg.model_copy(update={"states_parties": sp})
 

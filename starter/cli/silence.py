@@ -161,6 +161,7 @@ def silence_start(
                 "deadline": at,
                 "states_parties": names,
                 "aliases": cfg.states_parties.aliases,
+                "roster": cfg.states_parties.roster,
                 "webhook": cfg.notifications.webhook,
             }
         )
