@@ -18,7 +18,17 @@ from domain.bounds import MAX_REMINDERS, MAX_STATES, Aliases, DerivedDay, Name
 from domain.decisions import Decision, DecisionLog, Rejected
 from domain.models import Defaults, StatesList
 from domain.notifications import DEFAULT_WEBHOOK, WebhookName
-from domain.register import Change, Register, RegisterError, Row, Who, changes, parse_register
+from domain.register import (
+    Change,
+    Register,
+    RegisterError,
+    Row,
+    Standing,
+    Who,
+    changes,
+    initial_report_due,
+    parse_register,
+)
 from domain.reports import DEFAULT_REMINDER_DAYS, LeadDays
 from domain.roster import Withdrawal
 
@@ -111,3 +121,19 @@ def withdrawals(old: Register, new: Register) -> list[Withdrawal]:
         if left is not None and (was is None or was.withdrawal_effective != left):
             out.append(Withdrawal(state=r.state, effective=left))
     return out
+
+
+def initial_reports(
+    register: Register, today: date, first_import: date | None
+) -> tuple[list[str], list[str]]:
+    """The States Parties whose initial report fell due since the register's first import (before ``today``: chased,
+    overdue unless received), and those whose report fell due before it (not recorded: the register cannot say
+    whether it came, so none is chased until the ISU records it)."""
+    since: list[str] = []
+    unrecorded: list[str] = []
+    for r in register.rows:
+        eif = r.entry_into_force
+        if eif is None or r.standing(today) != Standing.PARTY or (due := initial_report_due(eif)) >= today:
+            continue
+        (unrecorded if first_import is not None and due < first_import else since).append(r.state)
+    return since, unrecorded

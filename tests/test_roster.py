@@ -11,9 +11,11 @@ import pytest
 from domain import presidency as pres
 from domain.decisions import Designate, Rejected
 from domain.models import Convention, President
+from domain.obligations import initial_reports
 from domain.register import parse_register
 from domain.silence import BreakSilence, SilenceStatus, check_break
 from starter.cli.common import load_config
+from starter.cli.register import initial_reports_line
 
 REPO = Path(__file__).parents[1]
 REGISTER = parse_register((REPO / "config" / "register.csv").read_text(encoding="utf-8"))
@@ -56,3 +58,15 @@ def test_a_state_whose_withdrawal_took_effect_during_a_procedure_cannot_break_si
         check_break(SilenceStatus.OPEN, deadline, listed, b, after, roster=ROSTER)
     # A procedure begun without the roster checks the list it began with.
     assert check_break(SilenceStatus.OPEN, deadline, listed, b, after) == "Lithuania"
+
+
+def test_initial_reports_due_before_the_first_import_are_not_recorded_and_later_ones_are_chased():
+    today = date(2026, 11, 30)
+    since, unrecorded = initial_reports(REGISTER, today, today)
+    assert since == [] and len(unrecorded) == 112 and "Lithuania" not in unrecorded
+    # Imported first on 1 August 2026: Vanuatu's initial report (in force 1 March 2026, due 28 August) is chased.
+    since, unrecorded = initial_reports(REGISTER, today, date(2026, 8, 1))
+    assert since == ["Vanuatu"] and len(unrecorded) == 111
+    line = initial_reports_line(REGISTER, today, date(2026, 8, 1))
+    assert line.startswith("initial Art. 7 reports: 1 fell due since the register's first import (Vanuatu)")
+    assert "`msp reports list --overdue`" in line and "111 due before 2026-08-01 not recorded" in line
