@@ -27,7 +27,7 @@ from domain.decisions import Rejected
 from domain.ids import register_id, report_id, watch_id
 from domain.obligations import ImportRegister, RegisterInput, initial_reports
 from domain.register import Register, RegisterError, Row, Who, obligations, parse_register
-from domain.reports import ReportsState
+from domain.reports import ReportsState, ReportStatus
 from domain.states import check_state
 from domain.watch import WatchState
 from runtime.connect import connect
@@ -179,7 +179,6 @@ def register_import(
                 "source": str(file),
                 "text": file.read_text(),
             },
-            "decision_id",
             "import",
         )
         client = await connect()
@@ -203,7 +202,8 @@ async def _query(client: Client, wid: str, query: Any) -> Any | None:
         desc = await handle.describe()
     except RPCError:
         return None
-    if desc.status != WorkflowExecutionStatus.RUNNING:
+    # One ended by the State's withdrawal still says so (the worker answers for a completed run too).
+    if desc.status not in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
         return None
     try:
         return await answer(wid, handle.query(query))
@@ -243,8 +243,12 @@ def state_page(
                 status = (
                     f"received {received.received_on}"
                     if received
+                    else f"ended by withdrawal on {art7.ends_on}"
+                    if art7.status == ReportStatus.WITHDRAWN
                     else "overdue"
                     if art7.initial_outstanding
+                    else "not recorded (due before the register's first import; not chased)"
+                    if art7.initial_unrecorded
                     else "pending"
                     if art7.initial_due
                     else "not chased"
