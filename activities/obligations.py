@@ -88,13 +88,20 @@ class ObligationsStarter:
             aliases=o.aliases,
             defaults=o.defaults,
             initial_due=due,
+            # The register cannot say which initial reports came before it was first imported: those are listed
+            # as not recorded, not chased, until the ISU records them.
+            initial_unrecorded=o.first_import is not None and due < o.first_import,
+            ends_on=row.withdrawal_effective,
         )
         attrs = [
             SearchAttributePair(sa.KIND, sa.Kind.REPORT.value),
             SearchAttributePair(sa.CONVENTION, o.convention),
             SearchAttributePair(sa.STATE, row.state),
             SearchAttributePair(sa.ARTICLE, "7"),
-            SearchAttributePair(sa.PHASE, ReportStatus.PENDING.value),
+            SearchAttributePair(
+                sa.PHASE,
+                (ReportStatus.NOT_RECORDED if inp.initial_unrecorded else ReportStatus.PENDING).value,
+            ),
             SearchAttributePair(sa.DUE_DATE, day_start(min(due, deadline(year)), o.defaults)),
         ]
         summary = f"Article 7 reports of {row.state}: initial report due {due}, then 30 April each year"
@@ -109,6 +116,7 @@ class ObligationsStarter:
             meeting_on=meeting_on,
             webhook=o.webhook,
             defaults=o.defaults,
+            ends_on=row.withdrawal_effective,
         )
         attrs = [
             SearchAttributePair(sa.KIND, sa.Kind.DEADLINE.value),

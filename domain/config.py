@@ -25,6 +25,7 @@ from domain.models import (
 from domain.notifications import DEFAULT_WEBHOOK, WebhookName
 from domain.presidency import Counters, PresidencyState
 from domain.reviews import ReviewSpec
+from domain.roster import Roster
 
 
 class ConfigError(ValueError):
@@ -89,6 +90,9 @@ class StatesPartiesSection(_Section):
     register_file: Annotated[str, StringConstraints(pattern=r"^[\w.-]{1,100}$")] | None = None
     # Other names of a State (alias = "short name"), taken wherever a State is named; from the register when given.
     aliases: Aliases = Field(default_factory=dict)
+    # The register, compact, as `msp` read it from ``register_file`` (not written in this file): procedures and the
+    # Presidency check a State by its dates on the day of a decision.
+    roster: Roster | None = None
 
     @field_validator("article7_reminder_days")
     @classmethod
@@ -116,6 +120,7 @@ class CycleConfig(_Section):
             money=self.money,
             states_parties=self.states_parties.names,
             aliases=self.states_parties.aliases,
+            roster=self.states_parties.roster,
         )
 
     def initial_state(self) -> PresidencyState:

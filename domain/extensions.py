@@ -34,6 +34,7 @@ from domain.decisions import Decision, DecisionLog, Reference, Rejected
 from domain.models import Defaults, MeetingPlan, StatesList
 from domain.notifications import DEFAULT_WEBHOOK, Undeliverable, WebhookName
 from domain.reviews import MeetingLabel, Reminder
+from domain.roster import Roster
 from domain.states import check_state
 
 # The signal an earlier request of the same State gets when a further one is submitted: the new one's workflow id.
@@ -204,6 +205,8 @@ class ProposeBySilence(Grant, Decision):
     states_parties: StatesList = Field(min_length=1)
     # The register's other names of a State (alias -> short name): who breaks silence may be named by one.
     aliases: Aliases = Field(default_factory=dict)
+    # The register, compact: passed to the procedure (``SilenceInput.roster``).
+    roster: Roster | None = None
 
 
 class MeetingLookup(Value):

@@ -11,7 +11,12 @@ from domain.models import Convention, MeetingRef, state_slug
 
 
 def presidency_id(convention: Convention) -> str:
-    return f"{convention.code}-presidency"
+    return presidency_id_of(convention.code)
+
+
+def presidency_id_of(code: str) -> str:
+    """The Presidency of the convention ``code``, as a workflow that has only the code names it."""
+    return f"{code}-presidency"
 
 
 def meeting_id(convention: Convention, ref: MeetingRef) -> str:

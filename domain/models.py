@@ -28,6 +28,7 @@ from pydantic import (
 
 from domain.bounds import MAX_CHF, MAX_PARTS, MAX_STATES, Aliases, DerivedDay, Url
 from domain.bounds import Name as Name
+from domain.roster import Roster
 
 # The convention's short code, used in workflow ids: lower-case letters and digits.
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,15}$")]
@@ -205,6 +206,16 @@ class Convention(Frozen):
     states_parties: StatesList = Field(default_factory=list)
     # The register's other names of a State (alias -> short name), taken wherever a State is named.
     aliases: Aliases = Field(default_factory=dict)
+    # The register, compact (sent by the register workflow): when given, who is a State Party is decided by its
+    # dates on the day of each decision, and it replaces the two fields above.
+    roster: Roster | None = None
+
+    def parties_on(self, on: date) -> list[str]:
+        return self.states_parties if self.roster is None else self.roster.parties(on)
+
+    def with_roster(self, roster: Roster, on: date) -> Convention:
+        update = {"roster": roster, "states_parties": roster.parties(on), "aliases": roster.aliases}
+        return self.model_copy(update=update)
 
 
 class MeetingRef(Frozen):

@@ -14,12 +14,23 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.bounds import MAX_REMINDERS, Aliases, DerivedDay, Name
+from domain.bounds import MAX_REMINDERS, MAX_STATES, Aliases, DerivedDay, Name
 from domain.decisions import Decision, DecisionLog, Rejected
 from domain.models import Defaults, StatesList
 from domain.notifications import DEFAULT_WEBHOOK, WebhookName
-from domain.register import Change, Register, RegisterError, Row, Who, changes, parse_register
+from domain.register import (
+    Change,
+    Register,
+    RegisterError,
+    Row,
+    Standing,
+    Who,
+    changes,
+    initial_report_due,
+    parse_register,
+)
 from domain.reports import DEFAULT_REMINDER_DAYS, LeadDays
+from domain.roster import Withdrawal
 
 START_OBLIGATIONS = "start_obligations"
 # A register file of 200 rows with long notes and sources: well under the server's payload limit.
@@ -55,12 +66,20 @@ class RegisterInput(BaseModel):
     defaults: Defaults = Defaults()
     # The first day of the meeting the Presidency plans: Art. 3/4 watches count yearly meetings from it.
     meeting_on: DerivedDay | None = None
+    # The day of the first import (carried across continue-as-new): an initial report due before it is not chased.
+    first_import: DerivedDay | None = None
+    # The roster the Presidency has not been sent yet, and the withdrawals not yet told to running workflows.
+    roster_due: bool = False
+    withdrawing: list[Withdrawal] = Field(default_factory=list, max_length=MAX_STATES)
 
 
 class RegisterState(BaseModel):
     states: Register
     decisions: DecisionLog
     pending: list[Row] = Field(default_factory=list)
+    first_import: date | None = None
+    roster_due: bool = False
+    withdrawing: list[Withdrawal] = Field(default_factory=list)
     # How many States' obligation workflows this run has started (or found running).
     started: int = 0
     last_changes: list[Change] = Field(default_factory=list)
@@ -82,9 +101,39 @@ class StartObligations(BaseModel):
     webhook: WebhookName = DEFAULT_WEBHOOK
     defaults: Defaults = Defaults()
     meeting_on: date | None = None
+    # The day of the register's first import: an initial report due before it is listed as not recorded.
+    first_import: date | None = None
 
 
 def parties_for(register: Register, rows: list[Row], today: date) -> list[str]:
     """The States Parties as of the day the latest of ``rows`` enters into force (or today): each row's State is in."""
     days = [r.entry_into_force for r in rows if r.entry_into_force is not None]
     return register.roster(max([today, *days]), Who.PARTY)
+
+
+def withdrawals(old: Register, new: Register) -> list[Withdrawal]:
+    """The withdrawals an import records (new, or with another date): the running workflows of each State end on
+    the day it takes effect."""
+    out = []
+    for r in new.rows:
+        was = old.find(r.state)
+        left = r.withdrawal_effective
+        if left is not None and (was is None or was.withdrawal_effective != left):
+            out.append(Withdrawal(state=r.state, effective=left))
+    return out
+
+
+def initial_reports(
+    register: Register, today: date, first_import: date | None
+) -> tuple[list[str], list[str]]:
+    """The States Parties whose initial report fell due since the register's first import (before ``today``: chased,
+    overdue unless received), and those whose report fell due before it (not recorded: the register cannot say
+    whether it came, so none is chased until the ISU records it)."""
+    since: list[str] = []
+    unrecorded: list[str] = []
+    for r in register.rows:
+        eif = r.entry_into_force
+        if eif is None or r.standing(today) != Standing.PARTY or (due := initial_report_due(eif)) >= today:
+            continue
+        (unrecorded if first_import is not None and due < first_import else since).append(r.state)
+    return since, unrecorded

@@ -94,19 +94,15 @@ class PresidencyState(BaseModel):
         return folded(data, "applied_ids")
 
 
-def _listed(state: PresidencyState, president: President) -> President:
-    """The President named, its State as the list of States Parties names it."""
-    return president.model_copy(
-        update={
-            "state": check_state(
-                president.state, state.convention.states_parties, aliases=state.convention.aliases
-            )
-        }
-    )
+def _listed(state: PresidencyState, president: President, on: date | None) -> President:
+    """The President named, its State as the list of States Parties (on ``on``, by the register's dates) names it."""
+    c = state.convention
+    listed = c.states_parties if on is None else c.parties_on(on)
+    return president.model_copy(update={"state": check_state(president.state, listed, aliases=c.aliases)})
 
 
-def designate(state: PresidencyState, d: Designate) -> tuple[list[President], str]:
-    president = _listed(state, d.president)
+def designate(state: PresidencyState, d: Designate, on: date | None = None) -> tuple[list[President], str]:
+    president = _listed(state, d.president, on)
     _not_president(state, president)
     for i, p in enumerate(state.designates, start=1):
         if p.same_state(president):
@@ -120,14 +116,16 @@ def designate(state: PresidencyState, d: Designate) -> tuple[list[President], st
     return [*state.designates, president], f"{president} designated for {_upcoming(position)}"
 
 
-def replace_designate(state: PresidencyState, d: ReplaceDesignate) -> tuple[list[President], str]:
+def replace_designate(
+    state: PresidencyState, d: ReplaceDesignate, on: date | None = None
+) -> tuple[list[President], str]:
     if d.position > len(state.designates):
         have = len(state.designates)
         raise Rejected(
             f"There is no President-designate for {_upcoming(d.position)} to replace "
             f"({have} designated); designate one instead."
         )
-    president = _listed(state, d.president)
+    president = _listed(state, d.president, on)
     _not_president(state, president)
     old = state.designates[d.position - 1]
     if old == president:

@@ -27,6 +27,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from domain.bounds import MAX_ALIASES, MAX_STATES, Day, Name, Reference, Url, quote
 from domain.calendar import months_later, years_later
 from domain.models import Language, name_key
+from domain.roster import Member, Roster
 
 # The thirtieth instrument was deposited on 16 February 2010 (Burkina Faso and Moldova, per the depositary's record):
 # every instrument deposited up to that day took effect with the Convention on 1 August 2010 (Art. 17(1)).
@@ -242,6 +243,16 @@ class Register(BaseModel):
     def aliases(self) -> dict[str, str]:
         """Each alias to its State's short name."""
         return {a: r.state for r in self.rows for a in r.aliases}
+
+    def compact(self) -> Roster:
+        """What a running workflow needs to check a State on any day (``domain/roster.py``)."""
+        return Roster(
+            members=[
+                Member(state=r.state, in_force=r.entry_into_force, left=r.withdrawal_effective)
+                for r in self.rows
+            ],
+            aliases=self.aliases(),
+        )
 
 
 class RegisterError(ValueError):

@@ -16,7 +16,17 @@ from typing import Annotated, cast
 
 from pydantic import BaseModel, Field, model_validator
 
-from domain.bounds import EARLIEST, HEADROOM_YEARS, LATEST, MAX_REMINDERS, Aliases, Day, Name, Value
+from domain.bounds import (
+    EARLIEST,
+    HEADROOM_YEARS,
+    LATEST,
+    MAX_REMINDERS,
+    Aliases,
+    Day,
+    DerivedDay,
+    Name,
+    Value,
+)
 from domain.decisions import Decision, DecisionLog, Rejected
 from domain.models import Defaults, StatesList
 from domain.notifications import DEFAULT_WEBHOOK, KEEP_UNDELIVERABLE, Undeliverable, WebhookName
@@ -52,6 +62,11 @@ class ReportStatus(StrEnum):
     PENDING = "pending"
     RECEIVED = "received"
     OVERDUE = "overdue"
+    # The initial report fell due before the register's first import, which cannot say whether it came: not
+    # chased, no notice sent, until the ISU records it.
+    NOT_RECORDED = "initial not recorded"
+    # The State's withdrawal took effect (Art. 20): it has no obligation from that day.
+    WITHDRAWN = "ended by withdrawal"
 
 
 class ReportReceived(Decision):
@@ -113,6 +128,10 @@ class ReportsInput(BaseModel):
     initial_due: Day | None = None
     # The initial report was due and has not been received.
     initial_outstanding: bool = False
+    # The initial report fell due before the register's first import: listed as not recorded, never chased.
+    initial_unrecorded: bool = False
+    # The day the State's withdrawal takes effect (Art. 20): the workflow ends on it.
+    ends_on: DerivedDay | None = None
 
 
 class ReportsState(BaseModel):
@@ -130,6 +149,8 @@ class ReportsState(BaseModel):
     undeliverable: list[Undeliverable] = Field(default_factory=list)
     initial_due: date | None = None
     initial_outstanding: bool = False
+    initial_unrecorded: bool = False
+    ends_on: date | None = None
 
 
 def initial_state(inp: ReportsInput) -> ReportsState:
@@ -144,6 +165,8 @@ def initial_state(inp: ReportsInput) -> ReportsState:
         undeliverable=list(inp.undeliverable),
         initial_due=inp.initial_due,
         initial_outstanding=inp.initial_outstanding,
+        initial_unrecorded=inp.initial_unrecorded,
+        ends_on=inp.ends_on,
     )
     s.status = status_of(s)
     return s
@@ -155,8 +178,12 @@ def receipt_of(s: ReportsState, year: int) -> ReportRecord | None:
 
 def status_of(s: ReportsState) -> ReportStatus:
     """Overdue while any year is outstanding; else received once the watched year's report is in."""
+    if s.status == ReportStatus.WITHDRAWN:
+        return s.status
     if s.outstanding or s.initial_outstanding:
         return ReportStatus.OVERDUE
+    if s.initial_unrecorded and receipt_of(s, INITIAL) is None:
+        return ReportStatus.NOT_RECORDED
     return ReportStatus.RECEIVED if receipt_of(s, s.year) else ReportStatus.PENDING
 
 
@@ -207,7 +234,11 @@ def apply_received(s: ReportsState, r: ReportReceived, today: date) -> tuple[Rep
             year=INITIAL, received_on=r.received_on, reference=r.reference, late=r.received_on > due
         )
         new = s.model_copy(
-            update={"received": [*s.received, record][-KEEP_RECEIVED:], "initial_outstanding": False}
+            update={
+                "received": [*s.received, record][-KEEP_RECEIVED:],
+                "initial_outstanding": False,
+                "initial_unrecorded": False,
+            }
         )
         new.status = status_of(new)
         late = ", late" if record.late else ""
@@ -286,7 +317,8 @@ def owed(s: ReportsState) -> list[Reminder]:
     """What this run still sends, in date order: the initial report's (until received) and the year's."""
     out = []
     # Once overdue, the initial report is reported as such (status, outstanding) but not notified again each year.
-    if s.initial_due is not None and not s.initial_outstanding and receipt_of(s, INITIAL) is None:
+    chased = not s.initial_outstanding and not s.initial_unrecorded
+    if s.initial_due is not None and chased and receipt_of(s, INITIAL) is None:
         out += initial_schedule(s.state, s.initial_due, s.reminder_days)
     if receipt_of(s, s.year) is None:
         out += schedule(s.state, s.year, s.reminder_days)
@@ -305,5 +337,7 @@ def next_input(inp: ReportsInput, s: ReportsState) -> ReportsInput:
             "undeliverable": s.undeliverable[-KEEP_UNDELIVERABLE:],
             "initial_due": s.initial_due if receipt_of(s, INITIAL) is None else None,
             "initial_outstanding": s.initial_outstanding,
+            "initial_unrecorded": s.initial_unrecorded and receipt_of(s, INITIAL) is None,
+            "ends_on": s.ends_on,
         }
     )

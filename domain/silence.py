@@ -15,10 +15,11 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.bounds import Aliases, Instant, Name, Reason, Text, Value, WorkflowId
-from domain.calendar import local_text
+from domain.calendar import local_date, local_text
 from domain.decisions import Decision, DecisionId, DecisionLog, DecisionRecord, Reference, Rejected, folded
 from domain.models import Defaults, StatesList
 from domain.notifications import DEFAULT_WEBHOOK, Undeliverable, WebhookName
+from domain.roster import Roster
 from domain.states import check_state
 
 ProcedureId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,80}$")]
@@ -49,6 +50,9 @@ class SilenceInput(BaseModel):
     states_parties: StatesList = Field(min_length=1)
     # The register's other names of a State (alias -> short name): who breaks silence may be named by one.
     aliases: Aliases = Field(default_factory=dict)
+    # The register, compact, as of the start (from `msp`): a State whose withdrawal takes effect during the
+    # procedure cannot break silence from that day (Art. 20). None: procedures begun before it, or no register.
+    roster: Roster | None = None
     # The workflow the outcome is delivered to (signal ``silence_ended``), e.g. an extension request.
     concerns: WorkflowId | None = None
     # The webhook target notifications go to, by name: the worker knows its URL (a ``webhook_url`` of earlier
@@ -156,13 +160,18 @@ def check_break(
     procedure_id: str = "",
     broken_by: str | None = None,
     defaults: Defaults | None = None,
+    roster: Roster | None = None,
 ) -> str:
     """The breaking State's name as listed in the procedure; Rejected when silence cannot be broken by it now."""
     if status is not SilenceStatus.OPEN:
         raise Rejected(_closed(status, broken_by, procedure_id))
     if now >= deadline:
         raise Rejected(_ended(procedure_id, deadline, defaults))
-    return check_state(b.state, states_parties, "of this procedure", aliases)
+    state = check_state(b.state, states_parties, "of this procedure", aliases)
+    left = roster.left_on(state) if roster is not None else None
+    if left is not None and local_date(now, defaults or Defaults()) >= left:
+        raise Rejected(f"{state} cannot break silence: its withdrawal took effect on {left} (Art. 20).")
+    return state
 
 
 def check_withdraw(

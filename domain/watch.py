@@ -37,9 +37,11 @@ class WatchStatus(StrEnum):
     PASSED = "deadline passed"
     COMPLETED = "completed"
     REQUESTED = "extension requested"
+    # The State's withdrawal took effect (Art. 20): it has no obligation from that day.
+    WITHDRAWN = "ended by withdrawal"
 
 
-ENDED = (WatchStatus.COMPLETED, WatchStatus.REQUESTED)
+ENDED = (WatchStatus.COMPLETED, WatchStatus.REQUESTED, WatchStatus.WITHDRAWN)
 
 
 def watched(row: Row) -> list[tuple[str, date]]:
@@ -74,6 +76,8 @@ class WatchInput(BaseModel):
     leads: Annotated[tuple[LeadDays, ...], Field(max_length=MAX_REMINDERS)] = DEFAULT_LEADS
     webhook: WebhookName = DEFAULT_WEBHOOK
     defaults: Defaults = Defaults()
+    # The day the State's withdrawal takes effect (Art. 20): the watch ends on it.
+    ends_on: DerivedDay | None = None
 
 
 class WatchState(BaseModel):
@@ -88,6 +92,7 @@ class WatchState(BaseModel):
     decisions: DecisionLog = Field(default_factory=DecisionLog)
     sent: list[str] = Field(default_factory=list)
     undeliverable: list[Undeliverable] = Field(default_factory=list, max_length=KEEP_UNDELIVERABLE)
+    ends_on: date | None = None
 
 
 def initial_state(inp: WatchInput) -> WatchState:
@@ -98,6 +103,7 @@ def initial_state(inp: WatchInput) -> WatchState:
         deadline=inp.deadline,
         meeting=meeting,
         request_due=months_later(meeting, -REQUEST_LEAD_MONTHS),
+        ends_on=inp.ends_on,
     )
 
 

@@ -198,6 +198,7 @@ class ExtensionRequestWorkflow:
                     deadline=p.deadline,
                     states_parties=p.states_parties,
                     aliases=p.aliases,
+                    roster=p.roster,
                     concerns=workflow.info().workflow_id,
                     webhook=self.inp.webhook,
                     defaults=self.defaults,

@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import day_start, local_date
     from domain.decisions import DecisionOutcome
     from domain.funds import Assess, FundsRequest, LedgerState, Payment, SetEstimate
+    from domain.roster import REGISTER_CHANGED, Roster
     from domain.views import funds_details
     from workflows.common import (
         FAIL_ON_INVALID_INPUT,
@@ -173,6 +174,12 @@ class MeetingFundsWorkflow:
     @workflow.signal(name=rules.RELEASE)
     def release(self, request_id: str) -> None:
         self._change(lambda: rules.release(self.s, request_id))
+
+    @workflow.signal(name=REGISTER_CHANGED)
+    def register_changed(self, roster: Roster) -> None:
+        # Passed on by the Presidency: any State in the register may be assessed and pay (Art. 14).
+        if signal_payload(roster, Roster, REGISTER_CHANGED):
+            self.s.states_parties, self.s.aliases = roster.attending(), dict(roster.aliases)
 
     @workflow.query
     def ledger(self) -> LedgerState:

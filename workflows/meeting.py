@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import Defaults, MeetingPlan, Phase, President
     from domain.presidency import MEETING_CHANGED, MEETING_CLOSED, MeetingClosed, MeetingView
     from domain.reviews import TELL_REVIEWS_MEETING_MOVED, ReviewsOfMeeting
+    from domain.roster import REGISTER_CHANGED, Roster
     from domain.views import meeting_details
     from workflows.common import FAIL_ON_INVALID_INPUT, Updates, signal_payload, start_input, upsert_kind
     from workflows.decisions import Decider, rejected
@@ -171,8 +172,9 @@ class MeetingWorkflow:
     def close(self, d: CloseMeeting) -> DecisionOutcome:
         outcome = self.decisions.decide(d, lambda: self._close_rule(d), lambda summary: summary)
         if not outcome.duplicate:
-            named = rules.named_successor(d, self.s.convention.states_parties, self.s.convention.aliases)
-            self._close(local_date(workflow.now(), self.defaults), f"by decision {d.decision_id}", named)
+            today = local_date(workflow.now(), self.defaults)
+            named = rules.named_successor(d, self.s.convention.parties_on(today), self.s.convention.aliases)
+            self._close(today, f"by decision {d.decision_id}", named)
         return outcome
 
     @close.validator
@@ -187,7 +189,7 @@ class MeetingWorkflow:
             self.defaults,
             self.s.president,
             self.s.successor,
-            self.s.convention.states_parties,
+            self.s.convention.parties_on(local_date(workflow.now(), self.defaults)),
             self.s.convention.aliases,
         )
 
@@ -197,6 +199,13 @@ class MeetingWorkflow:
             return
         self.s.successor = successor
         self._changed()
+
+    @workflow.signal(name=REGISTER_CHANGED)
+    def register_changed(self, roster: Roster) -> None:
+        # Passed on by the Presidency: the successor named at close is checked by its dates on the day.
+        if signal_payload(roster, Roster, REGISTER_CHANGED):
+            today = local_date(workflow.now(), self.defaults)
+            self.s.convention = self.s.convention.with_roster(roster, today)
 
     @workflow.signal(name=FUNDS_GRANTED)
     def funds_granted(self, request_id: str) -> None:

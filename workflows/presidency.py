@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from temporalio import workflow
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
@@ -9,13 +11,14 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from domain import presidency as rules
     from domain import search_attributes as sa
-    from domain.calendar import day_start
+    from domain.calendar import day_start, local_date
     from domain.decisions import DecideIntersessional, DecisionOutcome, Designate, ReplaceDesignate
     from domain.funds import LedgerState
     from domain.ids import funds_id, meeting_id
     from domain.meeting import MeetingInput
     from domain.models import President
     from domain.presidency import MEETING_CHANGED, MEETING_CLOSED, MeetingClosed, MeetingView, PresidencyState
+    from domain.roster import REGISTER_CHANGED, Roster
     from domain.views import presidency_details
     from workflows.common import FAIL_ON_INVALID_INPUT, Updates, signal_payload, start_input, upsert_kind
     from workflows.decisions import Decider, rejected
@@ -31,6 +34,8 @@ class PresidencyWorkflow:
         self.upserted: Updates = []
         # The meeting must learn of a new first designate, since it cannot close without one.
         self.successor_dirty = False
+        # A roster from the register that the meeting and its ledger have not been sent yet.
+        self.roster_dirty = False
         self.waiting_for = "the meeting to close"
         self.child: workflow.ChildWorkflowHandle[MeetingWorkflow, MeetingClosed] | None = None
         self.decisions = Decider(
@@ -52,6 +57,7 @@ class PresidencyWorkflow:
                 lambda: (
                     self.s.closed is not None
                     or self.successor_dirty
+                    or self.roster_dirty
                     or workflow.info().is_continue_as_new_suggested()
                 ),
             )
@@ -61,6 +67,9 @@ class PresidencyWorkflow:
                 await workflow.get_external_workflow_handle(mid).signal(
                     MeetingWorkflow.successor_changed, successor
                 )
+            if self.roster_dirty and self.s.closed is None:
+                self.roster_dirty = False
+                await self._pass_roster(mid)
         if self.s.closed is not None and self.child is not None:
             # Hand over only once the meeting has finished, its signals delivered.
             self._refresh("the meeting's workflow to finish")
@@ -76,6 +85,17 @@ class PresidencyWorkflow:
         )
         workflow.continue_as_new(nxt)
 
+    async def _pass_roster(self, mid: str) -> None:
+        roster = self.s.convention.roster
+        if roster is None or not workflow.patched("roster-passed-on"):
+            return
+        targets = [mid, funds_id(self.s.convention.code, self.s.meeting.ref.label)]
+        for wid in targets:
+            try:
+                await workflow.get_external_workflow_handle(wid).signal(REGISTER_CHANGED, roster)
+            except Exception as e:  # a meeting or ledger that has ended keeps the States it had
+                workflow.logger.info("roster not passed to %s: %s", wid, e)
+
     async def _start_meeting(self, mid: str) -> None:
         plan = self.s.meeting
         funds: str | None = None
@@ -88,7 +108,7 @@ class PresidencyWorkflow:
                     LedgerState(
                         convention=self.s.convention.code,
                         meeting=plan.ref.label,
-                        states_parties=self.s.convention.states_parties,
+                        states_parties=self._payers(),
                         aliases=self.s.convention.aliases,
                         defaults=self.s.convention.defaults,
                     ),
@@ -124,19 +144,23 @@ class PresidencyWorkflow:
 
     @workflow.update
     def designate(self, d: Designate) -> DecisionOutcome:
-        return self.decisions.decide(d, lambda: rules.designate(self.s, d), self._set_designates)
+        return self.decisions.decide(
+            d, lambda: rules.designate(self.s, d, self._today()), self._set_designates
+        )
 
     @designate.validator
     def _check_designate(self, d: Designate) -> None:
-        self.decisions.validate(d, lambda: rules.designate(self.s, d))
+        self.decisions.validate(d, lambda: rules.designate(self.s, d, self._today()))
 
     @workflow.update
     def replace_designate(self, d: ReplaceDesignate) -> DecisionOutcome:
-        return self.decisions.decide(d, lambda: rules.replace_designate(self.s, d), self._set_designates)
+        return self.decisions.decide(
+            d, lambda: rules.replace_designate(self.s, d, self._today()), self._set_designates
+        )
 
     @replace_designate.validator
     def _check_replace_designate(self, d: ReplaceDesignate) -> None:
-        self.decisions.validate(d, lambda: rules.replace_designate(self.s, d))
+        self.decisions.validate(d, lambda: rules.replace_designate(self.s, d, self._today()))
 
     @workflow.update
     def decide_intersessional(self, d: DecideIntersessional) -> DecisionOutcome:
@@ -155,6 +179,13 @@ class PresidencyWorkflow:
         if signal_payload(view, MeetingView, MEETING_CHANGED) and view.plan.ref == self.s.meeting.ref:
             self.s.meeting, self.s.meeting_phase, self.s.meeting_status = view.plan, view.phase, view.status
             self._refresh(self.waiting_for)
+
+    @workflow.signal(name=REGISTER_CHANGED)
+    def register_changed(self, roster: Roster) -> None:
+        # Sent by the register workflow after an import that changes who is a State Party.
+        if signal_payload(roster, Roster, REGISTER_CHANGED):
+            self.s.convention = self.s.convention.with_roster(roster, self._today())
+            self.roster_dirty = True
 
     @workflow.signal(name=MEETING_CLOSED)
     def meeting_closed(self, closed: MeetingClosed) -> None:
@@ -179,6 +210,14 @@ class PresidencyWorkflow:
     def _set_intersessional(self, result: tuple[bool, str]) -> str:
         self.s.intersessional_next_cycle, summary = result
         return summary
+
+    def _today(self) -> date:
+        return local_date(workflow.now(), self.s.convention.defaults)
+
+    def _payers(self) -> list[str]:
+        """Who may be assessed and pay: any State in the register (Art. 14) when the Presidency has its roster."""
+        roster = self.s.convention.roster
+        return self.s.convention.states_parties if roster is None else roster.attending()
 
     def _taking_decisions(self) -> None:
         if self.s.closed is not None:

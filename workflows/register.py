@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
@@ -17,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import search_attributes as sa
     from domain.calendar import local_date
     from domain.decisions import DecisionOutcome
+    from domain.ids import presidency_id_of, report_id, watch_id
     from domain.obligations import (
         BATCH,
         START_OBLIGATIONS,
@@ -26,8 +28,10 @@ with workflow.unsafe.imports_passed_through():
         StartObligations,
         check_import,
         parties_for,
+        withdrawals,
     )
     from domain.register import Change, Register, describe_changes, newly_obliged
+    from domain.roster import REGISTER_CHANGED, WITHDRAWN
     from workflows.common import FAIL_ON_INVALID_INPUT, Updates, start_input, upsert_changed
     from workflows.decisions import Decider
 
@@ -38,7 +42,12 @@ class RegisterWorkflow:
     def __init__(self, inp: RegisterInput) -> None:
         self.inp = start_input(inp, RegisterInput)
         self.s = RegisterState(
-            states=inp.states, decisions=inp.decisions.model_copy(deep=True), pending=list(inp.pending)
+            states=inp.states,
+            decisions=inp.decisions.model_copy(deep=True),
+            pending=list(inp.pending),
+            first_import=inp.first_import,
+            roster_due=inp.roster_due,
+            withdrawing=list(inp.withdrawing),
         )
         self.upserted: Updates = []
         self.decisions = Decider(lambda: self.s.decisions, self._refresh)
@@ -48,8 +57,18 @@ class RegisterWorkflow:
         self._refresh()
         while True:
             await workflow.wait_condition(
-                lambda: bool(self.s.pending) or workflow.info().is_continue_as_new_suggested()
+                lambda: (
+                    bool(self.s.pending)
+                    or self.s.roster_due
+                    or bool(self.s.withdrawing)
+                    or workflow.info().is_continue_as_new_suggested()
+                )
             )
+            if self.s.roster_due or self.s.withdrawing:
+                if workflow.patched("register-tells-running-workflows"):
+                    await self._tell()
+                else:  # a run begun before: it told no one
+                    self.s.roster_due, self.s.withdrawing = False, []
             while self.s.pending:
                 batch, rest = self.s.pending[:BATCH], self.s.pending[BATCH:]
                 today = local_date(workflow.now(), self.inp.defaults)
@@ -65,6 +84,7 @@ class RegisterWorkflow:
                         webhook=self.inp.webhook,
                         defaults=self.inp.defaults,
                         meeting_on=self.inp.meeting_on,
+                        first_import=self.s.first_import,
                     ),
                     result_type=int,
                     start_to_close_timeout=timedelta(minutes=2),
@@ -83,9 +103,30 @@ class RegisterWorkflow:
                             "states": self.s.states,
                             "decisions": self.s.decisions.handed_on(),
                             "pending": self.s.pending,
+                            "first_import": self.s.first_import,
+                            "roster_due": self.s.roster_due,
+                            "withdrawing": self.s.withdrawing,
                         }
                     )
                 )
+
+    async def _tell(self) -> None:
+        """Sends the Presidency the register, compact, and each State whose withdrawal an import recorded the day
+        it takes effect, to its running Article 7 workflow and Art. 3/4 watches (those not running are skipped)."""
+        code = self.inp.convention
+        sends: list[tuple[str, str, BaseModel]] = []
+        if self.s.roster_due:
+            self.s.roster_due = False
+            sends.append((presidency_id_of(code), REGISTER_CHANGED, self.s.states.compact()))
+        for w in self.s.withdrawing:
+            wids = [report_id(code, w.state), watch_id(code, "3", w.state), watch_id(code, "4", w.state)]
+            sends += [(wid, WITHDRAWN, w) for wid in wids]
+        self.s.withdrawing = []
+        for wid, signal, arg in sends:
+            try:
+                await workflow.get_external_workflow_handle(wid).signal(signal, arg)
+            except Exception as e:  # not running: it learns nothing, having nothing to follow
+                workflow.logger.info("%s not sent to %s: %s", signal, wid, e)
 
     @workflow.update
     def import_register(self, d: ImportRegister) -> DecisionOutcome:
@@ -99,6 +140,9 @@ class RegisterWorkflow:
         new, found = result
         today = local_date(workflow.now(), self.inp.defaults)
         obliged = newly_obliged(self.s.states, new, today)
+        self.s.roster_due = self.s.roster_due or new.compact() != self.s.states.compact()
+        self.s.withdrawing = [*self.s.withdrawing, *withdrawals(self.s.states, new)]
+        self.s.first_import = self.s.first_import or today
         self.s.states = new
         self.s.last_changes = found
         self.s.pending = [*self.s.pending, *obliged]

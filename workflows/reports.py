@@ -6,6 +6,7 @@ A run reminds ahead of 30 April, records the report's receipt, and on 1 May mark
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 from temporalio import workflow
@@ -17,8 +18,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.decisions import DecisionOutcome, Rejected
     from domain.ids import report_id
     from domain.notifications import Notification
-    from domain.reports import ReportReceived, ReportsInput, ReportsState
+    from domain.reports import ReportReceived, ReportsInput, ReportsState, ReportStatus
     from domain.reviews import Reminder
+    from domain.roster import WITHDRAWN, Withdrawal
     from domain.states import check_state
     from domain.views import report_details
     from workflows.common import (
@@ -27,6 +29,8 @@ with workflow.unsafe.imports_passed_through():
         notify,
         refused,
         reminder_due,
+        signal_payload,
+        sleep_until_or,
         start_input,
         upsert_kind,
     )
@@ -43,6 +47,9 @@ class Article7Workflow:
         self.upserted: Updates = []
         self.version = 0
         self.decisions = Decider(lambda: self.s.decisions, self._changed)
+        # Runs begun before withdrawals were followed learn theirs at their next run (it is carried over).
+        self.ends = False
+        self.ending: asyncio.Task[None] | None = None
 
     @workflow.run
     async def run(self, inp: ReportsInput) -> ReportsState:
@@ -50,9 +57,10 @@ class Article7Workflow:
             self.s.state = check_state(inp.state, inp.states_parties, aliases=inp.aliases)
         except Rejected as e:
             raise refused(str(e)) from None
+        self.ends = workflow.patched("obligations-end-by-withdrawal")
         # Reminders whose day had passed before this run began are not owed; the overdue notice always is.
         started = local_date(workflow.now(), self.defaults)
-        while (reminder := self._next_reminder(started)) is not None:
+        while not self._arm() and (reminder := self._next_reminder(started)) is not None:
             self.s.upcoming = reminder
             self._refresh()
             version = self.version
@@ -69,15 +77,45 @@ class Article7Workflow:
         self._refresh()
         # The report arrived: nothing more to send this year; the next year's watch begins on 1 May.
         end = day_start(self.s.deadline + timedelta(days=1), self.defaults)
-        if end > workflow.now():
-            await workflow.sleep(
-                end - workflow.now(), summary=f"the watch of {self.s.year + 1} begins on 1 May"
-            )
+        summary = f"the watch of {self.s.year + 1} begins on 1 May"
+        if self.ends:
+            while not self._arm() and end > workflow.now():
+                version = self.version
+                await sleep_until_or(end, lambda v=version: self.version != v, summary)  # type: ignore[misc]
+        elif end > workflow.now():
+            await workflow.sleep(end - workflow.now(), summary=summary)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self.s.status == ReportStatus.WITHDRAWN:
+            return self.s
         workflow.continue_as_new(rules.next_input(self.inp, self.s))
+
+    def _arm(self) -> bool:
+        """Whether the State's withdrawal has taken effect; else sets the timer of the day it does, if known."""
+        if self.ends and self.s.ends_on is not None and self.ending is None:
+            self.ending = asyncio.create_task(self._end(self.s.ends_on))
+        return self.s.status == ReportStatus.WITHDRAWN
+
+    async def _end(self, on: date) -> None:
+        at = day_start(on, self.defaults)
+        if at > workflow.now():
+            await workflow.sleep(
+                at - workflow.now(), summary=f"the withdrawal of {self.s.state} takes effect on {on}"
+            )
+        self.s.status = ReportStatus.WITHDRAWN
+        self.s.upcoming = None
+        self._changed()
+
+    @workflow.signal(name=WITHDRAWN)
+    def withdrawn(self, w: Withdrawal) -> None:
+        # Sent by the register workflow when an import records the State's withdrawal (Art. 20).
+        if signal_payload(w, Withdrawal, WITHDRAWN) and self.s.ends_on is None:
+            self.s.ends_on = w.effective
+            self._changed()
 
     def _next_reminder(self, started: date) -> Reminder | None:
         owed = [r for r in rules.owed(self.s) if r.on >= started or r.kind == "overdue"]
+        # Nothing is owed from the day a withdrawal takes effect.
+        owed = [r for r in owed if self.s.ends_on is None or r.on < self.s.ends_on]
         return owed[0] if owed else None
 
     async def _send(self, r: Reminder) -> None:

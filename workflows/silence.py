@@ -192,6 +192,7 @@ class SilenceProcedureWorkflow:
             procedure_id=self.inp.procedure_id,
             broken_by=self.s.broken_by,
             defaults=self.inp.defaults,
+            roster=self.inp.roster,
         )
 
     @workflow.update

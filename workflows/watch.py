@@ -8,6 +8,7 @@ one before it).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -24,12 +25,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.ids import watch_id
     from domain.notifications import Notification
     from domain.reviews import Reminder
+    from domain.roster import WITHDRAWN, Withdrawal
     from domain.watch import ENDED, WatchInput, WatchState, WatchStatus
     from workflows.common import (
         FAIL_ON_INVALID_INPUT,
         Updates,
         attention,
         notify,
+        signal_payload,
         sleep_until_or,
         start_input,
         upsert_changed,
@@ -46,11 +49,14 @@ class DeadlineWatchWorkflow:
         self.upserted: Updates = []
         self.version = 0
         self.decisions = Decider(lambda: self.s.decisions, self._changed)
+        self.ends = False
+        self.ending: asyncio.Task[None] | None = None
 
     @workflow.run
     async def run(self, inp: WatchInput) -> WatchState:
+        self.ends = workflow.patched("obligations-end-by-withdrawal")
         started = self._today()
-        while self.s.status not in ENDED and (reminder := self._next(started)) is not None:
+        while not self._arm() and (reminder := self._next(started)) is not None:
             self._refresh()
             version = self.version
             if not await sleep_until_or(
@@ -63,14 +69,38 @@ class DeadlineWatchWorkflow:
                 self.s.status = WatchStatus.PASSED
             await self._send(reminder)
         self._refresh()
-        # Past its deadline, it waits for completion or a request: either ends it.
-        await workflow.wait_condition(lambda: self.s.status in ENDED)
+        # Past its deadline, it waits for completion, a request, or the State's withdrawal: each ends it.
+        await workflow.wait_condition(lambda: self._arm() or self.s.status in ENDED)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.s
 
     def _next(self, started: date) -> Reminder | None:
         owed = [r for r in rules.schedule(self.s, self.inp.leads) if r.on >= started or r.kind == "overdue"]
+        owed = [r for r in owed if self.s.ends_on is None or r.on < self.s.ends_on]
         return owed[0] if owed else None
+
+    def _arm(self) -> bool:
+        """Whether the watch has ended; else sets the timer of the day the State's withdrawal takes effect, if known."""
+        if self.ends and self.s.ends_on is not None and self.ending is None and self.s.status not in ENDED:
+            self.ending = asyncio.create_task(self._end(self.s.ends_on))
+        return self.s.status in ENDED
+
+    async def _end(self, on: date) -> None:
+        at = day_start(on, self.inp.defaults)
+        if at > workflow.now():
+            await workflow.sleep(
+                at - workflow.now(), summary=f"the withdrawal of {self.s.state} takes effect on {on}"
+            )
+        if self.s.status not in ENDED:
+            self.s.status = WatchStatus.WITHDRAWN
+            self._changed()
+
+    @workflow.signal(name=WITHDRAWN)
+    def withdrawn(self, w: Withdrawal) -> None:
+        # Sent by the register workflow when an import records the State's withdrawal (Art. 20).
+        if signal_payload(w, Withdrawal, WITHDRAWN) and self.s.ends_on is None:
+            self.s.ends_on = w.effective
+            self._changed()
 
     async def _send(self, r: Reminder) -> None:
         wid = watch_id(self.inp.convention, self.s.article, self.s.state)

@@ -272,6 +272,7 @@ def extensions_decide(
         pid = "".join(c if c.isalnum() else "-" for c in pid.lower()).strip("-")[:80]
         fields |= {"procedure_id": pid, "initiator": initiator, "deadline": deadline, "states_parties": names}
         fields["aliases"] = cfg.states_parties.aliases
+        fields["roster"] = cfg.states_parties.roster
         return decided(ProposeBySilence, decision_id, ref, **fields)
 
     if by_silence_until is None:

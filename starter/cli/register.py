@@ -25,9 +25,9 @@ from domain.calendar import local_date
 from domain.config import CycleConfig
 from domain.decisions import Rejected
 from domain.ids import register_id, report_id, watch_id
-from domain.obligations import ImportRegister, RegisterInput
+from domain.obligations import ImportRegister, RegisterInput, initial_reports
 from domain.register import Register, RegisterError, Row, Who, obligations, parse_register
-from domain.reports import ReportsState
+from domain.reports import ReportsState, ReportStatus
 from domain.states import check_state
 from domain.watch import WatchState
 from runtime.connect import connect
@@ -93,7 +93,12 @@ def with_register(cfg: CycleConfig, config: Path) -> CycleConfig:
         except Rejected as e:
             raise CliError(f"{config}: presidency.{where}: {e}", BAD_INPUT) from None
     article7 = [r.state for r in register.rows if obligations(r) and r.state in names]
-    update = {"names": names, "article7": article7, "aliases": register.aliases()}
+    update = {
+        "names": names,
+        "article7": article7,
+        "aliases": register.aliases(),
+        "roster": register.compact(),
+    }
     sp = cfg.states_parties.model_copy(update=update)
     return cfg.model_copy(update={"states_parties": sp})
 
@@ -114,15 +119,32 @@ async def import_shipped(client: Client, cfg: CycleConfig, config: Path) -> None
     )
     attrs = [SearchAttributePair(sa.KIND, sa.Kind.REGISTER.value), SearchAttributePair(sa.CONVENTION, code)]
     wid = register_id(code)
+    handle = client.get_workflow_handle_for(RegisterWorkflow.run, wid)
     if not await start_once(client, RegisterWorkflow.run, inp, wid, "Register of States", attrs):
         echo(f"{wid}: already running (`msp register import` changes it)")
-        return
-    d = ImportRegister(
-        decision_id=f"shipped-{path.name}", reference=str(path), source=str(path), text=path.read_text()
+    else:
+        d = ImportRegister(
+            decision_id=f"shipped-{path.name}", reference=str(path), source=str(path), text=path.read_text()
+        )
+        outcome = await answer(
+            wid, handle.execute_update(RegisterWorkflow.import_register, d, id=d.decision_id)
+        )
+        echo(f"started {wid}: {outcome.summary} ({len(register.rows)} rows)")
+    s = await answer(wid, handle.query(RegisterWorkflow.state))
+    echo(initial_reports_line(s.states, local_date(today(), cfg.defaults), s.first_import))
+
+
+def initial_reports_line(register: Register, on: date, first_import: date | None) -> str:
+    """One line for `make run`'s banner: the initial reports fallen due since the register's first import, and
+    those due before it, not recorded (from the register's query: it costs no wait for the Article 7 workflows,
+    which the register starts in the background)."""
+    since, unrecorded = initial_reports(register, on, first_import)
+    shown = ", ".join(since[:5]) + (f" and {len(since) - 5} more" if len(since) > 5 else "")
+    due = f"{len(since)} fell due since the register's first import ({shown}): `msp reports list --overdue`"
+    return (
+        f"initial Art. 7 reports: {due if since else 'none overdue'}; {len(unrecorded)} due before "
+        f"{first_import or on} not recorded (not chased until `msp reports received --initial` records them)"
     )
-    handle = client.get_workflow_handle_for(RegisterWorkflow.run, wid)
-    outcome = await answer(wid, handle.execute_update(RegisterWorkflow.import_register, d, id=d.decision_id))
-    echo(f"started {wid}: {outcome.summary} ({len(register.rows)} rows)")
 
 
 async def running_watch(client: Client, code: str, article: str, state: str) -> str | None:
@@ -157,7 +179,6 @@ def register_import(
                 "source": str(file),
                 "text": file.read_text(),
             },
-            "decision_id",
             "import",
         )
         client = await connect()
@@ -181,7 +202,8 @@ async def _query(client: Client, wid: str, query: Any) -> Any | None:
         desc = await handle.describe()
     except RPCError:
         return None
-    if desc.status != WorkflowExecutionStatus.RUNNING:
+    # One ended by the State's withdrawal still says so (the worker answers for a completed run too).
+    if desc.status not in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
         return None
     try:
         return await answer(wid, handle.query(query))
@@ -221,8 +243,12 @@ def state_page(
                 status = (
                     f"received {received.received_on}"
                     if received
+                    else f"ended by withdrawal on {art7.ends_on}"
+                    if art7.status == ReportStatus.WITHDRAWN
                     else "overdue"
                     if art7.initial_outstanding
+                    else "not recorded (due before the register's first import; not chased)"
+                    if art7.initial_unrecorded
                     else "pending"
                     if art7.initial_due
                     else "not chased"

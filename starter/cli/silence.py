@@ -159,6 +159,7 @@ def silence_start(
                 "deadline": at,
                 "states_parties": names,
                 "aliases": cfg.states_parties.aliases,
+                "roster": cfg.states_parties.roster,
                 "webhook": cfg.notifications.webhook,
                 "defaults": cfg.defaults,
             }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
@@ -113,6 +114,10 @@ async def test_make_run_starts_stops_and_resumes(tmp_path: Path) -> None:
         assert receiver in first.output
         assert str(state_dir / "receiver" / "translation-jobs") in first.output
         assert str(state_dir / "receiver" / "notifications") + "/" in first.output
+        # Which initial reports are overdue: none at the first import; those due before it are not recorded.
+        assert re.search(
+            r"initial Art\. 7 reports: none overdue; 1\d\d due before \S+ not recorded", first.output
+        )
 
         # The conference-services receiver answers, and stores what it accepts where the banner says.
         async with httpx.AsyncClient(trust_env=False, timeout=5) as http:
