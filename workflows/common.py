@@ -30,6 +30,7 @@ from domain.reviews import Reminder
 
 Updates = Sequence[SearchAttributeUpdate[Any]]
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 # Every workflow's ``failure_exception_types``. A start input the SDK cannot decode into the workflow's model
 # raises pydantic's ValidationError before any workflow code runs; left alone it would fail the workflow task, again
@@ -46,6 +47,19 @@ SERVICES_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
     non_retryable_error_types=[REJECTED_BY_SERVICES],
 )
+
+
+def call_services(name: str, arg: object, result_type: type[T], summary: str) -> ActivityHandle[T]:
+    """Starts one call to conference services (the activity ``name``): 30 s a try, retried until they answer or
+    refuse (SERVICES_RETRY). Await it for the answer."""
+    return workflow.start_activity(
+        name,
+        arg,
+        result_type=result_type,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=SERVICES_RETRY,
+        summary=summary,
+    )
 
 
 # Notifications are retried until the webhook takes them, however long it is down, unless it refuses them (a 4xx
