@@ -46,7 +46,7 @@ def kind_attributes(
     kind: sa.Kind, code: str, *more: SearchAttributePair[Any]
 ) -> list[SearchAttributePair[Any]]:
     """The search attributes a workflow `msp` starts is given at once, so a list finds it before it runs."""
-    return [SearchAttributePair(sa.KIND, kind.value), SearchAttributePair(sa.CONVENTION, code), *more]
+    return sa.started_with(kind, code, *more)
 
 
 def echo(text: str = "", err: bool = False) -> None:
