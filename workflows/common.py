@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -156,6 +156,14 @@ async def sleep_until_or(at: datetime, changed: Callable[[], bool], summary: str
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(changed, timeout=at - workflow.now(), timeout_summary=summary)
     return not changed()
+
+
+async def until_withdrawal(on: date, state: str, defaults: Defaults) -> None:
+    """Waits for the start of ``on``, the day ``state``'s withdrawal takes effect (Art. 20): its obligations end then
+    (an Article 7 watch's, a deadline's watch)."""
+    at = day_start(on, defaults)
+    if at > workflow.now():
+        await workflow.sleep(at - workflow.now(), summary=f"the withdrawal of {state} takes effect on {on}")
 
 
 async def reminder_due(reminder: Reminder, defaults: Defaults, changed: Callable[[], bool]) -> bool:

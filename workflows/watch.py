@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         signal_payload,
         sleep_until_or,
         start_input,
+        until_withdrawal,
         upsert_changed,
     )
     from workflows.deadlines import DeadlineEnds
@@ -85,11 +86,7 @@ class DeadlineWatchWorkflow(DeadlineEnds):
         return self.s.status in ENDED
 
     async def _end(self, on: date) -> None:
-        at = day_start(on, self.inp.defaults)
-        if at > workflow.now():
-            await workflow.sleep(
-                at - workflow.now(), summary=f"the withdrawal of {self.s.state} takes effect on {on}"
-            )
+        await until_withdrawal(on, self.s.state, self.inp.defaults)
         if self.s.status not in ENDED:
             self.s.status = WatchStatus.WITHDRAWN
             self._changed()
