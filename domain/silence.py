@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from domain.bounds import Aliases, Instant, Name, Reason, Text, Value, WorkflowId
 from domain.calendar import local_date, local_text
 from domain.decisions import Decision, DecisionId, DecisionLog, DecisionRecord, Reference, Rejected, folded
-from domain.models import Defaults, StatesList
+from domain.models import STANDARD_DEFAULTS, Defaults, StatesList
 from domain.notifications import DEFAULT_WEBHOOK, Undeliverable, WebhookName
 from domain.roster import Roster
 from domain.states import check_state
@@ -169,7 +169,7 @@ def check_break(
         raise Rejected(_ended(procedure_id, deadline, defaults))
     state = check_state(b.state, states_parties, "of this procedure", aliases)
     left = roster.left_on(state) if roster is not None else None
-    if left is not None and local_date(now, defaults or Defaults()) >= left:
+    if left is not None and local_date(now, defaults or STANDARD_DEFAULTS) >= left:
         raise Rejected(f"{state} cannot break silence: its withdrawal took effect on {left} (Art. 20).")
     return state
 
