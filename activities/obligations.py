@@ -93,9 +93,9 @@ class ObligationsStarter:
             initial_unrecorded=o.first_import is not None and due < o.first_import,
             ends_on=row.withdrawal_effective,
         )
-        attrs = [
-            SearchAttributePair(sa.KIND, sa.Kind.REPORT.value),
-            SearchAttributePair(sa.CONVENTION, o.convention),
+        attrs = sa.started_with(
+            sa.Kind.REPORT,
+            o.convention,
             SearchAttributePair(sa.STATE, row.state),
             SearchAttributePair(sa.ARTICLE, "7"),
             SearchAttributePair(
@@ -103,7 +103,7 @@ class ObligationsStarter:
                 (ReportStatus.NOT_RECORDED if inp.initial_unrecorded else ReportStatus.PENDING).value,
             ),
             SearchAttributePair(sa.DUE_DATE, day_start(min(due, deadline(year)), o.defaults)),
-        ]
+        )
         summary = f"Article 7 reports of {row.state}: initial report due {due}, then 30 April each year"
         return await self._start("Article7Workflow", inp, report_id(o.convention, row.state), summary, attrs)
 
@@ -118,14 +118,14 @@ class ObligationsStarter:
             defaults=o.defaults,
             ends_on=row.withdrawal_effective,
         )
-        attrs = [
-            SearchAttributePair(sa.KIND, sa.Kind.DEADLINE.value),
-            SearchAttributePair(sa.CONVENTION, o.convention),
+        attrs = sa.started_with(
+            sa.Kind.DEADLINE,
+            o.convention,
             SearchAttributePair(sa.STATE, row.state),
             SearchAttributePair(sa.ARTICLE, article),
             SearchAttributePair(sa.PHASE, WatchStatus.WATCHING.value),
             SearchAttributePair(sa.DUE_DATE, day_start(request_due(due, meeting_on), o.defaults)),
-        ]
+        )
         summary = f"Art. {article} deadline of {row.state}: {due}"
         wid = watch_id(o.convention, article, row.state)
         return await self._start("DeadlineWatchWorkflow", inp, wid, summary, attrs)

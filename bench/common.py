@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import logging
@@ -333,3 +334,10 @@ def run_alone(make: Callable[[], Coroutine[Any, Any, Report]]) -> NoReturn:
     print()
     print("\n".join(report.details))
     finish(0)
+
+
+def arguments(name: str, doc: str | None) -> argparse.ArgumentParser:
+    """The command line of ``python -m bench.<name>``: its docstring's first paragraph, and ``--repeat``."""
+    p = argparse.ArgumentParser(prog=f"python -m bench.{name}", description=(doc or "").split("\n\n")[0])
+    p.add_argument("--repeat", type=int, default=1, help="run each measurement N times, report the median")
+    return p

@@ -13,43 +13,40 @@ defined here, carrying the same payload. The figure is the p50 and p99 round tri
 
 from __future__ import annotations
 
-from temporalio import workflow
+import asyncio
+import contextlib
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
-# The sandbox imports this module again for every workflow run: everything but the workflow is passed through.
-with workflow.unsafe.imports_passed_through():
-    import argparse
-    import asyncio
-    import contextlib
-    import tempfile
-    import time
-    from collections.abc import Sequence
-    from dataclasses import dataclass, field
-    from datetime import date, timedelta
-    from pathlib import Path
-    from typing import Any
+from temporalio.client import Client, WorkflowHandle
 
-    from temporalio.client import Client, WorkflowHandle
-
-    from activities.conference_services import ConferenceServices
-    from bench.common import (
-        SUGGESTED_EVENTS,
-        BenchError,
-        DevServer,
-        Report,
-        Row,
-        event_runs,
-        machine,
-        median,
-        percentile,
-        progress,
-        run_alone,
-    )
-    from domain.decisions import DecideIntersessional, DecisionOutcome, ReplaceDesignate
-    from domain.ids import funds_id, presidency_id
-    from domain.models import President
-    from tests.scenario import initial_state, meeting_handle, part
-    from worker import build_worker
-    from workflows.presidency import PresidencyWorkflow
+from activities.conference_services import ConferenceServices
+from bench.baselines import Trivial
+from bench.common import (
+    SUGGESTED_EVENTS,
+    BenchError,
+    DevServer,
+    Report,
+    Row,
+    arguments,
+    event_runs,
+    machine,
+    median,
+    percentile,
+    progress,
+    run_alone,
+)
+from domain.decisions import DecideIntersessional, ReplaceDesignate
+from domain.ids import funds_id, presidency_id
+from domain.models import President
+from tests.scenario import initial_state, meeting_handle, part
+from worker import build_worker
+from workflows.presidency import PresidencyWorkflow
 
 TARGET = 1.5  # issue 7: p99 within 1.5x the baseline
 TASK_QUEUE = "ccm-bench-decisions"
@@ -57,28 +54,6 @@ WARMUP = 10  # per kind, not counted
 TIMEOUT = 30.0  # for each update
 UPDATE_LIMIT = 2000  # updates per run (DESIGN.md)
 SUCCESSORS = (President(state="Mexico", representative="Ambassador M"), President(state="Chile"))
-
-
-@workflow.defn(name="BenchDecisionBaseline")
-class Trivial:
-    """The baseline: an Update with a validator that checks one field and changes one counter."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    @workflow.run
-    async def run(self) -> None:
-        await workflow.wait_condition(lambda: False)
-
-    @workflow.update
-    def decide(self, d: ReplaceDesignate) -> DecisionOutcome:
-        self.count += 1
-        return DecisionOutcome(decision_id=d.decision_id, summary=f"no-op {self.count}")
-
-    @decide.validator
-    def _check(self, d: ReplaceDesignate) -> None:
-        if not d.decision_id:
-            raise ValueError("no decision id")
 
 
 @dataclass(frozen=True)
@@ -232,8 +207,7 @@ async def measure(opts: Options) -> Report:
 
 
 def parse_options(argv: Sequence[str] | None = None) -> Options:
-    p = argparse.ArgumentParser(prog="python -m bench.decision_latency", description=__doc__.split("\n\n")[0])
-    p.add_argument("--repeat", type=int, default=1, help="run each measurement N times, report the median")
+    p = arguments("decision_latency", __doc__)
     p.add_argument("--decisions", type=int, default=300, help="decisions (and no-op updates) per trial")
     a = p.parse_args(argv)
     if a.repeat < 1 or a.decisions < 2:

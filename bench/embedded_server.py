@@ -12,22 +12,19 @@ flight) and waits for every result. The figure is the throughput with WAL, the b
 
 from __future__ import annotations
 
-from temporalio import workflow
+import contextlib
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
-with workflow.unsafe.imports_passed_through():
-    import argparse
-    import contextlib
-    import tempfile
-    from collections.abc import Sequence
-    from dataclasses import dataclass
-    from pathlib import Path
+from temporalio.client import Client
 
-    from temporalio.client import Client
-
-    from bench import funds_release
-    from bench.common import BenchError, DevServer, Report, Row, machine, median, progress, run_alone
-    from bench.funds_release import NoOp, noop_baseline
-    from worker import build_worker
+from bench import funds_release
+from bench.baselines import NoOp
+from bench.common import BenchError, DevServer, Report, Row, arguments, machine, median, progress, run_alone
+from bench.funds_release import noop_baseline
+from worker import build_worker
 
 TARGET = 2.0  # issue 7: at least 2x
 TASK_QUEUE = funds_release.TASK_QUEUE  # where noop_baseline starts its workflows
@@ -109,8 +106,7 @@ async def measure(opts: Options) -> Report:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m bench.embedded_server", description=__doc__.split("\n\n")[0])
-    p.add_argument("--repeat", type=int, default=1, help="run each measurement N times, report the median")
+    p = arguments("embedded_server", __doc__)
     p.add_argument("--workflows", type=int, default=200, help="no-op workflows per batch (default 200)")
     p.add_argument("--rounds", type=int, default=2, help="batches per server per trial (default 2)")
     a = p.parse_args(argv)

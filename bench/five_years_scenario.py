@@ -70,6 +70,20 @@ async def no_reviews_at_meetings(m: ReviewsOfMeeting) -> int:
 STAND_INS = {"tell_reviews_meeting_moved": no_reviews_at_meetings}
 
 
+async def assessed(ledger: WorkflowHandle[Any, Any], tag: str, amount: int, due: date) -> None:
+    """A ledger with a cost estimate of ``amount`` adopted and assessed on one State (Austria), due ``due``."""
+    await decide(
+        ledger,
+        MeetingFundsWorkflow.set_estimate,
+        SetEstimate(decision_id=f"e-{tag}", reference="estimate", amount=amount),
+    )
+    await decide(
+        ledger,
+        MeetingFundsWorkflow.assess,
+        Assess(decision_id=f"a-{tag}", reference="assessment", shares={"Austria": 100.0}, due=due),
+    )
+
+
 class Scenario:
     def __init__(self, env: WorkflowEnvironment, receiver_url: str) -> None:
         self.env = env
@@ -193,17 +207,7 @@ class Scenario:
             DOCUMENTS_PER_MEETING * 5 * PAGES * self.money.translation_rate_per_page[Language.FR]
             + days * self.money.interpretation_per_day
         )
-        due = (await self.now()).date() + timedelta(days=30)
-        await decide(
-            ledger,
-            MeetingFundsWorkflow.set_estimate,
-            SetEstimate(decision_id=f"e-{label}", reference="estimate", amount=amount),
-        )
-        await decide(
-            ledger,
-            MeetingFundsWorkflow.assess,
-            Assess(decision_id=f"a-{label}", reference="assessment", shares={"Austria": 100.0}, due=due),
-        )
+        await assessed(ledger, label, amount, (await self.now()).date() + timedelta(days=30))
         await decide(
             ledger,
             MeetingFundsWorkflow.record_payment,

@@ -16,63 +16,61 @@ client and the receiver run in this process. Every wait has a deadline.
 
 from __future__ import annotations
 
-from temporalio import workflow
+import asyncio
+import contextlib
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
-# The sandbox imports this module again for every NoOp run: everything but NoOp is passed through.
-with workflow.unsafe.imports_passed_through():
-    import argparse
-    import asyncio
-    import contextlib
-    import os
-    import tempfile
-    import time
-    from collections.abc import Sequence
-    from datetime import date, timedelta
-    from pathlib import Path
-    from typing import Any
+import httpx
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
 
-    import httpx
-    from temporalio.client import Client, WorkflowHandle
-    from temporalio.service import RPCError
-
-    from activities.conference_services import CONNECT_TIMEOUT, TOTAL_TIMEOUT, ConferenceServices
-    from bench.common import (
-        BenchError,
-        DevServer,
-        Report,
-        Row,
-        bounded,
-        median,
-        progress,
-        run_alone,
-        wait_for,
-    )
-    from bench.funds_report import (
-        CODE,
-        FUNDS_ID,
-        MEETING,
-        TARGET,
-        Options,
-        Trial,
-        describe,
-        documents_breakdown,
-        history,
-        ledger_breakdown,
-        name,
-    )
-    from domain.documents import (
-        DocumentInput,
-        DocumentSpec,
-        DocumentState,
-        LanguageStatus,
-    )
-    from domain.funds import Assess, LedgerState, Payment, SetEstimate
-    from domain.models import Language, Money
-    from starter.receiver import Receiver
-    from tests.scenario import decide, start_document
-    from worker import build_worker
-    from workflows.document import DocumentWorkflow
-    from workflows.funds import MeetingFundsWorkflow
+from activities.conference_services import CONNECT_TIMEOUT, TOTAL_TIMEOUT, ConferenceServices
+from bench.baselines import NoOp
+from bench.common import (
+    BenchError,
+    DevServer,
+    Report,
+    Row,
+    arguments,
+    bounded,
+    median,
+    progress,
+    run_alone,
+    wait_for,
+)
+from bench.five_years_scenario import assessed
+from bench.funds_report import (
+    CODE,
+    FUNDS_ID,
+    MEETING,
+    TARGET,
+    Options,
+    Trial,
+    describe,
+    documents_breakdown,
+    history,
+    ledger_breakdown,
+    name,
+)
+from domain.documents import (
+    DocumentInput,
+    DocumentSpec,
+    DocumentState,
+    LanguageStatus,
+)
+from domain.funds import LedgerState, Payment
+from domain.models import Language, Money
+from starter.receiver import Receiver
+from tests.scenario import decide, start_document
+from worker import build_worker
+from workflows.document import DocumentWorkflow
+from workflows.funds import MeetingFundsWorkflow
 
 TASK_QUEUE = "ccm-bench"
 PAGES = 2
@@ -80,15 +78,6 @@ POLL_JOBS = 0.05  # the receiver's count, while the clock runs
 POLL_STATE = 0.2  # queries, outside the timed window
 RPC_CONCURRENCY = 50
 WARMUP_NOOPS = 20
-
-
-@workflow.defn(name="BenchNoOp")
-class NoOp:
-    """The baseline's unit of work: a workflow that returns at once."""
-
-    @workflow.run
-    async def run(self) -> None:
-        return None
 
 
 def count_jobs(folder: Path) -> int:
@@ -166,21 +155,7 @@ async def trial(
             id=FUNDS_ID,
             task_queue=TASK_QUEUE,
         )
-        await decide(
-            ledger,
-            MeetingFundsWorkflow.set_estimate,
-            SetEstimate(decision_id=f"bench-{n}-estimate", reference="bench", amount=total),
-        )
-        await decide(
-            ledger,
-            MeetingFundsWorkflow.assess,
-            Assess(
-                decision_id=f"bench-{n}-assess",
-                reference="bench",
-                shares={"Austria": 100.0},
-                due=date.today() + timedelta(days=30),
-            ),
-        )
+        await assessed(ledger, f"bench-{n}", total, date.today() + timedelta(days=30))
 
         due = date.today() + timedelta(days=90)
         specs = [
@@ -372,13 +347,8 @@ async def measure(opts: Options) -> Report:
     return Report(rows=[row], details=describe(opts, trials, server, db_size))
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--repeat", type=int, default=1, help="run each measurement N times, report the median")
-
-
 def parse_options(argv: Sequence[str] | None = None) -> Options:
-    p = argparse.ArgumentParser(prog="python -m bench.funds_release", description=__doc__.split("\n\n")[0])
-    add_arguments(p)
+    p = arguments("funds_release", __doc__)
     p.add_argument("--documents", type=int, default=100, help="documents, 5 translations each (default 100)")
     p.add_argument("--timeout", type=float, default=90.0, help="seconds allowed for each wait (default 90)")
     p.add_argument(

@@ -19,47 +19,46 @@ figure within 1.25x the baseline.
 
 from __future__ import annotations
 
-from temporalio import workflow
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
 
-with workflow.unsafe.imports_passed_through():
-    import argparse
-    import asyncio
-    import contextlib
-    import logging
-    import os
-    import signal
-    import sys
-    import tempfile
-    import time
-    from collections.abc import Sequence
-    from dataclasses import dataclass
-    from datetime import date, timedelta
-    from pathlib import Path
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 
-    from temporalio.client import Client
-    from temporalio.contrib.pydantic import pydantic_data_converter
-
-    from bench.common import (
-        BenchError,
-        DevServer,
-        Report,
-        Row,
-        bounded,
-        finish,
-        machine,
-        median,
-        progress,
-        rss_bytes,
-        run_alone,
-        wait_for,
-    )
-    from domain.documents import DocumentInput, DocumentSpec
-    from domain.funds import LedgerState
-    from domain.ids import document_id, funds_id
-    from domain.models import Money
-    from runtime import logsetup
-    from workflows.document import DocumentWorkflow
-    from workflows.funds import MeetingFundsWorkflow
+from bench.baselines import Blocked, NoOp
+from bench.common import (
+    BenchError,
+    DevServer,
+    Report,
+    Row,
+    arguments,
+    bounded,
+    finish,
+    machine,
+    median,
+    progress,
+    rss_bytes,
+    run_alone,
+    wait_for,
+)
+from domain.documents import DocumentInput, DocumentSpec
+from domain.funds import LedgerState
+from domain.ids import document_id, funds_id
+from domain.models import Money
+from runtime import logsetup
+from workflows.document import DocumentWorkflow
+from workflows.funds import MeetingFundsWorkflow
 
 TARGET = 1.25  # issue 7: within 1.25x
 TASK_QUEUE = "ccm-bench-memory"
@@ -69,26 +68,6 @@ WARMUP = 20
 SETTLE = 3.0
 TIMEOUT = 900.0
 CODE = "bench"
-
-
-@workflow.defn(name="BenchBlockedOnTimer")
-class Blocked:
-    """The baseline: an open workflow that waits on a timer."""
-
-    @workflow.run
-    async def run(self) -> None:
-        await workflow.sleep(timedelta(days=30))
-
-    @workflow.query
-    def alive(self) -> bool:
-        return True
-
-
-@workflow.defn(name="BenchMemoryWarmup")
-class Warmup:
-    @workflow.run
-    async def run(self) -> None:
-        return None
 
 
 @dataclass(frozen=True)
@@ -117,7 +96,7 @@ async def child(address: str, kind: str, cache: int) -> None:
 
     client = await Client.connect(address, data_converter=pydantic_data_converter)
     # Both run the engine's worker; the baseline's workflows are the bare ones it blocks.
-    extra: list[type] = [Warmup] if kind == "documents" else [Blocked, Warmup]
+    extra: list[type] = [NoOp] if kind == "documents" else [Blocked, NoOp]
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     async with build_worker(
@@ -164,7 +143,7 @@ async def stop(proc: asyncio.subprocess.Process) -> None:
 
 async def warm(client: Client, tag: str) -> None:
     for i in range(WARMUP):
-        await client.execute_workflow(Warmup.run, id=f"warmup-{tag}-{i}", task_queue=TASK_QUEUE)
+        await client.execute_workflow(NoOp.run, id=f"warmup-{tag}-{i}", task_queue=TASK_QUEUE)
 
 
 async def settle_rss(pid: int) -> int:
@@ -316,8 +295,7 @@ async def measure(opts: Options) -> Report:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m bench.worker_memory", description=__doc__.split("\n\n")[0])
-    p.add_argument("--repeat", type=int, default=1, help="run each measurement N times, report the median")
+    p = arguments("worker_memory", __doc__)
     p.add_argument("--workflows", type=int, default=3000, help="open workflows of each kind (default 3000)")
     p.add_argument("--child", choices=["documents", "timers"], help=argparse.SUPPRESS)
     p.add_argument("--address", help=argparse.SUPPRESS)

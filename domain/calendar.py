@@ -10,7 +10,7 @@ from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from domain.models import Defaults, MeetingPlan, Phase
+from domain.models import STANDARD_DEFAULTS, Defaults, MeetingPlan, Phase
 from domain.models import zone as _zone
 
 
@@ -153,7 +153,7 @@ _MONTHS = (
 
 def local_text(at: datetime, defaults: Defaults | None = None) -> str:
     """An instant as people in Geneva read it: '31 March 2021, 23:59 Geneva time'."""
-    d = defaults or Defaults()
+    d = defaults or STANDARD_DEFAULTS
     t = at.astimezone(_zone(d.timezone))
     return f"{t.day} {_MONTHS[t.month - 1]} {t.year}, {t:%H:%M} {d.place} time"
 

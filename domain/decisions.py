@@ -206,6 +206,16 @@ class DecisionLog(BaseModel):
         return DecisionLog(applied=[*self.ids(), *more][-keep:])
 
 
+def old_shapes(*old: str) -> Any:
+    """The before-validator of a state that kept its decisions in other fields (``old``) before the DecisionLog:
+    ``_old_shapes = old_shapes("applied_ids")`` in its class body (see ``folded``)."""
+
+    def fold(cls: type, data: Any) -> Any:
+        return folded(data, *old)
+
+    return model_validator(mode="before")(fold)
+
+
 def folded(data: Any, *old: str) -> Any:
     """A state as given, with the fields that held its decisions before the DecisionLog (``old``, e.g. ``applied_ids``)
     folded into ``decisions``, which the log's own validator then reads."""

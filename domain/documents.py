@@ -6,11 +6,11 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.bounds import Day, Title, WorkflowId
 from domain.calendar import local_date
-from domain.decisions import Decision, DecisionLog, Reference, Rejected, folded
+from domain.decisions import Decision, DecisionLog, Reference, Rejected, old_shapes
 from domain.models import Defaults, Language, Money
 
 Symbol = Annotated[
@@ -84,10 +84,7 @@ class DocumentState(BaseModel):
     log: list[str] = Field(default_factory=list)
     decisions: DecisionLog = Field(default_factory=DecisionLog)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _old_shapes(cls, data: object) -> object:
-        return folded(data, "applied_ids")
+    _old_shapes = old_shapes("applied_ids")
 
     @property
     def waiting_for_funds(self) -> int:

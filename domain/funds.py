@@ -16,7 +16,7 @@ from typing import Annotated, ClassVar, Protocol
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.bounds import MAX_STATES, TITLE_MAX, Aliases, Chf, Day, DerivedDay, Value, WorkflowId, quote
-from domain.decisions import Decision, DecisionId, DecisionLog, Rejected, folded
+from domain.decisions import Decision, DecisionId, DecisionLog, Rejected, old_shapes
 from domain.models import Defaults, Name, StatesList, name_key
 from domain.states import check_state, check_states
 
@@ -183,10 +183,7 @@ class LedgerState(BaseModel):
     # Requests still waiting that can no longer be funded in time, reported to their requester once.
     too_late: list[str] = Field(default_factory=list)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _old_shapes(cls, data: object) -> object:
-        return folded(data, "applied_ids")
+    _old_shapes = old_shapes("applied_ids")
 
     @property
     def balance(self) -> int:

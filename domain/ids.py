@@ -7,6 +7,7 @@ An id is the convention's code, the kind of workflow, and what it is about: ``cc
 
 from __future__ import annotations
 
+from domain.bounds import WORKFLOW_ID_MAX
 from domain.models import Convention, MeetingRef, state_slug
 
 
@@ -63,3 +64,9 @@ def register_id(code: str) -> str:
 def watch_id(code: str, article: str, state: str) -> str:
     """The watch of ``state``'s Art. ``article`` ("3" or "4") deadline, from its entry into force."""
     return f"{code}-deadline-art{article}-{state_slug(state)}"
+
+
+def is_workflow_id(value: object) -> bool:
+    """Whether ``value`` can be a workflow id: a string of one word within the server's limit (a signal that
+    carries one is checked so, as a signal cannot be refused)."""
+    return isinstance(value, str) and 0 < len(value) <= WORKFLOW_ID_MAX and value.split() == [value]

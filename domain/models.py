@@ -168,6 +168,12 @@ class Defaults(Frozen):
         return self
 
 
+# The defaults of a cycle file that sets none, by name: the clock of an input recorded before it carried its own,
+# and what `msp` reads the time by when no workflow's own defaults are at hand (a list row read from search
+# attributes, "as of today"). Where a workflow's state carries its defaults (a ledger's), those come first.
+STANDARD_DEFAULTS = Defaults()
+
+
 # A page's translation: with at most 2,000 pages a document's cost stays far below MAX_CHF.
 MAX_RATE_PER_PAGE = 100_000
 

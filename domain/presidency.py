@@ -7,11 +7,18 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.bounds import HEADROOM_YEARS, LATEST, DerivedDay, Value
 from domain.calendar import years_later
-from domain.decisions import DecideIntersessional, DecisionLog, Designate, Rejected, ReplaceDesignate, folded
+from domain.decisions import (
+    DecideIntersessional,
+    DecisionLog,
+    Designate,
+    Rejected,
+    ReplaceDesignate,
+    old_shapes,
+)
 from domain.models import Convention, MeetingKind, MeetingPlan, MeetingRef, Part, Phase, President
 from domain.states import check_state
 
@@ -88,10 +95,7 @@ class PresidencyState(BaseModel):
     history: list[TermRecord] = Field(default_factory=list)
     closed: MeetingClosed | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _old_shapes(cls, data: object) -> object:
-        return folded(data, "applied_ids")
+    _old_shapes = old_shapes("applied_ids")
 
 
 def _listed(state: PresidencyState, president: President, on: date | None) -> President:

@@ -10,6 +10,7 @@ after the initial report's due date.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, cast
@@ -30,7 +31,7 @@ from domain.bounds import (
 from domain.decisions import Decision, DecisionLog, Rejected
 from domain.models import Defaults, StatesList
 from domain.notifications import DEFAULT_WEBHOOK, KEEP_UNDELIVERABLE, Undeliverable, WebhookName
-from domain.reviews import Reminder
+from domain.reviews import Reminder, ahead
 
 DEFAULT_REMINDER_DAYS = (60, 14)
 # What a run carries across continue-as-new: the last receipts (and its decision log).
@@ -226,42 +227,25 @@ def check_received(s: ReportsState, r: ReportReceived, today: date) -> None:
 
 
 def apply_received(s: ReportsState, r: ReportReceived, today: date) -> tuple[ReportsState, str]:
-    """The state with the receipt recorded (late if after that year's deadline), and a one-line summary."""
+    """The state with the receipt recorded (late if after its deadline), and a one-line summary."""
     check_received(s, r, today)
+    cleared: dict[str, object]
     if r.initial:
         due = cast(date, s.initial_due)
-        record = ReportRecord(
-            year=INITIAL, received_on=r.received_on, reference=r.reference, late=r.received_on > due
-        )
-        new = s.model_copy(
-            update={
-                "received": [*s.received, record][-KEEP_RECEIVED:],
-                "initial_outstanding": False,
-                "initial_unrecorded": False,
-            }
-        )
-        new.status = status_of(new)
-        late = ", late" if record.late else ""
-        return (
-            new,
-            f"initial Article 7 report of {s.state} due {due} received on {r.received_on} ({r.reference}){late}",
-        )
-    assert r.year is not None
+        cleared = {"initial_outstanding": False, "initial_unrecorded": False}
+        what = f"initial Article 7 report of {s.state} due {due}"
+    else:
+        year = cast(int, r.year)
+        due = deadline(year)
+        cleared = {"outstanding": [y for y in s.outstanding if y != year]}
+        what = f"Article 7 report of {s.state} due {due} (covering {year - 1})"
     record = ReportRecord(
-        year=r.year, received_on=r.received_on, reference=r.reference, late=r.received_on > deadline(r.year)
+        year=r.key, received_on=r.received_on, reference=r.reference, late=r.received_on > due
     )
-    new = s.model_copy(
-        update={
-            "received": [*s.received, record][-KEEP_RECEIVED:],
-            "outstanding": [y for y in s.outstanding if y != r.year],
-        }
-    )
+    new = s.model_copy(update={"received": [*s.received, record][-KEEP_RECEIVED:], **cleared})
     new.status = status_of(new)
-    summary = (
-        f"Article 7 report of {s.state} due {deadline(r.year)} (covering {r.year - 1}) received on "
-        f"{r.received_on} ({r.reference})" + (", late" if record.late else "")
-    )
-    return new, summary
+    late = ", late" if record.late else ""
+    return new, f"{what} received on {r.received_on} ({r.reference}){late}"
 
 
 def schedule(
@@ -270,15 +254,7 @@ def schedule(
     """Reminders N days before the deadline (those not yet past ``after``), then the overdue notice on 1 May."""
     due = deadline(year)
     what = f"{state_name}'s Article 7 transparency report covering {year - 1}"
-    out = [
-        Reminder(
-            key=f"art7:{year}:reminder:{lead}d",
-            on=due - timedelta(days=lead),
-            kind="reminder",
-            text=f"Reminder: {what} is due on {due}, in {lead} days.",
-        )
-        for lead in sorted(set(reminder_days), reverse=True)
-    ]
+    out = ahead(f"art7:{year}:reminder", due, set(reminder_days), _reminder_text(what, due))
     out.append(
         Reminder(
             key=f"art7:{year}:overdue",
@@ -290,18 +266,14 @@ def schedule(
     return [r for r in out if after is None or r.on > after]
 
 
+def _reminder_text(what: str, due: date) -> Callable[[int], str]:
+    return lambda lead: f"Reminder: {what} is due on {due}, in {lead} days."
+
+
 def initial_schedule(state_name: str, due: date, reminder_days: tuple[int, ...]) -> list[Reminder]:
     """Reminders N days before the initial report's due date, then the overdue notice the day after (day 181)."""
     what = f"{state_name}'s initial Article 7 transparency report"
-    out = [
-        Reminder(
-            key=f"art7:initial:reminder:{lead}d",
-            on=due - timedelta(days=lead),
-            kind="reminder",
-            text=f"Reminder: {what} is due on {due}, in {lead} days.",
-        )
-        for lead in sorted(set(reminder_days), reverse=True)
-    ]
+    out = ahead("art7:initial:reminder", due, set(reminder_days), _reminder_text(what, due))
     out.append(
         Reminder(
             key="art7:initial:overdue",

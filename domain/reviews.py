@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -132,17 +133,24 @@ class Reminder(Value):
     text: str
 
 
+def ahead(key: str, due: date, leads: Iterable[int], text: Callable[[int], str]) -> list[Reminder]:
+    """A reminder ``lead`` days before ``due`` for each of ``leads``, the earliest first, keyed ``<key>:<lead>d``
+    (a review, a report and a deadline's watch remind so)."""
+    return [
+        Reminder(key=f"{key}:{lead}d", on=due - timedelta(days=lead), kind="reminder", text=text(lead))
+        for lead in sorted(leads, reverse=True)
+    ]
+
+
 def schedule(spec: ReviewSpec, due: date, cycle: int, after: date | None = None) -> list[Reminder]:
     """The reminders before the due date (those not yet past ``after``), then the escalation on the day after."""
-    out = [
-        Reminder(
-            key=f"{spec.subject}:{cycle}:reminder:{lead}d",
-            on=due - timedelta(days=lead),
-            kind="reminder",
-            text=f"Reminder: the review of {spec.title} is due {_due_text(spec, due)}, in {lead} days.",
-        )
-        for lead in sorted(spec.reminder_days, reverse=True)
-    ]
+    what = f"the review of {spec.title} is due {_due_text(spec, due)}"
+    out = ahead(
+        f"{spec.subject}:{cycle}:reminder",
+        due,
+        spec.reminder_days,
+        lambda n: f"Reminder: {what}, in {n} days.",
+    )
     out.append(
         Reminder(
             key=f"{spec.subject}:{cycle}:escalation",

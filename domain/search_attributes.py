@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair
 
 from domain.bounds import quote
 
@@ -140,3 +140,11 @@ def query(
         f"{key.name} = {quoted(value, key.name)}" for key, value in conditions if value is not None
     )
     return text + (" AND ExecutionStatus = 'Running'" if running else "")
+
+
+def started_with(
+    kind: Kind, convention: str, *more: SearchAttributePair[Any]
+) -> list[SearchAttributePair[Any]]:
+    """The search attributes a workflow is started with (its kind, its convention, ``more``): set at start, so that
+    a list finds it before it runs; it upserts the same itself."""
+    return [SearchAttributePair(KIND, kind.value), SearchAttributePair(CONVENTION, convention), *more]

@@ -12,12 +12,20 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.bounds import Aliases, Instant, Name, Reason, Text, Value, WorkflowId
 from domain.calendar import local_date, local_text
-from domain.decisions import Decision, DecisionId, DecisionLog, DecisionRecord, Reference, Rejected, folded
-from domain.models import Defaults, StatesList
+from domain.decisions import (
+    Decision,
+    DecisionId,
+    DecisionLog,
+    DecisionRecord,
+    Reference,
+    Rejected,
+    old_shapes,
+)
+from domain.models import STANDARD_DEFAULTS, Defaults, StatesList
 from domain.notifications import DEFAULT_WEBHOOK, Undeliverable, WebhookName
 from domain.roster import Roster
 from domain.states import check_state
@@ -122,11 +130,8 @@ class SilenceState(BaseModel):
     # Notifications the webhook refused.
     undeliverable: list[Undeliverable] = Field(default_factory=list)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _old_shapes(cls, data: object) -> object:
-        # Before the DecisionLog: the ids in ``decisions``, the records in ``log``.
-        return folded(data, "log")
+    # Before the DecisionLog: the ids in ``decisions``, the records in ``log``.
+    _old_shapes = old_shapes("log")
 
     @property
     def log(self) -> list[DecisionRecord]:
@@ -169,7 +174,7 @@ def check_break(
         raise Rejected(_ended(procedure_id, deadline, defaults))
     state = check_state(b.state, states_parties, "of this procedure", aliases)
     left = roster.left_on(state) if roster is not None else None
-    if left is not None and local_date(now, defaults or Defaults()) >= left:
+    if left is not None and local_date(now, defaults or STANDARD_DEFAULTS) >= left:
         raise Rejected(f"{state} cannot break silence: its withdrawal took effect on {left} (Art. 20).")
     return state
 

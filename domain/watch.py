@@ -11,7 +11,7 @@ watch; a request submitted hands it over (the request's workflow watches the dea
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -24,7 +24,7 @@ from domain.extensions import DeclareCompletion
 from domain.models import Defaults
 from domain.notifications import DEFAULT_WEBHOOK, KEEP_UNDELIVERABLE, Undeliverable, WebhookName
 from domain.register import Row, obligations
-from domain.reviews import Reminder
+from domain.reviews import Reminder, ahead
 
 # Days before the date a request is due by (nine months before the deciding meeting).
 DEFAULT_LEADS = (365, 180, 90, 30)
@@ -119,15 +119,7 @@ def schedule(s: WatchState, leads: tuple[int, ...]) -> list[Reminder]:
         f"{what(s)}: an extension request, if one is needed, is due by {due}, nine months before the meeting "
         f"that would decide it ({s.meeting})"
     )
-    out = [
-        Reminder(
-            key=f"art{s.article}:request:{lead}d",
-            on=due - timedelta(days=lead),
-            kind="reminder",
-            text=f"Reminder: {text}, in {lead} days.",
-        )
-        for lead in sorted(set(leads), reverse=True)
-    ]
+    out = ahead(f"art{s.article}:request", due, set(leads), lambda lead: f"Reminder: {text}, in {lead} days.")
     out.append(
         Reminder(key=f"art{s.article}:request:due", on=due, kind="escalation", text=f"Due today: {text}.")
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -30,6 +30,7 @@ from domain.reviews import Reminder
 
 Updates = Sequence[SearchAttributeUpdate[Any]]
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 # Every workflow's ``failure_exception_types``. A start input the SDK cannot decode into the workflow's model
 # raises pydantic's ValidationError before any workflow code runs; left alone it would fail the workflow task, again
@@ -46,6 +47,19 @@ SERVICES_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
     non_retryable_error_types=[REJECTED_BY_SERVICES],
 )
+
+
+def call_services(name: str, arg: object, result_type: type[T], summary: str) -> ActivityHandle[T]:
+    """Starts one call to conference services (the activity ``name``): 30 s a try, retried until they answer or
+    refuse (SERVICES_RETRY). Await it for the answer."""
+    return workflow.start_activity(
+        name,
+        arg,
+        result_type=result_type,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=SERVICES_RETRY,
+        summary=summary,
+    )
 
 
 # Notifications are retried until the webhook takes them, however long it is down, unless it refuses them (a 4xx
@@ -142,6 +156,14 @@ async def sleep_until_or(at: datetime, changed: Callable[[], bool], summary: str
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(changed, timeout=at - workflow.now(), timeout_summary=summary)
     return not changed()
+
+
+async def until_withdrawal(on: date, state: str, defaults: Defaults) -> None:
+    """Waits for the start of ``on``, the day ``state``'s withdrawal takes effect (Art. 20): its obligations end then
+    (an Article 7 watch's, a deadline's watch)."""
+    at = day_start(on, defaults)
+    if at > workflow.now():
+        await workflow.sleep(at - workflow.now(), summary=f"the withdrawal of {state} takes effect on {on}")
 
 
 async def reminder_due(reminder: Reminder, defaults: Defaults, changed: Callable[[], bool]) -> bool:

@@ -35,9 +35,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import (
         DOCUMENTS_ISSUED,
         FAIL_ON_INVALID_INPUT,
-        SERVICES_RETRY,
         Updates,
         attention,
+        call_services,
         count,
         start_input,
         upsert_kind,
@@ -168,13 +168,8 @@ class DocumentWorkflow:
         try:
             if self.s.withdrawn and self.cancels_jobs:
                 return  # withdrawn before it went: _cancel_job settles it
-            handle = self.sending[lang] = workflow.start_activity(
-                SUBMIT_TRANSLATION,
-                job,
-                result_type=Receipt,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=SERVICES_RETRY,
-                summary=f"submit {spec.symbol} for translation into {lang.value}",
+            handle = self.sending[lang] = call_services(
+                SUBMIT_TRANSLATION, job, Receipt, f"submit {spec.symbol} for translation into {lang.value}"
             )
             receipt = await handle
         except (ActivityError, asyncio.CancelledError) as e:
@@ -220,13 +215,11 @@ class DocumentWorkflow:
                 reason=reason,
             )
             try:
-                answer: Cancellation = await workflow.execute_activity(
+                answer = await call_services(
                     CANCEL_TRANSLATION,
                     request,
-                    result_type=Cancellation,
-                    start_to_close_timeout=timedelta(seconds=30),
-                    retry_policy=SERVICES_RETRY,
-                    summary=f"cancel the translation of {spec.symbol} into {lang.value}",
+                    Cancellation,
+                    f"cancel the translation of {spec.symbol} into {lang.value}",
                 )
             except ActivityError as e:
                 t.status, t.error = LanguageStatus.WITHDRAWN, f"cancellation refused: {_reason(e)}"
@@ -252,13 +245,14 @@ class DocumentWorkflow:
     def _funds(self) -> workflow.ExternalWorkflowHandle[object]:
         return workflow.get_external_workflow_handle(self.inp.funds_id)
 
+    def _language(self, request_id: str) -> Language | None:
+        """The language a request for money (of this document) was for."""
+        symbol = self.inp.spec.symbol
+        return next((la for la in self.s.translations if rules.request_id(symbol, la) == request_id), None)
+
     @workflow.signal(name=FUNDS_GRANTED)
     async def funds_granted(self, request_id: str) -> None:
-        lang = next(
-            (la for la in self.s.translations if rules.request_id(self.inp.spec.symbol, la) == request_id),
-            None,
-        )
-        if lang is None:
+        if (lang := self._language(request_id)) is None:
             return
         t = self.s.translations[lang]
         if t.status is LanguageStatus.WITHDRAWN:
@@ -273,10 +267,7 @@ class DocumentWorkflow:
     @workflow.signal(name=FUNDS_TOO_LATE)
     def funds_too_late(self, request_id: str) -> None:
         """The ledger says a language still waiting can no longer be funded in time: at risk from now."""
-        lang = next(
-            (la for la in self.s.translations if rules.request_id(self.inp.spec.symbol, la) == request_id),
-            None,
-        )
+        lang = self._language(request_id)
         if lang is not None and self.s.translations[lang].status is LanguageStatus.WAITING_FOR_FUNDS:
             self._log(f"{lang.value}: the ledger can no longer fund it in time")
             self._changed()

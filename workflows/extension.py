@@ -13,7 +13,6 @@ with workflow.unsafe.imports_passed_through():
     from domain import extension_rules as rules
     from domain import extension_texts as texts
     from domain import search_attributes as sa
-    from domain.bounds import WORKFLOW_ID_MAX
     from domain.calendar import day_start, describe_months, local_date, local_text
     from domain.decisions import DecisionOutcome, Rejected
     from domain.extensions import (
@@ -50,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         start_input,
         upsert_kind,
     )
+    from workflows.deadlines import DeadlineEnds
     from workflows.decisions import Decider, check, rejected
     from workflows.silence import SilenceProcedureWorkflow
 
@@ -58,7 +58,7 @@ LOOKUP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attemp
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class ExtensionRequestWorkflow:
+class ExtensionRequestWorkflow(DeadlineEnds):
     @workflow.init
     def __init__(self, inp: ExtensionInput) -> None:
         self.inp = start_input(inp, ExtensionInput)
@@ -247,27 +247,15 @@ class ExtensionRequestWorkflow:
         self.proposal = None
         self._changed()
 
-    @workflow.update
-    def declare_completion(self, c: DeclareCompletion) -> DecisionOutcome:
-        return self.decisions.decide(
-            c, lambda: rules.check_completion(self.s, c, self._today()), lambda _: self._completed(c)
-        )
-
-    @declare_completion.validator
-    def _check_completion(self, c: DeclareCompletion) -> None:
-        self.decisions.validate(c, lambda: rules.check_completion(self.s, c, self._today()))
+    def _completion_rule(self, c: DeclareCompletion) -> None:
+        rules.check_completion(self.s, c, self._today())
 
     def _completed(self, c: DeclareCompletion) -> str:
         self.s.status = Status.COMPLETED
         self.s.completed_on = c.completed_on
         return f"{self.s.request.state} declared completion on {c.completed_on} ({c.reference})"
 
-    @workflow.signal(name=SUPERSEDED)
-    def superseded(self, by: str) -> None:
-        # Sent by the State's next request: its workflow id (anything else is dropped, as a signal cannot be refused).
-        if not isinstance(by, str) or not 0 < len(by) <= WORKFLOW_ID_MAX or by.split() != [by]:
-            workflow.logger.warning("signal superseded dropped: not a workflow id")
-            return
+    def _superseded(self, by: str) -> None:
         if self.s.status not in ENDED:
             self.s.status = Status.SUPERSEDED
             self.s.superseded_by = by

@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.funds import CANCEL_REQUEST, RELEASE, REQUEST_FUNDS, FundsRequest
     from domain.meeting import Interpretation, MeetingState
     from domain.models import Defaults, Language
-    from workflows.common import SERVICES_RETRY
+    from workflows.common import call_services
 
 
 # From this patch on, a day's interpretation is asked for at its booking lead time, not when the meeting starts: the
@@ -150,13 +150,8 @@ class InterpretationFunding:
             amount_granted=money.interpretation_per_day,
         )
         try:
-            await workflow.execute_activity(
-                BOOK_INTERPRETATION,
-                booking,
-                result_type=Receipt,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=SERVICES_RETRY,
-                summary=f"book interpretation for {label}, {day}",
+            await call_services(
+                BOOK_INTERPRETATION, booking, Receipt, f"book interpretation for {label}, {day}"
             )
         except ActivityError as e:
             workflow.logger.warning("interpretation for %s refused: %s", day, e.cause)

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         signal_payload,
         sleep_until_or,
         start_input,
+        until_withdrawal,
         upsert_kind,
     )
     from workflows.decisions import Decider
@@ -96,11 +97,7 @@ class Article7Workflow:
         return self.s.status == ReportStatus.WITHDRAWN
 
     async def _end(self, on: date) -> None:
-        at = day_start(on, self.defaults)
-        if at > workflow.now():
-            await workflow.sleep(
-                at - workflow.now(), summary=f"the withdrawal of {self.s.state} takes effect on {on}"
-            )
+        await until_withdrawal(on, self.s.state, self.defaults)
         self.s.status = ReportStatus.WITHDRAWN
         self.s.upcoming = None
         self._changed()

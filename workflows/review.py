@@ -136,18 +136,7 @@ class ReviewWorkflow:
         self.decisions.validate(d, lambda: self._conclusion(d))
 
     def _concluded(self, d: Conclude, nxt: ReviewInput | None) -> str:
-        today = local_date(workflow.now(), self.defaults)
-        periodicity = d.next or self.s.spec.periodicity
-        self.s.history.append(
-            ConclusionRecord(
-                cycle=self.s.cycle,
-                due=self.s.due,
-                concluded_on=today,
-                outcome=d.outcome,
-                reference=d.reference,
-                next=periodicity,
-            )
-        )
+        self.s.history.append(self._record(d))
         self.s.status = ReviewStatus.CONCLUDED
         self.next_input = nxt
         summary = f"review of {self.s.spec.title} concluded ({d.reference})"
@@ -164,24 +153,23 @@ class ReviewWorkflow:
         today = local_date(workflow.now(), self.defaults)
         due = rules.next_due(self.s.spec, today, periodicity, self.inp.cadence_years)
         spec = self.s.spec.model_copy(update={"due": due, "periodicity": periodicity})
-        history = [
-            *self.s.history,
-            ConclusionRecord(
-                cycle=self.s.cycle,
-                due=self.s.due,
-                concluded_on=today,
-                outcome=d.outcome,
-                reference=d.reference,
-                next=periodicity,
-            ),
-        ]
         return self.inp.model_copy(
             update={
                 "spec": spec,
                 "cycle": self.s.cycle + 1,
-                "history": history,
+                "history": [*self.s.history, self._record(d)],
                 "undeliverable": self.s.undeliverable,
             }
+        )
+
+    def _record(self, d: Conclude) -> ConclusionRecord:
+        return ConclusionRecord(
+            cycle=self.s.cycle,
+            due=self.s.due,
+            concluded_on=local_date(workflow.now(), self.defaults),
+            outcome=d.outcome,
+            reference=d.reference,
+            next=d.next or self.s.spec.periodicity,
         )
 
     @workflow.update

@@ -18,10 +18,8 @@ from temporalio.common import SearchAttributeUpdate
 with workflow.unsafe.imports_passed_through():
     from domain import search_attributes as sa
     from domain import watch as rules
-    from domain.bounds import WORKFLOW_ID_MAX
     from domain.calendar import day_start, local_date
-    from domain.decisions import DecisionOutcome
-    from domain.extensions import SUPERSEDED, DeclareCompletion
+    from domain.extensions import DeclareCompletion
     from domain.ids import watch_id
     from domain.notifications import Notification
     from domain.reviews import Reminder
@@ -35,13 +33,15 @@ with workflow.unsafe.imports_passed_through():
         signal_payload,
         sleep_until_or,
         start_input,
+        until_withdrawal,
         upsert_changed,
     )
+    from workflows.deadlines import DeadlineEnds
     from workflows.decisions import Decider
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class DeadlineWatchWorkflow:
+class DeadlineWatchWorkflow(DeadlineEnds):
     @workflow.init
     def __init__(self, inp: WatchInput) -> None:
         self.inp = start_input(inp, WatchInput)
@@ -86,11 +86,7 @@ class DeadlineWatchWorkflow:
         return self.s.status in ENDED
 
     async def _end(self, on: date) -> None:
-        at = day_start(on, self.inp.defaults)
-        if at > workflow.now():
-            await workflow.sleep(
-                at - workflow.now(), summary=f"the withdrawal of {self.s.state} takes effect on {on}"
-            )
+        await until_withdrawal(on, self.s.state, self.inp.defaults)
         if self.s.status not in ENDED:
             self.s.status = WatchStatus.WITHDRAWN
             self._changed()
@@ -116,27 +112,16 @@ class DeadlineWatchWorkflow:
         self.s.sent.append(r.key)
         self._changed()
 
-    @workflow.update
-    def declare_completion(self, c: DeclareCompletion) -> DecisionOutcome:
-        return self.decisions.decide(
-            c, lambda: rules.check_completion(self.s, c, self._today()), lambda _: self._completed(c)
-        )
-
-    @declare_completion.validator
-    def _check_completion(self, c: DeclareCompletion) -> None:
-        self.decisions.validate(c, lambda: rules.check_completion(self.s, c, self._today()))
+    def _completion_rule(self, c: DeclareCompletion) -> None:
+        rules.check_completion(self.s, c, self._today())
 
     def _completed(self, c: DeclareCompletion) -> str:
         self.s.status = WatchStatus.COMPLETED
         self.s.completed_on = c.completed_on
         return f"{self.s.state} declared completion under Art. {self.s.article} on {c.completed_on} ({c.reference})"
 
-    @workflow.signal(name=SUPERSEDED)
-    def superseded(self, by: str) -> None:
-        # Sent by the State's first extension request under this article: its workflow id.
-        if not isinstance(by, str) or not 0 < len(by) <= WORKFLOW_ID_MAX or by.split() != [by]:
-            workflow.logger.warning("signal superseded dropped: not a workflow id")
-            return
+    def _superseded(self, by: str) -> None:
+        # The State's first extension request under this article takes over.
         if self.s.status not in ENDED:
             self.s.status = WatchStatus.REQUESTED
             self.s.request = by

@@ -9,25 +9,18 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
-from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
-from domain import search_attributes as sa
-from domain.arrears import owed_by, parts, split_payment
-from domain.calendar import local_date
+from domain.arrears import Owed, owed_by, parts, split_payment
 from domain.decisions import Rejected
-from domain.funds import LedgerState, Payment, chf
+from domain.funds import Arrears, Payment, chf
 from domain.ids import funds_id
-from domain.models import Defaults
 from runtime.connect import connect
-from starter.cli.calls import answer, meeting_started, rpc_error, send_update
+from starter.cli.calls import send_update
 from starter.cli.common import (
-    ANSWER_TIMEOUT,
     NAME,
     NOT_RUNNING,
     OK,
     REJECTED,
-    STATUS_WAIT,
     CliError,
     ConventionOpt,
     JsonOpt,
@@ -36,9 +29,9 @@ from starter.cli.common import (
     echo,
     run,
     table,
-    today,
     validated,
 )
+from starter.cli.ledgers import ledgers_today
 from workflows.funds import MeetingFundsWorkflow
 
 PayMeetingOpt = Annotated[
@@ -51,32 +44,6 @@ PayMeetingOpt = Annotated[
 ]
 
 
-async def _ledgers(client: Client, code: str, also: str) -> list[LedgerState]:
-    """Every running ledger of the convention (and ``also``, the current one, before visibility lists it)."""
-    query = sa.query(sa.Kind.FUNDS, code, running=True)
-    try:
-        ids = [wf.id async for wf in client.list_workflows(query, rpc_timeout=ANSWER_TIMEOUT)]
-    except RPCError as e:
-        raise rpc_error(f"the list of ledgers ({query})", e) from None
-    found = []
-    for wid in sorted({*ids, also}):
-        handle = client.get_workflow_handle_for(MeetingFundsWorkflow.run, wid)
-        try:
-            found.append(
-                await answer(wid, handle.query(MeetingFundsWorkflow.ledger, rpc_timeout=ANSWER_TIMEOUT))
-            )
-        except RPCError as e:
-            if e.status != RPCStatusCode.NOT_FOUND:
-                raise rpc_error(wid, e) from None
-    return found
-
-
-async def _current(client: Client, code: str) -> tuple[str, Defaults]:
-    """The Presidency's current meeting, and the clock it runs on (the configured defaults)."""
-    pres = await meeting_started(client, convention_of(code), STATUS_WAIT)
-    return pres.meeting.ref.label, pres.convention.defaults
-
-
 def pay_oldest_first(convention: str, fields: Mapping[str, Any]) -> None:
     """Records a payment over the ledgers it settles, each part under its own id; prints the split."""
 
@@ -84,9 +51,7 @@ def pay_oldest_first(convention: str, fields: Mapping[str, Any]) -> None:
         code = convention_of(convention).code
         payment = validated(Payment, fields, "payment")
         client = await connect()
-        current, clock = await _current(client, code)
-        ledgers = await _ledgers(client, code, funds_id(code, current))
-        on = local_date(today(), clock)
+        current, ledgers, on = await ledgers_today(client, code)
         # A payment recorded whole before (sent again, not split): its ledger answers it as a repeat.
         split_before = any(payment.decision_id in lg.splits for lg in ledgers)
         known = next((lg.meeting for lg in ledgers if payment.decision_id in lg.decisions), None)
@@ -128,6 +93,12 @@ def pay_oldest_first(convention: str, fields: Mapping[str, Any]) -> None:
     run(go)
 
 
+def owed_cells(a: Arrears | Owed) -> tuple[str, ...]:
+    """What a State owes to a meeting, as `msp funds status` and `msp funds arrears` show it: assessed, paid,
+    outstanding, due, and OVERDUE when it is."""
+    return chf(a.assessed), chf(a.paid), chf(a.outstanding), str(a.due), "OVERDUE" if a.overdue else ""
+
+
 def funds_arrears(
     given: Annotated[str, typer.Option("--state", help="The State Party, as assessed.")],
     as_json: JsonOpt = False,
@@ -139,9 +110,7 @@ def funds_arrears(
         code = convention_of(convention).code
         state = checked(NAME, given, "--state")
         client = await connect()
-        current, clock = await _current(client, code)
-        ledgers = await _ledgers(client, code, funds_id(code, current))
-        on = local_date(today(), clock)
+        _, ledgers, on = await ledgers_today(client, code)
         owed = owed_by(state, ledgers, on)
         total = sum(o.outstanding for o in owed)
         if as_json:
@@ -153,17 +122,7 @@ def funds_arrears(
             return OK
         echo(f"Arrears of {state} (as of {on}): {chf(total)} outstanding")
         lines = table(
-            [
-                (
-                    o.meeting,
-                    chf(o.assessed),
-                    chf(o.paid),
-                    chf(o.outstanding),
-                    str(o.due),
-                    "OVERDUE" if o.overdue else "",
-                )
-                for o in owed
-            ],
+            [(o.meeting, *owed_cells(o)) for o in owed],
             header=("MEETING", "ASSESSED", "PAID", "OUTSTANDING", "DUE", ""),
         )
         echo("\n".join(lines))

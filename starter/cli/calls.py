@@ -46,6 +46,7 @@ from starter.cli.common import (
     OK,
     REJECTED,
     CliError,
+    convention_of,
     echo,
     meeting_ref,
     one_line,
@@ -278,9 +279,21 @@ class Target(Generic[W]):
     gone: Callable[[RPCError], CliError]
 
 
+@dataclass(frozen=True)
+class At:
+    """Where a decision goes, by the workflow's id, and what to say when the update finds it not running. (A
+    ``Locate`` finds it once connected, or answers from the log of a workflow that has ended.)"""
+
+    wid: str
+    gone: Callable[[RPCError], CliError]
+
+
+Locate = Callable[[Client], Awaitable["Target[Any] | At | DecisionOutcome"]]
+
+
 def send_decision(
     update: UpdateMethodMultiParam[[W, M], DecisionOutcome],
-    prepare: Callable[[], tuple[M, Callable[[Client], Awaitable[Target[W] | DecisionOutcome]]]],
+    prepare: Callable[[], tuple[M, Callable[[Client], Awaitable[Target[W] | At | DecisionOutcome]]]],
 ) -> None:
     """Runs a decision command: ``prepare`` checks every option (before anything is asked of Temporal), prints
     the decision's id and says how to find its workflow; the decision is sent there and the answer printed.
@@ -292,9 +305,45 @@ def send_decision(
         target = await locate(client)
         if isinstance(target, DecisionOutcome):
             return accepted(target)
+        if isinstance(target, At):
+            return await send_update(client.get_workflow_handle(target.wid), update, message, target.gone)
         return await send_update(target.handle, update, message, target.gone)
 
     run(go)
+
+
+def send_to(
+    code: str,
+    update: UpdateMethodMultiParam[[Any, M], DecisionOutcome],
+    where: Callable[[Convention], Locate],
+    message: Callable[[], M],
+) -> None:
+    """The decision command of a workflow found from the convention ``code``: checks the convention, the options
+    that name the workflow (``where``, which says how to find it) and the decision (``message``, which prints its
+    id), in that order and before anything is asked of Temporal; then sends it and prints the answer."""
+
+    def prepare() -> tuple[M, Locate]:
+        locate = where(convention_of(code))
+        return message(), locate
+
+    send_decision(update, prepare)
+
+
+def found(
+    wid: str,
+    gone: Callable[[RPCError], CliError],
+    missing: CliError | None = None,
+    ended: Callable[[WorkflowExecutionDescription], CliError] | None = None,
+) -> Locate:
+    """A workflow known by its id (a document by its symbol); with ``missing`` and ``ended``, refused before
+    anything is sent when it does not exist or has ended."""
+
+    async def locate(client: Client) -> At:
+        if missing is not None and ended is not None:
+            await running(client, wid, missing, ended)
+        return At(wid, gone)
+
+    return locate
 
 
 def accepted(outcome: DecisionOutcome) -> int:

@@ -25,7 +25,7 @@ from domain.bounds import Name, escape_controls, in_window, quote
 from domain.calendar import local_clock, local_date
 from domain.config import ConfigError, CycleConfig, parse_config
 from domain.decisions import Rejected
-from domain.models import Convention, Defaults, MeetingKind, MeetingRef
+from domain.models import STANDARD_DEFAULTS, Convention, Defaults, MeetingKind, MeetingRef
 from domain.notifications import Undeliverable
 from domain.states import check_state
 from runtime.connect import ConnectError
@@ -46,7 +46,7 @@ def kind_attributes(
     kind: sa.Kind, code: str, *more: SearchAttributePair[Any]
 ) -> list[SearchAttributePair[Any]]:
     """The search attributes a workflow `msp` starts is given at once, so a list finds it before it runs."""
-    return [SearchAttributePair(sa.KIND, kind.value), SearchAttributePair(sa.CONVENTION, code), *more]
+    return sa.started_with(kind, code, *more)
 
 
 def echo(text: str = "", err: bool = False) -> None:
@@ -242,6 +242,10 @@ ConfigOpt = Annotated[
     Path, typer.Option("--config", envvar="CCM_CONFIG", help="The cycle's configuration file (TOML).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
+MeetingOpt = Annotated[
+    str | None,
+    typer.Option("--meeting", help="The meeting, e.g. 14MSP. Default: the Presidency's current meeting."),
+]
 
 
 # What the commands print.
@@ -267,8 +271,9 @@ def today() -> datetime:
     return datetime.now(UTC)
 
 
-def today_in_geneva() -> date:
-    return local_date(today(), Defaults())
+def today_in_geneva(defaults: Defaults = STANDARD_DEFAULTS) -> date:
+    """Today on the clock of ``defaults``: a workflow's own where its state carries them."""
+    return local_date(today(), defaults)
 
 
 def plural(n: int, word: str) -> str:
@@ -314,5 +319,5 @@ def undeliverable_lines(records: Sequence[Undeliverable]) -> list[str]:
     if not records:
         return []
     title = f"Undeliverable notifications ({len(records)}; the webhook refused them, they are not resent)"
-    rows = [(local_clock(u.at, Defaults()), u.kind, u.webhook, one_line(u.reason)) for u in records]
+    rows = [(local_clock(u.at, STANDARD_DEFAULTS), u.kind, u.webhook, one_line(u.reason)) for u in records]
     return ["", title, *table(rows, header=("AT (GENEVA)", "KIND", "WEBHOOK", "ANSWER"))]

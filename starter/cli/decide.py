@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 from temporalio.client import Client
-from temporalio.service import RPCError
 from temporalio.workflow import UpdateMethodMultiParam
 
 from domain.decisions import (
@@ -24,15 +23,15 @@ from domain.decisions import (
     SetDates,
 )
 from domain.ids import presidency_id
-from domain.models import MeetingFormat
-from starter.cli.calls import Decided, Target, meeting_target, no_presidency, send_decision
+from domain.models import Convention, MeetingFormat
+from starter.cli.calls import At, found, meeting_target, no_presidency, send_to
 from starter.cli.common import (
     NOT_RUNNING,
     CliError,
     ConventionOpt,
     IdOpt,
+    MeetingOpt,
     RefOpt,
-    convention_of,
     decided,
     one_line,
 )
@@ -44,10 +43,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-MeetingOpt = Annotated[
-    str | None,
-    typer.Option("--meeting", help="The meeting to decide on, e.g. 14MSP. Default: the current meeting."),
-]
 PlaceOpt = Annotated[str | None, typer.Option("--place", help="Where the part is held.")]
 HostOpt = Annotated[
     str | None,
@@ -60,10 +55,23 @@ RepresentativeOpt = Annotated[
 ]
 
 
+def part(start: str, days: int | None, place: str | None, host: str | None) -> dict[str, Any]:
+    """The fields of a part of the meeting (SetDates, AddPart) from their options."""
+    return {"start": start, "duration_days": days, "place": place, "host_covering_extra_cost": host}
+
+
 def president(state: str | None, representative: str | None) -> dict[str, str] | None:
     if state is None and representative is None:
         return None
     return {k: v for k, v in (("state", state), ("representative", representative)) if v is not None}
+
+
+async def meeting_at(client: Client, conv: Convention, label: str | None) -> At:
+    """The meeting given, or the Presidency's current one."""
+    wid, name = await meeting_target(client, conv, label)
+    return At(
+        wid, lambda e: CliError(f"the {name} is not running ({wid}: {one_line(e.message)})", NOT_RUNNING)
+    )
 
 
 def meeting_decision(
@@ -75,21 +83,12 @@ def meeting_decision(
     ref: str,
     **fields: Any,
 ) -> None:
-    def prepare() -> tuple[Decided, Any]:
-        conv = convention_of(code)
-        decision = decided(model, decision_id, ref, **fields)
-
-        async def locate(client: Client) -> Target[MeetingWorkflow]:
-            wid, label = await meeting_target(client, conv, meeting)
-
-            def gone(e: RPCError) -> CliError:
-                return CliError(f"the {label} is not running ({wid}: {one_line(e.message)})", NOT_RUNNING)
-
-            return Target(client.get_workflow_handle_for(MeetingWorkflow.run, wid), gone)
-
-        return decision, locate
-
-    send_decision(update, prepare)
+    send_to(
+        code,
+        update,
+        lambda conv: lambda client: meeting_at(client, conv, meeting),
+        lambda: decided(model, decision_id, ref, **fields),
+    )
 
 
 def presidency_decision(
@@ -100,17 +99,12 @@ def presidency_decision(
     ref: str,
     **fields: Any,
 ) -> None:
-    def prepare() -> tuple[Decided, Any]:
-        conv = convention_of(code)
-        decision = decided(model, decision_id, ref, **fields)
-
-        async def locate(client: Client) -> Target[PresidencyWorkflow]:
-            handle = client.get_workflow_handle_for(PresidencyWorkflow.run, presidency_id(conv))
-            return Target(handle, lambda _: no_presidency(conv))
-
-        return decision, locate
-
-    send_decision(update, prepare)
+    send_to(
+        code,
+        update,
+        lambda conv: found(presidency_id(conv), lambda _: no_presidency(conv)),
+        lambda: decided(model, decision_id, ref, **fields),
+    )
 
 
 # On the meeting.
@@ -137,10 +131,7 @@ def set_dates(
         SetDates,
         decision_id,
         ref,
-        start=start,
-        duration_days=days,
-        place=place,
-        host_covering_extra_cost=host,
+        **part(start, days, place, host),
     )
 
 
@@ -195,11 +186,8 @@ def add_part(
         AddPart,
         decision_id,
         ref,
-        start=start,
-        duration_days=days,
-        place=place,
-        host_covering_extra_cost=host,
         format=format,
+        **part(start, days, place, host),
     )
 
 

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import TypeAdapter
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client
 from temporalio.common import SearchAttributePair
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import search_attributes as sa
@@ -26,21 +26,19 @@ from domain.documents import (
 )
 from domain.funds import chf
 from domain.ids import document_id, funds_id
-from domain.models import Language
+from domain.models import Convention, Language
 from runtime.connect import connect
 from starter.cli.calls import (
-    Decided,
-    Target,
+    Locate,
     current_meeting,
+    found,
     listed,
     presidency_state,
     query_state,
-    rpc_error,
-    send_decision,
+    send_to,
     start_once,
 )
 from starter.cli.common import (
-    ANSWER_TIMEOUT,
     BAD_INPUT,
     NOT_RUNNING,
     OK,
@@ -50,6 +48,7 @@ from starter.cli.common import (
     ConventionOpt,
     IdOpt,
     JsonOpt,
+    MeetingOpt,
     RefOpt,
     checked,
     columns,
@@ -65,6 +64,7 @@ from starter.cli.common import (
     run,
     table,
 )
+from starter.cli.ledgers import check_ledger
 from workflows.document import DocumentWorkflow
 
 app = typer.Typer(
@@ -83,10 +83,6 @@ OPTIONS.update(
     }
 )
 
-DocMeetingOpt = Annotated[
-    str | None,
-    typer.Option("--meeting", help="The meeting, e.g. 14MSP. Default: the Presidency's current meeting."),
-]
 # Languages are checked by the models, so that a wrong one is refused in one line like any other option.
 LANGUAGES = ", ".join(lang.value for lang in Language)
 SymbolArg = Annotated[str, typer.Argument(help="The document's symbol, e.g. CCM/MSP/2027/3.")]
@@ -106,25 +102,6 @@ def no_document(symbol: str, wid: str, e: RPCError | None = None) -> CliError:
     )
 
 
-async def check_ledger(client: Client, fid: str, label: str, code: str) -> None:
-    """Refuses a meeting without a running ledger, before anything is started."""
-    try:
-        desc = await client.get_workflow_handle(fid).describe(rpc_timeout=ANSWER_TIMEOUT)
-    except RPCError as e:
-        if e.status == RPCStatusCode.NOT_FOUND:
-            raise CliError(
-                f"--meeting: no meeting {label} for {code}: its ledger {fid} does not exist; nothing submitted",
-                BAD_INPUT,
-            ) from None
-        raise rpc_error(fid, e) from None
-    if desc.status != WorkflowExecutionStatus.RUNNING:
-        raise CliError(
-            f"--meeting: the ledger of the {label} ({fid}) is {execution(desc.status)}, not running; "
-            "nothing submitted",
-            BAD_INPUT,
-        )
-
-
 @app.command("submit")
 def docs_submit(
     symbol: Annotated[str, typer.Option("--symbol", help="The document's symbol, e.g. CCM/MSP/2027/3.")],
@@ -133,7 +110,7 @@ def docs_submit(
     due: Annotated[str, typer.Option("--due", help="When it must be out in every language, YYYY-MM-DD.")],
     language: Annotated[str, typer.Option("--language", help=f"The original language: {LANGUAGES}.")] = "en",
     priority: Annotated[int, typer.Option("--priority", help="1 is translated first (1-9).")] = 2,
-    meeting: DocMeetingOpt = None,
+    meeting: MeetingOpt = None,
     convention: ConventionOpt = "ccm",
 ) -> None:
     """Submit a document: it asks the meeting's ledger for each translation and is sent off as money comes."""
@@ -195,18 +172,11 @@ def document_decision(
     ref: str | None,
     **fields: Any,
 ) -> None:
-    def prepare() -> tuple[Decided, Any]:
-        conv = convention_of(code)
-        decision = decided(model, decision_id, ref, **fields)
+    def where(conv: Convention) -> Locate:
         wid = document_id(conv.code, checked(SYMBOL, symbol, "SYMBOL"))
+        return found(wid, lambda e: no_document(symbol, wid, e))
 
-        async def locate(client: Client) -> Target[DocumentWorkflow]:
-            handle = client.get_workflow_handle_for(DocumentWorkflow.run, wid)
-            return Target(handle, lambda e: no_document(symbol, wid, e))
-
-        return decision, locate
-
-    send_decision(update, prepare)
+    send_to(code, update, where, lambda: decided(model, decision_id, ref, **fields))
 
 
 @app.command("delivered")
@@ -329,7 +299,7 @@ def docs_status(
         str | None, typer.Argument(help="A document's symbol; without it, every document of the meeting.")
     ] = None,
     as_json: JsonOpt = False,
-    meeting: DocMeetingOpt = None,
+    meeting: MeetingOpt = None,
     convention: ConventionOpt = "ccm",
 ) -> None:
     """Show one document (each language, its money, its log), or list the meeting's documents."""

@@ -12,7 +12,6 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 from temporalio.common import TypedSearchAttributes
-from temporalio.service import RPCError
 from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import search_attributes as sa
@@ -30,9 +29,9 @@ from domain.extensions import (
     due_by,
 )
 from domain.ids import extension_id
-from domain.models import Defaults, MeetingRef
+from domain.models import STANDARD_DEFAULTS, MeetingRef
 from domain.presidency import advance_counters, next_meeting_ref, provisional_start
-from starter.cli.calls import Decided, Target, listed, presidency_state, query_state, send_decision
+from starter.cli.calls import At, Decided, listed, presidency_state, query_state, send_decision
 from starter.cli.common import (
     BAD_INPUT,
     NOT_RUNNING,
@@ -171,7 +170,7 @@ def row(wid: str, execution: str, s: ExtensionState | None, attrs: TypedSearchAt
         "status": s.status.value if s else (attrs.get(sa.PHASE) or execution),
         "meeting": s.meeting.label if s else attrs.get(sa.MEETING),
         "late": s.late if s else None,
-        "deadline": str(s.deadline) if s else (str(local_date(due, Defaults())) if due else None),
+        "deadline": str(s.deadline) if s else (str(local_date(due, STANDARD_DEFAULTS)) if due else None),
         "requested": describe_months(s.request.requested_months) if s else None,
         "analysis": s.analysis.reference if s and s.analysis else None,
         "silence": s.silence if s else None,
@@ -210,15 +209,14 @@ def request_decision(
         name = state_name(cfg, state)
         decision = message(cfg)
 
-        async def locate(client: Client) -> Target[ExtensionRequestWorkflow]:
+        async def locate(client: Client) -> At:
             wid = await target(client, convention_of(code).code, name, art, year)
-
-            def gone(e: RPCError) -> CliError:
-                return CliError(
+            return At(
+                wid,
+                lambda e: CliError(
                     f"the extension request {wid} is not running ({one_line(e.message)})", NOT_RUNNING
-                )
-
-            return Target(client.get_workflow_handle_for(ExtensionRequestWorkflow.run, wid), gone)
+                ),
+            )
 
         return decision, locate
 

@@ -9,33 +9,28 @@ from typing import Annotated, Any
 
 import typer
 from temporalio.client import Client
-from temporalio.service import RPCError
 from temporalio.workflow import UpdateMethodMultiParam
 
 from domain.assessments import SharesError, parse_shares
 from domain.decisions import DecisionOutcome
 from domain.funds import Assess, LedgerState, Payment, SetEstimate, arrears, chf, queue
-from domain.ids import funds_id
 from domain.models import Convention
 from runtime.connect import connect
-from starter.cli.arrears import PayMeetingOpt, funds_arrears, pay_oldest_first
-from starter.cli.calls import Decided, Target, meeting_started, query_state, send_decision
+from starter.cli.arrears import PayMeetingOpt, funds_arrears, owed_cells, pay_oldest_first
+from starter.cli.calls import At, Decided, query_state, send_to
 from starter.cli.common import (
     BAD_INPUT,
-    NOT_RUNNING,
     OK,
     OPTIONS,
-    STATUS_WAIT,
-    CliError,
     ConventionOpt,
     IdOpt,
     JsonOpt,
+    MeetingOpt,
     RefOpt,
     convention_of,
     decided,
     echo,
     echo_json,
-    meeting_ref,
     new_id,
     one_line,
     plural,
@@ -44,6 +39,7 @@ from starter.cli.common import (
     today_in_geneva,
     validated,
 )
+from starter.cli.ledgers import ledger_target, no_ledger
 from workflows.funds import MeetingFundsWorkflow
 
 app = typer.Typer(
@@ -61,26 +57,12 @@ OPTIONS.update(
     }
 )
 
-LedgerMeetingOpt = Annotated[
-    str | None,
-    typer.Option("--meeting", help="Whose ledger, e.g. 14MSP. Default: the Presidency's current meeting."),
-]
 AmountOpt = Annotated[int, typer.Option("--amount", help="Whole Swiss francs (CHF), more than 0.")]
 
 
-async def ledger_target(client: Client, conv: Convention, label: str | None) -> tuple[str, str]:
-    """The ledger's workflow id and its meeting's label: the meeting given, or the Presidency's current one."""
-    if label is not None:
-        ref = meeting_ref(label)
-    else:
-        # Just after `msp cycle start` the Presidency may not have started its meeting (and ledger) yet.
-        ref = (await meeting_started(client, conv, STATUS_WAIT)).meeting.ref
-    return funds_id(conv.code, ref.label), ref.label
-
-
-def no_ledger(wid: str, label: str, e: RPCError | None = None) -> CliError:
-    detail = f": {one_line(e.message)}" if e is not None else ""
-    return CliError(f"no ledger is running for the {label} ({wid}{detail})", NOT_RUNNING)
+async def ledger_at(client: Client, conv: Convention, label: str | None) -> At:
+    wid, name = await ledger_target(client, conv, label)
+    return At(wid, lambda e: no_ledger(wid, name, e))
 
 
 def ledger_decision(
@@ -89,22 +71,11 @@ def ledger_decision(
     update: UpdateMethodMultiParam[[MeetingFundsWorkflow, Any], DecisionOutcome],
     message: Callable[[], Decided],
 ) -> None:
-    def prepare() -> tuple[Decided, Any]:
-        conv = convention_of(code)
-        decision = message()
-
-        async def locate(client: Client) -> Target[MeetingFundsWorkflow]:
-            wid, label = await ledger_target(client, conv, meeting)
-            handle = client.get_workflow_handle_for(MeetingFundsWorkflow.run, wid)
-            return Target(handle, lambda e: no_ledger(wid, label, e))
-
-        return decision, locate
-
-    send_decision(update, prepare)
+    send_to(code, update, lambda conv: lambda client: ledger_at(client, conv, meeting), message)
 
 
 def ledger_json(wid: str, ledger: LedgerState) -> dict[str, Any]:
-    today = today_in_geneva()
+    today = today_in_geneva(ledger.defaults)
     return {
         "id": wid,
         "meeting": ledger.meeting,
@@ -123,7 +94,7 @@ def ledger_json(wid: str, ledger: LedgerState) -> dict[str, Any]:
 
 
 def funds_text(wid: str, ledger: LedgerState) -> str:
-    today = today_in_geneva()
+    today = today_in_geneva(ledger.defaults)
     estimate = (
         f"{chf(ledger.estimate)} ({ledger.estimate_reference})"
         if ledger.estimate is not None
@@ -144,18 +115,7 @@ def funds_text(wid: str, ledger: LedgerState) -> str:
     lines += ["", f"Contributions ({plural(len(owed), 'State')}; as of {today})"]
     if owed:
         lines += table(
-            [
-                (
-                    a.state,
-                    f"{ledger.assessments[a.state].share_percent:g}%",
-                    chf(a.assessed),
-                    chf(a.paid),
-                    chf(a.outstanding),
-                    str(a.due),
-                    "OVERDUE" if a.overdue else "",
-                )
-                for a in owed
-            ],
+            [(a.state, f"{ledger.assessments[a.state].share_percent:g}%", *owed_cells(a)) for a in owed],
             header=("STATE", "SHARE", "ASSESSED", "PAID", "OUTSTANDING", "DUE", ""),
         )
     else:
@@ -184,7 +144,7 @@ def funds_estimate(
     amount: AmountOpt,
     ref: RefOpt,
     decision_id: IdOpt = None,
-    meeting: LedgerMeetingOpt = None,
+    meeting: MeetingOpt = None,
     convention: ConventionOpt = "ccm",
 ) -> None:
     """Record the meeting's adopted cost estimate."""
@@ -224,7 +184,7 @@ def funds_assess(
     due: Annotated[str, typer.Option("--due", help="When the contributions are due, YYYY-MM-DD.")],
     ref: RefOpt,
     decision_id: IdOpt = None,
-    meeting: LedgerMeetingOpt = None,
+    meeting: MeetingOpt = None,
     convention: ConventionOpt = "ccm",
 ) -> None:
     """Assess each State's contribution from the file of shares (UN scale of assessment, adjusted)."""
@@ -277,7 +237,7 @@ def funds_pay(
 @app.command("status")
 def funds_status(
     as_json: JsonOpt = False,
-    meeting: LedgerMeetingOpt = None,
+    meeting: MeetingOpt = None,
     convention: ConventionOpt = "ccm",
 ) -> None:
     """Show the ledger: estimate, payments, grants, balance, arrears per State, and the queue in grant order."""

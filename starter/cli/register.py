@@ -17,7 +17,6 @@ from typing import Annotated, Any
 
 import typer
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.common import SearchAttributePair
 from temporalio.service import RPCError
 
 from domain import search_attributes as sa
@@ -117,7 +116,7 @@ async def import_shipped(client: Client, cfg: CycleConfig, config: Path) -> None
         defaults=cfg.defaults,
         meeting_on=cfg.meeting.parts[0].start,
     )
-    attrs = [SearchAttributePair(sa.KIND, sa.Kind.REGISTER.value), SearchAttributePair(sa.CONVENTION, code)]
+    attrs = sa.started_with(sa.Kind.REGISTER, code)
     wid = register_id(code)
     handle = client.get_workflow_handle_for(RegisterWorkflow.run, wid)
     if not await start_once(client, RegisterWorkflow.run, inp, wid, "Register of States", attrs):

@@ -13,14 +13,13 @@ from typing import Annotated, Any
 import typer
 from temporalio.client import Client, WorkflowExecutionDescription
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.service import RPCError
 
 from domain import search_attributes as sa
 from domain.bounds import quote
 from domain.calendar import day_start, local_date
 from domain.config import CycleConfig
 from domain.ids import report_id
-from domain.models import Defaults, match_name, name_key
+from domain.models import STANDARD_DEFAULTS, match_name, name_key
 from domain.reports import (
     INITIAL,
     ReportReceived,
@@ -32,11 +31,10 @@ from domain.reports import (
 )
 from runtime.connect import connect
 from starter.cli.calls import (
-    Target,
     already_started,
+    found,
     listed,
     query_state,
-    running,
     send_decision,
     start_once,
     state_if_running,
@@ -179,25 +177,14 @@ def reports_received(
             ReportReceived, decision_id, ref, year=year, initial=initial, received_on=received_on
         )
 
-        async def locate(client: Client) -> Target[Article7Workflow]:
-            wid = report_id(code, name)
-
-            def ended(desc: WorkflowExecutionDescription) -> CliError:
-                return CliError(
-                    f"the Article 7 workflow of {name} ({wid}) is {_ended(desc)} and no longer running",
-                    NOT_RUNNING,
-                )
-
-            def gone(e: RPCError) -> CliError:
-                return CliError(
-                    f"the Article 7 workflow of {name} ({wid}) is not running ({one_line(e.message)})",
-                    NOT_RUNNING,
-                )
-
-            await running(client, wid, no_reports(code, name), ended)
-            return Target(client.get_workflow_handle_for(Article7Workflow.run, wid), gone)
-
-        return receipt, locate
+        wid = report_id(code, name)
+        what = f"the Article 7 workflow of {name} ({wid})"
+        return receipt, found(
+            wid,
+            lambda e: CliError(f"{what} is not running ({one_line(e.message)})", NOT_RUNNING),
+            no_reports(code, name),
+            lambda desc: CliError(f"{what} is {_ended(desc)} and no longer running", NOT_RUNNING),
+        )
 
     send_decision(Article7Workflow.report_received, prepare)
 
@@ -219,7 +206,7 @@ def report_row(wid: str, status: str, s: ReportsState | None, attrs: TypedSearch
             **attention(s.undeliverable, attrs),
         }
     due = attrs.get(sa.DUE_DATE)
-    day = local_date(due, Defaults()) if due is not None else None
+    day = local_date(due, STANDARD_DEFAULTS) if due is not None else None
     return {
         "state": attrs.get(sa.STATE) or wid,
         "id": wid,

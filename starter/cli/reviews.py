@@ -20,7 +20,7 @@ from domain.calendar import day_start, local_date
 from domain.config import CycleConfig
 from domain.decisions import DecisionOutcome
 from domain.ids import review_id
-from domain.models import Defaults
+from domain.models import STANDARD_DEFAULTS, Convention
 from domain.reviews import (
     Conclude,
     Periodicity,
@@ -33,12 +33,12 @@ from domain.reviews import (
 from runtime.connect import connect
 from starter.cli.calls import (
     Decided,
-    Target,
+    Locate,
     already_started,
+    found,
     listed,
     query_state,
-    running,
-    send_decision,
+    send_to,
     start_once,
     state_if_running,
 )
@@ -139,22 +139,13 @@ def review_decision(
     update: UpdateMethodMultiParam[[ReviewWorkflow, Any], DecisionOutcome],
     message: Callable[[], Decided],
 ) -> None:
-    def prepare() -> tuple[Decided, Any]:
-        conv = convention_of(code)
+    def where(conv: Convention) -> Locate:
         name = checked(SUBJECT, subject.strip(), "SUBJECT")
-        # Checked (and its id printed) before anything is asked of Temporal.
-        decision = message()
+        ended = lambda desc: review_ended(name, desc.typed_search_attributes.get(sa.PHASE))  # noqa: E731
+        missing = no_review(conv.code, name)
+        return found(review_id(conv.code, name), lambda e: review_gone(conv.code, name, e), missing, ended)
 
-        async def locate(client: Client) -> Target[ReviewWorkflow]:
-            wid = review_id(conv.code, name)
-            ended = lambda desc: review_ended(name, desc.typed_search_attributes.get(sa.PHASE))  # noqa: E731
-            await running(client, wid, no_review(conv.code, name), ended)
-            handle = client.get_workflow_handle_for(ReviewWorkflow.run, wid)
-            return Target(handle, lambda e: review_gone(conv.code, name, e))
-
-        return decision, locate
-
-    send_decision(update, prepare)
+    send_to(code, update, where, message)
 
 
 def due_text(s: ReviewState) -> str:
@@ -173,7 +164,7 @@ def review_row(
         upcoming = {"kind": s.upcoming.kind, "on": str(s.upcoming.on)} if s.upcoming else None
     else:
         at = attrs.get(sa.DUE_DATE)
-        due = local_date(at, Defaults()) if at is not None else None
+        due = local_date(at, STANDARD_DEFAULTS) if at is not None else None
         phase = attrs.get(sa.PHASE) or "unknown"
         meeting = attrs.get(sa.MEETING)
         upcoming = None

@@ -34,8 +34,8 @@ from domain.silence import (
 )
 from runtime.connect import TASK_QUEUE, connect
 from starter.cli.calls import (
+    At,
     Decided,
-    Target,
     answer,
     describe,
     presidency_state,
@@ -282,9 +282,8 @@ def procedure_decision(
         name = checked(PROCEDURE, procedure.strip(), "PROCEDURE")
         decision = message()
 
-        async def locate(client: Client) -> Target[SilenceProcedureWorkflow] | DecisionOutcome:
+        async def locate(client: Client) -> At | DecisionOutcome:
             wid = silence_id(conv.code, name)
-            handle = client.get_workflow_handle_for(SilenceProcedureWorkflow.run, wid)
             desc = await describe(client, wid, no_procedure(conv.code, name))
             if desc.status != WorkflowExecutionStatus.RUNNING:
                 # An ended procedure takes no update: the log it ended with answers a decision it applied.
@@ -292,6 +291,7 @@ def procedure_decision(
                     s = await procedure_state(client, conv.code, name)
                     if (done := s.decisions.repeat(decision.decision_id)) is not None:
                         return done
+                handle = client.get_workflow_handle_for(SilenceProcedureWorkflow.run, wid)
                 raise await ended(name, handle, desc.status)
 
             def gone(e: RPCError) -> CliError:
@@ -302,7 +302,7 @@ def procedure_decision(
                     NOT_RUNNING,
                 )
 
-            return Target(handle, gone)
+            return At(wid, gone)
 
         return decision, locate
 

@@ -11,7 +11,7 @@ from temporalio.service import RPCError
 from domain import search_attributes as sa
 from domain.calendar import local_clock, local_text
 from domain.ids import silence_id
-from domain.models import Defaults
+from domain.models import STANDARD_DEFAULTS
 from domain.silence import SilenceOutcome, SilenceState, SilenceStatus
 from starter.cli.calls import answer, listed, query_state, rpc_error
 from starter.cli.common import (
@@ -101,7 +101,7 @@ def procedure_text(wid: str, s: SilenceState) -> str:
             else (f"not told ({s.delivery_error})" if s.delivery_error else "not yet told")
         )
         rows.append(("Concerns", f"{s.concerns} ({told} of the outcome)"))
-    log = [(local_clock(r.at, Defaults()), r.kind, r.reference, one_line(r.summary)) for r in s.log]
+    log = [(local_clock(r.at, STANDARD_DEFAULTS), r.kind, r.reference, one_line(r.summary)) for r in s.log]
     header = ("AT (GENEVA)", "KIND", "REFERENCE", "SUMMARY")
     lines = table(rows) + undeliverable_lines(s.undeliverable)
     lines += section(f"Decisions ({len(s.log)})", table(log, header) if log else [], "none")
@@ -165,7 +165,9 @@ PROCEDURE_COLUMNS: list[tuple[str, Any]] = [
     ("PROCEDURE", lambda r: r["procedure"]),
     (
         "DEADLINE (GENEVA)",
-        lambda r: local_clock(datetime.fromisoformat(r["deadline"]), Defaults()) if r["deadline"] else "-",
+        lambda r: (
+            local_clock(datetime.fromisoformat(r["deadline"]), STANDARD_DEFAULTS) if r["deadline"] else "-"
+        ),
     ),
     ("STATUS", lambda r: r["status"].replace("_", " ")),
     ("BROKEN BY", lambda r: r["broken_by"] or "-"),

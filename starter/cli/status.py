@@ -19,6 +19,7 @@ from starter.cli.common import (
     OK,
     STATUS_WAIT,
     ConventionOpt,
+    MeetingOpt,
     convention_of,
     echo,
     echo_json,
@@ -26,7 +27,6 @@ from starter.cli.common import (
     run,
     table,
 )
-from starter.cli.decide import MeetingOpt
 from starter.cli.funds import ledger_json
 from workflows.funds import MeetingFundsWorkflow
 from workflows.meeting import MeetingWorkflow

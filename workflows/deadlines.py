@@ -1,0 +1,45 @@
+"""What ends the watch of a State's Art. 3 or Art. 4 deadline, in both workflows that keep one (the deadline watch
+and an extension request): the State's declaration of completion (Update ``declare_completion``) and the next
+request taking over (signal ``superseded``). One definition, so that the two answer the same way."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.decisions import DecisionOutcome
+    from domain.extensions import SUPERSEDED, DeclareCompletion
+    from domain.ids import is_workflow_id
+    from workflows.decisions import Decider
+
+
+class DeadlineEnds:
+    """The handlers; a workflow that inherits them says what its rule is, what completion does to its state, and
+    what being superseded does."""
+
+    decisions: Decider
+
+    def _completion_rule(self, c: DeclareCompletion) -> None:
+        raise NotImplementedError
+
+    def _completed(self, c: DeclareCompletion) -> str:
+        raise NotImplementedError
+
+    def _superseded(self, by: str) -> None:
+        raise NotImplementedError
+
+    @workflow.update
+    def declare_completion(self, c: DeclareCompletion) -> DecisionOutcome:
+        return self.decisions.decide(c, lambda: self._completion_rule(c), lambda _: self._completed(c))
+
+    @declare_completion.validator
+    def _check_completion(self, c: DeclareCompletion) -> None:
+        self.decisions.validate(c, lambda: self._completion_rule(c))
+
+    @workflow.signal(name=SUPERSEDED)
+    def superseded(self, by: str) -> None:
+        # Sent by the State's next request: its workflow id (anything else is dropped, as a signal cannot be refused).
+        if not is_workflow_id(by):
+            workflow.logger.warning("signal superseded dropped: not a workflow id")
+            return
+        self._superseded(by)
