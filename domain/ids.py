@@ -63,3 +63,8 @@ def register_id(code: str) -> str:
 def watch_id(code: str, article: str, state: str) -> str:
     """The watch of ``state``'s Art. ``article`` ("3" or "4") deadline, from its entry into force."""
     return f"{code}-deadline-art{article}-{state_slug(state)}"
+
+
+def committee_id(code: str) -> str:
+    """The Coordination Committee of the convention ``code``: one workflow id, one run per presidential term."""
+    return f"{code}-committee"
