@@ -90,6 +90,8 @@ async def test_the_committee_follows_the_presidency_across_two_handovers(ts_env,
         money = Money(conference_services_url=receiver.url)
         cycle = await Cycle(ts_env, worker, initial_state(code, day0, [part(first_day)], money=money)).start()
         try:
+            # The Presidency tells the committee at the start of its term, then of each change.
+            await ts_env.sleep(timedelta(minutes=1))
             await cycle.decide_presidency(
                 PresidencyWorkflow.designate,
                 Designate(decision_id="d1", reference="MSP/14/7", president=MEXICO),
