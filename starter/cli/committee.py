@@ -326,33 +326,39 @@ def committee_complete(
     )
 
 
-@group_app.command("add")
-def group_add(
-    article: ArticleOpt,
-    member: MemberOpt,
-    ref: RefOpt,
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
-    """Add a member to the Analysis Group of an article."""
-    committee_decision(
-        convention,
+def group_command(
+    update: UpdateMethodMultiParam[[CommitteeWorkflow, Any], DecisionOutcome],
+    model: type[AddGroupMember] | type[RemoveGroupMember],
+    doc: str,
+) -> Callable[..., None]:
+    """`msp committee group add` and `remove`: the same options, another decision."""
+
+    def command(
+        article: ArticleOpt,
+        member: MemberOpt,
+        ref: RefOpt,
+        decision_id: IdOpt = None,
+        convention: ConventionOpt = "ccm",
+    ) -> None:
+        committee_decision(
+            convention, update, lambda: decided(model, decision_id, ref, article=str(article), member=member)
+        )
+
+    command.__doc__ = doc
+    return command
+
+
+group_app.command("add")(
+    group_command(
         CommitteeWorkflow.add_group_member,
-        lambda: decided(AddGroupMember, decision_id, ref, article=str(article), member=member),
+        AddGroupMember,
+        "Add a member to the Analysis Group of an article.",
     )
-
-
-@group_app.command("remove")
-def group_remove(
-    article: ArticleOpt,
-    member: MemberOpt,
-    ref: RefOpt,
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
-    """Remove a member from the Analysis Group of an article."""
-    committee_decision(
-        convention,
+)
+group_app.command("remove")(
+    group_command(
         CommitteeWorkflow.remove_group_member,
-        lambda: decided(RemoveGroupMember, decision_id, ref, article=str(article), member=member),
+        RemoveGroupMember,
+        "Remove a member from the Analysis Group of an article.",
     )
+)
