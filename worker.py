@@ -24,6 +24,7 @@ from runtime import logsetup
 from runtime.connect import TASK_QUEUE, ConnectError, connect
 from runtime.settings import SettingError
 from runtime.telemetry import METRICS_ADDRESS_ENV, runtime_from_env, tracing_from_env
+from workflows.committee import CommitteeWorkflow
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.funds import MeetingFundsWorkflow
@@ -48,6 +49,7 @@ WORKFLOWS: Sequence[type] = (
     Article7Workflow,
     RegisterWorkflow,
     DeadlineWatchWorkflow,
+    CommitteeWorkflow,
 )
 
 # How long a stopping worker lets the activities in hand finish before it cancels them: longer than one HTTP call

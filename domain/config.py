@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from domain.bounds import MAX_STATES, Aliases, Day, in_window
+from domain.committee import CommitteeState, PresidencyView
 from domain.models import (
     Code,
     Convention,
@@ -102,6 +103,11 @@ class StatesPartiesSection(_Section):
         return days
 
 
+class CommitteeSection(_Section):
+    # Who directs the ISU and assists the President on the Coordination Committee (seed ¶14).
+    isu_director: Name = "the ISU Director"
+
+
 class CycleConfig(_Section):
     convention: ConventionSection = ConventionSection()
     defaults: Defaults = Defaults()
@@ -111,6 +117,7 @@ class CycleConfig(_Section):
     notifications: NotificationsSection = NotificationsSection()
     reviews: list[ReviewSpec] = Field(default_factory=list)
     states_parties: StatesPartiesSection = StatesPartiesSection()
+    committee: CommitteeSection = CommitteeSection()
 
     def convention_settings(self) -> Convention:
         return Convention(
@@ -141,6 +148,23 @@ class CycleConfig(_Section):
             ),
             intersessional_this_cycle=p.intersessional_this_cycle,
         )
+
+
+def committee_state(config: CycleConfig) -> CommitteeState:
+    """The Coordination Committee as the cycle starts it: the Presidency's first term, the ISU Director."""
+    p = config.presidency
+    return CommitteeState(
+        convention=config.convention.code,
+        webhook=config.notifications.webhook,
+        defaults=config.defaults,
+        isu_director=config.committee.isu_director,
+        presidency=PresidencyView(
+            term=1,
+            president=p.president,
+            designates=list(p.designates),
+            meeting=MeetingRef(number=config.meeting.number, kind=config.meeting.kind).label,
+        ),
+    )
 
 
 def parse_config(text: str, source: str = "config") -> CycleConfig:

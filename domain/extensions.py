@@ -171,6 +171,8 @@ class Analysis(Decision):
     summary: Text
     # What the group recommends the meeting grant; None: it makes no recommendation on the period.
     recommended_months: int | None = Field(default=None, ge=1, le=120)
+    # The member of the group who reported, as the Coordination Committee lists its members (`msp` checks it there).
+    reported_by: Name | None = None
 
 
 class Grant(BaseModel):

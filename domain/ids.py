@@ -70,3 +70,8 @@ def is_workflow_id(value: object) -> bool:
     """Whether ``value`` can be a workflow id: a string of one word within the server's limit (a signal that
     carries one is checked so, as a signal cannot be refused)."""
     return isinstance(value, str) and 0 < len(value) <= WORKFLOW_ID_MAX and value.split() == [value]
+
+
+def committee_id(code: str) -> str:
+    """The Coordination Committee of the convention ``code``: one workflow id, one run per presidential term."""
+    return f"{code}-committee"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -144,23 +144,39 @@ def ahead(key: str, due: date, leads: Iterable[int], text: Callable[[int], str])
 
 def schedule(spec: ReviewSpec, due: date, cycle: int, after: date | None = None) -> list[Reminder]:
     """The reminders before the due date (those not yet past ``after``), then the escalation on the day after."""
-    what = f"the review of {spec.title} is due {_due_text(spec, due)}"
-    out = ahead(
-        f"{spec.subject}:{cycle}:reminder",
+    out = reminders(
+        f"{spec.subject}:{cycle}",
+        f"the review of {spec.title}",
         due,
+        _due_text(spec, due),
         spec.reminder_days,
-        lambda n: f"Reminder: {what}, in {n} days.",
-    )
-    out.append(
-        Reminder(
-            key=f"{spec.subject}:{cycle}:escalation",
-            on=due + timedelta(days=1),
-            kind="escalation",
-            text=f"Overdue: the review of {spec.title} was due {_due_text(spec, due)} and has not been concluded. "
-            f"For the attention of {' and '.join(spec.escalate_to)}.",
-        )
+        spec.escalate_to,
     )
     return [r for r in out if after is None or r.on > after]
+
+
+def reminders(
+    key: str,
+    what: str,
+    due: date,
+    due_text: str,
+    leads: Sequence[int],
+    escalate_to: Sequence[str],
+    undone: str = "concluded",
+) -> list[Reminder]:
+    """The rule every mandated piece of work follows (a review, a task of the Coordination Committee): a reminder
+    ``leads`` days before it is due, the earliest first, then an escalation to ``escalate_to`` on the day after."""
+    out = ahead(f"{key}:reminder", due, leads, lambda n: f"Reminder: {what} is due {due_text}, in {n} days.")
+    out.append(
+        Reminder(
+            key=f"{key}:escalation",
+            on=due + timedelta(days=1),
+            kind="escalation",
+            text=f"Overdue: {what} was due {due_text} and has not been {undone}. "
+            f"For the attention of {' and '.join(escalate_to)}.",
+        )
+    )
+    return out
 
 
 def next_overdue(spec: ReviewSpec, due: date, cycle: int, sent: list[Reminder]) -> Reminder:

@@ -26,6 +26,7 @@ class Kind(StrEnum):
     REPORT = "report"
     REGISTER = "register"
     DEADLINE = "deadline"
+    COMMITTEE = "committee"
 
 
 KIND = SearchAttributeKey.for_keyword("CcmKind")
@@ -54,6 +55,10 @@ UNDELIVERABLE = "undeliverable"
 # A document: "at_risk" while it will miss its due date, "late" once issued after it.
 AT_RISK = "at_risk"
 LATE = "late"
+# The Coordination Committee: "renewal" while a mandate that ended waits to be renewed or given to new
+# coordinators, "overdue" while a task it assigned is past its due date.
+RENEWAL = "renewal"
+OVERDUE = "overdue"
 
 ALL: tuple[SearchAttributeKey[Any], ...] = (
     KIND,

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from domain import committee
+from domain.bounds import Value
 from domain.calendar import local_text
+from domain.committee import CALLED_ON, INVITED, CommitteeState, TaskStatus, Theme
 from domain.decisions import DecisionRecord
 from domain.documents import DocumentState, risk_text
 from domain.extensions import ExtensionState, describe_months
@@ -267,4 +270,64 @@ def extension_details(s: ExtensionState) -> str:
         f"**Next notification:** {f'{s.upcoming.kind} on {s.upcoming.on}' if s.upcoming else 'none'}",
         *undeliverable_lines(s.undeliverable),
     ]
+    return "\n".join(lines)
+
+
+class Workload(Value):
+    theme: Theme
+    coordinators: str
+    open: int
+    overdue: int
+    tasks: list[str]
+
+
+def workload(s: CommitteeState) -> list[Workload]:
+    """Each seat's open tasks (and how many are overdue), seat by seat: the uneven load of ¶17 made visible."""
+    out = []
+    for c in s.coordinators:
+        mine = [t for t in s.open_tasks() if t.theme is c.theme]
+        out.append(
+            Workload(
+                theme=c.theme,
+                coordinators=c.who(),
+                open=len(mine),
+                overdue=sum(t.status is TaskStatus.OVERDUE for t in mine),
+                tasks=[
+                    f"{t.number}: {t.title} (due {t.due}{', overdue' if t.status is TaskStatus.OVERDUE else ''})"
+                    for t in mine
+                ],
+            )
+        )
+    return out
+
+
+def committee_details(s: CommitteeState) -> str:
+    """The committee's current details (markdown), for the Web UI."""
+    p = s.presidency
+    lines = [f"## Coordination Committee, term {p.term} (to the {p.meeting})", "**Members**"]
+    lines += [f"- {role}: {who}" for role, who in committee.members(s)]
+    lines += [
+        "",
+        f"**Invited:** {', '.join(INVITED)}  ",
+        f"**Called on:** {', '.join(CALLED_ON)}",
+        "",
+        "**Mandates**",
+    ]
+    lines += [f"- {c.theme.words}: {c.who()}, {committee.mandate_text(s, c)}" for c in s.coordinators] or [
+        "- none yet"
+    ]
+    if s.renewals:
+        lines += ["", f"**Renewal due:** {', '.join(t.words for t in s.renewals)}"]
+    waiting = [m for m in s.meetings if m.recorded_on is None]
+    lines += ["", "**Meetings waiting for their record**"]
+    lines += [f"- {m.number}: {m.on}, {' '.join(m.agenda.split())[:120]}" for m in waiting] or ["- none"]
+    lines += ["", "**Open tasks**"]
+    lines += [
+        f"- {t.number} ({t.theme.words}): {t.title}, due {t.due}{' — overdue' if t.status is TaskStatus.OVERDUE else ''}"
+        for t in s.open_tasks()
+    ] or ["- none"]
+    groups = [f"- Article {a.value}: {', '.join(g) or 'no members yet'}" for a, g in sorted(s.groups.items())]
+    lines += ["", "**Analysis Groups**", *groups]
+    if s.undeliverable:
+        lines += ["", f"**Undeliverable notifications:** {len(s.undeliverable)}"]
     return "\n".join(lines)

@@ -20,6 +20,16 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.conference_services import ConferenceServices
+from domain.committee import (
+    AddGroupMember,
+    Appoint,
+    AssignTask,
+    CommitteeState,
+    PresidencyView,
+    RecordMeeting,
+    ScheduleMeeting,
+    Theme,
+)
 from domain.decisions import (
     ChangeFormat,
     CloseMeeting,
@@ -39,7 +49,7 @@ from domain.extensions import (
     ProposeBySilence,
 )
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
-from domain.ids import document_id, funds_id, register_id, report_id, silence_id, watch_id
+from domain.ids import committee_id, document_id, funds_id, register_id, report_id, silence_id, watch_id
 from domain.models import Language, MeetingFormat, Money
 from domain.obligations import ImportRegister, RegisterInput
 from domain.register import COLUMNS, entry_into_force, initial_report_due
@@ -72,6 +82,7 @@ from tests.scenario import (
 from tests.support.cycle_helpers import Cycle
 from tests.support.devserver import binary
 from worker import build_worker
+from workflows.committee import CommitteeWorkflow
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.funds import MeetingFundsWorkflow
@@ -437,6 +448,73 @@ async def record_order_of_need(env: WorkflowEnvironment, worker: Worker, url: st
     await ledger.terminate("recorded")
 
 
+async def record_committee(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
+    """The committee's first term (told by the Presidency, coordinators appointed, a meeting scheduled and recorded,
+    a task reminded and escalated, a group member added) up to the handover, and the Presidency that told it."""
+    today = (await env.get_current_time()).date()
+    state = initial_state(
+        "ccm", today, [part(today + timedelta(days=20))], money=Money(conference_services_url=url)
+    )
+    committee = await env.client.start_workflow(
+        CommitteeWorkflow.run,
+        CommitteeState(
+            presidency=PresidencyView(
+                term=1, president=state.president, designates=state.designates, meeting="14MSP"
+            )
+        ),
+        id=committee_id("ccm"),
+        task_queue=worker.task_queue,
+    )
+    first_run = committee.result_run_id
+    c = await Cycle(env, worker, state).start()
+    presidency_run = c.handle.result_run_id
+    # Once the term has been told, a designation is told again.
+    await env.sleep(timedelta(minutes=1))
+    await c.decide_presidency(
+        PresidencyWorkflow.designate, Designate(decision_id="d1", reference="MSP/14/7", president=MEXICO)
+    )
+    await decide(
+        committee,
+        CommitteeWorkflow.appoint,
+        Appoint(decision_id="a1", reference="MSP/14/30", theme=Theme.TRANSPARENCY, states=["Peru"]),
+    )
+    await decide(
+        committee,
+        CommitteeWorkflow.add_group_member,
+        AddGroupMember(decision_id="g1", reference="MSP/14/31", article=Article.ART4, member="Switzerland"),
+    )
+    await decide(
+        committee,
+        CommitteeWorkflow.assign_task,
+        AssignTask(
+            decision_id="t1",
+            reference="CC/1",
+            theme=Theme.TRANSPARENCY,
+            title="Guide",
+            due=today + timedelta(days=5),
+        ),
+    )
+    await decide(
+        committee,
+        CommitteeWorkflow.schedule_meeting,
+        ScheduleMeeting(decision_id="m1", reference="letter", on=today + timedelta(days=2), agenda="Tasks."),
+    )
+    await c.sleep_until_day(today + timedelta(days=7))
+    await decide(
+        committee,
+        CommitteeWorkflow.record_meeting,
+        RecordMeeting(
+            decision_id="r1", reference="CC/1", meeting=1, attended=["Austria"], conclusions="Noted."
+        ),
+    )
+    await c.sleep_past_end_of(today + timedelta(days=23))
+    assert (await c.presidency()).term == 2
+    await save(committee, "committee", first_run)
+    await save(c.handle, "presidency-tells-committee", presidency_run)
+    await c.stop()
+    await committee.terminate("recorded")
+
+
 RECORDERS = {
     "register": record_register,
     "cycle": record,
@@ -446,6 +524,7 @@ RECORDERS = {
     "silence-undeliverable": record_silence_undeliverable,
     "withdrawal": record_withdrawal,
     "order-of-need": record_order_of_need,
+    "committee": record_committee,
 }
 
 

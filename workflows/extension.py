@@ -139,6 +139,8 @@ class ExtensionRequestWorkflow(DeadlineEnds):
         self.s.analysis = a
         self.s.status = Status.ANALYSED
         summary = f"{'revised ' if revised else ''}analysis of {self.s.group} entered ({a.reference})"
+        if a.reported_by:
+            summary += f", reported by {a.reported_by}"
         if a.recommended_months:
             summary += f"; it recommends {describe_months(a.recommended_months)}"
         return summary

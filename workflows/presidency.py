@@ -12,9 +12,10 @@ with workflow.unsafe.imports_passed_through():
     from domain import presidency as rules
     from domain import search_attributes as sa
     from domain.calendar import day_start, local_date
+    from domain.committee import PRESIDENCY_CHANGED, PresidencyView
     from domain.decisions import DecideIntersessional, DecisionOutcome, Designate, ReplaceDesignate
     from domain.funds import LedgerState
-    from domain.ids import funds_id, meeting_id
+    from domain.ids import committee_id, funds_id, meeting_id
     from domain.meeting import MeetingInput
     from domain.models import President
     from domain.presidency import MEETING_CHANGED, MEETING_CLOSED, MeetingClosed, MeetingView, PresidencyState
@@ -24,6 +25,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.decisions import Decider, rejected
     from workflows.funds import MeetingFundsWorkflow
     from workflows.meeting import MeetingWorkflow
+
+
+TELLS_COMMITTEE = "presidency-tells-committee"
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
@@ -36,6 +40,9 @@ class PresidencyWorkflow:
         self.successor_dirty = False
         # A roster from the register that the meeting and its ledger have not been sent yet.
         self.roster_dirty = False
+        # The Coordination Committee must learn who presides and is designated: at the start of a term, and after
+        # each change of the designates.
+        self.committee_dirty = True
         self.waiting_for = "the meeting to close"
         self.child: workflow.ChildWorkflowHandle[MeetingWorkflow, MeetingClosed] | None = None
         self.decisions = Decider(
@@ -58,9 +65,13 @@ class PresidencyWorkflow:
                     self.s.closed is not None
                     or self.successor_dirty
                     or self.roster_dirty
+                    or self.committee_dirty
                     or workflow.info().is_continue_as_new_suggested()
                 ),
             )
+            if self.committee_dirty:
+                self.committee_dirty = False
+                await self._tell_committee()
             if self.successor_dirty and self.s.closed is None:
                 self.successor_dirty = False
                 successor = self.s.designates[0] if self.s.designates else None
@@ -84,6 +95,24 @@ class PresidencyWorkflow:
             "handover on %s: %s succeeds %s", self.s.closed.closed_on, nxt.president, self.s.president
         )
         workflow.continue_as_new(nxt)
+
+    async def _tell_committee(self) -> None:
+        # Terms recorded before the committee existed issue no signal.
+        if not workflow.patched(TELLS_COMMITTEE):
+            return
+        s = self.s
+        view = PresidencyView(
+            term=s.term,
+            president=s.president,
+            outgoing=s.outgoing,
+            designates=s.designates,
+            meeting=s.meeting.ref.label,
+        )
+        wid = committee_id(s.convention.code)
+        try:
+            await workflow.get_external_workflow_handle(wid).signal(PRESIDENCY_CHANGED, view)
+        except Exception as e:  # a convention run without its committee goes on without telling it
+            workflow.logger.info("committee %s not told: %s", wid, e)
 
     async def _pass_roster(self, mid: str) -> None:
         roster = self.s.convention.roster
@@ -205,6 +234,7 @@ class PresidencyWorkflow:
         first_changed = designates[:1] != self.s.designates[:1]
         self.s.designates = designates
         self.successor_dirty = self.successor_dirty or first_changed
+        self.committee_dirty = True
         return summary
 
     def _set_intersessional(self, result: tuple[bool, str]) -> str:

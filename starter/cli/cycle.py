@@ -1,4 +1,4 @@
-"""`msp cycle start`: the presidency from the configuration file, then the reviews and Article 7 workflows it
+"""`msp cycle start`: the presidency from the configuration file, its Coordination Committee, then the reviews and Article 7 workflows it
 lists; what already runs is left as it is."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from temporalio.service import RPCError
 from domain.ids import presidency_id
 from runtime.connect import TASK_QUEUE, connect
 from starter.cli.calls import rpc_error
+from starter.cli.committee import start_committee
 from starter.cli.common import DEFAULT_CONFIG, OK, ConfigOpt, echo, load_config, run
 from starter.cli.register import import_shipped
 from starter.cli.reports import start_reports
@@ -55,6 +56,7 @@ def cycle_start(config: ConfigOpt = DEFAULT_CONFIG) -> None:
                 f"term {state.term}: {state.president} presides over the {state.meeting.ref.label}, "
                 f"{state.meeting.describe_dates()}"
             )
+        await start_committee(client, cfg)
         await start_reviews(client, cfg)
         await import_shipped(client, cfg, config)
         await start_reports(client, cfg)

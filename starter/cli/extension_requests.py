@@ -5,7 +5,7 @@ A request is found by its State and article (the one still running), or by the y
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ from workflows.extension import ExtensionRequestWorkflow
 OPTIONS.update(
     {
         "request.state": "--state",
+        "reported_by": "--reported-by",
         "request.entry_into_force": "--entry-into-force",
         "request.current_deadline": "--deadline",
         "request.submitted_on": "--submitted-on",
@@ -202,7 +203,11 @@ def request_decision(
     year: int | None,
     update: UpdateMethodMultiParam[[ExtensionRequestWorkflow, Any], DecisionOutcome],
     message: Callable[[CycleConfig], Decided],
+    check: Callable[[Client, Article], Awaitable[None]] | None = None,
 ) -> None:
+    """Sends a decision to the State's request; ``check`` (given the article) asks elsewhere first, and refuses
+    before anything is sent."""
+
     def prepare() -> tuple[Decided, Any]:
         cfg = load_config(config)
         art = article_of(article)
@@ -210,6 +215,8 @@ def request_decision(
         decision = message(cfg)
 
         async def locate(client: Client) -> At:
+            if check is not None:
+                await check(client, art)
             wid = await target(client, convention_of(code).code, name, art, year)
             return At(
                 wid,

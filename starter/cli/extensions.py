@@ -11,14 +11,17 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
+from temporalio.client import Client
 from temporalio.common import SearchAttributePair
 
 from domain import search_attributes as sa
 from domain.calendar import day_start, local_date, parse_local_instant
+from domain.committee import group_member
 from domain.config import CycleConfig
 from domain.decisions import Decision, Rejected
 from domain.extensions import (
     Analysis,
+    Article,
     Decide,
     DeclareCompletion,
     ExtensionInput,
@@ -34,6 +37,7 @@ from domain.views import extension_details
 from runtime.connect import connect
 from starter.cli import extension_requests as found
 from starter.cli.calls import start_once, state_if_running
+from starter.cli.committee import committee as committee_state
 from starter.cli.common import (
     BAD_INPUT,
     DEFAULT_CONFIG,
@@ -197,6 +201,13 @@ def extensions_analyse(
     recommend_months: Annotated[
         int | None, typer.Option("--recommend-months", help="The same, in months.")
     ] = None,
+    reported_by: Annotated[
+        str | None,
+        typer.Option(
+            "--reported-by",
+            help="The member of the article's Analysis Group who reported, as `msp committee status` lists them.",
+        ),
+    ] = None,
     year: YearOpt = None,
     decision_id: IdOpt = None,
     config: ConfigOpt = DEFAULT_CONFIG,
@@ -206,10 +217,20 @@ def extensions_analyse(
 
     def message(_: CycleConfig) -> Analysis:
         recommended = found.months(recommend_years, recommend_months, "--recommend-years/--recommend-months")
-        return decided(Analysis, decision_id, ref, summary=summary, recommended_months=recommended)
+        fields = {"summary": summary, "recommended_months": recommended, "reported_by": reported_by}
+        return decided(Analysis, decision_id, ref, **fields)
+
+    async def member(client: Client, article: Article) -> None:
+        # The committee keeps the groups: checked there before anything is sent, so a refusal changes nothing.
+        if reported_by is not None:
+            s = await committee_state(client, convention_of(convention).code)
+            try:
+                group_member(s, article, reported_by)
+            except Rejected as e:
+                raise CliError(f"rejected: --reported-by: {e}", REJECTED) from None
 
     found.request_decision(
-        convention, config, state, article, year, ExtensionRequestWorkflow.analyse, message
+        convention, config, state, article, year, ExtensionRequestWorkflow.analyse, message, member
     )
 
 

@@ -1,0 +1,364 @@
+"""`msp committee`: the Coordination Committee (CommitteeWorkflow, `ccm-committee`): who sits on it, the
+coordinators' mandates, its meetings, the tasks it gives its coordinators and their workload, the Analysis Groups.
+`msp cycle start` starts it beside the Presidency."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from temporalio.client import Client
+from temporalio.common import SearchAttributePair
+from temporalio.workflow import UpdateMethodMultiParam
+
+from domain import committee as rules
+from domain import search_attributes as sa
+from domain.committee import (
+    CALLED_ON,
+    INVITED,
+    AddGroupMember,
+    Appoint,
+    AssignTask,
+    CommitteeState,
+    CompleteTask,
+    RecordMeeting,
+    RemoveGroupMember,
+    Renew,
+    ScheduleMeeting,
+    Theme,
+)
+from domain.config import CycleConfig, committee_state
+from domain.decisions import DecisionOutcome
+from domain.ids import committee_id
+from domain.views import workload
+from runtime.connect import connect
+from starter.cli.calls import (
+    Decided,
+    Target,
+    already_started,
+    query_state,
+    running,
+    send_decision,
+    start_once,
+)
+from starter.cli.common import (
+    NOT_RUNNING,
+    OK,
+    OPTIONS,
+    CliError,
+    ConventionOpt,
+    IdOpt,
+    JsonOpt,
+    RefOpt,
+    columns,
+    convention_of,
+    date_option,
+    decided,
+    echo,
+    echo_json,
+    kind_attributes,
+    one_line,
+    run,
+    section,
+    table,
+    undeliverable_lines,
+)
+from workflows.committee import CommitteeWorkflow
+
+app = typer.Typer(
+    help="The Coordination Committee: members, mandates, meetings, tasks and workload, Analysis Groups.",
+    no_args_is_help=True,
+)
+group_app = typer.Typer(help="The Analysis Groups (Article 3, Article 4): who analyses extension requests.")
+app.add_typer(group_app, name="group")
+
+OPTIONS.update(
+    {
+        "theme": "--theme",
+        "states": "--state",
+        "person": "--person",
+        "agenda": "--agenda",
+        "attended": "--attended",
+        "conclusions": "--conclusions",
+        "title": "--title",
+        "task": "--task",
+        "member": "--member",
+        "meeting": "--meeting",
+        "article": "--article",
+    }
+)
+
+ThemeOpt = Annotated[
+    str, typer.Option("--theme", help=f"The coordinators' theme: {', '.join(t.value for t in Theme)}.")
+]
+ArticleOpt = Annotated[int, typer.Option("--article", help="3 (stockpile destruction) or 4 (clearance).")]
+MemberOpt = Annotated[str, typer.Option("--member", help="The member: a State, or a person and their State.")]
+
+
+async def start_committee(client: Client, cfg: CycleConfig) -> None:
+    """Starts the committee of the configuration's first term unless it runs; the Presidency tells it the rest."""
+    state = committee_state(cfg)
+    wid = committee_id(state.convention)
+    attrs = kind_attributes(sa.Kind.COMMITTEE, state.convention, SearchAttributePair(sa.TERM, state.term))
+    summary = "Coordination Committee: one run per presidential term"
+    if await start_once(client, CommitteeWorkflow.run, state, wid, summary, attrs):
+        echo(f"started {wid}: the Coordination Committee of term {state.term}")
+    else:
+        echo(await already_started(client, wid, "committee", lambda _: "ended"))
+
+
+def no_committee(code: str) -> CliError:
+    wid = committee_id(code)
+    return CliError(
+        f"no Coordination Committee is running for {code} ({wid}); start it with `msp cycle start`",
+        NOT_RUNNING,
+    )
+
+
+async def committee(client: Client, code: str) -> CommitteeState:
+    return await query_state(client, committee_id(code), CommitteeWorkflow.state, no_committee(code))
+
+
+def committee_decision(
+    code: str,
+    update: UpdateMethodMultiParam[[CommitteeWorkflow, Any], DecisionOutcome],
+    message: Callable[[], Decided],
+) -> None:
+    def prepare() -> tuple[Decided, Any]:
+        conv = convention_of(code)
+        decision = message()
+
+        async def locate(client: Client) -> Target[CommitteeWorkflow]:
+            wid = committee_id(conv.code)
+            await running(client, wid, no_committee(conv.code), lambda _: no_committee(conv.code))
+            handle = client.get_workflow_handle_for(CommitteeWorkflow.run, wid)
+            return Target(handle, lambda _: no_committee(conv.code))
+
+        return decision, locate
+
+    send_decision(update, prepare)
+
+
+def status_text(s: CommitteeState) -> str:
+    p = s.presidency
+    lines = [f"Coordination Committee of {s.convention}, term {p.term} (to the {p.meeting})", ""]
+    lines += table(rules.members(s), header=("MEMBER", "WHO"))
+    lines += ["", f"Invited: {', '.join(INVITED)}", f"Called on: {', '.join(CALLED_ON)}"]
+    mandates = [(c.theme.value, c.who(), rules.mandate_text(s, c), c.reference) for c in s.coordinators]
+    lines += section(
+        "Mandates",
+        table(mandates, header=("THEME", "COORDINATORS", "MANDATE", "REFERENCE")) if mandates else [],
+        "no coordinators appointed yet",
+    )
+    if s.renewals:
+        lines += ["", f"RENEWAL DUE: {', '.join(t.value for t in s.renewals)}"]
+    meetings = [
+        (
+            str(m.number),
+            str(m.on),
+            one_line(m.agenda)[:60],
+            f"recorded {m.recorded_on}" if m.recorded_on else "record to enter",
+        )
+        for m in s.meetings
+    ]
+    lines += section(
+        "Meetings",
+        table(meetings, header=("#", "ON", "AGENDA", "RECORD")) if meetings else [],
+        "none scheduled",
+    )
+    tasks = [(str(t.number), t.theme.value, t.title, str(t.due), t.status.value) for t in s.tasks]
+    lines += section(
+        "Tasks",
+        table(tasks, header=("#", "THEME", "TITLE", "DUE", "STATUS")) if tasks else [],
+        "none assigned",
+    )
+    groups = [(f"Article {a.value}", ", ".join(g) or "-") for a, g in sorted(s.groups.items())]
+    lines += section("Analysis Groups", table(groups), "none")
+    lines += undeliverable_lines(s.undeliverable)
+    return "\n".join(lines)
+
+
+@app.command("status")
+def committee_status(as_json: JsonOpt = False, convention: ConventionOpt = "ccm") -> None:
+    """Show the committee: members (derived from the Presidency), invited, mandates, meetings, tasks, groups."""
+
+    async def go() -> int:
+        conv = convention_of(convention)
+        s = await committee(await connect(), conv.code)
+        if as_json:
+            echo_json(
+                {"id": committee_id(conv.code), "members": rules.members(s), **s.model_dump(mode="json")}
+            )
+        else:
+            echo(status_text(s))
+        return OK
+
+    run(go)
+
+
+WORKLOAD_COLUMNS: list[tuple[str, Any]] = [
+    ("THEME", lambda w: w.theme.value),
+    ("COORDINATORS", lambda w: w.coordinators),
+    ("OPEN", lambda w: str(w.open)),
+    ("OVERDUE", lambda w: str(w.overdue)),
+    ("TASKS", lambda w: "; ".join(w.tasks) or "-"),
+]
+
+
+@app.command("workload")
+def committee_workload(as_json: JsonOpt = False, convention: ConventionOpt = "ccm") -> None:
+    """Each coordinator's open tasks, and how many are overdue."""
+
+    async def go() -> int:
+        conv = convention_of(convention)
+        rows = workload(await committee(await connect(), conv.code))
+        if as_json:
+            echo_json([w.model_dump(mode="json") for w in rows])
+        elif not rows:
+            echo("no coordinators appointed yet")
+        else:
+            echo("\n".join(columns(rows, WORKLOAD_COLUMNS)))
+        return OK
+
+    run(go)
+
+
+@app.command("appoint")
+def committee_appoint(
+    theme: ThemeOpt,
+    state: Annotated[
+        list[str], typer.Option("--state", help="A State coordinating the theme (repeat for more).")
+    ],
+    ref: RefOpt,
+    person: Annotated[
+        str | None, typer.Option("--person", help="The person who coordinates, if named.")
+    ] = None,
+    decision_id: IdOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Appoint a theme's coordinators: two years for a main theme, one renewable year for transparency and national
+    implementation measures."""
+    committee_decision(
+        convention,
+        CommitteeWorkflow.appoint,
+        lambda: decided(Appoint, decision_id, ref, theme=theme, states=state, person=person),
+    )
+
+
+@app.command("renew")
+def committee_renew(
+    theme: ThemeOpt, ref: RefOpt, decision_id: IdOpt = None, convention: ConventionOpt = "ccm"
+) -> None:
+    """Renew a one-year mandate (transparency, national implementation measures) for another year."""
+    committee_decision(
+        convention, CommitteeWorkflow.renew, lambda: decided(Renew, decision_id, ref, theme=theme)
+    )
+
+
+@app.command("schedule")
+def committee_schedule(
+    on: Annotated[str, typer.Option("--on", help="The meeting's date (YYYY-MM-DD).")],
+    agenda: Annotated[str, typer.Option("--agenda", help="The agenda.")],
+    ref: RefOpt,
+    decision_id: IdOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Schedule a meeting of the committee; its members and invitees are sent an invitation."""
+    committee_decision(
+        convention,
+        CommitteeWorkflow.schedule_meeting,
+        lambda: decided(ScheduleMeeting, decision_id, ref, on=date_option(on, "--on"), agenda=agenda),
+    )
+
+
+@app.command("record")
+def committee_record(
+    meeting: Annotated[int, typer.Option("--meeting", help="The meeting's number, as `schedule` gave it.")],
+    attended: Annotated[list[str], typer.Option("--attended", help="Who attended (repeat for each).")],
+    conclusions: Annotated[str, typer.Option("--conclusions", help="What the meeting concluded.")],
+    ref: RefOpt,
+    decision_id: IdOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Enter the record of a meeting once it has met: who attended, what it concluded."""
+    committee_decision(
+        convention,
+        CommitteeWorkflow.record_meeting,
+        lambda: decided(
+            RecordMeeting, decision_id, ref, meeting=meeting, attended=attended, conclusions=conclusions
+        ),
+    )
+
+
+@app.command("assign")
+def committee_assign(
+    theme: ThemeOpt,
+    title: Annotated[str, typer.Option("--title", help="What the coordinators are to do.")],
+    due: Annotated[str, typer.Option("--due", help="When it is due (YYYY-MM-DD).")],
+    ref: RefOpt,
+    decision_id: IdOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Give a theme's coordinators a task with a due date: reminded before it, escalated the day after."""
+    committee_decision(
+        convention,
+        CommitteeWorkflow.assign_task,
+        lambda: decided(
+            AssignTask, decision_id, ref, theme=theme, title=title, due=date_option(due, "--due")
+        ),
+    )
+
+
+@app.command("complete")
+def committee_complete(
+    task: Annotated[int, typer.Option("--task", help="The task's number, as `assign` gave it.")],
+    ref: RefOpt,
+    outcome: Annotated[str | None, typer.Option("--outcome", help="What came of it.")] = None,
+    decision_id: IdOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Mark a task done."""
+    committee_decision(
+        convention,
+        CommitteeWorkflow.complete_task,
+        lambda: decided(CompleteTask, decision_id, ref, task=task, outcome=outcome),
+    )
+
+
+def group_command(
+    update: UpdateMethodMultiParam[[CommitteeWorkflow, Any], DecisionOutcome],
+    model: type[AddGroupMember] | type[RemoveGroupMember],
+    doc: str,
+) -> Callable[..., None]:
+    """`msp committee group add` and `remove`: the same options, another decision."""
+
+    def command(
+        article: ArticleOpt,
+        member: MemberOpt,
+        ref: RefOpt,
+        decision_id: IdOpt = None,
+        convention: ConventionOpt = "ccm",
+    ) -> None:
+        committee_decision(
+            convention, update, lambda: decided(model, decision_id, ref, article=str(article), member=member)
+        )
+
+    command.__doc__ = doc
+    return command
+
+
+group_app.command("add")(
+    group_command(
+        CommitteeWorkflow.add_group_member,
+        AddGroupMember,
+        "Add a member to the Analysis Group of an article.",
+    )
+)
+group_app.command("remove")(
+    group_command(
+        CommitteeWorkflow.remove_group_member,
+        RemoveGroupMember,
+        "Remove a member from the Analysis Group of an article.",
+    )
+)

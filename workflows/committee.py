@@ -1,0 +1,265 @@
+"""CommitteeWorkflow: the Coordination Committee (`ccm-committee`), one run per presidential term.
+
+The Presidency tells it, by signal, who presides and who is designated at the start of each term and at each change;
+a term later than its own is the handover: the committee flags the mandates that end and continues as new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain import committee as rules
+    from domain import search_attributes as sa
+    from domain.calendar import local_date
+    from domain.committee import (
+        PRESIDENCY_CHANGED,
+        AddGroupMember,
+        Appoint,
+        AssignTask,
+        CommitteeState,
+        CompleteTask,
+        Coordinator,
+        Notice,
+        PresidencyView,
+        RecordMeeting,
+        RemoveGroupMember,
+        Renew,
+        ScheduleMeeting,
+        Task,
+        TaskStatus,
+    )
+    from domain.decisions import DecisionOutcome
+    from domain.notifications import Notification
+    from domain.reviews import Reminder
+    from domain.views import committee_details
+    from workflows.common import (
+        FAIL_ON_INVALID_INPUT,
+        Updates,
+        attention,
+        notify,
+        reminder_due,
+        signal_payload,
+        start_input,
+        upsert_changed,
+    )
+    from workflows.decisions import Decider
+
+
+@workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
+class CommitteeWorkflow:
+    @workflow.init
+    def __init__(self, state: CommitteeState) -> None:
+        self.s = start_input(state, CommitteeState)
+        self.upserted: Updates = []
+        self.version = 0
+        # The Presidency of the next term, once it has told: the handover.
+        self.next_term: PresidencyView | None = None
+        self.decisions = Decider(
+            lambda: self.s.decisions, self._changed, earlier="applied in an earlier term"
+        )
+
+    @workflow.run
+    async def run(self, state: CommitteeState) -> None:
+        self._refresh()
+        while self.next_term is None and not workflow.info().is_continue_as_new_suggested():
+            if self.s.notices:
+                await self._send_notice(self.s.notices[0])
+                continue
+            changed = self._since(self.version)
+            due = rules.next_reminder(self.s)
+            if due is None:
+                await workflow.wait_condition(changed)
+                continue
+            number, reminder = due
+            if await reminder_due(reminder, self.s.defaults, changed):
+                await self._remind(number, reminder)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        nxt = self.s if self.next_term is None else rules.handover(self.s, self.next_term)
+        workflow.continue_as_new(nxt)
+
+    async def _send_notice(self, n: Notice) -> None:
+        await self._notify(n.key, n.kind, n.text, n.due)
+        self.s.notices = [x for x in self.s.notices if x.key != n.key]
+        self._refresh()
+
+    async def _remind(self, number: int, r: Reminder) -> None:
+        task = next(t for t in self.s.tasks if t.number == number)
+        await self._notify(r.key, r.kind, r.text, task.due.isoformat())
+        # The task may have been completed while the reminder was on its way: its status then stands.
+        task = next(t for t in self.s.tasks if t.number == number)
+        status = (
+            TaskStatus.OVERDUE if r.kind == "escalation" and task.status is TaskStatus.OPEN else task.status
+        )
+        self._put_task(task.model_copy(update={"sent": [*task.sent, r.key], "status": status}))
+        self._refresh()
+
+    async def _notify(self, key: str, kind: str, text: str, due: str) -> None:
+        note = Notification(
+            webhook=self.s.webhook,
+            idempotency_key=f"{workflow.info().workflow_id}:{key}",
+            text=text,
+            kind=kind,
+            due=due,
+            subject="coordination-committee",
+        )
+        await notify(note, f"{kind}: Coordination Committee", self.s.undeliverable)
+
+    # What the Presidency tells.
+
+    @workflow.signal(name=PRESIDENCY_CHANGED)
+    def presidency_changed(self, view: PresidencyView) -> None:
+        if not signal_payload(view, PresidencyView, PRESIDENCY_CHANGED):
+            return
+        if view.term == self.s.term:
+            self.s.presidency = view
+        elif view.term > self.s.term and (self.next_term is None or view.term >= self.next_term.term):
+            self.next_term = view
+        self._changed()
+
+    # Decisions.
+
+    @workflow.update
+    def appoint(self, d: Appoint) -> DecisionOutcome:
+        return self.decisions.decide(d, lambda: rules.appoint(self.s, d), self._seat)
+
+    @appoint.validator
+    def _check_appoint(self, d: Appoint) -> None:
+        self.decisions.validate(d, lambda: rules.appoint(self.s, d))
+
+    @workflow.update
+    def renew(self, d: Renew) -> DecisionOutcome:
+        return self.decisions.decide(d, lambda: rules.renew(self.s, d), self._seat)
+
+    @renew.validator
+    def _check_renew(self, d: Renew) -> None:
+        self.decisions.validate(d, lambda: rules.renew(self.s, d))
+
+    @workflow.update
+    def schedule_meeting(self, d: ScheduleMeeting) -> DecisionOutcome:
+        return self.decisions.decide(
+            d, lambda: rules.schedule_meeting(self.s, d, self._today()), self._scheduled
+        )
+
+    @schedule_meeting.validator
+    def _check_schedule_meeting(self, d: ScheduleMeeting) -> None:
+        self.decisions.validate(d, lambda: rules.schedule_meeting(self.s, d, self._today()))
+
+    @workflow.update
+    def record_meeting(self, d: RecordMeeting) -> DecisionOutcome:
+        return self.decisions.decide(
+            d, lambda: rules.record_meeting(self.s, d, self._today()), self._recorded
+        )
+
+    @record_meeting.validator
+    def _check_record_meeting(self, d: RecordMeeting) -> None:
+        self.decisions.validate(d, lambda: rules.record_meeting(self.s, d, self._today()))
+
+    @workflow.update
+    def assign_task(self, d: AssignTask) -> DecisionOutcome:
+        return self.decisions.decide(d, lambda: rules.assign_task(self.s, d, self._today()), self._assigned)
+
+    @assign_task.validator
+    def _check_assign_task(self, d: AssignTask) -> None:
+        self.decisions.validate(d, lambda: rules.assign_task(self.s, d, self._today()))
+
+    @workflow.update
+    def complete_task(self, d: CompleteTask) -> DecisionOutcome:
+        return self.decisions.decide(
+            d, lambda: rules.complete_task(self.s, d, self._today()), self._task_done
+        )
+
+    @complete_task.validator
+    def _check_complete_task(self, d: CompleteTask) -> None:
+        self.decisions.validate(d, lambda: rules.complete_task(self.s, d, self._today()))
+
+    @workflow.update
+    def add_group_member(self, d: AddGroupMember) -> DecisionOutcome:
+        return self.decisions.decide(d, lambda: rules.add_member(self.s, d), lambda r: self._group(d, r))
+
+    @add_group_member.validator
+    def _check_add_group_member(self, d: AddGroupMember) -> None:
+        self.decisions.validate(d, lambda: rules.add_member(self.s, d))
+
+    @workflow.update
+    def remove_group_member(self, d: RemoveGroupMember) -> DecisionOutcome:
+        return self.decisions.decide(d, lambda: rules.remove_member(self.s, d), lambda r: self._group(d, r))
+
+    @remove_group_member.validator
+    def _check_remove_group_member(self, d: RemoveGroupMember) -> None:
+        self.decisions.validate(d, lambda: rules.remove_member(self.s, d))
+
+    @workflow.query
+    def state(self) -> CommitteeState:
+        return self.s
+
+    # What each decision changes.
+
+    def _seat(self, result: tuple[Coordinator, str]) -> str:
+        self.s = rules.seated(self.s, result[0])
+        return result[1]
+
+    def _scheduled(self, result: tuple[rules.CommitteeMeeting, Notice, str]) -> str:
+        meeting, notice, summary = result
+        self.s.meetings.append(meeting)
+        self.s.notices.append(notice)
+        self.s.next_meeting = meeting.number + 1
+        return summary
+
+    def _recorded(self, result: tuple[rules.CommitteeMeeting, str]) -> str:
+        done, summary = result
+        self.s.meetings = [done if m.number == done.number else m for m in self.s.meetings]
+        return summary
+
+    def _assigned(self, result: tuple[Task, str]) -> str:
+        task, summary = result
+        self.s.tasks.append(task)
+        self.s.next_task = task.number + 1
+        return summary
+
+    def _task_done(self, result: tuple[Task, str]) -> str:
+        self._put_task(result[0])
+        return result[1]
+
+    def _group(self, d: AddGroupMember | RemoveGroupMember, result: tuple[list[str], str]) -> str:
+        self.s.groups = {**self.s.groups, d.article: result[0]}
+        return result[1]
+
+    def _put_task(self, task: Task) -> None:
+        self.s.tasks = [task if t.number == task.number else t for t in self.s.tasks]
+
+    def _today(self) -> date:
+        return local_date(workflow.now(), self.s.defaults)
+
+    def _since(self, version: int) -> Callable[[], bool]:
+        """Whether anything changed (a decision, the Presidency) since ``version``."""
+        return lambda: self.version != version
+
+    def _changed(self) -> None:
+        self.version += 1
+        self._refresh()
+
+    def _refresh(self) -> None:
+        s = self.s
+        overdue = any(t.status is TaskStatus.OVERDUE for t in s.tasks)
+        self.upserted = upsert_changed(
+            self.upserted,
+            [
+                sa.KIND.value_set(sa.Kind.COMMITTEE),
+                sa.CONVENTION.value_set(s.convention),
+                sa.MEETING.value_set(s.presidency.meeting),
+                sa.PHASE.value_set(rules.phase(s)),
+                sa.PRESIDENT.value_set(s.presidency.president.state),
+                sa.TERM.value_set(s.term),
+                *attention(
+                    self.upserted,
+                    overdue=overdue,
+                    renewal=bool(s.renewals),
+                    undeliverable=bool(s.undeliverable),
+                ),
+            ],
+        )
+        workflow.set_current_details(committee_details(s))
