@@ -8,9 +8,10 @@ from domain.calendar import local_text
 from domain.decisions import DecisionRecord
 from domain.documents import DocumentState, risk_text
 from domain.extensions import ExtensionState, describe_months
-from domain.funds import LedgerState, arrears, chf
+from domain.funds import LedgerState, chf
 from domain.funds import queue as funds_queue
 from domain.meeting import MeetingState
+from domain.meeting_costs import arrears
 from domain.models import MeetingPlan, describe_part
 from domain.notifications import Undeliverable
 from domain.presidency import PresidencyState
@@ -134,6 +135,15 @@ def funds_details(s: LedgerState, today: date) -> str:
     if late:
         lines += ["", "**Too late to fund in time** (still waiting; their requesters were told)"]
         lines += [f"- {r.purpose}: needed by {r.needed_by}" for r in late[:15]]
+    if s.surplus:
+        lines += ["", "**Surplus invoiced to the host** (a meeting away from Geneva)"]
+        lines += [
+            f"- {inv.host} ({', '.join(inv.places)}): {chf(inv.amount)}, paid {chf(inv.paid)}"
+            + (", withdrawn" if inv.withdrawn else f", due {inv.due}")
+            for inv in s.surplus.values()
+        ]
+    if s.participants:
+        lines += ["", f"**States not party taking part:** {', '.join(s.participants[:15])}"]
     overdue = [a for a in arrears(s, today) if a.overdue]
     if overdue:
         lines += ["", "**Arrears overdue**"]

@@ -13,7 +13,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain import search_attributes as sa
-from domain.arrears import owed_by, parts, split_payment
+from domain.arrears import owed_by, parts, split_payment, surplus_owed_by
 from domain.calendar import local_date
 from domain.decisions import Rejected
 from domain.funds import LedgerState, Payment, chf
@@ -133,7 +133,8 @@ def funds_arrears(
     as_json: JsonOpt = False,
     convention: ConventionOpt = "ccm",
 ) -> None:
-    """Show what a State owes, meeting by meeting, the oldest first (what a payment without --meeting settles)."""
+    """Show what a State owes, meeting by meeting, the oldest first (what a payment without --meeting settles),
+    then any surplus it is invoiced as the host of a meeting away from Geneva."""
 
     async def go() -> int:
         code = convention_of(convention).code
@@ -142,20 +143,22 @@ def funds_arrears(
         current, clock = await _current(client, code)
         ledgers = await _ledgers(client, code, funds_id(code, current))
         on = local_date(today(), clock)
-        owed = owed_by(state, ledgers, on)
+        # A host's surplus last: a payment without --surplus settles only the contributions above it.
+        owed = owed_by(state, ledgers, on) + surplus_owed_by(state, ledgers, on)
         total = sum(o.outstanding for o in owed)
         if as_json:
             rows = [o.model_dump(mode="json") for o in owed]
             echo(json.dumps({"state": state, "as_of": str(on), "outstanding": total, "meetings": rows}))
             return OK
         if not owed:
-            echo(f"{state} has no assessed contribution in any running ledger of {code}")
+            echo(f"{state} has no assessed contribution or surplus in any running ledger of {code}")
             return OK
         echo(f"Arrears of {state} (as of {on}): {chf(total)} outstanding")
         lines = table(
             [
                 (
                     o.meeting,
+                    o.what,
                     chf(o.assessed),
                     chf(o.paid),
                     chf(o.outstanding),
@@ -164,7 +167,7 @@ def funds_arrears(
                 )
                 for o in owed
             ],
-            header=("MEETING", "ASSESSED", "PAID", "OUTSTANDING", "DUE", ""),
+            header=("MEETING", "OWED FOR", "ASSESSED", "PAID", "OUTSTANDING", "DUE", ""),
         )
         echo("\n".join(lines))
         return OK
