@@ -16,6 +16,7 @@ from typing import Annotated, ClassVar, Protocol
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.bounds import MAX_STATES, TITLE_MAX, Aliases, Chf, Day, DerivedDay, Value, WorkflowId, quote
+from domain.bounds import chf as chf
 from domain.decisions import Decision, DecisionId, DecisionLog, Rejected, folded
 from domain.meeting_costs import Surplus, Venue, check_assessed, pay_surplus
 from domain.models import Defaults, Name, StatesList, name_key
@@ -372,10 +373,6 @@ def next_too_late(ledger: LedgerState) -> date | None:
         r.needed_by for r in ledger.pending if r.needed_by is not None and r.request_id not in ledger.too_late
     ]
     return min(days) + timedelta(days=1) if days else None
-
-
-def chf(amount: int) -> str:
-    return f"CHF {amount:,}".replace(",", "\u2009")
 
 
 class FundsKind(StrEnum):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from domain.bounds import MAX_PARTS, MAX_STATES, Chf, Day, Name, Value, quote
+from domain.bounds import MAX_PARTS, MAX_STATES, Chf, Day, Name, Value, chf, quote
 from domain.decisions import Decision, Rejected
 from domain.models import Defaults, MeetingPlan, match_name, name_key
 
@@ -157,7 +157,7 @@ def set_surplus(ledger: LedgerState, d: SetSurplus) -> tuple[LedgerState, str]:
         reference=d.reference,
         paid=before.paid if before is not None else 0,
     )
-    summary = f"surplus CHF {d.amount:,} invoiced to {host} (held in {', '.join(places)}), due {d.due}"
+    summary = f"surplus {chf(d.amount)} invoiced to {host} (held in {', '.join(places)}), due {d.due}"
     return ledger.model_copy(update={"surplus": {**ledger.surplus, host: invoice}}), summary
 
 

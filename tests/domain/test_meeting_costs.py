@@ -14,7 +14,7 @@ from domain.arrears import owed_by, surplus_owed_by
 from domain.calendar import day_start
 from domain.config import ConfigError, parse_config
 from domain.decisions import AddPart, ChangeFormat, ExtendByDay, Postpone, Rejected, SetDates
-from domain.funds import Assess, LedgerState, Payment, SetEstimate
+from domain.funds import Assess, LedgerState, Payment, SetEstimate, chf
 from domain.meeting_costs import Away, RegisterNotParty, SetSurplus, Venue
 from domain.models import Defaults, MeetingFormat, MeetingKind, MeetingPlan, MeetingRef, Part
 from domain.roster import Member, Roster
@@ -103,7 +103,7 @@ def test_the_host_is_invoiced_the_surplus_and_the_states_are_assessed_the_geneva
         costs.set_surplus(ledger(), surplus())
     s = costs.move(ledger(), LAUSANNE)
     s, summary = costs.set_surplus(s, surplus())
-    assert summary == "surplus CHF 150,000 invoiced to Switzerland (held in Lausanne), due 2019-07-31"
+    assert summary == f"surplus {chf(150_000)} invoiced to Switzerland (held in Lausanne), due 2019-07-31"
     s = funds.assess(
         s, Assess(decision_id="a", reference="r", shares={"Austria": 60, "Chile": 40}, due=TODAY), TODAY
     )
