@@ -18,7 +18,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstrain
 from domain.bounds import MAX_STATES, TITLE_MAX, Aliases, Chf, Day, DerivedDay, Value, WorkflowId, quote
 from domain.bounds import chf as chf
 from domain.decisions import Decision, DecisionId, DecisionLog, Rejected, folded
-from domain.meeting_costs import Surplus, Venue, check_assessed, pay_surplus
+from domain.meeting_costs import Surplus, Venue, check_assessed, invoiced_host, pay_surplus
 from domain.models import Defaults, Name, StatesList, name_key
 from domain.roster import Roster
 from domain.states import check_state, check_states
@@ -285,8 +285,9 @@ def record_payment(ledger: LedgerState, p: Payment) -> LedgerState:
 
 def payment_summary(ledger: LedgerState, p: Payment) -> str:
     """The record of a payment: a split one names the whole payment and every part."""
-    state = canonical_state(ledger, p.state) or p.state
-    summary = f"{chf(p.amount)} from {state}" + (" towards the surplus it is invoiced" if p.surplus else "")
+    if p.surplus:
+        return f"{chf(p.amount)} from {invoiced_host(ledger, p.state) or p.state} towards the surplus it is invoiced"
+    summary = f"{chf(p.amount)} from {canonical_state(ledger, p.state) or p.state}"
     if p.split is not None:
         summary += (
             f", part of payment {p.split.payment_id} ({chf(p.split.total)}, oldest arrears first: "

@@ -178,9 +178,14 @@ def _named(ledger: LedgerState, name: str) -> str:
     return {name_key(a): s for a, s in ledger.aliases.items()}.get(name_key(name), name)
 
 
+def invoiced_host(ledger: LedgerState, name: str) -> str | None:
+    """The host invoiced a surplus that ``name`` (or its alias) stands for, as the invoice names it."""
+    given = _named(ledger, name)
+    return next((h for h in ledger.surplus if name_key(h) == name_key(given)), None)
+
+
 def pay_surplus(ledger: LedgerState, p: Payment) -> LedgerState:
-    given = _named(ledger, p.state)
-    host = next((h for h in ledger.surplus if name_key(h) == name_key(given)), None)
+    host = invoiced_host(ledger, p.state)
     if host is None:
         raise Rejected(
             f"{quote(p.state)} is invoiced no surplus for the {ledger.meeting} (msp funds surplus)."

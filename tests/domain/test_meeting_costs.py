@@ -113,6 +113,8 @@ def test_the_host_is_invoiced_the_surplus_and_the_states_are_assessed_the_geneva
     # Without --surplus the host's payment is for a contribution it was never assessed.
     with pytest.raises(Rejected, match="no assessed contribution"):
         funds.record_payment(s, pay(50_000))
+    summary = funds.payment_summary(s, pay(50_000, surplus=True))
+    assert summary == f"{chf(50_000)} from Switzerland towards the surplus it is invoiced"  # by its alias
     s = funds.record_payment(s, pay(50_000, surplus=True))
     assert (s.surplus["Switzerland"].outstanding, s.balance) == (100_000, 0)  # apart from the balance
     late = date(2019, 8, 1)
