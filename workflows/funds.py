@@ -198,7 +198,8 @@ class MeetingFundsWorkflow:
 
     @workflow.signal(name=REGISTER_CHANGED)
     def register_changed(self, roster: Roster) -> None:
-        # Passed on by the Presidency: any State in the register may be assessed and pay (Art. 14).
+        # Passed on by the Presidency: any State in the register may pay (Art. 14); its dates tell a State Party from
+        # one not party, which must register for the meeting to be assessed (domain/meeting_costs.py).
         if signal_payload(roster, Roster, REGISTER_CHANGED):
             self.s.states_parties, self.s.aliases = roster.attending(), dict(roster.aliases)
             self.s.roster = roster
