@@ -14,7 +14,7 @@ from temporalio.service import RPCError
 from temporalio.workflow import UpdateMethodMultiParam
 
 from domain.assessments import SharesError, parse_shares
-from domain.decisions import DecisionOutcome
+from domain.decisions import Decision, DecisionOutcome
 from domain.funds import Assess, LedgerState, Payment, SetEstimate, chf, queue
 from domain.ids import funds_id
 from domain.meeting_costs import RegisterNotParty, SetSurplus, arrears
@@ -105,6 +105,19 @@ def ledger_decision(
         return decision, locate
 
     send_decision(update, prepare)
+
+
+def ledger_decided(
+    code: str,
+    meeting: str | None,
+    update: UpdateMethodMultiParam[[MeetingFundsWorkflow, Any], DecisionOutcome],
+    model: type[Decision],
+    decision_id: str | None,
+    ref: str,
+    **fields: Any,
+) -> None:
+    """An ISU decision on the ledger, made of the command's options."""
+    ledger_decision(code, meeting, update, lambda: decided(model, decision_id, ref, **fields))
 
 
 def ledger_json(wid: str, ledger: LedgerState) -> dict[str, Any]:
@@ -234,11 +247,8 @@ def funds_estimate(
     convention: ConventionOpt = "ccm",
 ) -> None:
     """Record the meeting's adopted cost estimate."""
-    ledger_decision(
-        convention,
-        meeting,
-        MeetingFundsWorkflow.set_estimate,
-        lambda: decided(SetEstimate, decision_id, ref, amount=amount),
+    ledger_decided(
+        convention, meeting, MeetingFundsWorkflow.set_estimate, SetEstimate, decision_id, ref, amount=amount
     )
 
 
@@ -256,11 +266,16 @@ def funds_surplus(
     convention: ConventionOpt = "ccm",
 ) -> None:
     """Invoice the host of a meeting away from Geneva what it costs above the same meeting in Geneva."""
-    ledger_decision(
+    ledger_decided(
         convention,
         meeting,
         MeetingFundsWorkflow.set_surplus,
-        lambda: decided(SetSurplus, decision_id, ref, amount=amount, due=due, host=host),
+        SetSurplus,
+        decision_id,
+        ref,
+        amount=amount,
+        due=due,
+        host=host,
     )
 
 
@@ -273,11 +288,14 @@ def funds_participate(
     convention: ConventionOpt = "ccm",
 ) -> None:
     """Register a State not party that takes part in the meeting: it is assessed with the States Parties (Art. 14)."""
-    ledger_decision(
+    ledger_decided(
         convention,
         meeting,
         MeetingFundsWorkflow.register_not_party,
-        lambda: decided(RegisterNotParty, decision_id, ref, state=state),
+        RegisterNotParty,
+        decision_id,
+        ref,
+        state=state,
     )
 
 
@@ -314,11 +332,8 @@ def funds_assess(
 ) -> None:
     """Assess each State's contribution from the file of shares (UN scale of assessment, adjusted)."""
     shares = _shares(file)
-    ledger_decision(
-        convention,
-        meeting,
-        MeetingFundsWorkflow.assess,
-        lambda: decided(Assess, decision_id, ref, shares=shares, due=due),
+    ledger_decided(
+        convention, meeting, MeetingFundsWorkflow.assess, Assess, decision_id, ref, shares=shares, due=due
     )
 
 
