@@ -18,7 +18,9 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstrain
 from domain.bounds import MAX_STATES, TITLE_MAX, Aliases, Chf, Day, DerivedDay, Value, WorkflowId, quote
 from domain.bounds import chf as chf
 from domain.decisions import Decision, DecisionId, DecisionLog, Rejected, folded
+from domain.meeting_costs import Arrears as Arrears
 from domain.meeting_costs import Surplus, Venue, check_assessed, invoiced_host, pay_surplus
+from domain.meeting_costs import arrears as arrears  # its arrears per State, as read from here before
 from domain.models import Defaults, Name, StatesList, name_key
 from domain.roster import Roster
 from domain.states import check_state, check_states

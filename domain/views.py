@@ -8,10 +8,9 @@ from domain.calendar import local_text
 from domain.decisions import DecisionRecord
 from domain.documents import DocumentState, risk_text
 from domain.extensions import ExtensionState, describe_months
-from domain.funds import LedgerState, chf
+from domain.funds import LedgerState, arrears, chf
 from domain.funds import queue as funds_queue
 from domain.meeting import MeetingState
-from domain.meeting_costs import arrears
 from domain.models import MeetingPlan, describe_part
 from domain.notifications import Undeliverable
 from domain.presidency import PresidencyState

@@ -15,9 +15,9 @@ from temporalio.workflow import UpdateMethodMultiParam
 
 from domain.assessments import SharesError, parse_shares
 from domain.decisions import Decision, DecisionOutcome
-from domain.funds import Assess, LedgerState, Payment, SetEstimate, chf, queue
+from domain.funds import Assess, LedgerState, Payment, SetEstimate, arrears, chf, queue
 from domain.ids import funds_id
-from domain.meeting_costs import RegisterNotParty, SetSurplus, arrears
+from domain.meeting_costs import RegisterNotParty, SetSurplus
 from domain.models import Convention, name_key
 from runtime.connect import connect
 from starter.cli.arrears import PayMeetingOpt, funds_arrears, pay_oldest_first

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from domain import funds, meeting_costs
+from domain import funds
 from domain.config import ConfigError, parse_config
 from domain.decisions import Rejected
 from domain.documents import Delivered, DocumentSpec, LanguageStatus, check_delivered, new_state
@@ -113,7 +113,7 @@ def test_payments_are_checked_against_what_a_state_owes():
         funds.record_payment(ledger, Payment(payment_id="p", reference="r", state="chile", amount=401))
     ledger = funds.record_payment(ledger, Payment(payment_id="p", reference="r", state="chile", amount=400))
     assert ledger.paid == {"Chile": 400}
-    arrears = {a.state: a for a in meeting_costs.arrears(ledger, date(2019, 7, 1))}
+    arrears = {a.state: a for a in funds.arrears(ledger, date(2019, 7, 1))}
     assert arrears["Austria"].overdue and arrears["Austria"].outstanding == 600
     assert not arrears["Chile"].overdue
 
