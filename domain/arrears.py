@@ -34,6 +34,8 @@ class Owed(BaseModel):
     outstanding: int
     due: date
     overdue: bool
+    # What is owed: the assessed contribution, or the surplus invoiced to the host of a meeting away from Geneva.
+    what: str = "contribution"
 
 
 def owed_by(state: str, ledgers: list[LedgerState], today: date) -> list[Owed]:
@@ -56,6 +58,26 @@ def owed_by(state: str, ledgers: list[LedgerState], today: date) -> list[Owed]:
                 overdue=outstanding > 0 and today > a.due,
             )
         )
+    return sorted(owed, key=lambda o: (o.due, o.meeting))
+
+
+def surplus_owed_by(state: str, ledgers: list[LedgerState], today: date) -> list[Owed]:
+    """Every surplus invoiced to ``state`` as the host of a meeting away from Geneva, not withdrawn, the oldest due
+    first. Apart from ``owed_by``: a payment without --surplus never settles it."""
+    owed = [
+        Owed(
+            meeting=ledger.meeting,
+            assessed=inv.amount,
+            paid=inv.paid,
+            outstanding=inv.outstanding,
+            due=inv.due,
+            overdue=inv.outstanding > 0 and today > inv.due,
+            what=f"surplus ({', '.join(inv.places)})",
+        )
+        for ledger in ledgers
+        for host, inv in ledger.surplus.items()
+        if name_key(host) == name_key(state) and not inv.withdrawn
+    ]
     return sorted(owed, key=lambda o: (o.due, o.meeting))
 
 

@@ -126,6 +126,11 @@ WorkflowId = Annotated[
 ]
 
 
+def chf(amount: int) -> str:
+    """An amount as people read it: CHF 150 000 (a thin space between thousands)."""
+    return f"CHF {amount:,}".replace(",", "\u2009")
+
+
 def in_window(day: date) -> date:
     if not EARLIEST <= day <= LATEST:
         raise ValueError(f"{day} is outside the dates the engine handles ({EARLIEST} to {LATEST})")

@@ -204,6 +204,15 @@ def _cross_checks(config: CycleConfig) -> list[tuple[tuple[Any, ...], str]]:
                 in_window(getattr(part, field))
             except ValueError as e:
                 errors.append((("meeting", "parts", i, field), str(e)))
+        # As the decisions that move a meeting (domain/meeting_rules.py): who covers the difference (seed ¶11).
+        if part.place.casefold() != config.defaults.place.casefold() and not part.host_covering_extra_cost:
+            errors.append(
+                (
+                    ("meeting", "parts", i, "place"),
+                    f"a meeting in {part.place} instead of {config.defaults.place} must name the host covering "
+                    f"every cost above a meeting in {config.defaults.place} (host_covering_extra_cost)",
+                )
+            )
     if m.parts[0].start < p.term_began_on:
         errors.append((("meeting", "parts", 0, "start"), "the meeting cannot start before the term began"))
     try:

@@ -16,8 +16,13 @@ from typing import Annotated, ClassVar, Protocol
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.bounds import MAX_STATES, TITLE_MAX, Aliases, Chf, Day, DerivedDay, Value, WorkflowId, quote
+from domain.bounds import chf as chf
 from domain.decisions import Decision, DecisionId, DecisionLog, Rejected, old_shapes
+from domain.meeting_costs import Arrears as Arrears
+from domain.meeting_costs import Surplus, Venue, check_assessed, invoiced_host, pay_surplus
+from domain.meeting_costs import arrears as arrears  # its arrears per State, as read from here before
 from domain.models import Defaults, Name, StatesList, name_key
+from domain.roster import Roster
 from domain.states import check_state, check_states
 
 Amount = Chf
@@ -118,6 +123,8 @@ class Payment(Decision):
     amount: Amount
     force: bool = False
     split: PaymentSplit | None = None
+    # Towards the surplus invoiced to the host of a meeting away from Geneva, not its assessed contribution.
+    surplus: bool = False
 
 
 class SetEstimate(Decision):
@@ -130,15 +137,6 @@ class Assess(Decision):
     # At most one row per State.
     shares: dict[Name, Annotated[float, Field(gt=0, le=100)]] = Field(min_length=1, max_length=MAX_STATES)
     due: Day
-
-
-class Arrears(BaseModel):
-    state: str
-    assessed: int
-    paid: int
-    outstanding: int
-    due: date
-    overdue: bool
 
 
 class LedgerLog(DecisionLog):
@@ -182,6 +180,15 @@ class LedgerState(BaseModel):
     by_need: bool = False
     # Requests still waiting that can no longer be funded in time, reported to their requester once.
     too_late: list[str] = Field(default_factory=list)
+    # The register (from the Presidency): who is a State Party on a day. None: ledgers begun before it.
+    roster: Roster | None = None
+    # States not party registered to take part (domain/meeting_costs.py), assessed with the States Parties.
+    participants: StatesList = Field(default_factory=list)
+    # Where the meeting is held away from Geneva, and the surplus invoiced to each host.
+    venue: Venue = Venue()
+    surplus: dict[str, Surplus] = Field(default_factory=dict)
+    # An assessment names States Parties and registered States not party only (from the patch HOST_SURPLUS on).
+    takers_checked: bool = False
 
     _old_shapes = old_shapes("applied_ids")
 
@@ -213,7 +220,7 @@ def set_estimate(ledger: LedgerState, d: SetEstimate) -> LedgerState:
     )
 
 
-def assess(ledger: LedgerState, d: Assess) -> LedgerState:
+def assess(ledger: LedgerState, d: Assess, today: date | None = None) -> LedgerState:
     if ledger.estimate is None:
         raise Rejected("Record the adopted cost estimate before assessing contributions.")
     total = sum(d.shares.values())
@@ -231,6 +238,8 @@ def assess(ledger: LedgerState, d: Assess) -> LedgerState:
         assessments[state] = Assessment(
             state=state, share_percent=share, amount=round(ledger.estimate * share / 100), due=d.due
         )
+    if today is not None:
+        check_assessed(ledger, assessments, today)
     return ledger.model_copy(update={"assessments": assessments})
 
 
@@ -239,6 +248,8 @@ def canonical_state(ledger: LedgerState, name: str) -> str | None:
 
 
 def record_payment(ledger: LedgerState, p: Payment) -> LedgerState:
+    if p.surplus:
+        return pay_surplus(ledger, p)
     state = canonical_state(ledger, check_state(p.state, ledger.states_parties, aliases=ledger.aliases))
     if state is None:
         raise Rejected(
@@ -273,8 +284,9 @@ def record_payment(ledger: LedgerState, p: Payment) -> LedgerState:
 
 def payment_summary(ledger: LedgerState, p: Payment) -> str:
     """The record of a payment: a split one names the whole payment and every part."""
-    state = canonical_state(ledger, p.state) or p.state
-    summary = f"{chf(p.amount)} from {state}"
+    if p.surplus:
+        return f"{chf(p.amount)} from {invoiced_host(ledger, p.state) or p.state} towards the surplus it is invoiced"
+    summary = f"{chf(p.amount)} from {canonical_state(ledger, p.state) or p.state}"
     if p.split is not None:
         summary += (
             f", part of payment {p.split.payment_id} ({chf(p.split.total)}, oldest arrears first: "
@@ -361,28 +373,6 @@ def next_too_late(ledger: LedgerState) -> date | None:
         r.needed_by for r in ledger.pending if r.needed_by is not None and r.request_id not in ledger.too_late
     ]
     return min(days) + timedelta(days=1) if days else None
-
-
-def arrears(ledger: LedgerState, today: date) -> list[Arrears]:
-    out = []
-    for state, a in sorted(ledger.assessments.items()):
-        paid = ledger.paid.get(state, 0)
-        outstanding = max(a.amount - paid, 0)
-        out.append(
-            Arrears(
-                state=state,
-                assessed=a.amount,
-                paid=paid,
-                outstanding=outstanding,
-                due=a.due,
-                overdue=outstanding > 0 and today > a.due,
-            )
-        )
-    return out
-
-
-def chf(amount: int) -> str:
-    return f"CHF {amount:,}".replace(",", "\u2009")
 
 
 class FundsKind(StrEnum):

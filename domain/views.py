@@ -137,6 +137,15 @@ def funds_details(s: LedgerState, today: date) -> str:
     if late:
         lines += ["", "**Too late to fund in time** (still waiting; their requesters were told)"]
         lines += [f"- {r.purpose}: needed by {r.needed_by}" for r in late[:15]]
+    if s.surplus:
+        lines += ["", "**Surplus invoiced to the host** (a meeting away from Geneva)"]
+        lines += [
+            f"- {inv.host} ({', '.join(inv.places)}): {chf(inv.amount)}, paid {chf(inv.paid)}"
+            + (", withdrawn" if inv.withdrawn else f", due {inv.due}")
+            for inv in s.surplus.values()
+        ]
+    if s.participants:
+        lines += ["", f"**States not party taking part:** {', '.join(s.participants[:15])}"]
     overdue = [a for a in arrears(s, today) if a.overdue]
     if overdue:
         lines += ["", "**Arrears overdue**"]

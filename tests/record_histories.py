@@ -37,6 +37,7 @@ from domain.decisions import (
     Designate,
     ExtendByDay,
     Postpone,
+    SetDates,
 )
 from domain.documents import DocumentInput, DocumentSpec, LanguageStatus, Withdraw
 from domain.extensions import (
@@ -49,8 +50,19 @@ from domain.extensions import (
     ProposeBySilence,
 )
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
-from domain.ids import committee_id, document_id, funds_id, register_id, report_id, silence_id, watch_id
-from domain.models import Language, MeetingFormat, Money
+from domain.ids import (
+    committee_id,
+    document_id,
+    funds_id,
+    meeting_id,
+    register_id,
+    report_id,
+    silence_id,
+    watch_id,
+)
+from domain.meeting import MeetingInput
+from domain.meeting_costs import RegisterNotParty, SetSurplus
+from domain.models import Convention, Language, MeetingFormat, MeetingKind, MeetingPlan, MeetingRef, Money
 from domain.obligations import ImportRegister, RegisterInput
 from domain.register import COLUMNS, entry_into_force, initial_report_due
 from domain.reports import ReportReceived, ReportsInput
@@ -64,9 +76,12 @@ from domain.reviews import (
     ReviewInput,
     ReviewSpec,
 )
+from domain.roster import Member, Roster
 from domain.silence import BreakSilence, SilenceInput
 from domain.watch import WatchState
 from tests.scenario import (
+    AUSTRIA,
+    CHILE,
     MEXICO,
     decide,
     deliver_translations,
@@ -515,6 +530,77 @@ async def record_committee(env: WorkflowEnvironment, worker: Worker, url: str) -
     await committee.terminate("recorded")
 
 
+async def record_host_surplus(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
+    """A meeting moved to Lausanne tells its ledger (behind the patch ``ledger-host-surplus``), which invoices the host
+    the surplus and the States, with a State not party registered, the Geneva baseline; the host pays; the meeting
+    moves back to Geneva and the surplus is withdrawn."""
+    today = (await env.get_current_time()).date()
+    roster = Roster(
+        members=[Member(state=s, in_force=date(2011, 6, 1)) for s in ("Austria", "Chile", "Switzerland")]
+        + [Member(state="Angola")]
+    )
+    convention = Convention(code="ccm", money=Money(conference_services_url=url)).with_roster(roster, today)
+    ledger = await env.client.start_workflow(
+        MeetingFundsWorkflow.run,
+        LedgerState(convention="ccm", meeting="17MSP", states_parties=roster.attending(), roster=roster),
+        id=funds_id("ccm", "17MSP"),
+        task_queue=worker.task_queue,
+    )
+    plan = MeetingPlan(
+        ref=MeetingRef(number=17, kind=MeetingKind.MSP), parts=[part(today + timedelta(days=90))]
+    )
+    meeting = await env.client.start_workflow(
+        MeetingWorkflow.run,
+        MeetingInput(
+            convention=convention, plan=plan, president=AUSTRIA, successor=CHILE, funds_id=ledger.id
+        ),
+        id=meeting_id(convention, plan.ref),
+        task_queue=worker.task_queue,
+    )
+    start = plan.first_day
+    moved = SetDates(decision_id="m1", reference="letter", start=start, place="Lausanne")
+    await decide(
+        meeting,
+        MeetingWorkflow.set_dates,
+        moved.model_copy(update={"host_covering_extra_cost": "Switzerland"}),
+    )
+    await env.sleep(timedelta(minutes=1))
+    for update, d in [
+        (MeetingFundsWorkflow.set_estimate, SetEstimate(decision_id="e1", reference="r", amount=400_000)),
+        (
+            MeetingFundsWorkflow.set_surplus,
+            SetSurplus(decision_id="s1", reference="r", amount=150_000, due=today),
+        ),
+        (
+            MeetingFundsWorkflow.register_not_party,
+            RegisterNotParty(decision_id="n1", reference="r", state="Angola"),
+        ),
+        (
+            MeetingFundsWorkflow.assess,
+            Assess(
+                decision_id="a1", reference="r", shares={"Austria": 50, "Chile": 40, "Angola": 10}, due=today
+            ),
+        ),
+        (
+            MeetingFundsWorkflow.record_payment,
+            Payment(decision_id="p1", reference="bank", state="Switzerland", amount=100_000, surplus=True),
+        ),
+    ]:
+        await decide(ledger, update, d)
+    await decide(
+        meeting,
+        MeetingWorkflow.set_dates,
+        SetDates(decision_id="m2", reference="letter", start=start, place="Geneva"),
+    )
+    await env.sleep(timedelta(minutes=1))
+    state: LedgerState = await ledger.query(MeetingFundsWorkflow.ledger)
+    assert state.surplus["Switzerland"].withdrawn and state.assessments["Angola"].amount == 40_000, state
+    await save(ledger, "funds-host-surplus")
+    await save(meeting, "meeting-away")
+    await meeting.terminate("recorded")
+    await ledger.terminate("recorded")
+
+
 RECORDERS = {
     "register": record_register,
     "cycle": record,
@@ -525,6 +611,7 @@ RECORDERS = {
     "withdrawal": record_withdrawal,
     "order-of-need": record_order_of_need,
     "committee": record_committee,
+    "host-surplus": record_host_surplus,
 }
 
 

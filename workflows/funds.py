@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain import funds as rules
+    from domain import meeting_costs as costs
     from domain import search_attributes as sa
     from domain.calendar import day_start, local_date
     from domain.decisions import DecisionOutcome
     from domain.funds import Assess, FundsRequest, LedgerState, Payment, SetEstimate
+    from domain.meeting_costs import HOST_SURPLUS, MEETING_VENUE, RegisterNotParty, SetSurplus, Venue
     from domain.roster import REGISTER_CHANGED, Roster
     from domain.views import funds_details
     from workflows.common import (
@@ -48,6 +50,8 @@ class MeetingFundsWorkflow:
 
     @workflow.run
     async def run(self, ledger: LedgerState) -> None:
+        if not self.s.takers_checked and workflow.patched(HOST_SURPLUS):
+            self.s.takers_checked = True
         if self._by_need():
             asyncio.get_running_loop().create_task(self._watch_need())
         self._refresh()
@@ -97,8 +101,7 @@ class MeetingFundsWorkflow:
 
     async def _report_too_late(self) -> None:
         """Tells each requester whose request, still waiting, can no longer be funded in time; once each."""
-        today = local_date(workflow.now(), self.s.defaults)
-        self.s, late = rules.too_late(self.s, today)
+        self.s, late = rules.too_late(self.s, self._today())
         if not late:
             return
         self.dirty = True
@@ -139,13 +142,31 @@ class MeetingFundsWorkflow:
     def assess(self, d: Assess) -> DecisionOutcome:
         return self.decisions.decide(
             d,
-            lambda: rules.assess(self.s, d),
+            lambda: rules.assess(self.s, d, self._today()),
             self._recorded(f"{len(d.shares)} States assessed, due {d.due}"),
         )
 
     @assess.validator
     def _check_assess(self, d: Assess) -> None:
-        self.decisions.validate(d, lambda: rules.assess(self.s, d))
+        self.decisions.validate(d, lambda: rules.assess(self.s, d, self._today()))
+
+    @workflow.update
+    def set_surplus(self, d: SetSurplus) -> DecisionOutcome:
+        return self.decisions.decide(d, lambda: costs.set_surplus(self.s, d), self._applied)
+
+    @set_surplus.validator
+    def _check_set_surplus(self, d: SetSurplus) -> None:
+        self.decisions.validate(d, lambda: costs.set_surplus(self.s, d))
+
+    @workflow.update
+    def register_not_party(self, d: RegisterNotParty) -> DecisionOutcome:
+        return self.decisions.decide(
+            d, lambda: costs.register_not_party(self.s, d, self._today()), self._applied
+        )
+
+    @register_not_party.validator
+    def _check_register_not_party(self, d: RegisterNotParty) -> None:
+        self.decisions.validate(d, lambda: costs.register_not_party(self.s, d, self._today()))
 
     @workflow.update
     def record_payment(self, p: Payment) -> DecisionOutcome:
@@ -177,9 +198,18 @@ class MeetingFundsWorkflow:
 
     @workflow.signal(name=REGISTER_CHANGED)
     def register_changed(self, roster: Roster) -> None:
-        # Passed on by the Presidency: any State in the register may be assessed and pay (Art. 14).
+        # Passed on by the Presidency: any State in the register may pay (Art. 14); its dates tell a State Party from
+        # one not party, which must register for the meeting to be assessed (domain/meeting_costs.py).
         if signal_payload(roster, Roster, REGISTER_CHANGED):
             self.s.states_parties, self.s.aliases = roster.attending(), dict(roster.aliases)
+            self.s.roster = roster
+
+    @workflow.signal(name=MEETING_VENUE)
+    def meeting_venue(self, venue: Venue) -> None:
+        # From the meeting: where it is held away from Geneva, and who hosts it (a host no longer hosting: withdrawn).
+        if signal_payload(venue, Venue, MEETING_VENUE):
+            self.s = costs.move(self.s, venue)
+            self.dirty = True
 
     @workflow.query
     def ledger(self) -> LedgerState:
@@ -199,6 +229,13 @@ class MeetingFundsWorkflow:
             return summary
 
         return apply
+
+    def _applied(self, result: tuple[LedgerState, str]) -> str:
+        self.s, summary = result
+        return summary
+
+    def _today(self) -> date:
+        return local_date(workflow.now(), self.s.defaults)
 
     def _change(self, rule: Callable[[], LedgerState]) -> None:
         self.s = rule()
@@ -221,5 +258,4 @@ class MeetingFundsWorkflow:
             sa.BALANCE.value_set(float(self.s.balance)),
             sa.SHORTFALL.value_set(float(self.s.shortfall)),
         )
-        today = local_date(workflow.now(), self.s.defaults)
-        workflow.set_current_details(funds_details(self.s, today))
+        workflow.set_current_details(funds_details(self.s, self._today()))

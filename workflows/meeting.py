@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.funds import FUNDS_GRANTED, FUNDS_TOO_LATE
     from domain.meeting import HeldDay, MeetingInput, MeetingState
+    from domain.meeting_costs import HOST_SURPLUS, MEETING_VENUE, Venue, venue_of
     from domain.models import Defaults, MeetingPlan, Phase, President
     from domain.presidency import MEETING_CHANGED, MEETING_CLOSED, MeetingClosed, MeetingView
     from domain.reviews import TELL_REVIEWS_MEETING_MOVED, ReviewsOfMeeting
@@ -68,6 +69,8 @@ class MeetingWorkflow:
         self.interpretation = InterpretationFunding(self.s, inp.funds_id, self.defaults, self._changed)
         # The first day reviews were last told of: they move with it.
         self.announced_first_day: date | None = None
+        # Where the ledger was last told the meeting is held away from Geneva (at first: nowhere).
+        self.venue_told = Venue()
 
     @workflow.run
     async def run(self, inp: MeetingInput) -> MeetingClosed:
@@ -79,6 +82,7 @@ class MeetingWorkflow:
             c = self._observe(now)
             await self.interpretation.sync(now)
             await self._tell_reviews()
+            await self._tell_ledger_venue()
             await self._publish()
             version = self.version
             if c.overrun:
@@ -305,6 +309,20 @@ class MeetingWorkflow:
             workflow.logger.warning(
                 "reviews due at %s not told of %s: %s", self.s.plan.ref.label, first, e.cause
             )
+
+    async def _tell_ledger_venue(self) -> None:
+        """The ledger invoices the host of a part away from Geneva the surplus: it learns where, and who hosts it,
+        whenever that changes (back in Geneva: an empty venue, and the surplus is withdrawn)."""
+        if self.inp.funds_id is None:
+            return
+        venue = venue_of(self.s.plan, self.defaults)
+        if venue == self.venue_told or not workflow.patched(HOST_SURPLUS):
+            return
+        self.venue_told = venue
+        try:
+            await workflow.get_external_workflow_handle(self.inp.funds_id).signal(MEETING_VENUE, venue)
+        except Exception as e:  # the ledger has ended: no surplus to invoice
+            workflow.logger.warning("ledger %s not told of the venue: %s", self.inp.funds_id, e)
 
     async def _publish(self) -> None:
         """Tell the Presidency what changed, so its own view and search attributes follow the meeting."""

@@ -140,6 +140,7 @@ class PresidencyWorkflow:
                         states_parties=self._payers(),
                         aliases=self.s.convention.aliases,
                         defaults=self.s.convention.defaults,
+                        roster=self.s.convention.roster,
                     ),
                     id=funds,
                     parent_close_policy=ParentClosePolicy.ABANDON,

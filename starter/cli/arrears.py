@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from domain.arrears import Owed, owed_by, parts, split_payment
+from domain.arrears import Owed, owed_by, parts, split_payment, surplus_owed_by
 from domain.decisions import Rejected
 from domain.funds import Arrears, Payment, chf
 from domain.ids import funds_id
@@ -104,26 +104,28 @@ def funds_arrears(
     as_json: JsonOpt = False,
     convention: ConventionOpt = "ccm",
 ) -> None:
-    """Show what a State owes, meeting by meeting, the oldest first (what a payment without --meeting settles)."""
+    """Show what a State owes, meeting by meeting, the oldest first (what a payment without --meeting settles),
+    then any surplus it is invoiced as the host of a meeting away from Geneva."""
 
     async def go() -> int:
         code = convention_of(convention).code
         state = checked(NAME, given, "--state")
         client = await connect()
         _, ledgers, on = await ledgers_today(client, code)
-        owed = owed_by(state, ledgers, on)
+        # A host's surplus last: a payment without --surplus settles only the contributions above it.
+        owed = owed_by(state, ledgers, on) + surplus_owed_by(state, ledgers, on)
         total = sum(o.outstanding for o in owed)
         if as_json:
             rows = [o.model_dump(mode="json") for o in owed]
             echo(json.dumps({"state": state, "as_of": str(on), "outstanding": total, "meetings": rows}))
             return OK
         if not owed:
-            echo(f"{state} has no assessed contribution in any running ledger of {code}")
+            echo(f"{state} has no assessed contribution or surplus in any running ledger of {code}")
             return OK
         echo(f"Arrears of {state} (as of {on}): {chf(total)} outstanding")
         lines = table(
-            [(o.meeting, *owed_cells(o)) for o in owed],
-            header=("MEETING", "ASSESSED", "PAID", "OUTSTANDING", "DUE", ""),
+            [(o.meeting, o.what, *owed_cells(o)) for o in owed],
+            header=("MEETING", "OWED FOR", "ASSESSED", "PAID", "OUTSTANDING", "DUE", ""),
         )
         echo("\n".join(lines))
         return OK

@@ -4,6 +4,7 @@ contributions, payments, and the queue of what waits for money."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,9 +13,10 @@ from temporalio.client import Client
 from temporalio.workflow import UpdateMethodMultiParam
 
 from domain.assessments import SharesError, parse_shares
-from domain.decisions import DecisionOutcome
+from domain.decisions import Decision, DecisionOutcome
 from domain.funds import Assess, LedgerState, Payment, SetEstimate, arrears, chf, queue
-from domain.models import Convention
+from domain.meeting_costs import RegisterNotParty, SetSurplus
+from domain.models import Convention, name_key
 from runtime.connect import connect
 from starter.cli.arrears import PayMeetingOpt, funds_arrears, owed_cells, pay_oldest_first
 from starter.cli.calls import At, Decided, query_state, send_to
@@ -54,6 +56,8 @@ OPTIONS.update(
         "due": "--due",
         "state": "--state",
         "force": "--force",
+        "host": "--host",
+        "surplus": "--surplus",
     }
 )
 
@@ -74,6 +78,19 @@ def ledger_decision(
     send_to(code, update, lambda conv: lambda client: ledger_at(client, conv, meeting), message)
 
 
+def ledger_decided(
+    code: str,
+    meeting: str | None,
+    update: UpdateMethodMultiParam[[MeetingFundsWorkflow, Any], DecisionOutcome],
+    model: type[Decision],
+    decision_id: str | None,
+    ref: str,
+    **fields: Any,
+) -> None:
+    """An ISU decision on the ledger, made of the command's options."""
+    ledger_decision(code, meeting, update, lambda: decided(model, decision_id, ref, **fields))
+
+
 def ledger_json(wid: str, ledger: LedgerState) -> dict[str, Any]:
     today = today_in_geneva(ledger.defaults)
     return {
@@ -88,6 +105,10 @@ def ledger_json(wid: str, ledger: LedgerState) -> dict[str, Any]:
         "waiting": ledger.waiting_total,
         "shortfall": ledger.shortfall,
         "arrears": [a.model_dump(mode="json") for a in arrears(ledger, today)],
+        "surplus": [
+            {**inv.model_dump(mode="json"), "outstanding": inv.outstanding} for inv in ledger.surplus.values()
+        ],
+        "participants": ledger.participants,
         "queue": [r.model_dump(mode="json") for r in queue(ledger)],
         "ledger": ledger.model_dump(mode="json"),
     }
@@ -120,6 +141,7 @@ def funds_text(wid: str, ledger: LedgerState) -> str:
         )
     else:
         lines.append("none assessed yet (msp funds assess)")
+    lines += surplus_text(ledger, today)
     waiting = queue(ledger)
     lines += ["", f"Queue ({plural(len(waiting), 'request')}; granted in this order as money arrives)"]
     if waiting:
@@ -136,6 +158,43 @@ def funds_text(wid: str, ledger: LedgerState) -> str:
     return "\n".join(lines)
 
 
+def surplus_text(ledger: LedgerState, today: date) -> list[str]:
+    """The surplus invoiced to each host of a meeting away from Geneva, and the States not party taking part."""
+    lines: list[str] = []
+    if ledger.surplus or ledger.venue.away:
+        rows = [
+            (
+                inv.host,
+                ", ".join(inv.places),
+                chf(inv.amount),
+                chf(inv.paid),
+                chf(inv.outstanding),
+                str(inv.due),
+                "WITHDRAWN" if inv.withdrawn else "OVERDUE" if inv.outstanding and today > inv.due else "",
+            )
+            for inv in ledger.surplus.values()
+        ]
+        invoiced = {name_key(h) for h in ledger.surplus}
+        rows += [
+            (host, ", ".join(places), "not yet set (msp funds surplus)", "", "", "", "")
+            for host, places in ledger.venue.hosts().items()
+            if name_key(host) not in invoiced
+        ]
+        lines += ["", "Surplus above a meeting in Geneva (invoiced to the host, apart from the balance)"]
+        lines += table(rows, header=("HOST", "HELD IN", "SURPLUS", "PAID", "OUTSTANDING", "DUE", ""))
+    if ledger.participants:
+        assessed = {name_key(s) for s in ledger.assessments}
+        lines += [
+            "",
+            f"States not party taking part ({len(ledger.participants)}; assessed with the States Parties)",
+        ]
+        lines += [
+            f"  {s}" + ("" if name_key(s) in assessed else ": not yet assessed (msp funds assess)")
+            for s in ledger.participants
+        ]
+    return lines
+
+
 app.command("arrears")(funds_arrears)
 
 
@@ -148,11 +207,55 @@ def funds_estimate(
     convention: ConventionOpt = "ccm",
 ) -> None:
     """Record the meeting's adopted cost estimate."""
-    ledger_decision(
+    ledger_decided(
+        convention, meeting, MeetingFundsWorkflow.set_estimate, SetEstimate, decision_id, ref, amount=amount
+    )
+
+
+@app.command("surplus")
+def funds_surplus(
+    amount: AmountOpt,
+    due: Annotated[str, typer.Option("--due", help="When the host is to pay it, YYYY-MM-DD.")],
+    ref: RefOpt,
+    host: Annotated[
+        str | None,
+        typer.Option("--host", help="The host invoiced, when the meeting has several. Default: its host."),
+    ] = None,
+    decision_id: IdOpt = None,
+    meeting: MeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Invoice the host of a meeting away from Geneva what it costs above the same meeting in Geneva."""
+    ledger_decided(
         convention,
         meeting,
-        MeetingFundsWorkflow.set_estimate,
-        lambda: decided(SetEstimate, decision_id, ref, amount=amount),
+        MeetingFundsWorkflow.set_surplus,
+        SetSurplus,
+        decision_id,
+        ref,
+        amount=amount,
+        due=due,
+        host=host,
+    )
+
+
+@app.command("participate")
+def funds_participate(
+    state: Annotated[str, typer.Option("--state", help="The State not party, as the register names it.")],
+    ref: RefOpt,
+    decision_id: IdOpt = None,
+    meeting: MeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Register a State not party that takes part in the meeting: it is assessed with the States Parties (Art. 14)."""
+    ledger_decided(
+        convention,
+        meeting,
+        MeetingFundsWorkflow.register_not_party,
+        RegisterNotParty,
+        decision_id,
+        ref,
+        state=state,
     )
 
 
@@ -189,11 +292,8 @@ def funds_assess(
 ) -> None:
     """Assess each State's contribution from the file of shares (UN scale of assessment, adjusted)."""
     shares = _shares(file)
-    ledger_decision(
-        convention,
-        meeting,
-        MeetingFundsWorkflow.assess,
-        lambda: decided(Assess, decision_id, ref, shares=shares, due=due),
+    ledger_decided(
+        convention, meeting, MeetingFundsWorkflow.assess, Assess, decision_id, ref, shares=shares, due=due
     )
 
 
@@ -212,19 +312,28 @@ def funds_pay(
             help="Payment id; recording the same id again counts it once. Default: a new one, printed.",
         ),
     ] = None,
+    surplus: Annotated[
+        bool,
+        typer.Option(
+            "--surplus",
+            help="From the host, towards the surplus of a meeting away from Geneva (the --meeting's, default the "
+            "current one), not its assessed contribution.",
+        ),
+    ] = False,
     meeting: PayMeetingOpt = None,
     convention: ConventionOpt = "ccm",
 ) -> None:
     """Record a payment received from a State, its oldest arrears first unless --meeting says which ledger; what
-    waits for money is granted in order."""
+    waits for money is granted in order. With --surplus, the host's payment of the surplus."""
     fields = {
         "decision_id": payment_id or new_id(),
         "reference": ref,
         "state": state,
         "amount": amount,
         "force": force,
+        "surplus": surplus,
     }
-    if meeting is None:
+    if meeting is None and not surplus:
         return pay_oldest_first(convention, fields)
     ledger_decision(
         convention,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -24,6 +25,7 @@ from domain.documents import DocumentState, LanguageStatus
 from domain.funds import chf
 from domain.ids import document_id, funds_id
 from domain.models import Money
+from starter.cli.common import DEFAULT_CONFIG
 from starter.receiver import Receiver
 from tests.support.devserver import (
     MspCycle,
@@ -38,6 +40,7 @@ from tests.support.devserver import (
     one_line_error as one_line,
 )
 from workflows.document import DocumentWorkflow
+from workflows.funds import MeetingFundsWorkflow
 
 SHARES_CSV = "state,share_percent\nAustria,40\nChile,30\nMexico,20\nNorway,10\n"
 ESTIMATE = 400_000
@@ -99,14 +102,17 @@ class Cycle(MspCycle):
 
 
 @contextlib.asynccontextmanager
-async def new_cycle(server: Server, tmp_path: Path, services_url: str | None = None) -> AsyncIterator[Cycle]:
-    """A cycle whose conference services are a receiver started here, or ``services_url`` if given."""
+async def new_cycle(
+    server: Server, tmp_path: Path, services_url: str | None = None, extra: str = ""
+) -> AsyncIterator[Cycle]:
+    """A cycle whose conference services are a receiver started here, or ``services_url`` if given; ``extra`` TOML
+    is appended to its configuration."""
     received = tmp_path / "received"
     receiver = Receiver(received, log=None).start()
     url = services_url or receiver.url
 
     def config(code: str, today: date) -> str:
-        return config_text(code, today) + f'\n[money]\nconference_services_url = "{url}"\n'
+        return config_text(code, today, extra) + f'\n[money]\nconference_services_url = "{url}"\n'
 
     try:
         async with worker_cycle(
@@ -395,3 +401,41 @@ async def test_withdrawing_a_funded_document_gives_its_money_back(unreachable_se
     # No job arrived: each key is recorded as cancelled, without a reference, so none is accepted later.
     records = [json.loads(p.read_text()) for p in cycle.translation_jobs()]
     assert [(r["status"], r["reference"]) for r in records] == [("cancelled", None)] * 5, records
+
+
+async def test_a_meeting_in_lausanne_the_host_pays_the_surplus_and_a_state_not_party_takes_part(
+    server: Server, tmp_path: Path
+):
+    shutil.copy(DEFAULT_CONFIG.parent / "register.csv", tmp_path / "register.csv")
+    async with new_cycle(server, tmp_path, extra='\n[states_parties]\nregister_file = "register.csv"\n') as c:
+        await c.ok("cycle", "start", "--config", str(c.config))
+        due = c.today - timedelta(days=1)
+        surplus = ("funds", "surplus", "--amount", "150000", "--due", str(due), "--ref", "host letter")
+        lausanne = ("--start", str(c.start), "--place", "Lausanne", "--ref", "letter")
+        await c.ok("decide", "set-dates", *lausanne, "--host", "Switzerland")
+        ledger = c.client.get_workflow_handle(c.ledger_id)
+
+        async def told() -> None:
+            assert (await ledger.query(MeetingFundsWorkflow.ledger)).venue.away
+
+        await eventually(told)
+        run = await c.ok(*surplus)
+        assert f"accepted: surplus {chf(150_000)} invoiced to Switzerland (held in Lausanne)" in run.out, run
+        run = await c.ok("funds", "participate", "--state", "Angola", "--ref", "note verbale")
+        assert "accepted: Angola, not a State Party, takes part in the 14MSP" in run.out, run
+        await c.ok("funds", "estimate", "--amount", str(ESTIMATE), "--ref", "CCM/MSP/2027/2")
+        shares = tmp_path / "shares.csv"
+        shares.write_text("state,share_percent\nAustria,50\nChile,40\nAngola,10\n")
+        await c.ok("funds", "assess", "--file", str(shares), "--due", str(due), "--ref", "annex")
+        pay = ("funds", "pay", "--state", "Switzerland", "--amount", "100000", "--ref", "bank advice 9")
+        run = await c.ok(*pay, "--surplus")
+        assert f"accepted: {chf(100_000)} from Switzerland towards the surplus it is invoiced" in run.out, run
+
+        text = (await c.ok("funds", "status")).out
+        rows = {line.split()[0]: line for line in text.splitlines() if line.split()[:1]}
+        assert "Lausanne" in rows["Switzerland"] and rows["Switzerland"].rstrip().endswith("OVERDUE"), text
+        # Assessed on the same scale: 10% of the baseline.
+        assert any(line.startswith("Angola") and chf(40_000) in line for line in text.splitlines()), text
+        owed = (await c.ok("funds", "arrears", "--state", "Switzerland")).out
+        assert f"Arrears of Switzerland (as of {c.today}): {chf(50_000)} outstanding" in owed, owed
+        assert "surplus (Lausanne)" in owed, owed
