@@ -63,3 +63,13 @@ def register_id(code: str) -> str:
 def watch_id(code: str, article: str, state: str) -> str:
     """The watch of ``state``'s Art. ``article`` ("3" or "4") deadline, from its entry into force."""
     return f"{code}-deadline-art{article}-{state_slug(state)}"
+
+
+def isu_budget_id(code: str, year: int) -> str:
+    """The ISU's budget for ``year``."""
+    return f"{code}-isu-budget-{year}"
+
+
+def isu_reserve_id(code: str) -> str:
+    """The ISU's capital reserve."""
+    return f"{code}-isu-reserve"

@@ -26,6 +26,8 @@ class Kind(StrEnum):
     REPORT = "report"
     REGISTER = "register"
     DEADLINE = "deadline"
+    ISU_BUDGET = "isu-budget"
+    ISU_RESERVE = "isu-reserve"
 
 
 KIND = SearchAttributeKey.for_keyword("CcmKind")

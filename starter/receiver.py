@@ -9,6 +9,7 @@ to send to and an operator can read what was sent. Standard library only.
     POST /notifications              JSON body, header Idempotency-Key   -> 201 {"reference": "UNOG-N-000001", ...}
     POST /translation-jobs/cancel    header Idempotency-Key of the job   -> 200 {"status": "cancelled", ...} | 409
     POST /translation-jobs/complete  header Idempotency-Key of the job   -> 200 {"status": "completed", ...} | 404 | 409
+    POST /mail, GET /mail            the ISU's invoices as PDF files (starter/mailbox.py)
     GET  /health                                                         -> 200 {"status": "ok"}
 
 The same Idempotency-Key again answers 200 with the same reference and ``"duplicate": true`` and stores nothing
@@ -35,7 +36,6 @@ It binds 127.0.0.1 only: it is a development tool, without authentication.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -47,8 +47,10 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
+
+from starter.mailbox import MAIL, MailError, accept_mail, listing
+from starter.mailbox import safe_name as safe_name
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 7299
@@ -59,14 +61,18 @@ MAX_KEY = 200
 # in seconds.
 READ_TIMEOUT = 10.0
 # The kinds of request, by path: the directory they are stored in and the letter in their references.
-KINDS: dict[str, str] = {"translation-jobs": "T", "interpretation-bookings": "I", "notifications": "N"}
+KINDS: dict[str, str] = {
+    "translation-jobs": "T",
+    "interpretation-bookings": "I",
+    "notifications": "N",
+    MAIL: "M",
+}
 # The kind the notification webhook posts to (the others are conference services').
 NOTIFICATIONS = "notifications"
 TRANSLATIONS = "translation-jobs"
 # What can be done to a stored translation job, by POST /translation-jobs/<action>.
 CANCEL, COMPLETE = "cancel", "complete"
 RECEIVED, COMPLETED, CANCELLED = "received", "completed", "cancelled"
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 Log = Callable[[str], None]
 
@@ -77,13 +83,6 @@ def _stderr(line: str) -> None:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def safe_name(key: str) -> str:
-    """A file name for ``key``: readable, and distinct for distinct keys (``a/b`` and ``a_b`` differ by the hash)."""
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    readable = _UNSAFE.sub("_", key).strip("._")[:100] or "key"
-    return f"{readable}.{digest}.json"
 
 
 class Store:
@@ -205,7 +204,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(status, {"error": message})
 
     def do_GET(self) -> None:
-        if self.path.split("?", 1)[0] == "/health":
+        path = self.path.split("?", 1)[0]
+        if path == f"/{MAIL}":
+            self._answer(HTTPStatus.OK, listing(self.server.store.root))
+        elif path == "/health":
             self._answer(HTTPStatus.OK, {"status": "ok"})
         else:
             self._error(HTTPStatus.NOT_FOUND, f"no such resource: GET {self.path}")
@@ -249,7 +251,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._change(key, action, str(body.get("reason") or "")[:MAX_KEY])
             return
         try:
-            record, new = self.server.store.accept(kind, key, body)
+            store = self.server.store
+            record, new = accept_mail(store, key, body) if kind == MAIL else store.accept(kind, key, body)
+        except MailError as e:
+            self._error(HTTPStatus.BAD_REQUEST, str(e))
+            return
         except (OSError, ValueError) as e:
             self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"could not store the request: {e}")
             return
@@ -338,9 +344,7 @@ class Receiver:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> Receiver:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="ccm-receiver", daemon=True
-        )
+        self._thread = threading.Thread(target=self.serve_forever, name="ccm-receiver", daemon=True)
         self._thread.start()
         return self
 
@@ -358,9 +362,7 @@ class Receiver:
     def __enter__(self) -> Receiver:
         return self.start() if self._thread is None else self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
@@ -376,18 +378,14 @@ def _interrupt(signum: int, frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m starter.receiver", description=__doc__.split("\n\n")[0])
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on {HOST} (default {DEFAULT_PORT})")
-    p.add_argument(
-        "--dir", default=".temporal/receiver", help="where requests are stored (default .temporal/receiver)"
-    )
+    p.add_argument("--dir", default=".temporal/receiver", help="where requests are stored (default: that)")
     args = p.parse_args(argv)
     directory = Path(args.dir).expanduser().resolve()
     try:
         receiver = Receiver(directory, args.port)
     except OSError as e:
         sys.exit(f"error: cannot listen on {HOST}:{args.port}: {e.strerror or e}")
-    _stderr(
-        f"conference services receiver on {receiver.url}, storing requests under {directory} (Ctrl-C stops)"
-    )
+    _stderr(f"conference services receiver on {receiver.url}, storing under {directory} (Ctrl-C stops)")
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         receiver.serve_forever()
