@@ -32,7 +32,7 @@ from domain.isu_budget import (
 )
 from domain.isu_budget_file import BudgetFileError, parse_budget
 from domain.models import Language
-from domain.reserve import ContributeReserve, Draw, ReserveState, shortfall
+from domain.reserve import ContributeReserve, Draw, ReserveState, SetTarget, shortfall
 from runtime.connect import connect
 from starter.cli.calls import Target, query_if_any, query_state, send_decision, start_once
 from starter.cli.common import (
@@ -72,7 +72,14 @@ budget_app = typer.Typer(help="A year's ISU budget.", no_args_is_help=True)
 app.add_typer(budget_app, name="budget")
 
 OPTIONS.update(
-    {"total": "--total", "lines": "FILE", "donor": "--donor", "purpose": "--purpose", "year": "--year"}
+    {
+        "total": "--total",
+        "lines": "FILE",
+        "donor": "--donor",
+        "purpose": "--purpose",
+        "year": "--year",
+        "target": "--amount",
+    }
 )
 
 YearOpt = Annotated[int | None, typer.Option("--year", help="The budget year. Default: this year (Geneva).")]
@@ -278,6 +285,25 @@ def isu_draw(
     decision(
         CapitalReserveWorkflow.draw,
         lambda: decided(Draw, decision_id, ref, year=year_of(year), amount=amount, purpose=purpose),
+        wid,
+        lambda e: no_reserve(wid, e),
+    )
+
+
+@app.command("reserve-target")
+def isu_reserve_target(
+    amount: Annotated[
+        int, typer.Option("--amount", help="The new target, whole CHF (CHF 400,000 until changed).")
+    ],
+    ref: RefOpt,
+    decision_id: IdOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Set the capital reserve's target, as a later decision of the States Parties may."""
+    wid = isu_reserve_id(convention_of(convention).code)
+    decision(
+        CapitalReserveWorkflow.set_target,
+        lambda: decided(SetTarget, decision_id, ref, target=amount),
         wid,
         lambda e: no_reserve(wid, e),
     )

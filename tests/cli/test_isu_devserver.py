@@ -117,6 +117,7 @@ async def test_msp_isu_adopts_invoices_pays_states_and_draws(cycle: Cycle) -> No
         "isu", "commit-expense", "--amount", "100000", "--purpose", "salaries", "--year", year, "--ref", "r"
     )
     await c.ok("isu", "contribute-reserve", "--donor", "Norway", "--amount", "400000", "--ref", "letter")
+    await c.ok("isu", "reserve-target", "--amount", "450000", "--ref", "CCM/MSP/2027/9 para 12")
     refused = one_line(
         await c.msp(
             "isu",
