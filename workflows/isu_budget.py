@@ -49,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
         start_input,
         upsert_kind,
     )
-    from workflows.decisions import Decider
+    from workflows.decisions import Decider, put
 
 INVOICE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -218,11 +218,10 @@ class IsuBudgetWorkflow:
         return local_date(workflow.now(), self.s.inp.defaults)
 
     def _put(self, summary: str) -> Callable[[IsuBudgetState], str]:
-        def apply(new: IsuBudgetState) -> str:
-            self.s = new
-            return summary
+        return put(self._set, summary)
 
-        return apply
+    def _set(self, new: IsuBudgetState) -> None:
+        self.s = new
 
     def _changed(self) -> None:
         self.dirty = True

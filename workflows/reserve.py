@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
         SetTarget,
     )
     from workflows.common import FAIL_ON_INVALID_INPUT, Updates, signal_payload, start_input, upsert_kind
-    from workflows.decisions import Decider
+    from workflows.decisions import Decider, put
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
@@ -105,11 +105,10 @@ class CapitalReserveWorkflow:
         return self.s
 
     def _put(self, summary: str) -> Callable[[ReserveState], str]:
-        def apply(new: ReserveState) -> str:
-            self.s = new
-            return summary
+        return put(self._set, summary)
 
-        return apply
+    def _set(self, new: ReserveState) -> None:
+        self.s = new
 
     def _changed(self) -> None:
         self.dirty = True

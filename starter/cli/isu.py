@@ -126,6 +126,28 @@ def decision(
     send_decision(update, prepare)
 
 
+def to_budget(
+    update: UpdateMethodMultiParam[[Any, Any], DecisionOutcome],
+    message: Callable[[], BaseModel],
+    convention: str,
+    year: int | None,
+) -> None:
+    """Sends one decision to the year's budget."""
+    the_year = year_of(year)
+    wid = isu_budget_id(convention_of(convention).code, the_year)
+    decision(update, message, wid, lambda e: no_budget(wid, the_year, e))
+
+
+def to_reserve(
+    update: UpdateMethodMultiParam[[Any, Any], DecisionOutcome],
+    message: Callable[[], BaseModel],
+    convention: str,
+) -> None:
+    """Sends one decision to the capital reserve."""
+    wid = isu_reserve_id(convention_of(convention).code)
+    decision(update, message, wid, lambda e: no_reserve(wid, e))
+
+
 def budget_lines(file: Path) -> Any:
     """The budget file, read and checked; a bad one ends the command (exit 2) with one line naming the place."""
     try:
@@ -223,12 +245,11 @@ def isu_pay(
     convention: ConventionOpt = "ccm",
 ) -> None:
     """Record a State's payment to the ISU budget; what the reserve is owed is repaid from it first."""
-    wid, the_year = isu_budget_id(convention_of(convention).code, year_of(year)), year_of(year)
-    decision(
+    to_budget(
         IsuBudgetWorkflow.pay,
         lambda: decided(IsuPayment, decision_id, ref, state=state, amount=amount),
-        wid,
-        lambda e: no_budget(wid, the_year, e),
+        convention,
+        year,
     )
 
 
@@ -242,12 +263,11 @@ def isu_commit_expense(
     convention: ConventionOpt = "ccm",
 ) -> None:
     """Record an expense the ISU has committed for the year: its cash must cover it."""
-    wid, the_year = isu_budget_id(convention_of(convention).code, year_of(year)), year_of(year)
-    decision(
+    to_budget(
         IsuBudgetWorkflow.commit_expense,
         lambda: decided(CommitExpense, decision_id, ref, amount=amount, purpose=purpose),
-        wid,
-        lambda e: no_budget(wid, the_year, e),
+        convention,
+        year,
     )
 
 
@@ -260,12 +280,10 @@ def isu_contribute_reserve(
     convention: ConventionOpt = "ccm",
 ) -> None:
     """Record a voluntary contribution to the capital reserve."""
-    wid = isu_reserve_id(convention_of(convention).code)
-    decision(
+    to_reserve(
         CapitalReserveWorkflow.contribute,
         lambda: decided(ContributeReserve, decision_id, ref, donor=donor, amount=amount),
-        wid,
-        lambda e: no_reserve(wid, e),
+        convention,
     )
 
 
@@ -281,12 +299,10 @@ def isu_draw(
     convention: ConventionOpt = "ccm",
 ) -> None:
     """Draw on the capital reserve to cover the year's cash-flow shortfall (nothing else)."""
-    wid = isu_reserve_id(convention_of(convention).code)
-    decision(
+    to_reserve(
         CapitalReserveWorkflow.draw,
         lambda: decided(Draw, decision_id, ref, year=year_of(year), amount=amount, purpose=purpose),
-        wid,
-        lambda e: no_reserve(wid, e),
+        convention,
     )
 
 
@@ -300,12 +316,10 @@ def isu_reserve_target(
     convention: ConventionOpt = "ccm",
 ) -> None:
     """Set the capital reserve's target, as a later decision of the States Parties may."""
-    wid = isu_reserve_id(convention_of(convention).code)
-    decision(
+    to_reserve(
         CapitalReserveWorkflow.set_target,
         lambda: decided(SetTarget, decision_id, ref, target=amount),
-        wid,
-        lambda e: no_reserve(wid, e),
+        convention,
     )
 
 
