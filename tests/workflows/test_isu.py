@@ -132,6 +132,7 @@ async def test_a_year_invoiced_at_once_reminded_and_closed_with_its_arrears(
         outcome = await budget.execute_update(IsuBudgetWorkflow.adopt, adopt, id="isu-adopt")
         assert not outcome.duplicate
         await until(lambda: _count(receiver), lambda n: n == len(STATES), seconds=30)
+        assert await invoiced_with_the_adoption(budget)
 
     async with build_worker(client, services, tq, webhooks, mail_url=mail_url, max_cached_workflows=0):
         await ts_env.sleep(timedelta(minutes=10))  # past the retry of the attempts the dead worker left
@@ -176,6 +177,30 @@ async def test_a_year_invoiced_at_once_reminded_and_closed_with_its_arrears(
         nxt = client.get_workflow_handle(isu_budget_id(code, year + 1))
         s2 = await until(lambda: state_of(nxt), lambda s: s.inp.carried is not None)
         assert s2.inp.carried == carried
+
+
+async def invoiced_with_the_adoption(budget: WorkflowHandle[Any, Any]) -> bool:
+    """Whether every invoice was scheduled by the workflow task that completed the adoption: its commands are the
+    events after that task's completion and before the next task is scheduled."""
+    events = [e async for e in budget.fetch_history_events()]
+    tasks = {
+        e.activity_task_scheduled_event_attributes.workflow_task_completed_event_id
+        for e in events
+        if e.HasField("activity_task_scheduled_event_attributes")
+        and e.activity_task_scheduled_event_attributes.activity_type.name == SEND_INVOICE
+    }
+    assert len(tasks) == 1, tasks
+    task = tasks.pop()
+    after = [e for e in events if e.event_id > task]
+    step = after[
+        : next(
+            (i for i, e in enumerate(after) if e.HasField("workflow_task_scheduled_event_attributes")),
+            len(after),
+        )
+    ]
+    return sum(e.HasField("activity_task_scheduled_event_attributes") for e in step) == len(STATES) and any(
+        e.HasField("workflow_execution_update_completed_event_attributes") for e in step
+    )
 
 
 async def _count(receiver: Receiver) -> int:
