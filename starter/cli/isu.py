@@ -205,12 +205,16 @@ def budget_adopt(
     def message() -> AdoptBudget:
         lines = budget_lines(file)
         days = [date_option(d, "--reminder") for d in reminder or []]
-        sum_ = sum(line.amount for line in lines)
+        added = sum(line.amount for line in lines)
+        if total is not None and total != added:
+            raise CliError(
+                f"--total: {chf(total)}, but the contributions in {file} add up to {chf(added)}", BAD_INPUT
+            )
         return decided(
             AdoptBudget,
             decision_id,
             ref,
-            total=total or sum_,
+            total=added if total is None else total,
             lines=lines,
             due=date_option(due, "--due"),
             reminders=days,

@@ -73,6 +73,10 @@ async def test_msp_isu_adopts_invoices_pays_states_and_draws(cycle: Cycle) -> No
 
     budget = c.tmp / "budget.csv"
     budget.write_text(BUDGET)
+    wrong = await c.msp(
+        "isu", "budget", "adopt", str(budget), "--year", year, "--due", due, "--total", "1", "--ref", "r"
+    )
+    assert one_line(wrong, 2) == f"--total: CHF 1, but the contributions in {budget} add up to {chf(220_000)}"
     adopt = (
         "isu",
         "budget",
