@@ -74,9 +74,6 @@ class IsuBudgetWorkflow:
     async def run(self, inp: IsuBudgetInput) -> Carried:
         year_end = day_start(date(self.s.year + 1, 1, 1), self.s.inp.defaults)
         while workflow.now() < year_end:
-            if self.s.budget is not None and self.invoicing is None:
-                # Without waiting for a person: every invoice at once, in the task that applied the adoption.
-                self.invoicing = asyncio.get_running_loop().create_task(self._send_invoices())
             if self.dirty:
                 self.dirty = False
                 self._refresh()
@@ -104,7 +101,13 @@ class IsuBudgetWorkflow:
         return carried
 
     def _woken(self) -> bool:
-        return self.dirty or bool(self.s.to_repay) or (self.s.budget is not None and self.invoicing is None)
+        return self.dirty or bool(self.s.to_repay)
+
+    def _start_invoicing(self) -> None:
+        """Without waiting for a person: every invoice at once, in the workflow task that applies the adoption,
+        whatever the main loop is waiting for."""
+        if self.invoicing is None and self.s.budget is not None:
+            self.invoicing = asyncio.get_running_loop().create_task(self._send_invoices())
 
     async def _send_invoices(self) -> None:
         await asyncio.gather(
@@ -168,7 +171,9 @@ class IsuBudgetWorkflow:
     @workflow.update
     def adopt(self, d: AdoptBudget) -> DecisionOutcome:
         summary = f"ISU budget {self.s.year} adopted: {chf(d.total)} from {len(d.lines)} States, due {d.due}"
-        return self.decisions.decide(d, lambda: rules.adopt(self.s, d, self._today()), self._put(summary))
+        outcome = self.decisions.decide(d, lambda: rules.adopt(self.s, d, self._today()), self._put(summary))
+        self._start_invoicing()
+        return outcome
 
     @adopt.validator
     def _check_adopt(self, d: AdoptBudget) -> None:
