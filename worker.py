@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.conference_services import TOTAL_TIMEOUT, ConferenceServices
+from activities.invoices import ArrearsCarrier, Mailer, mail_url_from_env
 from activities.meetings import MeetingReader
 from activities.notifications import Notifier, webhooks_from_env
 from activities.obligations import ObligationsStarter
@@ -29,11 +30,13 @@ from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.funds import MeetingFundsWorkflow
 from workflows.guards import InputGuard
+from workflows.isu_budget import IsuBudgetWorkflow
 from workflows.meeting import MeetingWorkflow
 from workflows.metrics import DecisionMetrics
 from workflows.presidency import PresidencyWorkflow
 from workflows.register import RegisterWorkflow
 from workflows.reports import Article7Workflow
+from workflows.reserve import CapitalReserveWorkflow
 from workflows.review import ReviewWorkflow
 from workflows.silence import SilenceProcedureWorkflow
 from workflows.watch import DeadlineWatchWorkflow
@@ -50,6 +53,8 @@ WORKFLOWS: Sequence[type] = (
     RegisterWorkflow,
     DeadlineWatchWorkflow,
     CommitteeWorkflow,
+    IsuBudgetWorkflow,
+    CapitalReserveWorkflow,
 )
 
 # How long a stopping worker lets the activities in hand finish before it cancels them: longer than one HTTP call
@@ -62,12 +67,17 @@ log = structlog.get_logger("worker")
 
 
 def activities(
-    client: Client, services: ConferenceServices, webhooks: Mapping[str, str] | None = None
+    client: Client,
+    services: ConferenceServices,
+    webhooks: Mapping[str, str] | None = None,
+    mail_url: str | None = None,
 ) -> list[Callable[..., Any]]:
-    """Every activity. The notifier borrows the conference-services HTTP client, so the caller's
+    """Every activity. The notifier and the mailer borrow the conference-services HTTP client, so the caller's
     ``async with ConferenceServices()`` closes the one client, after the worker has stopped. ``webhooks`` are the
-    notification targets by name (``webhooks_from_env``); without them every notification is logged."""
+    notification targets by name (``webhooks_from_env``); without them every notification is logged. ``mail_url``:
+    the mail gateway the ISU's invoices go to (``mail_url_from_env``); without it they are logged."""
     notifier = Notifier(services.client, webhooks=webhooks)
+    mailer = Mailer(services.client, url=mail_url)
     reviews = ReviewsFinder(client)
     return [
         services.submit_translation,
@@ -77,6 +87,8 @@ def activities(
         reviews.tell_reviews_meeting_moved,
         MeetingReader(client).look_up_meeting,
         ObligationsStarter(client).start_obligations,
+        mailer.send_invoice,
+        ArrearsCarrier(client).carry_arrears,
     ]
 
 
@@ -86,6 +98,7 @@ def build_worker(
     task_queue: str = TASK_QUEUE,
     webhooks: Mapping[str, str] | None = None,
     *,
+    mail_url: str | None = None,
     extra_workflows: Sequence[type] = (),
     only_activities: Sequence[Callable[..., Any]] | None = None,
     max_cached_workflows: int = 1000,
@@ -102,7 +115,7 @@ def build_worker(
     if only_activities is None:
         if services is None:
             raise ValueError("build_worker: the engine's activities need conference services")
-        only_activities = activities(client, services, webhooks)
+        only_activities = activities(client, services, webhooks, mail_url)
     replaced = [w for w in WORKFLOWS if not any(issubclass(extra, w) for extra in extra_workflows)]
     return Worker(
         client,
@@ -121,17 +134,21 @@ async def serve() -> None:
         runtime = runtime_from_env()
         # Read once: a workflow names its webhook target, this worker alone knows the URL.
         webhooks = webhooks_from_env()
+        mail_url = mail_url_from_env()
     except (SettingError, ValueError) as e:
         raise ConnectError(str(e)) from None
     tracing = tracing_from_env()  # OTEL_EXPORTER_OTLP_ENDPOINT: the SDK's OpenTelemetry plugin; else nothing
     try:
         client = await connect(runtime=runtime, plugins=tracing.plugins)
-        await _serve(client, os.environ.get(METRICS_ADDRESS_ENV) if runtime is not None else None, webhooks)
+        metrics = os.environ.get(METRICS_ADDRESS_ENV) if runtime is not None else None
+        await _serve(client, metrics, webhooks, mail_url)
     finally:
         tracing.shutdown()  # the spans still batched go out before the process ends
 
 
-async def _serve(client: Client, metrics_address: str | None, webhooks: Mapping[str, str]) -> None:
+async def _serve(
+    client: Client, metrics_address: str | None, webhooks: Mapping[str, str], mail_url: str | None
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -139,13 +156,14 @@ async def _serve(client: Client, metrics_address: str | None, webhooks: Mapping[
     # One httpx.AsyncClient for the process, closed once the worker has stopped (its activities are done); the
     # notifier borrows it.
     async with ConferenceServices() as services:
-        worker = build_worker(client, services, webhooks=webhooks)
+        worker = build_worker(client, services, webhooks=webhooks, mail_url=mail_url)
         log.info(
             "worker started",
             task_queue=TASK_QUEUE,
             pid=os.getpid(),
             metrics=f"http://{metrics_address}/metrics" if metrics_address else None,
             webhooks={name: redact_url(url) for name, url in sorted(webhooks.items())} or "none: logged",
+            mail=redact_url(mail_url) if mail_url else "none: invoices logged",
         )
         async with worker:
             await stop.wait()

@@ -75,3 +75,13 @@ def is_workflow_id(value: object) -> bool:
 def committee_id(code: str) -> str:
     """The Coordination Committee of the convention ``code``: one workflow id, one run per presidential term."""
     return f"{code}-committee"
+
+
+def isu_budget_id(code: str, year: int) -> str:
+    """The ISU's budget for ``year``."""
+    return f"{code}-isu-budget-{year}"
+
+
+def isu_reserve_id(code: str) -> str:
+    """The ISU's capital reserve."""
+    return f"{code}-isu-reserve"

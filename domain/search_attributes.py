@@ -27,6 +27,8 @@ class Kind(StrEnum):
     REGISTER = "register"
     DEADLINE = "deadline"
     COMMITTEE = "committee"
+    ISU_BUDGET = "isu-budget"
+    ISU_RESERVE = "isu-reserve"
 
 
 KIND = SearchAttributeKey.for_keyword("CcmKind")

@@ -9,6 +9,7 @@ to send to and an operator can read what was sent. Standard library only.
     POST /notifications              JSON body, header Idempotency-Key   -> 201 {"reference": "UNOG-N-000001", ...}
     POST /translation-jobs/cancel    header Idempotency-Key of the job   -> 200 {"status": "cancelled", ...} | 409
     POST /translation-jobs/complete  header Idempotency-Key of the job   -> 200 {"status": "completed", ...} | 404 | 409
+    POST /mail, GET /mail            the ISU's invoices as PDF files (starter/mailbox.py)
     GET  /health                                                         -> 200 {"status": "ok"}
 
 The same Idempotency-Key again answers 200 with the same reference and ``"duplicate": true`` and stores nothing
@@ -43,14 +44,15 @@ from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any, TypeVar
 
+from starter.mailbox import MailError, accept_mail, listing
 from starter.receiver_store import (
     CANCEL,
     CANCELLED,
     COMPLETE,
     COMPLETED,
+    MAIL,
     TRANSLATIONS,
 )
 
@@ -115,7 +117,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(status, {"error": message})
 
     def do_GET(self) -> None:
-        if self.path.split("?", 1)[0] == "/health":
+        path = self.path.split("?", 1)[0]
+        if path == f"/{MAIL}":
+            self._answer(HTTPStatus.OK, listing(self.server.store.root))
+        elif path == "/health":
             self._answer(HTTPStatus.OK, {"status": "ok"})
         else:
             self._error(HTTPStatus.NOT_FOUND, f"no such resource: GET {self.path}")
@@ -158,7 +163,13 @@ class _Handler(BaseHTTPRequestHandler):
         if action:
             self._change(key, action, str(body.get("reason") or "")[:MAX_KEY])
             return
-        if (accepted := self._stored(lambda: self.server.store.accept(kind, key, body))) is None:
+        store = self.server.store
+        mail = kind == MAIL
+        if (
+            accepted := self._stored(
+                lambda: accept_mail(store, key, body) if mail else store.accept(kind, key, body)
+            )
+        ) is None:
             return
         record, new = accepted
         if record.get("status") == CANCELLED:
@@ -192,6 +203,9 @@ class _Handler(BaseHTTPRequestHandler):
         """What the store answers; None when it could not store the request (answered 500)."""
         try:
             return call()
+        except MailError as e:
+            self._error(HTTPStatus.BAD_REQUEST, str(e))
+            return None
         except (OSError, ValueError) as e:
             self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"could not store the request: {e}")
             return None
@@ -252,9 +266,7 @@ class Receiver:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> Receiver:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="ccm-receiver", daemon=True
-        )
+        self._thread = threading.Thread(target=self.serve_forever, name="ccm-receiver", daemon=True)
         self._thread.start()
         return self
 
@@ -272,9 +284,7 @@ class Receiver:
     def __enter__(self) -> Receiver:
         return self.start() if self._thread is None else self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
@@ -285,18 +295,14 @@ def _interrupt(signum: int, frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m starter.receiver", description=__doc__.split("\n\n")[0])
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on {HOST} (default {DEFAULT_PORT})")
-    p.add_argument(
-        "--dir", default=".temporal/receiver", help="where requests are stored (default .temporal/receiver)"
-    )
+    p.add_argument("--dir", default=".temporal/receiver", help="where requests are stored (default: that)")
     args = p.parse_args(argv)
     directory = Path(args.dir).expanduser().resolve()
     try:
         receiver = Receiver(directory, args.port)
     except OSError as e:
         sys.exit(f"error: cannot listen on {HOST}:{args.port}: {e.strerror or e}")
-    _stderr(
-        f"conference services receiver on {receiver.url}, storing requests under {directory} (Ctrl-C stops)"
-    )
+    _stderr(f"conference services receiver on {receiver.url}, storing under {directory} (Ctrl-C stops)")
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         receiver.serve_forever()

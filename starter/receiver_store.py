@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 # The kinds of request, by path: the directory they are stored in and the letter in their references.
-KINDS: dict[str, str] = {"translation-jobs": "T", "interpretation-bookings": "I", "notifications": "N"}
+# The ISU's invoices (starter/mailbox.py) are kept under "mail".
+MAIL = "mail"
+KINDS: dict[str, str] = {
+    "translation-jobs": "T",
+    "interpretation-bookings": "I",
+    "notifications": "N",
+    MAIL: "M",
+}
 # The kind the notification webhook posts to (the others are conference services').
 NOTIFICATIONS = "notifications"
 TRANSLATIONS = "translation-jobs"

@@ -8,13 +8,14 @@ earlier versions (``*-v1.json``) stay: they prove that workflows already running
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -54,18 +55,22 @@ from domain.ids import (
     committee_id,
     document_id,
     funds_id,
+    isu_budget_id,
+    isu_reserve_id,
     meeting_id,
     register_id,
     report_id,
     silence_id,
     watch_id,
 )
+from domain.isu_budget import AdoptBudget, BudgetLine, CommitExpense, IsuBudgetInput, IsuPayment
 from domain.meeting import MeetingInput
 from domain.meeting_costs import RegisterNotParty, SetSurplus
 from domain.models import Convention, Language, MeetingFormat, MeetingKind, MeetingPlan, MeetingRef, Money
 from domain.obligations import ImportRegister, RegisterInput
 from domain.register import COLUMNS, entry_into_force, initial_report_due
 from domain.reports import ReportReceived, ReportsInput
+from domain.reserve import ContributeReserve, Draw, ReserveState
 from domain.reviews import (
     Conclude,
     DueKind,
@@ -101,10 +106,12 @@ from workflows.committee import CommitteeWorkflow
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.funds import MeetingFundsWorkflow
+from workflows.isu_budget import IsuBudgetWorkflow
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
 from workflows.register import RegisterWorkflow
 from workflows.reports import Article7Workflow
+from workflows.reserve import CapitalReserveWorkflow
 from workflows.review import ReviewWorkflow
 from workflows.silence import SilenceProcedureWorkflow
 from workflows.watch import DeadlineWatchWorkflow
@@ -601,6 +608,59 @@ async def record_host_surplus(env: WorkflowEnvironment, worker: Worker, url: str
     await ledger.terminate("recorded")
 
 
+async def record_isu(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
+    """A budget year of three States: adopted, invoiced at once, an expense committed, one payment, a draw on the
+    reserve for the shortfall, a payment that repays it first, a reminder to the unpaid, the year closed with its
+    arrears carried; and the reserve through the same (contribution, a draw refused, a draw, a repayment)."""
+    year = (await env.get_current_time()).year + 1
+    tq = worker.task_queue
+    reserve = await env.client.start_workflow(
+        CapitalReserveWorkflow.run, ReserveState(), id=isu_reserve_id("ccm"), task_queue=tq
+    )
+    states = ["Austria", "Chile", "Senegal"]
+    inp = IsuBudgetInput(
+        year=year, states_parties=states, languages={"Chile": Language.ES, "Senegal": Language.FR}
+    )
+    budget = await env.client.start_workflow(
+        IsuBudgetWorkflow.run, inp, id=isu_budget_id("ccm", year), task_queue=tq
+    )
+    lines = [BudgetLine(state=st, amount=100_000, category="B") for st in states]
+    adopt = AdoptBudget(
+        decision_id="b1", reference="r", total=300_000, lines=lines, due=date(year, 3, 31),
+        reminders=[date(year, 5, 1)],
+    )  # fmt: skip
+    await budget.execute_update(IsuBudgetWorkflow.adopt, adopt)
+    await reserve.execute_update(
+        CapitalReserveWorkflow.contribute,
+        ContributeReserve(decision_id="c1", reference="r", donor="Norway", amount=400_000),
+    )
+    await budget.execute_update(
+        IsuBudgetWorkflow.commit_expense,
+        CommitExpense(decision_id="x1", reference="r", amount=150_000, purpose="salaries"),
+    )
+    await budget.execute_update(
+        IsuBudgetWorkflow.pay, IsuPayment(decision_id="p1", reference="r", state="Austria", amount=100_000)
+    )
+    await env.sleep(timedelta(minutes=1))
+    with contextlib.suppress(WorkflowUpdateFailedError):
+        await reserve.execute_update(
+            CapitalReserveWorkflow.draw,
+            Draw(decision_id="d0", reference="r", year=year, amount=10_000, purpose="a meeting"),
+        )
+    await reserve.execute_update(
+        CapitalReserveWorkflow.draw, Draw(decision_id="d1", reference="r", year=year, amount=50_000)
+    )
+    await env.sleep(timedelta(minutes=1))
+    await budget.execute_update(
+        IsuBudgetWorkflow.pay, IsuPayment(decision_id="p2", reference="r", state="Chile", amount=60_000)
+    )
+    await budget.result()
+    await save(budget, "isu-budget")
+    await save(reserve, "isu-reserve")
+    await reserve.terminate("recorded")
+    await env.client.get_workflow_handle(isu_budget_id("ccm", year + 1)).terminate("recorded")
+
+
 RECORDERS = {
     "register": record_register,
     "cycle": record,
@@ -612,6 +672,7 @@ RECORDERS = {
     "order-of-need": record_order_of_need,
     "committee": record_committee,
     "host-surplus": record_host_surplus,
+    "isu": record_isu,
 }
 
 

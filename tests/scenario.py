@@ -105,7 +105,9 @@ async def worker_with_receiver(
         Receiver(Path(tmp), log=None) as receiver,
     ):
         async with ConferenceServices() as services:
-            engine = activities(client, services, {"default": receiver.url + "/notifications"})
+            engine = activities(
+                client, services, {"default": receiver.url + "/notifications"}, receiver.url + "/mail"
+            )
             kept = [a for a in engine if getattr(a, "__name__", "") not in stand_ins]
             worker = build_worker(
                 client,

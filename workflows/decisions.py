@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 T = TypeVar("T")
+S = TypeVar("S")
 
 
 def rejected(reason: str, send_again: bool = False) -> ApplicationError:
@@ -96,3 +97,14 @@ class Decider:
         workflow.logger.info("decision accepted: %s", summary, extra={"decision_id": decision_id})
         self.changed()
         return DecisionOutcome(decision_id=decision_id, summary=summary)
+
+
+def put(assign: Callable[[S], None], summary: str) -> Callable[[S], str]:
+    """The ``apply`` of a decision whose rule gives the workflow's new state: ``assign`` puts it in place, and the
+    decision is answered with ``summary``."""
+
+    def apply(new: S) -> str:
+        assign(new)
+        return summary
+
+    return apply

@@ -28,6 +28,7 @@ from starter.cli import (
     docs,
     extensions,
     funds,
+    isu,
     register,
     reports,
     reviews,
@@ -52,6 +53,7 @@ app.add_typer(silence.app, name="silence")
 app.add_typer(reports.app, name="reports")
 app.add_typer(register.app, name="register")
 app.add_typer(committee.app, name="committee")
+app.add_typer(isu.app, name="isu")
 app.command("codec-server")(codec_server.codec_server)
 app.command("status")(status.status)
 

@@ -10,9 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from domain.isu_budget import MAIL_URL_ENV
 from domain.notifications import WEBHOOK_URL_ENV
 from starter.embedded.devserver import HOST, NAMESPACE
 from starter.receiver import NOTIFICATIONS
+from starter.receiver_store import MAIL
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -133,7 +135,7 @@ def child_env(opts: Options) -> dict[str, str]:
 
     Every TEMPORAL_* variable of the caller is dropped and the client profile file is replaced by ours, so an
     API key or TLS setting meant for another cluster (in the environment or ~/.config/temporalio) cannot leak in.
-    Conference services and the default webhook are the local receiver, whatever CCM_CONFERENCE_SERVICES_URL and
+    Conference services, the default webhook and the mail gateway (CCM_MAIL_URL) are the local receiver, whatever CCM_CONFERENCE_SERVICES_URL and
     CCM_WEBHOOK_URL said, and no other webhook target is passed on: a laptop run sends no job to a real service and
     notifies no one.
     """
@@ -143,6 +145,7 @@ def child_env(opts: Options) -> dict[str, str]:
     env["TEMPORAL_CONFIG_FILE"] = str(opts.profile)
     env[CONFERENCE_SERVICES_URL_ENV] = opts.receiver_url
     env[WEBHOOK_URL_ENV] = opts.notifications_url
+    env[MAIL_URL_ENV] = f"{opts.receiver_url}/{MAIL}"
     return env
 
 

@@ -20,6 +20,8 @@ from domain.ids import (
     document_id,
     extension_id,
     funds_id,
+    isu_budget_id,
+    isu_reserve_id,
     meeting_id,
     presidency_id,
     report_id,
@@ -91,6 +93,8 @@ def every_longest_id() -> dict[str, str]:
         "silence": silence_id(CODE, PROCEDURE),
         "review": review_id(CODE, SUBJECT),
         "report": report_id(CODE, STATE),
+        "isu-budget": isu_budget_id(CODE, 2200),
+        "isu-reserve": isu_reserve_id(CODE),
         # Decision ids are the ids of the updates that carry them.
         "update": DECISION,
     }

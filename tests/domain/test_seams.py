@@ -77,6 +77,8 @@ def test_a_query_names_the_kind_then_each_value_given_quoted():
         "register",
         "deadline",
         "committee",
+        "isu-budget",
+        "isu-reserve",
     }
 
 

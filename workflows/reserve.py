@@ -1,0 +1,124 @@
+"""CapitalReserveWorkflow (``ccm-isu-reserve``): the ISU's capital reserve, an entity that continues as new when
+the server suggests it. Rules: ``domain/reserve.py``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain import reserve as rules
+    from domain import search_attributes as sa
+    from domain.decisions import DecisionOutcome
+    from domain.funds import chf
+    from domain.ids import isu_budget_id
+    from domain.isu_views import reserve_details
+    from domain.reserve import (
+        BudgetDraw,
+        ContributeReserve,
+        Draw,
+        Position,
+        Repayment,
+        ReserveState,
+        SetTarget,
+    )
+    from workflows.common import FAIL_ON_INVALID_INPUT, Updates, signal_payload, start_input, upsert_kind
+    from workflows.decisions import Decider, put
+
+
+@workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
+class CapitalReserveWorkflow:
+    @workflow.init
+    def __init__(self, state: ReserveState) -> None:
+        self.s = start_input(state, ReserveState)
+        self.upserted: Updates = []
+        self.dirty = True
+        self.decisions = Decider(lambda: self.s.decisions, self._changed)
+
+    @workflow.run
+    async def run(self, state: ReserveState) -> None:
+        while True:
+            await workflow.wait_condition(
+                lambda: self.dirty or bool(self.s.to_tell) or workflow.info().is_continue_as_new_suggested()
+            )
+            if self.dirty:
+                self.dirty = False
+                self._refresh()
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                # Draws not yet told travel in the state; the next run tells them first.
+                workflow.continue_as_new(self.s.model_copy(update={"runs": self.s.runs + 1}))
+            told = list(self.s.to_tell)
+            await asyncio.gather(*(self._tell(d) for d in told))
+            self.s.to_tell = self.s.to_tell[len(told) :]
+
+    async def _tell(self, d: BudgetDraw) -> None:
+        wid = isu_budget_id(self.s.convention, d.year)
+        try:
+            await workflow.get_external_workflow_handle(wid).signal(rules.DRAWN, d)
+        except Exception as e:  # the year's budget has ended: its shortfall went with it
+            workflow.logger.warning("draw %s not told to %s (%s)", d.draw_id, wid, e)
+
+    @workflow.update
+    def contribute(self, d: ContributeReserve) -> DecisionOutcome:
+        summary = f"{d.donor} contributed {chf(d.amount)} to the reserve"
+        return self.decisions.decide(d, lambda: rules.contribute(self.s, d), self._put(summary))
+
+    @contribute.validator
+    def _check_contribute(self, d: ContributeReserve) -> None:
+        self.decisions.validate(d, lambda: rules.contribute(self.s, d))
+
+    @workflow.update
+    def draw(self, d: Draw) -> DecisionOutcome:
+        summary = f"{chf(d.amount)} drawn for the {d.year} budget's cash-flow shortfall"
+        return self.decisions.decide(d, lambda: rules.draw(self.s, d), self._put(summary))
+
+    @draw.validator
+    def _check_draw(self, d: Draw) -> None:
+        self.decisions.validate(d, lambda: rules.draw(self.s, d))
+
+    @workflow.update
+    def set_target(self, d: SetTarget) -> DecisionOutcome:
+        summary = f"reserve target set to {chf(d.target)}"
+        return self.decisions.decide(d, lambda: rules.set_target(self.s, d), self._put(summary))
+
+    @set_target.validator
+    def _check_set_target(self, d: SetTarget) -> None:
+        self.decisions.validate(d, lambda: rules.set_target(self.s, d))
+
+    @workflow.signal(name=rules.POSITION)
+    def budget_position(self, p: Position) -> None:
+        if signal_payload(p, Position, rules.POSITION):
+            self.s = rules.report(self.s, p)
+            self._changed()
+
+    @workflow.signal(name=rules.REPAID)
+    def repaid(self, r: Repayment) -> None:
+        if signal_payload(r, Repayment, rules.REPAID):
+            self.s = rules.repay(self.s, r)
+            self._changed()
+
+    @workflow.query
+    def state(self) -> ReserveState:
+        return self.s
+
+    def _put(self, summary: str) -> Callable[[ReserveState], str]:
+        return put(self._set, summary)
+
+    def _set(self, new: ReserveState) -> None:
+        self.s = new
+
+    def _changed(self) -> None:
+        self.dirty = True
+
+    def _refresh(self) -> None:
+        self.upserted = upsert_kind(
+            self.upserted,
+            sa.Kind.ISU_RESERVE,
+            self.s.convention,
+            sa.BALANCE.value_set(float(self.s.balance)),
+            sa.SHORTFALL.value_set(float(self.s.below_target)),
+        )
+        workflow.set_current_details(reserve_details(self.s))
