@@ -47,10 +47,22 @@ def _ephemeral_low() -> int:
         return 32768
 
 
+def _slice(low: int, high: int) -> tuple[int, int]:
+    """This pytest-xdist worker's own part of [low, high) (the whole of it without xdist), so that two workers of
+    one run never hand out the same port, whatever their process ids."""
+    try:
+        index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+        count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    except ValueError:
+        return low, high
+    size = (high - low) // max(1, count)
+    return low + index * size, low + (index + 1) * size
+
+
 # Ports are handed out below the kernel's ephemeral range, walking from a place that depends on the process id: a
 # port from bind(0) could be taken, between our check and our use, by any outgoing connection or by a dev server
 # elsewhere on the machine picking its internal ports. That happened when a test restarted a server on its ports.
-_LOW, _HIGH = 10000, _ephemeral_low()
+_LOW, _HIGH = _slice(10000, _ephemeral_low())
 _next = [_LOW + (os.getpid() * 7919) % max(1, _HIGH - _LOW)]
 
 
