@@ -40,10 +40,12 @@ compose-validator:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; } || { \
 	    echo "error: cannot install docker-compose; as root run: apt-get install docker-compose" >&2; exit 1; }; }
 
+# Two pytest-xdist workers, each given whole modules (so a module's servers stay its own), the longest first
+# (tests/conftest.py: LONGEST_FIRST, kept in that order by --no-loadscope-reorder).
 test: $(STAMP) compose-validator
 	$(BIN)/ruff check .
 	$(BIN)/mypy --no-incremental .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 # The rules, the replays and the time-skipping tests, without the slow ones (markers: tests/conftest.py).
 test-fast: $(STAMP)

@@ -40,6 +40,22 @@ SLOW = {
     "workflows/test_reviews.py::test_reminders_sent_while_the_webhook_is_down_arrive_once_it_is_back",
 }
 
+# The longest modules (20 to 110 s each, measured with --durations), longest first: under pytest-xdist (`make test`,
+# --dist loadfile) they are handed out first, so that no worker is left with a long one while the other idles.
+LONGEST_FIRST = [
+    "workflows/test_withdraw_property.py",
+    "cli/test_silence_reports_devserver.py",
+    "cli/test_reviews_devserver.py",
+    "faults/test_fuzz.py",
+    "faults/test_fuzz_inputs.py",
+    "faults/test_worker_crash.py",
+    "cli/test_funds_devserver.py",
+    "workflows/test_ledger_continue_as_new.py",
+    "faults/test_server_restart.py",
+    "cli/test_devserver.py",
+    "deploy/test_embedded.py",
+]
+
 # Under CI, property tests draw the same examples every run (a fixed, derandomized profile), so one run's outcome is
 # every run's; a local run stays random and may find something new.
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
@@ -57,6 +73,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(BY_FIXTURE[fixture])
         if {where.as_posix(), f"{where.as_posix()}::{item.name}"} & SLOW:
             item.add_marker("slow")
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        rank = {path: n for n, path in enumerate(LONGEST_FIRST)}
+        items.sort(key=lambda i: rank.get(i.path.relative_to(TESTS).as_posix(), len(rank)))
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.conference_services import ConferenceServices
+from domain import decisions as dec
+from domain import reviews as rv
 from domain.committee import (
     AddGroupMember,
     Appoint,
@@ -32,12 +34,7 @@ from domain.committee import (
     Theme,
 )
 from domain.decisions import (
-    ChangeFormat,
-    CloseMeeting,
-    DecideIntersessional,
     Designate,
-    ExtendByDay,
-    Postpone,
     SetDates,
 )
 from domain.documents import DocumentInput, DocumentSpec, LanguageStatus, Withdraw
@@ -46,7 +43,6 @@ from domain.extensions import (
     Article,
     DeclareCompletion,
     ExtensionInput,
-    ExtensionRequest,
     MeetingSlot,
     ProposeBySilence,
 )
@@ -71,16 +67,6 @@ from domain.obligations import ImportRegister, RegisterInput
 from domain.register import COLUMNS, entry_into_force, initial_report_due
 from domain.reports import ReportReceived, ReportsInput
 from domain.reserve import ContributeReserve, Draw, ReserveState
-from domain.reviews import (
-    Conclude,
-    DueKind,
-    DuePoint,
-    Mandate,
-    MeetingMoved,
-    Periodicity,
-    ReviewInput,
-    ReviewSpec,
-)
 from domain.roster import Member, Roster
 from domain.silence import BreakSilence, SilenceInput
 from domain.watch import WatchState
@@ -96,11 +82,13 @@ from tests.scenario import (
     start_document,
     start_extension,
     start_review,
+    start_silence,
     time_skipping,
     worker_with_receiver,
 )
 from tests.support.cycle_helpers import Cycle
 from tests.support.devserver import binary
+from tests.support.requests import art4
 from worker import build_worker
 from workflows.committee import CommitteeWorkflow
 from workflows.document import DocumentWorkflow
@@ -113,7 +101,6 @@ from workflows.register import RegisterWorkflow
 from workflows.reports import Article7Workflow
 from workflows.reserve import CapitalReserveWorkflow
 from workflows.review import ReviewWorkflow
-from workflows.silence import SilenceProcedureWorkflow
 from workflows.watch import DeadlineWatchWorkflow
 
 OUT = Path(__file__).parent / "histories"
@@ -153,11 +140,11 @@ async def record(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
         env.client, DocumentInput(spec=spec, money=money, funds_id=ledger.id), worker.task_queue
     )
     await c.decide_presidency(
-        PresidencyWorkflow.designate, Designate(decision_id="d1", reference="MSP/14/7", president=MEXICO)
+        PresidencyWorkflow.designate, dec.Designate(decision_id="d1", reference="MSP/14/7", president=MEXICO)
     )
     await c.decide_presidency(
         PresidencyWorkflow.decide_intersessional,
-        DecideIntersessional(decision_id="i1", reference="MSP/14/8", held=True),
+        dec.DecideIntersessional(decision_id="i1", reference="MSP/14/8", held=True),
     )
     await decide(
         ledger,
@@ -166,19 +153,23 @@ async def record(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
     )
     new_start = plan.first_day + timedelta(days=14)
     await c.decide_meeting(
-        MeetingWorkflow.postpone, Postpone(decision_id="p1", reference="letter", new_start=new_start)
+        MeetingWorkflow.postpone, dec.Postpone(decision_id="p1", reference="letter", new_start=new_start)
     )
     await c.decide_meeting(
         MeetingWorkflow.change_format,
-        ChangeFormat(decision_id="f1", reference="letter", format=MeetingFormat.HYBRID),
+        dec.ChangeFormat(decision_id="f1", reference="letter", format=MeetingFormat.HYBRID),
     )
     await env.sleep(timedelta(days=2))
     await deliver_translations(doc, spec.original_language, "")
     await doc.result()
     await c.sleep_until_day(new_start + timedelta(days=3), hour=12)
-    await c.decide_meeting(MeetingWorkflow.extend_by_day, ExtendByDay(decision_id="x1", reference="plenary"))
+    await c.decide_meeting(
+        MeetingWorkflow.extend_by_day, dec.ExtendByDay(decision_id="x1", reference="plenary")
+    )
     await c.sleep_until_day(new_start + timedelta(days=4), hour=12)
-    await c.decide_meeting(MeetingWorkflow.close, CloseMeeting(decision_id="c1", reference="final report"))
+    await c.decide_meeting(
+        MeetingWorkflow.close, dec.CloseMeeting(decision_id="c1", reference="final report")
+    )
     await c.sleep_until_day(new_start + timedelta(days=5), hour=12)
     assert (await c.presidency()).term == 2
     await save(c.handle, "presidency", first_run)
@@ -190,26 +181,27 @@ async def record(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
     await record_review(env, worker, url)
 
 
+def review_spec(subject: str, title: str, due: rv.DuePoint, **kw: Any) -> rv.ReviewSpec:
+    """A review the 2nd Review Conference mandated."""
+    mandate = rv.Mandate(decided_by="2nd Review Conference", reference="CCM/CONF/2021/6")
+    return rv.ReviewSpec(subject=subject, title=title, mandate=mandate, due=due, **kw)
+
+
 async def record_review(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
     today = (await env.get_current_time()).date()
-    spec = ReviewSpec(
-        subject="hosting-agreement",
-        title="the agreement hosting the ISU",
-        mandate=Mandate(decided_by="2nd Review Conference", reference="CCM/CONF/2021/6"),
-        due=DuePoint(kind=DueKind.AT_MEETING, on=today + timedelta(days=20), meeting="4RC"),
-        reminder_days=(30, 7),
-    )
-    review = await start_review(env.client, ReviewInput(spec=spec), worker.task_queue)
+    due = rv.DuePoint(kind=rv.DueKind.AT_MEETING, on=today + timedelta(days=20), meeting="4RC")
+    spec = review_spec("hosting-agreement", "the agreement hosting the ISU", due, reminder_days=(30, 7))
+    review = await start_review(env.client, rv.ReviewInput(spec=spec), worker.task_queue)
     first_run = review.result_run_id
     await review.signal(
-        ReviewWorkflow.meeting_moved, MeetingMoved(meeting="4RC", first_day=today + timedelta(days=25))
+        ReviewWorkflow.meeting_moved, rv.MeetingMoved(meeting="4RC", first_day=today + timedelta(days=25))
     )
     await env.sleep(timedelta(days=27))
     await decide(
         review,
         ReviewWorkflow.conclude,
-        Conclude(
-            decision_id="c1", reference="final report", outcome="assessed", next=Periodicity(every_years=3)
+        rv.Conclude(
+            decision_id="c1", reference="final report", outcome="assessed", next=rv.Periodicity(every_years=3)
         ),
     )
     await env.sleep(timedelta(minutes=1))
@@ -221,15 +213,8 @@ async def record_extension(env: WorkflowEnvironment, worker: Worker, url: str) -
     """A request analysed, put to silence (broken, then kept), granted, reminded, then completed."""
     now = await env.get_current_time()
     today = now.date()
-    request = ExtensionRequest(
-        state="Chile",
-        article=Article.ART4,
-        entry_into_force=date(today.year - 9, 6, 1),
-        current_deadline=date(today.year + 1, 6, 1),
-        submitted_on=today,
-        requested_months=24,
-        plan="Clearance of the last two areas.",
-        reference="CCM/MSP/2027/5",
+    request = art4(
+        "Chile", date(today.year - 9, 6, 1), today, "Clearance of the last two areas.", "CCM/MSP/2027/5", 24
     )
     inp = ExtensionInput(
         request=request,
@@ -303,14 +288,12 @@ async def record_report(env: WorkflowEnvironment, worker: Worker, url: str) -> N
 async def record_review_overdue(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
     """A review overdue long enough to continue as new (a small bound stands for years of weekly reminders)."""
     today = (await env.get_current_time()).date()
-    spec = ReviewSpec(
-        subject="isu-synergies",
-        title="synergies between the ISU and other implementation support units",
-        mandate=Mandate(decided_by="2nd Review Conference", reference="CCM/CONF/2021/6"),
-        due=DuePoint(kind=DueKind.DATE, on=today + timedelta(days=10)),
+    title = "synergies between the ISU and other implementation support units"
+    spec = review_spec(
+        "isu-synergies", title, rv.DuePoint(kind=rv.DueKind.DATE, on=today + timedelta(days=10))
     )
     review = await start_review(
-        env.client, ReviewInput(spec=spec, continue_after_events=100), worker.task_queue
+        env.client, rv.ReviewInput(spec=spec, continue_after_events=100), worker.task_queue
     )
     first_run = review.result_run_id
     await env.sleep(timedelta(days=100))
@@ -334,12 +317,7 @@ async def record_silence_undeliverable(env: WorkflowEnvironment, worker: Worker,
             deadline=now + timedelta(days=10),
             states_parties=["Chile", "Mexico"],
         )
-        h = await env.client.start_workflow(
-            SilenceProcedureWorkflow.run,
-            inp,
-            id=silence_id("ccm", inp.procedure_id),
-            task_queue=refused.task_queue,
-        )
+        h = await start_silence(env.client, inp, refused.task_queue)
         await h.result()
     await save(h, "silence-undeliverable")
 

@@ -26,16 +26,18 @@ from temporalio.worker import Worker
 from activities.conference_services import ConferenceServices
 from domain.documents import Delivered, DocumentInput
 from domain.extensions import ExtensionInput
-from domain.ids import document_id, extension_id, meeting_id, review_id
+from domain.ids import document_id, extension_id, meeting_id, review_id, silence_id
 from domain.models import Convention, Language, MeetingKind, MeetingPlan, MeetingRef, Money, Part, President
 from domain.presidency import Counters, PresidencyState
 from domain.reviews import ReviewInput
+from domain.silence import SilenceInput
 from starter.embedded.devserver import register_search_attributes
 from starter.receiver import Receiver
 from worker import activities, build_worker
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.review import ReviewWorkflow
+from workflows.silence import SilenceProcedureWorkflow
 
 AUSTRIA = President(state="Austria", representative="Ambassador A")
 CHILE = President(state="Chile", representative="Ambassador B")
@@ -176,3 +178,9 @@ async def start_extension(client: Client, inp: ExtensionInput, task_queue: str) 
     request = inp.request
     wid = extension_id(inp.convention, request.article, request.state, request.submitted_on.year)
     return await client.start_workflow(ExtensionRequestWorkflow.run, inp, id=wid, task_queue=task_queue)
+
+
+async def start_silence(client: Client, inp: SilenceInput, task_queue: str) -> WorkflowHandle[Any, Any]:
+    """A silence procedure, under the id of its procedure in ``inp.convention``."""
+    wid = silence_id(inp.convention, inp.procedure_id)
+    return await client.start_workflow(SilenceProcedureWorkflow.run, inp, id=wid, task_queue=task_queue)

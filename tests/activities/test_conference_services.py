@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 
@@ -44,45 +44,46 @@ with workflow.unsafe.imports_passed_through():
     )
     from starter.receiver import READ_TIMEOUT, Receiver, safe_name
     from starter.receiver import _Handler as receiver_handler
+    from tests.support.activity import failure
     from tests.support.scripted_services import ACCEPT, BOOKINGS, TRANSLATIONS, Services, Step
     from worker import build_worker
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def wire(model: type[M], base_url: str, key: str, **fields: Any) -> M:
+    """Validated from plain values, as they come over the wire: languages by their codes."""
+    return model.model_validate({"base_url": base_url, "idempotency_key": key, **fields})
+
+
 def translation(base_url: str, key: str = "ccm-doc-CCM/MSP/2027/3-fr") -> TranslationJob:
-    # Validated from plain values, as they come over the wire: languages by their codes.
-    return TranslationJob.model_validate(
-        {
-            "base_url": base_url,
-            "idempotency_key": key,
-            "symbol": "CCM/MSP/2027/3",
-            "title": "Draft programme of work",
-            "meeting": "14MSP",
-            "source_language": "en",
-            "target_language": "fr",
-            "pages": 12,
-            "due": date(2027, 8, 20),
-            "amount_granted": 4_200,
-        }
+    return wire(
+        TranslationJob,
+        base_url,
+        key,
+        symbol="CCM/MSP/2027/3",
+        title="Draft programme of work",
+        meeting="14MSP",
+        source_language="en",
+        target_language="fr",
+        pages=12,
+        due=date(2027, 8, 20),
+        amount_granted=4_200,
     )
 
 
 def booking(base_url: str, key: str = "ccm-meeting-14MSP-2027-09-20") -> InterpretationBooking:
-    return InterpretationBooking.model_validate(
-        {
-            "base_url": base_url,
-            "idempotency_key": key,
-            "meeting": "14MSP",
-            "day": date(2027, 9, 20),
-            "languages": ["ar", "en", "es", "fr", "ru", "zh"],
-            "amount_granted": 18_000,
-        }
+    languages = ["ar", "en", "es", "fr", "ru", "zh"]
+    return wire(
+        InterpretationBooking,
+        base_url,
+        key,
+        meeting="14MSP",
+        day=date(2027, 9, 20),
+        languages=languages,
+        amount_granted=18_000,
     )
-
-
-async def failure(services: ConferenceServices, job: TranslationJob) -> ApplicationError:
-    with pytest.raises(ApplicationError) as info:
-        await ActivityEnvironment().run(services.submit_translation, job)
-    return info.value
 
 
 # --- one call at a time (ActivityEnvironment) -------------------------------------------------------------------
@@ -132,7 +133,7 @@ async def test_4xx_is_a_non_retryable_rejection_naming_the_address(
     services: Services, http: httpx.AsyncClient, status: int
 ) -> None:
     services.script(TRANSLATIONS, Step(status=status))
-    err = await failure(ConferenceServices(http), translation(services.url))
+    err = await failure(ConferenceServices(http).submit_translation, translation(services.url))
     assert err.type == REJECTED_BY_SERVICES and err.non_retryable
     assert f"refused by {services.url}{TRANSLATIONS}: {status}" in err.message
     assert f"scripted {status}" in err.message  # an excerpt of what the service said
@@ -143,7 +144,7 @@ async def test_5xx_408_and_429_are_retryable(
     services: Services, http: httpx.AsyncClient, status: int
 ) -> None:
     services.script(TRANSLATIONS, Step(status=status, headers=(("Retry-After", "7"),)))
-    err = await failure(ConferenceServices(http), translation(services.url))
+    err = await failure(ConferenceServices(http).submit_translation, translation(services.url))
     assert err.type == UNAVAILABLE and not err.non_retryable
     assert f"{services.url}{TRANSLATIONS}" in err.message and str(status) in err.message
     # A Retry-After in seconds sets the next attempt's delay.
@@ -154,7 +155,9 @@ async def test_an_answer_slower_than_the_total_timeout_is_retryable(
     services: Services, http: httpx.AsyncClient
 ) -> None:
     services.script(TRANSLATIONS, Step(delay=5))
-    err = await failure(ConferenceServices(http, total_timeout=0.5), translation(services.url))
+    err = await failure(
+        ConferenceServices(http, total_timeout=0.5).submit_translation, translation(services.url)
+    )
     assert err.type == UNAVAILABLE and not err.non_retryable
     assert f"{services.url}{TRANSLATIONS} did not answer" in err.message and "0.5 s" in err.message
 
@@ -162,7 +165,7 @@ async def test_an_answer_slower_than_the_total_timeout_is_retryable(
 async def test_no_server_is_retryable_naming_the_address(http: httpx.AsyncClient, tmp_path: Path) -> None:
     with Receiver(tmp_path, log=None) as gone:
         url = gone.url  # a port that was free a moment ago and now has no listener
-    err = await failure(ConferenceServices(http), translation(url))
+    err = await failure(ConferenceServices(http).submit_translation, translation(url))
     assert err.type == UNAVAILABLE and not err.non_retryable
     assert f"cannot reach conference services at {url}{TRANSLATIONS}" in err.message
 
@@ -171,7 +174,7 @@ async def test_an_accepted_request_without_reference_is_retried(
     services: Services, http: httpx.AsyncClient
 ) -> None:
     services.script(TRANSLATIONS, Step(status=201, body="<html>accepted</html>"))
-    err = await failure(ConferenceServices(http), translation(services.url))
+    err = await failure(ConferenceServices(http).submit_translation, translation(services.url))
     assert err.type == BAD_ANSWER and not err.non_retryable
     assert f"{services.url}{TRANSLATIONS}" in err.message and "<html>accepted</html>" in err.message
 
@@ -207,25 +210,23 @@ class CallServicesWorkflow:
             initial_interval=timedelta(seconds=1), non_retryable_error_types=[REJECTED_BY_SERVICES]
         )
         timeout = timedelta(seconds=call.start_to_close_seconds)
-        receipt: Receipt  # by name, an activity's result is typed only by result_type
+        arg: TranslationJob | InterpretationBooking
         if call.translation is not None:
-            receipt = await workflow.execute_activity(
-                SUBMIT_TRANSLATION,
-                call.translation,
-                result_type=Receipt,
-                start_to_close_timeout=timeout,
-                retry_policy=policy,
-                summary=f"translate {call.translation.symbol}",
+            name, arg, summary = SUBMIT_TRANSLATION, call.translation, f"translate {call.translation.symbol}"
+        else:
+            assert call.booking is not None
+            name, arg, summary = (
+                BOOK_INTERPRETATION,
+                call.booking,
+                f"book interpretation for {call.booking.day}",
             )
-            return receipt
-        assert call.booking is not None
-        receipt = await workflow.execute_activity(
-            BOOK_INTERPRETATION,
-            call.booking,
-            result_type=Receipt,
+        receipt: Receipt = await workflow.execute_activity(
+            name,
+            arg,
+            result_type=Receipt,  # by name, an activity's result is typed only by result_type
             start_to_close_timeout=timeout,
             retry_policy=policy,
-            summary=f"book interpretation for {call.booking.day}",
+            summary=summary,
         )
         return receipt
 
@@ -386,15 +387,8 @@ async def test_receiver_answers_400_404_and_health(tmp_path: Path, http: httpx.A
 
 
 def cancellation(base_url: str, key: str = "ccm-doc-CCM/MSP/2027/3-fr") -> JobCancellation:
-    return JobCancellation.model_validate(
-        {
-            "base_url": base_url,
-            "idempotency_key": key,
-            "symbol": "CCM/MSP/2027/3",
-            "target_language": "fr",
-            "reason": "withdrawn by the Secretariat",
-        }
-    )
+    reason = "withdrawn by the Secretariat"
+    return wire(JobCancellation, base_url, key, symbol="CCM/MSP/2027/3", target_language="fr", reason=reason)
 
 
 async def test_receiver_cancels_a_job_until_it_is_completed_and_refuses_one_cancelled_before_it_came(
@@ -421,7 +415,7 @@ async def test_receiver_cancels_a_job_until_it_is_completed_and_refuses_one_canc
         # Never received (still on its way): cancelled, and the job that arrives afterwards is refused for good.
         unsent = await run(services.cancel_translation, cancellation(url, never))
         assert unsent == Cancellation(cancelled=True, reference=None)
-        err = await failure(services, translation(url, never))
+        err = await failure(services.submit_translation, translation(url, never))
         assert err.type == REJECTED_BY_SERVICES and err.non_retryable
         assert "409" in err.message and "was cancelled" in err.message
         # A cancelled job cannot be completed; an unknown one neither.
@@ -449,7 +443,9 @@ async def test_receiver_cancels_a_job_until_it_is_completed_and_refuses_one_canc
     with Receiver(tmp_path, log=None) as restarted:
         still = await run(services.cancel_translation, cancellation(restarted.url, never))
         assert still == Cancellation(cancelled=True, reference=None)
-        assert (await failure(services, translation(restarted.url, never))).type == REJECTED_BY_SERVICES
+        assert (
+            await failure(services.submit_translation, translation(restarted.url, never))
+        ).type == REJECTED_BY_SERVICES
         new = await run(services.submit_translation, translation(restarted.url, "ccm-doc-A:zh"))
     assert new.reference == "UNOG-T-000003"
 

@@ -17,7 +17,6 @@ import httpx
 import pytest
 from pydantic import BaseModel
 from structlog.testing import capture_logs
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.conference_services import ConferenceServices
@@ -38,6 +37,7 @@ from domain.reviews import ReviewInput
 from domain.silence import SilenceInput
 from runtime.connect import ConnectError
 from starter.receiver import NOTIFICATIONS, Receiver, safe_name
+from tests.support.activity import failure
 from tests.support.scripted_services import Services, Step
 from worker import activities
 from worker import serve as serve_worker
@@ -60,12 +60,6 @@ def notification(key: str = KEY, webhook: str = "default") -> Notification:
 def to(http: httpx.AsyncClient, url: str, **kw: Any) -> Notifier:
     """A notifier whose default webhook is ``url``."""
     return Notifier(http, webhooks={"default": url}, **kw)
-
-
-async def failure(notifier: Notifier, n: Notification) -> ApplicationError:
-    with pytest.raises(ApplicationError) as info:
-        await ActivityEnvironment().run(notifier.send_notification, n)
-    return info.value
 
 
 async def test_delivered_with_its_key_and_the_fields_as_json(
@@ -100,7 +94,7 @@ async def test_5xx_408_429_are_retryable_naming_the_url(
     services: Services, http: httpx.AsyncClient, status: int
 ) -> None:
     services.script(PATH, Step(status=status))
-    err = await failure(to(http, services.url + PATH), notification())
+    err = await failure(to(http, services.url + PATH).send_notification, notification())
     assert err.type == UNDELIVERED == "NotificationUndelivered" and not err.non_retryable
     assert f"{services.url}{PATH}" in err.message and str(status) in err.message
 
@@ -110,7 +104,7 @@ async def test_4xx_is_a_non_retryable_rejection(
     services: Services, http: httpx.AsyncClient, status: int
 ) -> None:
     services.script(PATH, Step(status=status))
-    err = await failure(to(http, services.url + PATH), notification())
+    err = await failure(to(http, services.url + PATH).send_notification, notification())
     assert err.type == REJECTED_BY_WEBHOOK and err.non_retryable
     assert f"refused by {services.url}{PATH}: {status}" in err.message
 
@@ -119,11 +113,11 @@ async def test_a_slow_webhook_and_no_listener_are_retryable(
     services: Services, http: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     services.script(PATH, Step(delay=5))
-    slow = await failure(to(http, services.url + PATH, total_timeout=0.5), notification())
+    slow = await failure(to(http, services.url + PATH, total_timeout=0.5).send_notification, notification())
     assert slow.type == UNDELIVERED and not slow.non_retryable and "0.5 s" in slow.message
     with Receiver(tmp_path, log=None) as gone:
         url = gone.url + PATH  # a port that was free a moment ago and now has no listener
-    err = await failure(to(http, url), notification())
+    err = await failure(to(http, url).send_notification, notification())
     assert err.type == UNDELIVERED and not err.non_retryable
     assert f"cannot reach the webhook 'default' at {url}" in err.message
 
@@ -193,10 +187,10 @@ async def test_a_token_and_credentials_in_the_url_appear_in_no_result_error_or_l
         services.script(
             secret_path, Step(status=404, body=f"no route for POST {secret_path} (hook-user:hook-pass)")
         )
-        refused = await failure(notifier, notification(key="k2"))
+        refused = await failure(notifier.send_notification, notification(key="k2"))
         with Receiver(tmp_path, log=None) as gone:
             down = gone.url.replace("http://", "http://hook-user:hook-pass@") + secret_path
-        unreachable = await failure(to(http, down), notification(key="k3"))
+        unreachable = await failure(to(http, down).send_notification, notification(key="k3"))
     # It did reach the URL, token and all.
     assert [s.path for s in services.seen] == [secret_path, secret_path]
     assert delivery == Delivery(delivered_to="default")
@@ -216,7 +210,7 @@ async def test_a_named_target_goes_to_its_own_url_and_an_unknown_one_is_retried_
     )
     delivery = await ActivityEnvironment().run(notifier.send_notification, notification(webhook="isu-chat"))
     assert delivery == Delivery(delivered_to="isu-chat") and [s.path for s in services.seen] == ["/isu"]
-    err = await failure(notifier, notification(webhook="presidency"))
+    err = await failure(notifier.send_notification, notification(webhook="presidency"))
     assert err.type == UNDELIVERED and not err.non_retryable
     assert (
         err.message

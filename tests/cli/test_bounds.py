@@ -11,27 +11,24 @@ from pathlib import Path
 
 import pytest
 import typer
-from typer.testing import CliRunner
 
 from domain import search_attributes as sa
 from domain.bounds import MAX_STATES
 from domain.models import MeetingFormat
-from starter.cli import app
 from starter.cli.common import echo, run
 from starter.cli.status import status_text
 from tests.support.cycle_helpers import initial_state, part
+from tests.support.offline import assess, invoke
 
-CLOSED = "127.0.0.1:9"
 HUGE = "x" * 100_000  # a command line takes about 128 kB per argument
 
 
 def refused(args: list[str]) -> str:
     """The one line on stderr of a command refused before sending."""
-    result = CliRunner(env={"TEMPORAL_ADDRESS": CLOSED, "TEMPORAL_NAMESPACE": "default"}).invoke(app, args)
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
+    code, out, err = invoke(args)
+    assert code == 2, (code, out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
     assert len(lines[0]) < 300, lines[0]  # never the whole input echoed back
     return lines[0]
 
@@ -142,19 +139,7 @@ def test_an_assessment_file_of_more_rows_than_states_is_refused_naming_the_line(
     rows = "".join(f"State number {i:05d} of a long list of States,0.008\n" for i in range(12_000))
     shares = tmp_path / "shares.csv"
     shares.write_text("state,share_percent\n" + rows)
-    args = [
-        "funds",
-        "assess",
-        "--file",
-        str(shares),
-        "--due",
-        "2027-06-30",
-        "--ref",
-        "r",
-        "--meeting",
-        "14MSP",
-    ]
-    line = refused(args)
+    line = refused(assess(shares))
     assert (
         line
         == f"{shares}:{MAX_STATES + 2}: more than {MAX_STATES} States: an assessment has one row per State"
@@ -171,8 +156,8 @@ def test_the_extension_state_matches_in_any_width():
         "4",
     ]
     args += ["--years", "5", "--plan", "Survey", "--ref", "r", "--entry-into-force", "2010-08-01"]
-    result = CliRunner(env={"TEMPORAL_ADDRESS": CLOSED, "TEMPORAL_NAMESPACE": "default"}).invoke(app, args)
-    assert result.exit_code == 3, result.stderr  # matched, then the (closed) server was asked
+    code, _, err = invoke(args)
+    assert code == 3, err  # matched, then the (closed) server was asked
 
 
 def test_what_msp_prints_shows_control_characters_escaped(capsys: pytest.CaptureFixture[str]):

@@ -6,6 +6,7 @@ worker process. The meeting lies 30 days ahead, so no timer fires while a test r
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,6 +21,7 @@ from domain.ids import meeting_id, presidency_id
 from domain.models import Convention, MeetingKind, MeetingRef, Phase
 from tests.support.devserver import (
     MspCycle,
+    Run,
     Server,
     config_text,
     eventually,
@@ -56,9 +58,7 @@ class Cycle(MspCycle):
         await self.ok("cycle", "start", "--config", str(self.config))
 
     async def status(self) -> dict[str, Any]:
-        state = (await self.ok("status", "--json")).json()
-        assert isinstance(state, dict)
-        return state
+        return await self.shown("status")
 
     async def assert_healthy(self, phase: Phase = Phase.SCHEDULED) -> None:
         """Both workflows run, answer queries with the expected phase, and never failed a workflow task."""
@@ -101,25 +101,23 @@ async def test_cycle_start_is_idempotent_and_a_bad_config_is_refused(cycle: Cycl
     assert status["meeting"]["plan"]["parts"][0]["start"] == str(cycle.start)
     await cycle.assert_healthy()
 
-    # A part that ends before it starts: the error names the file, the line and the field.
-    text = config_text("tbad", cycle.today).replace(
-        f"end = {cycle.start + timedelta(days=3)}", f"end = {cycle.start - timedelta(days=1)}"
-    )
-    bad = tmp_path / "ends-early.toml"
-    bad.write_text(text)
-    run = await cycle.msp("cycle", "start", "--config", str(bad))
-    assert run.code == 2, run
-    assert "Traceback" not in run.err, run
-    assert f"{bad}:{line_of(text, 'end = ')}: meeting.parts[0].end:" in run.err, run
-    assert "before it starts" in run.err
+    # A part that ends before it starts, an unknown format: the error names the file, the line and the field.
+    async def refused(name: str, old: str, new: str, needle: str, field: str) -> Run:
+        text = config_text("tbad", cycle.today).replace(old, new)
+        bad = tmp_path / name
+        bad.write_text(text)
+        run = await cycle.msp("cycle", "start", "--config", str(bad))
+        assert run.code == 2, run
+        assert "Traceback" not in run.err, run
+        assert f"{bad}:{line_of(text, needle)}: meeting.parts[0].{field}:" in run.err, run
+        return run
 
-    text = config_text("tbad", cycle.today).replace('format = "in_person"', 'format = "outdoors"')
-    bad = tmp_path / "bad-format.toml"
-    bad.write_text(text)
-    run = await cycle.msp("cycle", "start", "--config", str(bad))
-    assert run.code == 2, run
-    assert "Traceback" not in run.err, run
-    assert f"{bad}:{line_of(text, 'outdoors')}: meeting.parts[0].format:" in run.err, run
+    end = f"end = {cycle.start + timedelta(days=3)}"
+    early, _ = await asyncio.gather(
+        refused("ends-early.toml", end, f"end = {cycle.start - timedelta(days=1)}", "end = ", "end"),
+        refused("bad-format.toml", 'format = "in_person"', 'format = "outdoors"', "outdoors", "format"),
+    )
+    assert "before it starts" in early.err
     # Nothing was started for the refused configuration.
     assert (await cycle.msp("status", "--convention", "tbad")).code == 4
 

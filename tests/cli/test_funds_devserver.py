@@ -70,14 +70,10 @@ class Cycle(MspCycle):
         return funds_id(self.code, "14MSP")
 
     async def funds(self) -> dict[str, Any]:
-        out = (await self.ok("funds", "status", "--json")).json()
-        assert isinstance(out, dict)
-        return out
+        return await self.shown("funds", "status")
 
     async def doc(self, symbol: str) -> dict[str, Any]:
-        out = (await self.ok("docs", "status", symbol, "--json")).json()
-        assert isinstance(out, dict)
-        return out
+        return await self.shown("docs", "status", symbol)
 
     async def doc_state(self, symbol: str) -> DocumentState:
         """Straight from the workflow, for polling without a process per look."""

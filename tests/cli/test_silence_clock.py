@@ -30,7 +30,15 @@ from domain.reports import ReportsInput
 from domain.reviews import ReviewInput
 from domain.silence import SilenceInput
 from tests.scenario import time_skipping
-from tests.support.devserver import binary, config_text, eventually, meeting_start, msp, process_env
+from tests.support.devserver import (
+    binary,
+    config_text,
+    eventually,
+    hosting_toml,
+    meeting_start,
+    msp,
+    process_env,
+)
 from worker import build_worker
 
 AHEAD = timedelta(days=400)
@@ -119,13 +127,7 @@ async def test_what_msp_starts_runs_on_the_configured_clock(tmp_path: Path) -> N
             config_text(code, today)
             + '\n[defaults]\ntimezone = "Asia/Tokyo"\nday_start_hour = 9\nday_end_hour = 17\n'
             + '\n[states_parties]\nnames = ["Austria", "Chile", "Mexico"]\narticle7 = ["Chile"]\n'
-            + f"""
-[[reviews]]
-subject = "hosting-agreement"
-title = "the agreement hosting the ISU at the GICHD"
-mandate = {{ decided_by = "2nd Review Conference", reference = "CCM/CONF/2021/6, para 7" }}
-due = {{ kind = "at_meeting", meeting = "4RC", on = {today + timedelta(days=800)} }}
-"""
+            + hosting_toml("4RC", today + timedelta(days=800))
         )
         process = process_env(env.client.service_client.config.target_host, f"tq-{code}", convention=code)
         process["CCM_CONFIG"] = str(config)

@@ -62,9 +62,7 @@ class Cycle(MspCycle):
         return await self.msp("reports", "received", "--config", str(self.config), *args)
 
     async def silence(self, procedure: str) -> dict[str, Any]:
-        out = (await self.ok("silence", "status", procedure, "--json")).json()
-        assert isinstance(out, dict)
-        return out
+        return await self.shown("silence", "status", procedure)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -20,8 +19,8 @@ from domain.extensions import Article
 from domain.ids import extension_id
 from domain.presidency import PresidencyState
 from starter.receiver import safe_name
-from tests.support.devserver import REPO, binary, free_ports, msp
-from tests.support.embedded import PRESIDENCY, Embedded, alive, children, connect, eventually, running_run_id
+from tests.support.devserver import msp
+from tests.support.embedded import PRESIDENCY, alive, children, connect, eventually, make_run, running_run_id
 from workflows.presidency import PresidencyWorkflow
 
 MEETING = "ccm-meeting-14MSP"
@@ -98,15 +97,11 @@ def open_to_others(state_dir: Path) -> list[str]:
 
 
 async def test_make_run_starts_stops_and_resumes(tmp_path: Path) -> None:
-    binary("temporal")
-    state_dir = tmp_path / "state"
-    config = tmp_path / "cycle.toml"
-    shutil.copy(REPO / "config" / "cycle.toml", config)
-    shutil.copy(REPO / "config" / "register.csv", tmp_path / "register.csv")  # the register it names
-    port, ui_port, receiver_port = free_ports(3)
+    setup = make_run(tmp_path)
+    state_dir, config, port, ui_port, receiver_port = setup
     receiver = f"http://127.0.0.1:{receiver_port}"
 
-    first = await Embedded.start(state_dir, port, ui_port, receiver_port, config)
+    first = await setup.start()
     try:
         await first.wait_for_banner()
         assert f"http://127.0.0.1:{ui_port}/namespaces/default/workflows" in first.output
@@ -187,7 +182,7 @@ async def test_make_run_starts_stops_and_resumes(tmp_path: Path) -> None:
     # As an earlier version left it: everything readable by all.
     for path in [state_dir, *state_dir.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
-    second = await Embedded.start(state_dir, port, ui_port, receiver_port, config)
+    second = await setup.start()
     try:
         await second.wait_for_banner()
         assert f"made {state_dir} private: " in second.output, second.output

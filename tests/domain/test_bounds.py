@@ -59,6 +59,7 @@ from domain.reviews import (
 from domain.reviews import schedule as review_schedule
 from domain.silence import BreakSilence, SilenceStatus, check_break
 from domain.states import check_state, check_states
+from tests.support.requests import art4
 
 D = Defaults()
 LISTED = ["Austria", "Chile", "Lao People's Democratic Republic", "Mexico", "Norway"]
@@ -354,16 +355,7 @@ def test_silence_is_broken_by_a_listed_state_in_any_width():
 
 
 def test_an_extension_request_names_a_listed_state():
-    req = ExtensionRequest(
-        state="Atlantis",
-        article=Article.ART4,
-        entry_into_force=date(2011, 1, 1),
-        current_deadline=date(2021, 1, 1),
-        submitted_on=date(2019, 1, 1),
-        requested_months=60,
-        plan="A plan",
-        reference="r",
-    )
+    req = art4("Atlantis", date(2011, 1, 1), date(2019, 1, 1), "A plan", "r")
     meeting = MeetingSlot(label="9MSP", first_day=date(2019, 9, 2))
     with pytest.raises(Rejected, match="'Atlantis' is not a State Party"):
         check_request(req, meeting, date(2019, 2, 1), LISTED)

@@ -14,10 +14,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from starter.cli import app
-from tests.support.devserver import config_text, free_port, msp, process_env
+from tests.support.devserver import config_text, msp, process_env
+from tests.support.offline import CLOSED, assess, invoke
 
 TODAY = date(2027, 3, 1)
 GOOD_CONFIG = config_text("ccm", TODAY) + (
@@ -31,8 +30,6 @@ GOOD_CONFIG = config_text("ccm", TODAY) + (
     'due = { kind = "date", on = 2031-09-15 }\n'
 )
 GOOD_SHARES = "state,share_percent\nAustria,40\nChile,30\nMexico,20\nNorway,10\n"
-# A port nothing listens on: `msp` would exit 3 (unreachable) had it tried to connect.
-CLOSED = f"127.0.0.1:{free_port()}"
 
 
 def edit(old: str, new: str) -> Callable[[str], str]:
@@ -188,32 +185,13 @@ def one_error_line(code: int, out: str, err: str, path: Path) -> str:
     return lines[0][len(str(path)) + 1 :].lstrip()
 
 
-def invoke(args: list[str]) -> tuple[int, str, str]:
-    result = CliRunner(env={"TEMPORAL_ADDRESS": CLOSED, "TEMPORAL_NAMESPACE": "default"}).invoke(app, args)
-    # typer's runner turns any exception into a result; only a clean exit is acceptable.
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result.exit_code, result.stdout, result.stderr
-
-
 def test_the_good_files_are_good(tmp_path: Path):
     """The cases below each spoil a file that is otherwise accepted (up to the connection: exit 3)."""
     config = write(tmp_path / "cycle.toml", GOOD_CONFIG)
     code, _, err = invoke(["cycle", "start", "--config", str(config)])
     assert code == 3 and CLOSED in err, err
     shares = write(tmp_path / "shares.csv", GOOD_SHARES)
-    args = [
-        "funds",
-        "assess",
-        "--file",
-        str(shares),
-        "--due",
-        "2027-06-30",
-        "--ref",
-        "r",
-        "--meeting",
-        "14MSP",
-    ]
-    code, _, err = invoke(args)
+    code, _, err = invoke(assess(shares))
     assert code == 3 and CLOSED in err, err
 
 
@@ -233,8 +211,7 @@ def test_a_bad_config_names_the_place(tmp_path: Path, spoil: Callable[[str], str
 )
 def test_a_bad_file_of_shares_names_the_place(tmp_path: Path, content: str | bytes, expected: str):
     path = write(tmp_path / "bad.csv", content)
-    args = ["funds", "assess", "--file", str(path), "--due", "2027-06-30", "--ref", "r", "--meeting", "14MSP"]
-    line = one_error_line(*invoke(args), path)
+    line = one_error_line(*invoke(assess(path)), path)
     assert re.search(expected, line), line
     assert len(line) < 400, line
 

@@ -40,14 +40,15 @@ from temporalio.worker import Worker
 from domain.bounds import MAX_CHF, MAX_STATES
 from domain.decisions import DECISION_REJECTED
 from domain.documents import DocumentInput, DocumentSpec, LanguageStatus
-from domain.extensions import Analysis, ExtensionInput, MeetingSlot
+from domain.extensions import Analysis
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
-from domain.ids import document_id, extension_id, funds_id, report_id, review_id, silence_id
+from domain.ids import document_id, funds_id, report_id, review_id, silence_id
 from domain.models import Money
 from domain.reports import ReportsInput, first_year
 from domain.reviews import DueKind, DuePoint, Mandate, ReviewInput, ReviewSpec
 from domain.silence import SilenceInput
 from starter.receiver import Receiver
+from tests.scenario import start_extension, start_silence
 from tests.support.fuzz import (
     DECISION_ID,
     EDGE_DATES,
@@ -64,12 +65,12 @@ from tests.support.fuzz import (
     payloads,
 )
 from tests.support.reminding import today
+from tests.support.requests import at_the_14msp
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.funds import MeetingFundsWorkflow
 from workflows.reports import Article7Workflow
 from workflows.review import ReviewWorkflow
-from workflows.silence import SilenceProcedureWorkflow
 
 # Examples per workflow: six workflows, about 570 inputs in all.
 EXAMPLES = 100
@@ -631,19 +632,8 @@ async def test_fuzzed_extension_silence_proposals_and_signals(ts_env: WorkflowEn
 
     async def start() -> WorkflowHandle[Any, Any]:
         request = art4_request(t, next(states))
-        inp = ExtensionInput(
-            convention=c,
-            request=request,
-            meeting=MeetingSlot(label="14MSP", first_day=t + timedelta(days=365)),
-            next_meeting=MeetingSlot(label="15MSP", first_day=t + timedelta(days=730)),
-            states_parties=LISTED,
-        )
-        handle = await ts_env.client.start_workflow(
-            ExtensionRequestWorkflow.run,
-            inp,
-            id=extension_id(c, request.article, request.state, t.year),
-            task_queue=worker.task_queue,
-        )
+        inp = at_the_14msp(c, request, t, 365, 730, states_parties=LISTED)
+        handle = await start_extension(ts_env.client, inp, worker.task_queue)
         # Analysed, so a decision by silence procedure can be taken.
         analysis = Analysis(decision_id=f"an-{uuid.uuid4().hex}", reference="AG4 report", summary="Complete")
         await handle.execute_update(ExtensionRequestWorkflow.analyse, analysis)
@@ -720,12 +710,7 @@ async def test_fuzzed_silence_breaks_and_withdrawals(ts_env: WorkflowEnvironment
             deadline=now + timedelta(days=30),
             states_parties=LISTED,
         )
-        return await ts_env.client.start_workflow(
-            SilenceProcedureWorkflow.run,
-            inp,
-            id=silence_id(c, inp.procedure_id),
-            task_queue=worker.task_queue,
-        )
+        return await start_silence(ts_env.client, inp, worker.task_queue)
 
     strategy = messages(
         {

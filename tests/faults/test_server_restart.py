@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 from datetime import timedelta
 from pathlib import Path
@@ -27,7 +26,7 @@ from domain.models import Defaults, President
 from domain.silence import SilenceInput
 from runtime.connect import TASK_QUEUE
 from starter.embedded.runner import MAX_SERVER_RESTARTS
-from tests.support.devserver import REPO, binary, failed_workflow_tasks, free_ports
+from tests.support.devserver import failed_workflow_tasks
 from tests.support.embedded import (
     PRESIDENCY,
     Embedded,
@@ -35,6 +34,7 @@ from tests.support.embedded import (
     children,
     connect,
     eventually,
+    make_run,
     running_run_id,
 )
 from workflows.extension import ExtensionRequestWorkflow
@@ -94,16 +94,9 @@ async def start_extra(client: Client) -> tuple[str, str]:
 async def test_the_embedded_server_restarted_on_its_sqlite_file_resumes_every_workflow(
     tmp_path: Path,
 ) -> None:
-    binary("temporal")
-    state_dir = tmp_path / "state"
-    config = tmp_path / "cycle.toml"
-    shutil.copy(REPO / "config" / "cycle.toml", config)
-    shutil.copy(REPO / "config" / "register.csv", tmp_path / "register.csv")  # the register it names
-    port, ui_port, receiver_port = free_ports(3)
-
-    first = await Embedded.start(state_dir, port, ui_port, receiver_port, config)
-    try:
-        await first.wait_for_banner()
+    setup = make_run(tmp_path)
+    port = setup.port
+    async with setup.running() as first:
         client = await connect(port)
         for wid in MIDCYCLE:
             await eventually(lambda w=wid: running_run_id(client, w), 20, f"{wid} running")  # type: ignore[misc]
@@ -115,12 +108,8 @@ async def test_the_embedded_server_restarted_on_its_sqlite_file_resumes_every_wo
         )
         runs = {wid: await running_run_id(client, wid) for wid in [*MIDCYCLE, *extra]}
         assert await first.interrupt() == 0, first.output
-    finally:
-        await first.kill()
 
-    second = await Embedded.start(state_dir, port, ui_port, receiver_port, config)
-    try:
-        await second.wait_for_banner()
+    async with setup.running() as second:
         client = await connect(port)
         for wid, run_id in runs.items():
             assert await running_run_id(client, wid) == run_id, wid
@@ -140,8 +129,6 @@ async def test_the_embedded_server_restarted_on_its_sqlite_file_resumes_every_wo
         for wid in runs:
             assert await failed_workflow_tasks(client, wid) == [], wid
         assert await second.interrupt() == 0, second.output
-    finally:
-        await second.kill()
 
 
 def server_pid(runner: Embedded) -> int:
@@ -159,15 +146,9 @@ async def said(runner: Embedded, text: str, after: int) -> str:
 
 
 async def test_a_server_killed_under_make_run_is_said_to_be_killed_and_started_again(tmp_path: Path) -> None:
-    binary("temporal")
-    state_dir = tmp_path / "state"
-    config = tmp_path / "cycle.toml"
-    shutil.copy(REPO / "config" / "cycle.toml", config)
-    shutil.copy(REPO / "config" / "register.csv", tmp_path / "register.csv")  # the register it names
-    port, ui_port, receiver_port = free_ports(3)
-    runner = await Embedded.start(state_dir, port, ui_port, receiver_port, config)
-    try:
-        await runner.wait_for_banner()
+    setup = make_run(tmp_path)
+    state_dir, port = setup.state_dir, setup.port
+    async with setup.running() as runner:
         client = await connect(port)
         await eventually(lambda: running_run_id(client, "ccm-meeting-14MSP"), 20, "the meeting running")
         run_id = await running_run_id(client, PRESIDENCY)
@@ -213,5 +194,3 @@ async def test_a_server_killed_under_make_run_is_said_to_be_killed_and_started_a
         ), runner.output
         assert "Traceback" not in runner.output, runner.output
         assert not [pid for pid in kids if alive(pid)], runner.output
-    finally:
-        await runner.kill()

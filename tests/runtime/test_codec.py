@@ -42,7 +42,7 @@ from runtime.codec import (
 from runtime.connect import ConnectError, connect
 from starter.cli import codec_server as codec_server_command
 from starter.cli.codec_server import host_name
-from tests.support.devserver import MSP, REPO, STEP_TIMEOUT, Server, free_port, msp, process_env
+from tests.support.devserver import MSP, STEP_TIMEOUT, Server, free_port, msp, process_env, spawn
 from worker import build_worker
 from workflows.silence import SilenceProcedureWorkflow
 
@@ -314,17 +314,16 @@ async def codec_server(*args: str, env_keys: str = KEYS_ENV, log: Path | None = 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CCM_"))}
     env[ENV_KEYS] = env_keys
     with log.open("wb") if log is not None else contextlib.nullcontext() as err:
-        proc = await asyncio.create_subprocess_exec(
+        stderr = err if err is not None else asyncio.subprocess.PIPE
+        proc = await spawn(
             str(MSP),
             "codec-server",
             "--port",
             str(port),
             *args,
             env=env,
-            cwd=REPO,
-            stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
-            stderr=err if err is not None else asyncio.subprocess.PIPE,
+            stderr=stderr,
         )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 
 from domain.calendar import day_end, day_start, local_date
 from domain.decisions import DECISION_REJECTED, DecisionOutcome
+from domain.funds import Assess, SetEstimate
 from domain.ids import funds_id, presidency_id
 from domain.meeting import MeetingState
 from domain.presidency import PresidencyState
@@ -28,6 +29,7 @@ from tests.scenario import (
     part,
     sleep_until,
 )
+from workflows.funds import MeetingFundsWorkflow
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
 
@@ -94,6 +96,15 @@ class Cycle:
         outcome: DecisionOutcome = await decide(self.handle, update, decision)
         return outcome
 
+    async def assessed(self, estimate: SetEstimate, assess: Assess) -> WorkflowHandle[Any, Any]:
+        """The ledger of its meeting, once the Presidency has started it, given ``estimate`` and ``assess``."""
+        ledger = self.client.get_workflow_handle(
+            funds_id(self.state0.convention.code, self.state0.meeting.ref.label)
+        )
+        await self.env.sleep(timedelta(minutes=1))
+        await estimate_and_assess(ledger, estimate, assess)
+        return ledger
+
     async def stop(self) -> None:
         """Terminates what this cycle left running, so later tests do not pay for its timers: its meeting, its
         Presidency, and the ledgers of its meetings (whose timers, once their worker is gone, would hold the
@@ -111,6 +122,13 @@ class Cycle:
                 await self.client.get_workflow_handle(funds_id(self.state0.convention.code, label)).terminate(
                     "test over"
                 )
+
+
+async def estimate_and_assess(
+    ledger: WorkflowHandle[Any, Any], estimate: SetEstimate, assess: Assess
+) -> None:
+    await ledger.execute_update(MeetingFundsWorkflow.set_estimate, estimate)
+    await ledger.execute_update(MeetingFundsWorkflow.assess, assess)
 
 
 def rejection(err: WorkflowUpdateFailedError) -> str:

@@ -47,10 +47,22 @@ def _ephemeral_low() -> int:
         return 32768
 
 
+def _slice(low: int, high: int) -> tuple[int, int]:
+    """This pytest-xdist worker's own part of [low, high) (the whole of it without xdist), so that two workers of
+    one run never hand out the same port, whatever their process ids."""
+    try:
+        index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+        count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    except ValueError:
+        return low, high
+    size = (high - low) // max(1, count)
+    return low + index * size, low + (index + 1) * size
+
+
 # Ports are handed out below the kernel's ephemeral range, walking from a place that depends on the process id: a
 # port from bind(0) could be taken, between our check and our use, by any outgoing connection or by a dev server
 # elsewhere on the machine picking its internal ports. That happened when a test restarted a server on its ports.
-_LOW, _HIGH = 10000, _ephemeral_low()
+_LOW, _HIGH = _slice(10000, _ephemeral_low())
 _next = [_LOW + (os.getpid() * 7919) % max(1, _HIGH - _LOW)]
 
 
@@ -107,15 +119,16 @@ class Run:
         return json.loads(self.out)
 
 
+async def spawn(*args: str, env: dict[str, str], stdout: Any, stderr: Any) -> asyncio.subprocess.Process:
+    """A program started from the repository's root, as an operator would, reading nothing."""
+    return await asyncio.create_subprocess_exec(
+        *args, env=env, cwd=REPO, stdin=asyncio.subprocess.DEVNULL, stdout=stdout, stderr=stderr
+    )
+
+
 async def msp(env: dict[str, str], *args: str) -> Run:
-    proc = await asyncio.create_subprocess_exec(
-        str(MSP),
-        *args,
-        env=env,
-        cwd=REPO,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    proc = await spawn(
+        str(MSP), *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), STEP_TIMEOUT)
@@ -142,14 +155,8 @@ class WorkerProcess:
     async def start(self, client: Client) -> WorkerProcess:
         assert self.proc is None or self.proc.returncode is not None
         with self.log.open("ab") as log:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                str(REPO / "worker.py"),
-                env=self.env,
-                cwd=REPO,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
+            self.proc = await spawn(
+                sys.executable, str(REPO / "worker.py"), env=self.env, stdout=log, stderr=log
             )
         await self._polling(client, self.proc)
         return self
@@ -230,6 +237,17 @@ kind = "MSP"
 
 [[meeting.parts]]
 {part}{extra}"""
+
+
+def hosting_toml(meeting: str, on: date) -> str:
+    """The review of the hosting agreement, due at ``meeting`` (on its first day, ``on``)."""
+    return f"""
+[[reviews]]
+subject = "hosting-agreement"
+title = "the agreement hosting the ISU at the GICHD"
+mandate = {{ decided_by = "2nd Review Conference", reference = "CCM/CONF/2021/6, para 7" }}
+due = {{ kind = "at_meeting", meeting = "{meeting}", on = {on} }}
+"""
 
 
 def meeting_start(today: date) -> date:
@@ -320,6 +338,12 @@ class MspCycle:
         assert run.code == 0, run
         assert "Traceback" not in run.err, run
         return run
+
+    async def shown(self, *args: str) -> dict[str, Any]:
+        """The one JSON object ``msp <args> --json`` printed."""
+        out = (await self.ok(*args, "--json")).json()
+        assert isinstance(out, dict), out
+        return out
 
     async def no_failed_tasks(self, *workflow_ids: str) -> None:
         for wid in workflow_ids:

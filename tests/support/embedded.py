@@ -4,19 +4,21 @@ tests/deploy/test_embedded.py and tests/faults/test_server_restart.py."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import shutil
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from starter.embedded.runner import BANNER_TITLE
-from tests.support.devserver import REPO
+from tests.support.devserver import REPO, binary, free_ports, spawn
 
 PRESIDENCY = "ccm-presidency"
 START_TIMEOUT = 45.0
@@ -77,23 +79,14 @@ class Embedded:
         cls, state_dir: Path, port: int, ui_port: int, receiver_port: int, config: Path
     ) -> Embedded:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CCM_"))}
-        proc = await asyncio.create_subprocess_exec(
+        options = ["--state-dir", str(state_dir), "--port", str(port), "--ui-port", str(ui_port)]
+        options += ["--receiver-port", str(receiver_port), "--config", str(config)]
+        proc = await spawn(
             sys.executable,
             "-m",
             "starter.embedded",
-            "--state-dir",
-            str(state_dir),
-            "--port",
-            str(port),
-            "--ui-port",
-            str(ui_port),
-            "--receiver-port",
-            str(receiver_port),
-            "--config",
-            str(config),
-            cwd=REPO,
+            *options,
             env=env,
-            stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
@@ -135,6 +128,38 @@ class Embedded:
                 self.proc.kill()
                 await self.proc.wait()
         self._pump.cancel()
+
+
+class Setup(NamedTuple):
+    """What `make run` is given in a test: a state folder, a copy of config/cycle.toml, free ports."""
+
+    state_dir: Path
+    config: Path
+    port: int
+    ui_port: int
+    receiver_port: int
+
+    async def start(self) -> Embedded:
+        return await Embedded.start(self.state_dir, self.port, self.ui_port, self.receiver_port, self.config)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Embedded]:
+        """Started, its banner printed; killed when done, whatever the test did with it."""
+        runner = await self.start()
+        try:
+            await runner.wait_for_banner()
+            yield runner
+        finally:
+            await runner.kill()
+
+
+def make_run(tmp_path: Path) -> Setup:
+    """The default configuration (and the register it names) copied under ``tmp_path``, its state in ``state/``."""
+    binary("temporal")
+    config = tmp_path / "cycle.toml"
+    shutil.copy(REPO / "config" / "cycle.toml", config)
+    shutil.copy(REPO / "config" / "register.csv", tmp_path / "register.csv")
+    return Setup(tmp_path / "state", config, *free_ports(3))
 
 
 async def connect(port: int) -> Client:

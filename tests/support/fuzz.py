@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.testing import WorkflowEnvironment
 
-from domain.extensions import Article, ExtensionRequest
+from domain.extensions import ExtensionRequest
+from tests.support.requests import art4
 
 # --- what goes into a payload ---------------------------------------------------------------------------------
 
@@ -98,16 +99,8 @@ def payloads(fields: dict[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[Any
 def art4_request(today: date, state: str) -> ExtensionRequest:
     """An Article 4 request submitted today for five more years, by a state whose ten years end within a year."""
     eif = today.replace(year=today.year - 9, day=1)
-    return ExtensionRequest(
-        state=state,
-        article=Article.ART4,
-        entry_into_force=eif,
-        current_deadline=eif.replace(year=eif.year + 10),
-        submitted_on=today,
-        requested_months=60,
-        plan="Survey and clearance of cluster munition remnants, province by province.",
-        reference="CCM/MSP/2027/4",
-    )
+    plan = "Survey and clearance of cluster munition remnants, province by province."
+    return art4(state, eif, today, plan, "CCM/MSP/2027/4")
 
 
 async def no_failed_tasks(env: WorkflowEnvironment, *workflow_ids: str) -> None:

@@ -13,9 +13,8 @@ from temporalio.testing import WorkflowEnvironment
 from domain import funds
 from domain import presidency as pres
 from domain.decisions import CloseMeeting, Designate, Rejected
-from domain.extensions import Article, ExtensionRequest, MeetingSlot, check_request
+from domain.extensions import MeetingSlot, check_request
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
-from domain.ids import silence_id
 from domain.meeting_rules import named_successor
 from domain.models import President
 from domain.register import parse_register
@@ -23,7 +22,9 @@ from domain.silence import BreakSilence, SilenceInput, SilenceState, SilenceStat
 from domain.states import check_state, check_states
 from starter.cli.common import load_config
 from starter.cli.reports import article7_state
+from tests.scenario import start_silence
 from tests.support.reminding import notifier_worker
+from tests.support.requests import art4
 from workflows.silence import SilenceProcedureWorkflow
 
 REPO = Path(__file__).parents[2]
@@ -87,16 +88,8 @@ def test_silence_and_extension_requests_take_an_alias():
     assert check_break(SilenceStatus.OPEN, deadline, ROSTER, b, now, aliases=ALIASES) == LAO
     with pytest.raises(Rejected, match="'Lao PDR' is not a State Party of this procedure"):
         check_break(SilenceStatus.OPEN, deadline, ROSTER, b, now)
-    req = ExtensionRequest(
-        state="Lao PDR",
-        article=Article.ART4,
-        entry_into_force=date(2010, 8, 1),
-        current_deadline=date(2020, 8, 1),
-        submitted_on=date(2018, 12, 1),
-        requested_months=60,
-        plan="Survey and clearance of cluster munition remnants, 2020-2025, province by province.",
-        reference="CCM/MSP/2019/4",
-    )
+    plan = "Survey and clearance of cluster munition remnants, 2020-2025, province by province."
+    req = art4("Lao PDR", date(2010, 8, 1), date(2018, 12, 1), plan, "CCM/MSP/2019/4")
     meeting = MeetingSlot(label="9MSP", first_day=date(2019, 9, 2))
     assert check_request(req, meeting, date(2018, 12, 2), ROSTER, ALIASES) == LAO
 
@@ -112,12 +105,7 @@ async def test_silence_broken_by_an_alias_is_broken_by_the_state(ts_env: Workflo
             states_parties=ROSTER,
             aliases=ALIASES,
         )
-        h = await ts_env.client.start_workflow(
-            SilenceProcedureWorkflow.run,
-            inp,
-            id=silence_id("ccm", inp.procedure_id),
-            task_queue=worker.task_queue,
-        )
+        h = await start_silence(ts_env.client, inp, worker.task_queue)
         b = BreakSilence(
             decision_id="b1", state="lao pdr", reason="More information on the survey is needed."
         )

@@ -19,16 +19,11 @@ from domain.decisions import DecisionOutcome, Designate
 from domain.documents import Delivered, DocumentInput, DocumentSpec, DocumentState, LanguageStatus
 from domain.extensions import (
     Analysis,
-    Article,
-    ExtensionInput,
-    ExtensionRequest,
-    MeetingSlot,
     ProposeBySilence,
 )
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
 from domain.ids import (
     document_id,
-    extension_id,
     funds_id,
     meeting_label_id,
     presidency_id,
@@ -50,7 +45,9 @@ from domain.reviews import (
 )
 from domain.silence import SilenceInput
 from starter.receiver import Receiver
+from tests.scenario import start_extension
 from tests.support.cycle_helpers import initial_state, part
+from tests.support.requests import art4, at_the_14msp
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.funds import MeetingFundsWorkflow
@@ -214,29 +211,10 @@ async def test_an_analysis_sent_again_is_a_repeat_and_a_request_and_its_silence_
     c = code()
     now = await ts_env.get_current_time()
     today = local_date(now, NEW_YORK)
-    request = ExtensionRequest(
-        state="Chile",
-        article=Article.ART4,
-        entry_into_force=date(today.year - 9, 6, 1),
-        current_deadline=date(today.year + 1, 6, 1),
-        submitted_on=today,
-        requested_months=24,
-        plan="Clearance of the remaining areas, year by year.",
-        reference="CCM/MSP/4",
-    )
-    inp = ExtensionInput(
-        convention=c,
-        request=request,
-        meeting=MeetingSlot(label="14MSP", first_day=today + timedelta(days=300)),
-        next_meeting=MeetingSlot(label="15MSP", first_day=today + timedelta(days=650)),
-        defaults=NEW_YORK,
-    )
-    handle = await ts_env.client.start_workflow(
-        ExtensionRequestWorkflow.run,
-        inp,
-        id=extension_id(c, Article.ART4, "Chile", today.year),
-        task_queue=ts_worker.task_queue,
-    )
+    plan = "Clearance of the remaining areas, year by year."
+    request = art4("Chile", date(today.year - 9, 6, 1), today, plan, "CCM/MSP/4", months=24)
+    inp = at_the_14msp(c, request, today, 300, 650, defaults=NEW_YORK)
+    handle = await start_extension(ts_env.client, inp, ts_worker.task_queue)
     analysis = Analysis(decision_id="ag4", reference="AG4 report", summary="Clear and complete.")
     await twice(handle, ExtensionRequestWorkflow.analyse, analysis, analysis)
     desc = await handle.describe()

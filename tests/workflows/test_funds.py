@@ -18,7 +18,7 @@ from domain.ids import document_id, funds_id
 from domain.meeting import Interpretation
 from domain.models import Convention, Language, Money
 from starter.receiver import Receiver
-from tests.support.cycle_helpers import Cycle, initial_state, part, rejection
+from tests.support.cycle_helpers import Cycle, estimate_and_assess, initial_state, part, rejection
 from workflows.document import DocumentWorkflow
 from workflows.funds import MeetingFundsWorkflow
 
@@ -53,15 +53,8 @@ async def test_ninth_msp_documents_and_interpretation_follow_the_money(ts_env, t
     state0 = state0.model_copy(update={"convention": Convention(code="ninth", money=money)})
     c = await Cycle(ts_env, ts_worker, state0).start()
     label = state0.meeting.ref.label
-    ledger_handle = c.client.get_workflow_handle(funds_id("ninth", label))
-    await ts_env.sleep(timedelta(minutes=1))
-
-    await ledger_handle.execute_update(
-        MeetingFundsWorkflow.set_estimate,
+    ledger_handle = await c.assessed(
         SetEstimate(decision_id="est", reference="CCM/MSP/2019/2", amount=400_000),
-    )
-    await ledger_handle.execute_update(
-        MeetingFundsWorkflow.assess,
         Assess(
             decision_id="assess", reference="CCM/MSP/2019/3", shares=SHARES, due=today + timedelta(days=30)
         ),
@@ -229,11 +222,9 @@ async def test_withdrawal_releases_unused_money_and_bad_records_are_refused(ts_e
         id=document_id("wdr", spec.symbol),
         task_queue=ts_worker.task_queue,
     )
-    await ledger.execute_update(
-        MeetingFundsWorkflow.set_estimate, SetEstimate(decision_id="e", reference="r", amount=100_000)
-    )
-    await ledger.execute_update(
-        MeetingFundsWorkflow.assess,
+    await estimate_and_assess(
+        ledger,
+        SetEstimate(decision_id="e", reference="r", amount=100_000),
         Assess(decision_id="a", reference="r", shares={"Austria": 100}, due=today),
     )
     bad = [

@@ -32,7 +32,7 @@ from domain.models import Defaults, Money
 from domain.views import document_details
 from starter.cli.common import DEFAULT_CONFIG
 from starter.receiver import Receiver
-from tests.support.cycle_helpers import Cycle, initial_state, part
+from tests.support.cycle_helpers import Cycle, estimate_and_assess, initial_state, part
 from workflows.document import DocumentWorkflow
 from workflows.funds import MeetingFundsWorkflow
 
@@ -90,11 +90,9 @@ async def test_a_document_funded_late_says_late_by_n_days_and_one_at_risk_issued
         id=funds_id("risk", "14MSP"),
         task_queue=ts_worker.task_queue,
     )
-    await ledger.execute_update(
-        MeetingFundsWorkflow.set_estimate, SetEstimate(decision_id="e", reference="r", amount=100_000)
-    )
-    await ledger.execute_update(
-        MeetingFundsWorkflow.assess,
+    await estimate_and_assess(
+        ledger,
+        SetEstimate(decision_id="e", reference="r", amount=100_000),
         Assess(decision_id="a", reference="r", shares={"Austria": 100}, due=today),
     )
     handles = {}
@@ -168,14 +166,8 @@ async def test_ninth_msp_with_the_shipped_config_funds_priority_one_documents_be
     state0 = state0.model_copy(update={"convention": convention})
     c = await Cycle(ts_env, ts_worker, state0).start()
     label = state0.meeting.ref.label
-    ledger = c.client.get_workflow_handle(funds_id("need", label))
-    await ts_env.sleep(timedelta(minutes=1))
-    await ledger.execute_update(
-        MeetingFundsWorkflow.set_estimate,
+    ledger = await c.assessed(
         SetEstimate(decision_id="e", reference="CCM/MSP/2019/2", amount=400_000),
-    )
-    await ledger.execute_update(
-        MeetingFundsWorkflow.assess,
         Assess(decision_id="a", reference="r", shares={"Austria": 40, "Chile": 30, "Mexico": 30}, due=today),
     )
     # Before the booking lead time (45 days), no day's interpretation is asked for.

@@ -68,8 +68,9 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 async def bounded(calls: list[Callable[[], Awaitable[object]]], limit: int = 8) -> None:
     """Runs the calls a few at a time, each retried while the ledger is between two runs.
 
-    An update that arrives while the ledger continues as new can be refused as "not ready"; a client sends
-    it again with the same id, which applies it once.
+    An update that arrives while the ledger continues as new can be refused as "not ready" (FAILED_PRECONDITION)
+    or, on a loaded machine, as "workflow is closing" (RESOURCE_EXHAUSTED); a client sends it again with the same
+    id, which applies it once.
     """
     gate = asyncio.Semaphore(limit)
 
@@ -82,7 +83,8 @@ async def bounded(calls: list[Callable[[], Awaitable[object]]], limit: int = 8) 
                 except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as e:
                     if (
                         isinstance(e, RPCError)
-                        and e.status != RPCStatusCode.FAILED_PRECONDITION
+                        and e.status
+                        not in (RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.RESOURCE_EXHAUSTED)
                         or attempt == 19
                     ):
                         raise

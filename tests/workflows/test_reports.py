@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -31,17 +30,11 @@ from domain.reports import (
 )
 from domain.views import report_details
 from tests.support.cycle_helpers import rejection
-from tests.support.reminding import notifier_worker, received, sleep_until, today, until, webhook_worker
+from tests.support.reminding import received, sleep_until, today, until, webhook_worker
 from workflows.reports import Article7Workflow
 
 D = Defaults()
 _n = itertools.count(1)
-
-
-@pytest.fixture
-async def worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
-    async with notifier_worker(ts_env) as w:
-        yield w
 
 
 async def start(env: WorkflowEnvironment, worker: Worker, year: int) -> WorkflowHandle[Any, Any]:

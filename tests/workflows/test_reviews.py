@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -38,12 +37,6 @@ from workflows.review import ReviewWorkflow
 
 D = Defaults()
 _n = itertools.count(1)
-
-
-@pytest.fixture
-async def worker(ts_env: WorkflowEnvironment) -> AsyncIterator[Worker]:
-    async with notifier_worker(ts_env) as w:
-        yield w
 
 
 def spec(due: DuePoint, **kw: Any) -> ReviewSpec:

@@ -23,7 +23,6 @@ from activities.notifications import Notifier
 from domain import search_attributes as sa
 from domain.calendar import local_text
 from domain.decisions import DECISION_REJECTED, Rejected
-from domain.ids import silence_id
 from domain.notifications import Delivery, Notification
 from domain.silence import (
     BreakSilence,
@@ -39,6 +38,7 @@ from domain.silence import (
 )
 from domain.views import silence_details
 from starter.receiver import Receiver
+from tests.scenario import start_silence
 from tests.support.cycle_helpers import rejection
 from tests.support.reminding import notifier_worker, received, until, webhook_worker
 from worker import build_worker
@@ -94,12 +94,7 @@ async def start(
         states_parties=STATES,
         concerns=concerns,
     )
-    h = await env.client.start_workflow(
-        SilenceProcedureWorkflow.run,
-        inp,
-        id=silence_id("ccm", inp.procedure_id),
-        task_queue=worker.task_queue,
-    )
+    h = await start_silence(env.client, inp, worker.task_queue)
     return h, inp
 
 
