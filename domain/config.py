@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from domain.bounds import MAX_STATES, Aliases, Day, in_window
-from domain.committee import CommitteeState, PresidencyView
+from domain.committee_models import CommitteeState, PresidencyView
 from domain.models import (
     Code,
     Convention,

@@ -7,7 +7,7 @@ from datetime import date
 from domain import committee
 from domain.bounds import Value
 from domain.calendar import local_text
-from domain.committee import CALLED_ON, INVITED, CommitteeState, TaskStatus, Theme
+from domain.committee_models import CALLED_ON, INVITED, CommitteeState, TaskStatus, Theme
 from domain.decisions import DecisionRecord
 from domain.documents import DocumentState, risk_text
 from domain.extensions import ExtensionState, describe_months

@@ -23,7 +23,7 @@ from temporalio.worker import Worker
 from activities.conference_services import ConferenceServices
 from domain import decisions as dec
 from domain import reviews as rv
-from domain.committee import (
+from domain.committee_models import (
     AddGroupMember,
     Appoint,
     AssignTask,

@@ -15,11 +15,12 @@ with workflow.unsafe.imports_passed_through():
     from domain import committee as rules
     from domain import search_attributes as sa
     from domain.calendar import local_date
-    from domain.committee import (
+    from domain.committee_models import (
         PRESIDENCY_CHANGED,
         AddGroupMember,
         Appoint,
         AssignTask,
+        CommitteeMeeting,
         CommitteeState,
         CompleteTask,
         Coordinator,
@@ -202,14 +203,14 @@ class CommitteeWorkflow:
         self.s = rules.seated(self.s, result[0])
         return result[1]
 
-    def _scheduled(self, result: tuple[rules.CommitteeMeeting, Notice, str]) -> str:
+    def _scheduled(self, result: tuple[CommitteeMeeting, Notice, str]) -> str:
         meeting, notice, summary = result
         self.s.meetings.append(meeting)
         self.s.notices.append(notice)
         self.s.next_meeting = meeting.number + 1
         return summary
 
-    def _recorded(self, result: tuple[rules.CommitteeMeeting, str]) -> str:
+    def _recorded(self, result: tuple[CommitteeMeeting, str]) -> str:
         done, summary = result
         self.s.meetings = [done if m.number == done.number else m for m in self.s.meetings]
         return summary

@@ -12,7 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import presidency as rules
     from domain import search_attributes as sa
     from domain.calendar import day_start, local_date
-    from domain.committee import PRESIDENCY_CHANGED, PresidencyView
+    from domain.committee_models import PRESIDENCY_CHANGED, PresidencyView
     from domain.decisions import DecideIntersessional, DecisionOutcome, Designate, ReplaceDesignate
     from domain.funds import LedgerState
     from domain.ids import committee_id, funds_id, meeting_id

@@ -14,7 +14,7 @@ from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import committee as rules
 from domain import search_attributes as sa
-from domain.committee import (
+from domain.committee_models import (
     CALLED_ON,
     INVITED,
     AddGroupMember,

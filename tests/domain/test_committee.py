@@ -7,7 +7,8 @@ from datetime import date, timedelta
 import pytest
 
 from domain import committee as rules
-from domain.committee import (
+from domain import committee_models as cm
+from domain.committee_models import (
     AddGroupMember,
     Appoint,
     AssignTask,
@@ -135,7 +136,7 @@ def test_a_task_owes_the_reminders_still_ahead_when_it_was_given_then_an_escalat
         ("escalation", TODAY + timedelta(days=11)),
     ]
     assert "has not been completed. For the attention of the President and the ISU Director" in owed[-1].text
-    s = s.model_copy(update={"tasks": [t.model_copy(update={"status": rules.TaskStatus.OVERDUE})]})
+    s = s.model_copy(update={"tasks": [t.model_copy(update={"status": cm.TaskStatus.OVERDUE})]})
     assert [(w.theme, w.open, w.overdue) for w in workload(s)] == [
         (Theme.VICTIM_ASSISTANCE, 0, 0),
         (Theme.TRANSPARENCY, 1, 1),

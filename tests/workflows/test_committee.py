@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain import search_attributes as sa
-from domain.committee import (
+from domain.committee_models import (
     AddGroupMember,
     Appoint,
     AssignTask,
