@@ -19,6 +19,7 @@ from activities.meetings import MeetingReader
 from activities.notifications import Notifier, webhooks_from_env
 from activities.obligations import ObligationsStarter
 from activities.reviews import ReviewsFinder
+from activities.sponsorship import ProgrammeStarter, TravelAgent
 from domain.notifications import redact_url
 from runtime import logsetup
 from runtime.connect import TASK_QUEUE, ConnectError, connect
@@ -35,6 +36,7 @@ from workflows.register import RegisterWorkflow
 from workflows.reports import Article7Workflow
 from workflows.review import ReviewWorkflow
 from workflows.silence import SilenceProcedureWorkflow
+from workflows.sponsorship import SponsorshipWorkflow
 from workflows.watch import DeadlineWatchWorkflow
 
 WORKFLOWS: Sequence[type] = (
@@ -48,6 +50,7 @@ WORKFLOWS: Sequence[type] = (
     Article7Workflow,
     RegisterWorkflow,
     DeadlineWatchWorkflow,
+    SponsorshipWorkflow,
 )
 
 # How long a stopping worker lets the activities in hand finish before it cancels them: longer than one HTTP call
@@ -62,7 +65,7 @@ log = structlog.get_logger("worker")
 def activities(
     client: Client, services: ConferenceServices, webhooks: Mapping[str, str] | None = None
 ) -> list[Callable[..., Any]]:
-    """Every activity. The notifier borrows the conference-services HTTP client, so the caller's
+    """Every activity. The notifier and the travel agent borrow the conference-services HTTP client, so the caller's
     ``async with ConferenceServices()`` closes the one client, after the worker has stopped. ``webhooks`` are the
     notification targets by name (``webhooks_from_env``); without them every notification is logged."""
     notifier = Notifier(services.client, webhooks=webhooks)
@@ -75,6 +78,8 @@ def activities(
         reviews.tell_reviews_meeting_moved,
         MeetingReader(client).look_up_meeting,
         ObligationsStarter(client).start_obligations,
+        ProgrammeStarter(client).start_sponsorship,
+        TravelAgent(services.client).book_travel,
     ]
 
 

@@ -20,6 +20,7 @@ from domain.models import (
     Name,
     Part,
     President,
+    Sponsorship,
     name_key,
 )
 from domain.notifications import DEFAULT_WEBHOOK, WebhookName
@@ -106,6 +107,7 @@ class CycleConfig(_Section):
     convention: ConventionSection = ConventionSection()
     defaults: Defaults = Defaults()
     money: Money = Money()
+    sponsorship: Sponsorship = Sponsorship()
     presidency: PresidencySection
     meeting: MeetingSection
     notifications: NotificationsSection = NotificationsSection()
@@ -118,6 +120,7 @@ class CycleConfig(_Section):
             name=self.convention.name,
             defaults=self.defaults,
             money=self.money,
+            sponsorship=self.sponsorship,
             states_parties=self.states_parties.names,
             aliases=self.states_parties.aliases,
             roster=self.states_parties.roster,

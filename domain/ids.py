@@ -63,3 +63,8 @@ def register_id(code: str) -> str:
 def watch_id(code: str, article: str, state: str) -> str:
     """The watch of ``state``'s Art. ``article`` ("3" or "4") deadline, from its entry into force."""
     return f"{code}-deadline-art{article}-{state_slug(state)}"
+
+
+def sponsorship_id(code: str, meeting: str) -> str:
+    """The Sponsorship Programme of the meeting labelled ``meeting``."""
+    return f"{code}-sponsorship-{meeting}"

@@ -26,6 +26,7 @@ class Kind(StrEnum):
     REPORT = "report"
     REGISTER = "register"
     DEADLINE = "deadline"
+    SPONSORSHIP = "sponsorship"
 
 
 KIND = SearchAttributeKey.for_keyword("CcmKind")

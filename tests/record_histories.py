@@ -39,7 +39,7 @@ from domain.extensions import (
     ProposeBySilence,
 )
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
-from domain.ids import document_id, funds_id, register_id, report_id, silence_id, watch_id
+from domain.ids import document_id, funds_id, register_id, report_id, silence_id, sponsorship_id, watch_id
 from domain.models import Language, MeetingFormat, Money
 from domain.obligations import ImportRegister, RegisterInput
 from domain.register import COLUMNS, entry_into_force, initial_report_due
@@ -55,6 +55,7 @@ from domain.reviews import (
     ReviewSpec,
 )
 from domain.silence import BreakSilence, SilenceInput
+from domain.sponsorship import Apply, AppointCoordinator, Contribute, Decline, Grant
 from domain.watch import WatchState
 from tests.scenario import (
     MEXICO,
@@ -81,6 +82,7 @@ from workflows.register import RegisterWorkflow
 from workflows.reports import Article7Workflow
 from workflows.review import ReviewWorkflow
 from workflows.silence import SilenceProcedureWorkflow
+from workflows.sponsorship import SponsorshipWorkflow
 from workflows.watch import DeadlineWatchWorkflow
 
 OUT = Path(__file__).parent / "histories"
@@ -437,6 +439,55 @@ async def record_order_of_need(env: WorkflowEnvironment, worker: Worker, url: st
     await ledger.terminate("recorded")
 
 
+async def record_sponsorship(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
+    """A meeting that starts its Sponsorship Programme (behind the patch ``meeting-starts-sponsorship``) and tells it
+    of a postponement and of its close; the programme funded, applied to, a grant booked, one refused by the
+    travel agent, one declined, a coordinator told, and its report."""
+    today = (await env.get_current_time()).date()
+    money = Money(conference_services_url=url, travel_agent_url=url)
+    state = initial_state("ccm", today, [part(today + timedelta(days=100))], money=money)
+    c = await Cycle(env, worker, state).start()
+    plan = (await c.presidency()).meeting
+    await env.sleep(timedelta(minutes=1))
+    h = env.client.get_workflow_handle(sponsorship_id("ccm", plan.ref.label))
+    await decide(
+        h,
+        SponsorshipWorkflow.appoint_coordinator,
+        AppointCoordinator(decision_id="coord", reference="letter", coordinator="C. Oordinator"),
+    )
+    await decide(
+        h,
+        SponsorshipWorkflow.contribute,
+        Contribute(decision_id="c1", reference="r", donor="Norway", amount=30_000),
+    )
+    for n, (state_name, cost) in enumerate((("Peru", 3_000), ("Chad", 25_000), ("Fiji", 3_500))):
+        await decide(
+            h,
+            SponsorshipWorkflow.apply,
+            Apply(
+                decision_id=f"a{n}",
+                reference="form",
+                state=state_name,
+                delegate=f"D {n}",
+                function="Expert",
+                travel_cost=cost,
+            ),
+        )
+    await decide(h, SponsorshipWorkflow.grant, Grant(decision_id="g0", reference="ISU", application="a0"))
+    await decide(h, SponsorshipWorkflow.grant, Grant(decision_id="g1", reference="ISU", application="a1"))
+    await decide(h, SponsorshipWorkflow.decline, Decline(decision_id="d2", reference="ISU", application="a2"))
+    new_start = plan.first_day + timedelta(days=14)
+    await c.decide_meeting(
+        MeetingWorkflow.postpone, Postpone(decision_id="p1", reference="letter", new_start=new_start)
+    )
+    await c.sleep_until_day(new_start + timedelta(days=5), hour=12)
+    report = await h.result()
+    assert report["delegates"] == 1 and report["refused_by_agent"] == 1, report
+    await save(await c.meeting_handle(), "meeting-sponsorship")
+    await save(h, "sponsorship")
+    await c.stop()
+
+
 RECORDERS = {
     "register": record_register,
     "cycle": record,
@@ -446,6 +497,7 @@ RECORDERS = {
     "silence-undeliverable": record_silence_undeliverable,
     "withdrawal": record_withdrawal,
     "order-of-need": record_order_of_need,
+    "sponsorship": record_sponsorship,
 }
 
 
