@@ -297,6 +297,27 @@ def send_decision(
     run(go)
 
 
+def decision_at(
+    update: UpdateMethodMultiParam[[W, Any], DecisionOutcome],
+    message: Callable[[], Decided],
+    where: Callable[[Client], Awaitable[tuple[str, str]]],
+    gone: Callable[[str, str, RPCError], CliError],
+) -> None:
+    """Runs a decision command for the workflow ``where`` finds (its id, and what a person calls it: a meeting's
+    label); ``gone`` says, in one line, that it is not running."""
+
+    def prepare() -> tuple[Any, Callable[[Client], Awaitable[Target[W]]]]:
+        decision = message()
+
+        async def locate(client: Client) -> Target[W]:
+            wid, label = await where(client)
+            return Target(client.get_workflow_handle(wid), lambda e: gone(wid, label, e))
+
+        return decision, locate
+
+    send_decision(update, prepare)
+
+
 def accepted(outcome: DecisionOutcome) -> int:
     """Prints a decision's answer; a repeat says so (the workflow's log answered it with the first outcome)."""
     note = " (already applied)" if outcome.duplicate else ""

@@ -19,7 +19,7 @@ from domain.ids import funds_id
 from domain.models import Convention
 from runtime.connect import connect
 from starter.cli.arrears import PayMeetingOpt, funds_arrears, pay_oldest_first
-from starter.cli.calls import Decided, Target, meeting_started, query_state, send_decision
+from starter.cli.calls import Decided, decision_at, meeting_started, query_state
 from starter.cli.common import (
     BAD_INPUT,
     NOT_RUNNING,
@@ -89,18 +89,9 @@ def ledger_decision(
     update: UpdateMethodMultiParam[[MeetingFundsWorkflow, Any], DecisionOutcome],
     message: Callable[[], Decided],
 ) -> None:
-    def prepare() -> tuple[Decided, Any]:
-        conv = convention_of(code)
-        decision = message()
-
-        async def locate(client: Client) -> Target[MeetingFundsWorkflow]:
-            wid, label = await ledger_target(client, conv, meeting)
-            handle = client.get_workflow_handle_for(MeetingFundsWorkflow.run, wid)
-            return Target(handle, lambda e: no_ledger(wid, label, e))
-
-        return decision, locate
-
-    send_decision(update, prepare)
+    decision_at(
+        update, message, lambda client: ledger_target(client, convention_of(code), meeting), no_ledger
+    )
 
 
 def ledger_json(wid: str, ledger: LedgerState) -> dict[str, Any]:

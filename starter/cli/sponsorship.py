@@ -26,7 +26,7 @@ from domain.sponsorship import (
 )
 from domain.sponsorship import report as report_of
 from runtime.connect import connect
-from starter.cli.calls import Decided, Target, query_state, send_decision
+from starter.cli.calls import Decided, decision_at, query_state
 from starter.cli.common import (
     NOT_RUNNING,
     OK,
@@ -88,17 +88,7 @@ def programme_decision(
     update: UpdateMethodMultiParam[[SponsorshipWorkflow, Any], DecisionOutcome],
     message: Callable[[], Decided],
 ) -> None:
-    def prepare() -> tuple[Decided, Any]:
-        decision = message()
-
-        async def locate(client: Client) -> Target[SponsorshipWorkflow]:
-            wid, label = await programme_target(client, code, meeting)
-            handle = client.get_workflow_handle_for(SponsorshipWorkflow.run, wid)
-            return Target(handle, lambda e: no_programme(wid, label, e))
-
-        return decision, locate
-
-    send_decision(update, prepare)
+    decision_at(update, message, lambda client: programme_target(client, code, meeting), no_programme)
 
 
 @app.command("contribute")
