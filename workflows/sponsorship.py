@@ -148,11 +148,6 @@ class SponsorshipWorkflow:
     def state(self) -> SponsorshipState:
         return self.s
 
-    @workflow.query
-    def report(self) -> Report:
-        """The report: final once the meeting has closed, else the figures so far."""
-        return self.s.report or rules.report(self.s)
-
     # Internals.
 
     def _add_contribution(self, result: tuple[rules.Contribution, str]) -> str:
