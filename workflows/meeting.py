@@ -82,7 +82,8 @@ class MeetingWorkflow:
         self.interpretation.on = inp.funds_id is not None and workflow.patched("interpretation-funds")
         self.interpretation.at_lead = self.interpretation.on and workflow.patched(AT_BOOKING_LEAD)
         if workflow.patched(STARTS_SPONSORSHIP):
-            await self._start_sponsorship()
+            # In the background, as the reviews are told: starting the programme never holds up the meeting.
+            asyncio.get_running_loop().create_task(self._start_sponsorship(self._dates()))
         while self.s.closed is None:
             now = workflow.now()
             c = self._observe(now)
@@ -324,8 +325,8 @@ class MeetingWorkflow:
             meeting=plan.ref.label, first_day=plan.first_day, last_day=plan.last_day, closed_on=closed
         )
 
-    async def _start_sponsorship(self) -> None:
-        conv, dates = self.s.convention, self._dates()
+    async def _start_sponsorship(self, dates: MeetingDates) -> None:
+        conv = self.s.convention
         try:
             await workflow.execute_activity(
                 START_SPONSORSHIP,
@@ -347,6 +348,7 @@ class MeetingWorkflow:
             workflow.logger.warning("sponsorship programme of %s not started: %s", dates.meeting, e.cause)
             return
         self.sponsorship_told = dates
+        self._changed()  # the main loop tells it of any change since these dates
 
     async def _tell_sponsorship(self) -> None:
         """The programme's applications close weeks before the first day, and it reports once the meeting closed."""
