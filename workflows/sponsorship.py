@@ -15,7 +15,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain import search_attributes as sa
     from domain import sponsorship as rules
-    from domain.calendar import day_start, local_date
+    from domain.calendar import local_date, local_instant
     from domain.conference import Receipt
     from domain.decisions import DecisionOutcome
     from domain.funds import chf
@@ -72,7 +72,8 @@ class SponsorshipWorkflow:
             if self.s.closed_on is not None and not self.s.to_book():
                 break
             version = self.version
-            closes = day_start(self.s.closes_on, self.s.defaults)
+            # At midnight, Geneva time: from that day on applications are refused.
+            closes = local_instant(self.s.closes_on, 0, 0, self.s.defaults)
             if self.s.closing_told != self.s.closes_on and closes > workflow.now():
                 self._refresh(f"applications to close on {self.s.closes_on}")
                 timeout: timedelta | None = closes - workflow.now()
