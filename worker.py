@@ -20,6 +20,7 @@ from activities.meetings import MeetingReader
 from activities.notifications import Notifier, webhooks_from_env
 from activities.obligations import ObligationsStarter
 from activities.reviews import ReviewsFinder
+from activities.sponsorship import ProgrammeStarter, TravelAgent
 from domain.notifications import redact_url
 from runtime import logsetup
 from runtime.connect import TASK_QUEUE, ConnectError, connect
@@ -39,6 +40,7 @@ from workflows.reports import Article7Workflow
 from workflows.reserve import CapitalReserveWorkflow
 from workflows.review import ReviewWorkflow
 from workflows.silence import SilenceProcedureWorkflow
+from workflows.sponsorship import SponsorshipWorkflow
 from workflows.watch import DeadlineWatchWorkflow
 
 WORKFLOWS: Sequence[type] = (
@@ -55,6 +57,7 @@ WORKFLOWS: Sequence[type] = (
     CommitteeWorkflow,
     IsuBudgetWorkflow,
     CapitalReserveWorkflow,
+    SponsorshipWorkflow,
 )
 
 # How long a stopping worker lets the activities in hand finish before it cancels them: longer than one HTTP call
@@ -72,7 +75,7 @@ def activities(
     webhooks: Mapping[str, str] | None = None,
     mail_url: str | None = None,
 ) -> list[Callable[..., Any]]:
-    """Every activity. The notifier and the mailer borrow the conference-services HTTP client, so the caller's
+    """Every activity. The notifier, the mailer and the travel agent borrow the conference-services HTTP client, so the caller's
     ``async with ConferenceServices()`` closes the one client, after the worker has stopped. ``webhooks`` are the
     notification targets by name (``webhooks_from_env``); without them every notification is logged. ``mail_url``:
     the mail gateway the ISU's invoices go to (``mail_url_from_env``); without it they are logged."""
@@ -89,6 +92,8 @@ def activities(
         ObligationsStarter(client).start_obligations,
         mailer.send_invoice,
         ArrearsCarrier(client).carry_arrears,
+        ProgrammeStarter(client).start_sponsorship,
+        TravelAgent(services.client).book_travel,
     ]
 
 

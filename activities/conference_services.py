@@ -181,6 +181,49 @@ class HttpActivities:
             non_retryable=True,
         )
 
+    async def _post(
+        self,
+        base_url: str,
+        path: str,
+        model: BaseModel,
+        key: str,
+        what: str,
+        bound: BoundLogger,
+        peer: str = "conference services",
+        refused_type: str = REJECTED_BY_SERVICES,
+    ) -> Receipt:
+        """POSTs ``model`` (but its ``base_url``) to ``base_url``/``path`` and reads the reference in the answer; a
+        2xx without one is a bad answer, retried with the same key."""
+        url = f"{base_url.rstrip('/')}/{path}"
+        payload = model.model_dump(mode="json", exclude={"base_url"})
+        response, bound = await self._post_json(
+            url,
+            payload,
+            key,
+            what,
+            peer,
+            bound,
+            retry_type=UNAVAILABLE,
+            refused_type=refused_type,
+        )
+        status = response.status_code
+        try:
+            body: Any = response.json()
+            reference = body["reference"]
+            if not isinstance(reference, str) or not reference:
+                raise ValueError("reference is not a non-empty string")
+        except (ValueError, KeyError, TypeError) as e:
+            bound.warning(f"{what}: accepted, but no reference in the answer; will retry", status=status)
+            raise ApplicationError(
+                f"{peer} at {redact_url(url)} accepted the {what} ({status}) without a readable "
+                f"reference ({type(e).__name__}: {e}): {redact_in(_excerpt(response.text), url)}",
+                type=BAD_ANSWER,
+            ) from None
+        flag = body.get("duplicate")
+        duplicate = flag if isinstance(flag, bool) else status == 200
+        bound.info(f"{what} accepted", status=status, reference=reference, duplicate=duplicate)
+        return Receipt(reference=reference, duplicate=duplicate)
+
 
 class ConferenceServices(HttpActivities):
     """The conference-services activities, sharing one HTTP client (one instance per worker process).
@@ -252,36 +295,3 @@ class ConferenceServices(HttpActivities):
             )
         bound.info(f"{what}: confirmed", reference=reference)
         return Cancellation(cancelled=True, reference=reference)
-
-    async def _post(
-        self, base_url: str, path: str, model: BaseModel, key: str, what: str, bound: BoundLogger
-    ) -> Receipt:
-        url = f"{base_url.rstrip('/')}/{path}"
-        payload = model.model_dump(mode="json", exclude={"base_url"})
-        response, bound = await self._post_json(
-            url,
-            payload,
-            key,
-            what,
-            "conference services",
-            bound,
-            retry_type=UNAVAILABLE,
-            refused_type=REJECTED_BY_SERVICES,
-        )
-        status = response.status_code
-        try:
-            body: Any = response.json()
-            reference = body["reference"]
-            if not isinstance(reference, str) or not reference:
-                raise ValueError("reference is not a non-empty string")
-        except (ValueError, KeyError, TypeError) as e:
-            bound.warning(f"{what}: accepted, but no reference in the answer; will retry", status=status)
-            raise ApplicationError(
-                f"conference services at {redact_url(url)} accepted the {what} ({status}) without a readable "
-                f"reference ({type(e).__name__}: {e}): {redact_in(_excerpt(response.text), url)}",
-                type=BAD_ANSWER,
-            ) from None
-        flag = body.get("duplicate")
-        duplicate = flag if isinstance(flag, bool) else status == 200
-        bound.info(f"{what} accepted", status=status, reference=reference, duplicate=duplicate)
-        return Receipt(reference=reference, duplicate=duplicate)

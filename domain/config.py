@@ -21,6 +21,7 @@ from domain.models import (
     Name,
     Part,
     President,
+    Sponsorship,
     name_key,
 )
 from domain.notifications import DEFAULT_WEBHOOK, WebhookName
@@ -112,6 +113,7 @@ class CycleConfig(_Section):
     convention: ConventionSection = ConventionSection()
     defaults: Defaults = Defaults()
     money: Money = Money()
+    sponsorship: Sponsorship = Sponsorship()
     presidency: PresidencySection
     meeting: MeetingSection
     notifications: NotificationsSection = NotificationsSection()
@@ -125,6 +127,7 @@ class CycleConfig(_Section):
             name=self.convention.name,
             defaults=self.defaults,
             money=self.money,
+            sponsorship=self.sponsorship,
             states_parties=self.states_parties.names,
             aliases=self.states_parties.aliases,
             roster=self.states_parties.roster,

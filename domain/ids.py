@@ -85,3 +85,8 @@ def isu_budget_id(code: str, year: int) -> str:
 def isu_reserve_id(code: str) -> str:
     """The ISU's capital reserve."""
     return f"{code}-isu-reserve"
+
+
+def sponsorship_id(code: str, meeting: str) -> str:
+    """The Sponsorship Programme of the meeting labelled ``meeting``."""
+    return f"{code}-sponsorship-{meeting}"

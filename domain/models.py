@@ -193,6 +193,8 @@ class Money(Frozen):
     # ahead, so the request goes then rather than all at once when the meeting starts.
     interpretation_booking_days: int = Field(default=45, ge=0, le=365)
     conference_services_url: Url = "http://127.0.0.1:7299"
+    # The travel agent that books sponsored delegates' travel (`make run`: the same local receiver).
+    travel_agent_url: Url = "http://127.0.0.1:7299"
 
     @field_validator("translation_rate_per_page")
     @classmethod
@@ -202,11 +204,20 @@ class Money(Frozen):
         return rates
 
 
+class Sponsorship(Frozen):
+    """The Sponsorship Programme's rules (`[sponsorship]`): when applications close, and whether each applying State
+    gets one sponsored delegate before any gets a second."""
+
+    close_weeks: int = Field(default=8, ge=0, le=52)
+    one_per_state_first: bool = True
+
+
 class Convention(Frozen):
     code: Code = "ccm"
     name: Name = "Convention on Cluster Munitions"
     defaults: Defaults = Defaults()
     money: Money = Money()
+    sponsorship: Sponsorship = Sponsorship()
     # The States Parties (`[states_parties].names`): every State a decision names must be one of them. Empty: no
     # list configured (terms begun before the list existed), and any well-formed name is taken.
     states_parties: StatesList = Field(default_factory=list)

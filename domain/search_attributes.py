@@ -29,6 +29,7 @@ class Kind(StrEnum):
     COMMITTEE = "committee"
     ISU_BUDGET = "isu-budget"
     ISU_RESERVE = "isu-reserve"
+    SPONSORSHIP = "sponsorship"
 
 
 KIND = SearchAttributeKey.for_keyword("CcmKind")

@@ -7,6 +7,7 @@ to send to and an operator can read what was sent. Standard library only.
     POST /translation-jobs           JSON body, header Idempotency-Key   -> 201 {"reference": "UNOG-T-000001", ...}
     POST /interpretation-bookings    JSON body, header Idempotency-Key   -> 201 {"reference": "UNOG-I-000001", ...}
     POST /notifications              JSON body, header Idempotency-Key   -> 201 {"reference": "UNOG-N-000001", ...}
+    POST /travel-bookings            JSON body, header Idempotency-Key   -> 201 {"reference": "UNOG-B-000001", ...} | 422
     POST /translation-jobs/cancel    header Idempotency-Key of the job   -> 200 {"status": "cancelled", ...} | 409
     POST /translation-jobs/complete  header Idempotency-Key of the job   -> 200 {"status": "completed", ...} | 404 | 409
     POST /mail, GET /mail            the ISU's invoices as PDF files (starter/mailbox.py)
@@ -25,8 +26,7 @@ too (200, ``"reference": null``) and remembered, so a job arriving later with th
 way) is refused with 409 rather than accepted: whatever the order in which they arrive, a cancelled key has no job.
 ``complete`` stands for conference services finishing a job (here, a test or an operator says so).
 
-Every connection gets ``read_timeout`` seconds per read: a client that stalls halfway through a request is dropped
-rather than holding a thread open indefinitely.
+Every connection gets ``read_timeout`` seconds per read: a client stalling mid-request is dropped.
 
     python -m starter.receiver [--port 7299] [--dir .temporal/receiver]
 
@@ -61,6 +61,7 @@ from starter.receiver_store import KINDS as KINDS
 from starter.receiver_store import NOTIFICATIONS as NOTIFICATIONS
 from starter.receiver_store import Store as Store
 from starter.receiver_store import safe_name as safe_name
+from starter.travel import refusal
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 7299
@@ -162,6 +163,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if action:
             self._change(key, action, str(body.get("reason") or "")[:MAX_KEY])
+            return
+        if refused := refusal(kind, body):  # the stand-in travel agent's refusal (starter/travel.py)
+            self.server.log(f"receiver: {kind} refused: {refused} (Idempotency-Key {key})")
+            self._error(HTTPStatus.UNPROCESSABLE_ENTITY, refused)
             return
         store = self.server.store
         mail = kind == MAIL

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from starter.travel import TRAVEL_BOOKINGS
+
 # The kinds of request, by path: the directory they are stored in and the letter in their references.
 # The ISU's invoices (starter/mailbox.py) are kept under "mail".
 MAIL = "mail"
@@ -21,6 +23,7 @@ KINDS: dict[str, str] = {
     "interpretation-bookings": "I",
     "notifications": "N",
     MAIL: "M",
+    TRAVEL_BOOKINGS: "B",
 }
 # The kind the notification webhook posts to (the others are conference services').
 NOTIFICATIONS = "notifications"

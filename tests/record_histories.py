@@ -57,6 +57,7 @@ from domain.ids import (
     register_id,
     report_id,
     silence_id,
+    sponsorship_id,
     watch_id,
 )
 from domain.isu_budget import AdoptBudget, BudgetLine, CommitExpense, IsuBudgetInput, IsuPayment
@@ -69,6 +70,7 @@ from domain.reports import ReportReceived, ReportsInput
 from domain.reserve import ContributeReserve, Draw, ReserveState
 from domain.roster import Member, Roster
 from domain.silence import BreakSilence, SilenceInput
+from domain.sponsorship import Apply, AppointCoordinator, Contribute, Decline, Grant
 from domain.watch import WatchState
 from tests.scenario import (
     AUSTRIA,
@@ -101,6 +103,7 @@ from workflows.register import RegisterWorkflow
 from workflows.reports import Article7Workflow
 from workflows.reserve import CapitalReserveWorkflow
 from workflows.review import ReviewWorkflow
+from workflows.sponsorship import SponsorshipWorkflow
 from workflows.watch import DeadlineWatchWorkflow
 
 OUT = Path(__file__).parent / "histories"
@@ -639,6 +642,55 @@ async def record_isu(env: WorkflowEnvironment, worker: Worker, url: str) -> None
     await env.client.get_workflow_handle(isu_budget_id("ccm", year + 1)).terminate("recorded")
 
 
+async def record_sponsorship(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
+    """A meeting that starts its Sponsorship Programme (behind the patch ``meeting-starts-sponsorship``) and tells it
+    of a postponement and of its close; the programme funded, applied to, a grant booked, one refused by the
+    travel agent, one declined, a coordinator told, and its report."""
+    today = (await env.get_current_time()).date()
+    money = Money(conference_services_url=url, travel_agent_url=url)
+    state = initial_state("ccm", today, [part(today + timedelta(days=100))], money=money)
+    c = await Cycle(env, worker, state).start()
+    plan = (await c.presidency()).meeting
+    await env.sleep(timedelta(minutes=1))
+    h = env.client.get_workflow_handle(sponsorship_id("ccm", plan.ref.label))
+    await decide(
+        h,
+        SponsorshipWorkflow.appoint_coordinator,
+        AppointCoordinator(decision_id="coord", reference="letter", coordinator="C. Oordinator"),
+    )
+    await decide(
+        h,
+        SponsorshipWorkflow.contribute,
+        Contribute(decision_id="c1", reference="r", donor="Norway", amount=30_000),
+    )
+    for n, (state_name, cost) in enumerate((("Peru", 3_000), ("Chad", 25_000), ("Fiji", 3_500))):
+        await decide(
+            h,
+            SponsorshipWorkflow.apply,
+            Apply(
+                decision_id=f"a{n}",
+                reference="form",
+                state=state_name,
+                delegate=f"D {n}",
+                function="Expert",
+                travel_cost=cost,
+            ),
+        )
+    await decide(h, SponsorshipWorkflow.grant, Grant(decision_id="g0", reference="ISU", application="a0"))
+    await decide(h, SponsorshipWorkflow.grant, Grant(decision_id="g1", reference="ISU", application="a1"))
+    await decide(h, SponsorshipWorkflow.decline, Decline(decision_id="d2", reference="ISU", application="a2"))
+    new_start = plan.first_day + timedelta(days=14)
+    await c.decide_meeting(
+        MeetingWorkflow.postpone, dec.Postpone(decision_id="p1", reference="letter", new_start=new_start)
+    )
+    await c.sleep_until_day(new_start + timedelta(days=5), hour=12)
+    report = await h.result()
+    assert report["delegates"] == 1 and report["refused_by_agent"] == 1, report
+    await save(await c.meeting_handle(), "meeting-sponsorship")
+    await save(h, "sponsorship")
+    await c.stop()
+
+
 RECORDERS = {
     "register": record_register,
     "cycle": record,
@@ -651,6 +703,7 @@ RECORDERS = {
     "committee": record_committee,
     "host-surplus": record_host_surplus,
     "isu": record_isu,
+    "sponsorship": record_sponsorship,
 }
 
 

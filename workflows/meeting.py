@@ -27,16 +27,21 @@ with workflow.unsafe.imports_passed_through():
         SetDates,
     )
     from domain.funds import FUNDS_GRANTED, FUNDS_TOO_LATE
+    from domain.ids import sponsorship_id
     from domain.meeting import HeldDay, MeetingInput, MeetingState
     from domain.meeting_costs import HOST_SURPLUS, MEETING_VENUE, Venue, venue_of
     from domain.models import Defaults, MeetingPlan, Phase, President
     from domain.presidency import MEETING_CHANGED, MEETING_CLOSED, MeetingClosed, MeetingView
     from domain.reviews import TELL_REVIEWS_MEETING_MOVED, ReviewsOfMeeting
     from domain.roster import REGISTER_CHANGED, Roster
+    from domain.sponsorship import MEETING_DATES, START_SPONSORSHIP, MeetingDates, SponsorshipState
     from domain.views import meeting_details
     from workflows.common import FAIL_ON_INVALID_INPUT, Updates, signal_payload, start_input, upsert_kind
     from workflows.decisions import Decider, rejected
     from workflows.interpretation import AT_BOOKING_LEAD, InterpretationFunding
+
+# From this patch on, a meeting starts its Sponsorship Programme (issue 14) and tells it of its dates and its close.
+STARTS_SPONSORSHIP = "meeting-starts-sponsorship"
 
 D = TypeVar("D", SetDates, Postpone, ChangeFormat, AddPart, ExtendByDay)
 # A rule of domain.meeting_rules on the plan: the new plan and its summary.
@@ -71,18 +76,24 @@ class MeetingWorkflow:
         self.announced_first_day: date | None = None
         # Where the ledger was last told the meeting is held away from Geneva (at first: nowhere).
         self.venue_told = Venue()
+        # What the Sponsorship Programme was last told (None: the meeting has none).
+        self.sponsorship_told: MeetingDates | None = None
 
     @workflow.run
     async def run(self, inp: MeetingInput) -> MeetingClosed:
         # Meetings started before the ledger existed track no interpretation.
         self.interpretation.on = inp.funds_id is not None and workflow.patched("interpretation-funds")
         self.interpretation.at_lead = self.interpretation.on and workflow.patched(AT_BOOKING_LEAD)
+        if workflow.patched(STARTS_SPONSORSHIP):
+            # In the background, as the reviews are told: starting the programme never holds up the meeting.
+            asyncio.get_running_loop().create_task(self._start_sponsorship(self._dates()))
         while self.s.closed is None:
             now = workflow.now()
             c = self._observe(now)
             await self.interpretation.sync(now)
             await self._tell_reviews()
             await self._tell_ledger_venue()
+            await self._tell_sponsorship()
             await self._publish()
             version = self.version
             if c.overrun:
@@ -117,6 +128,7 @@ class MeetingWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         closed = self.s.closed
         assert closed is not None
+        await self._tell_sponsorship()
         if self.inp.presidency_id:
             await self._publish()
             await workflow.get_external_workflow_handle(self.inp.presidency_id).signal(MEETING_CLOSED, closed)
@@ -323,6 +335,50 @@ class MeetingWorkflow:
             await workflow.get_external_workflow_handle(self.inp.funds_id).signal(MEETING_VENUE, venue)
         except Exception as e:  # the ledger has ended: no surplus to invoice
             workflow.logger.warning("ledger %s not told of the venue: %s", self.inp.funds_id, e)
+
+    def _dates(self) -> MeetingDates:
+        closed = self.s.closed.closed_on if self.s.closed else None
+        plan = self.s.plan
+        return MeetingDates(
+            meeting=plan.ref.label, first_day=plan.first_day, last_day=plan.last_day, closed_on=closed
+        )
+
+    async def _start_sponsorship(self, dates: MeetingDates) -> None:
+        conv = self.s.convention
+        try:
+            await workflow.execute_activity(
+                START_SPONSORSHIP,
+                SponsorshipState(
+                    convention=conv.code,
+                    meeting=dates.meeting,
+                    first_day=dates.first_day,
+                    last_day=dates.last_day,
+                    defaults=conv.defaults,
+                    rules=conv.sponsorship,
+                    travel_agent_url=conv.money.travel_agent_url,
+                ),
+                result_type=int,
+                start_to_close_timeout=timedelta(minutes=1),
+                retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1), maximum_attempts=20),
+                summary=f"start the Sponsorship Programme of the {dates.meeting}",
+            )
+        except ActivityError as e:
+            workflow.logger.warning("sponsorship programme of %s not started: %s", dates.meeting, e.cause)
+            return
+        self.sponsorship_told = dates
+        self._changed()  # the main loop tells it of any change since these dates
+
+    async def _tell_sponsorship(self) -> None:
+        """The programme's applications close weeks before the first day, and it reports once the meeting closed."""
+        dates = self._dates()
+        if self.sponsorship_told is None or dates == self.sponsorship_told:
+            return
+        self.sponsorship_told = dates
+        wid = sponsorship_id(self.s.convention.code, dates.meeting)
+        try:
+            await workflow.get_external_workflow_handle(wid).signal(MEETING_DATES, dates)
+        except Exception as e:  # a programme that has ended has nothing more to learn
+            workflow.logger.info("sponsorship programme %s not told: %s", wid, e)
 
     async def _publish(self) -> None:
         """Tell the Presidency what changed, so its own view and search attributes follow the meeting."""

@@ -1,7 +1,7 @@
 """The `msp` command: start the presidential cycle, send the Presidency's decisions, show where things stand;
 record a meeting's money (`msp funds`), follow its documents (`msp docs`), the mandated reviews (`msp reviews`),
 extension requests (`msp extensions`), silence procedures (`msp silence`), Article 7 reports (`msp reports`) and
-the Coordination Committee (`msp committee`).
+the Coordination Committee (`msp committee`), the Sponsorship Programme (`msp sponsorship`).
 
 One module per command group; `common.py` holds what they share (exit codes, errors, options, tables) and
 `calls.py` every call to Temporal, with the one path a decision takes. It stays thin: every rule lives in
@@ -33,6 +33,7 @@ from starter.cli import (
     reports,
     reviews,
     silence,
+    sponsorship,
     status,
 )
 from starter.cli.common import FAILED, OK
@@ -54,6 +55,7 @@ app.add_typer(reports.app, name="reports")
 app.add_typer(register.app, name="register")
 app.add_typer(committee.app, name="committee")
 app.add_typer(isu.app, name="isu")
+app.add_typer(sponsorship.app, name="sponsorship")
 app.command("codec-server")(codec_server.codec_server)
 app.command("status")(status.status)
 

@@ -31,7 +31,7 @@ def cycle_start(config: ConfigOpt = DEFAULT_CONFIG) -> None:
         cfg = load_config(config)
         if url := os.environ.get("CCM_CONFERENCE_SERVICES_URL"):
             # `make run` moves its receiver with its ports; the workflows must send jobs where it listens.
-            money = cfg.money.model_copy(update={"conference_services_url": url})
+            money = cfg.money.model_copy(update={"conference_services_url": url, "travel_agent_url": url})
             cfg = cfg.model_copy(update={"money": money})
         state = cfg.initial_state()
         wid = presidency_id(state.convention)

@@ -121,6 +121,17 @@ def refused(args: list[str]) -> str:
             "--on: 9999",
         ),
         (
+            ["sponsorship", "apply", "--state", "Peru", "--delegate", "A B", "--function", "Expert"]
+            + ["--travel-cost", "50001", "--ref", "form"],
+            "--travel-cost: Input should be less than or equal to 50000",
+        ),
+        (
+            ["sponsorship", "apply", "--state", "Peru", "--delegate", HUGE, "--function", "Expert"]
+            + ["--travel-cost", "3000", "--ref", "form"],
+            "--delegate: String should have at most 200 characters",
+        ),
+        (["sponsorship", "contribute", "--donor", "Norway", "--amount", "0", "--ref", "r"], "--amount"),
+        (
             # Once refused with a traceback (exit 5): the check ran outside the command's error handling.
             ["extensions", "decide", "--state", "Chile", "--article", "4", "--ref", "r"]
             + ["--grant-years", "1", "--grant-months", "2"],

@@ -27,6 +27,7 @@ from domain.ids import (
     report_id,
     review_id,
     silence_id,
+    sponsorship_id,
 )
 from domain.models import Code, Convention, MeetingKind, MeetingRef, Name, state_slug
 from domain.reviews import Subject
@@ -88,6 +89,7 @@ def every_longest_id() -> dict[str, str]:
         "presidency": presidency_id(convention),
         "meeting": meeting_id(convention, meeting),
         "funds": funds_id(CODE, meeting.label),
+        "sponsorship": sponsorship_id(CODE, meeting.label),
         "document": document_id(CODE, SYMBOL),
         "extension": extension_id(CODE, Article.ART4, STATE, date.max.year),
         "silence": silence_id(CODE, PROCEDURE),

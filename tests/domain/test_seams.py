@@ -79,6 +79,7 @@ def test_a_query_names_the_kind_then_each_value_given_quoted():
         "committee",
         "isu-budget",
         "isu-reserve",
+        "sponsorship",
     }
 
 

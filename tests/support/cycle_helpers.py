@@ -15,7 +15,7 @@ from temporalio.worker import Worker
 from domain.calendar import day_end, day_start, local_date
 from domain.decisions import DECISION_REJECTED, DecisionOutcome
 from domain.funds import Assess, SetEstimate
-from domain.ids import funds_id, presidency_id
+from domain.ids import funds_id, presidency_id, sponsorship_id
 from domain.meeting import MeetingState
 from domain.presidency import PresidencyState
 from tests.scenario import (
@@ -107,7 +107,7 @@ class Cycle:
 
     async def stop(self) -> None:
         """Terminates what this cycle left running, so later tests do not pay for its timers: its meeting, its
-        Presidency, and the ledgers of its meetings (whose timers, once their worker is gone, would hold the
+        Presidency, and the ledgers and Sponsorship Programmes of its meetings (whose timers, once their worker is gone, would hold the
         time-skipping server still)."""
         labels: set[str] = set()
         with contextlib.suppress(Exception):
@@ -117,11 +117,10 @@ class Cycle:
             await (await self.meeting_handle()).terminate("test over")
         with contextlib.suppress(Exception):
             await self.handle.terminate("test over")
-        for label in sorted(labels):
+        code = self.state0.convention.code
+        for wid in sorted(f(code, label) for label in labels for f in (funds_id, sponsorship_id)):
             with contextlib.suppress(Exception):
-                await self.client.get_workflow_handle(funds_id(self.state0.convention.code, label)).terminate(
-                    "test over"
-                )
+                await self.client.get_workflow_handle(wid).terminate("test over")
 
 
 async def estimate_and_assess(

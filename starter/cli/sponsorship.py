@@ -1,0 +1,281 @@
+"""`msp sponsorship`: a meeting's Sponsorship Programme (SponsorshipWorkflow, `ccm-sponsorship-14MSP`): donors'
+contributions, delegates' applications, the ISU's grants and declines, the Presidency's coordinator, the report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from temporalio.client import Client
+from temporalio.service import RPCError
+from temporalio.workflow import UpdateMethodMultiParam
+
+from domain.decisions import DecisionOutcome
+from domain.funds import chf
+from domain.ids import sponsorship_id
+from domain.notifications import DEFAULT_WEBHOOK
+from domain.sponsorship import (
+    Apply,
+    AppointCoordinator,
+    Contribute,
+    Decline,
+    Grant,
+    SponsorshipState,
+    report_text,
+)
+from domain.sponsorship import report as report_of
+from runtime.connect import connect
+from starter.cli.calls import At, Decided, query_state, send_to
+from starter.cli.common import (
+    NOT_RUNNING,
+    OK,
+    OPTIONS,
+    CliError,
+    ConventionOpt,
+    IdOpt,
+    JsonOpt,
+    MeetingOpt,
+    RefOpt,
+    convention_of,
+    decided,
+    echo,
+    echo_json,
+    one_line,
+    run,
+    table,
+    today_in_geneva,
+)
+from starter.cli.funds import AmountOpt
+from starter.cli.ledgers import ledger_target
+from workflows.sponsorship import SponsorshipWorkflow
+
+app = typer.Typer(
+    help="A meeting's Sponsorship Programme: contributions, applications, grants, the coordinator, the report.",
+    no_args_is_help=True,
+)
+
+OPTIONS.update(
+    {
+        "donor": "--donor",
+        "delegate": "--delegate",
+        "function": "--function",
+        "travel_cost": "--travel-cost",
+        "application": "APPLICATION",
+        "reason": "--reason",
+        "coordinator": "--name",
+        "webhook": "--webhook",
+    }
+)
+
+ApplicationArg = Annotated[
+    str, typer.Argument(help="The application's id, as `msp sponsorship apply` printed it.")
+]
+
+
+async def programme_target(client: Client, code: str, label: str | None) -> tuple[str, str]:
+    """The programme's workflow id and its meeting's label: the meeting given, or the Presidency's current one."""
+    _, meeting = await ledger_target(client, convention_of(code), label)
+    return sponsorship_id(convention_of(code).code, meeting), meeting
+
+
+def no_programme(wid: str, label: str, e: RPCError | None = None) -> CliError:
+    detail = f": {one_line(e.message)}" if e is not None else ""
+    return CliError(f"no Sponsorship Programme is running for the {label} ({wid}{detail})", NOT_RUNNING)
+
+
+def programme_decision(
+    code: str,
+    meeting: str | None,
+    update: UpdateMethodMultiParam[[SponsorshipWorkflow, Any], DecisionOutcome],
+    message: Callable[[], Decided],
+) -> None:
+    async def at(client: Client) -> At:
+        wid, label = await programme_target(client, code, meeting)
+        return At(wid, lambda e: no_programme(wid, label, e))
+
+    send_to(code, update, lambda _conv: at, message)
+
+
+@app.command("contribute")
+def sponsorship_contribute(
+    donor: Annotated[str, typer.Option("--donor", help="Who gave: a State or an organisation.")],
+    amount: AmountOpt,
+    ref: RefOpt,
+    decision_id: IdOpt = None,
+    meeting: MeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Record a donor's contribution received: it goes to the programme's own balance, not the meeting's ledger."""
+    programme_decision(
+        convention,
+        meeting,
+        SponsorshipWorkflow.contribute,
+        lambda: decided(Contribute, decision_id, ref, donor=donor, amount=amount),
+    )
+
+
+@app.command("apply")
+def sponsorship_apply(
+    state: Annotated[str, typer.Option("--state", help="The State the delegate represents.")],
+    delegate: Annotated[str, typer.Option("--delegate", help="The delegate's name (kept out of logs).")],
+    function: Annotated[
+        str, typer.Option("--function", help="The delegate's function, e.g. Head of delegation.")
+    ],
+    travel_cost: Annotated[int, typer.Option("--travel-cost", help="Estimated travel cost, whole CHF.")],
+    ref: RefOpt,
+    decision_id: IdOpt = None,
+    meeting: MeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Record a delegate's application; its id (printed) names it in `grant` and `decline`."""
+    programme_decision(
+        convention,
+        meeting,
+        SponsorshipWorkflow.apply,
+        lambda: decided(
+            Apply,
+            decision_id,
+            ref,
+            state=state,
+            delegate=delegate,
+            function=function,
+            travel_cost=travel_cost,
+        ),
+    )
+
+
+@app.command("grant")
+def sponsorship_grant(
+    application: ApplicationArg,
+    ref: RefOpt,
+    decision_id: IdOpt = None,
+    meeting: MeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Grant an application: its travel cost is committed (never beyond the balance) and its travel booked."""
+    programme_decision(
+        convention,
+        meeting,
+        SponsorshipWorkflow.grant,
+        lambda: decided(Grant, decision_id, ref, application=application),
+    )
+
+
+@app.command("decline")
+def sponsorship_decline(
+    application: ApplicationArg,
+    ref: RefOpt,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why, in a few words.")] = None,
+    decision_id: IdOpt = None,
+    meeting: MeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """Decline an application."""
+    programme_decision(
+        convention,
+        meeting,
+        SponsorshipWorkflow.decline,
+        lambda: decided(Decline, decision_id, ref, application=application, reason=reason),
+    )
+
+
+@app.command("appoint-coordinator")
+def sponsorship_appoint_coordinator(
+    name: Annotated[str, typer.Option("--name", help="The coordinator the Presidency appoints.")],
+    ref: RefOpt,
+    webhook: Annotated[
+        str, typer.Option("--webhook", help="The webhook target (by name) their notifications go to.")
+    ] = DEFAULT_WEBHOOK,
+    decision_id: IdOpt = None,
+    meeting: MeetingOpt = None,
+    convention: ConventionOpt = "ccm",
+) -> None:
+    """The Presidency appoints a coordinator for the programme; they receive its notifications from then on."""
+    programme_decision(
+        convention,
+        meeting,
+        SponsorshipWorkflow.appoint_coordinator,
+        lambda: decided(AppointCoordinator, decision_id, ref, coordinator=name, webhook=webhook),
+    )
+
+
+async def _programme(code: str, meeting: str | None) -> tuple[str, SponsorshipState]:
+    client = await connect()
+    wid, label = await programme_target(client, code, meeting)
+    return wid, await query_state(client, wid, SponsorshipWorkflow.state, no_programme(wid, label))
+
+
+def status_text(wid: str, s: SponsorshipState) -> str:
+    today = today_in_geneva()
+    rows = [
+        ("Programme", f"the {s.meeting} ({wid})"),
+        ("Phase", s.phase(today).value),
+        (
+            "Applications close",
+            f"{s.closes_on} ({s.rules.close_weeks} weeks before the first day, {s.first_day})",
+        ),
+        ("Contributed", f"{chf(s.contributed)} from {len(s.contributions)} contributions"),
+        ("Committed", chf(s.committed)),
+        ("Balance", chf(s.balance)),
+        ("Coordinator", f"{s.coordinator.name} ({s.coordinator.webhook})" if s.coordinator else "none"),
+    ]
+    lines = table(rows)
+    lines += ["", f"Applications ({len(s.applications)})"]
+    if s.applications:
+        lines += table(
+            [
+                (
+                    a.id,
+                    a.state,
+                    a.delegate,
+                    a.function,
+                    chf(a.travel_cost),
+                    a.status.value,
+                    a.booking or a.note,
+                )
+                for a in s.applications
+            ],
+            header=("ID", "STATE", "DELEGATE", "FUNCTION", "TRAVEL", "STATUS", "BOOKING"),
+        )
+    else:
+        lines.append("none yet (msp sponsorship apply)")
+    return "\n".join(lines)
+
+
+@app.command("status")
+def sponsorship_status(
+    as_json: JsonOpt = False, meeting: MeetingOpt = None, convention: ConventionOpt = "ccm"
+) -> None:
+    """Show the programme: balance, applications and their status (the ISU's view: delegates are named)."""
+
+    async def go() -> int:
+        wid, s = await _programme(convention, meeting)
+        if as_json:
+            echo_json({"id": wid, "balance": s.balance, "programme": s.model_dump(mode="json")})
+        else:
+            echo(status_text(wid, s))
+        return OK
+
+    run(go)
+
+
+@app.command("report")
+def sponsorship_report(
+    as_json: JsonOpt = False, meeting: MeetingOpt = None, convention: ConventionOpt = "ccm"
+) -> None:
+    """The report: delegates sponsored, States represented, donors, money spent and carried over (so far, until
+    the meeting has closed)."""
+
+    async def go() -> int:
+        _, s = await _programme(convention, meeting)
+        r = s.report or report_of(s)
+        if as_json:
+            echo_json({"final": s.report is not None, **r.model_dump(mode="json")})
+            return OK
+        echo(report_text(r) + ("" if s.report else " (so far: the meeting has not closed)"))
+        echo(f"States represented: {', '.join(r.states) or 'none'}")
+        echo(f"Donors: {', '.join(r.donors) or 'none'}")
+        return OK
+
+    run(go)
