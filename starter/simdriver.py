@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -31,11 +32,11 @@ TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 
 
 @contextlib.asynccontextmanager
-async def time_skipping(server: str) -> AsyncIterator[WorkflowEnvironment]:
+async def time_skipping(server: str, runtime: Runtime | None = None) -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping test server at path ``server``, our search attributes registered (it lists none, and a
     workflow that upserts one it lacks fails), with the pydantic converter."""
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=server, data_converter=pydantic_data_converter
+        test_server_existing_path=server, data_converter=pydantic_data_converter, runtime=runtime
     )
     try:
         await register_search_attributes(env.client)

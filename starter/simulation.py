@@ -9,6 +9,7 @@ translations and its days' interpretation) and an assessment shared as the payme
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import heapq
@@ -22,6 +23,7 @@ from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import day_end, day_start, local_date, meeting_days
@@ -62,6 +64,13 @@ async def no_reviews_at_meetings(m: ReviewsOfMeeting) -> int:
     """Stands in for the activity that finds a meeting's reviews through visibility, which the time-skipping server
     lacks: a simulated review keeps its first due date."""
     return 0
+
+
+def quiet_runtime() -> Runtime:
+    """A runtime whose SDK core logs errors only: its warnings (this test server lacks some capabilities) would go
+    to stdout, amid the report."""
+    quiet = TelemetryFilter(core_level="ERROR", other_level="ERROR")
+    return Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=quiet)))
 
 
 STAND_INS = {"tell_reviews_meeting_moved": no_reviews_at_meetings}
@@ -109,6 +118,8 @@ class Simulation:
         self.events: list[tuple[datetime, int, Callable[[], Awaitable[None]]]] = []
         self.seq = 0
         self.docs: dict[str, WorkflowHandle[Any, Any]] = {}
+        # Documents with a translation still waiting for money.
+        self.waiting: dict[str, WorkflowHandle[Any, Any]] = {}
         self.delivering: set[tuple[str, Language]] = set()
         self.assessed: set[str] = set()
         self.result = SimulationResult(start=self.origin, end=self.origin)
@@ -164,13 +175,14 @@ class Simulation:
             when, _, step = heapq.heappop(self.events)
             await sleep_until(self.env, when)
             await step()
-            await self.env.sleep(timedelta(minutes=5))  # grants reach their documents
-            await self.schedule_deliveries()
+            if self.waiting and not _is_delivery(step, self):
+                await self.env.sleep(timedelta(minutes=5))  # grants reach their documents
+                await self.schedule_deliveries()
         await sleep_until(self.env, stop)
         # Translations funded by the end are still delivered, so that each such document's issue date is known.
         while self.events:
             when, _, step = heapq.heappop(self.events)
-            if isinstance(step, functools.partial) and step.func == self.deliver:
+            if _is_delivery(step, self):
                 await sleep_until(self.env, when)
                 await step()
         await self.collect(end)
@@ -272,7 +284,7 @@ class Simulation:
             funds_id=funds_id(self.code, d.meeting),
             defaults=self.defaults,
         )
-        self.docs[d.symbol] = await self.client.start_workflow(
+        self.docs[d.symbol] = self.waiting[d.symbol] = await self.client.start_workflow(
             DocumentWorkflow.run, inp, id=document_id(self.code, d.symbol), task_queue=TASK_QUEUE
         )
 
@@ -316,10 +328,14 @@ class Simulation:
         return f"accepted: {self.back_text(str(getattr(outcome, 'summary', outcome)))}"
 
     async def schedule_deliveries(self) -> None:
-        """Conference services deliver each funded translation ``translation_days`` after its grant."""
+        """Conference services deliver each funded translation ``translation_days`` after its grant. Only documents
+        with a translation not yet funded are asked (a finished document's query would replay its whole history)."""
         lead = timedelta(days=self.cfg.money.translation_days)
-        for symbol, h in self.docs.items():
-            state: DocumentState = await h.query(DocumentWorkflow.state)
+        waiting = list(self.waiting.items())
+        states: list[DocumentState] = await asyncio.gather(
+            *(h.query(DocumentWorkflow.state) for _, h in waiting)
+        )
+        for (symbol, h), state in zip(waiting, states, strict=True):
             for lang, t in state.translations.items():
                 if t.status is LanguageStatus.IN_TRANSLATION and (symbol, lang) not in self.delivering:
                     self.delivering.add((symbol, lang))
@@ -328,6 +344,12 @@ class Simulation:
                         hours=EVENT_HOUR - self.defaults.day_start_hour
                     )
                     self.later(when, functools.partial(self.deliver, h, lang))
+            if all(
+                (symbol, lang) in self.delivering
+                or t.status not in (LanguageStatus.WAITING_FOR_FUNDS, LanguageStatus.FUNDED)
+                for lang, t in state.translations.items()
+            ):
+                del self.waiting[symbol]
 
     async def deliver(self, h: WorkflowHandle[Any, Any], lang: Language) -> None:
         with contextlib.suppress(WorkflowUpdateFailedError):  # withdrawn meanwhile
@@ -362,6 +384,9 @@ class Simulation:
             issue = DocumentIssue(symbol=d.symbol, meeting=d.meeting, priority=d.priority, due=d.due)
             if (h := self.docs.get(d.symbol)) is not None:
                 state: DocumentState = await h.query(DocumentWorkflow.state)
+                granted = [t.granted_at for t in state.translations.values()]
+                if all(granted):
+                    issue.funded = self.back(max(local_date(g, self.defaults) for g in granted if g))
                 issued = [t.issued_at for t in state.translations.values()]
                 if all(issued):
                     issue.issued = self.back(max(local_date(i, self.defaults) for i in issued if i))
@@ -395,6 +420,10 @@ class Simulation:
         self.result.sent.sort(key=lambda s: (s.due, s.kind, s.subject))
 
 
+def _is_delivery(step: Callable[[], Awaitable[None]], sim: Simulation) -> bool:
+    return isinstance(step, functools.partial) and step.func == sim.deliver
+
+
 def _ref(label: str) -> MeetingRef:
     m = re.fullmatch(r"(\d+)(MSP|RC)", label)
     assert m is not None
@@ -405,7 +434,7 @@ async def simulate(scenario: Scenario, cfg: CycleConfig, server: str) -> Simulat
     """Runs ``scenario`` from ``cfg`` on the time-skipping server at path ``server``."""
     with tempfile.TemporaryDirectory(prefix="ccm-simulate-") as tmp:
         async with (
-            time_skipping(server) as env,
+            time_skipping(server, runtime=quiet_runtime()) as env,
             worker_with_receiver(env.client, TASK_QUEUE, STAND_INS, directory=Path(tmp)) as (_, url),
         ):
             sim = Simulation(env, url, scenario, cfg)

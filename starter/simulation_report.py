@@ -28,6 +28,8 @@ class DocumentIssue(BaseModel):
     meeting: str
     priority: int
     due: date
+    # The day its last translation was funded (money granted); None: not all funded by the end of the run.
+    funded: date | None = None
     # The day its last language was issued; None: not issued by the end of the run.
     issued: date | None = None
     late_days: int | None = None
@@ -104,13 +106,14 @@ def table(r: SimulationResult) -> str:
     )
     out += _section(
         "documents",
-        ["SYMBOL", "MEETING", "PRIORITY", "DUE", "ISSUED", "LATE"],
+        ["SYMBOL", "MEETING", "PRIORITY", "DUE", "FUNDED", "ISSUED", "LATE"],
         [
             [
                 d.symbol,
                 d.meeting,
                 str(d.priority),
                 str(d.due),
+                str(d.funded) if d.funded else "not funded",
                 str(d.issued) if d.issued else "not issued",
                 f"{d.late_days} days" if d.late_days else ("-" if d.issued else "?"),
             ]

@@ -53,18 +53,18 @@ def svg(marks: Sequence[Mark], start: date, months: int = 24, title: str = "") -
             a = _month_index(mark.day, start)
             if not 0 <= a <= months:
                 continue
-            x = _LEFT + a * _MONTH
+            cx = _LEFT + a * _MONTH
             colour = _LATE if mark.late else _COLOUR
             label = escape(mark.label)
             if mark.end is not None and mark.end > mark.day:
                 w = max((min(_month_index(mark.end, start), months) - a) * _MONTH, 3)
                 out.append(
-                    f'<rect x="{x:.1f}" y="{y - 6}" width="{w:.1f}" height="12" fill="{colour}">'
+                    f'<rect x="{cx:.1f}" y="{y - 6}" width="{w:.1f}" height="12" fill="{colour}">'
                     f"<title>{label}</title></rect>"
                 )
             else:
                 out.append(
-                    f'<circle cx="{x:.1f}" cy="{y}" r="4" fill="{colour}"><title>{label}</title></circle>'
+                    f'<circle cx="{cx:.1f}" cy="{y}" r="4" fill="{colour}"><title>{label}</title></circle>'
                 )
     out.append("</svg>")
     return "\n".join(out) + "\n"
