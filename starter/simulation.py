@@ -180,6 +180,8 @@ class Simulation:
                 await self.schedule_deliveries()
         await sleep_until(self.env, stop)
         # Translations funded by the end are still delivered, so that each such document's issue date is known.
+        if self.waiting:
+            await self.schedule_deliveries()
         while self.events:
             when, _, step = heapq.heappop(self.events)
             if _is_delivery(step, self):
