@@ -51,6 +51,37 @@ MEETING_DECISIONS: dict[str, type[Decision]] = {
 }
 
 
+def shift(day: date, years: int) -> date:
+    """``day`` moved by whole years, so a scenario's dates keep their day of the month."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year without one
+        return day.replace(year=day.year + years, day=28)
+
+
+def shifted_config(cfg: CycleConfig, years: int, url: str) -> CycleConfig:
+    """The configuration moved ``years`` ahead, its conference services at ``url``."""
+    p, m = cfg.presidency, cfg.meeting
+    rc = p.last_review_conference.model_copy(update={"year": p.last_review_conference.year + years})
+    parts = [
+        pt.model_copy(update={"start": shift(pt.start, years), "end": shift(pt.end, years)}) for pt in m.parts
+    ]
+    reviews = [
+        r.model_copy(update={"due": r.due.model_copy(update={"on": shift(r.due.on, years)})})
+        for r in cfg.reviews
+    ]
+    return cfg.model_copy(
+        update={
+            "presidency": p.model_copy(
+                update={"term_began_on": shift(p.term_began_on, years), "last_review_conference": rc}
+            ),
+            "meeting": m.model_copy(update={"parts": parts}),
+            "money": cfg.money.model_copy(update={"conference_services_url": url, "travel_agent_url": url}),
+            "reviews": reviews,
+        }
+    )
+
+
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

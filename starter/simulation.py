@@ -21,9 +21,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio import activity
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import day_end, day_start, local_date, meeting_days
@@ -34,9 +32,16 @@ from domain.ids import document_id, funds_id, meeting_id, presidency_id, review_
 from domain.meeting import MeetingState
 from domain.models import Language, MeetingKind, MeetingRef
 from domain.presidency import PresidencyState
-from domain.reviews import ReviewInput, ReviewsOfMeeting
-from domain.scenario import PRESIDENCY_DECISIONS, Scenario, submitted_on
-from starter.simdriver import decide, sleep_until, time_skipping, worker_with_receiver
+from domain.reviews import ReviewInput
+from domain.scenario import PRESIDENCY_DECISIONS, Scenario, shift, shifted_config, submitted_on
+from starter.simdriver import (
+    STAND_INS,
+    decide,
+    quiet_runtime,
+    sleep_until,
+    time_skipping,
+    worker_with_receiver,
+)
 from starter.simulation_report import (
     Deadline,
     DecisionDone,
@@ -59,53 +64,6 @@ EVENT_HOUR = 12
 _DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 
 
-@activity.defn(name="tell_reviews_meeting_moved")
-async def no_reviews_at_meetings(m: ReviewsOfMeeting) -> int:
-    """Stands in for the activity that finds a meeting's reviews through visibility, which the time-skipping server
-    lacks: a simulated review keeps its first due date."""
-    return 0
-
-
-def quiet_runtime() -> Runtime:
-    """A runtime whose SDK core logs errors only: its warnings (this test server lacks some capabilities) would go
-    to stdout, amid the report."""
-    quiet = TelemetryFilter(core_level="ERROR", other_level="ERROR")
-    return Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=quiet)))
-
-
-STAND_INS = {"tell_reviews_meeting_moved": no_reviews_at_meetings}
-
-
-def shift(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a year without one
-        return day.replace(year=day.year + years, day=28)
-
-
-def shifted_config(cfg: CycleConfig, years: int, url: str) -> CycleConfig:
-    """The configuration moved ``years`` ahead, its conference services at ``url``."""
-    p, m = cfg.presidency, cfg.meeting
-    rc = p.last_review_conference.model_copy(update={"year": p.last_review_conference.year + years})
-    parts = [
-        pt.model_copy(update={"start": shift(pt.start, years), "end": shift(pt.end, years)}) for pt in m.parts
-    ]
-    reviews = [
-        r.model_copy(update={"due": r.due.model_copy(update={"on": shift(r.due.on, years)})})
-        for r in cfg.reviews
-    ]
-    return cfg.model_copy(
-        update={
-            "presidency": p.model_copy(
-                update={"term_began_on": shift(p.term_began_on, years), "last_review_conference": rc}
-            ),
-            "meeting": m.model_copy(update={"parts": parts}),
-            "money": cfg.money.model_copy(update={"conference_services_url": url, "travel_agent_url": url}),
-            "reviews": reviews,
-        }
-    )
-
-
 class Simulation:
     def __init__(self, env: WorkflowEnvironment, url: str, scenario: Scenario, cfg: CycleConfig) -> None:
         self.env = env
@@ -118,6 +76,10 @@ class Simulation:
         self.events: list[tuple[datetime, int, Callable[[], Awaitable[None]]]] = []
         self.seq = 0
         self.docs: dict[str, WorkflowHandle[Any, Any]] = {}
+        # What the running workflows answered, kept so that collect() need not replay ended ones.
+        self.meetings: dict[str, MeetingState] = {}
+        self.funded: dict[str, date] = {}
+        self.issued: dict[str, dict[Language, date]] = {}
         # Documents with a translation still waiting for money.
         self.waiting: dict[str, WorkflowHandle[Any, Any]] = {}
         self.delivering: set[tuple[str, Language]] = set()
@@ -196,7 +158,18 @@ class Simulation:
         label = s.meeting.ref.label
         if s.meeting_started and label not in self.assessed:
             await self.open_ledger(label, s)
-        self.later(day_end(s.meeting.last_day, self.defaults) + timedelta(hours=1), self.watch_meeting)
+        end = day_end(s.meeting.last_day, self.defaults)
+        if s.meeting_started:
+            self.later(end - timedelta(minutes=30), functools.partial(self.capture_meeting, label))
+        self.later(end + timedelta(hours=1), self.watch_meeting)
+
+    async def capture_meeting(self, label: str) -> None:
+        """The meeting's state late on its last day, while it runs: once it has closed, a query replays it."""
+        with contextlib.suppress(Exception):  # not running (moved, closed early): collect() asks it then
+            self.meetings[label] = await self.meeting_handle(label).query(MeetingWorkflow.state)
+
+    def meeting_handle(self, label: str) -> WorkflowHandle[Any, Any]:
+        return self.client.get_workflow_handle(meeting_id(self.cfg.convention_settings(), _ref(label)))
 
     async def open_ledger(self, label: str, s: PresidencyState) -> None:
         """The ledger's cost estimate and assessment, shared as the payments expected for this meeting."""
@@ -342,10 +315,11 @@ class Simulation:
                 if t.status is LanguageStatus.IN_TRANSLATION and (symbol, lang) not in self.delivering:
                     self.delivering.add((symbol, lang))
                     granted = local_date(t.granted_at or await self.env.get_current_time(), self.defaults)
+                    self.funded[symbol] = max(granted, self.funded.get(symbol, granted))
                     when = day_start(granted + lead, self.defaults) + timedelta(
                         hours=EVENT_HOUR - self.defaults.day_start_hour
                     )
-                    self.later(when, functools.partial(self.deliver, h, lang))
+                    self.later(when, functools.partial(self.deliver, symbol, h, lang))
             if all(
                 (symbol, lang) in self.delivering
                 or t.status not in (LanguageStatus.WAITING_FOR_FUNDS, LanguageStatus.FUNDED)
@@ -353,11 +327,13 @@ class Simulation:
             ):
                 del self.waiting[symbol]
 
-    async def deliver(self, h: WorkflowHandle[Any, Any], lang: Language) -> None:
+    async def deliver(self, symbol: str, h: WorkflowHandle[Any, Any], lang: Language) -> None:
         with contextlib.suppress(WorkflowUpdateFailedError):  # withdrawn meanwhile
             await decide(
                 h, DocumentWorkflow.delivered, Delivered(decision_id=f"sim-dl-{lang}", language=lang)
             )
+            # Accepted: the workflow issued this language now.
+            self.issued.setdefault(symbol, {})[lang] = await self.today()
 
     # What happened.
 
@@ -374,18 +350,28 @@ class Simulation:
                 )
             )
         labels = [*(t.meeting for t in s.history), *([s.meeting.ref.label] if s.meeting_started else [])]
+        # Ended workflows answer a query by replaying their history: only those not answered for while they ran.
+        asked = [label for label in labels if not _whole(self.meetings.get(label))]
+        answers = await asyncio.gather(
+            *(self.meeting_handle(label).query(MeetingWorkflow.state) for label in asked)
+        )
+        meetings: dict[str, MeetingState] = {**self.meetings, **dict(zip(asked, answers, strict=True))}
         for label in labels:
-            m: MeetingState = await self.client.get_workflow_handle(
-                meeting_id(self.cfg.convention_settings(), _ref(label))
-            ).query(MeetingWorkflow.state)
             r.meeting_days += [
                 MeetingDay(meeting=label, day=self.back(d.date), interpretation=d.interpretation)
-                for d in m.days_held
+                for d in meetings[label].days_held
             ]
+        # A document issued in every language was answered for as it went: its grants, then its deliveries.
+        asked = [d for d in self.docs if len(self.issued.get(d, {})) < len(Language) - 1]
+        docs = await asyncio.gather(*(self.docs[d].query(DocumentWorkflow.state) for d in asked))
+        states: dict[str, DocumentState] = dict(zip(asked, docs, strict=True))
         for d in self.scenario.documents:
             issue = DocumentIssue(symbol=d.symbol, meeting=d.meeting, priority=d.priority, due=d.due)
-            if (h := self.docs.get(d.symbol)) is not None:
-                state: DocumentState = await h.query(DocumentWorkflow.state)
+            if d.symbol in self.docs and d.symbol not in states:
+                issue.funded = self.back(self.funded[d.symbol])
+                issue.issued = self.back(max(self.issued[d.symbol].values()))
+                issue.late_days = max((issue.issued - d.due).days, 0)
+            elif (state := states.get(d.symbol)) is not None:
                 granted = [t.granted_at for t in state.translations.values()]
                 if all(granted):
                     issue.funded = self.back(max(local_date(g, self.defaults) for g in granted if g))
@@ -424,6 +410,11 @@ class Simulation:
 
 def _is_delivery(step: Callable[[], Awaitable[None]], sim: Simulation) -> bool:
     return isinstance(step, functools.partial) and step.func == sim.deliver
+
+
+def _whole(m: MeetingState | None) -> bool:
+    """Whether a meeting's state, taken late on its last day, holds every day."""
+    return m is not None and bool(m.days_held) and m.days_held[-1].date == m.plan.last_day
 
 
 def _ref(label: str) -> MeetingRef:
