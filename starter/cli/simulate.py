@@ -15,10 +15,6 @@ from domain.config import ConfigError
 from domain.scenario import parse_scenario
 from runtime import logsetup
 from starter.cli.common import BAD_INPUT, FAILED, OK, CliError, echo, load_config, run
-from starter.simdriver import TEST_SERVER
-from starter.simulation import simulate as run_simulation
-from starter.simulation_report import marks, table
-from starter.timeline import svg
 
 
 def read_text(path: Path, what: str) -> str:
@@ -44,6 +40,12 @@ def simulate(
     interpretation, documents issued late, reminders sent, deadlines reached."""
 
     async def go() -> int:
+        # Here rather than at the top: every other `msp` command would pay for importing the whole simulation.
+        from starter.simdriver import TEST_SERVER
+        from starter.simulation import simulate as run_simulation
+        from starter.simulation_report import marks, table
+        from starter.timeline import svg
+
         parsed = parse_scenario(read_text(scenario, "scenario"), source=str(scenario))
         if parsed.config is not None:
             cfg = parsed.config
