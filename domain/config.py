@@ -179,13 +179,19 @@ def parse_config(text: str, source: str = "config") -> CycleConfig:
         raise ConfigError(
             f"{source}: the file is empty; it needs at least [presidency] and [[meeting.parts]]"
         )
+    return validate_config(data, text, source)
+
+
+def validate_config(data: Any, text: str, source: str, at: tuple[Any, ...] = ()) -> CycleConfig:
+    """``data`` (parsed from ``text``) as a configuration; ``at``: where it sits in the file (a scenario's inline
+    ``[config]``), so each problem names its line and field."""
     try:
         config = CycleConfig.model_validate(data)
     except ValidationError as e:
-        errors = [(tuple(err["loc"]), str(err["msg"]).removeprefix("Value error, ")) for err in e.errors()]
-        raise ConfigError(_format(text, source, errors)) from None
+        errors = [((*at, *err["loc"]), str(err["msg"]).removeprefix("Value error, ")) for err in e.errors()]
+        raise ConfigError(format_errors(text, source, errors)) from None
     if errors := _cross_checks(config):
-        raise ConfigError(_format(text, source, errors))
+        raise ConfigError(format_errors(text, source, [((*at, *loc), msg) for loc, msg in errors]))
     return config
 
 
@@ -245,7 +251,7 @@ def _cross_checks(config: CycleConfig) -> list[tuple[tuple[Any, ...], str]]:
     return errors
 
 
-def _format(text: str, source: str, errors: list[tuple[tuple[Any, ...], str]]) -> str:
+def format_errors(text: str, source: str, errors: list[tuple[tuple[Any, ...], str]]) -> str:
     lines = _key_lines(text)
     problems = []
     for loc, msg in errors:

@@ -9,21 +9,13 @@ applies once.
 
 from __future__ import annotations
 
-import contextlib
 import re
-import tempfile
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from collections.abc import Sequence
+from datetime import date, timedelta
 from typing import Any
 
-from pydantic import BaseModel
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.conference_services import ConferenceServices
 from domain.documents import Delivered, DocumentInput
 from domain.extensions import ExtensionInput
 from domain.ids import document_id, extension_id, meeting_id, review_id, silence_id
@@ -31,9 +23,7 @@ from domain.models import Convention, Language, MeetingKind, MeetingPlan, Meetin
 from domain.presidency import Counters, PresidencyState
 from domain.reviews import ReviewInput
 from domain.silence import SilenceInput
-from starter.embedded.devserver import register_search_attributes
-from starter.receiver import Receiver
-from worker import activities, build_worker
+from starter.simdriver import decide, sleep_until, time_skipping, worker_with_receiver
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.review import ReviewWorkflow
@@ -75,67 +65,9 @@ def initial_state(
     )
 
 
-# The server and the worker.
-
-
-@contextlib.asynccontextmanager
-async def time_skipping(server: str) -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping test server at path ``server``, our search attributes registered (it lists none, and a
-    workflow that upserts one it lacks fails), with the pydantic converter."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=server, data_converter=pydantic_data_converter
-    )
-    try:
-        await register_search_attributes(env.client)
-        yield env
-    finally:
-        await env.shutdown()
-
-
-@contextlib.asynccontextmanager
-async def worker_with_receiver(
-    client: Client,
-    task_queue: str,
-    stand_ins: Mapping[str, Callable[..., Any]] | None = None,
-    extra_workflows: Sequence[type] = (),
-) -> AsyncIterator[tuple[Worker, str]]:
-    """The engine's worker, whose conference-services jobs and notifications go to a local receiver (its URL is
-    yielded with the worker). ``stand_ins``: activities by name that replace the engine's of that name."""
-    stand_ins = stand_ins or {}
-    with (
-        tempfile.TemporaryDirectory(prefix="ccm-scenario-") as tmp,
-        Receiver(Path(tmp), log=None) as receiver,
-    ):
-        async with ConferenceServices() as services:
-            engine = activities(
-                client, services, {"default": receiver.url + "/notifications"}, receiver.url + "/mail"
-            )
-            kept = [a for a in engine if getattr(a, "__name__", "") not in stand_ins]
-            worker = build_worker(
-                client,
-                services,
-                task_queue,
-                extra_workflows=extra_workflows,
-                only_activities=[*kept, *stand_ins.values()],
-            )
-            async with worker:
-                yield worker, receiver.url
-
-
-# The steps.
-
-
-async def sleep_until(env: WorkflowEnvironment, t: datetime) -> None:
-    """Skips time to ``t`` (nothing when it has passed)."""
-    now = await env.get_current_time()
-    if t > now:
-        await env.sleep(t - now)
-
-
-async def decide(handle: WorkflowHandle[Any, Any], update: Any, decision: BaseModel) -> Any:
-    """Sends a decision to a workflow with its id as the update id, as `msp` does; returns the answer."""
-    update_id = str(getattr(decision, "payment_id", None) or getattr(decision, "decision_id"))  # noqa: B009
-    return await handle.execute_update(update, decision, id=update_id)
+# The server, the worker and the two steps every scenario takes live in starter/simdriver.py, which `msp simulate`
+# shares; named here too, where the tests and benchmarks have always found them.
+__all__ = ["decide", "sleep_until", "time_skipping", "worker_with_receiver"]
 
 
 def meeting_handle(client: Client, convention: Convention, ref: MeetingRef | str) -> WorkflowHandle[Any, Any]:

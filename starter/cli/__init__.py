@@ -33,6 +33,7 @@ from starter.cli import (
     reports,
     reviews,
     silence,
+    simulate,
     sponsorship,
     status,
 )
@@ -58,6 +59,7 @@ app.add_typer(isu.app, name="isu")
 app.add_typer(sponsorship.app, name="sponsorship")
 app.command("codec-server")(codec_server.codec_server)
 app.command("status")(status.status)
+app.command("simulate")(simulate.simulate)
 
 
 def main() -> NoReturn:
