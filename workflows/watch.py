@@ -27,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.watch import ENDED, WatchInput, WatchState, WatchStatus
     from workflows.common import (
         FAIL_ON_INVALID_INPUT,
-        Updates,
         attention,
         notify,
         signal_payload,
@@ -37,18 +36,15 @@ with workflow.unsafe.imports_passed_through():
         upsert_changed,
     )
     from workflows.deadlines import DeadlineEnds
-    from workflows.decisions import Decider
+    from workflows.decisions import Shows
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class DeadlineWatchWorkflow(DeadlineEnds):
+class DeadlineWatchWorkflow(DeadlineEnds, Shows[WatchState]):
     @workflow.init
     def __init__(self, inp: WatchInput) -> None:
         self.inp = start_input(inp, WatchInput)
-        self.s = rules.initial_state(inp)
-        self.upserted: Updates = []
-        self.version = 0
-        self.decisions = Decider(lambda: self.s.decisions, self._changed)
+        super().__init__(rules.initial_state(inp))
         self.ends = False
         self.ending: asyncio.Task[None] | None = None
 
@@ -133,10 +129,6 @@ class DeadlineWatchWorkflow(DeadlineEnds):
 
     def _today(self) -> date:
         return local_date(workflow.now(), self.inp.defaults)
-
-    def _changed(self) -> None:
-        self.version += 1
-        self._refresh()
 
     def _refresh(self) -> None:
         updates: list[SearchAttributeUpdate[Any]] = [
