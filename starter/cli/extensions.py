@@ -43,6 +43,7 @@ from starter.cli.common import (
     DEFAULT_CONFIG,
     OK,
     REJECTED,
+    ArticleOpt,
     CliError,
     ConfigOpt,
     ConventionOpt,
@@ -56,6 +57,7 @@ from starter.cli.common import (
     echo,
     echo_json,
     execution,
+    group,
     kind_attributes,
     load_config,
     run,
@@ -66,14 +68,12 @@ from starter.cli.common import (
 from starter.cli.register import running_watch
 from workflows.extension import ExtensionRequestWorkflow
 
-app = typer.Typer(
-    help="Extension requests under Articles 3 and 4: submit, analyse, decide (at the meeting or by silence "
-    "procedure), declare completion, list.",
-    no_args_is_help=True,
+app = group(
+    "Extension requests under Articles 3 and 4: submit, analyse, decide (at the meeting or by silence "
+    "procedure), declare completion, list."
 )
 
 StateOpt = Annotated[str, typer.Option("--state", help="The State Party, as the configuration names it.")]
-ArticleOpt = Annotated[int, typer.Option("--article", help="3 (stockpile destruction) or 4 (clearance).")]
 YearOpt = Annotated[
     int | None,
     typer.Option(

@@ -40,7 +40,7 @@ from starter.cli.common import (
     DEFAULT_CONFIG,
     NOT_RUNNING,
     OK,
-    OPTIONS,
+    AmountOpt,
     CliError,
     ConfigOpt,
     ConventionOpt,
@@ -52,8 +52,10 @@ from starter.cli.common import (
     decided,
     echo,
     echo_json,
+    group,
     kind_attributes,
     load_config,
+    name_options,
     one_line,
     plural,
     run,
@@ -64,26 +66,15 @@ from starter.cli.register import read_register, register_path
 from workflows.isu_budget import IsuBudgetWorkflow
 from workflows.reserve import CapitalReserveWorkflow
 
-app = typer.Typer(
-    help="The ISU's own money: the year's budget and its invoices, payments, statements, the capital reserve.",
-    no_args_is_help=True,
+app = group(
+    "The ISU's own money: the year's budget and its invoices, payments, statements, the capital reserve."
 )
 budget_app = typer.Typer(help="A year's ISU budget.", no_args_is_help=True)
 app.add_typer(budget_app, name="budget")
 
-OPTIONS.update(
-    {
-        "total": "--total",
-        "lines": "FILE",
-        "donor": "--donor",
-        "purpose": "--purpose",
-        "year": "--year",
-        "target": "--amount",
-    }
-)
+name_options("total donor purpose year", lines="FILE", target="--amount")
 
 YearOpt = Annotated[int | None, typer.Option("--year", help="The budget year. Default: this year (Geneva).")]
-AmountOpt = Annotated[int, typer.Option("--amount", help="Whole Swiss francs (CHF), more than 0.")]
 
 
 def year_of(year: int | None) -> int:
