@@ -20,7 +20,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.notifications import Notification
     from domain.reports import ReportReceived, ReportsInput, ReportsState, ReportStatus
     from domain.reviews import Reminder
-    from domain.roster import WITHDRAWN, Withdrawal
     from domain.states import check_state
     from domain.views import report_details
     from workflows.common import (
@@ -28,17 +27,17 @@ with workflow.unsafe.imports_passed_through():
         notify,
         refused,
         reminder_due,
-        signal_payload,
         sleep_until_or,
         start_input,
         until_withdrawal,
         upsert_kind,
     )
+    from workflows.deadlines import Withdraws
     from workflows.decisions import Shows
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class Article7Workflow(Shows[ReportsState]):
+class Article7Workflow(Shows[ReportsState], Withdraws[ReportsState]):
     @workflow.init
     def __init__(self, inp: ReportsInput) -> None:
         self.inp = start_input(inp, ReportsInput)
@@ -97,13 +96,6 @@ class Article7Workflow(Shows[ReportsState]):
         self.s.status = ReportStatus.WITHDRAWN
         self.s.upcoming = None
         self._changed()
-
-    @workflow.signal(name=WITHDRAWN)
-    def withdrawn(self, w: Withdrawal) -> None:
-        # Sent by the register workflow when an import records the State's withdrawal (Art. 20).
-        if signal_payload(w, Withdrawal, WITHDRAWN) and self.s.ends_on is None:
-            self.s.ends_on = w.effective
-            self._changed()
 
     def _next_reminder(self, started: date) -> Reminder | None:
         owed = [r for r in rules.owed(self.s) if r.on >= started or r.kind == "overdue"]

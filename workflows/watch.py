@@ -23,24 +23,22 @@ with workflow.unsafe.imports_passed_through():
     from domain.ids import watch_id
     from domain.notifications import Notification
     from domain.reviews import Reminder
-    from domain.roster import WITHDRAWN, Withdrawal
     from domain.watch import ENDED, WatchInput, WatchState, WatchStatus
     from workflows.common import (
         FAIL_ON_INVALID_INPUT,
         attention,
         notify,
-        signal_payload,
         sleep_until_or,
         start_input,
         until_withdrawal,
         upsert_changed,
     )
-    from workflows.deadlines import DeadlineEnds
+    from workflows.deadlines import DeadlineEnds, Withdraws
     from workflows.decisions import Shows
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class DeadlineWatchWorkflow(DeadlineEnds, Shows[WatchState]):
+class DeadlineWatchWorkflow(DeadlineEnds, Shows[WatchState], Withdraws[WatchState]):
     @workflow.init
     def __init__(self, inp: WatchInput) -> None:
         self.inp = start_input(inp, WatchInput)
@@ -85,13 +83,6 @@ class DeadlineWatchWorkflow(DeadlineEnds, Shows[WatchState]):
         await until_withdrawal(on, self.s.state, self.inp.defaults)
         if self.s.status not in ENDED:
             self.s.status = WatchStatus.WITHDRAWN
-            self._changed()
-
-    @workflow.signal(name=WITHDRAWN)
-    def withdrawn(self, w: Withdrawal) -> None:
-        # Sent by the register workflow when an import records the State's withdrawal (Art. 20).
-        if signal_payload(w, Withdrawal, WITHDRAWN) and self.s.ends_on is None:
-            self.s.ends_on = w.effective
             self._changed()
 
     async def _send(self, r: Reminder) -> None:
