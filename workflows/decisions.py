@@ -180,3 +180,13 @@ class Batches(Keeps[L]):
 
     def _changed(self) -> None:
         self.dirty = True
+
+    def _show(self) -> None:
+        """Refreshes what the workflow shows, once per wake-up of its main loop rather than per change: each
+        search-attribute upsert is a history event."""
+        if self.dirty:
+            self.dirty = False
+            self._refresh()
+
+    def _refresh(self) -> None:
+        raise NotImplementedError

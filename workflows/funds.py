@@ -57,10 +57,7 @@ class MeetingFundsWorkflow(Batches[LedgerState]):
             )
             if self.s.by_need:
                 await self._report_too_late()  # a request made already too late
-            if self.dirty:
-                # Once per wake-up, not per signal: each search-attribute upsert is a history event.
-                self.dirty = False
-                self._refresh()
+            self._show()
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 # Grants not yet told travel in the state; the next run tells them first.

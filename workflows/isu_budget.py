@@ -69,9 +69,7 @@ class IsuBudgetWorkflow(Batches[IsuBudgetState]):
     async def run(self, inp: IsuBudgetInput) -> Carried:
         year_end = day_start(date(self.s.year + 1, 1, 1), self.s.inp.defaults)
         while workflow.now() < year_end:
-            if self.dirty:
-                self.dirty = False
-                self._refresh()
+            self._show()
             await self._tell_reserve()
             due = rules.reminders_due(self.s)
             at = min([day_start(due[0], self.s.inp.defaults), year_end] if due else [year_end])

@@ -39,9 +39,7 @@ class CapitalReserveWorkflow(Batches[ReserveState]):
             await workflow.wait_condition(
                 lambda: self.dirty or bool(self.s.to_tell) or workflow.info().is_continue_as_new_suggested()
             )
-            if self.dirty:
-                self.dirty = False
-                self._refresh()
+            self._show()
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 # Draws not yet told travel in the state; the next run tells them first.
