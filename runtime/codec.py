@@ -108,6 +108,19 @@ def _entry(key_id: str, key_text: str, where: str, seen: Mapping[str, str], form
     return key_id, _key_bytes(key_text, where)
 
 
+def _add(
+    keys: list[tuple[str, bytes]], seen: dict[str, str], item: str, sep: str, where: str, place: str
+) -> None:
+    """Appends the key ``item`` gives (``id``, ``sep``, the base64 key); ``place`` names it should its id recur."""
+    form = f"id{sep}base64key"
+    key_id, found, key_text = item.partition(sep)
+    if not found:
+        raise CodecKeyError(f"{where}: expected {form}")
+    entry = _entry(key_id, key_text, where, seen, form)
+    seen[entry[0]] = place
+    keys.append(entry)
+
+
 def parse_keys(text: str, variable: str = ENV_KEYS) -> CodecKeys:
     """``id:base64,id:base64`` (the form of ``CCM_CODEC_KEYS``), first active."""
     keys: list[tuple[str, bytes]] = []
@@ -116,12 +129,7 @@ def parse_keys(text: str, variable: str = ENV_KEYS) -> CodecKeys:
         where = f"{variable} entry {n}"
         if not item.strip():
             raise CodecKeyError(f"{where}: empty (expected id:base64key, comma-separated)")
-        key_id, sep, key_text = item.partition(":")
-        if not sep:
-            raise CodecKeyError(f"{where}: expected id:base64key")
-        entry = _entry(key_id, key_text, where, seen, "id:base64key")
-        seen[entry[0]] = f"entry {n}"
-        keys.append(entry)
+        _add(keys, seen, item, ":", where, f"entry {n}")
     return CodecKeys(tuple(keys), variable)
 
 
@@ -148,12 +156,7 @@ def parse_keys_file(path: Path, variable: str = ENV_KEYS_FILE) -> CodecKeys:
         if not line:
             continue
         where = f"{source} line {n}"
-        key_id, sep, key_text = line.partition("=")
-        if not sep:
-            raise CodecKeyError(f"{where}: expected id=base64key")
-        entry = _entry(key_id, key_text, where, seen, "id=base64key")
-        seen[entry[0]] = f"line {n}"
-        keys.append(entry)
+        _add(keys, seen, line, "=", where, f"line {n}")
     if not keys:
         raise CodecKeyError(f"{source}: no key in it (expected lines id=base64key, the first being active)")
     return CodecKeys(tuple(keys), source)

@@ -6,7 +6,6 @@ a term later than its own is the handover: the committee flags the mandates that
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 
 from temporalio import workflow
@@ -39,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.views import committee_details
     from workflows.common import (
         FAIL_ON_INVALID_INPUT,
-        Updates,
         attention,
         notify,
         reminder_due,
@@ -47,21 +45,16 @@ with workflow.unsafe.imports_passed_through():
         start_input,
         upsert_changed,
     )
-    from workflows.decisions import Decider
+    from workflows.decisions import Shows
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class CommitteeWorkflow:
+class CommitteeWorkflow(Shows[CommitteeState]):
     @workflow.init
     def __init__(self, state: CommitteeState) -> None:
-        self.s = start_input(state, CommitteeState)
-        self.upserted: Updates = []
-        self.version = 0
+        super().__init__(start_input(state, CommitteeState), earlier="applied in an earlier term")
         # The Presidency of the next term, once it has told: the handover.
         self.next_term: PresidencyView | None = None
-        self.decisions = Decider(
-            lambda: self.s.decisions, self._changed, earlier="applied in an earlier term"
-        )
 
     @workflow.run
     async def run(self, state: CommitteeState) -> None:
@@ -234,14 +227,6 @@ class CommitteeWorkflow:
 
     def _today(self) -> date:
         return local_date(workflow.now(), self.s.defaults)
-
-    def _since(self, version: int) -> Callable[[], bool]:
-        """Whether anything changed (a decision, the Presidency) since ``version``."""
-        return lambda: self.version != version
-
-    def _changed(self) -> None:
-        self.version += 1
-        self._refresh()
 
     def _refresh(self) -> None:
         s = self.s

@@ -1,8 +1,12 @@
 """What ends the watch of a State's Art. 3 or Art. 4 deadline, in both workflows that keep one (the deadline watch
 and an extension request): the State's declaration of completion (Update ``declare_completion``) and the next
-request taking over (signal ``superseded``). One definition, so that the two answer the same way."""
+request taking over (signal ``superseded``). One definition, so that the two answer the same way. And what ends a
+State's obligations, in the deadline watch and the Article 7 reports: its withdrawal (signal ``withdrawn``)."""
 
 from __future__ import annotations
+
+from datetime import date
+from typing import Generic, Protocol, TypeVar
 
 from temporalio import workflow
 
@@ -10,6 +14,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.decisions import DecisionOutcome
     from domain.extensions import SUPERSEDED, DeclareCompletion
     from domain.ids import is_workflow_id
+    from domain.roster import WITHDRAWN, Withdrawal
+    from workflows.common import signal_payload
     from workflows.decisions import Decider
 
 
@@ -43,3 +49,29 @@ class DeadlineEnds:
             workflow.logger.warning("signal superseded dropped: not a workflow id")
             return
         self._superseded(by)
+
+
+class Ending(Protocol):
+    """The state of a workflow that follows a State's obligation: the day its withdrawal takes effect, once told."""
+
+    ends_on: date | None
+
+
+E = TypeVar("E", bound=Ending)
+
+
+class Withdraws(Generic[E]):
+    """The handler of the State's withdrawal (signal ``withdrawn``), in both workflows that follow an obligation
+    until it (the Article 7 reports, the deadline watch): the first one told stands."""
+
+    s: E
+
+    def _changed(self) -> None:
+        raise NotImplementedError
+
+    @workflow.signal(name=WITHDRAWN)
+    def withdrawn(self, w: Withdrawal) -> None:
+        # Sent by the register workflow when an import records the State's withdrawal (Art. 20).
+        if signal_payload(w, Withdrawal, WITHDRAWN) and self.s.ends_on is None:
+            self.s.ends_on = w.effective
+            self._changed()

@@ -10,7 +10,7 @@ sending a decision twice applies it once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -25,9 +25,11 @@ with workflow.unsafe.imports_passed_through():
         DecisionRecord,
         Rejected,
     )
+    from workflows.common import Updates
 
 T = TypeVar("T")
 S = TypeVar("S")
+EARLIER = "already applied"
 
 
 def rejected(reason: str, send_again: bool = False) -> ApplicationError:
@@ -56,7 +58,7 @@ class Decider:
         log: Callable[[], DecisionLog],
         changed: Callable[[], None] = lambda: None,
         *,
-        earlier: str = "already applied",
+        earlier: str = EARLIER,
         gate: Callable[[], None] = lambda: None,
     ) -> None:
         self.log = log
@@ -108,3 +110,83 @@ def put(assign: Callable[[S], None], summary: str) -> Callable[[S], str]:
         return summary
 
     return apply
+
+
+class Logged(Protocol):
+    """A workflow's state: it carries its decisions' log."""
+
+    @property
+    def decisions(self) -> DecisionLog: ...
+
+
+L = TypeVar("L", bound=Logged)
+
+
+class Keeps(Generic[L]):
+    """The head of a workflow that keeps its state ``s`` (with its log) and decides on it: the search attributes
+    last upserted, the ``Decider`` (``changed``, ``earlier``, ``gate``: see it), and the ``apply`` of the rules that
+    give a new state (``_put``) or a new state and its summary (``_applied``)."""
+
+    def __init__(
+        self,
+        s: L,
+        changed: Callable[[], None] = lambda: None,
+        *,
+        earlier: str = EARLIER,
+        gate: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.s = s
+        self.upserted: Updates = []
+        self.decisions = Decider(lambda: self.s.decisions, changed, earlier=earlier, gate=gate)
+
+    def _put(self, summary: str) -> Callable[[L], str]:
+        return put(self._set, summary)
+
+    def _set(self, new: L) -> None:
+        self.s = new
+
+    def _applied(self, result: tuple[L, str]) -> str:
+        self.s, summary = result
+        return summary
+
+
+class Shows(Keeps[L]):
+    """A workflow whose every change bumps ``version`` (what its waiting loops look at again) and refreshes at once
+    what it shows (``_refresh``: its search attributes and current details)."""
+
+    def __init__(self, s: L, *, earlier: str = EARLIER) -> None:
+        super().__init__(s, self._changed, earlier=earlier)
+        self.version = 0
+
+    def _since(self, version: int) -> Callable[[], bool]:
+        """Whether anything changed since ``version``."""
+        return lambda: self.version != version
+
+    def _changed(self) -> None:
+        self.version += 1
+        self._refresh()
+
+    def _refresh(self) -> None:
+        raise NotImplementedError
+
+
+class Batches(Keeps[L]):
+    """A workflow that marks a change ``dirty`` and refreshes what it shows from its main loop, once for a batch of
+    changes."""
+
+    def __init__(self, s: L, changed: Callable[[], None] | None = None, *, dirty: bool = True) -> None:
+        super().__init__(s, changed or self._changed)
+        self.dirty = dirty
+
+    def _changed(self) -> None:
+        self.dirty = True
+
+    def _show(self) -> None:
+        """Refreshes what the workflow shows, once per wake-up of its main loop rather than per change: each
+        search-attribute upsert is a history event."""
+        if self.dirty:
+            self.dirty = False
+            self._refresh()
+
+    def _refresh(self) -> None:
+        raise NotImplementedError

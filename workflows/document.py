@@ -35,14 +35,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import (
         DOCUMENTS_ISSUED,
         FAIL_ON_INVALID_INPUT,
-        Updates,
         attention,
         call_services,
         count,
         start_input,
         upsert_kind,
     )
-    from workflows.decisions import Decider, check
+    from workflows.decisions import Shows, check
 
 # From this patch on, a withdrawal sends nothing more (no request for money, no job), asks conference services to
 # cancel every job sent or on its way, and gives a job's money back only when they confirm the cancellation. Before
@@ -65,15 +64,12 @@ def _stopped(e: BaseException) -> bool:
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class DocumentWorkflow:
+class DocumentWorkflow(Shows[DocumentState]):
     @workflow.init
     def __init__(self, inp: DocumentInput) -> None:
         self.inp = start_input(inp, DocumentInput)
-        self.s = rules.new_state(inp.spec, inp.money)
-        self.upserted: Updates = []
-        self.version = 0
+        super().__init__(rules.new_state(inp.spec, inp.money))
         self.defaults = inp.defaults
-        self.decisions = Decider(lambda: self.s.decisions, self._changed)
         self.submitting: dict[Language, asyncio.Task[None]] = {}
         # The submission activities in flight, to stop them (and only them) when the document is withdrawn.
         self.sending: dict[Language, workflow.ActivityHandle[Receipt]] = {}
@@ -377,10 +373,6 @@ class DocumentWorkflow:
 
     def _log(self, line: str) -> None:
         self.s.log.append(f"{workflow.now():%Y-%m-%d %H:%M} {line}")
-
-    def _changed(self) -> None:
-        self.version += 1
-        self._refresh()
 
     def _refresh(self) -> None:
         self.upserted = upsert_kind(

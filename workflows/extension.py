@@ -42,7 +42,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.views import extension_details
     from workflows.common import (
         FAIL_ON_INVALID_INPUT,
-        Updates,
         notify,
         reminder_due,
         signal_payload,
@@ -50,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
         upsert_kind,
     )
     from workflows.deadlines import DeadlineEnds
-    from workflows.decisions import Decider, check, rejected
+    from workflows.decisions import Shows, check, rejected
     from workflows.silence import SilenceProcedureWorkflow
 
 # The Presidency waits for the answer: the meeting is asked briefly, and a failure is a clear no.
@@ -58,15 +57,12 @@ LOOKUP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attemp
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class ExtensionRequestWorkflow(DeadlineEnds):
+class ExtensionRequestWorkflow(DeadlineEnds, Shows[ExtensionState]):
     @workflow.init
     def __init__(self, inp: ExtensionInput) -> None:
         self.inp = start_input(inp, ExtensionInput)
-        self.s = assign(inp)
+        super().__init__(assign(inp))
         self.defaults = inp.defaults
-        self.decisions = Decider(lambda: self.s.decisions, self._changed)
-        self.upserted: Updates = []
-        self.version = 0
         # The grant a running silence procedure would adopt.
         self.proposal: ProposeBySilence | None = None
         # Notifications a handler owes (handlers must not wait on a webhook): sent by the main loop.
@@ -322,10 +318,6 @@ class ExtensionRequestWorkflow(DeadlineEnds):
         )
         if await notify(note, f"{kind or key}: {rules.who(self.s.request)}", self.s.undeliverable) is None:
             self._refresh()
-
-    def _changed(self) -> None:
-        self.version += 1
-        self._refresh()
 
     def _refresh(self) -> None:
         self.upserted = upsert_kind(

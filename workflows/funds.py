@@ -21,14 +21,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import (
         FAIL_ON_INVALID_INPUT,
         FUNDS_GRANTED_CHF,
-        Updates,
         count,
         signal_payload,
         start_input,
         upsert_kind,
     )
     from workflows.common import FUNDS_GRANTED as GRANTS_COUNTED
-    from workflows.decisions import Decider
+    from workflows.decisions import Batches
 
 
 # Grants told per workflow task; bounded so one task's commands stay few.
@@ -40,13 +39,10 @@ ORDER_OF_NEED = "ledger-order-of-need"
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class MeetingFundsWorkflow:
+class MeetingFundsWorkflow(Batches[LedgerState]):
     @workflow.init
     def __init__(self, ledger: LedgerState) -> None:
-        self.s = start_input(ledger, LedgerState)
-        self.upserted: Updates = []
-        self.dirty = False
-        self.decisions = Decider(lambda: self.s.decisions, self._grant)
+        super().__init__(start_input(ledger, LedgerState), self._grant, dirty=False)
 
     @workflow.run
     async def run(self, ledger: LedgerState) -> None:
@@ -61,10 +57,7 @@ class MeetingFundsWorkflow:
             )
             if self.s.by_need:
                 await self._report_too_late()  # a request made already too late
-            if self.dirty:
-                # Once per wake-up, not per signal: each search-attribute upsert is a history event.
-                self.dirty = False
-                self._refresh()
+            self._show()
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 # Grants not yet told travel in the state; the next run tells them first.
@@ -131,7 +124,7 @@ class MeetingFundsWorkflow:
     @workflow.update
     def set_estimate(self, d: SetEstimate) -> DecisionOutcome:
         return self.decisions.decide(
-            d, lambda: rules.set_estimate(self.s, d), self._recorded(f"cost estimate {rules.chf(d.amount)}")
+            d, lambda: rules.set_estimate(self.s, d), self._put(f"cost estimate {rules.chf(d.amount)}")
         )
 
     @set_estimate.validator
@@ -143,7 +136,7 @@ class MeetingFundsWorkflow:
         return self.decisions.decide(
             d,
             lambda: rules.assess(self.s, d, self._today()),
-            self._recorded(f"{len(d.shares)} States assessed, due {d.due}"),
+            self._put(f"{len(d.shares)} States assessed, due {d.due}"),
         )
 
     @assess.validator
@@ -171,7 +164,7 @@ class MeetingFundsWorkflow:
     @workflow.update
     def record_payment(self, p: Payment) -> DecisionOutcome:
         return self.decisions.decide(
-            p, lambda: rules.record_payment(self.s, p), self._recorded(rules.payment_summary(self.s, p))
+            p, lambda: rules.record_payment(self.s, p), self._put(rules.payment_summary(self.s, p))
         )
 
     @record_payment.validator
@@ -220,19 +213,6 @@ class MeetingFundsWorkflow:
         return rules.queue(self.s)
 
     # Internals.
-
-    def _recorded(self, summary: str) -> Callable[[LedgerState], str]:
-        """Puts the ledger a record leads to in place; ``summary`` is the record's."""
-
-        def apply(new: LedgerState) -> str:
-            self.s = new
-            return summary
-
-        return apply
-
-    def _applied(self, result: tuple[LedgerState, str]) -> str:
-        self.s, summary = result
-        return summary
 
     def _today(self) -> date:
         return local_date(workflow.now(), self.s.defaults)

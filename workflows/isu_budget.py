@@ -9,7 +9,6 @@ with them if it is not running yet). Rules: ``domain/isu_budget.py``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import date, timedelta
 
 from temporalio import workflow
@@ -42,14 +41,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.reserve import DRAWN, POSITION, REPAID, BudgetDraw, Position
     from workflows.common import (
         FAIL_ON_INVALID_INPUT,
-        Updates,
         notify,
         signal_payload,
         sleep_until_or,
         start_input,
         upsert_kind,
     )
-    from workflows.decisions import Decider, put
+    from workflows.decisions import Batches
 
 INVOICE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -60,23 +58,18 @@ INVOICE_RETRY = RetryPolicy(
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class IsuBudgetWorkflow:
+class IsuBudgetWorkflow(Batches[IsuBudgetState]):
     @workflow.init
     def __init__(self, inp: IsuBudgetInput) -> None:
-        self.s = IsuBudgetState(inp=start_input(inp, IsuBudgetInput))
-        self.upserted: Updates = []
-        self.dirty = True
+        super().__init__(IsuBudgetState(inp=start_input(inp, IsuBudgetInput)))
         self.told: Position | None = None
         self.invoicing: asyncio.Task[None] | None = None
-        self.decisions = Decider(lambda: self.s.decisions, self._changed)
 
     @workflow.run
     async def run(self, inp: IsuBudgetInput) -> Carried:
         year_end = day_start(date(self.s.year + 1, 1, 1), self.s.inp.defaults)
         while workflow.now() < year_end:
-            if self.dirty:
-                self.dirty = False
-                self._refresh()
+            self._show()
             await self._tell_reserve()
             due = rules.reminders_due(self.s)
             at = min([day_start(due[0], self.s.inp.defaults), year_end] if due else [year_end])
@@ -221,15 +214,6 @@ class IsuBudgetWorkflow:
 
     def _today(self) -> date:
         return local_date(workflow.now(), self.s.inp.defaults)
-
-    def _put(self, summary: str) -> Callable[[IsuBudgetState], str]:
-        return put(self._set, summary)
-
-    def _set(self, new: IsuBudgetState) -> None:
-        self.s = new
-
-    def _changed(self) -> None:
-        self.dirty = True
 
     def _refresh(self) -> None:
         self.upserted = upsert_kind(

@@ -36,8 +36,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.roster import REGISTER_CHANGED, Roster
     from domain.sponsorship import MEETING_DATES, START_SPONSORSHIP, MeetingDates, SponsorshipState
     from domain.views import meeting_details
-    from workflows.common import FAIL_ON_INVALID_INPUT, Updates, signal_payload, start_input, upsert_kind
-    from workflows.decisions import Decider, rejected
+    from workflows.common import FAIL_ON_INVALID_INPUT, signal_payload, start_input, upsert_kind
+    from workflows.decisions import Keeps, rejected
     from workflows.interpretation import AT_BOOKING_LEAD, InterpretationFunding
 
 # From this patch on, a meeting starts its Sponsorship Programme (issue 14) and tells it of its dates and its close.
@@ -49,11 +49,11 @@ PlanRule = Callable[[MeetingPlan, D, datetime, Defaults], tuple[MeetingPlan, str
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class MeetingWorkflow:
+class MeetingWorkflow(Keeps[MeetingState]):
     @workflow.init
     def __init__(self, inp: MeetingInput) -> None:
         self.inp = start_input(inp, MeetingInput)
-        self.s = MeetingState(
+        s = MeetingState(
             convention=inp.convention,
             plan=inp.plan,
             president=inp.president,
@@ -61,10 +61,7 @@ class MeetingWorkflow:
             decisions=DecisionLog(applied=inp.applied_ids),
         )
         self.defaults = inp.convention.defaults
-        self.decisions = Decider(
-            lambda: self.s.decisions, self._changed, earlier="applied before this meeting", gate=self._open
-        )
-        self.upserted: Updates = []
+        super().__init__(s, self._changed, earlier="applied before this meeting", gate=self._open)
         # Bumped on every change a waiting loop must look at again.
         self.version = 0
         self.published: MeetingView | None = None

@@ -21,8 +21,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.presidency import MEETING_CHANGED, MEETING_CLOSED, MeetingClosed, MeetingView, PresidencyState
     from domain.roster import REGISTER_CHANGED, Roster
     from domain.views import presidency_details
-    from workflows.common import FAIL_ON_INVALID_INPUT, Updates, signal_payload, start_input, upsert_kind
-    from workflows.decisions import Decider, rejected
+    from workflows.common import FAIL_ON_INVALID_INPUT, signal_payload, start_input, upsert_kind
+    from workflows.decisions import Keeps, rejected
     from workflows.funds import MeetingFundsWorkflow
     from workflows.meeting import MeetingWorkflow
 
@@ -31,11 +31,15 @@ TELLS_COMMITTEE = "presidency-tells-committee"
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class PresidencyWorkflow:
+class PresidencyWorkflow(Keeps[PresidencyState]):
     @workflow.init
     def __init__(self, state: PresidencyState) -> None:
-        self.s = start_input(state, PresidencyState)
-        self.upserted: Updates = []
+        super().__init__(
+            start_input(state, PresidencyState),
+            lambda: self._refresh(self.waiting_for),
+            earlier="applied in an earlier term",
+            gate=self._taking_decisions,
+        )
         # The meeting must learn of a new first designate, since it cannot close without one.
         self.successor_dirty = False
         # A roster from the register that the meeting and its ledger have not been sent yet.
@@ -45,12 +49,6 @@ class PresidencyWorkflow:
         self.committee_dirty = True
         self.waiting_for = "the meeting to close"
         self.child: workflow.ChildWorkflowHandle[MeetingWorkflow, MeetingClosed] | None = None
-        self.decisions = Decider(
-            lambda: self.s.decisions,
-            lambda: self._refresh(self.waiting_for),
-            earlier="applied in an earlier term",
-            gate=self._taking_decisions,
-        )
 
     @workflow.run
     async def run(self, state: PresidencyState) -> None:

@@ -32,16 +32,16 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.register import Change, Register, describe_changes, newly_obliged
     from domain.roster import REGISTER_CHANGED, WITHDRAWN
-    from workflows.common import FAIL_ON_INVALID_INPUT, Updates, start_input, upsert_changed
-    from workflows.decisions import Decider
+    from workflows.common import FAIL_ON_INVALID_INPUT, start_input, upsert_changed
+    from workflows.decisions import Keeps
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class RegisterWorkflow:
+class RegisterWorkflow(Keeps[RegisterState]):
     @workflow.init
     def __init__(self, inp: RegisterInput) -> None:
         self.inp = start_input(inp, RegisterInput)
-        self.s = RegisterState(
+        s = RegisterState(
             states=inp.states,
             decisions=inp.decisions.model_copy(deep=True),
             pending=list(inp.pending),
@@ -49,8 +49,7 @@ class RegisterWorkflow:
             roster_due=inp.roster_due,
             withdrawing=list(inp.withdrawing),
         )
-        self.upserted: Updates = []
-        self.decisions = Decider(lambda: self.s.decisions, self._refresh)
+        super().__init__(s, self._refresh)
 
     @workflow.run
     async def run(self, inp: RegisterInput) -> RegisterState:

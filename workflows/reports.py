@@ -20,34 +20,29 @@ with workflow.unsafe.imports_passed_through():
     from domain.notifications import Notification
     from domain.reports import ReportReceived, ReportsInput, ReportsState, ReportStatus
     from domain.reviews import Reminder
-    from domain.roster import WITHDRAWN, Withdrawal
     from domain.states import check_state
     from domain.views import report_details
     from workflows.common import (
         FAIL_ON_INVALID_INPUT,
-        Updates,
         notify,
         refused,
         reminder_due,
-        signal_payload,
         sleep_until_or,
         start_input,
         until_withdrawal,
         upsert_kind,
     )
-    from workflows.decisions import Decider
+    from workflows.deadlines import Withdraws
+    from workflows.decisions import Shows
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class Article7Workflow:
+class Article7Workflow(Shows[ReportsState], Withdraws[ReportsState]):
     @workflow.init
     def __init__(self, inp: ReportsInput) -> None:
         self.inp = start_input(inp, ReportsInput)
-        self.s = rules.initial_state(inp)
+        super().__init__(rules.initial_state(inp))
         self.defaults = inp.defaults
-        self.upserted: Updates = []
-        self.version = 0
-        self.decisions = Decider(lambda: self.s.decisions, self._changed)
         # Runs begun before withdrawals were followed learn theirs at their next run (it is carried over).
         self.ends = False
         self.ending: asyncio.Task[None] | None = None
@@ -102,13 +97,6 @@ class Article7Workflow:
         self.s.upcoming = None
         self._changed()
 
-    @workflow.signal(name=WITHDRAWN)
-    def withdrawn(self, w: Withdrawal) -> None:
-        # Sent by the register workflow when an import records the State's withdrawal (Art. 20).
-        if signal_payload(w, Withdrawal, WITHDRAWN) and self.s.ends_on is None:
-            self.s.ends_on = w.effective
-            self._changed()
-
     def _next_reminder(self, started: date) -> Reminder | None:
         owed = [r for r in rules.owed(self.s) if r.on >= started or r.kind == "overdue"]
         # Nothing is owed from the day a withdrawal takes effect.
@@ -136,17 +124,11 @@ class Article7Workflow:
 
     @workflow.update
     def report_received(self, r: ReportReceived) -> DecisionOutcome:
-        return self.decisions.decide(
-            r, lambda: rules.apply_received(self.s, r, self._today()), self._received
-        )
+        return self.decisions.decide(r, lambda: rules.apply_received(self.s, r, self._today()), self._applied)
 
     @report_received.validator
     def _check_received(self, r: ReportReceived) -> None:
         self.decisions.validate(r, lambda: rules.check_received(self.s, r, self._today()))
-
-    def _received(self, result: tuple[ReportsState, str]) -> str:
-        self.s, summary = result
-        return summary
 
     def _today(self) -> date:
         return local_date(workflow.now(), self.defaults)
@@ -157,8 +139,7 @@ class Article7Workflow:
 
     def _changed(self) -> None:
         self.s.status = rules.status_of(self.s)
-        self.version += 1
-        self._refresh()
+        super()._changed()
 
     def _refresh(self) -> None:
         self.upserted = upsert_kind(

@@ -4,7 +4,6 @@ the server suggests it. Rules: ``domain/reserve.py``."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 from temporalio import workflow
 
@@ -24,18 +23,15 @@ with workflow.unsafe.imports_passed_through():
         ReserveState,
         SetTarget,
     )
-    from workflows.common import FAIL_ON_INVALID_INPUT, Updates, signal_payload, start_input, upsert_kind
-    from workflows.decisions import Decider, put
+    from workflows.common import FAIL_ON_INVALID_INPUT, signal_payload, start_input, upsert_kind
+    from workflows.decisions import Batches
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class CapitalReserveWorkflow:
+class CapitalReserveWorkflow(Batches[ReserveState]):
     @workflow.init
     def __init__(self, state: ReserveState) -> None:
-        self.s = start_input(state, ReserveState)
-        self.upserted: Updates = []
-        self.dirty = True
-        self.decisions = Decider(lambda: self.s.decisions, self._changed)
+        super().__init__(start_input(state, ReserveState))
 
     @workflow.run
     async def run(self, state: ReserveState) -> None:
@@ -43,9 +39,7 @@ class CapitalReserveWorkflow:
             await workflow.wait_condition(
                 lambda: self.dirty or bool(self.s.to_tell) or workflow.info().is_continue_as_new_suggested()
             )
-            if self.dirty:
-                self.dirty = False
-                self._refresh()
+            self._show()
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 # Draws not yet told travel in the state; the next run tells them first.
@@ -103,15 +97,6 @@ class CapitalReserveWorkflow:
     @workflow.query
     def state(self) -> ReserveState:
         return self.s
-
-    def _put(self, summary: str) -> Callable[[ReserveState], str]:
-        return put(self._set, summary)
-
-    def _set(self, new: ReserveState) -> None:
-        self.s = new
-
-    def _changed(self) -> None:
-        self.dirty = True
 
     def _refresh(self) -> None:
         self.upserted = upsert_kind(

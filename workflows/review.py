@@ -26,25 +26,24 @@ with workflow.unsafe.imports_passed_through():
     from domain.views import review_details
     from workflows.common import (
         FAIL_ON_INVALID_INPUT,
-        Updates,
         notify,
         reminder_due,
         signal_payload,
         start_input,
         upsert_kind,
     )
-    from workflows.decisions import Decider
+    from workflows.decisions import Shows
 
 OPEN = (ReviewStatus.PENDING, ReviewStatus.OVERDUE)
 LONG_OVERDUE = "review-overdue-continues-as-new"
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class ReviewWorkflow:
+class ReviewWorkflow(Shows[ReviewState]):
     @workflow.init
     def __init__(self, inp: ReviewInput) -> None:
         self.inp = start_input(inp, ReviewInput)
-        self.s = ReviewState(
+        s = ReviewState(
             spec=inp.spec,
             due=inp.spec.due.on,
             cycle=inp.cycle,
@@ -53,13 +52,11 @@ class ReviewWorkflow:
             sent=list(inp.sent),
             undeliverable=list(inp.undeliverable),
         )
+        super().__init__(s)
         if any(r.kind == "escalation" for r in inp.sent):
             self.s.status = ReviewStatus.OVERDUE
         self.defaults = inp.defaults
-        self.upserted: Updates = []
-        self.version = 0
         self.next_input: ReviewInput | None = None
-        self.decisions = Decider(lambda: self.s.decisions, self._changed)
 
     @workflow.run
     async def run(self, inp: ReviewInput) -> ReviewState:
@@ -218,10 +215,6 @@ class ReviewWorkflow:
     @workflow.query
     def state(self) -> ReviewState:
         return self.s
-
-    def _changed(self) -> None:
-        self.version += 1
-        self._refresh()
 
     def _refresh(self) -> None:
         meeting = self.s.spec.due.meeting

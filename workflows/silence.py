@@ -35,22 +35,21 @@ with workflow.unsafe.imports_passed_through():
         FAIL_ON_INVALID_INPUT,
         UNDELIVERABLE_RECORDED,
         UNDELIVERABLE_RECORDED_LATE,
-        Updates,
         delivered,
         recorded,
         start_input,
         start_notification,
         upsert_kind,
     )
-    from workflows.decisions import Decider, check, rejected
+    from workflows.decisions import Keeps, check, rejected
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class SilenceProcedureWorkflow:
+class SilenceProcedureWorkflow(Keeps[SilenceState]):
     @workflow.init
     def __init__(self, inp: SilenceInput) -> None:
         self.inp = start_input(inp, SilenceInput)
-        self.s = SilenceState(
+        s = SilenceState(
             procedure_id=inp.procedure_id,
             proposal=inp.proposal,
             reference=inp.reference,
@@ -60,8 +59,7 @@ class SilenceProcedureWorkflow:
             concerns=inp.concerns,
             decisions=inp.decisions.model_copy(deep=True),
         )
-        self.upserted: Updates = []
-        self.decisions = Decider(lambda: self.s.decisions)
+        super().__init__(s)
 
     @workflow.run
     async def run(self, inp: SilenceInput) -> SilenceOutcome:

@@ -36,13 +36,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import (
         FAIL_ON_INVALID_INPUT,
         SERVICES_RETRY,
-        Updates,
         notify,
         signal_payload,
         start_input,
         upsert_kind,
     )
-    from workflows.decisions import Decider
+    from workflows.decisions import Keeps
 
 # Retried until the travel agent answers, unless it refuses the booking (HTTP 4xx): then the money is released.
 TRAVEL_RETRY = RetryPolicy(
@@ -54,15 +53,13 @@ TRAVEL_RETRY = RetryPolicy(
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class SponsorshipWorkflow:
+class SponsorshipWorkflow(Keeps[SponsorshipState]):
     @workflow.init
     def __init__(self, state: SponsorshipState) -> None:
-        self.s = start_input(state, SponsorshipState)
-        self.upserted: Updates = []
+        super().__init__(start_input(state, SponsorshipState), self._changed)
         self.version = 0
         self.waiting_for = "applications and contributions"
         self.outbox: list[tuple[str, str]] = []  # (key, text) for the coordinator
-        self.decisions = Decider(lambda: self.s.decisions, self._changed)
 
     @workflow.run
     async def run(self, state: SponsorshipState) -> Report:

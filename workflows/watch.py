@@ -23,32 +23,26 @@ with workflow.unsafe.imports_passed_through():
     from domain.ids import watch_id
     from domain.notifications import Notification
     from domain.reviews import Reminder
-    from domain.roster import WITHDRAWN, Withdrawal
     from domain.watch import ENDED, WatchInput, WatchState, WatchStatus
     from workflows.common import (
         FAIL_ON_INVALID_INPUT,
-        Updates,
         attention,
         notify,
-        signal_payload,
         sleep_until_or,
         start_input,
         until_withdrawal,
         upsert_changed,
     )
-    from workflows.deadlines import DeadlineEnds
-    from workflows.decisions import Decider
+    from workflows.deadlines import DeadlineEnds, Withdraws
+    from workflows.decisions import Shows
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class DeadlineWatchWorkflow(DeadlineEnds):
+class DeadlineWatchWorkflow(DeadlineEnds, Shows[WatchState], Withdraws[WatchState]):
     @workflow.init
     def __init__(self, inp: WatchInput) -> None:
         self.inp = start_input(inp, WatchInput)
-        self.s = rules.initial_state(inp)
-        self.upserted: Updates = []
-        self.version = 0
-        self.decisions = Decider(lambda: self.s.decisions, self._changed)
+        super().__init__(rules.initial_state(inp))
         self.ends = False
         self.ending: asyncio.Task[None] | None = None
 
@@ -91,13 +85,6 @@ class DeadlineWatchWorkflow(DeadlineEnds):
             self.s.status = WatchStatus.WITHDRAWN
             self._changed()
 
-    @workflow.signal(name=WITHDRAWN)
-    def withdrawn(self, w: Withdrawal) -> None:
-        # Sent by the register workflow when an import records the State's withdrawal (Art. 20).
-        if signal_payload(w, Withdrawal, WITHDRAWN) and self.s.ends_on is None:
-            self.s.ends_on = w.effective
-            self._changed()
-
     async def _send(self, r: Reminder) -> None:
         wid = watch_id(self.inp.convention, self.s.article, self.s.state)
         note = Notification(
@@ -133,10 +120,6 @@ class DeadlineWatchWorkflow(DeadlineEnds):
 
     def _today(self) -> date:
         return local_date(workflow.now(), self.inp.defaults)
-
-    def _changed(self) -> None:
-        self.version += 1
-        self._refresh()
 
     def _refresh(self) -> None:
         updates: list[SearchAttributeUpdate[Any]] = [

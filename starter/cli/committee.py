@@ -45,7 +45,7 @@ from starter.cli.calls import (
 from starter.cli.common import (
     NOT_RUNNING,
     OK,
-    OPTIONS,
+    ArticleOpt,
     CliError,
     ConventionOpt,
     IdOpt,
@@ -57,7 +57,9 @@ from starter.cli.common import (
     decided,
     echo,
     echo_json,
+    group,
     kind_attributes,
+    name_options,
     one_line,
     run,
     section,
@@ -66,33 +68,15 @@ from starter.cli.common import (
 )
 from workflows.committee import CommitteeWorkflow
 
-app = typer.Typer(
-    help="The Coordination Committee: members, mandates, meetings, tasks and workload, Analysis Groups.",
-    no_args_is_help=True,
-)
+app = group("The Coordination Committee: members, mandates, meetings, tasks and workload, Analysis Groups.")
 group_app = typer.Typer(help="The Analysis Groups (Article 3, Article 4): who analyses extension requests.")
 app.add_typer(group_app, name="group")
 
-OPTIONS.update(
-    {
-        "theme": "--theme",
-        "states": "--state",
-        "person": "--person",
-        "agenda": "--agenda",
-        "attended": "--attended",
-        "conclusions": "--conclusions",
-        "title": "--title",
-        "task": "--task",
-        "member": "--member",
-        "meeting": "--meeting",
-        "article": "--article",
-    }
-)
+name_options("theme person agenda attended conclusions title task member meeting article", states="--state")
 
 ThemeOpt = Annotated[
     str, typer.Option("--theme", help=f"The coordinators' theme: {', '.join(t.value for t in Theme)}.")
 ]
-ArticleOpt = Annotated[int, typer.Option("--article", help="3 (stockpile destruction) or 4 (clearance).")]
 MemberOpt = Annotated[str, typer.Option("--member", help="The member: a State, or a person and their State.")]
 
 

@@ -93,6 +93,17 @@ OPTIONS = {
 }
 
 
+def name_options(fields: str = "", **options: str) -> None:
+    """Adds to OPTIONS the model fields a command group's options give: ``--`` and the field's name with dashes for
+    each of ``fields`` (separated by spaces), the option named for each of ``options``."""
+    OPTIONS.update({f: "--" + f.replace("_", "-") for f in fields.split()}, **options)
+
+
+def group(help: str) -> typer.Typer:
+    """A command group: its help, shown too when it is called without a command."""
+    return typer.Typer(help=help, no_args_is_help=True)
+
+
 def validation_lines(e: ValidationError) -> str:
     lines = []
     for err in e.errors():
@@ -242,6 +253,8 @@ ConfigOpt = Annotated[
     Path, typer.Option("--config", envvar="CCM_CONFIG", help="The cycle's configuration file (TOML).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
+AmountOpt = Annotated[int, typer.Option("--amount", help="Whole Swiss francs (CHF), more than 0.")]
+ArticleOpt = Annotated[int, typer.Option("--article", help="3 (stockpile destruction) or 4 (clearance).")]
 MeetingOpt = Annotated[
     str | None,
     typer.Option("--meeting", help="The meeting, e.g. 14MSP. Default: the Presidency's current meeting."),

@@ -33,15 +33,13 @@ from starter.cli.common import (
     MeetingOpt,
     RefOpt,
     decided,
+    group,
     one_line,
 )
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
 
-app = typer.Typer(
-    help="Send a decision of the Presidency; it is accepted, or rejected with the reason.",
-    no_args_is_help=True,
-)
+app = group("Send a decision of the Presidency; it is accepted, or rejected with the reason.")
 
 PlaceOpt = Annotated[str | None, typer.Option("--place", help="Where the part is held.")]
 HostOpt = Annotated[

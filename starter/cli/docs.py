@@ -42,7 +42,6 @@ from starter.cli.common import (
     BAD_INPUT,
     NOT_RUNNING,
     OK,
-    OPTIONS,
     STATUS_WAIT,
     CliError,
     ConventionOpt,
@@ -57,8 +56,10 @@ from starter.cli.common import (
     echo,
     echo_json,
     execution,
+    group,
     kind_attributes,
     meeting_ref,
+    name_options,
     one_line,
     plural,
     run,
@@ -67,21 +68,11 @@ from starter.cli.common import (
 from starter.cli.ledgers import check_ledger
 from workflows.document import DocumentWorkflow
 
-app = typer.Typer(
-    help="Official documents: submit one for translation, record deliveries, withdraw, see where each stands.",
-    no_args_is_help=True,
+app = group(
+    "Official documents: submit one for translation, record deliveries, withdraw, see where each stands."
 )
 
-OPTIONS.update(
-    {
-        "symbol": "--symbol",
-        "title": "--title",
-        "pages": "--pages",
-        "original_language": "--language",
-        "priority": "--priority",
-        "language": "--lang",
-    }
-)
+name_options("symbol title pages priority", original_language="--language", language="--lang")
 
 # Languages are checked by the models, so that a wrong one is refused in one line like any other option.
 LANGUAGES = ", ".join(lang.value for lang in Language)

@@ -11,27 +11,29 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
-from temporalio.common import TypedSearchAttributes
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import search_attributes as sa
 from domain.bounds import EARLIEST, LATEST
-from domain.calendar import local_date, years_later
+from domain.calendar import day_start, local_date, years_later
 from domain.config import CycleConfig
 from domain.decisions import DecisionOutcome
 from domain.extensions import (
     OPEN,
     Article,
     ExtensionInput,
+    ExtensionRequest,
     ExtensionState,
     MeetingSlot,
+    Status,
     describe_months,
     due_by,
 )
 from domain.ids import extension_id
 from domain.models import STANDARD_DEFAULTS, MeetingRef
 from domain.presidency import advance_counters, next_meeting_ref, provisional_start
-from starter.cli.calls import At, Decided, listed, presidency_state, query_state, send_decision
+from starter.cli.calls import At, Decided, listed, presidency_state, query_state, send_decision, start_once
 from starter.cli.common import (
     BAD_INPUT,
     NOT_RUNNING,
@@ -41,6 +43,7 @@ from starter.cli.common import (
     attention,
     attention_cell,
     convention_of,
+    kind_attributes,
     load_config,
     meeting_ref,
     next_notification_cell,
@@ -251,3 +254,46 @@ def submitted(wid: str, inp: ExtensionInput) -> str:
     if inp.previous:
         lines.append(f"follows {inp.previous}, which stops watching its deadline")
     return "\n".join(lines)
+
+
+async def start(
+    client: Client,
+    cfg: CycleConfig,
+    code: str,
+    name: str,
+    req: ExtensionRequest,
+    slots: tuple[MeetingSlot, MeetingSlot],
+    previous: str | None,
+) -> str:
+    """Starts the workflow of ``name``'s request, considered at the first of ``slots`` (else the second), after
+    ``previous`` (a request or a watch); what `msp extensions submit` says of it. REJECTED when the State has a
+    request under that article submitted that year."""
+    art, on = req.article, req.submitted_on
+    wid = extension_id(code, art, name, on.year)
+    considered, after = slots
+    inp = ExtensionInput(
+        convention=code,
+        request=req,
+        meeting=considered,
+        next_meeting=after,
+        webhook=cfg.notifications.webhook,
+        previous=previous,
+        states_parties=cfg.states_parties.names,
+        aliases=cfg.states_parties.aliases,
+        defaults=cfg.defaults,
+    )
+    attributes = kind_attributes(
+        sa.Kind.EXTENSION,
+        code,
+        SearchAttributePair(sa.STATE, name),
+        SearchAttributePair(sa.ARTICLE, art.value),
+        SearchAttributePair(sa.PHASE, Status.IN_ANALYSIS.value),
+        SearchAttributePair(sa.DUE_DATE, day_start(req.current_deadline, cfg.defaults)),
+    )
+    summary = f"Extension request: {name}, Article {art.value}, {on.year}"
+    if not await start_once(client, ExtensionRequestWorkflow.run, inp, wid, summary, attributes):
+        raise CliError(
+            f"{wid}: {name} already has a request under Article {art.value} submitted in {on.year}",
+            REJECTED,
+        )
+    return submitted(wid, inp)

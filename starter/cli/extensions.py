@@ -12,10 +12,8 @@ from typing import Annotated, Any
 
 import typer
 from temporalio.client import Client
-from temporalio.common import SearchAttributePair
 
-from domain import search_attributes as sa
-from domain.calendar import day_start, local_date, parse_local_instant
+from domain.calendar import local_date, parse_local_instant
 from domain.committee import group_member
 from domain.config import CycleConfig
 from domain.decisions import Decision, Rejected
@@ -24,25 +22,23 @@ from domain.extensions import (
     Article,
     Decide,
     DeclareCompletion,
-    ExtensionInput,
     ExtensionRequest,
     KeepAtMeeting,
     ProposeBySilence,
-    Status,
     check_request,
     original_deadline,
 )
-from domain.ids import extension_id
 from domain.views import extension_details
 from runtime.connect import connect
 from starter.cli import extension_requests as found
-from starter.cli.calls import start_once, state_if_running
+from starter.cli.calls import state_if_running
 from starter.cli.committee import committee as committee_state
 from starter.cli.common import (
     BAD_INPUT,
     DEFAULT_CONFIG,
     OK,
     REJECTED,
+    ArticleOpt,
     CliError,
     ConfigOpt,
     ConventionOpt,
@@ -56,7 +52,7 @@ from starter.cli.common import (
     echo,
     echo_json,
     execution,
-    kind_attributes,
+    group,
     load_config,
     run,
     states_parties,
@@ -66,14 +62,12 @@ from starter.cli.common import (
 from starter.cli.register import running_watch
 from workflows.extension import ExtensionRequestWorkflow
 
-app = typer.Typer(
-    help="Extension requests under Articles 3 and 4: submit, analyse, decide (at the meeting or by silence "
-    "procedure), declare completion, list.",
-    no_args_is_help=True,
+app = group(
+    "Extension requests under Articles 3 and 4: submit, analyse, decide (at the meeting or by silence "
+    "procedure), declare completion, list."
 )
 
 StateOpt = Annotated[str, typer.Option("--state", help="The State Party, as the configuration names it.")]
-ArticleOpt = Annotated[int, typer.Option("--article", help="3 (stockpile destruction) or 4 (clearance).")]
 YearOpt = Annotated[
     int | None,
     typer.Option(
@@ -157,33 +151,7 @@ def extensions_submit(
             check_request(req, considered, now)
         except Rejected as e:
             raise CliError(f"rejected: {e}", REJECTED) from None
-        wid = extension_id(code, art, name, on.year)
-        inp = ExtensionInput(
-            convention=code,
-            request=req,
-            meeting=considered,
-            next_meeting=after,
-            webhook=cfg.notifications.webhook,
-            previous=previous,
-            states_parties=cfg.states_parties.names,
-            aliases=cfg.states_parties.aliases,
-            defaults=cfg.defaults,
-        )
-        attributes = kind_attributes(
-            sa.Kind.EXTENSION,
-            code,
-            SearchAttributePair(sa.STATE, name),
-            SearchAttributePair(sa.ARTICLE, art.value),
-            SearchAttributePair(sa.PHASE, Status.IN_ANALYSIS.value),
-            SearchAttributePair(sa.DUE_DATE, day_start(current, cfg.defaults)),
-        )
-        summary = f"Extension request: {name}, Article {art.value}, {on.year}"
-        if not await start_once(client, ExtensionRequestWorkflow.run, inp, wid, summary, attributes):
-            raise CliError(
-                f"{wid}: {name} already has a request under Article {art.value} submitted in {on.year}",
-                REJECTED,
-            )
-        echo(found.submitted(wid, inp))
+        echo(await found.start(client, cfg, code, name, req, (considered, after), previous))
         return OK
 
     run(go)

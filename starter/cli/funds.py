@@ -23,7 +23,7 @@ from starter.cli.calls import At, Decided, query_state, send_to
 from starter.cli.common import (
     BAD_INPUT,
     OK,
-    OPTIONS,
+    AmountOpt,
     ConventionOpt,
     IdOpt,
     JsonOpt,
@@ -33,6 +33,8 @@ from starter.cli.common import (
     decided,
     echo,
     echo_json,
+    group,
+    name_options,
     new_id,
     one_line,
     plural,
@@ -44,24 +46,9 @@ from starter.cli.common import (
 from starter.cli.ledgers import ledger_target, no_ledger
 from workflows.funds import MeetingFundsWorkflow
 
-app = typer.Typer(
-    help="A meeting's money: cost estimate, assessed contributions, payments, and what waits for money.",
-    no_args_is_help=True,
-)
+app = group("A meeting's money: cost estimate, assessed contributions, payments, and what waits for money.")
 
-OPTIONS.update(
-    {
-        "amount": "--amount",
-        "shares": "--file",
-        "due": "--due",
-        "state": "--state",
-        "force": "--force",
-        "host": "--host",
-        "surplus": "--surplus",
-    }
-)
-
-AmountOpt = Annotated[int, typer.Option("--amount", help="Whole Swiss francs (CHF), more than 0.")]
+name_options("amount due state force host surplus", shares="--file")
 
 
 async def ledger_at(client: Client, conv: Convention, label: str | None) -> At:

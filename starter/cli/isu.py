@@ -25,14 +25,13 @@ from domain.isu_budget import (
     IsuBudgetInput,
     IsuBudgetState,
     IsuPayment,
-    Statement,
     arrears,
     known_state,
     statement,
 )
 from domain.isu_budget_file import BudgetFileError, parse_budget
 from domain.models import Language
-from domain.reserve import ContributeReserve, Draw, ReserveState, SetTarget, shortfall
+from domain.reserve import ContributeReserve, Draw, ReserveState, SetTarget
 from runtime.connect import connect
 from starter.cli.calls import Target, query_if_any, query_state, send_decision, start_once
 from starter.cli.common import (
@@ -40,7 +39,7 @@ from starter.cli.common import (
     DEFAULT_CONFIG,
     NOT_RUNNING,
     OK,
-    OPTIONS,
+    AmountOpt,
     CliError,
     ConfigOpt,
     ConventionOpt,
@@ -52,38 +51,28 @@ from starter.cli.common import (
     decided,
     echo,
     echo_json,
+    group,
     kind_attributes,
     load_config,
+    name_options,
     one_line,
-    plural,
     run,
-    table,
     today_in_geneva,
 )
+from starter.cli.isu_text import statement_text, status_text
 from starter.cli.register import read_register, register_path
 from workflows.isu_budget import IsuBudgetWorkflow
 from workflows.reserve import CapitalReserveWorkflow
 
-app = typer.Typer(
-    help="The ISU's own money: the year's budget and its invoices, payments, statements, the capital reserve.",
-    no_args_is_help=True,
+app = group(
+    "The ISU's own money: the year's budget and its invoices, payments, statements, the capital reserve."
 )
 budget_app = typer.Typer(help="A year's ISU budget.", no_args_is_help=True)
 app.add_typer(budget_app, name="budget")
 
-OPTIONS.update(
-    {
-        "total": "--total",
-        "lines": "FILE",
-        "donor": "--donor",
-        "purpose": "--purpose",
-        "year": "--year",
-        "target": "--amount",
-    }
-)
+name_options("total donor purpose year", lines="FILE", target="--amount")
 
 YearOpt = Annotated[int | None, typer.Option("--year", help="The budget year. Default: this year (Geneva).")]
-AmountOpt = Annotated[int, typer.Option("--amount", help="Whole Swiss francs (CHF), more than 0.")]
 
 
 def year_of(year: int | None) -> int:
@@ -327,19 +316,6 @@ def isu_reserve_target(
     )
 
 
-def statement_text(s: Statement, year: int) -> str:
-    rows = [
-        ("Statement", f"{s.state}, ISU budget {year}"),
-        ("Category", s.category),
-        ("Payment reference", s.reference),
-        ("Carried from earlier years", chf(s.carried)),
-        ("Invoiced", chf(s.invoiced) + ("" if s.invoice_sent else " (invoice not sent yet)")),
-        ("Paid", chf(s.paid)),
-        ("Outstanding", chf(s.outstanding) + (f" (due {s.due})" if s.outstanding and s.due else "")),
-    ]
-    return "\n".join(table(rows))
-
-
 @app.command("statement")
 def isu_statement(
     state: Annotated[str, typer.Option("--state", help="The State Party.")],
@@ -364,35 +340,6 @@ def isu_statement(
         return OK
 
     run(go)
-
-
-def status_text(s: IsuBudgetState, r: ReserveState | None) -> str:
-    owed = arrears(s)
-    b = s.budget
-    rows = [
-        ("ISU budget", f"{s.year} ({s.phase})"),
-        ("Adopted", f"{chf(b.total)} on {s.adopted_on} ({b.reference}), due {b.due}" if b else "not yet"),
-        ("Invoices sent", f"{len(s.sent)} of {len(b.lines) if b else 0}"),
-        ("Received", f"{chf(s.received)} in {plural(s.payments, 'payment')}"),
-        ("Outstanding", f"{chf(sum(owed.values()))} from {plural(len(owed), 'State')}"),
-        ("Cash position", chf(s.cash)),
-        ("Committed", chf(s.committed)),
-        ("Shortfall", chf(s.shortfall)),
-    ]
-    if r is not None:
-        rows += [
-            ("Reserve", f"{chf(r.balance)} of a target of {chf(r.target)}"),
-            ("Owed to the reserve", chf(r.owed(s.year))),
-            ("Reserve sees a shortfall of", chf(shortfall(r, s.year))),
-        ]
-    lines = table(rows)
-    if owed:
-        lines += [
-            "",
-            "Unpaid",
-            *table([(st, chf(a)) for st, a in owed.items()], header=("STATE", "OUTSTANDING")),
-        ]
-    return "\n".join(lines)
 
 
 @app.command("status")

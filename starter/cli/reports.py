@@ -45,7 +45,6 @@ from starter.cli.common import (
     NAME,
     NOT_RUNNING,
     OK,
-    OPTIONS,
     CliError,
     ConfigOpt,
     ConventionOpt,
@@ -61,8 +60,10 @@ from starter.cli.common import (
     echo,
     echo_json,
     execution,
+    group,
     kind_attributes,
     load_config,
+    name_options,
     one_line,
     run,
     today,
@@ -70,12 +71,11 @@ from starter.cli.common import (
 )
 from workflows.reports import Article7Workflow
 
-app = typer.Typer(
-    help="Article 7 transparency reports: record a report's receipt, see who is pending, received or overdue.",
-    no_args_is_help=True,
+app = group(
+    "Article 7 transparency reports: record a report's receipt, see who is pending, received or overdue."
 )
 
-OPTIONS.update({"year": "--year", "received_on": "--on"})
+name_options("year", received_on="--on")
 
 
 async def start_reports(client: Client, cfg: CycleConfig) -> None:

@@ -46,7 +46,6 @@ from starter.cli.common import (
     BAD_INPUT,
     NOT_RUNNING,
     OK,
-    OPTIONS,
     CliError,
     ConventionOpt,
     IdOpt,
@@ -61,7 +60,9 @@ from starter.cli.common import (
     echo,
     echo_json,
     execution,
+    group,
     kind_attributes,
+    name_options,
     next_notification_cell,
     one_line,
     run,
@@ -72,12 +73,9 @@ from starter.cli.common import (
 )
 from workflows.review import ReviewWorkflow
 
-app = typer.Typer(
-    help="Mandated reviews: what falls due when, who was reminded, and the decisions that conclude them.",
-    no_args_is_help=True,
-)
+app = group("Mandated reviews: what falls due when, who was reminded, and the decisions that conclude them.")
 
-OPTIONS.update({"outcome": "--outcome", "next": "--next"})
+name_options("outcome next")
 
 SubjectArg = Annotated[str, typer.Argument(help="The review's subject, e.g. hosting-agreement.")]
 SUBJECT: TypeAdapter[str] = TypeAdapter(Subject)

@@ -50,7 +50,6 @@ from starter.cli.common import (
     FAILED,
     NOT_RUNNING,
     OK,
-    OPTIONS,
     REJECTED,
     CliError,
     ConfigOpt,
@@ -63,8 +62,10 @@ from starter.cli.common import (
     decided,
     echo,
     echo_json,
+    group,
     kind_attributes,
     load_config,
+    name_options,
     one_line,
     run,
     states_parties,
@@ -81,21 +82,12 @@ from starter.cli.silence_text import (
 )
 from workflows.silence import SilenceProcedureWorkflow
 
-app = typer.Typer(
-    help="Silence procedures: circulate a proposal with a deadline, record a State Party breaking silence, "
-    "see the outcome.",
-    no_args_is_help=True,
+app = group(
+    "Silence procedures: circulate a proposal with a deadline, record a State Party breaking silence, "
+    "see the outcome."
 )
 
-OPTIONS.update(
-    {
-        "procedure_id": "--procedure",
-        "proposal": "--proposal",
-        "initiator": "--initiator",
-        "deadline": "--deadline",
-        "states_parties": "states_parties.names",
-    }
-)
+name_options("proposal initiator deadline", procedure_id="--procedure", states_parties="states_parties.names")
 
 ProcedureArg = Annotated[str, typer.Argument(help="The procedure's id, e.g. 2021-budget.")]
 PROCEDURE: TypeAdapter[str] = TypeAdapter(ProcedureId)

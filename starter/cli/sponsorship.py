@@ -30,7 +30,7 @@ from starter.cli.calls import At, Decided, query_state, send_to
 from starter.cli.common import (
     NOT_RUNNING,
     OK,
-    OPTIONS,
+    AmountOpt,
     CliError,
     ConventionOpt,
     IdOpt,
@@ -41,31 +41,22 @@ from starter.cli.common import (
     decided,
     echo,
     echo_json,
+    group,
+    name_options,
     one_line,
     run,
     table,
     today_in_geneva,
 )
-from starter.cli.funds import AmountOpt
 from starter.cli.ledgers import ledger_target
 from workflows.sponsorship import SponsorshipWorkflow
 
-app = typer.Typer(
-    help="A meeting's Sponsorship Programme: contributions, applications, grants, the coordinator, the report.",
-    no_args_is_help=True,
+app = group(
+    "A meeting's Sponsorship Programme: contributions, applications, grants, the coordinator, the report."
 )
 
-OPTIONS.update(
-    {
-        "donor": "--donor",
-        "delegate": "--delegate",
-        "function": "--function",
-        "travel_cost": "--travel-cost",
-        "application": "APPLICATION",
-        "reason": "--reason",
-        "coordinator": "--name",
-        "webhook": "--webhook",
-    }
+name_options(
+    "donor delegate function travel_cost reason webhook", application="APPLICATION", coordinator="--name"
 )
 
 ApplicationArg = Annotated[
