@@ -1,4 +1,6 @@
-"""Every benchmark in bench/, one table: ``.venv/bin/python -m bench [--only NAME ...] [--repeat N]``."""
+"""Every benchmark in bench/, one table: ``.venv/bin/python -m bench [--only NAME ...] [--repeat N]``.
+
+Each row's ratio is the median of ``--repeat`` trials' own ratios (3 by default), shown with their range."""
 
 from __future__ import annotations
 
@@ -11,7 +13,15 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from bench import decision_latency, embedded_server, five_years, funds_release, funds_report, worker_memory
+from bench import (
+    decision_latency,
+    embedded_server,
+    five_years,
+    funds_release,
+    funds_report,
+    receiver,
+    worker_memory,
+)
 from bench.common import BenchError, Report, finish, machine, table
 from runtime import logsetup
 
@@ -20,6 +30,7 @@ BENCHMARKS: list[tuple[str, Callable[[int], Coroutine[Any, Any, Report]]]] = [
     ("decision_latency", lambda repeat: decision_latency.measure(decision_latency.Options(repeat=repeat))),
     ("funds_release", lambda repeat: funds_release.measure(funds_report.Options(repeat=repeat))),
     ("five_years", lambda repeat: five_years.measure(five_years.Options(repeat=repeat))),
+    ("receiver", lambda repeat: receiver.measure(receiver.Options(repeat=repeat))),
     ("worker_memory", lambda repeat: worker_memory.measure(worker_memory.Options(repeat=repeat))),
     ("embedded_server", lambda repeat: embedded_server.measure(embedded_server.Options(repeat=repeat))),
 ]
@@ -28,7 +39,9 @@ NAMES = [name for name, _ in BENCHMARKS]
 
 def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    p.add_argument("--repeat", type=int, default=1, help="run each measurement N times, report the median")
+    p.add_argument(
+        "--repeat", type=int, default=3, help="run each measurement N times (default 3), report the median"
+    )
     p.add_argument(
         "--only",
         action="append",

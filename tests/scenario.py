@@ -33,7 +33,7 @@ from domain.reviews import ReviewInput
 from domain.silence import SilenceInput
 from starter.embedded.devserver import register_search_attributes
 from starter.receiver import Receiver
-from worker import activities, build_worker
+from worker import PASSTHROUGH, activities, build_worker
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.review import ReviewWorkflow
@@ -98,6 +98,7 @@ async def worker_with_receiver(
     task_queue: str,
     stand_ins: Mapping[str, Callable[..., Any]] | None = None,
     extra_workflows: Sequence[type] = (),
+    passthrough: Sequence[str] = PASSTHROUGH,
 ) -> AsyncIterator[tuple[Worker, str]]:
     """The engine's worker, whose conference-services jobs and notifications go to a local receiver (its URL is
     yielded with the worker). ``stand_ins``: activities by name that replace the engine's of that name."""
@@ -117,6 +118,7 @@ async def worker_with_receiver(
                 task_queue,
                 extra_workflows=extra_workflows,
                 only_activities=[*kept, *stand_ins.values()],
+                passthrough=passthrough,
             )
             async with worker:
                 yield worker, receiver.url
