@@ -232,7 +232,9 @@ async def test_designations_follow_the_order_of_meetings(cycle_factory):
             ]
         )
 
-    assert (await c.meeting()).successor == CHILE and await successor_signals() == 0
+    # (Chile: with Ambassador C only if the replacement came before the meeting was started with it.)
+    successor = (await c.meeting()).successor
+    assert successor is not None and successor.state == "Chile" and await successor_signals() == 0
     await c.sleep_until_day(state.meeting.first_day, hour=12)
     assert (await c.meeting()).successor == state.designates[0] and await successor_signals() == 1
     await c.sleep_past_end_of(state.meeting.last_day)
