@@ -22,7 +22,7 @@ from bench import (
     receiver,
     worker_memory,
 )
-from bench.common import BenchError, Report, finish, machine, table
+from bench.common import Report, finish, machine, table
 from runtime import logsetup
 
 # Each runs on its own server(s), one after the other.
@@ -54,16 +54,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         p.error("--repeat must be at least 1")
     logsetup.configure(level=logging.WARNING)
     reports: list[Report] = []
+    failed: list[str] = []
     t0 = time.perf_counter()
     load0 = os.getloadavg()
     for name, run in BENCHMARKS:
         if args.only and name not in args.only:
             continue
         try:
-            reports.append(asyncio.run(run(args.repeat)))
-        except BenchError as e:
-            print(f"error: {name}: {e}", file=sys.stderr)
-            finish(1)
+            report = asyncio.run(run(args.repeat))
+        except Exception as e:  # the others still run, and what they measured is printed
+            print(f"error: {name}: {type(e).__name__}: {e}", file=sys.stderr)
+            failed.append(name)
+            continue
+        reports.append(report)
+        # As each finishes, so that a later failure loses nothing.
+        print(table(report.rows), "", "\n".join(report.details), "", sep="\n", file=sys.stderr, flush=True)
     load1 = os.getloadavg()
     print(table([row for r in reports for row in r.rows]))
     for r in reports:
@@ -74,7 +79,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{machine()}; {time.perf_counter() - t0:.0f} s in all; load average (1, 5, 15 min) "
         f"{', '.join(f'{v:.2f}' for v in load0)} before, {', '.join(f'{v:.2f}' for v in load1)} after"
     )
-    finish(0)
+    if failed:
+        print(f"error: {', '.join(failed)} did not finish (above)", file=sys.stderr)
+    finish(1 if failed else 0)
 
 
 if __name__ == "__main__":
