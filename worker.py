@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.conference_services import TOTAL_TIMEOUT, ConferenceServices
 from activities.invoices import ArrearsCarrier, Mailer, mail_url_from_env
@@ -97,6 +98,12 @@ def activities(
     ]
 
 
+# Pure and deterministic, so each workflow run may share the worker's copy rather than re-import its own inside the
+# sandbox (issue 16: the sandbox took about half the event loop's CPU). `workflows/` still imports them through
+# `imports_passed_through()`, which a worker without this (an older deployment, a replayer) keeps needing.
+PASSTHROUGH = ("domain", "pydantic", "pydantic_core", "annotated_types")
+
+
 def build_worker(
     client: Client,
     services: ConferenceServices | None,
@@ -108,6 +115,7 @@ def build_worker(
     only_activities: Sequence[Callable[..., Any]] | None = None,
     max_cached_workflows: int = 1000,
     max_concurrent_activities: int | None = None,
+    passthrough: Sequence[str] = PASSTHROUGH,
 ) -> Worker:
     """The worker of this engine, wherever one runs: `worker.py`, the tests, the benchmarks.
 
@@ -115,7 +123,7 @@ def build_worker(
     workflow stands in for it (an older version, in a test of an upgrade). ``only_activities``: these activities
     instead of the engine's (then ``services`` may be None). ``max_cached_workflows=0``: a worker a test kills, whose
     workflows another must take over at once (the time-skipping server cannot move work off a dead worker's sticky
-    queue).
+    queue). ``passthrough=()``: the sandbox's defaults alone (bench.sandbox measures the difference).
     """
     if only_activities is None:
         if services is None:
@@ -131,6 +139,14 @@ def build_worker(
         max_cached_workflows=max_cached_workflows,
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        workflow_runner=sandbox(passthrough),
+    )
+
+
+def sandbox(passthrough: Sequence[str] = PASSTHROUGH) -> SandboxedWorkflowRunner:
+    """The workflow sandbox, with ``passthrough`` modules shared with the worker (the replayer uses the same)."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*passthrough)
     )
 
 

@@ -189,10 +189,18 @@ class Row:
     at_least: bool = False  # the ratio should reach ``target`` (a throughput), not stay within it
     limit: float | None = None  # the figure should stay below this, whatever the baseline
     digits: int = 2
+    # Each run's own ratio (its figure / its baseline): the row's ratio is their median, shown with their spread.
+    ratios: tuple[float, ...] = ()
 
     @property
     def ratio(self) -> float:
+        if self.ratios:
+            return median(self.ratios)
         return self.figure / self.baseline if self.baseline > 0 else float("inf")
+
+    def ratio_text(self) -> str:
+        spread = f" ({min(self.ratios):.2f}-{max(self.ratios):.2f})" if len(self.ratios) > 1 else ""
+        return f"{self.ratio:.2f}x{spread}"
 
     @property
     def met(self) -> bool | None:
@@ -234,14 +242,25 @@ def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 
 
+def ratios(figures: Sequence[float], baselines: Sequence[float]) -> tuple[float, ...]:
+    """Each run's figure over the baseline measured with it."""
+    return tuple(f / b if b > 0 else float("inf") for f, b in zip(figures, baselines, strict=True))
+
+
+def spread(values: Sequence[float], fmt: str = "{:.2f}") -> str:
+    """The median of ``values`` and their range, for the details: ``1.10 (1.05-1.20, 3 runs)``."""
+    lo, hi = min(values), max(values)
+    return f"{fmt.format(median(values))} ({fmt.format(lo)}-{fmt.format(hi)}, {len(values)} runs)"
+
+
 def table(rows: Sequence[Row]) -> str:
-    head = ("benchmark", "figure", "baseline", "ratio", "target", "", "runs")
+    head = ("benchmark", "figure", "baseline", "ratio (min-max)", "target", "", "runs")
     body = [
         (
             r.name,
             r.value(r.figure),
             r.value(r.baseline),
-            f"{r.ratio:.2f}x",
+            r.ratio_text(),
             r.target_text(),
             r.verdict,
             str(r.runs),

@@ -4,8 +4,9 @@ Two fresh dev servers, each with its own new database file: one as `make run` st
 journal_mode=wal --sqlite-pragma synchronous=normal``), one with the dev server's default SQLite settings
 (rollback journal, synchronous=full). Both up at once, measured in turn (WAL, default, WAL, default, ... each
 batch alone), one in-process worker per server. A batch starts ``--workflows`` no-op workflows (50 starts in
-flight) and waits for every result. The figure is the throughput with WAL, the baseline with the defaults; issue
-7 asks for at least 2x.
+flight) and waits for every result. The figure is the throughput with WAL, the baseline with the defaults. No
+target: issue 7 asked for 2x, but on a disk where an fsync costs 0.07 ms the run is CPU-bound and WAL gains about
+1.4x; issue 16 asks only that the figure be measured well (the median over every batch, with its range).
 
     .venv/bin/python -m bench.embedded_server [--repeat N] [--workflows 200] [--rounds 2]
 """
@@ -22,11 +23,21 @@ from temporalio.client import Client
 
 from bench import funds_release
 from bench.baselines import NoOp
-from bench.common import BenchError, DevServer, Report, Row, arguments, machine, median, progress, run_alone
+from bench.common import (
+    BenchError,
+    DevServer,
+    Report,
+    Row,
+    arguments,
+    machine,
+    median,
+    progress,
+    ratios,
+    run_alone,
+)
 from bench.funds_release import noop_baseline
 from worker import build_worker
 
-TARGET = 2.0  # issue 7: at least 2x
 TASK_QUEUE = funds_release.TASK_QUEUE  # where noop_baseline starts its workflows
 WARMUP = 20
 TIMEOUT = 300.0
@@ -85,8 +96,8 @@ async def measure(opts: Options) -> Report:
         f"embedded server: no-op throughput, WAL vs default SQLite ({opts.workflows}/batch)",
         median(wal),
         median(default),
-        target=TARGET,
         at_least=True,
+        ratios=ratios(wal, default),
         runs=len(wal),
         unit="wf/s",
         digits=1,
@@ -98,7 +109,8 @@ async def measure(opts: Options) -> Report:
         f"(each: {', '.join(f'{v:.1f}' for v in wal)})",
         f"  baseline the dev server with SQLite's defaults, a fresh server and file, batches in turn with the "
         f"figure's: median {median(default):.1f} workflows/s (each: {', '.join(f'{v:.1f}' for v in default)})",
-        f"  ratio    {row.ratio:.2f}x; target >= {TARGET:g}x (issue 7)",
+        f"  ratio    {row.ratio_text()}, batch by batch; no target (issue 16): the gain is the fsyncs WAL saves, "
+        "small where an fsync is cheap and the run CPU-bound",
         *notes,
         f"  machine: {machine()}",
     ]

@@ -3,8 +3,9 @@
 100 DocumentWorkflows each ask one MeetingFundsWorkflow ledger, whose balance is zero, for the money to translate
 into the 5 other official languages: 500 requests wait in its queue. Then ONE payment covers them all. The figure is
 the wall time from the ``record_payment`` update returning to the local conference-services receiver holding 500
-distinct translation jobs (polled every 50 ms). The baseline, in the same run on the same server: starting 500
-no-op workflows and seeing all 500 complete. Issue 7 asks for the figure within 2x the baseline.
+distinct translation jobs (polled every 50 ms). The baseline, in the same run on the same server, first, on a
+fresh server (each trial has its own): starting 500 no-op workflows and seeing all 500 complete. Issue 16 asks for
+the figure within 0.5x the baseline.
 
 The server is what `make run` runs (`temporal server start-dev`, SQLite in WAL mode with synchronous=normal, our
 search attributes), a child process on 127.0.0.1 with its database in a temporary directory; the worker, the
@@ -41,6 +42,7 @@ from bench.common import (
     bounded,
     median,
     progress,
+    ratios,
     run_alone,
     wait_for,
 )
@@ -300,13 +302,20 @@ def http_client(max_connections: int) -> httpx.AsyncClient:
 
 
 async def run_trials(opts: Options) -> tuple[list[Trial], DevServer, int]:
+    """Each trial on a fresh dev server and worker, its baseline first: nothing of another trial still there."""
+    trials: list[Trial] = []
+    for n in range(opts.repeat):
+        trial_, server, db_size = await fresh_trial(opts, n)
+        trials.append(trial_)
+    return trials, server, db_size
+
+
+async def fresh_trial(opts: Options, n: int) -> tuple[Trial, DevServer, int]:
     with tempfile.TemporaryDirectory(prefix="ccm-bench-") as tmp:
         root = Path(tmp)
         server = DevServer(root)
-        progress(f"starting the dev server on {server.address}")
+        progress(f"trial {n + 1}: starting a fresh dev server on {server.address}")
         client = await server.start()
-        trials: list[Trial] = []
-        db_size = 0
         try:
             own = http_client(opts.http_max_connections) if opts.http_max_connections else None
             try:
@@ -321,18 +330,15 @@ async def run_trials(opts: Options) -> tuple[list[Trial], DevServer, int]:
                     )
                     async with worker:
                         # The first workflows of a process pay for imports; neither measurement should.
-                        await noop_baseline(client, WARMUP_NOOPS, "warmup", opts.timeout)
-                        known_runs: set[str] = set()
-                        for n in range(opts.repeat):
-                            trials.append(await trial(client, server, opts, n, root, known_runs))
+                        await noop_baseline(client, WARMUP_NOOPS, f"warmup-{n}", opts.timeout)
+                        result = await trial(client, server, opts, n, root, set())
             finally:
                 if own is not None:
                     await own.aclose()
-            db_size = server.db_size()
+            return result, server, server.db_size()
         finally:
             progress("stopping the dev server")
             await server.stop()
-        return trials, server, db_size
 
 
 async def measure(opts: Options) -> Report:
@@ -342,6 +348,7 @@ async def measure(opts: Options) -> Report:
         figure=median([t.figure for t in trials]),
         baseline=median([t.baseline for t in trials]),
         target=TARGET,
+        ratios=ratios([t.figure for t in trials], [t.baseline for t in trials]),
         runs=len(trials),
     )
     return Report(rows=[row], details=describe(opts, trials, server, db_size))

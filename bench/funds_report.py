@@ -23,7 +23,7 @@ MEETING = "14MSP"
 FUNDS_ID = funds_id(CODE, MEETING)
 
 
-TARGET = 2.0  # issue 7: within 2x the baseline
+TARGET = 0.5  # issue 16: within 0.5x the baseline
 # The code this figure measures: others edit it, so each report says which version it ran.
 MEASURED = (
     "workflows/funds.py",
@@ -227,8 +227,8 @@ def describe(opts: Options, trials: list[Trial], server: DevServer, db_size: int
         f"(each run: {each(fig)})",
         f"  baseline {opts.jobs} no-op workflows started and completed: median {median(base):.2f} s "
         f"(each run: {each(base)}) = {opts.jobs / median(base):.0f} workflows/s",
-        f"  ratio    {median(fig) / median(base):.2f}x (each run: "
-        f"{', '.join(f'{t.figure / t.baseline:.2f}x' for t in trials)}); target <= {TARGET:g}x (issue 7)",
+        f"  ratio    {median([t.figure / t.baseline for t in trials]):.2f}x, the median of each run's (each run: "
+        f"{', '.join(f'{t.figure / t.baseline:.2f}x' for t in trials)}); target <= {TARGET:g}x (issue 16)",
         f"  record_payment round trip: {each([t.payment_rtt for t in trials])} s; every document reporting all "
         f"{opts.languages} languages in translation (by query, after the count): "
         f"{each([t.in_translation for t in trials])} s after the payment",

@@ -3,7 +3,7 @@ treaty or of the procedure, and the workflow's validator calls the same function
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from domain.bounds import TEXT_MAX
 from domain.calendar import clock, describe_months, months_later
@@ -27,7 +27,7 @@ from domain.extensions import (
     Status,
 )
 from domain.models import Defaults, Phase
-from domain.reviews import Reminder
+from domain.reviews import Cadence, Reminder
 
 
 def check_analysis(s: ExtensionState, a: Analysis) -> None:
@@ -131,6 +131,21 @@ def check_completion(s: ExtensionState, c: DeclareCompletion, today: date) -> No
         raise Rejected(f"The request is {_status_text(s)} already.")
     if c.completed_on > today:
         raise Rejected(f"Completion cannot be declared for {c.completed_on}, a day still to come.")
+
+
+def still_passed(s: ExtensionState, cadence: Cadence) -> Reminder:
+    """The next reminder of a deadline passed without a declaration of completion, at ``cadence`` from the notice
+    that it passed (numbered from it, so none is sent twice)."""
+    key = f"deadline:{s.deadline}:passed"
+    n = 1 + max((int(r.key.rsplit(":", 1)[1]) for r in s.sent if r.key.startswith(f"{key}:")), default=0)
+    days = cadence.offset(n)
+    what = f"{s.request.state}'s deadline under Article {s.request.article.value} to {s.request.article.obligation}"
+    return Reminder(
+        key=f"{key}:{n}",
+        on=s.deadline + timedelta(days=days),
+        kind="deadline-overdue",
+        text=f"Still, {days} days on: {what} ({s.deadline}) has passed without a declaration of completion.",
+    )
 
 
 def deadline_reminders(s: ExtensionState, after: date | None = None) -> list[Reminder]:

@@ -9,6 +9,7 @@ say. A request still waiting after its ``needed_by`` can no longer be funded in 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, ClassVar, Protocol
@@ -39,17 +40,25 @@ RELEASE = "release"
 # The signal the ledger sends a requester (``FundsRequest.requester``) when its request is granted, with the request
 # id: every workflow that asks for money has a handler of that name (``FundsRequester``).
 FUNDS_GRANTED = "funds_granted"
+# The signal the ledger sends a requester (from the patch ``ledger-one-grant-signal-per-requester`` on) with the ids
+# of all its requests granted at that moment: a document whose five languages are granted by one payment hears of
+# them in one signal, one workflow task, rather than five (issue 16). Requesters keep FUNDS_GRANTED for the single
+# grants older ledgers sent.
+FUNDS_GRANTED_ALL = "funds_granted_all"
 # The signal the ledger sends a requester whose request, still waiting, is past its ``needed_by``.
 FUNDS_TOO_LATE = "funds_too_late"
 
 
 class FundsRequester(Protocol):
     """What a workflow that asks a ledger for money must have (MeetingWorkflow, DocumentWorkflow): a signal handler
-    named FUNDS_GRANTED taking the granted request's id. A grant it can no longer use it gives back (RELEASE); it
-    may be async for that. A handler named FUNDS_TOO_LATE hears of a request that can no longer be funded in time.
-    tests/domain/test_seams.py checks that both requesters keep to it."""
+    named FUNDS_GRANTED taking the granted request's id, and one named FUNDS_GRANTED_ALL taking the ids of several
+    granted together. A grant it can no longer use it gives back (RELEASE); it may be async for that. A handler named
+    FUNDS_TOO_LATE hears of a request that can no longer be funded in time. tests/domain/test_seams.py checks that
+    both requesters keep to it."""
 
     def funds_granted(self, request_id: str) -> object: ...
+
+    def funds_granted_all(self, request_ids: list[str]) -> object: ...
 
     def funds_too_late(self, request_id: str) -> object: ...
 
@@ -350,6 +359,17 @@ def grant_in_order(ledger: LedgerState) -> tuple[LedgerState, list[FundsRequest]
     )
     assert new.balance >= 0
     return new, granted
+
+
+def grants_to_tell(to_notify: Sequence[FundsRequest], requesters: int) -> list[list[FundsRequest]]:
+    """The grants to tell now, one group (one signal) per requester, in the order granted: the longest prefix of
+    ``to_notify`` that names at most ``requesters`` requesters, so what is told is always a prefix of it."""
+    groups: dict[str, list[FundsRequest]] = {}
+    for r in to_notify:
+        if r.requester not in groups and len(groups) >= requesters:
+            break
+        groups.setdefault(r.requester, []).append(r)
+    return list(groups.values())
 
 
 def too_late(ledger: LedgerState, today: date) -> tuple[LedgerState, list[FundsRequest]]:

@@ -31,7 +31,7 @@ from domain.bounds import (
 from domain.decisions import Decision, DecisionLog, Rejected
 from domain.models import Defaults, StatesList
 from domain.notifications import DEFAULT_WEBHOOK, KEEP_UNDELIVERABLE, Undeliverable, WebhookName
-from domain.reviews import Reminder, ahead
+from domain.reviews import Cadence, Reminder, ahead
 
 DEFAULT_REMINDER_DAYS = (60, 14)
 # What a run carries across continue-as-new: the last receipts (and its decision log).
@@ -107,6 +107,9 @@ class ReportsInput(BaseModel):
     # The deadline year this run watches.
     year: WatchedYear
     reminder_days: Annotated[tuple[LeadDays, ...], Field(max_length=MAX_REMINDERS)] = DEFAULT_REMINDER_DAYS
+    # How often last year's report, still missing after its overdue notice, is reminded of by this year's run (from
+    # the patch ``art7-overdue-cadence`` on); None: the default cadence (domain.reviews.DEFAULT_CADENCE).
+    overdue_reminders: Cadence | None = None
     # The webhook target notifications go to, by name: the worker knows its URL (a ``webhook_url`` of earlier
     # runs is ignored).
     webhook: WebhookName = DEFAULT_WEBHOOK
@@ -285,8 +288,33 @@ def initial_schedule(state_name: str, due: date, reminder_days: tuple[int, ...])
     return out
 
 
-def owed(s: ReportsState) -> list[Reminder]:
-    """What this run still sends, in date order: the initial report's (until received) and the year's."""
+def still_overdue(s: ReportsState, cadence: Cadence) -> list[Reminder]:
+    """Last year's report, missed and still not received: reminders at ``cadence`` from its overdue notice (1 May,
+    the day this run began) up to this year's deadline; none once it is received."""
+    missed = s.year - 1
+    if missed not in s.outstanding:
+        return []
+    due = deadline(missed)
+    what = f"{s.state}'s Article 7 transparency report covering {missed - 1}"
+    out = []
+    for n in range(1, 367):  # at most one a day for a year
+        days = cadence.offset(n)
+        on = due + timedelta(days=1 + days)
+        if on > s.deadline:
+            break
+        text = f"Still overdue ({days + 1} days): {what} was due on {due} and has not been received."
+        out.append(Reminder(key=f"art7:{missed}:overdue:{n}", on=on, kind="overdue", text=text))
+    return out
+
+
+def is_follow_up(r: Reminder) -> bool:
+    """A reminder of a report still overdue after its notice (``still_overdue``), rather than the notice itself."""
+    return r.kind == "overdue" and r.key.rsplit(":", 1)[1].isdigit()
+
+
+def owed(s: ReportsState, cadence: Cadence | None = None) -> list[Reminder]:
+    """What this run still sends, in date order: the initial report's (until received), the year's and (given a
+    ``cadence``) last year's, still overdue."""
     out = []
     # Once overdue, the initial report is reported as such (status, outstanding) but not notified again each year.
     chased = not s.initial_outstanding and not s.initial_unrecorded
@@ -294,6 +322,8 @@ def owed(s: ReportsState) -> list[Reminder]:
         out += initial_schedule(s.state, s.initial_due, s.reminder_days)
     if receipt_of(s, s.year) is None:
         out += schedule(s.state, s.year, s.reminder_days)
+    if cadence is not None:
+        out += still_overdue(s, cadence)
     sent = {r.key for r in s.sent}
     return sorted((r for r in out if r.key not in sent), key=lambda r: r.on)
 

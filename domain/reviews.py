@@ -20,6 +20,7 @@ Subject = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{2,60}$")]
 MeetingLabel = Annotated[str, StringConstraints(pattern=r"^\d{1,3}(MSP|RC)$")]
 
 DEFAULT_LEADS = (180, 90, 30, 7)
+# The weekly reminders of work still overdue before a mandate could set their cadence (Cadence, WEEKLY).
 OVERDUE_EVERY_DAYS = 7
 
 
@@ -90,6 +91,37 @@ class Mandate(BaseModel):
 # A reminder goes at most this many days ahead of the due date.
 MAX_LEAD_DAYS = 3660
 LeadDays = Annotated[int, Field(ge=1, le=MAX_LEAD_DAYS)]
+CadenceDays = Annotated[int, Field(ge=1, le=366)]
+
+
+class Cadence(BaseModel):
+    """How often work still overdue is reminded of, counted from the escalation: every ``every_days`` for the first
+    ``for_days``, then every ``then_every_days``. Set by the mandate (a review's ``overdue_reminders``); the default
+    is weekly for four weeks, then monthly (every 30 days): a reminder a week for years only costs the reader's
+    attention and the engine's timers (issue 16)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    every_days: CadenceDays = 7
+    for_days: int = Field(default=28, ge=0, le=MAX_LEAD_DAYS)
+    then_every_days: CadenceDays = 30
+
+    def offset(self, n: int) -> int:
+        """Days from the escalation to the ``n``-th overdue reminder (from 1)."""
+        early = self.for_days // self.every_days
+        if n <= early:
+            return n * self.every_days
+        return early * self.every_days + (n - early) * self.then_every_days
+
+    def describe(self) -> str:
+        then = f"every {self.then_every_days} days"
+        if self.for_days < self.every_days:
+            return then
+        return f"every {self.every_days} days for {self.for_days} days, then {then}"
+
+
+DEFAULT_CADENCE = Cadence()
+WEEKLY = Cadence(every_days=OVERDUE_EVERY_DAYS, for_days=0, then_every_days=OVERDUE_EVERY_DAYS)
 
 
 class ReviewSpec(BaseModel):
@@ -106,6 +138,8 @@ class ReviewSpec(BaseModel):
         "the ISU Director",
     )
     periodicity: Periodicity | None = None
+    # How often it is reminded of once overdue; None: DEFAULT_CADENCE (weekly for reviews begun before it).
+    overdue_reminders: Cadence | None = None
 
 
 class Conclude(Decision):
@@ -179,10 +213,12 @@ def reminders(
     return out
 
 
-def next_overdue(spec: ReviewSpec, due: date, cycle: int, sent: list[Reminder]) -> Reminder:
-    """The weekly reminder after the last one sent (weeks are numbered from the escalation)."""
-    weeks = [int(r.key.rsplit(":", 1)[1]) for r in sent if r.kind == "overdue"]
-    return overdue_reminder(spec, due, cycle, max(weeks, default=0) + 1)
+def next_overdue(
+    spec: ReviewSpec, due: date, cycle: int, sent: list[Reminder], cadence: Cadence = WEEKLY
+) -> Reminder:
+    """The overdue reminder after the last one sent (numbered from the escalation), at ``cadence``."""
+    numbers = [int(r.key.rsplit(":", 1)[1]) for r in sent if r.kind == "overdue"]
+    return overdue_reminder(spec, due, cycle, max(numbers, default=0) + 1, cadence)
 
 
 def carried(sent: list[Reminder]) -> list[Reminder]:
@@ -192,10 +228,10 @@ def carried(sent: list[Reminder]) -> list[Reminder]:
     return [r for r in sent if r.kind != "overdue"] + weekly[-1:]
 
 
-def overdue_reminder(spec: ReviewSpec, due: date, cycle: int, week: int) -> Reminder:
-    on = due + timedelta(days=1 + week * OVERDUE_EVERY_DAYS)
+def overdue_reminder(spec: ReviewSpec, due: date, cycle: int, n: int, cadence: Cadence = WEEKLY) -> Reminder:
+    on = due + timedelta(days=1 + cadence.offset(n))
     return Reminder(
-        key=f"{spec.subject}:{cycle}:overdue:{week}",
+        key=f"{spec.subject}:{cycle}:overdue:{n}",
         on=on,
         kind="overdue",
         text=f"Still overdue ({(on - due).days} days): the review of {spec.title}, due {due}.",

@@ -11,7 +11,7 @@ watch; a request submitted hands it over (the request's workflow watches the dea
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -24,7 +24,7 @@ from domain.extensions import DeclareCompletion
 from domain.models import Defaults
 from domain.notifications import DEFAULT_WEBHOOK, KEEP_UNDELIVERABLE, Undeliverable, WebhookName
 from domain.register import Row, obligations
-from domain.reviews import Reminder, ahead
+from domain.reviews import Cadence, Reminder, ahead
 
 # Days before the date a request is due by (nine months before the deciding meeting).
 DEFAULT_LEADS = (365, 180, 90, 30)
@@ -78,6 +78,9 @@ class WatchInput(BaseModel):
     defaults: Defaults = Defaults()
     # The day the State's withdrawal takes effect (Art. 20): the watch ends on it.
     ends_on: DerivedDay | None = None
+    # How often a passed deadline is reminded of (watches from the patch ``watch-passed-cadence`` on); None: the
+    # default cadence (domain.reviews.DEFAULT_CADENCE).
+    overdue_reminders: Cadence | None = None
 
 
 class WatchState(BaseModel):
@@ -132,6 +135,20 @@ def schedule(s: WatchState, leads: tuple[int, ...]) -> list[Reminder]:
         )
     )
     return [r for r in out if r.key not in s.sent]
+
+
+def still_passed(s: WatchState, cadence: Cadence) -> Reminder:
+    """The next reminder of a deadline passed with neither completion nor a request, at ``cadence`` from the
+    deadline's notice (numbered from it, so none is sent twice)."""
+    key = f"art{s.article}:passed"
+    n = 1 + max((int(k.rsplit(":", 1)[1]) for k in s.sent if k.startswith(f"{key}:")), default=0)
+    days = cadence.offset(n)
+    return Reminder(
+        key=f"{key}:{n}",
+        on=s.deadline + timedelta(days=days),
+        kind="overdue",
+        text=f"Still, {days} days on: {what(s)} has come with neither completion declared nor an extension requested.",
+    )
 
 
 def check_completion(s: WatchState, c: DeclareCompletion, today: date) -> None:

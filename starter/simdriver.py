@@ -28,7 +28,7 @@ from activities.conference_services import ConferenceServices
 from domain.reviews import ReviewsOfMeeting
 from starter.embedded.devserver import register_search_attributes
 from starter.receiver import Receiver
-from worker import activities, build_worker
+from worker import PASSTHROUGH, activities, build_worker
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 
@@ -71,10 +71,12 @@ async def worker_with_receiver(
     stand_ins: Mapping[str, Callable[..., Any]] | None = None,
     extra_workflows: Sequence[type] = (),
     directory: Path | None = None,
+    passthrough: Sequence[str] = PASSTHROUGH,
 ) -> AsyncIterator[tuple[Worker, str]]:
     """The engine's worker, whose conference-services jobs and notifications go to a local receiver (its URL is
     yielded with the worker). ``stand_ins``: activities by name that replace the engine's of that name.
-    ``directory``: where the receiver keeps what it received (a temporary folder, gone after, when None)."""
+    ``directory``: where the receiver keeps what it received (a temporary folder, gone after, when None).
+    ``passthrough``: the modules the sandbox passes through (bench/five_years.py measures the SDK's default, none)."""
     stand_ins = stand_ins or {}
     with contextlib.ExitStack() as stack:
         where = directory or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ccm-scenario-")))
@@ -90,6 +92,7 @@ async def worker_with_receiver(
                 task_queue,
                 extra_workflows=extra_workflows,
                 only_activities=[*kept, *stand_ins.values()],
+                passthrough=passthrough,
             )
             async with worker:
                 yield worker, receiver.url

@@ -63,7 +63,16 @@ from domain.ids import (
 from domain.isu_budget import AdoptBudget, BudgetLine, CommitExpense, IsuBudgetInput, IsuPayment
 from domain.meeting import MeetingInput
 from domain.meeting_costs import RegisterNotParty, SetSurplus
-from domain.models import Convention, Language, MeetingFormat, MeetingKind, MeetingPlan, MeetingRef, Money
+from domain.models import (
+    Convention,
+    Language,
+    MeetingFormat,
+    MeetingKind,
+    MeetingPlan,
+    MeetingRef,
+    Money,
+    President,
+)
 from domain.obligations import ImportRegister, RegisterInput
 from domain.register import COLUMNS, entry_into_force, initial_report_due
 from domain.reports import ReportReceived, ReportsInput
@@ -71,7 +80,7 @@ from domain.reserve import ContributeReserve, Draw, ReserveState
 from domain.roster import Member, Roster
 from domain.silence import BreakSilence, SilenceInput
 from domain.sponsorship import Apply, AppointCoordinator, Contribute, Decline, Grant
-from domain.watch import WatchState
+from domain.watch import WatchInput, WatchState
 from tests.scenario import (
     AUSTRIA,
     CHILE,
@@ -451,6 +460,97 @@ async def record_order_of_need(env: WorkflowEnvironment, worker: Worker, url: st
     await ledger.terminate("recorded")
 
 
+async def record_cadences(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
+    """The paths of issue 16: a document told of its five grants in one signal (``funds-grants-together``); a
+    Presidency whose scheduled meeting is not told of a replaced first designate until it is in session
+    (``presidency-tells-meeting-when-it-acts``); an overdue review reminded weekly for four weeks, then every 30
+    days; and a passed Art. 4 deadline reminded at the same cadence."""
+    today = (await env.get_current_time()).date()
+    money = Money(conference_services_url=url)
+    ledger = await env.client.start_workflow(
+        MeetingFundsWorkflow.run,
+        LedgerState(convention="ccm", meeting="17MSP"),
+        id=funds_id("ccm", "17MSP"),
+        task_queue=worker.task_queue,
+    )
+    spec = DocumentSpec(
+        symbol="CCM/MSP/2030/1",
+        title="Agenda",
+        pages=2,
+        priority=1,
+        meeting="17MSP",
+        due=today + timedelta(days=60),
+    )
+    doc = await start_document(
+        env.client, DocumentInput(spec=spec, money=money, funds_id=ledger.id), worker.task_queue
+    )
+    await env.sleep(timedelta(minutes=1))
+    await decide(
+        ledger, MeetingFundsWorkflow.set_estimate, SetEstimate(decision_id="e1", reference="r", amount=9_000)
+    )
+    await decide(
+        ledger,
+        MeetingFundsWorkflow.assess,
+        Assess(decision_id="a1", reference="r", shares={"Chile": 100}, due=today),
+    )
+    await decide(
+        ledger,
+        MeetingFundsWorkflow.record_payment,
+        Payment(payment_id="pay1", reference="bank advice", state="Chile", amount=5 * 2 * 180),
+    )
+    await env.sleep(timedelta(days=1))
+    await deliver_translations(doc, spec.original_language, "")
+    await doc.result()
+    await save(ledger, "funds-grants-together")
+    await save(doc, "document-grants-together")
+    with contextlib.suppress(RPCError):  # a ledger whose queue is empty may have ended
+        await ledger.terminate("recorded")
+
+    due = rv.DuePoint(kind=rv.DueKind.DATE, on=today + timedelta(days=3))
+    review = await start_review(
+        env.client,
+        rv.ReviewInput(
+            spec=review_spec("financial-procedures", "the ISU financial procedures", due, reminder_days=(1,))
+        ),
+        worker.task_queue,
+    )
+    watch = await env.client.start_workflow(
+        DeadlineWatchWorkflow.run,
+        WatchInput(
+            state="Chile", article="4", deadline=today + timedelta(days=3), meeting_on=today, leads=(1,)
+        ),
+        id=watch_id("ccm", "4", "Chile"),
+        task_queue=worker.task_queue,
+    )
+    await env.sleep(timedelta(days=3 + 60))
+    await save(review, "review-overdue-cadence")
+    await save(watch, "watch-passed-cadence")
+    await review.terminate("recorded")
+    await watch.terminate("recorded")
+
+    # Last: the cycle leaves meetings whose activities retry, and time cannot skip while they run.
+    today = (await env.get_current_time()).date()
+    state = initial_state("cad", today, [part(today + timedelta(days=20))], money=money)
+    c = await Cycle(env, worker, state).start()
+    first_run = c.handle.result_run_id
+    await c.decide_presidency(
+        PresidencyWorkflow.designate, dec.Designate(decision_id="d1", reference="r", president=MEXICO)
+    )
+    await c.decide_presidency(
+        PresidencyWorkflow.replace_designate,
+        dec.ReplaceDesignate(decision_id="r1", reference="r", position=1, president=President(state="Peru")),
+    )
+    plan = (await c.presidency()).meeting
+    await c.sleep_past_end_of(plan.last_day)
+    for _ in range(20):  # the handover follows the meeting's end
+        if (await c.presidency()).term >= 2:
+            break
+        await env.sleep(timedelta(hours=1))
+    assert (await c.presidency()).term >= 2
+    await save(c.handle, "presidency-tells-meeting-when-it-acts", first_run)
+    await c.stop()
+
+
 async def record_committee(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
     """The committee's first term (told by the Presidency, coordinators appointed, a meeting scheduled and recorded,
     a task reminded and escalated, a group member added) up to the handover, and the Presidency that told it."""
@@ -704,6 +804,7 @@ RECORDERS = {
     "host-surplus": record_host_surplus,
     "isu": record_isu,
     "sponsorship": record_sponsorship,
+    "cadences": record_cadences,
 }
 
 

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.funds import (
         CANCEL_REQUEST,
         FUNDS_GRANTED,
+        FUNDS_GRANTED_ALL,
         FUNDS_TOO_LATE,
         RELEASE,
         REQUEST_FUNDS,
@@ -248,6 +249,15 @@ class DocumentWorkflow(Shows[DocumentState]):
 
     @workflow.signal(name=FUNDS_GRANTED)
     async def funds_granted(self, request_id: str) -> None:
+        await self._granted(request_id)
+
+    @workflow.signal(name=FUNDS_GRANTED_ALL)
+    async def funds_granted_all(self, request_ids: list[str]) -> None:
+        # Every language granted by one payment, in one workflow task.
+        for request_id in request_ids:
+            await self._granted(request_id)
+
+    async def _granted(self, request_id: str) -> None:
         if (lang := self._language(request_id)) is None:
             return
         t = self.s.translations[lang]

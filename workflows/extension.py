@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.ids import silence_id
     from domain.notifications import Notification
-    from domain.reviews import Reminder
+    from domain.reviews import DEFAULT_CADENCE, Reminder
     from domain.silence import SILENCE_ENDED, SilenceInput, SilenceOutcome
     from domain.views import extension_details
     from workflows.common import (
@@ -53,6 +53,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.silence import SilenceProcedureWorkflow
 
 # The Presidency waits for the answer: the meeting is asked briefly, and a failure is a clear no.
+# From this patch on, a deadline passed without a declaration of completion is reminded of at the default cadence
+# (weekly for four weeks, then every 30 days) until completion or a further request; before it, once (issue 16).
+PASSED_CADENCE = "extension-passed-cadence"
 LOOKUP_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
 
 
@@ -67,6 +70,7 @@ class ExtensionRequestWorkflow(DeadlineEnds, Shows[ExtensionState]):
         self.proposal: ProposeBySilence | None = None
         # Notifications a handler owes (handlers must not wait on a webhook): sent by the main loop.
         self.outbox: list[tuple[str, str]] = []
+        self.passed_cadence: bool | None = None
 
     @workflow.run
     async def run(self, inp: ExtensionInput) -> ExtensionState:
@@ -92,7 +96,7 @@ class ExtensionRequestWorkflow(DeadlineEnds, Shows[ExtensionState]):
             while self.outbox:
                 await self._notify(*self.outbox.pop(0))
             version = self.version
-            reminder = self._next_reminder(started) if self.s.status in WATCHING else None
+            reminder = self._next_reminder(started) if self.s.status in WATCHING else self._still_passed()
             self.s.upcoming = reminder
             self._refresh()
             if reminder is None:
@@ -110,6 +114,14 @@ class ExtensionRequestWorkflow(DeadlineEnds, Shows[ExtensionState]):
         while self.outbox:
             await self._notify(*self.outbox.pop(0))
         return self.s
+
+    def _still_passed(self) -> Reminder | None:
+        """Past its deadline with no completion declared: reminded at a cadence (PASSED_CADENCE), asked once."""
+        if self.s.status is not Status.EXPIRED:
+            return None
+        if self.passed_cadence is None:
+            self.passed_cadence = workflow.patched(PASSED_CADENCE)
+        return rules.still_passed(self.s, DEFAULT_CADENCE) if self.passed_cadence else None
 
     def _next_reminder(self, started: date) -> Reminder | None:
         sent = {r.key for r in self.s.sent}

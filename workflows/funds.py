@@ -36,6 +36,9 @@ NOTIFY_BATCH = 100
 # the day it is needed by is reported to its requester at once (issue 18, item 1): a timer and signals the ledger did
 # not issue before. Histories from before it replay first come first served.
 ORDER_OF_NEED = "ledger-order-of-need"
+# From this patch on, a requester hears of all its requests granted at that moment in one signal (FUNDS_GRANTED_ALL),
+# not one signal per request (issue 16); histories from before it replay one signal per grant.
+GRANTS_TOGETHER = "ledger-one-grant-signal-per-requester"
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
@@ -43,6 +46,7 @@ class MeetingFundsWorkflow(Batches[LedgerState]):
     @workflow.init
     def __init__(self, ledger: LedgerState) -> None:
         super().__init__(start_input(ledger, LedgerState), self._grant, dirty=False)
+        self.together: bool | None = None
 
     @workflow.run
     async def run(self, ledger: LedgerState) -> None:
@@ -62,10 +66,22 @@ class MeetingFundsWorkflow(Batches[LedgerState]):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 # Grants not yet told travel in the state; the next run tells them first.
                 workflow.continue_as_new(self.s.model_copy(update={"runs": self.s.runs + 1}))
-            # Told together: one signal each, all in flight at once, so a large payment frees a queue quickly.
-            batch = self.s.to_notify[:NOTIFY_BATCH]
-            await asyncio.gather(*(self._notify(r) for r in batch))
-            self.s.to_notify = self.s.to_notify[len(batch) :]
+            # Told together: all in flight at once, so a large payment frees a queue quickly.
+            if self._together():
+                groups = rules.grants_to_tell(self.s.to_notify, NOTIFY_BATCH)
+                await asyncio.gather(*(self._notify_all(g) for g in groups))
+                told = sum(len(g) for g in groups)
+            else:
+                batch = self.s.to_notify[:NOTIFY_BATCH]
+                await asyncio.gather(*(self._notify(r) for r in batch))
+                told = len(batch)
+            self.s.to_notify = self.s.to_notify[told:]
+
+    def _together(self) -> bool:
+        """Whether a requester hears of its grants in one signal (asked once per run, at the first grant told)."""
+        if self.together is None:
+            self.together = workflow.patched(GRANTS_TOGETHER)
+        return self.together
 
     def _by_need(self) -> bool:
         """Whether the queue is in the order of need (set once, for this run and those it continues as)."""
@@ -118,6 +134,17 @@ class MeetingFundsWorkflow(Batches[LedgerState]):
         except Exception as e:  # the requester ended (withdrawn, completed): its money comes back
             workflow.logger.info("grant %s not delivered (%s); released", r.request_id, e)
             self._change(lambda: rules.release(self.s, r.request_id))
+
+    async def _notify_all(self, group: list[FundsRequest]) -> None:
+        try:
+            await workflow.get_external_workflow_handle(group[0].requester).signal(
+                rules.FUNDS_GRANTED_ALL, [r.request_id for r in group]
+            )
+        except Exception as e:  # the requester ended (withdrawn, completed): its money comes back
+            workflow.logger.info("grants %s not delivered (%s); released", [r.request_id for r in group], e)
+            for r in group:
+                self.s = rules.release(self.s, r.request_id)
+            self._grant()
 
     # The ISU's records: Updates with validators, so a wrong amount or State is refused and nothing written.
 

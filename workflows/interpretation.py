@@ -55,7 +55,7 @@ class InterpretationFunding:
         return f"interpretation:{self.s.plan.ref.label}:{day}"
 
     def granted(self, request_id: str) -> None:
-        """The ledger granted a request (the signal ``funds_granted``)."""
+        """The ledger granted a request (the signal ``funds_granted``, or one of ``funds_granted_all``)."""
         day = next((d for d in self.s.interpretation if self.request_id(d) == request_id), None)
         if day is not None and self.s.interpretation[day] is Interpretation.REQUESTED:
             self.s.interpretation[day] = Interpretation.GRANTED

@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
         Postpone,
         SetDates,
     )
-    from domain.funds import FUNDS_GRANTED, FUNDS_TOO_LATE
+    from domain.funds import FUNDS_GRANTED, FUNDS_GRANTED_ALL, FUNDS_TOO_LATE
     from domain.ids import sponsorship_id
     from domain.meeting import HeldDay, MeetingInput, MeetingState
     from domain.meeting_costs import HOST_SURPLUS, MEETING_VENUE, Venue, venue_of
@@ -223,6 +223,11 @@ class MeetingWorkflow(Keeps[MeetingState]):
     @workflow.signal(name=FUNDS_GRANTED)
     def funds_granted(self, request_id: str) -> None:
         self.interpretation.granted(request_id)
+
+    @workflow.signal(name=FUNDS_GRANTED_ALL)
+    def funds_granted_all(self, request_ids: list[str]) -> None:
+        for request_id in request_ids:
+            self.interpretation.granted(request_id)
 
     @workflow.signal(name=FUNDS_TOO_LATE)
     def funds_too_late(self, request_id: str) -> None:

@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.funds import LedgerState
     from domain.ids import committee_id, funds_id, meeting_id
     from domain.meeting import MeetingInput
-    from domain.models import President
+    from domain.models import Phase, President
     from domain.presidency import MEETING_CHANGED, MEETING_CLOSED, MeetingClosed, MeetingView, PresidencyState
     from domain.roster import REGISTER_CHANGED, Roster
     from domain.views import presidency_details
@@ -28,6 +28,11 @@ with workflow.unsafe.imports_passed_through():
 
 
 TELLS_COMMITTEE = "presidency-tells-committee"
+# From this patch on, the meeting hears of a new first designate only when it can act on it: when a successor appears
+# or disappears (it cannot close without one), or when it is in session or past its last day (it may close then).
+# Each signal cost the next decision a delayed workflow task (issue 16: the p99 tail). A change kept back is told
+# when the meeting begins. Terms recorded before it tell every change.
+TELLS_WHEN_IT_ACTS = "presidency-tells-meeting-when-it-acts"
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
@@ -47,6 +52,9 @@ class PresidencyWorkflow(Keeps[PresidencyState]):
         # The Coordination Committee must learn who presides and is designated: at the start of a term, and after
         # each change of the designates.
         self.committee_dirty = True
+        # Whether the meeting knows of a successor at all; None: not known in this run (told as before).
+        self.told_present: bool | None = None
+        self.when_it_acts = False
         self.waiting_for = "the meeting to close"
         self.child: workflow.ChildWorkflowHandle[MeetingWorkflow, MeetingClosed] | None = None
 
@@ -54,6 +62,7 @@ class PresidencyWorkflow(Keeps[PresidencyState]):
     async def run(self, state: PresidencyState) -> None:
         self._refresh("the meeting to begin")
         mid = meeting_id(self.s.convention, self.s.meeting.ref)
+        self.when_it_acts = workflow.patched(TELLS_WHEN_IT_ACTS)
         if not self.s.meeting_started:
             await self._start_meeting(mid)
         while self.s.closed is None and not workflow.info().is_continue_as_new_suggested():
@@ -61,7 +70,7 @@ class PresidencyWorkflow(Keeps[PresidencyState]):
             await workflow.wait_condition(
                 lambda: (
                     self.s.closed is not None
-                    or self.successor_dirty
+                    or self._successor_to_tell()
                     or self.roster_dirty
                     or self.committee_dirty
                     or workflow.info().is_continue_as_new_suggested()
@@ -70,9 +79,10 @@ class PresidencyWorkflow(Keeps[PresidencyState]):
             if self.committee_dirty:
                 self.committee_dirty = False
                 await self._tell_committee()
-            if self.successor_dirty and self.s.closed is None:
+            if self._successor_to_tell() and self.s.closed is None:
                 self.successor_dirty = False
                 successor = self.s.designates[0] if self.s.designates else None
+                self.told_present = successor is not None
                 await workflow.get_external_workflow_handle(mid).signal(
                     MeetingWorkflow.successor_changed, successor
                 )
@@ -164,9 +174,20 @@ class PresidencyWorkflow(Keeps[PresidencyState]):
                 # Dates move by decision; the current details show them, a static summary could not.
                 static_summary=f"{plan.ref.title()} ({plan.ref.label})",
             )
+            self.told_present = bool(self.s.designates)
         except WorkflowAlreadyStartedError:
             workflow.logger.info("meeting %s already runs; it reports to this Presidency", mid)
         self.s.meeting_started = True
+
+    def _successor_to_tell(self) -> bool:
+        """Whether a change of the first designate is to be told to the meeting now (TELLS_WHEN_IT_ACTS)."""
+        if not self.successor_dirty or not self.when_it_acts or self.told_present is None:
+            return self.successor_dirty
+        return (
+            self.told_present != bool(self.s.designates)
+            or self.s.meeting_phase is Phase.IN_SESSION
+            or self._today() > self.s.meeting.last_day
+        )
 
     # Decisions of the Presidency.
 

@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.ids import report_id
     from domain.notifications import Notification
     from domain.reports import ReportReceived, ReportsInput, ReportsState, ReportStatus
-    from domain.reviews import Reminder
+    from domain.reviews import DEFAULT_CADENCE, Reminder
     from domain.states import check_state
     from domain.views import report_details
     from workflows.common import (
@@ -35,6 +35,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.deadlines import Withdraws
     from workflows.decisions import Shows
 
+# From this patch on, last year's report, still missing after its overdue notice, is reminded of at a cadence (by
+# default weekly for four weeks, then every 30 days) by this year's run until received; before it, the notice alone
+# (issue 16). Asked once per run, before its first reminder.
+OVERDUE_CADENCE = "art7-overdue-cadence"
+
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
 class Article7Workflow(Shows[ReportsState], Withdraws[ReportsState]):
@@ -46,6 +51,7 @@ class Article7Workflow(Shows[ReportsState], Withdraws[ReportsState]):
         # Runs begun before withdrawals were followed learn theirs at their next run (it is carried over).
         self.ends = False
         self.ending: asyncio.Task[None] | None = None
+        self.cadence: bool | None = None
 
     @workflow.run
     async def run(self, inp: ReportsInput) -> ReportsState:
@@ -65,7 +71,7 @@ class Article7Workflow(Shows[ReportsState], Withdraws[ReportsState]):
             if reminder.kind == "overdue" and reminder.key.startswith("art7:initial:"):
                 self.s.initial_outstanding = True
                 self._changed()
-            elif reminder.kind == "overdue":
+            elif reminder.kind == "overdue" and not rules.is_follow_up(reminder):
                 self.s.outstanding = sorted({*self.s.outstanding, self.s.year})
                 self._changed()
             await self._send(reminder)
@@ -98,7 +104,15 @@ class Article7Workflow(Shows[ReportsState], Withdraws[ReportsState]):
         self._changed()
 
     def _next_reminder(self, started: date) -> Reminder | None:
-        owed = [r for r in rules.owed(self.s) if r.on >= started or r.kind == "overdue"]
+        if self.cadence is None:
+            self.cadence = workflow.patched(OVERDUE_CADENCE)
+        cadence = (self.inp.overdue_reminders or DEFAULT_CADENCE) if self.cadence else None
+        # An overdue notice is owed even when its day had passed; a reminder after it, only from its day.
+        owed = [
+            r
+            for r in rules.owed(self.s, cadence)
+            if r.on >= started or (r.kind == "overdue" and not rules.is_follow_up(r))
+        ]
         # Nothing is owed from the day a withdrawal takes effect.
         owed = [r for r in owed if self.s.ends_on is None or r.on < self.s.ends_on]
         return owed[0] if owed else None
@@ -106,6 +120,8 @@ class Article7Workflow(Shows[ReportsState], Withdraws[ReportsState]):
     async def _send(self, r: Reminder) -> None:
         initial = r.key.startswith("art7:initial:") and self.s.initial_due is not None
         due = self.s.initial_due if initial and self.s.initial_due else self.s.deadline
+        if rules.is_follow_up(r):  # last year's report, still overdue
+            due = rules.deadline(int(r.key.split(":")[1]))
         note = Notification(
             webhook=self.inp.webhook,
             idempotency_key=f"{workflow.info().workflow_id}:{r.key}",

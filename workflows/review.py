@@ -36,6 +36,9 @@ with workflow.unsafe.imports_passed_through():
 
 OPEN = (ReviewStatus.PENDING, ReviewStatus.OVERDUE)
 LONG_OVERDUE = "review-overdue-continues-as-new"
+# From this patch on, an overdue review is reminded of at its mandate's cadence (weekly for four weeks, then monthly,
+# unless its spec says otherwise); before it, every week (issue 16). Asked at the first overdue reminder of a run.
+OVERDUE_CADENCE = "review-overdue-cadence"
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
@@ -57,6 +60,7 @@ class ReviewWorkflow(Shows[ReviewState]):
             self.s.status = ReviewStatus.OVERDUE
         self.defaults = inp.defaults
         self.next_input: ReviewInput | None = None
+        self.cadence: rules.Cadence | None = None
 
     @workflow.run
     async def run(self, inp: ReviewInput) -> ReviewState:
@@ -107,7 +111,16 @@ class ReviewWorkflow(Shows[ReviewState]):
         ]
         if owed:
             return owed[0]
-        return rules.next_overdue(self.s.spec, self.s.due, self.s.cycle, self.s.sent)
+        return rules.next_overdue(self.s.spec, self.s.due, self.s.cycle, self.s.sent, self._cadence())
+
+    def _cadence(self) -> rules.Cadence:
+        if self.cadence is None:
+            self.cadence = (
+                (self.s.spec.overdue_reminders or rules.DEFAULT_CADENCE)
+                if workflow.patched(OVERDUE_CADENCE)
+                else rules.WEEKLY
+            )
+        return self.cadence
 
     async def _send(self, r: Reminder) -> None:
         note = Notification(

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.extensions import DeclareCompletion
     from domain.ids import watch_id
     from domain.notifications import Notification
-    from domain.reviews import Reminder
+    from domain.reviews import DEFAULT_CADENCE, Reminder
     from domain.watch import ENDED, WatchInput, WatchState, WatchStatus
     from workflows.common import (
         FAIL_ON_INVALID_INPUT,
@@ -36,6 +36,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.deadlines import DeadlineEnds, Withdraws
     from workflows.decisions import Shows
 
+# From this patch on, a deadline passed with neither completion nor a request is reminded of at a cadence (by default
+# weekly for four weeks, then every 30 days) until one of them, or a withdrawal, ends the watch; before it, once
+# (issue 16). Asked when the deadline's notice has gone and nothing else is owed.
+PASSED_CADENCE = "watch-passed-cadence"
+
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
 class DeadlineWatchWorkflow(DeadlineEnds, Shows[WatchState], Withdraws[WatchState]):
@@ -45,6 +50,7 @@ class DeadlineWatchWorkflow(DeadlineEnds, Shows[WatchState], Withdraws[WatchStat
         super().__init__(rules.initial_state(inp))
         self.ends = False
         self.ending: asyncio.Task[None] | None = None
+        self.passed_cadence: bool | None = None
 
     @workflow.run
     async def run(self, inp: WatchInput) -> WatchState:
@@ -70,8 +76,16 @@ class DeadlineWatchWorkflow(DeadlineEnds, Shows[WatchState], Withdraws[WatchStat
 
     def _next(self, started: date) -> Reminder | None:
         owed = [r for r in rules.schedule(self.s, self.inp.leads) if r.on >= started or r.kind == "overdue"]
+        if not owed and self.s.status is WatchStatus.PASSED and self._passed_cadence():
+            owed = [rules.still_passed(self.s, self.inp.overdue_reminders or DEFAULT_CADENCE)]
         owed = [r for r in owed if self.s.ends_on is None or r.on < self.s.ends_on]
         return owed[0] if owed else None
+
+    def _passed_cadence(self) -> bool:
+        """Whether a passed deadline is reminded of at a cadence (asked once, when first it could be)."""
+        if self.passed_cadence is None:
+            self.passed_cadence = workflow.patched(PASSED_CADENCE)
+        return self.passed_cadence
 
     def _arm(self) -> bool:
         """Whether the watch has ended; else sets the timer of the day the State's withdrawal takes effect, if known."""

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain import documents, extensions, ids, presidency, reports, reviews, silence
-from domain.funds import FUNDS_GRANTED, FUNDS_TOO_LATE, FundsRequester
+from domain.funds import FUNDS_GRANTED, FUNDS_GRANTED_ALL, FUNDS_TOO_LATE, FundsRequester
 from domain.search_attributes import UNSEARCHABLE, Kind, Unsearchable, query, quoted
 from workflows.document import DocumentWorkflow
 from workflows.meeting import MeetingWorkflow
@@ -24,14 +24,15 @@ def requesters(meeting: MeetingWorkflow, document: DocumentWorkflow) -> list[Fun
     return [meeting, document]
 
 
-@pytest.mark.parametrize("name", [FUNDS_GRANTED, FUNDS_TOO_LATE])
+@pytest.mark.parametrize("name", [FUNDS_GRANTED, FUNDS_GRANTED_ALL, FUNDS_TOO_LATE])
 @pytest.mark.parametrize("requester", [MeetingWorkflow, DocumentWorkflow], ids=lambda c: c.__name__)
 def test_every_requester_of_money_takes_the_ledger_s_grant_as_the_protocol_says(requester: type, name: str):
     signal = requester.__temporal_workflow_definition.signals.get(name)  # type: ignore[attr-defined]
     assert signal is not None, f"{requester.__name__} has no signal {name!r}: what the ledger says is lost"
     params = list(inspect.signature(signal.fn).parameters)[1:]
     promised = typing.get_type_hints(getattr(FundsRequester, name))
-    assert len(params) == 1 and typing.get_type_hints(signal.fn)[params[0]] is promised["request_id"] is str
+    (param,) = promised.keys() - {"return"}
+    assert len(params) == 1 and typing.get_type_hints(signal.fn)[params[0]] == promised[param]
     assert signal.fn.__name__ == getattr(FundsRequester, name).__name__ == name
 
 

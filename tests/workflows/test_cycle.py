@@ -218,9 +218,25 @@ async def test_designations_follow_the_order_of_meetings(cycle_factory):
     state = await c.presidency()
     assert [str(p) for p in state.designates] == ["Chile (Ambassador C)", "Mexico"]
     assert state.intersessional_next_cycle is False
-    # The meeting learns of the new first designate, the one it hands over to.
+    # A scheduled meeting that knows of a successor is not told of another (it cannot act on it yet): no signal,
+    # and no workflow task that the next decision would wait on. It learns of it once in session.
     await c.env.sleep(timedelta(minutes=1))
-    assert (await c.meeting()).successor == state.designates[0]
+    meeting_handle = await c.meeting_handle()
+
+    async def successor_signals() -> int:
+        return len(
+            [
+                e
+                async for e in meeting_handle.fetch_history_events()
+                if e.workflow_execution_signaled_event_attributes.signal_name == "successor_changed"
+            ]
+        )
+
+    # (Chile: with Ambassador C only if the replacement came before the meeting was started with it.)
+    successor = (await c.meeting()).successor
+    assert successor is not None and successor.state == "Chile" and await successor_signals() == 0
+    await c.sleep_until_day(state.meeting.first_day, hour=12)
+    assert (await c.meeting()).successor == state.designates[0] and await successor_signals() == 1
     await c.sleep_past_end_of(state.meeting.last_day)
     state = await c.presidency()
     assert state.president.representative == "Ambassador C"

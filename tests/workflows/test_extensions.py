@@ -243,6 +243,15 @@ async def test_lao_pdr_article_4_on_time_granted_five_years_then_reminded_before
             ("deadline-reminder", date(2025 + k, 2, 1)),
             ("deadline-reminder", date(2025 + k, 7, 1)),
         ]
+        # Passed with no completion declared: a notice, then weekly for four weeks and every 30 days after.
+        deadline = date(2025 + k, 8, 1)
+        await sleep_until(ts_env, deadline + timedelta(days=28 + 30))
+        s = await state(h)
+        assert s.status is Status.EXPIRED
+        assert [(r.kind, (r.on - deadline).days) for r in s.sent[5:]] == [
+            ("deadline-passed", 0),
+            *(("deadline-overdue", days) for days in (7, 14, 21, 28, 58)),
+        ]
         done = DeclareCompletion(
             decision_id="lao-done", reference="Lao PDR note verbale", completed_on=date(2025 + k, 7, 18)
         )

@@ -131,6 +131,17 @@ async def test_ninth_msp_documents_and_interpretation_follow_the_money(ts_env, t
     assert all(
         t.status is LanguageStatus.WAITING_FOR_FUNDS for s in states[6:] for t in s.translations.values()
     )
+    # One signal per document carries every language the payment granted it, not one signal per language.
+    for h in docs[:6]:
+        signals = [
+            e.workflow_execution_signaled_event_attributes
+            for e in (await h.fetch_history()).events
+            if e.HasField("workflow_execution_signaled_event_attributes")
+        ]
+        grants = [a for a in signals if a.signal_name.startswith("funds_granted")]
+        assert [a.signal_name for a in grants] == ["funds_granted_all"]
+        (payload,) = grants[0].input.payloads
+        assert len(json.loads(payload.data)) == len((await doc_state(h)).translations) == 5
     # Delivered languages are issued one by one, each after its grant.
     first = docs[0]
     for lang in (Language.FR, Language.ES):

@@ -44,6 +44,10 @@ class GrantSink:
         self.grants.append(request_id)
 
     @workflow.signal
+    def funds_granted_all(self, request_ids: list[str]) -> None:
+        self.grants.extend(request_ids)
+
+    @workflow.signal
     def finish(self) -> None:
         self.done = True
 

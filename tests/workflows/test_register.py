@@ -14,11 +14,12 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from domain.extensions import DeclareCompletion
 from domain.ids import register_id, report_id, watch_id
 from domain.obligations import ImportRegister, RegisterInput
 from domain.register import COLUMNS, entry_into_force, initial_report_due
 from domain.reports import ReportsState, ReportStatus
-from domain.watch import WatchState, WatchStatus
+from domain.watch import WatchInput, WatchState, WatchStatus
 from tests.support.cycle_helpers import rejection
 from tests.support.reminding import notifier_worker, sleep_until, today
 from workflows.register import RegisterWorkflow
@@ -42,6 +43,37 @@ async def _started(env: WorkflowEnvironment, wid: str, query: Any) -> Any:
         except RPCError:
             await asyncio.sleep(0.05)
     raise AssertionError(f"{wid} was not started")
+
+
+# First in the module: a later test leaves workflows whose worker has gone, and time cannot skip past their timers.
+async def test_a_passed_deadline_is_reminded_of_at_its_cadence_until_completion_ends_the_watch(
+    ts_env: WorkflowEnvironment,
+):
+    code = f"regt{next(_n)}"
+    async with notifier_worker(ts_env) as worker:
+        now = await today(ts_env)
+        deadline = now + timedelta(days=3)
+        wh = await ts_env.client.start_workflow(
+            DeadlineWatchWorkflow.run,
+            WatchInput(
+                convention=code, state="Newland", article="4", deadline=deadline, meeting_on=now, leads=(1,)
+            ),
+            id=watch_id(code, "4", "Newland"),
+            task_queue=worker.task_queue,
+        )
+        await sleep_until(ts_env, deadline + timedelta(days=28 + 30))
+        w: WatchState = await wh.query(DeadlineWatchWorkflow.state)
+        # The deadline's notice, then weekly for four weeks and every 30 days after (the default cadence).
+        assert w.status == WatchStatus.PASSED
+        assert [k for k in w.sent if "passed" in k or k.endswith("deadline")] == [
+            "art4:deadline",
+            *(f"art4:passed:{n}" for n in range(1, 6)),
+        ]
+        await wh.execute_update(
+            DeadlineWatchWorkflow.declare_completion,
+            DeclareCompletion(decision_id="done", reference="test", completed_on=now + timedelta(days=50)),
+        )
+        assert (await wh.result()).status == WatchStatus.COMPLETED
 
 
 async def test_an_import_starts_a_new_states_obligations(ts_env: WorkflowEnvironment):

@@ -110,6 +110,15 @@ async def test_a_missed_deadline_is_overdue_until_the_late_report_is_recorded(ts
         assert st.year == year + 1 and st.outstanding == [year] and st.status is ReportStatus.OVERDUE
         assert await phase(h) == "overdue"
         await sleep_until(ts_env, due + timedelta(days=20))
+        # Still missing: reminded of weekly from the notice (the default cadence), by the next year's run.
+        follow_ups = [b for b in received(tmp_path)][3:]
+        assert [(b["body"]["kind"], b["idempotency_key"].split(":", 1)[1]) for b in follow_ups] == [
+            ("overdue", f"art7:{year}:overdue:1"),
+            ("overdue", f"art7:{year}:overdue:2"),
+        ]
+        assert all(
+            b["body"]["due"] == due.isoformat() and "Still overdue" in b["body"]["text"] for b in follow_ups
+        )
         late = ReportReceived(
             decision_id="late-1", year=year, received_on=await today(ts_env), reference="ISU receipt note 7"
         )
@@ -121,7 +130,8 @@ async def test_a_missed_deadline_is_overdue_until_the_late_report_is_recorded(ts
             ReportRecord(year=year, received_on=late.received_on, reference=late.reference, late=True)
         ]
         assert await phase(h) == "pending"
-        assert len(received(tmp_path)) == 3  # nothing more was sent
+        await sleep_until(ts_env, due + timedelta(days=60))
+        assert len(received(tmp_path)) == 5  # nothing more once the report is recorded
         await h.terminate("test over")
 
 

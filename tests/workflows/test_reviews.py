@@ -16,6 +16,8 @@ from domain.decisions import Rejected
 from domain.ids import review_id
 from domain.models import Defaults
 from domain.reviews import (
+    WEEKLY,
+    Cadence,
     Conclude,
     DueKind,
     DuePoint,
@@ -86,11 +88,32 @@ async def test_reminders_escalation_and_weekly_reminders_on_their_dates(ts_env, 
         await h.terminate("test over")
 
 
+async def test_overdue_reminders_follow_the_cadence_the_mandate_sets(ts_env, tmp_path):
+    due = await today(ts_env) + timedelta(days=3)
+    default = spec(DuePoint(kind=DueKind.DATE, on=due), reminder_days=(1,))
+    set_by_mandate = spec(
+        DuePoint(kind=DueKind.DATE, on=due),
+        reminder_days=(1,),
+        overdue_reminders=Cadence(every_days=14, for_days=14, then_every_days=60),
+    )
+    async with webhook_worker(ts_env, tmp_path) as (worker, _):
+        handles = [await start(ts_env, worker, s) for s in (default, set_by_mandate)]
+        await sleep_until(ts_env, due + timedelta(days=1 + 28 + 60 + 1))
+        sent = [
+            [(r.on - due).days - 1 for r in (await state(h)).sent if r.kind == "overdue"] for h in handles
+        ]
+        # Days after the escalation: weekly for four weeks, then every 30 days; or as the mandate says.
+        assert sent == [[7, 14, 21, 28, 58, 88], [14, 74]]
+        for h in handles:
+            assert (await state(h)).status is ReviewStatus.OVERDUE
+            await h.terminate("test over")
+
+
 async def test_a_review_overdue_for_long_continues_as_new_without_repeating_or_skipping_a_week(
     ts_env, tmp_path
 ):
     due = await today(ts_env) + timedelta(days=10)
-    s = spec(DuePoint(kind=DueKind.DATE, on=due))
+    s = spec(DuePoint(kind=DueKind.DATE, on=due), overdue_reminders=WEEKLY)  # a mandate may keep them weekly
     async with webhook_worker(ts_env, tmp_path) as (worker, _):
         h = await ts_env.client.start_workflow(
             ReviewWorkflow.run,
