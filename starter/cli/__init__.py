@@ -21,6 +21,7 @@ from typing import NoReturn
 import typer
 
 from starter.cli import (
+    board,
     codec_server,
     committee,
     cycle,
@@ -58,6 +59,8 @@ app.add_typer(isu.app, name="isu")
 app.add_typer(sponsorship.app, name="sponsorship")
 app.command("codec-server")(codec_server.codec_server)
 app.command("status")(status.status)
+app.command("board")(board.board)
+app.command("calendar")(board.calendar_command)
 
 
 def main() -> NoReturn:
