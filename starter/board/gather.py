@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
@@ -22,8 +21,8 @@ from domain.extensions import due_by
 from domain.funds import queue
 from domain.ids import document_id, funds_id, meeting_id, presidency_id
 from domain.meeting import Interpretation, MeetingState
-from domain.models import STANDARD_DEFAULTS, Convention
-from domain.watch import ENDED
+from domain.models import STANDARD_DEFAULTS, Convention, MeetingPlan
+from domain.watch import ENDED, REQUEST_LEAD_MONTHS
 from starter.cli import extension_requests as requests
 from starter.cli.calls import listed, presidency_state, query_if_any, rpc_error
 from starter.cli.common import ANSWER_TIMEOUT, CliError
@@ -147,38 +146,9 @@ async def _presidency(client: Client, board: Board) -> None:
     board.meeting = f"{plan.ref.title()} ({plan.ref.label})"
     board.meeting_wid = mid
     board.meeting_dates = plan.describe_dates()
-    for part in plan.parts:
-        board.spans.append(Mark(part.start, "meeting", f"{plan.ref.label}, {part.place}", end=part.end))
-    for day in _days(plan.parts, meet):
-        board.days.append(day)
-        note = "" if day.funded is not False else ", no interpretation money"
-        board.dated.append(
-            Dated(
-                mid,
-                f"day-{day.part}-{day.number}",
-                "meeting",
-                day.day,
-                f"{plan.ref.label} day {day.number}"
-                + (f" of part {day.part}" if len(plan.parts) > 1 else "")
-                + note,
-                late=day.funded is False,
-            )
-        )
-    board.dated.append(
-        Dated(
-            board.presidency_wid,
-            f"handover-{plan.ref.label}",
-            "handover",
-            plan.last_day,
-            f"handover of the Presidency at the close of the {plan.ref.label}",
-        )
-    )
-    requests_due = months_later(plan.first_day, -9)
-    board.dated.append(
-        Dated(
-            mid, "requests-due", "deadline", requests_due, f"extension requests due for the {plan.ref.label}"
-        )
-    )
+    board.spans += [Mark(p.start, "meeting", f"{plan.ref.label}, {p.place}", end=p.end) for p in plan.parts]
+    board.days = days(plan, meet)
+    board.dated += meeting_dated(conv, plan, board.days)
     fid = funds_id(conv.code, plan.ref.label)
     ledger = await query_if_any(client, fid, MeetingFundsWorkflow.ledger)
     if ledger is None:
@@ -206,27 +176,57 @@ async def _presidency(client: Client, board: Board) -> None:
         )
 
 
-def _days(parts: Any, meet: MeetingState | None) -> list[Day]:
-    held = {d.date: d for d in meet.days_held} if meet else {}
-    money = meet.interpretation if meet else {}
-    out = []
-    for i, part in enumerate(parts, start=1):
-        for n, day in enumerate(meeting_days_of(part), start=1):
-            state = money.get(day)
-            funded: bool | None = None
-            if day in held:
-                funded = held[day].interpretation
-            elif state in (Interpretation.GRANTED, Interpretation.BOOKED):
-                funded = True
-            elif state is Interpretation.NOT_FUNDED:
-                funded = False
-            words = state.value.replace("_", " ") if state else "not requested yet"
-            out.append(Day(day, i, n, "funded" if funded else words, funded))
+def meeting_dated(conv: Convention, plan: MeetingPlan, days: list[Day]) -> list[Dated]:
+    """The meeting's days, the handover on its last day, and the day extension requests for it are due. Named by
+    part and day number, not by date, so that a meeting moved keeps its events."""
+    mid = meeting_id(conv, plan.ref)
+    label = plan.ref.label
+    out = [
+        Dated(
+            mid,
+            f"day-{d.part}-{d.number}",
+            "meeting",
+            d.day,
+            f"{label} day {d.number}"
+            + (f" of part {d.part}" if len(plan.parts) > 1 else "")
+            + ("" if d.funded is not False else ", no interpretation money"),
+            late=d.funded is False,
+        )
+        for d in days
+    ]
+    out.append(
+        Dated(
+            presidency_id(conv),
+            f"handover-{label}",
+            "handover",
+            plan.last_day,
+            f"handover of the Presidency at the close of the {label}",
+        )
+    )
+    due = months_later(plan.first_day, -REQUEST_LEAD_MONTHS)
+    out.append(Dated(mid, "requests-due", "deadline", due, f"extension requests due for the {label}"))
     return out
 
 
-def meeting_days_of(part: Any) -> list[date]:
-    return [part.start + timedelta(days=k) for k in range(part.days)]
+def days(plan: MeetingPlan, meet: MeetingState | None) -> list[Day]:
+    """Each day of the plan, with its interpretation money as the meeting knows it (``meet``)."""
+    held = {d.date: d.interpretation for d in meet.days_held} if meet else {}
+    money = meet.interpretation if meet else {}
+    out = []
+    for i, part in enumerate(plan.parts, start=1):
+        for n, day in enumerate((part.start + timedelta(days=k) for k in range(part.days)), start=1):
+            state = money.get(day)
+            funded: bool | None = None
+            words = state.value.replace("_", " ") if state else "not requested yet"
+            if day in held:
+                funded = held[day]
+                words = "held with interpretation" if funded else "held without interpretation"
+            elif state in (Interpretation.GRANTED, Interpretation.BOOKED):
+                funded, words = True, f"funded ({state.value})"
+            elif state is Interpretation.NOT_FUNDED:
+                funded = False
+            out.append(Day(day, i, n, words, funded))
+    return out
 
 
 async def _reviews(client: Client, board: Board) -> None:

@@ -12,12 +12,13 @@ import uvicorn
 from temporalio.client import Client
 
 from runtime.connect import connect
-from starter.board.app import DEFAULT_PORT, TOKEN_ENV, TokenRequired, check_token, create_app, workflow_url
-from starter.board.gather import gather
-from starter.board.ics import calendar
 from starter.cli.common import BAD_INPUT, OK, CliError, ConventionOpt, convention_of, echo, run
 
 DEFAULT_UI = "http://127.0.0.1:8233"
+# As starter/board/app.py says; repeated here because the board's modules import `msp`'s (its calls), so this one,
+# which `msp` imports, imports them only when a command runs.
+DEFAULT_PORT = 8299
+TOKEN_ENV = "CCM_BOARD_TOKEN"
 UiOpt = Annotated[
     str,
     typer.Option("--ui-url", envvar="CCM_UI_URL", help="The Temporal Web UI's address, for the links."),
@@ -44,6 +45,8 @@ def board(
     """Serve the board: the Presidency, the next meeting day by day, what needs attention, the lists, a timeline."""
 
     async def go() -> int:
+        from starter.board.app import TokenRequired, check_token, create_app
+
         code = convention_of(convention).code
         try:
             required = check_token(host, token)
@@ -68,6 +71,10 @@ def calendar_command(ui_url: UiOpt = DEFAULT_UI, convention: ConventionOpt = "cc
     """Print the calendar (iCalendar): meeting days, handovers, due dates and deadlines. `msp calendar > ccm.ics`."""
 
     async def go() -> int:
+        from starter.board.app import workflow_url
+        from starter.board.gather import gather
+        from starter.board.ics import calendar
+
         code = convention_of(convention).code
         client = await connect()
         found = await gather(client, code)
