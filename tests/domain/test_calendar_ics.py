@@ -5,6 +5,7 @@ keeps its events' UIDs."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from icalendar import Calendar
 
@@ -45,12 +46,13 @@ def events(p: MeetingPlan, meet: MeetingState | None = None) -> dict[str, dict[s
     assert cal["VERSION"] == "2.0" and cal["PRODID"]
     found: dict[str, dict[str, object]] = {}
     for ev in cal.walk("VEVENT"):
-        assert ev["DTSTAMP"].dt == STAMP
+        assert ev.decoded("DTSTAMP") == STAMP
+        start: Any = ev["DTSTART"]
         found[str(ev["UID"])] = {
             "summary": str(ev["SUMMARY"]),
-            "start": ev["DTSTART"].dt,
-            "end": ev["DTEND"].dt,
-            "value": ev["DTSTART"].params.get("VALUE"),
+            "start": ev.decoded("DTSTART"),
+            "end": ev.decoded("DTEND"),
+            "value": start.params.get("VALUE"),
         }
     return found
 
