@@ -34,7 +34,7 @@ COOKIE = "ccm_board_token"
 TOKEN_ENV = "CCM_BOARD_TOKEN"
 DEFAULT_PORT = 8299
 # How often the page reloads itself, in seconds.
-REFRESH = 5
+REFRESH = 10
 _TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),

@@ -18,7 +18,7 @@ from domain import search_attributes as sa
 from domain.bounds import chf
 from domain.calendar import local_date, local_text, months_later
 from domain.extensions import due_by
-from domain.funds import queue
+from domain.funds import LedgerState, queue
 from domain.ids import document_id, funds_id, meeting_id, presidency_id
 from domain.meeting import Interpretation, MeetingState
 from domain.models import STANDARD_DEFAULTS, Convention, MeetingPlan
@@ -30,6 +30,7 @@ from starter.cli.reports import report_list
 from starter.cli.reviews import review_list
 from starter.cli.silence_text import procedure_list
 from starter.timeline import Mark
+from workflows.document import DocumentWorkflow
 from workflows.funds import MeetingFundsWorkflow
 from workflows.meeting import MeetingWorkflow
 from workflows.watch import DeadlineWatchWorkflow
@@ -158,22 +159,35 @@ async def _presidency(client: Client, board: Board) -> None:
     if ledger.shortfall > 0:
         board.attention.append(Row(fid, f"Ledger shortfall: {chf(ledger.shortfall)}", board.funds))
     prefix = document_id(conv.code, "")
+    for w in waiting(ledger, prefix):
+        doc = await query_if_any(client, w.wid, DocumentWorkflow.state)
+        what = f"{doc.spec.title}, {len(doc.pending_languages)} translations" if doc else w.purpose
+        detail = f"place {w.place} in the queue, {chf(w.ahead)} ahead, {chf(w.amount)} needed"
+        board.waiting.append(Row(w.wid, f"{w.wid.removeprefix(prefix)}: {what}", detail))
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A document in the ledger's queue: the place of its first request, the money asked for ahead of it, and
+    what all its requests together need."""
+
+    wid: str
+    place: int
+    ahead: int
+    amount: int
+    purpose: str
+
+
+def waiting(ledger: LedgerState, prefix: str) -> list[Waiting]:
+    """The documents (requesters whose id begins with ``prefix``) in the order the ledger grants them."""
     ahead = 0
-    docs: dict[str, tuple[int, int, int, str]] = {}
+    docs: dict[str, Waiting] = {}
     for place, r in enumerate(queue(ledger), start=1):
         if r.requester.startswith(prefix):
-            first, before, amount, purpose = docs.get(r.requester, (place, ahead, 0, r.purpose))
-            docs[r.requester] = (first, before, amount + r.amount, purpose)
+            w = docs.get(r.requester) or Waiting(r.requester, place, ahead, 0, r.purpose)
+            docs[r.requester] = Waiting(w.wid, w.place, w.ahead, w.amount + r.amount, w.purpose)
         ahead += r.amount
-    for wid, (place, before, amount, purpose) in docs.items():
-        symbol = wid.removeprefix(prefix)
-        board.waiting.append(
-            Row(
-                wid,
-                f"{symbol}: {purpose}",
-                f"place {place} in the queue, {chf(before)} ahead, {chf(amount)} needed",
-            )
-        )
+    return list(docs.values())
 
 
 def meeting_dated(conv: Convention, plan: MeetingPlan, days: list[Day]) -> list[Dated]:
@@ -275,7 +289,13 @@ async def _extensions(client: Client, board: Board) -> None:
             Dated(wf.id, "request-due", "deadline", due_by(s.meeting), f"{who}: due for its meeting")
         )
         if _soon(board, s.deadline):
-            board.attention.append(Row(wf.id, f"Deadline within {DEADLINE_MONTHS} months: {who}", detail))
+            board.attention.append(_deadline_row(board, wf.id, who, s.deadline, detail))
+
+
+def _deadline_row(board: Board, wid: str, who: str, deadline: date, detail: str) -> Row:
+    if deadline < board.today:
+        return Row(wid, f"Deadline passed: {who}", f"on {deadline}; {detail}")
+    return Row(wid, f"Deadline within {DEADLINE_MONTHS} months: {who}", f"on {deadline}; {detail}")
 
 
 async def _watches(client: Client, board: Board) -> None:
@@ -291,8 +311,15 @@ async def _watches(client: Client, board: Board) -> None:
             Dated(wf.id, "request-due", "deadline", s.request_due, f"{who}: extension request due")
         )
         if _soon(board, s.deadline):
-            detail = f"{s.deadline}; a request is due by {s.request_due}"
-            board.attention.append(Row(wf.id, f"Deadline within {DEADLINE_MONTHS} months: {who}", detail))
+            board.attention.append(
+                _deadline_row(
+                    board,
+                    wf.id,
+                    who,
+                    s.deadline,
+                    f"a request {'was' if s.request_due < board.today else 'is'} due by {s.request_due}",
+                )
+            )
 
 
 async def _silences(client: Client, board: Board) -> None:
