@@ -64,7 +64,7 @@ def svg(marks: Sequence[Mark], start: date, months: int = 24, title: str = "") -
             continue
         mx = x(month)
         out.append(f'<line x1="{mx}" y1="{_TOP - 6}" x2="{mx}" y2="{bottom}" stroke="#dee2e6"/>')
-        if month < stop and (month.month == 1 or i % 3 == 0 or len(range(months)) <= 12):
+        if month < stop and (i % 3 == 0 or months <= 12):
             out.append(f'<text x="{mx + 2}" y="{_TOP - 10}" fill="#495057">{month:%b %Y}</text>')
     for row, kind in enumerate(kinds):
         y = _TOP + _ROW * row
