@@ -61,8 +61,11 @@ def board(
         where = f"http://{host}:{port}/"
         echo(f"the board of {code} on {where} (links to {ui_url}); Ctrl-C stops it", err=True)
         server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
-        await server.serve()
-        return OK if server.started else BAD_INPUT
+        try:
+            await server.serve()
+        except SystemExit:  # uvicorn's way of saying it could not listen, after logging why
+            raise CliError(f"--port {port}: cannot listen on {host}:{port} (in use?)", BAD_INPUT) from None
+        return OK
 
     run(go)
 

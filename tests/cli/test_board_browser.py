@@ -8,7 +8,9 @@ a link shows where it goes without a UI server.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import subprocess
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +23,7 @@ from temporalio.client import Client
 
 from domain.ids import review_id
 from starter.board.app import TokenRequired, check_token, create_app, workflow_url
-from tests.support.devserver import MspCycle, Server, config_text, free_port, worker_cycle
+from tests.support.devserver import MSP, MspCycle, Server, config_text, free_port, worker_cycle
 
 UI = "http://ui.invalid:8233"
 # Without the background-networking flags Chromium hangs on a closed network.
@@ -166,3 +168,14 @@ def test_msp_board_says_the_same_defaults_as_the_board() -> None:
     from starter.cli import board
 
     assert (board.DEFAULT_PORT, board.TOKEN_ENV) == (app.DEFAULT_PORT, app.TOKEN_ENV)
+
+
+def test_msp_board_refuses_to_start_beyond_loopback_without_a_token() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "CCM_BOARD_TOKEN"}
+    done = subprocess.run(
+        [str(MSP), "board", "--host", "0.0.0.0"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2, done
+    assert done.stderr.strip() == (
+        "--host 0.0.0.0: a board reachable from other machines needs a token (--token or CCM_BOARD_TOKEN)"
+    )
