@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-import uvicorn
 from temporalio.client import Client
 
 from runtime.connect import connect
@@ -45,6 +44,8 @@ def board(
     """Serve the board: the Presidency, the next meeting day by day, what needs attention, the lists, a timeline."""
 
     async def go() -> int:
+        import uvicorn
+
         from starter.board.app import TokenRequired, check_token, create_app
 
         code = convention_of(convention).code
