@@ -1,6 +1,6 @@
 # The README's commands. `make run` starts everything on a laptop; `make test` is what CI runs (.ci/run).
 #
-#   make run [PORT=7233] [UI_PORT=8233] [RECEIVER_PORT=7299] [STATE_DIR=.temporal] [CONFIG=config/cycle.toml]
+#   make run [PORT=7233] [UI_PORT=8233] [RECEIVER_PORT=7299] [BOARD_PORT=8299] [STATE_DIR=.temporal] [CONFIG=config/cycle.toml]
 
 PYTHON ?= python3
 VENV := .venv
@@ -11,6 +11,7 @@ STAMP := $(VENV)/.installed
 PORT ?=
 UI_PORT ?=
 RECEIVER_PORT ?=
+BOARD_PORT ?=
 STATE_DIR ?=
 CONFIG ?=
 
@@ -27,7 +28,7 @@ $(STAMP): pyproject.toml
 # exec: make's child is the runner itself, so a SIGTERM that make relays reaches it.
 run: $(STAMP)
 	exec env $(if $(PORT),CCM_PORT='$(PORT)') $(if $(UI_PORT),CCM_UI_PORT='$(UI_PORT)') \
-	$(if $(RECEIVER_PORT),CCM_RECEIVER_PORT='$(RECEIVER_PORT)') \
+	$(if $(RECEIVER_PORT),CCM_RECEIVER_PORT='$(RECEIVER_PORT)') $(if $(BOARD_PORT),CCM_BOARD_PORT='$(BOARD_PORT)') \
 	$(if $(STATE_DIR),CCM_STATE_DIR='$(STATE_DIR)') $(if $(CONFIG),CCM_CONFIG='$(CONFIG)') \
 	$(BIN)/python -m starter.embedded
 
@@ -40,9 +41,18 @@ compose-validator:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; } || { \
 	    echo "error: cannot install docker-compose; as root run: apt-get install docker-compose" >&2; exit 1; }; }
 
+# Debian's chromium, which tests/cli/test_board_browser.py drives with playwright (playwright's own browser
+# download cannot work without the internet). Installed once, with apt, when missing.
+.PHONY: browser
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (Debian package), which tests/cli/test_board_browser.py uses to load the board"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || { \
+	    echo "error: cannot install chromium; as root run: apt-get install chromium" >&2; exit 1; }; }
+
 # Two pytest-xdist workers, each given whole modules (so a module's servers stay its own), the longest first
 # (tests/conftest.py: LONGEST_FIRST, kept in that order by --no-loadscope-reorder).
-test: $(STAMP) compose-validator
+test: $(STAMP) compose-validator browser
 	$(BIN)/ruff check .
 	$(BIN)/mypy --no-incremental .
 	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder

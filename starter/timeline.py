@@ -1,7 +1,7 @@
-"""The timeline picture the board (issue 12) and `msp simulate` (issue 16) draw: a self-contained SVG, one row per
-kind of mark, a tick at each month. No scripts, no external references; every label is XML-escaped. No I/O.
+"""The next months as a picture: one row per kind of mark, a tick per month, drawn as a self-contained SVG.
 
-(A minimal version written for `msp simulate`; the board's keeps this API.)
+Used by the board (starter/board/) and by `msp simulate`. It imports nothing from temporalio and does no I/O: the
+marks are given, the text is returned. Every label is escaped here, since labels carry text people typed.
 """
 
 from __future__ import annotations
@@ -9,11 +9,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
+
+from domain.calendar import months_later
 
 KINDS = ("meeting", "handover", "deadline", "review", "report", "silence", "document", "payment")
-_LEFT, _ROW, _MONTH, _TOP = 90, 28, 40, 40
-_COLOUR, _LATE = "#2b6cb0", "#c53030"
+_COLOURS = {
+    "meeting": "#1f5fa8",
+    "handover": "#6a3d9a",
+    "deadline": "#8c564b",
+    "review": "#2b8a3e",
+    "report": "#0b7285",
+    "silence": "#5f3dc4",
+    "document": "#495057",
+    "payment": "#e67700",
+}
+LATE_COLOUR = "#c92a2a"
+_LEFT, _RIGHT, _TOP, _ROW, _WIDTH = 90, 20, 34, 28, 1100
 
 
 @dataclass(frozen=True)
@@ -25,46 +37,52 @@ class Mark:
     late: bool = False  # drawn in the warning colour (overdue, issued late, day without interpretation)
 
 
-def _month_index(day: date, start: date) -> float:
-    return (day.year - start.year) * 12 + day.month - start.month + (day.day - 1) / 31
-
-
 def svg(marks: Sequence[Mark], start: date, months: int = 24, title: str = "") -> str:
     """A self-contained <svg> (no scripts, no external refs), one row per kind, month ticks, text XML-escaped."""
-    months = max(1, min(months, 240))
-    width = _LEFT + months * _MONTH + 20
-    height = _TOP + len(KINDS) * _ROW + 20
+    stop = months_later(start, months)
+    span = max(1, (stop - start).days)
+    inner = _WIDTH - _LEFT - _RIGHT
+
+    def x(day: date) -> float:
+        return round(_LEFT + inner * min(max((day - start).days, 0), span) / span, 1)
+
+    shown = [m for m in marks if (m.end or m.day) >= start and m.day < stop]
+    kinds = [k for k in KINDS if any(m.kind == k for m in shown)] + sorted(
+        {m.kind for m in shown} - set(KINDS)
+    )
+    height = _TOP + _ROW * max(1, len(kinds)) + 24
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
-        f"<title>{escape(title)}</title>",
-        f'<text x="4" y="14" font-weight="bold">{escape(title)}</text>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_WIDTH} {height}" width="100%" '
+        f'role="img" aria-label={quoteattr(title or "timeline")} font-family="sans-serif" font-size="11">'
     ]
-    for m in range(months + 1):
-        x = _LEFT + m * _MONTH
-        out.append(f'<line x1="{x}" y1="{_TOP - 8}" x2="{x}" y2="{height - 20}" stroke="#ddd"/>')
-        y, mo = divmod(start.month - 1 + m, 12)
-        if m < months:
-            out.append(f'<text x="{x + 2}" y="{_TOP - 10}">{start.year + y}-{mo + 1:02d}</text>')
-    for row, kind in enumerate(KINDS):
-        y = _TOP + row * _ROW + _ROW // 2
-        out.append(f'<text x="4" y="{y + 4}">{kind}</text>')
-        for mark in (m for m in marks if m.kind == kind):
-            a = _month_index(mark.day, start)
-            if not 0 <= a <= months:
-                continue
-            cx = _LEFT + a * _MONTH
-            colour = _LATE if mark.late else _COLOUR
-            label = escape(mark.label)
-            if mark.end is not None and mark.end > mark.day:
-                w = max((min(_month_index(mark.end, start), months) - a) * _MONTH, 3)
+    if title:
+        out.append(f"<title>{escape(title)}</title>")
+    bottom = _TOP + _ROW * max(1, len(kinds))
+    for i in range(months + 1):
+        month = months_later(start.replace(day=1), i)
+        if month < start:
+            continue
+        mx = x(month)
+        out.append(f'<line x1="{mx}" y1="{_TOP - 6}" x2="{mx}" y2="{bottom}" stroke="#dee2e6"/>')
+        if month < stop and (i % 3 == 0 or months <= 12):
+            out.append(f'<text x="{mx + 2}" y="{_TOP - 10}" fill="#495057">{month:%b %Y}</text>')
+    for row, kind in enumerate(kinds):
+        y = _TOP + _ROW * row
+        out.append(f'<text x="4" y="{y + 17}" fill="#212529">{escape(kind)}</text>')
+        for m in (m for m in shown if m.kind == kind):
+            colour = LATE_COLOUR if m.late else _COLOURS.get(kind, "#343a40")
+            tip = f"<title>{escape(_when(m) + ': ' + m.label)}</title>"
+            x1 = x(max(m.day, start))
+            if m.end is not None and m.end > m.day:
+                width = max(3.0, x(m.end) - x1)
                 out.append(
-                    f'<rect x="{cx:.1f}" y="{y - 6}" width="{w:.1f}" height="12" fill="{colour}">'
-                    f"<title>{label}</title></rect>"
+                    f'<rect x="{x1}" y="{y + 6}" width="{width}" height="14" fill="{colour}">{tip}</rect>'
                 )
             else:
-                out.append(
-                    f'<circle cx="{cx:.1f}" cy="{y}" r="4" fill="{colour}"><title>{label}</title></circle>'
-                )
+                out.append(f'<circle cx="{x1}" cy="{y + 13}" r="5" fill="{colour}">{tip}</circle>')
     out.append("</svg>")
-    return "\n".join(out) + "\n"
+    return "".join(out)
+
+
+def _when(m: Mark) -> str:
+    return f"{m.day} to {m.end}" if m.end is not None and m.end != m.day else str(m.day)

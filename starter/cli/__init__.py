@@ -21,6 +21,7 @@ from typing import NoReturn
 import typer
 
 from starter.cli import (
+    board,
     codec_server,
     committee,
     cycle,
@@ -60,6 +61,8 @@ app.add_typer(sponsorship.app, name="sponsorship")
 app.command("codec-server")(codec_server.codec_server)
 app.command("status")(status.status)
 app.command("simulate")(simulate.simulate)
+app.command("board")(board.board)
+app.command("calendar")(board.calendar_command)
 
 
 def main() -> NoReturn:

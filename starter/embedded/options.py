@@ -21,6 +21,8 @@ BIN = Path(sys.executable).parent
 DEFAULT_PORT = 7233
 # The receiver's port by default: the gRPC port + 66 (7299), so that `make run PORT=...` moves all three ports.
 RECEIVER_PORT_OFFSET = 66
+# The board's port by default: the gRPC port + 1066 (8299), next to the Web UI's (+ 1000).
+BOARD_PORT_OFFSET = 1066
 # The variable that tells the worker and `msp` where conference services are.
 CONFERENCE_SERVICES_URL_ENV = "CCM_CONFERENCE_SERVICES_URL"
 
@@ -32,6 +34,7 @@ class Options:
     ui_port: int
     config: Path
     receiver_port: int = DEFAULT_PORT + RECEIVER_PORT_OFFSET
+    board_port: int = DEFAULT_PORT + BOARD_PORT_OFFSET
 
     @property
     def address(self) -> str:
@@ -40,6 +43,10 @@ class Options:
     @property
     def ui_url(self) -> str:
         return f"http://{HOST}:{self.ui_port}/namespaces/{NAMESPACE}/workflows"
+
+    @property
+    def board_url(self) -> str:
+        return f"http://{HOST}:{self.board_port}/"
 
     @property
     def db(self) -> Path:
@@ -107,6 +114,13 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         f"{RECEIVER_PORT_OFFSET}, so {DEFAULT_PORT + RECEIVER_PORT_OFFSET})",
     )
     p.add_argument(
+        "--board-port",
+        type=_port,
+        default=env.get("CCM_BOARD_PORT") or None,
+        help=f"port of the board (env CCM_BOARD_PORT; default the gRPC port + {BOARD_PORT_OFFSET}, so "
+        f"{DEFAULT_PORT + BOARD_PORT_OFFSET})",
+    )
+    p.add_argument(
         "--config",
         default=env.get("CCM_CONFIG") or str(REPO / "config" / "cycle.toml"),
         help="the cycle's configuration, used when no cycle runs yet (env CCM_CONFIG; default config/cycle.toml)",
@@ -121,12 +135,16 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         p.error(
             f"choose a receiver port with --receiver-port (or CCM_RECEIVER_PORT): {receiver_port} cannot be used"
         )
+    board_port: int = args.board_port if args.board_port is not None else port + BOARD_PORT_OFFSET
+    if board_port > 65535 or board_port in (port, ui_port, receiver_port):
+        p.error(f"choose a board port with --board-port (or CCM_BOARD_PORT): {board_port} cannot be used")
     return Options(
         state_dir=Path(args.state_dir).expanduser().resolve(),
         port=port,
         ui_port=ui_port,
         config=Path(args.config).expanduser().resolve(),
         receiver_port=receiver_port,
+        board_port=board_port,
     )
 
 

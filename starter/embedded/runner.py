@@ -87,6 +87,7 @@ class Embedded:
         self.server_started = 0.0
         self.worker: asyncio.subprocess.Process | None = None
         self.receiver: Receiver | None = None
+        self.board: asyncio.subprocess.Process | None = None
         self.log_offset = 0
         # What ends a wait (_until): a stop asked for, and the end of the server or of the worker.
         self._watchers: dict[str, asyncio.Task[Any]] = {}
@@ -125,6 +126,7 @@ class Embedded:
         self._watchers["stop"] = asyncio.create_task(self.stop.wait())
         check_port_free(opts.port, "gRPC")
         check_port_free(opts.ui_port, "Web UI")
+        check_port_free(opts.board_port, "board")
         write_profile(opts)
         # Before the server: it binds ports of its own choosing besides its two, and could take the receiver's.
         self.receiver = self._start_receiver()
@@ -155,6 +157,7 @@ class Embedded:
         await self._until(self._wait_polling(client, self.worker.pid))
 
         cycle = await self._until(self._start_cycle())
+        self.board = await self._start_board()
         self._banner(cycle)
         await self._supervise()
 
@@ -211,6 +214,20 @@ class Embedded:
             )
         self._watchers["server"] = asyncio.create_task(server.wait())
         return server
+
+    async def _start_board(self) -> asyncio.subprocess.Process:
+        """`msp board` on loopback, linking to this server's Web UI; it reads, so the cycle does not wait for it."""
+        opts = self.opts
+        ui = f"http://{HOST}:{opts.ui_port}"
+        return await asyncio.create_subprocess_exec(
+            *msp_command(),
+            *("board", "--host", HOST, "--port", str(opts.board_port), "--ui-url", ui),
+            cwd=REPO,
+            env=self.env,
+            stdin=asyncio.subprocess.DEVNULL,
+            process_group=0,
+            preexec_fn=self._preexec,
+        )
 
     def _start_receiver(self) -> Receiver:
         opts = self.opts
@@ -318,6 +335,7 @@ class Embedded:
             "",
             f"=== {BANNER_TITLE} ===",
             f"  Web UI:   {o.ui_url}",
+            f"  board:    {o.board_url}   (what needs attention; {o.board_url}calendar.ics)",
             f"  gRPC:     {o.address}   (namespace {NAMESPACE})",
             f"  state:    {shown(o.state_dir)}   (ccm.db; server log: {shown(o.server_log)})",
             f"  services: {o.receiver_url}   (local conference-services receiver; "
@@ -348,6 +366,8 @@ class Embedded:
         say("\n".join(lines))
 
     async def shutdown(self) -> None:
+        if self.board is not None:
+            await end(self.board, "board", WORKER_STOP_TIMEOUT, self.hurry)
         if self.worker is not None:
             await end(self.worker, "worker", WORKER_STOP_TIMEOUT, self.hurry)
         if self.receiver is not None:

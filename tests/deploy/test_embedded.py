@@ -132,6 +132,16 @@ async def test_make_run_starts_stops_and_resumes(tmp_path: Path) -> None:
                 notified.text
             )
         assert len(list((state_dir / "receiver" / "translation-jobs").glob("*.json"))) == 1
+        # The board, on the port the banner names, shows the Presidency of config/cycle.toml.
+        board = re.search(r"board: +(http://127\.0\.0\.1:\d+/)", first.output)
+        assert board is not None, first.output
+
+        async def shows_the_president() -> bool | None:
+            async with httpx.AsyncClient(trust_env=False, timeout=30) as http:
+                page = await http.get(board.group(1))
+            return True if page.status_code == 200 and 'id="president"' in page.text else None
+
+        await eventually(shows_the_president, 30, f"the President on the board at {board.group(1)}")
         assert (state_dir / "receiver" / "notifications" / safe_name("n1")).is_file()
         # The state is private: the database, the server's log, the profile and what the receiver stored.
         assert {p.name for p in state_dir.iterdir()} >= {"ccm.db", "server.log", "temporal.toml", "receiver"}

@@ -18,7 +18,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from starter.embedded.runner import BANNER_TITLE
-from tests.support.devserver import REPO, binary, free_ports, spawn
+from tests.support.devserver import REPO, binary, free_port, free_ports, spawn
 
 PRESIDENCY = "ccm-presidency"
 START_TIMEOUT = 45.0
@@ -81,6 +81,8 @@ class Embedded:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CCM_"))}
         options = ["--state-dir", str(state_dir), "--port", str(port), "--ui-port", str(ui_port)]
         options += ["--receiver-port", str(receiver_port), "--config", str(config)]
+        # The board's default (the gRPC port + 1066) could be taken: a free one, as for the other ports.
+        options += ["--board-port", str(free_port())]
         proc = await spawn(
             sys.executable,
             "-m",
