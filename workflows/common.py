@@ -15,7 +15,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ActivityHandle
 
 from domain import search_attributes as sa
-from domain.bounds import quote
+from domain.bounds import md, quote
 from domain.calendar import day_start
 from domain.conference import REJECTED_BY_SERVICES
 from domain.models import Defaults
@@ -163,7 +163,9 @@ async def until_withdrawal(on: date, state: str, defaults: Defaults) -> None:
     (an Article 7 watch's, a deadline's watch)."""
     at = day_start(on, defaults)
     if at > workflow.now():
-        await workflow.sleep(at - workflow.now(), summary=f"the withdrawal of {state} takes effect on {on}")
+        await workflow.sleep(
+            at - workflow.now(), summary=f"the withdrawal of {md(state)} takes effect on {on}"
+        )
 
 
 async def reminder_due(reminder: Reminder, defaults: Defaults, changed: Callable[[], bool]) -> bool:

@@ -11,6 +11,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 with workflow.unsafe.imports_passed_through():
     from domain import documents as rules
     from domain import search_attributes as sa
+    from domain.bounds import md
     from domain.calendar import day_start, local_date
     from domain.conference import (
         CANCEL_TRANSLATION,
@@ -127,7 +128,9 @@ class DocumentWorkflow:
         for day in (spec.due - timedelta(days=money.translation_days - 1), spec.due + timedelta(days=1)):
             at = day_start(day, self.defaults)
             if at > workflow.now():
-                await workflow.sleep(at - workflow.now(), summary=f"check {spec.symbol} against its due date")
+                await workflow.sleep(
+                    at - workflow.now(), summary=f"check {md(spec.symbol)} against its due date"
+                )
             self._changed()
 
     def _check_due(self, now: datetime) -> None:

@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import extension_rules as rules
     from domain import extension_texts as texts
     from domain import search_attributes as sa
+    from domain.bounds import md
     from domain.calendar import day_start, describe_months, local_date, local_text
     from domain.decisions import DecisionOutcome, Rejected
     from domain.extensions import (
@@ -207,7 +208,7 @@ class ExtensionRequestWorkflow(DeadlineEnds):
                 ),
                 id=wid,
                 parent_close_policy=ParentClosePolicy.ABANDON,
-                static_summary=proposal,
+                static_summary=md(" ".join(proposal.split())[:200]),
             )
         except Exception as e:  # the id is taken by another procedure: nothing changes
             self.s.status, self.s.silence = Status.ANALYSED, None

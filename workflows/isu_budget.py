@@ -19,6 +19,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain import isu_budget as rules
     from domain import search_attributes as sa
+    from domain.bounds import md
     from domain.calendar import day_start, local_date
     from domain.decisions import DecisionOutcome
     from domain.funds import chf
@@ -122,7 +123,7 @@ class IsuBudgetWorkflow:
                 result_type=InvoiceSent,
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=INVOICE_RETRY,
-                summary=f"invoice {inv.reference} to {inv.state}",
+                summary=f"invoice {md(inv.reference)} to {md(inv.state)}",
             )
         except ActivityError as e:
             cause = e.cause

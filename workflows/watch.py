@@ -18,6 +18,7 @@ from temporalio.common import SearchAttributeUpdate
 with workflow.unsafe.imports_passed_through():
     from domain import search_attributes as sa
     from domain import watch as rules
+    from domain.bounds import md
     from domain.calendar import day_start, local_date
     from domain.extensions import DeclareCompletion
     from domain.ids import watch_id
@@ -150,8 +151,8 @@ class DeadlineWatchWorkflow(DeadlineEnds):
         ]
         self.upserted = upsert_changed(self.upserted, updates)
         workflow.set_current_details(
-            f"**{rules.what(self.s)}**\n\nRequest due by {self.s.request_due} (meeting of {self.s.meeting}); "
+            f"**{md(rules.what(self.s))}**\n\nRequest due by {self.s.request_due} (meeting of {md(self.s.meeting)}); "
             f"status: {self.s.status.value}"
             + (f"; completed on {self.s.completed_on}" if self.s.completed_on else "")
-            + (f"; handed to {self.s.request}" if self.s.request else "")
+            + (f"; handed to {md(self.s.request)}" if self.s.request else "")
         )
