@@ -378,3 +378,10 @@ def next_too_late(ledger: LedgerState) -> date | None:
 class FundsKind(StrEnum):
     TRANSLATION = "translation"
     INTERPRETATION = "interpretation"
+
+
+def phase(ledger: LedgerState) -> str:
+    """The ledger's CcmPhase: estimating (no cost estimate adopted), shortfall (requests wait for money), or funded."""
+    if ledger.estimate is None:
+        return "estimating"
+    return "shortfall" if ledger.shortfall > 0 else "funded"

@@ -62,6 +62,8 @@ LATE = "late"
 # coordinators, "overdue" while a task it assigned is past its due date.
 RENEWAL = "renewal"
 OVERDUE = "overdue"
+# A ledger or the ISU budget: "shortfall" while what it owes exceeds what it holds.
+SHORTFALL_FLAG = "shortfall"
 
 ALL: tuple[SearchAttributeKey[Any], ...] = (
     KIND,

@@ -4,7 +4,7 @@ one the webhook refuses, the refusal of a start input, the engine's counters. (D
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -197,17 +197,27 @@ def signal_payload(value: object, model: type[Any], signal: str) -> bool:
     return False
 
 
+# From this patch on, every kind upserts a CcmPhase and CcmAttention carries overdue, at_risk, shortfall and
+# undeliverable wherever they apply, so that one query (CcmAttention IS NOT NULL) lists what needs a person (issue 12,
+# item 3). Each workflow asks for it once, as its run begins; histories from before it replay without the upserts.
+ATTENTION_ALL = "attention-all-kinds"
+
+
 def upsert_kind(
     previous: Updates,
     kind: sa.Kind,
     convention: str,
     *more: SearchAttributeUpdate[Any],
     undeliverable: bool | None = None,
+    flags: Mapping[str, bool] | None = None,
 ) -> Updates:
     """A workflow's search attributes: its kind and convention, ``more``, then (for one that keeps the notifications
-    its webhook refused: ``undeliverable`` given) CcmAttention; upserted only when one changed."""
+    its webhook refused: ``undeliverable`` given; or ``flags`` given, from ATTENTION_ALL on) CcmAttention; upserted
+    only when one changed."""
     updates = [sa.KIND.value_set(kind), sa.CONVENTION.value_set(convention), *more]
-    if undeliverable is not None:
+    if flags is not None:
+        updates += attention(previous, **flags, undeliverable=bool(undeliverable))
+    elif undeliverable is not None:
         updates += attention(previous, undeliverable=undeliverable)
     return upsert_changed(previous, updates)
 

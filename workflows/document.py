@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import Language
     from domain.views import document_details
     from workflows.common import (
+        ATTENTION_ALL,
         DOCUMENTS_ISSUED,
         FAIL_ON_INVALID_INPUT,
         Updates,
@@ -72,6 +73,7 @@ class DocumentWorkflow:
         self.inp = start_input(inp, DocumentInput)
         self.s = rules.new_state(inp.spec, inp.money)
         self.upserted: Updates = []
+        self.attends = False
         self.version = 0
         self.defaults = inp.defaults
         self.decisions = Decider(lambda: self.s.decisions, self._changed)
@@ -86,6 +88,7 @@ class DocumentWorkflow:
 
     @workflow.run
     async def run(self, inp: DocumentInput) -> DocumentState:
+        self.attends = workflow.patched(ATTENTION_ALL)
         self.shows_risk = workflow.patched(RISK_ATTENTION)
         funds = workflow.get_external_workflow_handle(inp.funds_id)
         for lang, t in self.s.translations.items():
@@ -393,6 +396,7 @@ class DocumentWorkflow:
             sa.MEETING.value_set(self.inp.spec.meeting),
             sa.LANGUAGES_PENDING.value_set(self.s.pending_languages),
             sa.WAITING_FOR_FUNDS.value_set(float(self.s.waiting_for_funds)),
+            *([sa.PHASE.value_set(rules.phase(self.s))] if self.attends else []),
             # The keywords sa.AT_RISK and sa.LATE, by name.
             *(
                 attention(self.upserted, at_risk=self.s.at_risk, late=bool(self.s.late_days))

@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.silence import SILENCE_ENDED, SilenceInput, SilenceOutcome
     from domain.views import extension_details
     from workflows.common import (
+        ATTENTION_ALL,
         FAIL_ON_INVALID_INPUT,
         Updates,
         notify,
@@ -67,6 +68,7 @@ class ExtensionRequestWorkflow(DeadlineEnds):
         self.defaults = inp.defaults
         self.decisions = Decider(lambda: self.s.decisions, self._changed)
         self.upserted: Updates = []
+        self.attends = False
         self.version = 0
         # The grant a running silence procedure would adopt.
         self.proposal: ProposeBySilence | None = None
@@ -75,6 +77,7 @@ class ExtensionRequestWorkflow(DeadlineEnds):
 
     @workflow.run
     async def run(self, inp: ExtensionInput) -> ExtensionState:
+        self.attends = workflow.patched(ATTENTION_ALL)
         today = self._today()
         try:
             state = check_request(inp.request, inp.meeting, today, inp.states_parties, inp.aliases)
@@ -339,5 +342,6 @@ class ExtensionRequestWorkflow(DeadlineEnds):
             sa.PHASE.value_set(self.s.status.value),
             sa.DUE_DATE.value_set(day_start(self.s.deadline, self.defaults)),
             undeliverable=bool(self.s.undeliverable),
+            flags={sa.OVERDUE: self.s.status is Status.EXPIRED} if self.attends else None,
         )
         workflow.set_current_details(extension_details(self.s))

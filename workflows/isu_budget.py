@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.notifications import Undeliverable
     from domain.reserve import DRAWN, POSITION, REPAID, BudgetDraw, Position
     from workflows.common import (
+        ATTENTION_ALL,
         FAIL_ON_INVALID_INPUT,
         Updates,
         notify,
@@ -66,6 +67,7 @@ class IsuBudgetWorkflow:
     def __init__(self, inp: IsuBudgetInput) -> None:
         self.s = IsuBudgetState(inp=start_input(inp, IsuBudgetInput))
         self.upserted: Updates = []
+        self.attends = False
         self.dirty = True
         self.told: Position | None = None
         self.invoicing: asyncio.Task[None] | None = None
@@ -73,6 +75,7 @@ class IsuBudgetWorkflow:
 
     @workflow.run
     async def run(self, inp: IsuBudgetInput) -> Carried:
+        self.attends = workflow.patched(ATTENTION_ALL)
         year_end = day_start(date(self.s.year + 1, 1, 1), self.s.inp.defaults)
         while workflow.now() < year_end:
             if self.dirty:
@@ -241,5 +244,6 @@ class IsuBudgetWorkflow:
             sa.BALANCE.value_set(float(self.s.cash)),
             sa.SHORTFALL.value_set(float(self.s.shortfall)),
             undeliverable=bool(self.s.undeliverable),
+            flags={sa.SHORTFALL_FLAG: self.s.shortfall > 0} if self.attends else None,
         )
         workflow.set_current_details(budget_details(self.s))

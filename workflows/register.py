@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.register import Change, Register, describe_changes, newly_obliged
     from domain.roster import REGISTER_CHANGED, WITHDRAWN
-    from workflows.common import FAIL_ON_INVALID_INPUT, Updates, start_input, upsert_changed
+    from workflows.common import ATTENTION_ALL, FAIL_ON_INVALID_INPUT, Updates, start_input, upsert_changed
     from workflows.decisions import Decider
 
 
@@ -50,10 +50,12 @@ class RegisterWorkflow:
             withdrawing=list(inp.withdrawing),
         )
         self.upserted: Updates = []
+        self.attends = False
         self.decisions = Decider(lambda: self.s.decisions, self._refresh)
 
     @workflow.run
     async def run(self, inp: RegisterInput) -> RegisterState:
+        self.attends = workflow.patched(ATTENTION_ALL)
         self._refresh()
         while True:
             await workflow.wait_condition(
@@ -160,7 +162,15 @@ class RegisterWorkflow:
     def _refresh(self) -> None:
         self.upserted = upsert_changed(
             self.upserted,
-            [sa.KIND.value_set(sa.Kind.REGISTER), sa.CONVENTION.value_set(self.inp.convention)],
+            [
+                sa.KIND.value_set(sa.Kind.REGISTER),
+                sa.CONVENTION.value_set(self.inp.convention),
+                *(
+                    [sa.PHASE.value_set("starting obligations" if self.s.pending else "current")]
+                    if self.attends
+                    else []
+                ),
+            ],
         )
         pending = f", obligations of {len(self.s.pending)} States being started" if self.s.pending else ""
         workflow.set_current_details(

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.states import check_state
     from domain.views import report_details
     from workflows.common import (
+        ATTENTION_ALL,
         FAIL_ON_INVALID_INPUT,
         Updates,
         notify,
@@ -46,6 +47,7 @@ class Article7Workflow:
         self.s = rules.initial_state(inp)
         self.defaults = inp.defaults
         self.upserted: Updates = []
+        self.attends = False
         self.version = 0
         self.decisions = Decider(lambda: self.s.decisions, self._changed)
         # Runs begun before withdrawals were followed learn theirs at their next run (it is carried over).
@@ -54,6 +56,7 @@ class Article7Workflow:
 
     @workflow.run
     async def run(self, inp: ReportsInput) -> ReportsState:
+        self.attends = workflow.patched(ATTENTION_ALL)
         try:
             self.s.state = check_state(inp.state, inp.states_parties, aliases=inp.aliases)
         except Rejected as e:
@@ -170,5 +173,6 @@ class Article7Workflow:
             sa.PHASE.value_set(self.s.status.value),
             sa.DUE_DATE.value_set(day_start(self.s.deadline, self.defaults)),
             undeliverable=bool(self.s.undeliverable),
+            flags={sa.OVERDUE: self.s.status is ReportStatus.OVERDUE} if self.attends else None,
         )
         workflow.set_current_details(report_details(self.s))

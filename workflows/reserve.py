@@ -24,7 +24,14 @@ with workflow.unsafe.imports_passed_through():
         ReserveState,
         SetTarget,
     )
-    from workflows.common import FAIL_ON_INVALID_INPUT, Updates, signal_payload, start_input, upsert_kind
+    from workflows.common import (
+        ATTENTION_ALL,
+        FAIL_ON_INVALID_INPUT,
+        Updates,
+        signal_payload,
+        start_input,
+        upsert_kind,
+    )
     from workflows.decisions import Decider, put
 
 
@@ -34,11 +41,13 @@ class CapitalReserveWorkflow:
     def __init__(self, state: ReserveState) -> None:
         self.s = start_input(state, ReserveState)
         self.upserted: Updates = []
+        self.attends = False
         self.dirty = True
         self.decisions = Decider(lambda: self.s.decisions, self._changed)
 
     @workflow.run
     async def run(self, state: ReserveState) -> None:
+        self.attends = workflow.patched(ATTENTION_ALL)
         while True:
             await workflow.wait_condition(
                 lambda: self.dirty or bool(self.s.to_tell) or workflow.info().is_continue_as_new_suggested()
@@ -120,5 +129,10 @@ class CapitalReserveWorkflow:
             self.s.convention,
             sa.BALANCE.value_set(float(self.s.balance)),
             sa.SHORTFALL.value_set(float(self.s.below_target)),
+            *(
+                [sa.PHASE.value_set("below target" if self.s.below_target else "at target")]
+                if self.attends
+                else []
+            ),
         )
         workflow.set_current_details(reserve_details(self.s))

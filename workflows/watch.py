@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.roster import WITHDRAWN, Withdrawal
     from domain.watch import ENDED, WatchInput, WatchState, WatchStatus
     from workflows.common import (
+        ATTENTION_ALL,
         FAIL_ON_INVALID_INPUT,
         Updates,
         attention,
@@ -48,6 +49,7 @@ class DeadlineWatchWorkflow(DeadlineEnds):
         self.inp = start_input(inp, WatchInput)
         self.s = rules.initial_state(inp)
         self.upserted: Updates = []
+        self.attends = False
         self.version = 0
         self.decisions = Decider(lambda: self.s.decisions, self._changed)
         self.ends = False
@@ -55,6 +57,7 @@ class DeadlineWatchWorkflow(DeadlineEnds):
 
     @workflow.run
     async def run(self, inp: WatchInput) -> WatchState:
+        self.attends = workflow.patched(ATTENTION_ALL)
         self.ends = workflow.patched("obligations-end-by-withdrawal")
         started = self._today()
         while not self._arm() and (reminder := self._next(started)) is not None:
@@ -147,7 +150,11 @@ class DeadlineWatchWorkflow(DeadlineEnds):
             sa.ARTICLE.value_set(self.s.article),
             sa.PHASE.value_set(self.s.status.value),
             sa.DUE_DATE.value_set(day_start(self.s.request_due, self.inp.defaults)),
-            *attention(self.upserted, undeliverable=bool(self.s.undeliverable)),
+            *attention(
+                self.upserted,
+                undeliverable=bool(self.s.undeliverable),
+                **({sa.OVERDUE: self.s.status is WatchStatus.PASSED} if self.attends else {}),
+            ),
         ]
         self.upserted = upsert_changed(self.upserted, updates)
         workflow.set_current_details(

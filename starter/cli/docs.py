@@ -59,10 +59,12 @@ from starter.cli.common import (
     execution,
     kind_attributes,
     meeting_ref,
+    new_id,
     one_line,
     plural,
     run,
     table,
+    validated,
 )
 from starter.cli.ledgers import check_ledger
 from workflows.document import DocumentWorkflow
@@ -193,9 +195,22 @@ def docs_delivered(
 ) -> None:
     """Record that a translation was delivered: the document is issued in that language."""
     language = lang.strip().lower()
-    document_decision(
-        convention, symbol, DocumentWorkflow.delivered, Delivered, decision_id, ref, language=language
-    )
+
+    def where(conv: Convention) -> Locate:
+        wid = document_id(conv.code, checked(SYMBOL, symbol, "SYMBOL"))
+        return found(wid, lambda e: no_document(symbol, wid, e))
+
+    def delivery() -> Delivered:
+        fields = {"decision_id": decision_id or new_id(), "reference": ref, "language": language}
+        return validated(
+            Delivered,
+            fields,
+            sending=lambda d: (
+                f"recording: {symbol} delivered in {d.language.value} ({d.reference}; id {d.decision_id})"
+            ),
+        )
+
+    send_to(convention, DocumentWorkflow.delivered, where, delivery)
 
 
 @app.command("withdraw")

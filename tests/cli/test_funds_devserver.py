@@ -279,6 +279,8 @@ async def test_documents_wait_for_money_then_go_to_translation(cycle: Cycle):
 
     run = await cycle.ok("docs", "delivered", symbol, "--lang", "fr", "--id", "del-fr")
     assert f"accepted: {symbol} issued in fr" in run.out, run
+    first = run.out.splitlines()[0]
+    assert first == f"recording: {symbol} delivered in fr (delivered by conference services; id del-fr)", run
     assert (await cycle.doc(symbol))["translations"]["fr"]["status"] == "issued"
     # Again under the same id: applied once. Under a new id: it is no longer in translation.
     await cycle.ok("docs", "delivered", symbol, "--lang", "fr", "--id", "del-fr")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from domain.config import parse_config
+from domain.decisions import DecisionRecord
 from domain.documents import DocumentSpec, LanguageStatus, new_state
 from domain.funds import Assess, FundsRequest, LedgerState, Payment, SetEstimate, assess, chf, record_payment
 from domain.funds import set_estimate as estimate
@@ -137,3 +138,14 @@ def test_funds_status_and_details_show_the_order_of_need_and_what_is_too_late():
     details = funds_details(ledger, date(2027, 8, 5))
     assert f"1. P1 {chf(500)}: translation, needed by 2027-08-01" in details, details
     assert "**Too late to fund in time**" in details and "- translation: needed by 2027-08-01" in details
+
+
+def test_status_shows_decision_times_in_geneva_time_labelled():
+    pres, meet = states()
+    at = datetime(2027, 8, 1, 8, 0, tzinfo=UTC)  # 10:00 in Geneva (summer time)
+    record = DecisionRecord(decision_id="d1", kind="postpone", reference="r", summary="postponed", at=at)
+    pres.decisions.records.append(record)
+    text = status_text(pres, "ccm-meeting-14MSP", meet, None, "ccm-funds-14MSP", None)
+    assert "TIME (Geneva)" in text and "UTC" not in text, text
+    row = next(line for line in text.splitlines() if "postponed" in line)
+    assert row.startswith("2027-08-01 10:00 "), row
