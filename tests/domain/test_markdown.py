@@ -19,7 +19,7 @@ from domain.documents import DocumentSpec, new_state
 from domain.funds import FundsRequest, LedgerState
 from domain.meeting import MeetingState
 from domain.models import Money, President
-from domain.silence import SilenceState
+from domain.silence import SilenceInput, SilenceState, circulated_text
 from domain.views import document_details, funds_details, meeting_details, presidency_details, silence_details
 from tests.support.devserver import config_text
 
@@ -135,3 +135,19 @@ def test_document_languages_read_one_by_one_with_their_amount() -> None:
 def test_money_is_written_one_way() -> None:
     assert chf(1_234_567) == "CHF 1,234,567"
     assert chf(0) == "CHF 0"
+
+
+def test_a_silence_notice_reads_as_sentences() -> None:
+    """"To adopt the revised budget It is adopted" was one sentence running into the next."""
+    at = datetime(2027, 3, 12, 16, tzinfo=UTC)
+    inp = SilenceInput(
+        procedure_id="sp-1",
+        proposal="To adopt the revised budget",
+        reference="letter of 2 March",
+        initiator="the President",
+        deadline=at,
+        states_parties=["Chile"],
+    )
+    assert "the revised budget. It is adopted at 12 March 2027, 17:00 Geneva time" in circulated_text(inp)
+    done = inp.model_copy(update={"proposal": "Adopt it?"})
+    assert "Adopt it? It is adopted" in circulated_text(done)
