@@ -279,7 +279,11 @@ async def document_list(client: Client, code: str, label: str) -> list[dict[str,
         {
             "symbol": wf.id.removeprefix(prefix),
             "id": wf.id,
-            "status": execution(wf.status),
+            # A withdrawn document's workflow completes too: its phase says which.
+            "status": "withdrawn"
+            if wf.typed_search_attributes.get(sa.PHASE) == "withdrawn"
+            else execution(wf.status),
+            "phase": wf.typed_search_attributes.get(sa.PHASE),
             "started": wf.start_time.isoformat(),
             "pending_languages": list(wf.typed_search_attributes.get(sa.LANGUAGES_PENDING) or []),
             "waiting_for_funds": int(wf.typed_search_attributes.get(sa.WAITING_FOR_FUNDS) or 0),

@@ -396,6 +396,15 @@ async def test_withdrawing_a_funded_document_gives_its_money_back(unreachable_se
         back.stop()
     text = (await cycle.ok("funds", "status")).out
     assert f"Balance        {chf(funded_cost)}" in text, text
+
+    async def listed_withdrawn() -> None:
+        listed = (await cycle.ok("docs", "status", "--json")).json()["documents"]
+        assert {(d["symbol"], d["status"]) for d in listed} == {
+            (funded_doc, "withdrawn"),
+            (waiting_doc, "withdrawn"),
+        }
+
+    await eventually(listed_withdrawn)  # not "completed": the list reads the document's CcmPhase
     # No job arrived: each key is recorded as cancelled, without a reference, so none is accepted later.
     records = [json.loads(p.read_text()) for p in cycle.translation_jobs()]
     assert [(r["status"], r["reference"]) for r in records] == [("cancelled", None)] * 5, records

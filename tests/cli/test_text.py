@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from typer.testing import CliRunner
+
 from domain.config import parse_config
 from domain.decisions import DecisionRecord
 from domain.documents import DocumentSpec, LanguageStatus, new_state
@@ -13,6 +15,7 @@ from domain.meeting import HeldDay, Interpretation, MeetingState
 from domain.models import Language, Money
 from domain.presidency import PresidencyState
 from domain.views import funds_details
+from starter.cli import app
 from starter.cli.docs import document_text
 from starter.cli.funds import funds_text
 from starter.cli.status import status_text
@@ -149,3 +152,11 @@ def test_status_shows_decision_times_in_geneva_time_labelled():
     assert "TIME (Geneva)" in text and "UTC" not in text, text
     row = next(line for line in text.splitlines() if "postponed" in line)
     assert row.startswith("2027-08-01 10:00 "), row
+
+
+def test_help_shows_no_type_for_a_flag():
+    """A flag takes no value: `msp --help` must not read "--help <bool>"."""
+    for args in (["--help"], ["status", "--help"], ["docs", "status", "--help"]):
+        out = CliRunner().invoke(app, args, terminal_width=100).output
+        assert "--help" in out and "<bool>" not in out, out
+    assert "<str>" in CliRunner().invoke(app, ["status", "--help"], terminal_width=100).output

@@ -138,7 +138,7 @@ def test_money_is_written_one_way() -> None:
 
 
 def test_a_silence_notice_reads_as_sentences() -> None:
-    """"To adopt the revised budget It is adopted" was one sentence running into the next."""
+    """ "To adopt the revised budget It is adopted" was one sentence running into the next."""
     at = datetime(2027, 3, 12, 16, tzinfo=UTC)
     inp = SilenceInput(
         procedure_id="sp-1",
