@@ -146,6 +146,19 @@ def md(text: object) -> str:
     return "  \n".join(lines)
 
 
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def plain(markdown: str) -> str:
+    """The engine's own markdown (current details) as plain text for a terminal: headings, bold and hard breaks
+    dropped, the escapes of ``md`` undone."""
+    lines = []
+    for line in markdown.split("\n"):
+        line = line.rstrip().removeprefix("## ")
+        lines.append(_ESCAPED.sub(r"\1", line.replace("**", "")))
+    return "\n".join(lines)
+
+
 def in_window(day: date) -> date:
     if not EARLIEST <= day <= LATEST:
         raise ValueError(f"{day} is outside the dates the engine handles ({EARLIEST} to {LATEST})")

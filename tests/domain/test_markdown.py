@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from domain.bounds import chf, md
+from domain.bounds import chf, md, plain
 from domain.config import parse_config
 from domain.documents import DocumentSpec, new_state
 from domain.funds import FundsRequest, LedgerState
@@ -68,6 +68,12 @@ def test_any_printable_ascii_renders_as_written(text: str) -> None:
     if not text.strip():
         return
     assert text_of(md(text)) == " ".join(text.split())
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_a_terminal_reads_details_as_plain_text(text: str) -> None:
+    """`msp extensions show` prints the details without markdown: no **, no ##, no backslashes it did not type."""
+    assert plain(f"## {md(text)}\n**Status:** {md(text)}  ") == f"{text}\nStatus: {text}"
 
 
 def test_line_breaks_stay_line_breaks() -> None:
