@@ -203,6 +203,12 @@ async def test_ninth_msp_documents_and_interpretation_follow_the_money(ts_env, t
     received = Path(receiver.directory)
     assert len(list((received / "translation-jobs").glob("*.json"))) == 20 * 5
     assert len(list((received / "interpretation-bookings").glob("*.json"))) == 2
+    # One timer per wait: the meeting's grants (and every other signal) did not cancel and restart its "day opens"
+    # timer; only a new instant would.
+    events = [e async for e in (await c.meeting_handle(label)).fetch_history_events()]
+    started = [e for e in events if e.HasField("timer_started_event_attributes")]
+    cancelled = [e for e in events if e.HasField("timer_canceled_event_attributes")]
+    assert started and not cancelled, (len(started), len(cancelled))
     await c.stop()
     for h in docs[6:]:
         await h.terminate("test over")
