@@ -6,14 +6,14 @@ from datetime import date
 
 from domain import committee
 from domain.bounds import Value, md
-from domain.calendar import local_text
+from domain.calendar import local_text, meeting_days
 from domain.committee_models import CALLED_ON, INVITED, CommitteeState, TaskStatus, Theme
 from domain.decisions import DecisionRecord
-from domain.documents import DocumentState, risk_text
+from domain.documents import DocumentState, LanguageStatus, risk_text
 from domain.extensions import ExtensionState, describe_months
 from domain.funds import LedgerState, arrears, chf
 from domain.funds import queue as funds_queue
-from domain.meeting import MeetingState
+from domain.meeting import Interpretation, MeetingState
 from domain.models import MeetingPlan, describe_part
 from domain.notifications import Undeliverable
 from domain.presidency import PresidencyState
@@ -74,15 +74,26 @@ def meeting_details(s: MeetingState, waiting_for: str) -> str:
     if s.days_held:
         lines += ["", "**Days held:** " + ", ".join(md(d.describe()) for d in s.days_held)]
     if s.interpretation:
-        lines += [
-            "",
-            "**Interpretation:** "
-            + ", ".join(f"{d}: {v.value.replace('_', ' ')}" for d, v in sorted(s.interpretation.items())),
-        ]
+        lines += ["", "**Interpretation, day by day**", *interpretation_lines(s)]
     if s.closed:
         lines += ["", f"**Closed** on {s.closed.closed_on}, {md(s.closed.how)}."]
     lines += ["", "**Recent decisions**", *_log_lines(s.decisions.records)]
     return "\n".join(lines)
+
+
+def interpretation_lines(s: MeetingState) -> list[str]:
+    """Each day of the meeting: whether its interpretation is funded, and what is missing if not."""
+    per_day = chf(s.convention.money.interpretation_per_day)
+    words = {
+        Interpretation.REQUESTED: f"waiting for money: {per_day} missing",
+        Interpretation.GRANTED: "funded",
+        Interpretation.BOOKED: "funded and booked",
+        Interpretation.NOT_FUNDED: f"not funded ({per_day} missing): informal consultations without interpretation",
+    }
+    return [
+        f"- {day}: " + (words[s.interpretation[day]] if day in s.interpretation else "not yet asked for")
+        for day in meeting_days(s.plan)
+    ]
 
 
 def presidency_details(s: PresidencyState, waiting_for: str) -> str:
@@ -172,7 +183,16 @@ def document_details(s: DocumentState) -> str:
         status = t.status.value.replace("_", " ") + (f" ({md(t.error)})" if t.error else "")
         ref = f", reference {md(t.job_reference)}" if t.job_reference else ""
         lines.append(f"- **{lang.value}**: {status}, {chf(t.amount)}{ref}")
-    lines += ["", f"**Waiting for funds:** {chf(s.waiting_for_funds)}"]
+    waiting = [
+        lang.value for lang, t in s.translations.items() if t.status is LanguageStatus.WAITING_FOR_FUNDS
+    ]
+    held = (
+        f"waiting for the ledger of the {md(spec.meeting)} to grant {chf(s.waiting_for_funds)} "
+        f"({', '.join(waiting)}): it grants by priority, then in order of request, as money arrives"
+        if waiting
+        else "nothing: no language waits for money"
+    )
+    lines += ["", f"**Held back by:** {held}"]
     lines += ["", "**Log**", *[f"- {line}" for line in s.log[-6:]]]
     return "\n".join(lines)
 

@@ -14,7 +14,7 @@ from domain.funds import set_estimate as estimate
 from domain.meeting import HeldDay, Interpretation, MeetingState
 from domain.models import Language, Money
 from domain.presidency import PresidencyState
-from domain.views import funds_details
+from domain.views import document_details, funds_details, meeting_details
 from starter.cli import app
 from starter.cli.docs import document_text
 from starter.cli.funds import funds_text
@@ -160,3 +160,26 @@ def test_help_shows_no_type_for_a_flag():
         out = CliRunner().invoke(app, args, terminal_width=100).output
         assert "--help" in out and "<bool>" not in out, out
     assert "<str>" in CliRunner().invoke(app, ["status", "--help"], terminal_width=100).output
+
+
+def test_meeting_details_show_each_days_interpretation_money():
+    pres, meet = states()
+    start = meet.plan.first_day
+    per_day = chf(meet.convention.money.interpretation_per_day)
+    details = meeting_details(meet, "the first day")
+    assert f"- {start}: funded and booked" in details, details
+    assert f"- {start + timedelta(days=1)}: not funded ({per_day} missing)" in details, details
+    assert f"- {start + timedelta(days=2)}: waiting for money: {per_day} missing" in details, details
+    assert f"- {start + timedelta(days=3)}: not yet asked for" in details, details
+
+
+def test_document_details_say_what_holds_it_back():
+    spec = DocumentSpec(symbol="CCM/MSP/2027/3", title="Report", pages=2, meeting="14MSP", due=TODAY)
+    state = new_state(spec, Money())
+    state.translations[Language.FR].status = LanguageStatus.IN_TRANSLATION
+    details = document_details(state)
+    assert (
+        f"**Held back by:** waiting for the ledger of the 14MSP to grant {chf(state.waiting_for_funds)} ("
+        in details
+    )
+    assert "fr" not in details.split("**Held back by:**")[1].split(")")[0], details
