@@ -12,7 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import documents as rules
     from domain import search_attributes as sa
     from domain.bounds import md
-    from domain.calendar import day_start, local_date
+    from domain.calendar import day_start, local_clock, local_date
     from domain.conference import (
         CANCEL_TRANSLATION,
         SUBMIT_TRANSLATION,
@@ -382,7 +382,7 @@ class DocumentWorkflow:
         return self.s
 
     def _log(self, line: str) -> None:
-        self.s.log.append(f"{workflow.now():%Y-%m-%d %H:%M} {line}")
+        self.s.log.append(f"{local_clock(workflow.now(), self.defaults)} {self.defaults.place}: {line}")
 
     def _changed(self) -> None:
         self.version += 1

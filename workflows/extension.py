@@ -234,7 +234,7 @@ class ExtensionRequestWorkflow(DeadlineEnds):
             return
         p = self.proposal
         if o.adopted and p is not None:
-            self.s.silence_log.append(f"{o.workflow_id}: adopted at {o.at.isoformat()}")
+            self.s.silence_log.append(f"{o.workflow_id}: adopted at {local_text(o.at, self.defaults)}")
             self._take(p, f"silence procedure {o.workflow_id}", p.reference)
         else:
             self.s.silence_log.append(

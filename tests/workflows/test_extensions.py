@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from domain import search_attributes as sa
 from domain.calendar import local_date
 from domain.decisions import Rejected
-from domain.extension_rules import check_in_session
+from domain.extension_rules import check_in_session, check_silence
 from domain.extensions import (
     Analysis,
     Article,
@@ -81,6 +81,24 @@ def rc2(shift: int) -> MeetingSlot:
 
 
 # Pure rules.
+
+
+def test_a_past_silence_deadline_is_refused_in_geneva_time_not_raw_utc() -> None:
+    s = assign(
+        ExtensionInput(request=lao(0, submitted_on=date(2019, 3, 1)), meeting=msp9(0), next_meeting=rc2(0))
+    )
+    s.status = Status.ANALYSED
+    proposal = ProposeBySilence(
+        decision_id="s",
+        reference="r",
+        granted=False,
+        procedure_id="p-1",
+        initiator="the President",
+        deadline=datetime(2020, 1, 15, 16, tzinfo=UTC),
+        states_parties=["Chile"],
+    )
+    with pytest.raises(Rejected, match=r"still to come, not 15 January 2020, 17:00 Geneva time\.$"):
+        check_silence(s, proposal, datetime(2020, 2, 1, tzinfo=UTC))
 
 
 def test_a_meeting_not_convened_speaks_of_its_expected_first_day_in_the_right_tense() -> None:
