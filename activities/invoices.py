@@ -25,6 +25,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.conference_services import HttpActivities
 from domain import search_attributes as sa
+from domain.bounds import chf
 from domain.ids import isu_budget_id
 from domain.isu_budget import (
     CARRIED,
@@ -69,11 +70,6 @@ def _latin(text: str) -> str:
     return "".join(out)
 
 
-def francs(amount: int) -> str:
-    """CHF 61'200, as Swiss invoices write it."""
-    return f"CHF {amount:,}".replace(",", "'")
-
-
 def invoice_pdf(inv: Invoice) -> bytes:
     """The note and invoice, in the State's language."""
     t = texts(inv.language)
@@ -87,14 +83,14 @@ def invoice_pdf(inv: Invoice) -> bytes:
     rows = [
         (t.to, inv.state),
         (t.year, str(inv.year)),
-        (t.amount, francs(inv.amount)),
+        (t.amount, chf(inv.amount)),
         (t.category, inv.category),
         (t.due, inv.due.isoformat()),
         (t.reference, inv.reference),
-        (t.budget, f"{francs(inv.total)} ({inv.budget_reference})"),
+        (t.budget, f"{chf(inv.total)} ({inv.budget_reference})"),
     ]
     if inv.carried:
-        rows.append((t.carried, francs(inv.carried)))
+        rows.append((t.carried, chf(inv.carried)))
     for label, value in rows:
         pdf.multi_cell(0, 7, _latin(f"{label}: {value}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)

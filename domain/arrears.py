@@ -15,6 +15,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.bounds import chf
 from domain.decisions import Rejected
 from domain.funds import LedgerState, Payment, PaymentSplit, canonical_state
 from domain.models import name_key
@@ -91,8 +92,8 @@ def split_payment(p: Payment, ledgers: list[LedgerState], current: str, today: d
         if (earlier := ledger.splits.get(p.decision_id)) is not None:
             if earlier.total != p.amount or name_key(earlier.state) != name_key(p.state):
                 raise Rejected(
-                    f"Payment {p.decision_id} was recorded as {earlier.total:,} CHF from {earlier.state}, not "
-                    f"{p.amount:,} CHF from {p.state}; give this one another --id."
+                    f"Payment {p.decision_id} was recorded as {chf(earlier.total)} from {earlier.state}, not "
+                    f"{chf(p.amount)} from {p.state}; give this one another --id."
                 )
             return earlier
     owed = owed_by(p.state, ledgers, today)
@@ -108,15 +109,15 @@ def split_payment(p: Payment, ledgers: list[LedgerState], current: str, today: d
         by_meeting = {ledger.meeting: ledger for ledger in ledgers}
         assessed_now = current in by_meeting and canonical_state(by_meeting[current], p.state) is not None
         total_owed = sum(o.outstanding for o in owed)
-        more = f"CHF {p.amount:,} from {state} is more than its outstanding contribution across meetings"
+        more = f"{chf(p.amount)} from {state} is more than its outstanding contribution across meetings"
         if owed and not assessed_now:
             raise Rejected(
-                f"{more} (CHF {total_owed:,}), and it has no assessed contribution for the {current} to take the "
+                f"{more} ({chf(total_owed)}), and it has no assessed contribution for the {current} to take the "
                 "rest; record what it owes, or give --meeting."
             )
         if owed and not p.force:
             raise Rejected(
-                f"{more} (CHF {total_owed:,}); record it with --force if that is what was received."
+                f"{more} ({chf(total_owed)}); record it with --force if that is what was received."
             )
         # Where a payment went before: the current meeting's ledger, which refuses it there if it must.
         parts[current] = parts.get(current, 0) + rest

@@ -15,6 +15,7 @@ named constant; docs/reliability.md lists them.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -127,8 +128,35 @@ WorkflowId = Annotated[
 
 
 def chf(amount: int) -> str:
-    """An amount as people read it: CHF 150 000 (a thin space between thousands)."""
-    return f"CHF {amount:,}".replace(",", "\u2009")
+    """An amount as people read it, the one way the engine writes money (details, ``msp``, invoices, notices):
+    CHF 1,234,567."""
+    return f"CHF {amount:,}"
+
+
+# Every ASCII punctuation character: CommonMark lets a backslash escape any of them, and each can start markup
+# (emphasis, links, HTML, tables) or a typographic replacement ("(c)" to "©", "--" to "–", quotes curled).
+_MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def md(text: object) -> str:
+    """Text a person gave (or what holds it, as ``str`` writes it), shown in markdown as written: every
+    punctuation character escaped, line breaks kept as line breaks (and leading spaces dropped, which would start a
+    code block)."""
+    lines = [_MARKUP.sub(r"\\\1", line.strip()) for line in str(text).split("\n")]
+    return "  \n".join(lines)
+
+
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def plain(markdown: str) -> str:
+    """The engine's own markdown (current details) as plain text for a terminal: headings, bold and hard breaks
+    dropped, the escapes of ``md`` undone."""
+    lines = []
+    for line in markdown.split("\n"):
+        line = line.rstrip().removeprefix("## ")
+        lines.append(_ESCAPED.sub(r"\1", line.replace("**", "")))
+    return "\n".join(lines)
 
 
 def in_window(day: date) -> date:

@@ -190,3 +190,16 @@ def risk_text(state: DocumentState) -> str:
     if state.at_risk:
         return f"at risk: it will miss its due date {state.spec.due}"
     return "withdrawn" if state.withdrawn else "on track"
+
+
+def phase(state: DocumentState) -> str:
+    """The document's CcmPhase: withdrawn, issued (every language), waiting_for_funds (a language waits for money),
+    or in_translation."""
+    statuses = {t.status for t in state.translations.values()}
+    if state.withdrawn:
+        return "withdrawn"
+    if statuses <= {LanguageStatus.ISSUED, LanguageStatus.WITHDRAWN}:
+        return "issued"
+    if LanguageStatus.WAITING_FOR_FUNDS in statuses:
+        return "waiting_for_funds"
+    return "in_translation"

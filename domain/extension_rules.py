@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from domain.bounds import TEXT_MAX
-from domain.calendar import clock, describe_months, months_later
+from domain.calendar import clock, describe_months, local_date, local_text, months_later
 from domain.decisions import Rejected
 from domain.extensions import (
     DEADLINE_LEADS_MONTHS,
@@ -64,7 +64,12 @@ def check_in_session(s: ExtensionState, seen: MeetingSeen, now: datetime, defaul
     elif seen.closed_on is not None:
         where = f"it closed on {seen.closed_on}"
     else:
-        where = f"it has not been convened yet; first day expected {s.meeting.first_day}"
+        expected = s.meeting.first_day
+        where = (
+            f"it has not been convened yet; first day expected {expected}"
+            if expected >= local_date(now, defaults)
+            else f"it has not been convened; its first day was expected on {expected}"
+        )
     raise Rejected(
         f"The {s.meeting.label} is not in session ({where}). A decision on the request is entered while the "
         "meeting that considers it sits, or taken between meetings by silence procedure."
@@ -74,7 +79,9 @@ def check_in_session(s: ExtensionState, seen: MeetingSeen, now: datetime, defaul
 def check_silence(s: ExtensionState, p: ProposeBySilence, now: datetime) -> None:
     _decidable(s, p)
     if p.deadline <= now:
-        raise Rejected(f"The deadline of a silence procedure must be still to come, not {p.deadline}.")
+        raise Rejected(
+            f"The deadline of a silence procedure must be still to come, not {local_text(p.deadline)}."
+        )
     if (length := len(silence_proposal(s, p)) + 1) > TEXT_MAX:
         raise Rejected(
             f"The proposal would run to {length:,} characters, more than the {TEXT_MAX:,} a silence procedure "

@@ -218,7 +218,7 @@ class LedgerState(BaseModel):
 def set_estimate(ledger: LedgerState, d: SetEstimate) -> LedgerState:
     summary_before = ledger.estimate
     if summary_before == d.amount:
-        raise Rejected(f"The cost estimate is already CHF {d.amount:,}.")
+        raise Rejected(f"The cost estimate is already {chf(d.amount)}.")
     # A revised estimate revises what each assessed State owes, at the same shares.
     assessments = {
         state: a.model_copy(update={"amount": round(d.amount * a.share_percent / 100)})
@@ -269,14 +269,14 @@ def record_payment(ledger: LedgerState, p: Payment) -> LedgerState:
         if p.split.parts.get(ledger.meeting) != p.amount or name_key(p.split.state) != name_key(state):
             raise Rejected(
                 f"Payment {p.split.payment_id} split as {p.split.describe()} from {p.split.state} gives the "
-                f"{ledger.meeting} no part of CHF {p.amount:,} from {state}."
+                f"{ledger.meeting} no part of {chf(p.amount)} from {state}."
             )
         kept = list(ledger.splits.items())[-(KEEP_SPLITS - 1) :]
         splits = {**dict(kept), p.split.payment_id: p.split}
     outstanding = ledger.assessments[state].amount - ledger.paid.get(state, 0)
     if p.amount > max(outstanding, 0) and not p.force:
         raise Rejected(
-            f"CHF {p.amount:,} from {state} is more than its outstanding contribution (CHF {max(outstanding, 0):,}); "
+            f"{chf(p.amount)} from {state} is more than its outstanding contribution ({chf(max(outstanding, 0))}); "
             "record it with --force if that is what was received."
         )
     paid = dict(ledger.paid)
@@ -398,3 +398,10 @@ def next_too_late(ledger: LedgerState) -> date | None:
 class FundsKind(StrEnum):
     TRANSLATION = "translation"
     INTERPRETATION = "interpretation"
+
+
+def phase(ledger: LedgerState) -> str:
+    """The ledger's CcmPhase: estimating (no cost estimate adopted), shortfall (requests wait for money), or funded."""
+    if ledger.estimate is None:
+        return "estimating"
+    return "shortfall" if ledger.shortfall > 0 else "funded"

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
+from domain.bounds import md
 from domain.funds import chf
 from domain.isu_budget import IsuBudgetState, arrears, reminders_due
 from domain.reserve import ReserveState, shortfall
-
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
-
-
-def md(text: str) -> str:
-    """A name or reference shown in markdown as written: its markup characters escaped."""
-    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def budget_details(s: IsuBudgetState) -> str:

@@ -148,7 +148,7 @@ def set_surplus(ledger: LedgerState, d: SetSurplus) -> tuple[LedgerState, str]:
     host, places = _host(ledger, d.host)
     before = ledger.surplus.get(host)
     if before is not None and not before.withdrawn and (before.amount, before.due) == (d.amount, d.due):
-        raise Rejected(f"The surplus invoiced to {host} is already CHF {d.amount:,}, due {d.due}.")
+        raise Rejected(f"The surplus invoiced to {host} is already {chf(d.amount)}, due {d.due}.")
     invoice = Surplus(
         host=host,
         places=places,
@@ -200,7 +200,7 @@ def pay_surplus(ledger: LedgerState, p: Payment) -> LedgerState:
         raise Rejected("A payment towards a surplus goes to one meeting's ledger whole (give --meeting).")
     if p.amount > invoice.outstanding and not p.force:
         raise Rejected(
-            f"CHF {p.amount:,} from {host} is more than its outstanding surplus (CHF {invoice.outstanding:,}); "
+            f"{chf(p.amount)} from {host} is more than its outstanding surplus ({chf(invoice.outstanding)}); "
             "record it with --force if that is what was received."
         )
     paid = invoice.model_copy(update={"paid": invoice.paid + p.amount})

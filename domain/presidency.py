@@ -110,14 +110,14 @@ def designate(state: PresidencyState, d: Designate, on: date | None = None) -> t
     _not_president(state, president)
     for i, p in enumerate(state.designates, start=1):
         if p.same_state(president):
-            raise Rejected(f"{president.state} is already President-designate ({_upcoming(i)}).")
+            raise Rejected(f"{president.state} is already President-designate ({_upcoming(state, i)}).")
     if len(state.designates) >= MAX_DESIGNATES:
         raise Rejected(
             f"Presidents are already designated for the next {MAX_DESIGNATES} meetings; "
             "replace one instead of designating another."
         )
     position = len(state.designates) + 1
-    return [*state.designates, president], f"{president} designated for {_upcoming(position)}"
+    return [*state.designates, president], f"{president} designated for {_upcoming(state, position)}"
 
 
 def replace_designate(
@@ -126,20 +126,20 @@ def replace_designate(
     if d.position > len(state.designates):
         have = len(state.designates)
         raise Rejected(
-            f"There is no President-designate for {_upcoming(d.position)} to replace "
+            f"There is no President-designate for {_upcoming(state, d.position)} to replace "
             f"({have} designated); designate one instead."
         )
     president = _listed(state, d.president, on)
     _not_president(state, president)
     old = state.designates[d.position - 1]
     if old == president:
-        raise Rejected(f"{president} is already President-designate for {_upcoming(d.position)}.")
+        raise Rejected(f"{president} is already President-designate for {_upcoming(state, d.position)}.")
     for i, p in enumerate(state.designates, start=1):
         if i != d.position and p.same_state(president):
-            raise Rejected(f"{president.state} is already President-designate ({_upcoming(i)}).")
+            raise Rejected(f"{president.state} is already President-designate ({_upcoming(state, i)}).")
     new = list(state.designates)
     new[d.position - 1] = president
-    return new, f"{president} replaces {old} as President-designate for {_upcoming(d.position)}"
+    return new, f"{president} replaces {old} as President-designate for {_upcoming(state, d.position)}"
 
 
 def decide_intersessional(state: PresidencyState, d: DecideIntersessional) -> tuple[bool, str]:
@@ -157,8 +157,14 @@ def _not_president(state: PresidencyState, candidate: President) -> None:
         raise Rejected(f"{candidate.state} holds the Presidency now and cannot be its own successor.")
 
 
-def _upcoming(position: int) -> str:
-    return "the next meeting" if position == 1 else f"meeting {position} from now"
+def _upcoming(state: PresidencyState, position: int) -> str:
+    """The meeting the President-designate at ``position`` is to preside, by its label ("the 15MSP"), counted on
+    provisional dates from the meeting of this term."""
+    plan, counters = state.meeting, state.counters
+    for _ in range(position):
+        counters = advance_counters(counters, plan.ref, plan.last_day)
+        plan = provisional_plan(plan, counters, state.convention)
+    return f"the {plan.ref.label}"
 
 
 def next_meeting_ref(counters: Counters, year: int, cadence: int) -> MeetingRef:

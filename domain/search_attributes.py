@@ -62,6 +62,11 @@ LATE = "late"
 # coordinators, "overdue" while a task it assigned is past its due date.
 RENEWAL = "renewal"
 OVERDUE = "overdue"
+# A ledger or the ISU budget: "shortfall" while what it owes exceeds what it holds.
+SHORTFALL_FLAG = "shortfall"
+
+# The one query that lists whatever needs a person (the README's "needs attention" link).
+NEEDS_ATTENTION = f"{ATTENTION.name} IS NOT NULL"
 
 ALL: tuple[SearchAttributeKey[Any], ...] = (
     KIND,

@@ -222,9 +222,14 @@ def _short(text: str, limit: int = 300) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
+def _sentence(text: str) -> str:
+    """``text`` ending as a sentence does, so that the next one does not run into it."""
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
 def circulated_text(inp: SilenceInput) -> str:
     return (
-        f"Silence procedure circulated by {inp.initiator} ({inp.reference}): {_short(inp.proposal)} "
+        f"Silence procedure circulated by {inp.initiator} ({inp.reference}): {_sentence(_short(inp.proposal))} "
         f"It is adopted at {local_text(inp.deadline, inp.defaults)} unless a State Party breaks silence before then."
     )
 

@@ -17,7 +17,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from domain.bounds import Chf, DerivedDay, Name, Url, Value
+from domain.bounds import Chf, DerivedDay, Name, Url, Value, md
 from domain.decisions import Decision, DecisionId, DecisionLog, Rejected
 from domain.funds import chf
 from domain.models import Defaults, Sponsorship, name_key
@@ -368,7 +368,7 @@ def details(s: SponsorshipState, today: date, waiting_for: str) -> str:
     """Current details (markdown): figures and States, never a delegate's name."""
     r = s.report
     lines = [
-        f"## Sponsorship Programme of the {s.meeting}",
+        f"## Sponsorship Programme of the {md(s.meeting)}",
         f"**Phase:** {s.phase(today).value}; applications close on {s.closes_on} "
         f"({s.rules.close_weeks} weeks before the first day, {s.first_day})  ",
         f"**Balance:** {chf(s.balance)} of {chf(s.contributed)} from {len(s.contributions)} contributions  ",
@@ -376,19 +376,18 @@ def details(s: SponsorshipState, today: date, waiting_for: str) -> str:
         f"{s.count(Status.GRANTED)} being booked, {s.count(Status.BOOKED)} booked, {s.count(Status.DECLINED)} "
         f"declined, {s.count(Status.REFUSED_BY_AGENT)} refused by the travel agent  ",
         f"**Coordinator:** {'appointed on ' + str(s.coordinator.appointed_on) if s.coordinator else 'none'}  ",
-        f"**Waiting for:** {waiting_for}",
+        f"**Waiting for:** {md(waiting_for)}",
     ]
     if r is not None:
-        lines += ["", f"**Report:** {report_text(r)}", f"States represented: {', '.join(r.states) or 'none'}"]
+        lines += [
+            "",
+            f"**Report:** {md(report_text(r))}",
+            f"States represented: {md(', '.join(r.states)) or 'none'}",
+        ]
     rows = by_state(s)
     if rows:
         lines += ["", "**By State** (applications, sponsored)"]
-        lines += [f"- {state}: {n}, {k}" for state, n, k in rows[:30]]
+        lines += [f"- {md(state)}: {n}, {k}" for state, n, k in rows[:30]]
         if len(rows) > 30:
             lines.append(f"... and {len(rows) - 30} more")
-    return "\n".join(md(line) for line in lines)
-
-
-def md(line: str) -> str:
-    """A line of markdown with what a name could hold that markdown would read escaped (not our own markup)."""
-    return line.replace("<", "&lt;").replace("[", "\\[").replace("`", "'")
+    return "\n".join(lines)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 from domain import committee
-from domain.bounds import Value
-from domain.calendar import local_text
+from domain.bounds import Value, md
+from domain.calendar import local_text, meeting_days
 from domain.committee_models import CALLED_ON, INVITED, CommitteeState, TaskStatus, Theme
 from domain.decisions import DecisionRecord
-from domain.documents import DocumentState, risk_text
+from domain.documents import DocumentState, LanguageStatus, risk_text
 from domain.extensions import ExtensionState, describe_months
 from domain.funds import LedgerState, arrears, chf
 from domain.funds import queue as funds_queue
-from domain.meeting import MeetingState
+from domain.meeting import Interpretation, MeetingState
 from domain.models import MeetingPlan, describe_part
 from domain.notifications import Undeliverable
 from domain.presidency import PresidencyState
@@ -25,9 +25,9 @@ from domain.silence import SilenceState, SilenceStatus
 def _plan_lines(plan: MeetingPlan) -> list[str]:
     many = len(plan.parts) > 1
     return [
-        f"- {'Part ' + str(i) + ': ' if many else ''}{describe_part(p)}"
+        f"- {'Part ' + str(i) + ': ' if many else ''}{md(describe_part(p))}"
         + (
-            f" (host covering the extra cost: {p.host_covering_extra_cost})"
+            f" (host covering the extra cost: {md(p.host_covering_extra_cost)})"
             if p.host_covering_extra_cost
             else ""
         )
@@ -38,7 +38,10 @@ def _plan_lines(plan: MeetingPlan) -> list[str]:
 def _log_lines(decisions: list[DecisionRecord], last: int = 5) -> list[str]:
     if not decisions:
         return ["_No decisions yet._"]
-    return [f"- {d.at:%Y-%m-%d} `{d.decision_id}` {d.summary} ({d.reference})" for d in decisions[-last:]]
+    return [
+        f"- {local_text(d.at)}: {md(d.summary)} ({md(d.reference)}; decision {md(d.decision_id)})"
+        for d in decisions[-last:]
+    ]
 
 
 def undeliverable_lines(records: list[Undeliverable], last: int = 5) -> list[str]:
@@ -49,7 +52,9 @@ def undeliverable_lines(records: list[Undeliverable], last: int = 5) -> list[str
         "",
         f"**Undeliverable notifications ({len(records)})**: the webhook refused them; they are not resent",
     ]
-    lines += [f"- {local_text(u.at)} {u.kind} to `{u.webhook}`: {u.reason}" for u in records[-last:]]
+    lines += [
+        f"- {local_text(u.at)} {md(u.kind)} to {md(u.webhook)}: {md(u.reason)}" for u in records[-last:]
+    ]
     return lines
 
 
@@ -58,34 +63,45 @@ def meeting_details(s: MeetingState, waiting_for: str) -> str:
     lines = [
         f"## {plan.ref.title()} ({plan.ref.label})",
         f"**Phase:** {s.status}  ",
-        f"**President:** {s.president}  ",
-        f"**Successor designated:** {s.successor or 'none yet: the meeting cannot close without one'}",
+        f"**President:** {md(s.president)}  ",
+        f"**Successor designated:** {md(s.successor) if s.successor else 'none yet: the meeting cannot close without one'}",
         "",
         "**Dates**",
         *_plan_lines(plan),
         "",
-        f"**Waiting for:** {waiting_for}",
+        f"**Waiting for:** {md(waiting_for)}",
     ]
     if s.days_held:
-        lines += ["", "**Days held:** " + ", ".join(d.describe() for d in s.days_held)]
+        lines += ["", "**Days held:** " + ", ".join(md(d.describe()) for d in s.days_held)]
     if s.interpretation:
-        lines += [
-            "",
-            "**Interpretation:** "
-            + ", ".join(f"{d}: {v.value.replace('_', ' ')}" for d, v in sorted(s.interpretation.items())),
-        ]
+        lines += ["", "**Interpretation, day by day**", *interpretation_lines(s)]
     if s.closed:
-        lines += ["", f"**Closed** on {s.closed.closed_on}, {s.closed.how}."]
+        lines += ["", f"**Closed** on {s.closed.closed_on}, {md(s.closed.how)}."]
     lines += ["", "**Recent decisions**", *_log_lines(s.decisions.records)]
     return "\n".join(lines)
 
 
+def interpretation_lines(s: MeetingState) -> list[str]:
+    """Each day of the meeting: whether its interpretation is funded, and what is missing if not."""
+    per_day = chf(s.convention.money.interpretation_per_day)
+    words = {
+        Interpretation.REQUESTED: f"waiting for money: {per_day} missing",
+        Interpretation.GRANTED: "funded",
+        Interpretation.BOOKED: "funded and booked",
+        Interpretation.NOT_FUNDED: f"not funded ({per_day} missing): informal consultations without interpretation",
+    }
+    return [
+        f"- {day}: " + (words[s.interpretation[day]] if day in s.interpretation else "not yet asked for")
+        for day in meeting_days(s.plan)
+    ]
+
+
 def presidency_details(s: PresidencyState, waiting_for: str) -> str:
-    designates = [f"{i}. {p}" for i, p in enumerate(s.designates, start=1)] or ["none yet"]
+    designates = [f"{i}. {md(p)}" for i, p in enumerate(s.designates, start=1)] or ["none yet"]
     lines = [
         f"## Presidency of the {s.convention.name}, term {s.term}",
-        f"**President:** {s.president} since {s.began_on}  ",
-        f"**Outgoing President:** {s.outgoing or '-'}  ",
+        f"**President:** {md(s.president)} since {s.began_on}  ",
+        f"**Outgoing President:** {md(s.outgoing) if s.outgoing else 'none'}  ",
         f"**Meeting:** {s.meeting.ref.title()} ({s.meeting.ref.label}), {s.meeting_status}",
         *_plan_lines(s.meeting),
         "",
@@ -94,7 +110,7 @@ def presidency_details(s: PresidencyState, waiting_for: str) -> str:
         "",
         f"**Intersessional meeting next cycle:** {_yes_no(s.intersessional_next_cycle)}",
         "",
-        f"**Waiting for:** {waiting_for}",
+        f"**Waiting for:** {md(waiting_for)}",
         "",
         "**Recent decisions**",
         *_log_lines(s.decisions.records),
@@ -103,7 +119,7 @@ def presidency_details(s: PresidencyState, waiting_for: str) -> str:
         h = s.history[-1]
         lines += [
             "",
-            f"**Last handover:** {h.president} to {h.successor} on {h.handed_over_on} ({h.meeting})",
+            f"**Last handover:** {md(h.president)} to {md(h.successor)} on {h.handed_over_on} ({md(h.meeting)})",
         ]
     return "\n".join(lines)
 
@@ -125,7 +141,7 @@ def funds_details(s: LedgerState, today: date) -> str:
     ]
     queue = funds_queue(s)
     lines += [
-        f"{i}. P{r.priority} {chf(r.amount)}: {r.purpose}"
+        f"{i}. P{r.priority} {chf(r.amount)}: {md(r.purpose)}"
         + (f", needed by {r.needed_by}" if r.needed_by else "")
         for i, r in enumerate(queue[:15], start=1)
     ]
@@ -136,37 +152,47 @@ def funds_details(s: LedgerState, today: date) -> str:
     late = [r for r in s.pending if r.request_id in s.too_late]
     if late:
         lines += ["", "**Too late to fund in time** (still waiting; their requesters were told)"]
-        lines += [f"- {r.purpose}: needed by {r.needed_by}" for r in late[:15]]
+        lines += [f"- {md(r.purpose)}: needed by {r.needed_by}" for r in late[:15]]
     if s.surplus:
         lines += ["", "**Surplus invoiced to the host** (a meeting away from Geneva)"]
         lines += [
-            f"- {inv.host} ({', '.join(inv.places)}): {chf(inv.amount)}, paid {chf(inv.paid)}"
+            f"- {md(inv.host)} ({md(', '.join(inv.places))}): {chf(inv.amount)}, paid {chf(inv.paid)}"
             + (", withdrawn" if inv.withdrawn else f", due {inv.due}")
             for inv in s.surplus.values()
         ]
     if s.participants:
-        lines += ["", f"**States not party taking part:** {', '.join(s.participants[:15])}"]
+        lines += ["", f"**States not party taking part:** {md(', '.join(s.participants[:15]))}"]
     overdue = [a for a in arrears(s, today) if a.overdue]
     if overdue:
         lines += ["", "**Arrears overdue**"]
-        lines += [f"- {a.state}: {chf(a.outstanding)} due {a.due}" for a in overdue[:15]]
+        lines += [f"- {md(a.state)}: {chf(a.outstanding)} due {a.due}" for a in overdue[:15]]
     return "\n".join(lines)
 
 
 def document_details(s: DocumentState) -> str:
     spec = s.spec
     lines = [
-        f"## {spec.symbol}: {spec.title}",
-        f"For the {spec.meeting}, due {spec.due}; original in {spec.original_language.value}, {spec.pages} pages, "
-        f"priority {spec.priority} · **{risk_text(s)}**",
+        f"## {md(spec.symbol)}: {md(spec.title)}",
+        f"For the {md(spec.meeting)}, due {spec.due}; original in {spec.original_language.value}, {spec.pages} "
+        f"pages, priority {spec.priority} · **{risk_text(s)}**",
         "",
-        "| language | status | CHF | reference |",
-        "|---|---|---|---|",
+        "**Translations**",
     ]
+    # A list, not a table: the Web UI draws a table's cells without spacing ("waiting for funds2,160").
     for lang, t in s.translations.items():
-        status = t.status.value.replace("_", " ") + (f": {t.error}" if t.error else "")
-        lines.append(f"| {lang.value} | {status} | {t.amount:,} | {t.job_reference or ''} |")
-    lines += ["", f"**Waiting for funds:** {chf(s.waiting_for_funds)}"]
+        status = t.status.value.replace("_", " ") + (f" ({md(t.error)})" if t.error else "")
+        ref = f", reference {md(t.job_reference)}" if t.job_reference else ""
+        lines.append(f"- **{lang.value}**: {status}, {chf(t.amount)}{ref}")
+    waiting = [
+        lang.value for lang, t in s.translations.items() if t.status is LanguageStatus.WAITING_FOR_FUNDS
+    ]
+    held = (
+        f"waiting for the ledger of the {md(spec.meeting)} to grant {chf(s.waiting_for_funds)} "
+        f"({', '.join(waiting)}): it grants by priority, then in order of request, as money arrives"
+        if waiting
+        else "nothing: no language waits for money"
+    )
+    lines += ["", f"**Held back by:** {held}"]
     lines += ["", "**Log**", *[f"- {line}" for line in s.log[-6:]]]
     return "\n".join(lines)
 
@@ -175,10 +201,10 @@ def review_details(s: ReviewState) -> str:
     spec = s.spec
     due = spec.due.model_copy(update={"on": s.due}).describe()
     lines = [
-        f"## Review: {spec.title}",
+        f"## Review: {md(spec.title)}",
         f"**Status:** {s.status.value} · **due** {due} · review number {s.cycle}  ",
-        f"**Mandate:** {spec.mandate.decided_by}, {spec.mandate.reference}  ",
-        f"**Periodicity:** {spec.periodicity.describe() if spec.periodicity else 'not decided'}",
+        f"**Mandate:** {md(spec.mandate.decided_by)}, {md(spec.mandate.reference)}  ",
+        f"**Periodicity:** {md(spec.periodicity.describe()) if spec.periodicity else 'not decided'}",
         "",
         f"**Next notification:** {f'{s.upcoming.kind} on {s.upcoming.on}' if s.upcoming else 'none'}",
         "",
@@ -187,7 +213,7 @@ def review_details(s: ReviewState) -> str:
     ]
     if s.history:
         h = s.history[-1]
-        lines += ["", f"**Last conclusion** ({h.concluded_on}, {h.reference}): {h.outcome}"]
+        lines += ["", f"**Last conclusion** ({h.concluded_on}, {md(h.reference)}): {md(h.outcome)}"]
     lines += undeliverable_lines(s.undeliverable)
     return "\n".join(lines)
 
@@ -195,7 +221,7 @@ def review_details(s: ReviewState) -> str:
 def report_details(s: ReportsState) -> str:
     outstanding = ", ".join(f"{y} (covering {y - 1})" for y in s.outstanding) or "none"
     lines = [
-        f"## Article 7 reports: {s.state}",
+        f"## Article 7 reports: {md(s.state)}",
         f"**Status:** {s.status.value} · **watching** the report due {s.deadline} (covering {s.year - 1})  ",
         f"**Outstanding deadline years:** {outstanding}",
         "",
@@ -204,7 +230,7 @@ def report_details(s: ReportsState) -> str:
         "**Last receipts**",
         *(
             [
-                f"- {r.year} (covering {r.year - 1}): received {r.received_on}, {r.reference}"
+                f"- {r.year} (covering {r.year - 1}): received {r.received_on}, {md(r.reference)}"
                 + (" · late" if r.late else "")
                 for r in s.received[-5:]
             ]
@@ -224,25 +250,25 @@ def silence_details(s: SilenceState) -> str:
         SilenceStatus.WITHDRAWN: "withdrawn by the initiator",
     }[s.status]
     lines = [
-        f"## Silence procedure {s.procedure_id}",
+        f"## Silence procedure {md(s.procedure_id)}",
         f"**Status:** {status}  ",
-        f"**Circulated by:** {s.initiator} ({s.reference})  ",
+        f"**Circulated by:** {md(s.initiator)} ({md(s.reference)})  ",
         f"**Deadline:** {local_text(s.deadline)}  ",
         f"**States Parties:** {len(s.states_parties)}",
         "",
         "**Proposal**",
         "",
-        s.proposal if len(s.proposal) <= 1500 else s.proposal[:1499] + "…",
+        md(s.proposal if len(s.proposal) <= 1500 else s.proposal[:1499] + "…"),
     ]
     if s.broken_by:
         at = f" on {local_text(s.ended_at)}" if s.ended_at else ""
-        lines += ["", f"**Silence broken by {s.broken_by}**{at}: {s.reason}"]
+        lines += ["", f"**Silence broken by {md(s.broken_by)}**{at}: {md(s.reason or '')}"]
     if s.concerns:
         if s.delivered:
             told = "told"
         else:
-            told = f"not told ({s.delivery_error})" if s.delivery_error else "not yet told"
-        lines += ["", f"**Concerns:** `{s.concerns}` ({told})"]
+            told = f"not told ({md(s.delivery_error)})" if s.delivery_error else "not yet told"
+        lines += ["", f"**Concerns:** {md(s.concerns)} ({told})"]
     lines += undeliverable_lines(s.undeliverable)
     lines += ["", "**Recent decisions**", *_log_lines(s.decisions.records)]
     return "\n".join(lines)
@@ -251,29 +277,29 @@ def silence_details(s: SilenceState) -> str:
 def extension_details(s: ExtensionState) -> str:
     req = s.request
     lines = [
-        f"## Extension request: {req.state}, Article {req.article.value}",
+        f"## Extension request: {md(req.state)}, Article {req.article.value}",
         f"**Status:** {s.status.value.replace('_', ' ')} · **deadline** {s.deadline} · "
-        f"**requested** {describe_months(req.requested_months)} ({req.reference}, dated {req.submitted_on})  ",
+        f"**requested** {describe_months(req.requested_months)} ({md(req.reference)}, dated {req.submitted_on})  ",
         f"**Before:** the {s.meeting.label} (first day {s.meeting.first_day})"
         + (f", moved from the {s.moved_from.label}: submitted late" if s.moved_from else "")
-        + f" · **analysis:** {s.group}, "
-        + (f"reported ({s.analysis.reference})" if s.analysis else "pending"),
+        + f" · **analysis:** {md(s.group)}, "
+        + (f"reported ({md(s.analysis.reference)})" if s.analysis else "pending"),
     ]
     if s.silence:
-        lines.append(f"**Under silence procedure** {s.silence}")
+        lines.append(f"**Under silence procedure** {md(s.silence)}")
     if s.decision:
         d = s.decision
         granted = (
             f"granted {describe_months(d.months or 0)} to {d.new_deadline}" if d.granted else "not granted"
         )
-        lines.append(f"**Decision** ({d.on}, {d.by}, {d.reference}): {granted}")
-        lines += [f"- benchmark: {b}" for b in d.benchmarks[:10]]
+        lines.append(f"**Decision** ({d.on}, {md(d.by)}, {md(d.reference)}): {granted}")
+        lines += [f"- benchmark: {md(b)}" for b in d.benchmarks[:10]]
     if s.rejected:
-        lines.append(f"**Rejected at submission:** {s.rejected}")
+        lines.append(f"**Rejected at submission:** {md(s.rejected)}")
     if s.completed_on:
         lines.append(f"**Completion declared** on {s.completed_on}")
     if s.superseded_by:
-        lines.append(f"**Superseded by** {s.superseded_by}")
+        lines.append(f"**Superseded by** {md(s.superseded_by)}")
     lines += [
         "",
         f"**Next notification:** {f'{s.upcoming.kind} on {s.upcoming.on}' if s.upcoming else 'none'}",
@@ -314,7 +340,7 @@ def committee_details(s: CommitteeState) -> str:
     """The committee's current details (markdown), for the Web UI."""
     p = s.presidency
     lines = [f"## Coordination Committee, term {p.term} (to the {p.meeting})", "**Members**"]
-    lines += [f"- {role}: {who}" for role, who in committee.members(s)]
+    lines += [f"- {md(role)}: {md(who)}" for role, who in committee.members(s)]
     lines += [
         "",
         f"**Invited:** {', '.join(INVITED)}  ",
@@ -322,20 +348,22 @@ def committee_details(s: CommitteeState) -> str:
         "",
         "**Mandates**",
     ]
-    lines += [f"- {c.theme.words}: {c.who()}, {committee.mandate_text(s, c)}" for c in s.coordinators] or [
-        "- none yet"
-    ]
+    lines += [
+        f"- {c.theme.words}: {md(c.who())}, {md(committee.mandate_text(s, c))}" for c in s.coordinators
+    ] or ["- none yet"]
     if s.renewals:
         lines += ["", f"**Renewal due:** {', '.join(t.words for t in s.renewals)}"]
     waiting = [m for m in s.meetings if m.recorded_on is None]
     lines += ["", "**Meetings waiting for their record**"]
-    lines += [f"- {m.number}: {m.on}, {' '.join(m.agenda.split())[:120]}" for m in waiting] or ["- none"]
+    lines += [f"- {m.number}: {m.on}, {md(' '.join(m.agenda.split())[:120])}" for m in waiting] or ["- none"]
     lines += ["", "**Open tasks**"]
     lines += [
-        f"- {t.number} ({t.theme.words}): {t.title}, due {t.due}{' — overdue' if t.status is TaskStatus.OVERDUE else ''}"
+        f"- {t.number} ({t.theme.words}): {md(t.title)}, due {t.due}{' — overdue' if t.status is TaskStatus.OVERDUE else ''}"
         for t in s.open_tasks()
     ] or ["- none"]
-    groups = [f"- Article {a.value}: {', '.join(g) or 'no members yet'}" for a, g in sorted(s.groups.items())]
+    groups = [
+        f"- Article {a.value}: {md(', '.join(g)) or 'no members yet'}" for a, g in sorted(s.groups.items())
+    ]
     lines += ["", "**Analysis Groups**", *groups]
     if s.undeliverable:
         lines += ["", f"**Undeliverable notifications:** {len(s.undeliverable)}"]

@@ -10,7 +10,7 @@ import logging
 import sys
 
 import structlog
-from temporalio import workflow
+from temporalio import activity, workflow
 
 _configured = False
 
@@ -30,12 +30,28 @@ class _Formatter(structlog.stdlib.ProcessorFormatter):
             return super().format(record)
 
 
+def _temporal_context(
+    _logger: object, _name: str, event: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    """The SDK's context of a record from workflow or activity code (workflow id, run id, type, attempt) as fields
+    of the record, once, rather than a dict inside another field."""
+    for key in ("temporal_workflow", "temporal_activity"):
+        context = event.pop(key, None)
+        if isinstance(context, dict):
+            for name, value in context.items():
+                event.setdefault(name, value)
+    return event
+
+
 def configure(level: int = logging.INFO, json: bool | None = None) -> None:
     global _configured
     if _configured:
         return
     _configured = True
     as_json = not sys.stderr.isatty() if json is None else json
+    # The SDK's loggers would also append that context to the message, as a dict in its text.
+    workflow.logger.workflow_info_on_message = False
+    activity.logger.activity_info_on_message = False
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -57,7 +73,7 @@ def configure(level: int = logging.INFO, json: bool | None = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         _Formatter(
-            foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
+            foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), _temporal_context],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderers],
         )
     )

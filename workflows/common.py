@@ -4,7 +4,7 @@ one the webhook refuses, the refusal of a start input, the engine's counters. (D
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -15,7 +15,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ActivityHandle
 
 from domain import search_attributes as sa
-from domain.bounds import quote
+from domain.bounds import md, quote
 from domain.calendar import day_start
 from domain.conference import REJECTED_BY_SERVICES
 from domain.models import Defaults
@@ -163,7 +163,9 @@ async def until_withdrawal(on: date, state: str, defaults: Defaults) -> None:
     (an Article 7 watch's, a deadline's watch)."""
     at = day_start(on, defaults)
     if at > workflow.now():
-        await workflow.sleep(at - workflow.now(), summary=f"the withdrawal of {state} takes effect on {on}")
+        await workflow.sleep(
+            at - workflow.now(), summary=f"the withdrawal of {md(state)} takes effect on {on}"
+        )
 
 
 async def reminder_due(reminder: Reminder, defaults: Defaults, changed: Callable[[], bool]) -> bool:
@@ -195,17 +197,27 @@ def signal_payload(value: object, model: type[Any], signal: str) -> bool:
     return False
 
 
+# From this patch on, every kind upserts a CcmPhase and CcmAttention carries overdue, at_risk, shortfall and
+# undeliverable wherever they apply, so that one query (CcmAttention IS NOT NULL) lists what needs a person (issue 12,
+# item 3). Each workflow asks for it once, as its run begins; histories from before it replay without the upserts.
+ATTENTION_ALL = "attention-all-kinds"
+
+
 def upsert_kind(
     previous: Updates,
     kind: sa.Kind,
     convention: str,
     *more: SearchAttributeUpdate[Any],
     undeliverable: bool | None = None,
+    flags: Mapping[str, bool] | None = None,
 ) -> Updates:
     """A workflow's search attributes: its kind and convention, ``more``, then (for one that keeps the notifications
-    its webhook refused: ``undeliverable`` given) CcmAttention; upserted only when one changed."""
+    its webhook refused: ``undeliverable`` given; or ``flags`` given, from ATTENTION_ALL on) CcmAttention; upserted
+    only when one changed."""
     updates = [sa.KIND.value_set(kind), sa.CONVENTION.value_set(convention), *more]
-    if undeliverable is not None:
+    if flags is not None:
+        updates += attention(previous, **flags, undeliverable=bool(undeliverable))
+    elif undeliverable is not None:
         updates += attention(previous, undeliverable=undeliverable)
     return upsert_changed(previous, updates)
 

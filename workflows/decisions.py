@@ -137,6 +137,9 @@ class Keeps(Generic[L]):
     ) -> None:
         self.s = s
         self.upserted: Updates = []
+        # Whether the run found the patch ATTENTION_ALL (workflows/common.py); False until it asks, for handlers
+        # that refresh before the run's first line.
+        self.attends = False
         self.decisions = Decider(lambda: self.s.decisions, changed, earlier=earlier, gate=gate)
 
     def _put(self, summary: str) -> Callable[[L], str]:

@@ -11,7 +11,8 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 with workflow.unsafe.imports_passed_through():
     from domain import documents as rules
     from domain import search_attributes as sa
-    from domain.calendar import day_start, local_date
+    from domain.bounds import md
+    from domain.calendar import day_start, local_clock, local_date
     from domain.conference import (
         CANCEL_TRANSLATION,
         SUBMIT_TRANSLATION,
@@ -34,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import Language
     from domain.views import document_details
     from workflows.common import (
+        ATTENTION_ALL,
         DOCUMENTS_ISSUED,
         FAIL_ON_INVALID_INPUT,
         attention,
@@ -82,6 +84,7 @@ class DocumentWorkflow(Shows[DocumentState]):
 
     @workflow.run
     async def run(self, inp: DocumentInput) -> DocumentState:
+        self.attends = workflow.patched(ATTENTION_ALL)
         self.shows_risk = workflow.patched(RISK_ATTENTION)
         funds = workflow.get_external_workflow_handle(inp.funds_id)
         for lang, t in self.s.translations.items():
@@ -124,7 +127,9 @@ class DocumentWorkflow(Shows[DocumentState]):
         for day in (spec.due - timedelta(days=money.translation_days - 1), spec.due + timedelta(days=1)):
             at = day_start(day, self.defaults)
             if at > workflow.now():
-                await workflow.sleep(at - workflow.now(), summary=f"check {spec.symbol} against its due date")
+                await workflow.sleep(
+                    at - workflow.now(), summary=f"check {md(spec.symbol)} against its due date"
+                )
             self._changed()
 
     def _check_due(self, now: datetime) -> None:
@@ -382,7 +387,7 @@ class DocumentWorkflow(Shows[DocumentState]):
         return self.s
 
     def _log(self, line: str) -> None:
-        self.s.log.append(f"{workflow.now():%Y-%m-%d %H:%M} {line}")
+        self.s.log.append(f"{local_clock(workflow.now(), self.defaults)} {self.defaults.place}: {line}")
 
     def _refresh(self) -> None:
         self.upserted = upsert_kind(
@@ -392,6 +397,7 @@ class DocumentWorkflow(Shows[DocumentState]):
             sa.MEETING.value_set(self.inp.spec.meeting),
             sa.LANGUAGES_PENDING.value_set(self.s.pending_languages),
             sa.WAITING_FOR_FUNDS.value_set(float(self.s.waiting_for_funds)),
+            *([sa.PHASE.value_set(rules.phase(self.s))] if self.attends else []),
             # The keywords sa.AT_RISK and sa.LATE, by name.
             *(
                 attention(self.upserted, at_risk=self.s.at_risk, late=bool(self.s.late_days))

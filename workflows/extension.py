@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import extension_rules as rules
     from domain import extension_texts as texts
     from domain import search_attributes as sa
+    from domain.bounds import md
     from domain.calendar import day_start, describe_months, local_date, local_text
     from domain.decisions import DecisionOutcome, Rejected
     from domain.extensions import (
@@ -41,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.silence import SILENCE_ENDED, SilenceInput, SilenceOutcome
     from domain.views import extension_details
     from workflows.common import (
+        ATTENTION_ALL,
         FAIL_ON_INVALID_INPUT,
         notify,
         reminder_due,
@@ -74,6 +76,7 @@ class ExtensionRequestWorkflow(DeadlineEnds, Shows[ExtensionState]):
 
     @workflow.run
     async def run(self, inp: ExtensionInput) -> ExtensionState:
+        self.attends = workflow.patched(ATTENTION_ALL)
         today = self._today()
         try:
             state = check_request(inp.request, inp.meeting, today, inp.states_parties, inp.aliases)
@@ -215,7 +218,7 @@ class ExtensionRequestWorkflow(DeadlineEnds, Shows[ExtensionState]):
                 ),
                 id=wid,
                 parent_close_policy=ParentClosePolicy.ABANDON,
-                static_summary=proposal,
+                static_summary=md(" ".join(proposal.split())[:200]),
             )
         except Exception as e:  # the id is taken by another procedure: nothing changes
             self.s.status, self.s.silence = Status.ANALYSED, None
@@ -238,7 +241,7 @@ class ExtensionRequestWorkflow(DeadlineEnds, Shows[ExtensionState]):
             return
         p = self.proposal
         if o.adopted and p is not None:
-            self.s.silence_log.append(f"{o.workflow_id}: adopted at {o.at.isoformat()}")
+            self.s.silence_log.append(f"{o.workflow_id}: adopted at {local_text(o.at, self.defaults)}")
             self._take(p, f"silence procedure {o.workflow_id}", p.reference)
         else:
             self.s.silence_log.append(
@@ -342,5 +345,6 @@ class ExtensionRequestWorkflow(DeadlineEnds, Shows[ExtensionState]):
             sa.PHASE.value_set(self.s.status.value),
             sa.DUE_DATE.value_set(day_start(self.s.deadline, self.defaults)),
             undeliverable=bool(self.s.undeliverable),
+            flags={sa.OVERDUE: self.s.status is Status.EXPIRED} if self.attends else None,
         )
         workflow.set_current_details(extension_details(self.s))

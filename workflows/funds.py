@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.roster import REGISTER_CHANGED, Roster
     from domain.views import funds_details
     from workflows.common import (
+        ATTENTION_ALL,
         FAIL_ON_INVALID_INPUT,
         FUNDS_GRANTED_CHF,
         count,
@@ -50,6 +51,7 @@ class MeetingFundsWorkflow(Batches[LedgerState]):
 
     @workflow.run
     async def run(self, ledger: LedgerState) -> None:
+        self.attends = workflow.patched(ATTENTION_ALL)
         if not self.s.takers_checked and workflow.patched(HOST_SURPLUS):
             self.s.takers_checked = True
         if self._by_need():
@@ -264,5 +266,7 @@ class MeetingFundsWorkflow(Batches[LedgerState]):
             sa.MEETING.value_set(self.s.meeting),
             sa.BALANCE.value_set(float(self.s.balance)),
             sa.SHORTFALL.value_set(float(self.s.shortfall)),
+            *([sa.PHASE.value_set(rules.phase(self.s))] if self.attends else []),
+            flags={sa.SHORTFALL_FLAG: self.s.shortfall > 0} if self.attends else None,
         )
         workflow.set_current_details(funds_details(self.s, self._today()))

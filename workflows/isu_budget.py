@@ -18,6 +18,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain import isu_budget as rules
     from domain import search_attributes as sa
+    from domain.bounds import md
     from domain.calendar import day_start, local_date
     from domain.decisions import DecisionOutcome
     from domain.funds import chf
@@ -40,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.notifications import Undeliverable
     from domain.reserve import DRAWN, POSITION, REPAID, BudgetDraw, Position
     from workflows.common import (
+        ATTENTION_ALL,
         FAIL_ON_INVALID_INPUT,
         notify,
         signal_payload,
@@ -67,6 +69,7 @@ class IsuBudgetWorkflow(Batches[IsuBudgetState]):
 
     @workflow.run
     async def run(self, inp: IsuBudgetInput) -> Carried:
+        self.attends = workflow.patched(ATTENTION_ALL)
         year_end = day_start(date(self.s.year + 1, 1, 1), self.s.inp.defaults)
         while workflow.now() < year_end:
             self._show()
@@ -115,7 +118,7 @@ class IsuBudgetWorkflow(Batches[IsuBudgetState]):
                 result_type=InvoiceSent,
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=INVOICE_RETRY,
-                summary=f"invoice {inv.reference} to {inv.state}",
+                summary=f"invoice {md(inv.reference)} to {md(inv.state)}",
             )
         except ActivityError as e:
             cause = e.cause
@@ -224,5 +227,6 @@ class IsuBudgetWorkflow(Batches[IsuBudgetState]):
             sa.BALANCE.value_set(float(self.s.cash)),
             sa.SHORTFALL.value_set(float(self.s.shortfall)),
             undeliverable=bool(self.s.undeliverable),
+            flags={sa.SHORTFALL_FLAG: self.s.shortfall > 0} if self.attends else None,
         )
         workflow.set_current_details(budget_details(self.s))

@@ -42,6 +42,9 @@ with workflow.unsafe.imports_passed_through():
 
 # From this patch on, a meeting starts its Sponsorship Programme (issue 14) and tells it of its dates and its close.
 STARTS_SPONSORSHIP = "meeting-starts-sponsorship"
+# From this patch on, the wait for the next day (or end) keeps one timer until its instant changes: a signal such as
+# funds_granted no longer cancels and restarts it (issue 12, item 4).
+ONE_TIMER = "meeting-one-timer-per-wait"
 
 D = TypeVar("D", SetDates, Postpone, ChangeFormat, AddPart, ExtendByDay)
 # A rule of domain.meeting_rules on the plan: the new plan and its summary.
@@ -75,12 +78,16 @@ class MeetingWorkflow(Keeps[MeetingState]):
         self.venue_told = Venue()
         # What the Sponsorship Programme was last told (None: the meeting has none).
         self.sponsorship_told: MeetingDates | None = None
+        # The timer for the next day or end, and its instant (ONE_TIMER).
+        self.one_timer = False
+        self.alarm: tuple[datetime, asyncio.Task[None]] | None = None
 
     @workflow.run
     async def run(self, inp: MeetingInput) -> MeetingClosed:
         # Meetings started before the ledger existed track no interpretation.
         self.interpretation.on = inp.funds_id is not None and workflow.patched("interpretation-funds")
         self.interpretation.at_lead = self.interpretation.on and workflow.patched(AT_BOOKING_LEAD)
+        self.one_timer = workflow.patched(ONE_TIMER)
         if workflow.patched(STARTS_SPONSORSHIP):
             # In the background, as the reviews are told: starting the programme never holds up the meeting.
             asyncio.get_running_loop().create_task(self._start_sponsorship(self._dates()))
@@ -118,9 +125,14 @@ class MeetingWorkflow(Keeps[MeetingState]):
             if ask is not None and ask[0] < at:
                 at, what = ask[0], f"asking for the interpretation of {ask[1]}"
             self._refresh(f"{what}, {geneva_time(at, self.defaults)}")
+            if self.one_timer:
+                await self._wait_until(version, at, f"{self.s.plan.ref.label}: {what}")
+                continue
             await self._wait_for_change(
                 version, max(at - now, timedelta(seconds=1)), f"{self.s.plan.ref.label}: {what}"
             )
+        if self.alarm is not None:
+            self.alarm[1].cancel()
         self._refresh("nothing: the meeting is closed")
         await workflow.wait_condition(workflow.all_handlers_finished)
         closed = self.s.closed
@@ -130,6 +142,20 @@ class MeetingWorkflow(Keeps[MeetingState]):
             await self._publish()
             await workflow.get_external_workflow_handle(self.inp.presidency_id).signal(MEETING_CLOSED, closed)
         return closed
+
+    async def _wait_until(self, version: int, at: datetime, summary: str) -> None:
+        """Waits for a change or for ``at``, on a timer kept across changes that leave ``at`` as it is."""
+        if self.alarm is None or self.alarm[0] != at:
+            if self.alarm is not None:
+                self.alarm[1].cancel()
+            timer = workflow.sleep(max(at - workflow.now(), timedelta(seconds=1)), summary=summary)
+            self.alarm = (at, asyncio.get_running_loop().create_task(timer))
+        alarm = self.alarm[1]
+        await workflow.wait_condition(
+            lambda: self.version != version or self.s.closed is not None or alarm.done()
+        )
+        if alarm.done():
+            self.alarm = None
 
     async def _wait_for_change(self, version: int, timeout: timedelta | None, summary: str) -> None:
         with contextlib.suppress(TimeoutError):

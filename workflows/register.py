@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.register import Change, Register, describe_changes, newly_obliged
     from domain.roster import REGISTER_CHANGED, WITHDRAWN
-    from workflows.common import FAIL_ON_INVALID_INPUT, start_input, upsert_changed
+    from workflows.common import ATTENTION_ALL, FAIL_ON_INVALID_INPUT, start_input, upsert_changed
     from workflows.decisions import Keeps
 
 
@@ -53,6 +53,7 @@ class RegisterWorkflow(Keeps[RegisterState]):
 
     @workflow.run
     async def run(self, inp: RegisterInput) -> RegisterState:
+        self.attends = workflow.patched(ATTENTION_ALL)
         self._refresh()
         while True:
             await workflow.wait_condition(
@@ -159,7 +160,15 @@ class RegisterWorkflow(Keeps[RegisterState]):
     def _refresh(self) -> None:
         self.upserted = upsert_changed(
             self.upserted,
-            [sa.KIND.value_set(sa.Kind.REGISTER), sa.CONVENTION.value_set(self.inp.convention)],
+            [
+                sa.KIND.value_set(sa.Kind.REGISTER),
+                sa.CONVENTION.value_set(self.inp.convention),
+                *(
+                    [sa.PHASE.value_set("starting obligations" if self.s.pending else "current")]
+                    if self.attends
+                    else []
+                ),
+            ],
         )
         pending = f", obligations of {len(self.s.pending)} States being started" if self.s.pending else ""
         workflow.set_current_details(

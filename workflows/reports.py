@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.states import check_state
     from domain.views import report_details
     from workflows.common import (
+        ATTENTION_ALL,
         FAIL_ON_INVALID_INPUT,
         notify,
         refused,
@@ -55,6 +56,7 @@ class Article7Workflow(Shows[ReportsState], Withdraws[ReportsState]):
 
     @workflow.run
     async def run(self, inp: ReportsInput) -> ReportsState:
+        self.attends = workflow.patched(ATTENTION_ALL)
         try:
             self.s.state = check_state(inp.state, inp.states_parties, aliases=inp.aliases)
         except Rejected as e:
@@ -167,5 +169,6 @@ class Article7Workflow(Shows[ReportsState], Withdraws[ReportsState]):
             sa.PHASE.value_set(self.s.status.value),
             sa.DUE_DATE.value_set(day_start(self.s.deadline, self.defaults)),
             undeliverable=bool(self.s.undeliverable),
+            flags={sa.OVERDUE: self.s.status is ReportStatus.OVERDUE} if self.attends else None,
         )
         workflow.set_current_details(report_details(self.s))

@@ -23,7 +23,13 @@ with workflow.unsafe.imports_passed_through():
         ReserveState,
         SetTarget,
     )
-    from workflows.common import FAIL_ON_INVALID_INPUT, signal_payload, start_input, upsert_kind
+    from workflows.common import (
+        ATTENTION_ALL,
+        FAIL_ON_INVALID_INPUT,
+        signal_payload,
+        start_input,
+        upsert_kind,
+    )
     from workflows.decisions import Batches
 
 
@@ -35,6 +41,7 @@ class CapitalReserveWorkflow(Batches[ReserveState]):
 
     @workflow.run
     async def run(self, state: ReserveState) -> None:
+        self.attends = workflow.patched(ATTENTION_ALL)
         while True:
             await workflow.wait_condition(
                 lambda: self.dirty or bool(self.s.to_tell) or workflow.info().is_continue_as_new_suggested()
@@ -105,5 +112,10 @@ class CapitalReserveWorkflow(Batches[ReserveState]):
             self.s.convention,
             sa.BALANCE.value_set(float(self.s.balance)),
             sa.SHORTFALL.value_set(float(self.s.below_target)),
+            *(
+                [sa.PHASE.value_set("below target" if self.s.below_target else "at target")]
+                if self.attends
+                else []
+            ),
         )
         workflow.set_current_details(reserve_details(self.s))

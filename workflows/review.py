@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.views import review_details
     from workflows.common import (
+        ATTENTION_ALL,
         FAIL_ON_INVALID_INPUT,
         notify,
         reminder_due,
@@ -64,6 +65,7 @@ class ReviewWorkflow(Shows[ReviewState]):
 
     @workflow.run
     async def run(self, inp: ReviewInput) -> ReviewState:
+        self.attends = workflow.patched(ATTENTION_ALL)
         # Reminders whose day had passed before this review existed are not owed.
         started = local_date(workflow.now(), self.defaults)
         while self.s.status in OPEN:
@@ -239,5 +241,6 @@ class ReviewWorkflow(Shows[ReviewState]):
             sa.DUE_DATE.value_set(day_start(self.s.due, self.defaults)),
             *([sa.MEETING.value_set(meeting)] if meeting else []),
             undeliverable=bool(self.s.undeliverable),
+            flags={sa.OVERDUE: self.s.status is ReviewStatus.OVERDUE} if self.attends else None,
         )
         workflow.set_current_details(review_details(self.s))

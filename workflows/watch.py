@@ -18,6 +18,7 @@ from temporalio.common import SearchAttributeUpdate
 with workflow.unsafe.imports_passed_through():
     from domain import search_attributes as sa
     from domain import watch as rules
+    from domain.bounds import md
     from domain.calendar import day_start, local_date
     from domain.extensions import DeclareCompletion
     from domain.ids import watch_id
@@ -25,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.reviews import DEFAULT_CADENCE, Reminder
     from domain.watch import ENDED, WatchInput, WatchState, WatchStatus
     from workflows.common import (
+        ATTENTION_ALL,
         FAIL_ON_INVALID_INPUT,
         attention,
         notify,
@@ -54,6 +56,7 @@ class DeadlineWatchWorkflow(DeadlineEnds, Shows[WatchState], Withdraws[WatchStat
 
     @workflow.run
     async def run(self, inp: WatchInput) -> WatchState:
+        self.attends = workflow.patched(ATTENTION_ALL)
         self.ends = workflow.patched("obligations-end-by-withdrawal")
         started = self._today()
         while not self._arm() and (reminder := self._next(started)) is not None:
@@ -143,12 +146,16 @@ class DeadlineWatchWorkflow(DeadlineEnds, Shows[WatchState], Withdraws[WatchStat
             sa.ARTICLE.value_set(self.s.article),
             sa.PHASE.value_set(self.s.status.value),
             sa.DUE_DATE.value_set(day_start(self.s.request_due, self.inp.defaults)),
-            *attention(self.upserted, undeliverable=bool(self.s.undeliverable)),
+            *attention(
+                self.upserted,
+                undeliverable=bool(self.s.undeliverable),
+                **({sa.OVERDUE: self.s.status is WatchStatus.PASSED} if self.attends else {}),
+            ),
         ]
         self.upserted = upsert_changed(self.upserted, updates)
         workflow.set_current_details(
-            f"**{rules.what(self.s)}**\n\nRequest due by {self.s.request_due} (meeting of {self.s.meeting}); "
+            f"**{md(rules.what(self.s))}**\n\nRequest due by {self.s.request_due} (meeting of {md(self.s.meeting)}); "
             f"status: {self.s.status.value}"
             + (f"; completed on {self.s.completed_on}" if self.s.completed_on else "")
-            + (f"; handed to {self.s.request}" if self.s.request else "")
+            + (f"; handed to {md(self.s.request)}" if self.s.request else "")
         )

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
+import typer.core
 
 from starter.cli import (
     board,
@@ -39,6 +40,16 @@ from starter.cli import (
     status,
 )
 from starter.cli.common import FAILED, OK
+
+# typer 0.29 shows a flag's type in help ("--help <bool>", "--json <bool>"): a flag takes no value, so none is shown.
+_type_shown = typer.core.TyperOption.display_type_rich
+
+
+def _no_type_for_flags(self: typer.core.TyperOption, ctx: Any) -> str | None:
+    return None if self.is_flag else _type_shown(self, ctx)
+
+
+typer.core.TyperOption.display_type_rich = _no_type_for_flags  # type: ignore[method-assign]
 
 app = typer.Typer(
     help="The Convention's presidential cycle on Temporal: start it, decide, see the status.",

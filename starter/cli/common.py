@@ -224,11 +224,16 @@ def new_id() -> str:
 
 
 def validated(
-    model: type[M], fields: Mapping[str, Any], what: str = "decision", id_field: str = "decision_id"
+    model: type[M],
+    fields: Mapping[str, Any],
+    what: str = "decision",
+    id_field: str = "decision_id",
+    sending: Callable[[M], str] | None = None,
 ) -> M:
-    """The message from the command's options (absent ones take the model's defaults); prints its id."""
+    """The message from the command's options (absent ones take the model's defaults); prints its id, or
+    ``sending`` of it (what is being recorded, naming the id) where the bare id would read as jargon."""
     value = model.model_validate({k: v for k, v in fields.items() if v is not None})
-    echo(f"{what} {getattr(value, id_field)}")
+    echo(sending(value) if sending else f"{what} {getattr(value, id_field)}")
     return value
 
 

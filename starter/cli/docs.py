@@ -60,10 +60,12 @@ from starter.cli.common import (
     kind_attributes,
     meeting_ref,
     name_options,
+    new_id,
     one_line,
     plural,
     run,
     table,
+    validated,
 )
 from starter.cli.ledgers import check_ledger
 from workflows.document import DocumentWorkflow
@@ -184,9 +186,22 @@ def docs_delivered(
 ) -> None:
     """Record that a translation was delivered: the document is issued in that language."""
     language = lang.strip().lower()
-    document_decision(
-        convention, symbol, DocumentWorkflow.delivered, Delivered, decision_id, ref, language=language
-    )
+
+    def where(conv: Convention) -> Locate:
+        wid = document_id(conv.code, checked(SYMBOL, symbol, "SYMBOL"))
+        return found(wid, lambda e: no_document(symbol, wid, e))
+
+    def delivery() -> Delivered:
+        fields = {"decision_id": decision_id or new_id(), "reference": ref, "language": language}
+        return validated(
+            Delivered,
+            fields,
+            sending=lambda d: (
+                f"recording: {symbol} delivered in {d.language.value} ({d.reference}; id {d.decision_id})"
+            ),
+        )
+
+    send_to(convention, DocumentWorkflow.delivered, where, delivery)
 
 
 @app.command("withdraw")
@@ -255,7 +270,11 @@ async def document_list(client: Client, code: str, label: str) -> list[dict[str,
         {
             "symbol": wf.id.removeprefix(prefix),
             "id": wf.id,
-            "status": execution(wf.status),
+            # A withdrawn document's workflow completes too: its phase says which.
+            "status": "withdrawn"
+            if wf.typed_search_attributes.get(sa.PHASE) == "withdrawn"
+            else execution(wf.status),
+            "phase": wf.typed_search_attributes.get(sa.PHASE),
             "started": wf.start_time.isoformat(),
             "pending_languages": list(wf.typed_search_attributes.get(sa.LANGUAGES_PENDING) or []),
             "waiting_for_funds": int(wf.typed_search_attributes.get(sa.WAITING_FOR_FUNDS) or 0),

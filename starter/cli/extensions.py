@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from temporalio.client import Client
 
+from domain.bounds import plain
 from domain.calendar import local_date, parse_local_instant
 from domain.committee import group_member
 from domain.config import CycleConfig
@@ -373,7 +374,7 @@ def extensions_show(
         if as_json:
             echo(s.model_dump_json(indent=2))
             return OK
-        echo(f"{wid}\n" + extension_details(s).replace("**", ""))
+        echo(f"{wid}\n" + plain(extension_details(s)))
         if s.sent:
             echo("Sent: " + "; ".join(f"{r.kind} on {r.on}" for r in s.sent))
         return OK

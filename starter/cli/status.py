@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Annotated
 
 import typer
 
+from domain.calendar import local_clock
 from domain.decisions import DecisionRecord
 from domain.funds import LedgerState, chf
 from domain.ids import funds_id, meeting_id, presidency_id
@@ -141,15 +141,13 @@ def status_text(
     if meet is not None:
         log += [(r, plan.ref.label) for r in meet.decisions.records]
     log.sort(key=lambda x: x[0].at)
+    d = pres.convention.defaults
     lines = table(rows)
     lines += ["", f"Decisions ({len(log)})"]
     if log:
         lines += table(
-            [
-                (f"{r.at.astimezone(UTC):%Y-%m-%d %H:%M:%S}", where, r.decision_id, r.summary, r.reference)
-                for r, where in log
-            ],
-            header=("TIME (UTC)", "ON", "ID", "SUMMARY", "REFERENCE"),
+            [(local_clock(r.at, d), where, r.decision_id, r.summary, r.reference) for r, where in log],
+            header=(f"TIME ({d.place})", "ON", "ID", "SUMMARY", "REFERENCE"),
         )
     else:
         lines.append("none yet")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from io import BytesIO
 from pathlib import Path
 
 import httpx
 import pytest
+from pypdf import PdfReader
 from temporalio.exceptions import ApplicationError
 
-from activities.invoices import Mailer, mail_url_from_env
+from activities.invoices import Mailer, invoice_pdf, mail_url_from_env
+from domain.bounds import chf
 from domain.isu_budget import REJECTED_BY_GATEWAY, Invoice
 from domain.models import Language
 from starter.mailbox import listing
@@ -63,3 +66,9 @@ async def test_without_a_gateway_the_invoice_is_logged_and_a_bad_url_is_named() 
     assert mail_url_from_env({}) is None
     with pytest.raises(ValueError, match="CCM_MAIL_URL: not an http"):
         mail_url_from_env({"CCM_MAIL_URL": "ftp://x"})
+
+
+def test_the_invoice_writes_money_as_everything_else_does() -> None:
+    """One money format (domain.bounds.chf) on the PDF too, not the Swiss apostrophe."""
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(invoice_pdf(INVOICE))).pages)
+    assert chf(41_000) in text and chf(1_512_000) in text, text

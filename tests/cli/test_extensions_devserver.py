@@ -124,4 +124,6 @@ async def test_a_request_from_submission_through_analysis_to_silence_procedure(c
 
     shown = await cycle.ok("extensions", "show", "--state", LAO, "--article", "4")
     assert "Under silence procedure" in shown.out and "moved from" not in shown.out, shown
+    # Readable text, not raw markdown.
+    assert not any(mark in shown.out for mark in ("**", "## ", "\\")), shown
     assert await failed_workflow_tasks(cycle.client, wid) == []

@@ -279,6 +279,8 @@ async def test_documents_wait_for_money_then_go_to_translation(cycle: Cycle):
 
     run = await cycle.ok("docs", "delivered", symbol, "--lang", "fr", "--id", "del-fr")
     assert f"accepted: {symbol} issued in fr" in run.out, run
+    first = run.out.splitlines()[0]
+    assert first == f"recording: {symbol} delivered in fr (delivered by conference services; id del-fr)", run
     assert (await cycle.doc(symbol))["translations"]["fr"]["status"] == "issued"
     # Again under the same id: applied once. Under a new id: it is no longer in translation.
     await cycle.ok("docs", "delivered", symbol, "--lang", "fr", "--id", "del-fr")
@@ -394,6 +396,15 @@ async def test_withdrawing_a_funded_document_gives_its_money_back(unreachable_se
         back.stop()
     text = (await cycle.ok("funds", "status")).out
     assert f"Balance        {chf(funded_cost)}" in text, text
+
+    async def listed_withdrawn() -> None:
+        listed = (await cycle.ok("docs", "status", "--json")).json()["documents"]
+        assert {(d["symbol"], d["status"]) for d in listed} == {
+            (funded_doc, "withdrawn"),
+            (waiting_doc, "withdrawn"),
+        }
+
+    await eventually(listed_withdrawn)  # not "completed": the list reads the document's CcmPhase
     # No job arrived: each key is recorded as cancelled, without a reference, so none is accepted later.
     records = [json.loads(p.read_text()) for p in cycle.translation_jobs()]
     assert [(r["status"], r["reference"]) for r in records] == [("cancelled", None)] * 5, records

@@ -93,7 +93,7 @@ async def test_msp_runs_the_programme_and_a_killed_worker_books_each_delegate_on
     # CHF 18,000 in, 15,500 committed: Cuba's 4,000 does not fit.
     line = one_line_error(await c.msp("sponsorship", "grant", "app-6", "--ref", "ISU", "--id", "g-6"))
     assert " ".join(line.split()) == (
-        "rejected: Granting application app-6 (Cuba) would commit CHF 4 000; the programme's balance is CHF 2 500."
+        "rejected: Granting application app-6 (Cuba) would commit CHF 4,000; the programme's balance is CHF 2,500."
     ), line
 
     async def all_booked() -> None:

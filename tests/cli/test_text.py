@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from typer.testing import CliRunner
+
 from domain.config import parse_config
+from domain.decisions import DecisionRecord
 from domain.documents import DocumentSpec, LanguageStatus, new_state
 from domain.funds import Assess, FundsRequest, LedgerState, Payment, SetEstimate, assess, chf, record_payment
 from domain.funds import set_estimate as estimate
 from domain.meeting import HeldDay, Interpretation, MeetingState
 from domain.models import Language, Money
 from domain.presidency import PresidencyState
-from domain.views import funds_details
+from domain.views import document_details, funds_details, meeting_details
+from starter.cli import app
 from starter.cli.docs import document_text
 from starter.cli.funds import funds_text
 from starter.cli.status import status_text
@@ -137,3 +141,45 @@ def test_funds_status_and_details_show_the_order_of_need_and_what_is_too_late():
     details = funds_details(ledger, date(2027, 8, 5))
     assert f"1. P1 {chf(500)}: translation, needed by 2027-08-01" in details, details
     assert "**Too late to fund in time**" in details and "- translation: needed by 2027-08-01" in details
+
+
+def test_status_shows_decision_times_in_geneva_time_labelled():
+    pres, meet = states()
+    at = datetime(2027, 8, 1, 8, 0, tzinfo=UTC)  # 10:00 in Geneva (summer time)
+    record = DecisionRecord(decision_id="d1", kind="postpone", reference="r", summary="postponed", at=at)
+    pres.decisions.records.append(record)
+    text = status_text(pres, "ccm-meeting-14MSP", meet, None, "ccm-funds-14MSP", None)
+    assert "TIME (Geneva)" in text and "UTC" not in text, text
+    row = next(line for line in text.splitlines() if "postponed" in line)
+    assert row.startswith("2027-08-01 10:00 "), row
+
+
+def test_help_shows_no_type_for_a_flag():
+    """A flag takes no value: `msp --help` must not read "--help <bool>"."""
+    for args in (["--help"], ["status", "--help"], ["docs", "status", "--help"]):
+        out = CliRunner().invoke(app, args, terminal_width=100).output
+        assert "--help" in out and "<bool>" not in out, out
+    assert "<str>" in CliRunner().invoke(app, ["status", "--help"], terminal_width=100).output
+
+
+def test_meeting_details_show_each_days_interpretation_money():
+    pres, meet = states()
+    start = meet.plan.first_day
+    per_day = chf(meet.convention.money.interpretation_per_day)
+    details = meeting_details(meet, "the first day")
+    assert f"- {start}: funded and booked" in details, details
+    assert f"- {start + timedelta(days=1)}: not funded ({per_day} missing)" in details, details
+    assert f"- {start + timedelta(days=2)}: waiting for money: {per_day} missing" in details, details
+    assert f"- {start + timedelta(days=3)}: not yet asked for" in details, details
+
+
+def test_document_details_say_what_holds_it_back():
+    spec = DocumentSpec(symbol="CCM/MSP/2027/3", title="Report", pages=2, meeting="14MSP", due=TODAY)
+    state = new_state(spec, Money())
+    state.translations[Language.FR].status = LanguageStatus.IN_TRANSLATION
+    details = document_details(state)
+    assert (
+        f"**Held back by:** waiting for the ledger of the 14MSP to grant {chf(state.waiting_for_funds)} ("
+        in details
+    )
+    assert "fr" not in details.split("**Held back by:**")[1].split(")")[0], details

@@ -77,7 +77,7 @@ def test_a_payment_sent_again_after_a_partial_failure_keeps_its_split():
     after = [ledgers[0], funds.record_payment(ledgers[1], first)]
     assert split_payment(payment(45_000), after, "10MSP", TODAY) == split
     # The same id with another amount is another payment: refused, nothing sent.
-    with pytest.raises(Rejected, match="was recorded as 45,000 CHF from Chile, not 5,000 CHF"):
+    with pytest.raises(Rejected, match="was recorded as CHF 45,000 from Chile, not CHF 5,000"):
         split_payment(payment(5_000), after, "10MSP", TODAY)
 
 

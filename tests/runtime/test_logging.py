@@ -78,14 +78,18 @@ async def test_records_logged_by_workflow_code_before_a_failed_activation_come_o
         assert LOGGING_ERROR not in text and "RestrictedWorkflowAccessError" not in text, text[:3000]
         if form == "console":
             # As on a terminal: each record on its line, its traceback as plain text under it.
-            assert f"{MARKER} (" in text and "document=CCM/MSP/2027/3" in text, text[:3000]
+            line = next(line for line in text.splitlines() if MARKER in line and "traceback" not in line)
+            assert "document=CCM/MSP/2027/3" in line and f"workflow_id={wid}" in line, line
+            assert "{" not in line, line  # the workflow's context as fields, not a dict repeated in the event
             assert "ValueError: the check of CCM/MSP/2027/3 failed" in text, text[:3000]
             assert "TypeError: bug while handling CCM/MSP/2027/3" in text, text[:3000]
             return
         mine = [r for r in records(log) if wid in str(r)]
-        # workflow.logger appends the workflow's context to the message.
-        info = next(r for r in mine if r["event"].startswith(f"{MARKER} ("))
+        # The workflow's context as fields of the record, not appended to its event.
+        info = next(r for r in mine if r["event"] == MARKER)
         assert info["document"] == "CCM/MSP/2027/3" and info["opaque"] == "<opaque value>", info
+        assert info["workflow_id"] == wid and info["workflow_type"] == "LogsThenFails", info
+        assert "temporal_workflow" not in info, info
         logged_exc = next(r for r in mine if r["event"].startswith(f"{MARKER}, with its traceback"))
         assert "ValueError: the check of CCM/MSP/2027/3 failed" in logged_exc["exception"], logged_exc
         failed = next(r for r in mine if r["event"].startswith("Failed activation"))

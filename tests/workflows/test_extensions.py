@@ -4,7 +4,7 @@ later: every date keeps its place in the year and its distance to the others."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 from domain import search_attributes as sa
 from domain.calendar import local_date
 from domain.decisions import Rejected
+from domain.extension_rules import check_in_session, check_silence
 from domain.extensions import (
     Analysis,
     Article,
@@ -25,6 +26,7 @@ from domain.extensions import (
     ExtensionRequest,
     ExtensionState,
     KeepAtMeeting,
+    MeetingSeen,
     MeetingSlot,
     ProposeBySilence,
     Status,
@@ -79,6 +81,40 @@ def rc2(shift: int) -> MeetingSlot:
 
 
 # Pure rules.
+
+
+def test_a_past_silence_deadline_is_refused_in_geneva_time_not_raw_utc() -> None:
+    s = assign(
+        ExtensionInput(request=lao(0, submitted_on=date(2019, 3, 1)), meeting=msp9(0), next_meeting=rc2(0))
+    )
+    s.status = Status.ANALYSED
+    proposal = ProposeBySilence(
+        decision_id="s",
+        reference="r",
+        granted=False,
+        procedure_id="p-1",
+        initiator="the President",
+        deadline=datetime(2020, 1, 15, 16, tzinfo=UTC),
+        states_parties=["Chile"],
+    )
+    with pytest.raises(Rejected, match=r"still to come, not 15 January 2020, 17:00 Geneva time\.$"):
+        check_silence(s, proposal, datetime(2020, 2, 1, tzinfo=UTC))
+
+
+def test_a_meeting_not_convened_speaks_of_its_expected_first_day_in_the_right_tense() -> None:
+    s = assign(
+        ExtensionInput(request=lao(0, submitted_on=date(2019, 3, 1)), meeting=msp9(0), next_meeting=rc2(0))
+    )
+    seen = MeetingSeen(meeting="2RC")
+    for now, words in [
+        (datetime(2020, 10, 1, tzinfo=UTC), "it has not been convened yet; first day expected 2020-11-25"),
+        (
+            datetime(2026, 11, 30, tzinfo=UTC),
+            "it has not been convened; its first day was expected on 2020-11-25",
+        ),
+    ]:
+        with pytest.raises(Rejected, match=f"not in session \\({words}\\)"):
+            check_in_session(s, seen, now, Defaults())
 
 
 def test_the_treaty_deadlines_and_the_nine_months() -> None:

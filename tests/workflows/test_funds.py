@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
+from domain import search_attributes as sa
 from domain.documents import Delivered, DocumentInput, DocumentSpec, DocumentState, LanguageStatus, Withdraw
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
 from domain.ids import document_id, funds_id
@@ -35,6 +36,12 @@ async def ledger_of(c: Cycle, label: str) -> LedgerState:
     handle = c.client.get_workflow_handle(funds_id(c.state0.convention.code, label))
     state: LedgerState = await handle.query(MeetingFundsWorkflow.ledger)
     return state
+
+
+async def attributes(handle: WorkflowHandle[Any, Any]) -> tuple[str | None, list[str]]:
+    """CcmPhase and CcmAttention, as the Web UI's list and a visibility query see them."""
+    found = (await handle.describe()).typed_search_attributes
+    return found.get(sa.PHASE), list(found.get(sa.ATTENTION) or [])
 
 
 async def doc_state(handle: WorkflowHandle[Any, Any]) -> DocumentState:
@@ -121,6 +128,8 @@ async def test_ninth_msp_documents_and_interpretation_follow_the_money(ts_env, t
 
     await check_books()  # nothing paid, nothing granted
     assert (await ledger_of(c, label)).shortfall == p1 + p3 + 3 * day
+    assert await attributes(ledger_handle) == ("shortfall", [sa.SHORTFALL_FLAG])
+    assert await attributes(docs[0]) == ("waiting_for_funds", [])
 
     # Instalment 1: the priority-1 documents, not the interpretation behind them.
     await pay(1, "Austria", p1 + 8_000)
@@ -165,6 +174,7 @@ async def test_ninth_msp_documents_and_interpretation_follow_the_money(ts_env, t
                     DocumentWorkflow.delivered, Delivered(decision_id=f"d-{lang}", language=lang)
                 )
     assert all([(await doc_state(h)).finished for h in docs[:6]])
+    assert await attributes(docs[0]) == ("issued", [])
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await docs[10].execute_update(
             DocumentWorkflow.delivered, Delivered(decision_id="early", language=Language.FR)
@@ -193,6 +203,7 @@ async def test_ninth_msp_documents_and_interpretation_follow_the_money(ts_env, t
     await c.sleep_until_day(start + timedelta(days=2), hour=12)
     ledger = await check_books()
     assert ledger.balance == 2_000 and not ledger.pending
+    assert await attributes(ledger_handle) == ("funded", [])
     meeting = await c.meeting(label)
     assert [(d.day, d.interpretation) for d in meeting.days_held] == [(1, True), (2, False), (3, True)]
     states = [await doc_state(h) for h in docs]
@@ -203,6 +214,12 @@ async def test_ninth_msp_documents_and_interpretation_follow_the_money(ts_env, t
     received = Path(receiver.directory)
     assert len(list((received / "translation-jobs").glob("*.json"))) == 20 * 5
     assert len(list((received / "interpretation-bookings").glob("*.json"))) == 2
+    # One timer per wait: the meeting's grants (and every other signal) did not cancel and restart its "day opens"
+    # timer; only a new instant would.
+    events = [e async for e in (await c.meeting_handle(label)).fetch_history_events()]
+    started = [e for e in events if e.HasField("timer_started_event_attributes")]
+    cancelled = [e for e in events if e.HasField("timer_canceled_event_attributes")]
+    assert started and not cancelled, (len(started), len(cancelled))
     await c.stop()
     for h in docs[6:]:
         await h.terminate("test over")

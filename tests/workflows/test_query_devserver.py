@@ -8,8 +8,10 @@ import uuid
 from datetime import date
 
 import pytest
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.worker import Worker
 
+from domain import search_attributes as sa
 from domain.ids import report_id
 from domain.reports import ReportsInput
 from domain.search_attributes import Kind, Unsearchable, query
@@ -59,3 +61,32 @@ async def test_quoted_values_find_their_workflow_and_nothing_else(server: Server
                 assert await listed(f"{query(Kind.REPORT, code)} AND CcmState = {spelling}") == [], spelling
         for state in [*STATES, *UNMATCHED]:
             await client.get_workflow_handle(report_id(code, state)).terminate("test over")
+
+
+async def test_one_query_lists_what_needs_attention(server: Server):
+    """The README's "needs attention" link: CcmAttention IS NOT NULL finds a workflow with any flag, none without."""
+    code = f"a{uuid.uuid4().hex[:8]}"
+    client = server.client
+    flagged = {"overdue": [sa.OVERDUE], "short": [sa.SHORTFALL_FLAG], "both": [sa.AT_RISK, sa.UNDELIVERABLE]}
+    ids = []
+    for name, flags in [*flagged.items(), ("calm", [])]:
+        pairs = sa.started_with(
+            Kind.REPORT, code, *([SearchAttributePair(sa.ATTENTION, flags)] if flags else [])
+        )
+        handle = await client.start_workflow(
+            "NoSuchWorkflow",  # never run: only its search attributes matter
+            id=f"{code}-{name}",
+            task_queue=f"tq-{uuid.uuid4()}",
+            search_attributes=TypedSearchAttributes(pairs),
+        )
+        ids.append(handle.id)
+
+    async def found() -> None:
+        q = f"CcmConvention = '{code}' AND {sa.NEEDS_ATTENTION}"
+        assert sorted([w.id async for w in client.list_workflows(q)]) == sorted(
+            f"{code}-{n}" for n in flagged
+        )
+
+    await eventually(found, 30)
+    for wid in ids:
+        await client.get_workflow_handle(wid).terminate("test over")

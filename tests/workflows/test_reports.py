@@ -109,6 +109,7 @@ async def test_a_missed_deadline_is_overdue_until_the_late_report_is_recorded(ts
         st = await until(lambda: state(h), lambda s: s.year == year + 1)
         assert st.year == year + 1 and st.outstanding == [year] and st.status is ReportStatus.OVERDUE
         assert await phase(h) == "overdue"
+        assert (await h.describe()).typed_search_attributes.get(sa.ATTENTION) == [sa.OVERDUE]
         await sleep_until(ts_env, due + timedelta(days=20))
         # Still missing: reminded of weekly from the notice (the default cadence), by the next year's run.
         follow_ups = [b for b in received(tmp_path)][3:]
@@ -130,6 +131,7 @@ async def test_a_missed_deadline_is_overdue_until_the_late_report_is_recorded(ts
             ReportRecord(year=year, received_on=late.received_on, reference=late.reference, late=True)
         ]
         assert await phase(h) == "pending"
+        assert (await h.describe()).typed_search_attributes.get(sa.ATTENTION) is None
         await sleep_until(ts_env, due + timedelta(days=60))
         assert len(received(tmp_path)) == 5  # nothing more once the report is recorded
         await h.terminate("test over")
@@ -146,7 +148,10 @@ async def test_notices_the_webhook_refuses_are_recorded_and_carried_into_the_nex
         assert st.year == year + 1 and st.outstanding == [year] and st.status is ReportStatus.OVERDUE
         assert [u.kind for u in st.undeliverable] == ["reminder", "reminder", "overdue"]
         assert all(f"refused by {receiver.url}/nowhere: 404" in u.reason for u in st.undeliverable)
-        assert (await h.describe()).typed_search_attributes.get(sa.ATTENTION) == [sa.UNDELIVERABLE]
+        assert (await h.describe()).typed_search_attributes.get(sa.ATTENTION) == [
+            sa.OVERDUE,
+            sa.UNDELIVERABLE,
+        ]
         assert "**Undeliverable notifications (3)**" in report_details(st)
     assert received(tmp_path) == []
     await h.terminate("test over")

@@ -81,6 +81,8 @@ async def test_reminders_escalation_and_weekly_reminders_on_their_dates(ts_env, 
             ("overdue", due + timedelta(days=15)),
         ]
         assert st.status is ReviewStatus.OVERDUE
+        # What one query of the Web UI finds: CcmAttention IS NOT NULL.
+        assert (await h.describe()).typed_search_attributes.get(sa.ATTENTION) == [sa.OVERDUE]
         bodies = received(tmp_path)
         assert len(bodies) == 7 and len({b["idempotency_key"] for b in bodies}) == 7
         escalation = next(b for b in bodies if b["body"]["kind"] == "escalation")
