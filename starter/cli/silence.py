@@ -104,12 +104,13 @@ PROCEDURE: TypeAdapter[str] = TypeAdapter(ProcedureId)
 async def ended(
     procedure: str, handle: WorkflowHandle[Any, Any], status: WorkflowExecutionStatus | None
 ) -> CliError:
-    """Why a procedure that is no longer running cannot be changed: its outcome, read from the workflow's result."""
+    """Why a procedure that is no longer running cannot be changed: its outcome, read from the workflow's result.
+    A procedure that reached its outcome refuses the decision (exit 1, as a rejection); one terminated or failed
+    is not running (exit 4)."""
     result = await outcome(handle) if status == WorkflowExecutionStatus.COMPLETED else None
     if result is not None:
-        how = outcome_words(result)
-    else:
-        how = status.name.lower().replace("_", " ") if status is not None else "ended"
+        return CliError(f"the silence procedure {procedure} has ended: {outcome_words(result)}", REJECTED)
+    how = status.name.lower().replace("_", " ") if status is not None else "ended"
     return CliError(f"the silence procedure {procedure} has ended: {how}", NOT_RUNNING)
 
 
