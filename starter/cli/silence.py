@@ -296,11 +296,12 @@ def procedure_decision(
                 raise await ended(name, handle, desc.status)
 
             def gone(e: RPCError) -> CliError:
-                # It ended between the look-up and the update (its deadline passed, or another State broke silence).
+                # It ended between the look-up and the update (its deadline passed, or another State broke silence):
+                # refused as when it had ended before (exit 1).
                 return CliError(
                     f"the silence procedure {name} has ended ({one_line(e.message)}); "
                     f"`msp silence status {name}` shows its outcome",
-                    NOT_RUNNING,
+                    REJECTED,
                 )
 
             return At(wid, gone)
