@@ -51,11 +51,17 @@ class SetDates(Decision):
     duration_days: int | None = Field(default=None, ge=1, le=10)
     place: Name | None = None
     host_covering_extra_cost: Name | None = None
+    # One act may re-date and change the format ("moved on line and re-dated"): both apply, or neither.
+    format: MeetingFormat | None = None
 
 
 class Postpone(Decision):
     new_start: Day
     reason: Name | None = None
+    # "Postponed and made hybrid" is one act: the postponed part's format and place change with its dates.
+    format: MeetingFormat | None = None
+    place: Name | None = None
+    host_covering_extra_cost: Name | None = None
 
 
 class ChangeFormat(Decision):

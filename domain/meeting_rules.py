@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from domain.bounds import LATEST, MAX_PARTS
 from domain.calendar import clock, local_date, next_part
 from domain.decisions import AddPart, ChangeFormat, CloseMeeting, ExtendByDay, Postpone, Rejected, SetDates
-from domain.models import Defaults, MeetingPlan, Part, Phase, President
+from domain.models import Defaults, MeetingFormat, MeetingPlan, Part, Phase, President
 from domain.states import check_state
 
 MAX_DAYS = 10
@@ -77,6 +77,15 @@ def _part_name(plan: MeetingPlan, i: int) -> str:
     return f"part {i + 1} of the {plan.ref.label}" if len(plan.parts) > 1 else f"the {plan.ref.label}"
 
 
+def _format_label(f: MeetingFormat) -> str:
+    return f.value.replace("_", " ")
+
+
+def _held(old: Part, new: Part) -> str:
+    """The words a summary adds when the same act changes the format too."""
+    return f", held {_format_label(new.format)}" if new.format is not old.format else ""
+
+
 def set_dates(plan: MeetingPlan, d: SetDates, now: datetime, defaults: Defaults) -> tuple[MeetingPlan, str]:
     i = _target(plan, now, defaults, "Setting the dates")
     old = plan.parts[i]
@@ -90,14 +99,21 @@ def set_dates(plan: MeetingPlan, d: SetDates, now: datetime, defaults: Defaults)
             "end": d.start + timedelta(days=days - 1),
             "place": place,
             "host_covering_extra_cost": host,
+            "format": d.format if d.format is not None else old.format,
             "provisional": False,
         }
     )
     _check_fits(plan, i, new)
     if new == old:
-        raise Rejected(f"The dates and place of {_part_name(plan, i)} are already {new.start}, {new.place}.")
+        raise Rejected(
+            f"The dates, place and format of {_part_name(plan, i)} are already {new.start}, {new.place}, "
+            f"{_format_label(new.format)}."
+        )
     cost = f", {host} covering the extra cost" if host else ""
-    return _replace(plan, i, new), f"{_part_name(plan, i)}: {new.start} to {new.end} in {place}{cost}"
+    return (
+        _replace(plan, i, new),
+        f"{_part_name(plan, i)}: {new.start} to {new.end} in {place}{cost}{_held(old, new)}",
+    )
 
 
 def postpone(plan: MeetingPlan, d: Postpone, now: datetime, defaults: Defaults) -> tuple[MeetingPlan, str]:
@@ -115,10 +131,20 @@ def postpone(plan: MeetingPlan, d: Postpone, now: datetime, defaults: Defaults) 
         p.model_copy(update={"start": p.start + shift, "end": p.end + shift, "provisional": False})
         for p in plan.parts[i:]
     ]
-    new = _in_window(plan.model_copy(update={"parts": parts}))
     moved = parts[i]
+    where = ""
+    if d.place is not None or d.host_covering_extra_cost is not None:
+        # Checked only when the act names a place or host: a plain postponement keeps the place as it was.
+        place = d.place if d.place is not None else moved.place
+        host = _check_place(place, d.host_covering_extra_cost or moved.host_covering_extra_cost, defaults)
+        moved = moved.model_copy(update={"place": place, "host_covering_extra_cost": host})
+        where = f", in {place}" + (f", {host} covering the extra cost" if host else "")
+    if d.format is not None:
+        moved = moved.model_copy(update={"format": d.format})
+    parts[i] = moved
+    new = _in_window(plan.model_copy(update={"parts": parts}))
     why = f" ({d.reason})" if d.reason else ""
-    return new, f"{_part_name(plan, i)} postponed to {moved.start}–{moved.end}{why}"
+    return new, f"{_part_name(plan, i)} postponed to {moved.start}–{moved.end}{where}{_held(old, moved)}{why}"
 
 
 def change_format(
@@ -126,7 +152,7 @@ def change_format(
 ) -> tuple[MeetingPlan, str]:
     i = _target(plan, now, defaults, "Changing the format")
     old = plan.parts[i]
-    label = d.format.value.replace("_", " ")
+    label = _format_label(d.format)
     if old.format is d.format:
         name = _part_name(plan, i)
         raise Rejected(f"{name[:1].upper()}{name[1:]} is already to be held {label}.")

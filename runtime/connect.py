@@ -24,13 +24,18 @@ class ConnectError(RuntimeError):
     """Temporal could not be reached (the message names the address tried), or a setting is wrong (named)."""
 
 
+class BadSetting(ConnectError):
+    """A connection setting is wrong (named): bad input, where an unreachable server may come back (`msp` exit
+    codes 2 and 3)."""
+
+
 def connect_config(profile: str | None = None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Client.connect's arguments from envconfig; a missing TLS file, a malformed address or an unknown profile
     fails here, naming the setting (runtime/settings.py)."""
     try:
         config = client_connect_config(profile, env)
     except SettingError as e:
-        raise ConnectError(str(e)) from None
+        raise BadSetting(str(e)) from None
     config.setdefault("target_host", DEFAULT_ADDRESS)
     config.setdefault("namespace", "default")
     return config

@@ -28,7 +28,7 @@ from domain.decisions import Rejected
 from domain.models import STANDARD_DEFAULTS, Convention, Defaults, MeetingKind, MeetingRef
 from domain.notifications import Undeliverable
 from domain.states import check_state
-from runtime.connect import ConnectError
+from runtime.connect import BadSetting, ConnectError
 
 DEFAULT_CONFIG = Path(__file__).parents[2] / "config" / "cycle.toml"
 # How long to wait for a worker to answer a query or a decision before saying so.
@@ -130,6 +130,9 @@ def run(make: Callable[[], Coroutine[Any, Any, int]]) -> None:
         echo(validation_lines(e), err=True)
         raise typer.Exit(BAD_INPUT) from None
     except sa.Unsearchable as e:
+        echo(one_line(str(e)), err=True)
+        raise typer.Exit(BAD_INPUT) from None
+    except BadSetting as e:
         echo(one_line(str(e)), err=True)
         raise typer.Exit(BAD_INPUT) from None
     except ConnectError as e:

@@ -47,6 +47,10 @@ HostOpt = Annotated[
     typer.Option("--host", help="Who covers the cost above a meeting in the default place."),
 ]
 FormatOpt = Annotated[MeetingFormat, typer.Option("--format", help="How the part is held.")]
+NewFormatOpt = Annotated[
+    MeetingFormat | None,
+    typer.Option("--format", help="How the part is held, changed in the same decision; default: unchanged."),
+]
 StateOpt = Annotated[str, typer.Option("--state", help="The State Party, e.g. 'United Kingdom'.")]
 RepresentativeOpt = Annotated[
     str | None, typer.Option("--representative", help="Its representative, e.g. 'Ambassador X'.")
@@ -117,11 +121,12 @@ def set_dates(
     ] = None,
     place: PlaceOpt = None,
     host: HostOpt = None,
+    format: NewFormatOpt = None,
     decision_id: IdOpt = None,
     meeting: MeetingOpt = None,
     convention: ConventionOpt = "ccm",
 ) -> None:
-    """Set the dates (and place) of the next part of the meeting that has not begun."""
+    """Set the dates (and place, and format) of the next part of the meeting that has not begun, in one decision."""
     meeting_decision(
         convention,
         meeting,
@@ -129,6 +134,7 @@ def set_dates(
         SetDates,
         decision_id,
         ref,
+        format=format,
         **part(start, days, place, host),
     )
 
@@ -140,13 +146,27 @@ def postpone(
         str, typer.Option("--to", help="The new first day, YYYY-MM-DD, later than the current one.")
     ],
     reason: Annotated[str | None, typer.Option("--reason", help="Why, as the decision says.")] = None,
+    place: PlaceOpt = None,
+    host: HostOpt = None,
+    format: NewFormatOpt = None,
     decision_id: IdOpt = None,
     meeting: MeetingOpt = None,
     convention: ConventionOpt = "ccm",
 ) -> None:
-    """Postpone the next part that has not begun (the parts after it move with it)."""
+    """Postpone the next part that has not begun (the parts after it move with it); its place and format may
+    change in the same decision."""
     meeting_decision(
-        convention, meeting, MeetingWorkflow.postpone, Postpone, decision_id, ref, new_start=to, reason=reason
+        convention,
+        meeting,
+        MeetingWorkflow.postpone,
+        Postpone,
+        decision_id,
+        ref,
+        new_start=to,
+        reason=reason,
+        format=format,
+        place=place,
+        host_covering_extra_cost=host,
     )
 
 

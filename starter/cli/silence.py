@@ -96,12 +96,13 @@ PROCEDURE: TypeAdapter[str] = TypeAdapter(ProcedureId)
 async def ended(
     procedure: str, handle: WorkflowHandle[Any, Any], status: WorkflowExecutionStatus | None
 ) -> CliError:
-    """Why a procedure that is no longer running cannot be changed: its outcome, read from the workflow's result."""
+    """Why a procedure that is no longer running cannot be changed: its outcome, read from the workflow's result.
+    A procedure that reached its outcome refuses the decision (exit 1, as a rejection); one terminated or failed
+    is not running (exit 4)."""
     result = await outcome(handle) if status == WorkflowExecutionStatus.COMPLETED else None
     if result is not None:
-        how = outcome_words(result)
-    else:
-        how = status.name.lower().replace("_", " ") if status is not None else "ended"
+        return CliError(f"the silence procedure {procedure} has ended: {outcome_words(result)}", REJECTED)
+    how = status.name.lower().replace("_", " ") if status is not None else "ended"
     return CliError(f"the silence procedure {procedure} has ended: {how}", NOT_RUNNING)
 
 
@@ -287,11 +288,12 @@ def procedure_decision(
                 raise await ended(name, handle, desc.status)
 
             def gone(e: RPCError) -> CliError:
-                # It ended between the look-up and the update (its deadline passed, or another State broke silence).
+                # It ended between the look-up and the update (its deadline passed, or another State broke silence):
+                # refused as when it had ended before (exit 1).
                 return CliError(
                     f"the silence procedure {name} has ended ({one_line(e.message)}); "
                     f"`msp silence status {name}` shows its outcome",
-                    NOT_RUNNING,
+                    REJECTED,
                 )
 
             return At(wid, gone)

@@ -234,7 +234,7 @@ async def test_a_silence_procedure_broken_by_a_listed_state_is_not_adopted(cycle
     assert "Broken by       Mexico on " in text and "needs discussion in plenary" in text, text
     assert "the President (Austria)" in text and "To adopt the revised budget of the ISU" in text, text
 
-    # The same letter sent again is recognised; another State can no longer break silence: the outcome, exit 4.
+    # The same letter sent again is recognised; another State can no longer break silence: the outcome, exit 1.
     run = await cycle.ok(
         "silence",
         "break",
@@ -248,7 +248,7 @@ async def test_a_silence_procedure_broken_by_a_listed_state_is_not_adopted(cycle
     )
     assert run.out.splitlines()[1].endswith(": not adopted (already applied)"), run
     late = await cycle.msp("silence", "break", procedure, "--state", "Chile", "--reason", "too late now")
-    err = one_line_error(late, 4)
+    err = one_line_error(late, 1)
     assert err.startswith(
         f"the silence procedure {procedure} has ended: not adopted: Mexico broke silence on "
     ), late
@@ -282,7 +282,7 @@ async def test_a_silence_procedure_broken_by_a_listed_state_is_not_adopted(cycle
     shown = (await cycle.ok("silence", "status", "budget-2027-b", "--json")).json()
     assert shown["status"] == "withdrawn", shown
     late = await cycle.msp("silence", "break", "budget-2027-b", "--state", "Chile", "--reason", "too late")
-    assert "has ended" in one_line_error(late, 4), late
+    assert "has ended" in one_line_error(late, 1), late
 
 
 @pytest.mark.parametrize("text", ["tomorrow", "2030-02-30", "2030-01-01 25:00"])

@@ -22,7 +22,16 @@ from domain.decisions import (
     ReplaceDesignate,
     SetDates,
 )
-from domain.models import Defaults, MeetingKind, MeetingPlan, MeetingRef, Part, Phase, President
+from domain.models import (
+    Defaults,
+    MeetingFormat,
+    MeetingKind,
+    MeetingPlan,
+    MeetingRef,
+    Part,
+    Phase,
+    President,
+)
 
 D = Defaults()
 SWISS = President(state="Switzerland")
@@ -123,6 +132,47 @@ def test_postponing_part_two_moves_only_what_follows():
             at(date(2021, 2, 8), 12),
             D,
         )
+
+
+def test_moved_on_line_and_re_dated_is_one_decision():
+    d = SetDates(decision_id="a", reference="r", start=date(2019, 10, 7), format=MeetingFormat.VIRTUAL)
+    new, summary = rules.set_dates(MSP9, d, NOW, D)
+    assert (new.parts[0].start, new.parts[0].format) == (date(2019, 10, 7), MeetingFormat.VIRTUAL)
+    assert summary.endswith("held virtual")
+    # The format alone is a change; the same dates, place and format are not.
+    same_dates = d.model_copy(update={"start": date(2019, 9, 2)})
+    assert rules.set_dates(MSP9, same_dates, NOW, D)[0].parts[0].format is MeetingFormat.VIRTUAL
+    with pytest.raises(Rejected, match="already 2019-10-07, Geneva, virtual"):
+        rules.set_dates(new, d, NOW, D)
+
+
+def test_postponed_and_made_hybrid_is_one_decision_with_the_host_rule():
+    between = at(date(2020, 12, 15), 12)
+    d = Postpone(decision_id="p", reference="r", new_start=date(2021, 9, 20), format=MeetingFormat.HYBRID)
+    new, summary = rules.postpone(RC2, d, between, D)
+    assert (new.parts[1].start, new.parts[1].format, new.parts[1].place) == (
+        date(2021, 9, 20),
+        MeetingFormat.HYBRID,
+        "Geneva",
+    )
+    assert new.parts[0] == RC2.parts[0] and "held hybrid" in summary
+    away = d.model_copy(update={"place": "Lausanne"})
+    with pytest.raises(Rejected, match="must name the host"):
+        rules.postpone(RC2, away, between, D)
+    new, summary = rules.postpone(
+        RC2, away.model_copy(update={"host_covering_extra_cost": "Switzerland"}), between, D
+    )
+    assert (new.parts[1].place, new.parts[1].host_covering_extra_cost) == ("Lausanne", "Switzerland")
+    assert "in Lausanne, Switzerland covering the extra cost" in summary
+
+
+def test_a_decision_recorded_before_the_combined_act_still_reads():
+    """Payloads in histories have no format, place or host on a postponement: they default to unchanged."""
+    old = Postpone.model_validate({"decision_id": "p", "reference": "r", "new_start": "2021-09-20"})
+    assert (old.format, old.place, old.host_covering_extra_cost) == (None, None, None)
+    assert (
+        SetDates.model_validate({"decision_id": "a", "reference": "r", "start": "2019-10-07"}).format is None
+    )
 
 
 def test_parts_cannot_overlap_and_a_day_added_must_fit():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -106,6 +107,39 @@ async def test_postponed_meeting_stretches_the_term(cycle_factory):
     state = await c.presidency()
     assert state.term == 2
     assert state.history[-1].handed_over_on == new_start + timedelta(days=3)
+
+
+async def test_postponed_and_made_hybrid_is_one_act_applied_whole_or_not_at_all(cycle_factory):
+    c: Cycle = await cycle_factory()
+    # The Presidency starts its meeting as a child: decide once it runs.
+    while not (await c.presidency()).meeting_started:
+        await asyncio.sleep(0.05)
+    plan = (await c.presidency()).meeting
+    later = plan.first_day + timedelta(days=30)
+    # Away from Geneva without a host: the combined act is refused, and neither its dates nor its format apply.
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await c.decide_meeting(
+            MeetingWorkflow.postpone,
+            Postpone(
+                decision_id="p-away",
+                reference="r",
+                new_start=later,
+                format=MeetingFormat.HYBRID,
+                place="Lausanne",
+            ),
+        )
+    assert "must name the host" in rejection(err.value)
+    meeting = await c.meeting()
+    assert meeting.plan == plan and meeting.decisions.records == []
+    outcome = await c.decide_meeting(
+        MeetingWorkflow.postpone,
+        Postpone(decision_id="p-hybrid", reference="r", new_start=later, format=MeetingFormat.HYBRID),
+    )
+    assert "held hybrid" in outcome.summary
+    moved = (await c.meeting()).plan.parts[0]
+    assert (moved.start, moved.format) == (later, MeetingFormat.HYBRID)
+    await c.sleep_past_end_of(plan.last_day)
+    assert (await c.presidency()).meeting.parts[0] == moved  # the Presidency follows the meeting
 
 
 async def test_meeting_extended_by_a_day_hands_over_a_day_later(cycle_factory):
