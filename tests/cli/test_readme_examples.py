@@ -21,6 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from icalendar import Calendar
 from typer.testing import CliRunner
 
 from runtime.connect import TASK_QUEUE
@@ -37,8 +38,9 @@ REFUSED = {"msp decide set-dates --start 2027-09-20 --place Lausanne": (1, "must
 LATER = ("msp docs delivered",)
 # Where the README has the reader copy the id the command before printed.
 PRINTED = "<the id it printed>"
-# `make run` and `make test` start things; every other line of a fenced block runs here.
-NOT_RUN = ("make ",)
+# `make run` and `make test` start things, and `msp board` serves until stopped (tests/cli/test_board_browser.py
+# serves it); every other line of a fenced block runs here.
+NOT_RUN = ("make ", "msp board ")
 
 
 def sh_lines(text: str) -> list[str]:
@@ -96,6 +98,12 @@ class Tour:
             printed = re.search(r"cli-[0-9a-f]{12}", previous.out if previous else "")
             assert printed, previous
             words = [printed.group() if w == "{printed}" else w for w in words]
+        if words[0] == "msp" and ">" in words:
+            # `msp ... > file`: the output kept where the README's shell would put it (the tour's folder).
+            at = words.index(">")
+            run = await self.msp(*words[1:at])
+            (self.tmp / words[at + 1]).write_text(run.out, encoding="utf-8")
+            return run
         if words[0] != "msp":
             done = await asyncio.to_thread(
                 subprocess.run, ["bash", "-c", line], cwd=REPO, capture_output=True, text=True, timeout=30
@@ -178,6 +186,9 @@ async def test_every_readme_example_runs_as_written(tour: Tour):
             previous = done[-1]
         else:
             previous = await ran()
+    # `msp calendar > ccm.ics` left a calendar a calendar program reads: the meeting's days among its events.
+    calendar = Calendar.from_ical((tour.tmp / "ccm.ics").read_bytes())
+    assert any("day 1" in str(e.get("SUMMARY")).lower() for e in calendar.walk("VEVENT")), calendar.to_ical()
 
 
 async def test_the_commands_page_examples_that_once_failed_today(doc_tour: Tour):
