@@ -7,6 +7,7 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
+from starter.cli.common import table as cli_table
 from starter.timeline import Mark
 
 
@@ -82,9 +83,7 @@ def _section(title: str, header: list[str], rows: list[list[str]]) -> list[str]:
     lines = [f"{title} ({len(rows)})"]
     if not rows:
         return [*lines, "  none", ""]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    for row in [header, *rows]:
-        lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    lines += ["  " + line for line in cli_table([tuple(r) for r in rows], tuple(header))]
     return [*lines, ""]
 
 
