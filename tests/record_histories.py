@@ -618,6 +618,45 @@ async def record_committee(env: WorkflowEnvironment, worker: Worker, url: str) -
     await committee.terminate("recorded")
 
 
+async def record_committee_once_a_minute(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
+    """A Presidency whose designates change twice within a minute: the committee hears of both in one signal, a
+    minute after the first (``presidency-tells-committee-once-a-minute``)."""
+    today = (await env.get_current_time()).date()
+    state = initial_state(
+        "ccmb", today, [part(today + timedelta(days=20))], money=Money(conference_services_url=url)
+    )
+    committee = await env.client.start_workflow(
+        CommitteeWorkflow.run,
+        CommitteeState(
+            presidency=PresidencyView(
+                term=1, president=state.president, designates=state.designates, meeting="14MSP"
+            )
+        ),
+        id=committee_id("ccmb"),
+        task_queue=worker.task_queue,
+    )
+    c = await Cycle(env, worker, state).start()
+    presidency_run = c.handle.result_run_id
+    await env.sleep(timedelta(minutes=1))
+    await c.decide_presidency(
+        PresidencyWorkflow.designate, Designate(decision_id="d1", reference="MSP/14/7", president=MEXICO)
+    )
+    await c.decide_presidency(
+        PresidencyWorkflow.replace_designate,
+        dec.ReplaceDesignate(
+            decision_id="d2", reference="MSP/14/8", position=2, president=President(state="Peru")
+        ),
+    )
+    await env.sleep(timedelta(minutes=2))
+    told = await committee.query(CommitteeWorkflow.state)
+    assert [p.state for p in told.presidency.designates][-1] == "Peru", told.presidency
+    await c.sleep_past_end_of(today + timedelta(days=23))
+    assert (await c.presidency()).term == 2
+    await save(c.handle, "presidency-tells-committee-once-a-minute", presidency_run)
+    await c.stop()
+    await committee.terminate("recorded")
+
+
 async def record_host_surplus(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
     """A meeting moved to Lausanne tells its ledger (behind the patch ``ledger-host-surplus``), which invoices the host
     the surplus and the States, with a State not party registered, the Geneva baseline; the host pays; the meeting
@@ -801,6 +840,7 @@ RECORDERS = {
     "withdrawal": record_withdrawal,
     "order-of-need": record_order_of_need,
     "committee": record_committee,
+    "committee-once-a-minute": record_committee_once_a_minute,
     "host-surplus": record_host_surplus,
     "isu": record_isu,
     "sponsorship": record_sponsorship,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import asyncio
+from datetime import date, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -33,6 +34,11 @@ TELLS_COMMITTEE = "presidency-tells-committee"
 # Each signal cost the next decision a delayed workflow task (issue 16: the p99 tail). A change kept back is told
 # when the meeting begins. Terms recorded before it tell every change.
 TELLS_WHEN_IT_ACTS = "presidency-tells-meeting-when-it-acts"
+# From this patch on, the committee hears of changes to the designates once a minute at most, in one signal: each
+# signal's answer woke the Presidency again, and the next decision waited for that task (issue 16: the p99 tail).
+# The first view of a term still goes at once. Terms recorded before it tell every change.
+COMMITTEE_ONCE_A_MINUTE = "presidency-tells-committee-once-a-minute"
+COMMITTEE_BATCH = timedelta(minutes=1)
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
@@ -52,6 +58,9 @@ class PresidencyWorkflow(Keeps[PresidencyState]):
         # The Coordination Committee must learn who presides and is designated: at the start of a term, and after
         # each change of the designates.
         self.committee_dirty = True
+        # A change the committee has not heard of; told at once, or after COMMITTEE_BATCH from this patch on.
+        self.committee_changed = False
+        self.committee_batched = False
         # Whether the meeting knows of a successor at all; None: not known in this run (told as before).
         self.told_present: bool | None = None
         self.when_it_acts = False
@@ -63,6 +72,10 @@ class PresidencyWorkflow(Keeps[PresidencyState]):
         self._refresh("the meeting to begin")
         mid = meeting_id(self.s.convention, self.s.meeting.ref)
         self.when_it_acts = workflow.patched(TELLS_WHEN_IT_ACTS)
+        self.committee_batched = workflow.patched(COMMITTEE_ONCE_A_MINUTE)
+        if self.committee_batched:
+            # Left running at the handover: the next term tells the committee its whole view at once.
+            self.batching = asyncio.create_task(self._batch_committee())
         if not self.s.meeting_started:
             await self._start_meeting(mid)
         while self.s.closed is None and not workflow.info().is_continue_as_new_suggested():
@@ -72,12 +85,14 @@ class PresidencyWorkflow(Keeps[PresidencyState]):
                     self.s.closed is not None
                     or self._successor_to_tell()
                     or self.roster_dirty
-                    or self.committee_dirty
+                    or self._committee_to_tell()
                     or workflow.info().is_continue_as_new_suggested()
                 ),
             )
-            if self.committee_dirty:
+            if self._committee_to_tell():
                 self.committee_dirty = False
+                if not self.committee_batched:
+                    self.committee_changed = False
                 await self._tell_committee()
             if self._successor_to_tell() and self.s.closed is None:
                 self.successor_dirty = False
@@ -103,6 +118,16 @@ class PresidencyWorkflow(Keeps[PresidencyState]):
             "handover on %s: %s succeeds %s", self.s.closed.closed_on, nxt.president, self.s.president
         )
         workflow.continue_as_new(nxt)
+
+    def _committee_to_tell(self) -> bool:
+        return self.committee_dirty or (self.committee_changed and not self.committee_batched)
+
+    async def _batch_committee(self) -> None:
+        while True:
+            await workflow.wait_condition(lambda: self.committee_changed)
+            await workflow.sleep(COMMITTEE_BATCH)
+            self.committee_changed = False
+            self.committee_dirty = True
 
     async def _tell_committee(self) -> None:
         # Terms recorded before the committee existed issue no signal.
@@ -254,7 +279,7 @@ class PresidencyWorkflow(Keeps[PresidencyState]):
         first_changed = designates[:1] != self.s.designates[:1]
         self.s.designates = designates
         self.successor_dirty = self.successor_dirty or first_changed
-        self.committee_dirty = True
+        self.committee_changed = True
         return summary
 
     def _set_intersessional(self, result: tuple[bool, str]) -> str:

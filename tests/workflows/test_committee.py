@@ -38,7 +38,7 @@ from tests.scenario import AUSTRIA, CHILE, MEXICO, decide, initial_state, part
 from tests.support.cycle_helpers import Cycle, rejection
 from tests.support.reminding import received, sleep_until, today, until, webhook_worker
 from workflows.committee import CommitteeWorkflow
-from workflows.presidency import PresidencyWorkflow
+from workflows.presidency import COMMITTEE_BATCH, PresidencyWorkflow
 
 PERU = President(state="Peru")
 
@@ -90,12 +90,15 @@ async def test_the_committee_follows_the_presidency_across_two_handovers(ts_env,
         money = Money(conference_services_url=receiver.url)
         cycle = await Cycle(ts_env, worker, initial_state(code, day0, [part(first_day)], money=money)).start()
         try:
-            # The Presidency tells the committee at the start of its term, then of each change.
+            # The Presidency tells the committee at the start of its term, then of its changes, a minute after the
+            # first of them at most.
             await ts_env.sleep(timedelta(minutes=1))
             await cycle.decide_presidency(
                 PresidencyWorkflow.designate,
                 Designate(decision_id="d1", reference="MSP/14/7", president=MEXICO),
             )
+            assert len((await state_of(h)).presidency.designates) == 1
+            await ts_env.sleep(COMMITTEE_BATCH)
             s = await until(lambda: state_of(h), lambda s: len(s.presidency.designates) == 2)
             assert s.presidency.designates == [CHILE, MEXICO]
 
