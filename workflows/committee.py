@@ -1,7 +1,8 @@
 """CommitteeWorkflow: the Coordination Committee (`ccm-committee`), one run per presidential term.
 
 The Presidency tells it, by signal, who presides and who is designated at the start of each term and after each
-change (a minute after, at most); a term later than its own is the handover: the committee flags the mandates that end and continues as new.
+change (a minute after, at most); a term later than its own is the handover: the committee flags the mandates
+that end and continues as new.
 """
 
 from __future__ import annotations
