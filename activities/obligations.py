@@ -21,6 +21,7 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory, Wo
 from temporalio.service import RPCError
 
 from domain import search_attributes as sa
+from domain.bounds import md
 from domain.calendar import day_start
 from domain.ids import report_id, watch_id
 from domain.obligations import START_OBLIGATIONS, StartObligations
@@ -56,7 +57,7 @@ class ObligationsStarter:
                 task_queue=activity.info().task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-                static_summary=summary,
+                static_summary=md(summary),  # rendered as markdown by the Web UI
                 search_attributes=TypedSearchAttributes(attrs),
             )
         except WorkflowAlreadyStartedError:

@@ -133,20 +133,25 @@ def chf(amount: int) -> str:
     return f"CHF {amount:,}"
 
 
-# Every ASCII punctuation character: CommonMark lets a backslash escape any of them, and each can start markup
-# (emphasis, links, HTML, tables) or a typographic replacement ("(c)" to "©", "--" to "–", quotes curled).
-_MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
+# What can start markup (emphasis, links, HTML, tables, headings, lists) or a typographic replacement ("(c)" to
+# "©", "--" to "–"). The Temporal Web UI's renderer honours a backslash before these, as CommonMark does.
+_BACKSLASHED = "!#$&()*+-.:<>[\\]^_`{|}~"
+# The UI's renderer shows a backslash before these as typed, so they go as numeric character references, which it
+# and CommonMark both decode: "=" (a line of them makes a heading) and quotes (curled by CommonMark's typographer;
+# the UI's curls even these). Other punctuation (% , / ; ? @) starts no markup in either and is left as it is.
+_REFERENCED = "\"'="
+_ESCAPES = {ord(c): "\\" + c for c in _BACKSLASHED} | {ord(c): f"&#{ord(c)};" for c in _REFERENCED}
 
 
 def md(text: object) -> str:
-    """Text a person gave (or what holds it, as ``str`` writes it), shown in markdown as written: every
-    punctuation character escaped, line breaks kept as line breaks (and leading spaces dropped, which would start a
-    code block)."""
-    lines = [_MARKUP.sub(r"\\\1", line.strip()) for line in str(text).split("\n")]
+    """Text a person gave (or what holds it, as ``str`` writes it), shown in markdown as written, in CommonMark and
+    in the Web UI's renderer alike (checked in Chromium: tests/cli/test_web_ui_browser.py): markup characters
+    escaped, line breaks kept as line breaks (and leading spaces dropped, which would start a code block)."""
+    lines = [line.strip().translate(_ESCAPES) for line in str(text).split("\n")]
     return "  \n".join(lines)
 
 
-_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])|&#(34|39|61);")
 
 
 def plain(markdown: str) -> str:
@@ -155,8 +160,12 @@ def plain(markdown: str) -> str:
     lines = []
     for line in markdown.split("\n"):
         line = line.rstrip().removeprefix("## ")
-        lines.append(_ESCAPED.sub(r"\1", line.replace("**", "")))
+        lines.append(_ESCAPED.sub(_unescape, line.replace("**", "")))
     return "\n".join(lines)
+
+
+def _unescape(m: re.Match[str]) -> str:
+    return m.group(1) or chr(int(m.group(2)))
 
 
 def in_window(day: date) -> date:

@@ -24,8 +24,8 @@ def local_clock(at: datetime, defaults: Defaults) -> str:
 
 
 def geneva_time(at: datetime, defaults: Defaults) -> str:
-    """An instant as people in the meeting's time zone read it."""
-    return f"{local_clock(at, defaults)} {defaults.timezone} time"
+    """An instant as people in Geneva read it, labelled as the decision log labels it: 2027-07-30 10:00 Geneva time."""
+    return f"{local_clock(at, defaults)} {defaults.place} time"
 
 
 def _local(day: date, hour: int, defaults: Defaults) -> datetime:

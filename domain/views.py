@@ -73,8 +73,7 @@ def meeting_details(s: MeetingState, waiting_for: str) -> str:
     ]
     if s.days_held:
         lines += ["", "**Days held:** " + ", ".join(md(d.describe()) for d in s.days_held)]
-    if s.interpretation:
-        lines += ["", "**Interpretation, day by day**", *interpretation_lines(s)]
+    lines += ["", "**Interpretation, day by day**", *interpretation_lines(s)]
     if s.closed:
         lines += ["", f"**Closed** on {s.closed.closed_on}, {md(s.closed.how)}."]
     lines += ["", "**Recent decisions**", *_log_lines(s.decisions.records)]

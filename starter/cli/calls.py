@@ -34,6 +34,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import search_attributes as sa
+from domain.bounds import md
 from domain.decisions import DECISION_REJECTED, SEND_AGAIN, DecisionOutcome
 from domain.ids import meeting_id, presidency_id
 from domain.models import Convention
@@ -210,7 +211,7 @@ async def start_once(
             task_queue=TASK_QUEUE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-            static_summary=summary,
+            static_summary=md(summary),  # rendered as markdown by the Web UI
             search_attributes=TypedSearchAttributes(list(attributes)),
         )
     except WorkflowAlreadyStartedError:

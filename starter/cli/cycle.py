@@ -10,6 +10,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from domain.bounds import md
 from domain.ids import presidency_id
 from runtime.connect import TASK_QUEUE, connect
 from starter.cli.calls import rpc_error
@@ -44,7 +45,7 @@ def cycle_start(config: ConfigOpt = DEFAULT_CONFIG) -> None:
                 task_queue=TASK_QUEUE,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                 # Static, so it cannot go stale across terms: who presides is in the current details.
-                static_summary=f"Presidency of the {state.convention.name}: one run per term",
+                static_summary=md(f"Presidency of the {state.convention.name}: one run per term"),
             )
         except WorkflowAlreadyStartedError:
             echo(f"{wid}: already running")

