@@ -11,7 +11,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 with workflow.unsafe.imports_passed_through():
     from domain import documents as rules
     from domain import search_attributes as sa
-    from domain.bounds import md
+    from domain.bounds import chf, md
     from domain.calendar import day_start, local_clock, local_date
     from domain.conference import (
         CANCEL_TRANSLATION,
@@ -272,7 +272,7 @@ class DocumentWorkflow(Shows[DocumentState]):
             return
         if t.status is LanguageStatus.WAITING_FOR_FUNDS:
             t.status, t.granted_at = LanguageStatus.FUNDED, workflow.now()
-            self._log(f"{lang.value}: funds granted ({t.amount} CHF)")
+            self._log(f"{lang.value}: funds granted ({chf(t.amount)})")
             self._changed()
 
     @workflow.signal(name=FUNDS_TOO_LATE)
