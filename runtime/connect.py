@@ -49,7 +49,7 @@ async def connect(
     try:  # the payload codec's keys (CCM_CODEC_KEYS, CCM_CODEC_KEYS_FILE): bad ones fail here, named
         converter = data_converter()
     except CodecKeyError as e:
-        raise ConnectError(f"the payload codec keys are invalid: {e}") from None
+        raise BadSetting(f"the payload codec keys are invalid: {e}") from None
     try:
         return await Client.connect(**config, data_converter=converter, runtime=runtime, plugins=plugins)
     except Exception as e:

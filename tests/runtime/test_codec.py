@@ -39,7 +39,7 @@ from runtime.codec import (
     load_keys,
     parse_keys,
 )
-from runtime.connect import ConnectError, connect
+from runtime.connect import BadSetting, connect
 from starter.cli import codec_server as codec_server_command
 from starter.cli.codec_server import host_name
 from tests.support.devserver import MSP, STEP_TIMEOUT, Server, free_port, msp, process_env, spawn
@@ -216,7 +216,8 @@ def test_missing_file_and_both_variables_are_named(tmp_path: Path):
 async def test_connect_fails_at_start_naming_the_bad_key_variable(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv(ENV_KEYS, "k1:????")
     monkeypatch.delenv(ENV_KEYS_FILE, raising=False)
-    with pytest.raises(ConnectError, match="payload codec keys are invalid: CCM_CODEC_KEYS entry 1"):
+    # A setting to correct, not a server to wait for: `msp` exits 2 (bad input), not 3 (unreachable).
+    with pytest.raises(BadSetting, match="payload codec keys are invalid: CCM_CODEC_KEYS entry 1"):
         await connect()
 
 
