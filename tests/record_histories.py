@@ -551,12 +551,12 @@ async def record_cadences(env: WorkflowEnvironment, worker: Worker, url: str) ->
     await c.stop()
 
 
-async def record_committee(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
-    """The committee's first term (told by the Presidency, coordinators appointed, a meeting scheduled and recorded,
-    a task reminded and escalated, a group member added) up to the handover, and the Presidency that told it."""
-    today = (await env.get_current_time()).date()
+async def committee_and_cycle(
+    env: WorkflowEnvironment, worker: Worker, url: str, code: str, today: date
+) -> tuple[WorkflowHandle[Any, Any], Cycle]:
+    """A committee told of the first term, then the cycle whose Presidency tells it; its meeting 20 days on."""
     state = initial_state(
-        "ccm", today, [part(today + timedelta(days=20))], money=Money(conference_services_url=url)
+        code, today, [part(today + timedelta(days=20))], money=Money(conference_services_url=url)
     )
     committee = await env.client.start_workflow(
         CommitteeWorkflow.run,
@@ -565,11 +565,18 @@ async def record_committee(env: WorkflowEnvironment, worker: Worker, url: str) -
                 term=1, president=state.president, designates=state.designates, meeting="14MSP"
             )
         ),
-        id=committee_id("ccm"),
+        id=committee_id(code),
         task_queue=worker.task_queue,
     )
+    return committee, await Cycle(env, worker, state).start()
+
+
+async def record_committee(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
+    """The committee's first term (told by the Presidency, coordinators appointed, a meeting scheduled and recorded,
+    a task reminded and escalated, a group member added) up to the handover, and the Presidency that told it."""
+    today = (await env.get_current_time()).date()
+    committee, c = await committee_and_cycle(env, worker, url, "ccm", today)
     first_run = committee.result_run_id
-    c = await Cycle(env, worker, state).start()
     presidency_run = c.handle.result_run_id
     # Once the term has been told, a designation is told again.
     await env.sleep(timedelta(minutes=1))
@@ -622,20 +629,7 @@ async def record_committee_once_a_minute(env: WorkflowEnvironment, worker: Worke
     """A Presidency whose designates change twice within a minute: the committee hears of both in one signal, a
     minute after the first (``presidency-tells-committee-once-a-minute``)."""
     today = (await env.get_current_time()).date()
-    state = initial_state(
-        "ccmb", today, [part(today + timedelta(days=20))], money=Money(conference_services_url=url)
-    )
-    committee = await env.client.start_workflow(
-        CommitteeWorkflow.run,
-        CommitteeState(
-            presidency=PresidencyView(
-                term=1, president=state.president, designates=state.designates, meeting="14MSP"
-            )
-        ),
-        id=committee_id("ccmb"),
-        task_queue=worker.task_queue,
-    )
-    c = await Cycle(env, worker, state).start()
+    committee, c = await committee_and_cycle(env, worker, url, "ccmb", today)
     presidency_run = c.handle.result_run_id
     await env.sleep(timedelta(minutes=1))
     await c.decide_presidency(
