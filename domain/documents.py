@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from domain.bounds import Day, Title, WorkflowId
 from domain.calendar import local_date
 from domain.decisions import Decision, DecisionLog, Reference, Rejected, old_shapes
+from domain.funds import FundsRequest
 from domain.models import Defaults, Language, Money
+from domain.queue import QueuePlace
 
 Symbol = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z0-9][A-Za-z0-9./()\-]{2,79}$")
@@ -81,6 +83,8 @@ class DocumentState(BaseModel):
     # language is still to come, and for a withdrawn document (nothing to be late for).
     late_days: int | None = None
     withdrawn: bool = False
+    # Its place in the ledger's queue, as the ledger last told it (QUEUE_PLACE) while a language waits for money.
+    queue: QueuePlace | None = None
     log: list[str] = Field(default_factory=list)
     decisions: DecisionLog = Field(default_factory=DecisionLog)
 
@@ -91,6 +95,14 @@ class DocumentState(BaseModel):
         return sum(
             t.amount for t in self.translations.values() if t.status is LanguageStatus.WAITING_FOR_FUNDS
         )
+
+    @property
+    def waiting_languages(self) -> list[str]:
+        return [
+            lang.value
+            for lang, t in self.translations.items()
+            if t.status is LanguageStatus.WAITING_FOR_FUNDS
+        ]
 
     @property
     def pending_languages(self) -> list[str]:
@@ -113,6 +125,43 @@ def request_id(symbol: str, language: Language) -> str:
 def needed_by(spec: DocumentSpec, money: Money) -> date:
     """The last day a translation can be funded and still be done by the due date."""
     return spec.due - timedelta(days=money.translation_days)
+
+
+def funds_request(inp: DocumentInput, language: Language, amount: int, requester: str) -> FundsRequest:
+    """What the document asks its ledger for one language's translation (``amount``)."""
+    spec = inp.spec
+    return FundsRequest(
+        request_id=request_id(spec.symbol, language),
+        requester=requester,
+        purpose=f"translation of {spec.symbol} into {language.value}",
+        amount=amount,
+        priority=spec.priority,
+        needed_by=needed_by(spec, inp.money),
+    )
+
+
+def withdrawn_summary(symbol: str, reference: str, released: int, cancelling: int, held: int) -> str:
+    """The withdrawal in words: the money released, and the jobs sent whose money waits for their cancellation."""
+    summary = f"{symbol} withdrawn ({reference}); CHF {released} released"
+    if cancelling:
+        summary += (
+            f"; {cancelling} job(s) sent to conference services being cancelled: their CHF {held} is "
+            "released once they confirm"
+        )
+    return summary
+
+
+def cancelled_text(t: Translation, cancelled: bool) -> str:
+    """A job of a withdrawn document, cancelled or too late to cancel at conference services, for its log."""
+    if not cancelled:
+        return (
+            f"{t.language.value}: job {t.job_reference} already completed by conference services, too late to "
+            f"cancel; CHF {t.amount} stays spent"
+        )
+    return (
+        f"{t.language.value}: job {t.job_reference or '(none had arrived)'} cancelled by conference services; "
+        f"CHF {t.amount} released"
+    )
 
 
 def new_state(spec: DocumentSpec, money: Money) -> DocumentState:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from domain import committee
@@ -9,7 +10,7 @@ from domain.bounds import Value, md
 from domain.calendar import local_text, meeting_days
 from domain.committee_models import CALLED_ON, INVITED, CommitteeState, TaskStatus, Theme
 from domain.decisions import DecisionRecord
-from domain.documents import DocumentState, LanguageStatus, risk_text
+from domain.documents import DocumentState, risk_text
 from domain.extensions import ExtensionState, describe_months
 from domain.funds import LedgerState, arrears, chf
 from domain.funds import queue as funds_queue
@@ -17,6 +18,7 @@ from domain.meeting import Interpretation, MeetingState
 from domain.models import MeetingPlan, describe_part
 from domain.notifications import Undeliverable
 from domain.presidency import PresidencyState
+from domain.queue import place_text
 from domain.reports import ReportsState
 from domain.reviews import ReviewState
 from domain.silence import SilenceState, SilenceStatus
@@ -182,18 +184,24 @@ def document_details(s: DocumentState) -> str:
         status = t.status.value.replace("_", " ") + (f" ({md(t.error)})" if t.error else "")
         ref = f", reference {md(t.job_reference)}" if t.job_reference else ""
         lines.append(f"- **{lang.value}**: {status}, {chf(t.amount)}{ref}")
-    waiting = [
-        lang.value for lang, t in s.translations.items() if t.status is LanguageStatus.WAITING_FOR_FUNDS
-    ]
-    held = (
-        f"waiting for the ledger of the {md(spec.meeting)} to grant {chf(s.waiting_for_funds)} "
-        f"({', '.join(waiting)}): it grants by priority, then in order of request, as money arrives"
-        if waiting
-        else "nothing: no language waits for money"
-    )
-    lines += ["", f"**Held back by:** {held}"]
+    lines += ["", f"**Held back by:** {held_back(s)}"]
     lines += ["", "**Log**", *[f"- {line}" for line in s.log[-6:]]]
     return "\n".join(lines)
+
+
+def held_back(s: DocumentState, name: Callable[[object], str] = md) -> str:
+    """What holds a document back, in words: its place in the ledger's queue once the ledger has told it (``name``
+    writes the meeting's name: md for markdown, str for a terminal)."""
+    waiting = s.waiting_languages
+    if not waiting:
+        return "nothing: no language waits for money"
+    if s.queue is not None:
+        return place_text(s.queue, name)
+    # A ledger begun before it told places (the patch ledger-tells-queue-places), or one that has not told it yet.
+    return (
+        f"waiting for the ledger of the {name(s.spec.meeting)} to grant {chf(s.waiting_for_funds)} "
+        f"({', '.join(waiting)}): it grants by priority, then in order of request, as money arrives"
+    )
 
 
 def review_details(s: ReviewState) -> str:

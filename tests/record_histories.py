@@ -824,6 +824,58 @@ async def record_sponsorship(env: WorkflowEnvironment, worker: Worker, url: str)
     await c.stop()
 
 
+async def record_queue_places(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
+    """A ledger telling each waiting document its place in the queue (behind the patch
+    ``ledger-tells-queue-places``): two documents wait; a payment funds the first in part, then all of it, and the
+    second moves up; then both are funded and the second's place is cleared."""
+    today = (await env.get_current_time()).date()
+    money = Money(conference_services_url=url)
+    ledger = await env.client.start_workflow(
+        MeetingFundsWorkflow.run,
+        LedgerState(convention="ccm", meeting="17MSP"),
+        id=funds_id("ccm", "17MSP"),
+        task_queue=worker.task_queue,
+    )
+    await ledger.execute_update(
+        MeetingFundsWorkflow.set_estimate, SetEstimate(decision_id="e1", reference="r", amount=100_000)
+    )
+    await ledger.execute_update(
+        MeetingFundsWorkflow.assess, Assess(decision_id="a1", reference="r", shares={"Chile": 100}, due=today)
+    )
+    docs = []
+    for n in (1, 2):
+        spec = DocumentSpec(
+            symbol=f"CCM/MSP/2030/{n}",
+            title="Report",
+            pages=2,
+            meeting="17MSP",
+            due=today + timedelta(days=60),
+        )
+        docs.append(
+            await env.client.start_workflow(
+                DocumentWorkflow.run,
+                DocumentInput(spec=spec, money=money, funds_id=ledger.id),
+                id=document_id("ccm", spec.symbol),
+                task_queue=worker.task_queue,
+            )
+        )
+        await env.sleep(timedelta(minutes=1))
+    language = 2 * 180
+    for n, amount in enumerate((2 * language, 3 * language, 5 * language), start=1):
+        await ledger.execute_update(
+            MeetingFundsWorkflow.record_payment,
+            Payment(decision_id=f"pay{n}", reference="bank advice", state="Chile", amount=amount),
+        )
+        await env.sleep(timedelta(minutes=1))
+        second = await docs[1].query(DocumentWorkflow.state)
+        assert (second.queue.place if second.queue else None) == (4, 1, None)[n - 1], second
+    await save(ledger, "funds-queue-places")
+    await save(docs[1], "document-queue-place")
+    for h in docs:
+        await h.terminate("recorded")
+    await ledger.terminate("recorded")
+
+
 RECORDERS = {
     "register": record_register,
     "cycle": record,
@@ -839,6 +891,7 @@ RECORDERS = {
     "isu": record_isu,
     "sponsorship": record_sponsorship,
     "cadences": record_cadences,
+    "queue-places": record_queue_places,
 }
 
 

@@ -30,9 +30,9 @@ with workflow.unsafe.imports_passed_through():
         FUNDS_TOO_LATE,
         RELEASE,
         REQUEST_FUNDS,
-        FundsRequest,
     )
     from domain.models import Language
+    from domain.queue import QUEUE_PLACE, QueuePlace
     from domain.views import document_details
     from workflows.common import (
         ATTENTION_ALL,
@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         attention,
         call_services,
         count,
+        signal_payload,
         start_input,
         upsert_kind,
     )
@@ -90,17 +91,8 @@ class DocumentWorkflow(Shows[DocumentState]):
         for lang, t in self.s.translations.items():
             if self.cancels_jobs and t.status is LanguageStatus.WITHDRAWN:
                 continue  # withdrawn before its request went
-            await funds.signal(
-                REQUEST_FUNDS,
-                FundsRequest(
-                    request_id=rules.request_id(inp.spec.symbol, lang),
-                    requester=workflow.info().workflow_id,
-                    purpose=f"translation of {inp.spec.symbol} into {lang.value}",
-                    amount=t.amount,
-                    priority=inp.spec.priority,
-                    needed_by=rules.needed_by(inp.spec, inp.money),
-                ),
-            )
+            request = rules.funds_request(inp, lang, t.amount, workflow.info().workflow_id)
+            await funds.signal(REQUEST_FUNDS, request)
             self.requested.add(lang)
             if self.cancels_jobs and t.status is LanguageStatus.WITHDRAWN:
                 # Withdrawn while this request was on its way: the withdrawal left its cancellation to follow it.
@@ -230,15 +222,9 @@ class DocumentWorkflow(Shows[DocumentState]):
             t.status, t.job_reference = LanguageStatus.WITHDRAWN, answer.reference or t.job_reference
             if not answer.cancelled:
                 t.error = f"too late to cancel: {answer.detail}"
-                self._log(
-                    f"{lang.value}: job {t.job_reference} already completed by conference services, too late to "
-                    f"cancel; CHF {t.amount} stays spent"
-                )
+                self._log(rules.cancelled_text(t, cancelled=False))
                 return
-            self._log(
-                f"{lang.value}: job {t.job_reference or '(none had arrived)'} cancelled by conference services; "
-                f"CHF {t.amount} released"
-            )
+            self._log(rules.cancelled_text(t, cancelled=True))
             await self._funds().signal(RELEASE, rules.request_id(spec.symbol, lang))
         finally:
             self.cancelling.pop(lang, None)
@@ -281,6 +267,13 @@ class DocumentWorkflow(Shows[DocumentState]):
         lang = self._language(request_id)
         if lang is not None and self.s.translations[lang].status is LanguageStatus.WAITING_FOR_FUNDS:
             self._log(f"{lang.value}: the ledger can no longer fund it in time")
+            self._changed()
+
+    @workflow.signal(name=QUEUE_PLACE)
+    def queue_place(self, p: QueuePlace) -> None:
+        """The ledger tells where the languages still waiting stand in its queue; once none waits, it is cleared."""
+        if signal_payload(p, QueuePlace, QUEUE_PLACE) and self.s.waiting_languages:
+            self.s.queue = p
             self._changed()
 
     @workflow.update
@@ -345,14 +338,8 @@ class DocumentWorkflow(Shows[DocumentState]):
         for lang in release:
             await funds.signal(RELEASE, rules.request_id(symbol, lang))
         released = sum(self.s.translations[lang].amount for lang in release)
-        summary = f"{symbol} withdrawn ({reference}); CHF {released} released"
-        if cancel:
-            held = sum(self.s.translations[lang].amount for lang in cancel)
-            summary += (
-                f"; {len(cancel)} job(s) sent to conference services being cancelled: their CHF {held} is "
-                "released once they confirm"
-            )
-        return summary
+        held = sum(self.s.translations[lang].amount for lang in cancel)
+        return rules.withdrawn_summary(symbol, reference, released, len(cancel), held)
 
     async def _withdraw_unasked(self, reference: str) -> str:
         """The withdrawal before CANCEL_SENT_JOBS, kept for histories recorded then."""
@@ -390,6 +377,8 @@ class DocumentWorkflow(Shows[DocumentState]):
         self.s.log.append(f"{local_clock(workflow.now(), self.defaults)} {self.defaults.place}: {line}")
 
     def _refresh(self) -> None:
+        if not self.s.waiting_languages:
+            self.s.queue = None  # granted, issued or withdrawn: no place in the queue any more
         self.upserted = upsert_kind(
             self.upserted,
             sa.Kind.DOCUMENT,

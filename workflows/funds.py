@@ -15,7 +15,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import day_start, local_date
     from domain.decisions import DecisionOutcome
     from domain.funds import Assess, FundsRequest, LedgerState, Payment, SetEstimate
+    from domain.ids import document_id
     from domain.meeting_costs import HOST_SURPLUS, MEETING_VENUE, RegisterNotParty, SetSurplus, Venue
+    from domain.queue import QUEUE_PLACE, QueuePlace, Told, to_tell
     from domain.roster import REGISTER_CHANGED, Roster
     from domain.views import funds_details
     from workflows.common import (
@@ -40,6 +42,9 @@ ORDER_OF_NEED = "ledger-order-of-need"
 # From this patch on, a requester hears of all its requests granted at that moment in one signal (FUNDS_GRANTED_ALL),
 # not one signal per request (issue 16); histories from before it replay one signal per grant.
 GRANTS_TOGETHER = "ledger-one-grant-signal-per-requester"
+# From this patch on, the ledger tells each waiting document its place in the queue whenever it changes (issue 12,
+# point 4): signals it did not send before. Histories from before it replay without them.
+TELLS_PLACES = "ledger-tells-queue-places"
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
@@ -48,10 +53,19 @@ class MeetingFundsWorkflow(Batches[LedgerState]):
     def __init__(self, ledger: LedgerState) -> None:
         super().__init__(start_input(ledger, LedgerState), self._grant, dirty=False)
         self.together: bool | None = None
+        # What each waiting document was last told of its place (QUEUE_PLACE), so that a place unchanged is not
+        # told again. Kept in this run only, not in the state carried over: after a continue-as-new each waiting
+        # document is told once again, and the state stays as small as the queue.
+        self.told: dict[str, Told] = {}
+        self.tells = False
+        # Places still to tell: more changed at once than one batch tells.
+        self.more_places = False
 
     @workflow.run
     async def run(self, ledger: LedgerState) -> None:
         self.attends = workflow.patched(ATTENTION_ALL)
+        # A run continued as new tells every waiting document its place once: the last run may not have.
+        self.tells = self.more_places = workflow.patched(TELLS_PLACES)
         if not self.s.takers_checked and workflow.patched(HOST_SURPLUS):
             self.s.takers_checked = True
         if self._by_need():
@@ -59,10 +73,16 @@ class MeetingFundsWorkflow(Batches[LedgerState]):
         self._refresh()
         while True:
             await workflow.wait_condition(
-                lambda: self.dirty or bool(self.s.to_notify) or workflow.info().is_continue_as_new_suggested()
+                lambda: (
+                    self.dirty
+                    or bool(self.s.to_notify)
+                    or self.more_places
+                    or workflow.info().is_continue_as_new_suggested()
+                )
             )
             if self.s.by_need:
                 await self._report_too_late()  # a request made already too late
+            moved = self.dirty or self.more_places
             self._show()
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -78,6 +98,8 @@ class MeetingFundsWorkflow(Batches[LedgerState]):
                 await asyncio.gather(*(self._notify(r) for r in batch))
                 told = len(batch)
             self.s.to_notify = self.s.to_notify[told:]
+            if self.tells and moved:
+                await self._tell_places()
 
     def _together(self) -> bool:
         """Whether a requester hears of its grants in one signal (asked once per run, at the first grant told)."""
@@ -147,6 +169,18 @@ class MeetingFundsWorkflow(Batches[LedgerState]):
             for r in group:
                 self.s = rules.release(self.s, r.request_id)
             self._grant()
+
+    async def _tell_places(self) -> None:
+        """Tells each waiting document whose place changed since it was last told (after this batch's grants)."""
+        prefix = document_id(self.s.convention, "")
+        batch, self.told, self.more_places = to_tell(self.s, prefix, workflow.now(), self.told, NOTIFY_BATCH)
+        await asyncio.gather(*(self._tell_place(wid, p) for wid, p in batch))
+
+    async def _tell_place(self, wid: str, p: QueuePlace) -> None:
+        try:
+            await workflow.get_external_workflow_handle(wid).signal(QUEUE_PLACE, p)
+        except Exception as e:  # the document ended (withdrawn, completed): nothing to tell
+            workflow.logger.info("place %d in the queue not told to %s (%s)", p.place, wid, e)
 
     # The ISU's records: Updates with validators, so a wrong amount or State is refused and nothing written.
 

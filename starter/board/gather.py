@@ -18,10 +18,10 @@ from domain import search_attributes as sa
 from domain.bounds import chf
 from domain.calendar import local_date, local_text, months_later
 from domain.extensions import due_by
-from domain.funds import LedgerState, queue
 from domain.ids import document_id, funds_id, meeting_id, presidency_id
 from domain.meeting import Interpretation, MeetingState
 from domain.models import STANDARD_DEFAULTS, Convention, MeetingPlan
+from domain.queue import waiting
 from domain.watch import ENDED, REQUEST_LEAD_MONTHS
 from starter.cli import extension_requests as requests
 from starter.cli.calls import listed, presidency_state, query_if_any, rpc_error
@@ -164,30 +164,6 @@ async def _presidency(client: Client, board: Board) -> None:
         what = f"{doc.spec.title}, {len(doc.pending_languages)} translations" if doc else w.purpose
         detail = f"place {w.place} in the queue, {chf(w.ahead)} ahead, {chf(w.amount)} needed"
         board.waiting.append(Row(w.wid, f"{w.wid.removeprefix(prefix)}: {what}", detail))
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """A document in the ledger's queue: the place of its first request, the money asked for ahead of it, and
-    what all its requests together need."""
-
-    wid: str
-    place: int
-    ahead: int
-    amount: int
-    purpose: str
-
-
-def waiting(ledger: LedgerState, prefix: str) -> list[Waiting]:
-    """The documents (requesters whose id begins with ``prefix``) in the order the ledger grants them."""
-    ahead = 0
-    docs: dict[str, Waiting] = {}
-    for place, r in enumerate(queue(ledger), start=1):
-        if r.requester.startswith(prefix):
-            w = docs.get(r.requester) or Waiting(r.requester, place, ahead, 0, r.purpose)
-            docs[r.requester] = Waiting(w.wid, w.place, w.ahead, w.amount + r.amount, w.purpose)
-        ahead += r.amount
-    return list(docs.values())
 
 
 def meeting_dated(conv: Convention, plan: MeetingPlan, days: list[Day]) -> list[Dated]:

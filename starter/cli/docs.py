@@ -27,6 +27,7 @@ from domain.documents import (
 from domain.funds import chf
 from domain.ids import document_id, funds_id
 from domain.models import Convention, Language
+from domain.views import held_back
 from runtime.connect import connect
 from starter.cli.calls import (
     Locate,
@@ -243,6 +244,7 @@ def document_text(wid: str, s: DocumentState) -> str:
         ),
         ("At risk", risk_cell(s)),
         ("Waiting", f"{chf(s.waiting_for_funds)} for funds"),
+        ("Held back", held_back(s, str)),
         ("Withdrawn", "yes" if s.withdrawn else "no"),
     ]
     lines = table(rows)

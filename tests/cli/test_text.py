@@ -14,6 +14,7 @@ from domain.funds import set_estimate as estimate
 from domain.meeting import HeldDay, Interpretation, MeetingState
 from domain.models import Language, Money
 from domain.presidency import PresidencyState
+from domain.queue import QueuePlace
 from domain.views import document_details, funds_details, meeting_details
 from starter.cli import app
 from starter.cli.docs import document_text
@@ -183,3 +184,25 @@ def test_document_details_say_what_holds_it_back():
         in details
     )
     assert "fr" not in details.split("**Held back by:**")[1].split(")")[0], details
+
+
+def test_a_document_told_its_place_says_it_in_its_details_and_status():
+    spec = DocumentSpec(symbol="CCM/MSP/2027/3", title="Report", pages=2, meeting="14MSP", due=TODAY)
+    state = new_state(spec, Money())
+    state.queue = QueuePlace(
+        meeting="14MSP",
+        place=3,
+        ahead=12_400,
+        needed=state.waiting_for_funds,
+        available=800,
+        at=datetime(2027, 3, 1, 13, tzinfo=UTC),
+    )
+    place = (
+        f"money. Place 3 in the ledger's queue of the 14MSP, CHF 12,400 asked for ahead of it; it needs "
+        f"{chf(state.waiting_for_funds)} and the ledger holds CHF 800 (as of 1 March 2027, 14:00 Geneva time)."
+    )
+    assert f"**Held back by:** {place}" in document_details(state)
+    assert f"Held back  {place}" in document_text("ccm-doc-CCM/MSP/2027/3", state).splitlines()
+    for t in state.translations.values():
+        t.status = LanguageStatus.FUNDED
+    assert "**Held back by:** nothing: no language waits for money" in document_details(state)

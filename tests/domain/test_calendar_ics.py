@@ -9,10 +9,9 @@ from typing import Any
 
 from icalendar import Calendar
 
-from domain.funds import FundsRequest, LedgerState
 from domain.meeting import HeldDay, Interpretation, MeetingState
 from domain.models import Convention, MeetingKind, MeetingPlan, MeetingRef, Part, President
-from starter.board.gather import Dated, Waiting, days, meeting_dated, waiting
+from starter.board.gather import Dated, days, meeting_dated
 from starter.board.ics import calendar
 from starter.timeline import Mark, svg
 
@@ -132,25 +131,3 @@ def test_the_timeline_escapes_labels_and_holds_no_script() -> None:
     assert "<script" not in picture and "&lt;script&gt;" in picture
     assert "Chile &amp; co" in picture and "beyond the picture" not in picture
     assert "href" not in picture
-
-
-def test_each_document_waiting_has_its_place_in_the_queue_and_the_money_ahead_of_it() -> None:
-    def request(rid: str, requester: str, amount: int, priority: int) -> FundsRequest:
-        return FundsRequest(
-            request_id=rid, requester=requester, purpose=rid, amount=amount, priority=priority
-        )
-
-    ledger = LedgerState(
-        meeting="14MSP",
-        pending=[
-            request("doc-b-fr", "ccm-doc-B", 900, 2),
-            request("day-1", "ccm-meeting-14MSP", 28_000, 1),
-            request("doc-a-fr", "ccm-doc-A", 500, 2),
-            request("doc-b-es", "ccm-doc-B", 900, 2),
-            request("day-2", "ccm-meeting-14MSP", 28_000, 1),
-        ],
-    )
-    assert waiting(ledger, "ccm-doc-") == [
-        Waiting("ccm-doc-B", 3, 56_000, 1_800, "doc-b-fr"),
-        Waiting("ccm-doc-A", 4, 56_900, 500, "doc-a-fr"),
-    ]

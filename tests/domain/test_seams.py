@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from domain import documents, extensions, ids, presidency, reports, reviews, silence
 from domain.funds import FUNDS_GRANTED, FUNDS_GRANTED_ALL, FUNDS_TOO_LATE, FundsRequester
+from domain.queue import QUEUE_PLACE, QueuePlace
 from domain.search_attributes import UNSEARCHABLE, Kind, Unsearchable, query, quoted
 from workflows.document import DocumentWorkflow
 from workflows.meeting import MeetingWorkflow
@@ -34,6 +35,17 @@ def test_every_requester_of_money_takes_the_ledger_s_grant_as_the_protocol_says(
     (param,) = promised.keys() - {"return"}
     assert len(params) == 1 and typing.get_type_hints(signal.fn)[params[0]] == promised[param]
     assert signal.fn.__name__ == getattr(FundsRequester, name).__name__ == name
+
+
+def test_the_ledger_tells_places_only_to_documents_which_have_a_handler_for_it():
+    """A signal to a workflow without its handler is an error in the SDK's log: the meeting, which asks the same
+    ledger for interpretation money, has none, and is not told (domain/queue.py tells ids of documents only)."""
+    signals = DocumentWorkflow.__temporal_workflow_definition.signals  # type: ignore[attr-defined]
+    fn = signals[QUEUE_PLACE].fn
+    assert typing.get_type_hints(fn)[list(inspect.signature(fn).parameters)[1]] is QueuePlace
+    assert QUEUE_PLACE not in MeetingWorkflow.__temporal_workflow_definition.signals  # type: ignore[attr-defined]
+    assert ids.document_id("ccm", "X").startswith(ids.document_id("ccm", ""))
+    assert not ids.meeting_label_id("ccm", "14MSP").startswith(ids.document_id("ccm", ""))
 
 
 # Workflow ids: built in domain/ids.py only; the names they had elsewhere are gone.

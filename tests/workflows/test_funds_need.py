@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowHandle
 
 from domain import search_attributes as sa
@@ -29,6 +30,7 @@ from domain.funds import Assess, LedgerState, Payment, SetEstimate
 from domain.ids import document_id, funds_id
 from domain.meeting import Interpretation
 from domain.models import Defaults, Money
+from domain.queue import QUEUE_PLACE, place_text
 from domain.views import document_details
 from starter.cli.common import DEFAULT_CONFIG
 from starter.receiver import Receiver
@@ -264,3 +266,108 @@ async def test_ninth_msp_with_the_shipped_config_funds_priority_one_documents_be
     await c.stop()
     for h in docs:
         await h.terminate("test over")
+
+
+async def test_a_waiting_document_shows_its_place_in_the_queue_until_it_is_funded(
+    ts_env, ts_worker, receiver
+):
+    """Three documents wait; the first is partly funded. The third is told its place and the money ahead of it, in
+    its query and its current details; a payment moves it up; full funding clears it."""
+    today = (await ts_env.get_current_time()).date()
+    money = Money(conference_services_url=receiver.url)
+    ledger = await ts_env.client.start_workflow(
+        MeetingFundsWorkflow.run,
+        LedgerState(convention="place", meeting="14MSP"),
+        id=funds_id("place", "14MSP"),
+        task_queue=ts_worker.task_queue,
+    )
+    await estimate_and_assess(
+        ledger,
+        SetEstimate(decision_id="e", reference="r", amount=100_000),
+        Assess(decision_id="a", reference="r", shares={"Austria": 100}, due=today),
+    )
+    docs = []
+    for n in range(3):
+        spec = DocumentSpec(
+            symbol=f"CCM/MSP/2027/{n + 60}",
+            title="Report",
+            pages=2,
+            meeting="14MSP",
+            due=today + timedelta(days=60),
+        )
+        docs.append(
+            await ts_env.client.start_workflow(
+                DocumentWorkflow.run,
+                DocumentInput(convention="place", spec=spec, money=money, funds_id=ledger.id),
+                id=document_id("place", spec.symbol),
+                task_queue=ts_worker.task_queue,
+            )
+        )
+        await ts_env.sleep(
+            timedelta(minutes=1)
+        )  # its five requests reach the ledger before the next document's
+    language = 2 * 180  # a language of a document
+
+    async def pay(n: int, amount: int) -> None:
+        await ledger.execute_update(
+            MeetingFundsWorkflow.record_payment,
+            Payment(payment_id=f"p{n}", reference="r", state="Austria", amount=amount, force=True),
+        )
+
+    async def told(handle: WorkflowHandle[Any, Any], place: int | None) -> DocumentState:
+        for _ in range(100):
+            s = await doc_state(handle)
+            if (s.queue.place if s.queue else None) == place:
+                return s
+            await ts_env.sleep(timedelta(seconds=10))
+        raise AssertionError(s)
+
+    async def details(handle: WorkflowHandle[Any, Any]) -> str:
+        meta = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+        return str(meta.current_details)
+
+    async def signals(handle: WorkflowHandle[Any, Any]) -> int:
+        events = (await handle.fetch_history()).events
+        return sum(e.workflow_execution_signaled_event_attributes.signal_name == QUEUE_PLACE for e in events)
+
+    # Two languages of the first document paid for: its other three, then the second's five, are ahead of the third.
+    await pay(1, 2 * language + 100)
+    third = await told(docs[2], 9)
+    assert third.queue is not None
+    assert (third.queue.meeting, third.queue.ahead, third.queue.needed, third.queue.available) == (
+        "14MSP",
+        8 * language,
+        5 * language,
+        100,
+    )
+    first = await told(docs[0], 1)
+    assert first.queue is not None and (first.queue.ahead, first.queue.needed) == (0, 3 * language)
+    shown = await details(docs[2])
+    assert f"**Held back by:** {place_text(third.queue)}" in shown, shown
+    assert (
+        "Place 9 in the ledger's queue of the 14MSP, CHF 2,880 asked for ahead of it; it needs CHF 1,800"
+        in shown
+    )
+    # A change of the ledger that moves no one: nothing is told again.
+    before = await signals(docs[2])
+    await ledger.execute_update(
+        MeetingFundsWorkflow.set_estimate, SetEstimate(decision_id="e2", reference="r", amount=110_000)
+    )
+    await ts_env.sleep(timedelta(minutes=1))
+    assert await signals(docs[2]) == before
+
+    # The rest of the first document paid for: the third moves up to place 6, the second's five ahead of it.
+    await pay(2, 3 * language - 100)
+    third = await told(docs[2], 6)
+    assert third.queue is not None and (third.queue.ahead, third.queue.available) == (5 * language, 0)
+    assert "Place 6 in the ledger's queue" in await details(docs[2])
+    assert (await told(docs[0], None)).waiting_languages == []
+
+    # Enough for everyone: the third's place is cleared.
+    await pay(3, 10 * language)
+    third = await told(docs[2], None)
+    assert third.waiting_languages == [] and third.queue is None
+    assert "**Held back by:** nothing: no language waits for money" in await details(docs[2])
+    for h in docs:
+        await h.terminate("test over")
+    await ledger.terminate("test over")
