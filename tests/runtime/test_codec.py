@@ -301,7 +301,7 @@ async def test_msp_with_the_keys_reads_clear_text_and_without_them_fails(server,
     assert run.code == 0, run
     assert MARKER in json.loads(run.out)["proposal"]
     bad = await msp({**env, ENV_KEYS: "k2027:AAAA"}, "silence", "status", procedure)
-    assert bad.code == 3 and "CCM_CODEC_KEYS entry 1: the key is 3 bytes" in bad.err, bad
+    assert bad.code == 2 and "CCM_CODEC_KEYS entry 1: the key is 3 bytes" in bad.err, bad
     assert "Traceback" not in bad.err, bad
 
 
