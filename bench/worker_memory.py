@@ -48,9 +48,7 @@ from bench.common import (
     bounded,
     finish,
     machine,
-    median,
     progress,
-    ratios,
     rss_bytes,
     run_alone,
     wait_for,
@@ -300,13 +298,11 @@ async def measure(opts: Options) -> Report:
     figure, baseline = await run_trials(opts)
     f_kib = [s.per_workflow / 1024 for s in figure]
     b_kib = [s.per_workflow / 1024 for s in baseline]
-    row = Row(
+    row = Row.paired(
         f"worker memory per document / timer workflow (slope, {opts.workflows} + {opts.workflows})",
-        median(f_kib),
-        median(b_kib),
+        f_kib,
+        b_kib,
         target=TARGET,
-        ratios=ratios(f_kib, b_kib),
-        runs=len(figure),
         unit="KiB",
         digits=1,
     )
