@@ -229,6 +229,18 @@ class Row:
     def value(self, v: float) -> str:
         return f"{v:,.{self.digits}f} {self.unit}".rstrip()
 
+    @classmethod
+    def paired(cls, name: str, figures: Sequence[float], baselines: Sequence[float], **kw: Any) -> Row:
+        """The row of runs that each measured a figure with its own baseline: medians, and each run's ratio."""
+        return cls(
+            name,
+            median(figures),
+            median(baselines),
+            ratios=ratios(figures, baselines),
+            runs=len(figures),
+            **kw,
+        )
+
 
 @dataclass
 class Report:

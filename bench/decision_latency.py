@@ -37,10 +37,8 @@ from bench.common import (
     arguments,
     event_runs,
     machine,
-    median,
     percentile,
     progress,
-    ratios,
     run_alone,
 )
 from domain.decisions import DecideIntersessional, ReplaceDesignate
@@ -158,24 +156,9 @@ def rows_and_details(opts: Options, trials: list[Trial]) -> Report:
     p99 = [(stat(t.figure, 99), stat(t.baseline, 99)) for t in trials]
     title = f"decision latency ({opts.decisions} Presidency updates)"
     rows = [
-        Row(
-            f"{title}: p50",
-            median([f for f, _ in p50]),
-            median([b for _, b in p50]),
-            ratios=ratios([f for f, _ in p50], [b for _, b in p50]),
-            runs=len(trials),
-            unit="ms",
-            digits=1,
-        ),
-        Row(
-            f"{title}: p99",
-            median([f for f, _ in p99]),
-            median([b for _, b in p99]),
-            target=TARGET,
-            ratios=ratios([f for f, _ in p99], [b for _, b in p99]),
-            runs=len(trials),
-            unit="ms",
-            digits=1,
+        Row.paired(f"{title}: p50", [f for f, _ in p50], [b for _, b in p50], unit="ms", digits=1),
+        Row.paired(
+            f"{title}: p99", [f for f, _ in p99], [b for _, b in p99], target=TARGET, unit="ms", digits=1
         ),
     ]
     details = [

@@ -32,7 +32,6 @@ from bench.common import (
     machine,
     median,
     progress,
-    ratios,
     run_alone,
 )
 from bench.funds_release import noop_baseline
@@ -92,13 +91,11 @@ async def measure(opts: Options) -> Report:
     wal, default, notes = await measure_rounds(opts)
     if not wal or not default:
         raise BenchError("no batch was measured")
-    row = Row(
+    row = Row.paired(
         f"embedded server: no-op throughput, WAL vs default SQLite ({opts.workflows}/batch)",
-        median(wal),
-        median(default),
+        wal,
+        default,
         at_least=True,
-        ratios=ratios(wal, default),
-        runs=len(wal),
         unit="wf/s",
         digits=1,
     )

@@ -48,7 +48,6 @@ from bench.common import (
     machine,
     median,
     progress,
-    ratios,
     run_alone,
 )
 from bench.five_years_scenario import (
@@ -200,21 +199,17 @@ def report(trials: list[Trial]) -> Report:
     last = trials[-1]
     runs = len(trials)
     rows = [
-        Row(
+        Row.paired(
             f"five simulated years ({MEETINGS} meetings, {MEETINGS * DOCUMENTS_PER_MEETING} docs, "
             f"{REVIEWS} reviews, {EXTENSIONS} extensions)",
-            median([t.figure for t in trials]),
-            median([t.baseline for t in trials]),
+            [t.figure for t in trials],
+            [t.baseline for t in trials],
             limit=LIMIT,
-            ratios=ratios([t.figure for t in trials], [t.baseline for t in trials]),
-            runs=runs,
         ),
-        Row(
+        Row.paired(
             "five simulated years: domain/ and pydantic passed through the sandbox vs not",
-            median([t.figure for t in trials]),
-            median([t.unshared for t in trials]),
-            ratios=ratios([t.figure for t in trials], [t.unshared for t in trials]),
-            runs=runs,
+            [t.figure for t in trials],
+            [t.unshared for t in trials],
         ),
         *(
             Row(

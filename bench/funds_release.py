@@ -40,9 +40,7 @@ from bench.common import (
     Row,
     arguments,
     bounded,
-    median,
     progress,
-    ratios,
     run_alone,
     wait_for,
 )
@@ -343,14 +341,7 @@ async def fresh_trial(opts: Options, n: int) -> tuple[Trial, DevServer, int]:
 
 async def measure(opts: Options) -> Report:
     trials, server, db_size = await run_trials(opts)
-    row = Row(
-        name(opts),
-        figure=median([t.figure for t in trials]),
-        baseline=median([t.baseline for t in trials]),
-        target=TARGET,
-        ratios=ratios([t.figure for t in trials], [t.baseline for t in trials]),
-        runs=len(trials),
-    )
+    row = Row.paired(name(opts), [t.figure for t in trials], [t.baseline for t in trials], target=TARGET)
     return Report(rows=[row], details=describe(opts, trials, server, db_size))
 
 

@@ -38,7 +38,6 @@ from bench.common import (
     median,
     percentile,
     progress,
-    ratios,
     run_alone,
     spread,
 )
@@ -146,13 +145,11 @@ async def measure(opts: Options) -> Report:
     trials = [await trial(opts, n) for n in range(opts.repeat)]
     fig = [1000 * median(t.figure) for t in trials]
     base = [1000 * median(t.baseline) for t in trials]
-    row = Row(
+    row = Row.paired(
         "receiver round trip (POST /translation-jobs) / bare http.server",
-        median(fig),
-        median(base),
+        fig,
+        base,
         target=TARGET,
-        ratios=ratios(fig, base),
-        runs=len(trials),
         unit="ms",
         digits=2,
     )

@@ -48,9 +48,7 @@ from bench.common import (
     bounded,
     finish,
     machine,
-    median,
     progress,
-    ratios,
     rss_bytes,
     run_alone,
     wait_for,
@@ -228,11 +226,7 @@ async def documents(client: Client, server: DevServer, n: int, trial: int) -> Sa
             await wait_for(f"{5 * last} requests queued", all_queued, TIMEOUT, 1.0, seen)
             return time.perf_counter() - t0
 
-        secs = await open_documents(0, n)
-        middle = await settle_rss(proc.pid)
-        secs += await open_documents(n, 2 * n)
-        after = await settle_rss(proc.pid)
-        return Sample(before, middle, after, n, secs)
+        return await stepped(proc.pid, before, n, open_documents)
     finally:
         await stop(proc)
 
@@ -258,13 +252,18 @@ async def timers(client: Client, server: DevServer, n: int, trial: int) -> Sampl
             )
             return time.perf_counter() - t0
 
-        secs = await open_timers(0, n)
-        middle = await settle_rss(proc.pid)
-        secs += await open_timers(n, 2 * n)
-        after = await settle_rss(proc.pid)
-        return Sample(before, middle, after, n, secs)
+        return await stepped(proc.pid, before, n, open_timers)
     finally:
         await stop(proc)
+
+
+async def stepped(pid: int, before: int, n: int, start: Callable[[int, int], Awaitable[float]]) -> Sample:
+    """Starts ``n`` workflows, then as many again (``start(first, last)``: its seconds), RSS settled after each."""
+    secs = await start(0, n)
+    middle = await settle_rss(pid)
+    secs += await start(n, 2 * n)
+    after = await settle_rss(pid)
+    return Sample(before, middle, after, n, secs)
 
 
 Measure = Callable[[Client, DevServer, int, int], Awaitable[Sample]]
@@ -300,13 +299,11 @@ async def measure(opts: Options) -> Report:
     figure, baseline = await run_trials(opts)
     f_kib = [s.per_workflow / 1024 for s in figure]
     b_kib = [s.per_workflow / 1024 for s in baseline]
-    row = Row(
+    row = Row.paired(
         f"worker memory per document / timer workflow (slope, {opts.workflows} + {opts.workflows})",
-        median(f_kib),
-        median(b_kib),
+        f_kib,
+        b_kib,
         target=TARGET,
-        ratios=ratios(f_kib, b_kib),
-        runs=len(figure),
         unit="KiB",
         digits=1,
     )

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import functools
 import heapq
-import json
 import re
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -42,14 +41,10 @@ from starter.simdriver import (
     time_skipping,
     worker_with_receiver,
 )
+from starter.simulation_collect import collect, read_notifications
 from starter.simulation_report import (
-    Deadline,
     DecisionDone,
-    DocumentIssue,
-    Handover,
-    MeetingDay,
     PaymentDone,
-    Sent,
     SimulationResult,
 )
 from workflows.document import DocumentWorkflow
@@ -149,7 +144,7 @@ class Simulation:
             if _is_delivery(step, self):
                 await sleep_until(self.env, when)
                 await step()
-        await self.collect(end)
+        await collect(self, end)
         return self.result
 
     async def watch_meeting(self) -> None:
@@ -335,86 +330,9 @@ class Simulation:
             # Accepted: the workflow issued this language now.
             self.issued.setdefault(symbol, {})[lang] = await self.today()
 
-    # What happened.
-
-    async def collect(self, end: date) -> None:
-        r = self.result
-        s = await self.presidency_state()
-        for t in s.history:
-            r.handovers.append(
-                Handover(
-                    day=self.back(t.handed_over_on),
-                    meeting=t.meeting,
-                    outgoing=t.president.state,
-                    incoming=t.successor.state,
-                )
-            )
-        labels = [*(t.meeting for t in s.history), *([s.meeting.ref.label] if s.meeting_started else [])]
-        # Ended workflows answer a query by replaying their history: only those not answered for while they ran.
-        asked = [label for label in labels if not _whole(self.meetings.get(label))]
-        answers = await asyncio.gather(
-            *(self.meeting_handle(label).query(MeetingWorkflow.state) for label in asked)
-        )
-        meetings: dict[str, MeetingState] = {**self.meetings, **dict(zip(asked, answers, strict=True))}
-        for label in labels:
-            r.meeting_days += [
-                MeetingDay(meeting=label, day=self.back(d.date), interpretation=d.interpretation)
-                for d in meetings[label].days_held
-            ]
-        # A document issued in every language was answered for as it went: its grants, then its deliveries.
-        asked = [d for d in self.docs if len(self.issued.get(d, {})) < len(Language) - 1]
-        docs = await asyncio.gather(*(self.docs[d].query(DocumentWorkflow.state) for d in asked))
-        states: dict[str, DocumentState] = dict(zip(asked, docs, strict=True))
-        for d in self.scenario.documents:
-            issue = DocumentIssue(symbol=d.symbol, meeting=d.meeting, priority=d.priority, due=d.due)
-            if d.symbol in self.docs and d.symbol not in states:
-                issue.funded = self.back(self.funded[d.symbol])
-                issue.issued = self.back(max(self.issued[d.symbol].values()))
-                issue.late_days = max((issue.issued - d.due).days, 0)
-            elif (state := states.get(d.symbol)) is not None:
-                granted = [t.granted_at for t in state.translations.values()]
-                if all(granted):
-                    issue.funded = self.back(max(local_date(g, self.defaults) for g in granted if g))
-                issued = [t.issued_at for t in state.translations.values()]
-                if all(issued):
-                    issue.issued = self.back(max(local_date(i, self.defaults) for i in issued if i))
-                    issue.late_days = max((issue.issued - d.due).days, 0)
-            r.documents.append(issue)
-            if d.due <= end:
-                r.deadlines.append(
-                    Deadline(
-                        day=d.due,
-                        what=f"{d.symbol} due",
-                        met=issue.issued is not None and issue.issued <= d.due,
-                    )
-                )
-        for spec in self.cfg0.reviews:
-            if spec.due.on <= end:
-                r.deadlines.append(Deadline(day=spec.due.on, what=f"review {spec.subject} due", met=None))
-        r.deadlines.sort(key=lambda x: x.day)
-
-    def read_notifications(self, directory: Path) -> None:
-        for path in sorted((directory / "notifications").glob("*.json")):
-            body = json.loads(path.read_text()).get("body", {})
-            due = body.get("due", "")
-            self.result.sent.append(
-                Sent(
-                    kind=str(body.get("kind", "")),
-                    subject=str(body.get("subject") or body.get("review") or ""),
-                    due=self.back_text(str(due)),
-                    text=self.back_text(str(body.get("text", ""))),
-                )
-            )
-        self.result.sent.sort(key=lambda s: (s.due, s.kind, s.subject))
-
 
 def _is_delivery(step: Callable[[], Awaitable[None]], sim: Simulation) -> bool:
     return isinstance(step, functools.partial) and step.func == sim.deliver
-
-
-def _whole(m: MeetingState | None) -> bool:
-    """Whether a meeting's state, taken late on its last day, holds every day."""
-    return m is not None and bool(m.days_held) and m.days_held[-1].date == m.plan.last_day
 
 
 def _ref(label: str) -> MeetingRef:
@@ -432,5 +350,5 @@ async def simulate(scenario: Scenario, cfg: CycleConfig, server: str) -> Simulat
         ):
             sim = Simulation(env, url, scenario, cfg)
             result = await sim.run()
-            sim.read_notifications(Path(tmp))
+            read_notifications(sim, Path(tmp))
     return result

@@ -49,7 +49,6 @@ from domain.extensions import (
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
 from domain.ids import (
     committee_id,
-    document_id,
     funds_id,
     isu_budget_id,
     isu_reserve_id,
@@ -92,6 +91,7 @@ from tests.scenario import (
     part,
     start_document,
     start_extension,
+    start_ledger,
     start_review,
     start_silence,
     time_skipping,
@@ -339,11 +339,10 @@ async def record_withdrawal(env: WorkflowEnvironment, worker: Worker, url: str) 
     cancelled by conference services (their money released), and two languages still waiting for money."""
     today = (await env.get_current_time()).date()
     money = Money(conference_services_url=url)
-    ledger = await env.client.start_workflow(
-        MeetingFundsWorkflow.run,
+    ledger = await start_ledger(
+        env.client,
         LedgerState(convention="ccm", meeting="15MSP", payments_total=3 * 2 * 180),
-        id=funds_id("ccm", "15MSP"),
-        task_queue=worker.task_queue,
+        worker.task_queue,
     )
     spec = DocumentSpec(
         symbol="CCM/MSP/2028/4",
@@ -420,23 +419,15 @@ async def record_order_of_need(env: WorkflowEnvironment, worker: Worker, url: st
     patch ``document-risk-attention``)."""
     today = (await env.get_current_time()).date()
     money = Money(conference_services_url=url)
-    ledger = await env.client.start_workflow(
-        MeetingFundsWorkflow.run,
-        LedgerState(convention="ccm", meeting="16MSP"),
-        id=funds_id("ccm", "16MSP"),
-        task_queue=worker.task_queue,
-    )
+    ledger = await start_ledger(env.client, LedgerState(convention="ccm", meeting="16MSP"), worker.task_queue)
     docs = []
     for n, due in ((1, today + timedelta(days=40)), (2, today + timedelta(days=20))):
         spec = DocumentSpec(
             symbol=f"CCM/MSP/2029/{n}", title="Report", pages=2, priority=1, meeting="16MSP", due=due
         )
         docs.append(
-            await env.client.start_workflow(
-                DocumentWorkflow.run,
-                DocumentInput(spec=spec, money=money, funds_id=ledger.id),
-                id=document_id("ccm", spec.symbol),
-                task_queue=worker.task_queue,
+            await start_document(
+                env.client, DocumentInput(spec=spec, money=money, funds_id=ledger.id), worker.task_queue
             )
         )
         await env.sleep(timedelta(minutes=1))
@@ -467,12 +458,7 @@ async def record_cadences(env: WorkflowEnvironment, worker: Worker, url: str) ->
     days; and a passed Art. 4 deadline reminded at the same cadence."""
     today = (await env.get_current_time()).date()
     money = Money(conference_services_url=url)
-    ledger = await env.client.start_workflow(
-        MeetingFundsWorkflow.run,
-        LedgerState(convention="ccm", meeting="17MSP"),
-        id=funds_id("ccm", "17MSP"),
-        task_queue=worker.task_queue,
-    )
+    ledger = await start_ledger(env.client, LedgerState(convention="ccm", meeting="17MSP"), worker.task_queue)
     spec = DocumentSpec(
         symbol="CCM/MSP/2030/1",
         title="Agenda",
@@ -661,11 +647,10 @@ async def record_host_surplus(env: WorkflowEnvironment, worker: Worker, url: str
         + [Member(state="Angola")]
     )
     convention = Convention(code="ccm", money=Money(conference_services_url=url)).with_roster(roster, today)
-    ledger = await env.client.start_workflow(
-        MeetingFundsWorkflow.run,
+    ledger = await start_ledger(
+        env.client,
         LedgerState(convention="ccm", meeting="17MSP", states_parties=roster.attending(), roster=roster),
-        id=funds_id("ccm", "17MSP"),
-        task_queue=worker.task_queue,
+        worker.task_queue,
     )
     plan = MeetingPlan(
         ref=MeetingRef(number=17, kind=MeetingKind.MSP), parts=[part(today + timedelta(days=90))]
@@ -852,11 +837,8 @@ async def record_queue_places(env: WorkflowEnvironment, worker: Worker, url: str
             due=today + timedelta(days=60),
         )
         docs.append(
-            await env.client.start_workflow(
-                DocumentWorkflow.run,
-                DocumentInput(spec=spec, money=money, funds_id=ledger.id),
-                id=document_id("ccm", spec.symbol),
-                task_queue=worker.task_queue,
+            await start_document(
+                env.client, DocumentInput(spec=spec, money=money, funds_id=ledger.id), worker.task_queue
             )
         )
         await env.sleep(timedelta(minutes=1))

@@ -18,7 +18,8 @@ from temporalio.client import Client, WorkflowHandle
 
 from domain.documents import Delivered, DocumentInput
 from domain.extensions import ExtensionInput
-from domain.ids import document_id, extension_id, meeting_id, review_id, silence_id
+from domain.funds import LedgerState
+from domain.ids import document_id, extension_id, funds_id, meeting_id, review_id, silence_id
 from domain.models import Convention, Language, MeetingKind, MeetingPlan, MeetingRef, Money, Part, President
 from domain.presidency import Counters, PresidencyState
 from domain.reviews import ReviewInput
@@ -26,6 +27,7 @@ from domain.silence import SilenceInput
 from starter.simdriver import decide, sleep_until, time_skipping, worker_with_receiver
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow
+from workflows.funds import MeetingFundsWorkflow
 from workflows.review import ReviewWorkflow
 from workflows.silence import SilenceProcedureWorkflow
 
@@ -81,6 +83,13 @@ def meeting_handle(client: Client, convention: Convention, ref: MeetingRef | str
 async def start_document(client: Client, inp: DocumentInput, task_queue: str) -> WorkflowHandle[Any, Any]:
     return await client.start_workflow(
         DocumentWorkflow.run, inp, id=document_id(inp.convention, inp.spec.symbol), task_queue=task_queue
+    )
+
+
+async def start_ledger(client: Client, state: LedgerState, task_queue: str) -> WorkflowHandle[Any, Any]:
+    """A meeting's ledger, under the id of its convention and meeting."""
+    return await client.start_workflow(
+        MeetingFundsWorkflow.run, state, id=funds_id(state.convention, state.meeting), task_queue=task_queue
     )
 
 

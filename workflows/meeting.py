@@ -9,8 +9,6 @@ from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from domain import meeting_rules as rules
@@ -27,18 +25,15 @@ with workflow.unsafe.imports_passed_through():
         SetDates,
     )
     from domain.funds import FUNDS_GRANTED, FUNDS_GRANTED_ALL, FUNDS_TOO_LATE
-    from domain.ids import sponsorship_id
     from domain.meeting import HeldDay, MeetingInput, MeetingState
-    from domain.meeting_costs import HOST_SURPLUS, MEETING_VENUE, Venue, venue_of
     from domain.models import Defaults, MeetingPlan, Phase, President
-    from domain.presidency import MEETING_CHANGED, MEETING_CLOSED, MeetingClosed, MeetingView
-    from domain.reviews import TELL_REVIEWS_MEETING_MOVED, ReviewsOfMeeting
+    from domain.presidency import MEETING_CLOSED, MeetingClosed
     from domain.roster import REGISTER_CHANGED, Roster
-    from domain.sponsorship import MEETING_DATES, START_SPONSORSHIP, MeetingDates, SponsorshipState
     from domain.views import meeting_details
     from workflows.common import FAIL_ON_INVALID_INPUT, signal_payload, start_input, upsert_kind
     from workflows.decisions import Keeps, rejected
     from workflows.interpretation import AT_BOOKING_LEAD, InterpretationFunding
+    from workflows.meeting_notices import MeetingNotices
 
 # From this patch on, a meeting starts its Sponsorship Programme (issue 14) and tells it of its dates and its close.
 STARTS_SPONSORSHIP = "meeting-starts-sponsorship"
@@ -67,17 +62,11 @@ class MeetingWorkflow(Keeps[MeetingState]):
         super().__init__(s, self._changed, earlier="applied before this meeting", gate=self._open)
         # Bumped on every change a waiting loop must look at again.
         self.version = 0
-        self.published: MeetingView | None = None
         self.waiting_for = "the first day"
         # The last scheduled day ended with no successor to hand over to.
         self.overran = False
         self.interpretation = InterpretationFunding(self.s, inp.funds_id, self.defaults, self._changed)
-        # The first day reviews were last told of: they move with it.
-        self.announced_first_day: date | None = None
-        # Where the ledger was last told the meeting is held away from Geneva (at first: nowhere).
-        self.venue_told = Venue()
-        # What the Sponsorship Programme was last told (None: the meeting has none).
-        self.sponsorship_told: MeetingDates | None = None
+        self.notices = MeetingNotices(self.s, inp.funds_id, inp.presidency_id, self.defaults, self._changed)
         # The timer for the next day or end, and its instant (ONE_TIMER).
         self.one_timer = False
         self.alarm: tuple[datetime, asyncio.Task[None]] | None = None
@@ -90,15 +79,15 @@ class MeetingWorkflow(Keeps[MeetingState]):
         self.one_timer = workflow.patched(ONE_TIMER)
         if workflow.patched(STARTS_SPONSORSHIP):
             # In the background, as the reviews are told: starting the programme never holds up the meeting.
-            asyncio.get_running_loop().create_task(self._start_sponsorship(self._dates()))
+            asyncio.get_running_loop().create_task(self.notices.start_sponsorship(self.notices.dates()))
         while self.s.closed is None:
             now = workflow.now()
             c = self._observe(now)
             await self.interpretation.sync(now)
-            await self._tell_reviews()
-            await self._tell_ledger_venue()
-            await self._tell_sponsorship()
-            await self._publish()
+            await self.notices.tell_reviews()
+            await self.notices.tell_ledger_venue()
+            await self.notices.tell_sponsorship()
+            await self.notices.publish()
             version = self.version
             if c.overrun:
                 if self.s.successor is not None:
@@ -137,9 +126,9 @@ class MeetingWorkflow(Keeps[MeetingState]):
         await workflow.wait_condition(workflow.all_handlers_finished)
         closed = self.s.closed
         assert closed is not None
-        await self._tell_sponsorship()
+        await self.notices.tell_sponsorship()
         if self.inp.presidency_id:
-            await self._publish()
+            await self.notices.publish()
             await workflow.get_external_workflow_handle(self.inp.presidency_id).signal(MEETING_CLOSED, closed)
         return closed
 
@@ -321,99 +310,3 @@ class MeetingWorkflow(Keeps[MeetingState]):
             sa.NEXT_MEETING_START.value_set(day_start(upcoming.start, self.defaults)),
         )
         workflow.set_current_details(meeting_details(self.s, waiting_for))
-
-    async def _tell_reviews(self) -> None:
-        """Reviews due at this meeting follow it when its first day moves (the 2nd Review Conference's part 2).
-
-        In the background: finding and telling the reviews must never hold up the meeting itself.
-        """
-        first = self.s.plan.first_day
-        if first == self.announced_first_day or not workflow.patched("reviews-follow-meeting"):
-            return
-        self.announced_first_day = first
-        asyncio.get_running_loop().create_task(self._tell_reviews_of(first))
-
-    async def _tell_reviews_of(self, first: date) -> None:
-        try:
-            await workflow.execute_activity(
-                TELL_REVIEWS_MEETING_MOVED,
-                ReviewsOfMeeting(
-                    convention=self.s.convention.code, meeting=self.s.plan.ref.label, first_day=first
-                ),
-                result_type=int,
-                start_to_close_timeout=timedelta(minutes=1),
-                retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=10), maximum_attempts=20),
-                summary=f"tell the reviews due at the {self.s.plan.ref.label} of its first day, {first}",
-            )
-        except ActivityError as e:
-            workflow.logger.warning(
-                "reviews due at %s not told of %s: %s", self.s.plan.ref.label, first, e.cause
-            )
-
-    async def _tell_ledger_venue(self) -> None:
-        """The ledger invoices the host of a part away from Geneva the surplus: it learns where, and who hosts it,
-        whenever that changes (back in Geneva: an empty venue, and the surplus is withdrawn)."""
-        if self.inp.funds_id is None:
-            return
-        venue = venue_of(self.s.plan, self.defaults)
-        if venue == self.venue_told or not workflow.patched(HOST_SURPLUS):
-            return
-        self.venue_told = venue
-        try:
-            await workflow.get_external_workflow_handle(self.inp.funds_id).signal(MEETING_VENUE, venue)
-        except Exception as e:  # the ledger has ended: no surplus to invoice
-            workflow.logger.warning("ledger %s not told of the venue: %s", self.inp.funds_id, e)
-
-    def _dates(self) -> MeetingDates:
-        closed = self.s.closed.closed_on if self.s.closed else None
-        plan = self.s.plan
-        return MeetingDates(
-            meeting=plan.ref.label, first_day=plan.first_day, last_day=plan.last_day, closed_on=closed
-        )
-
-    async def _start_sponsorship(self, dates: MeetingDates) -> None:
-        conv = self.s.convention
-        try:
-            await workflow.execute_activity(
-                START_SPONSORSHIP,
-                SponsorshipState(
-                    convention=conv.code,
-                    meeting=dates.meeting,
-                    first_day=dates.first_day,
-                    last_day=dates.last_day,
-                    defaults=conv.defaults,
-                    rules=conv.sponsorship,
-                    travel_agent_url=conv.money.travel_agent_url,
-                ),
-                result_type=int,
-                start_to_close_timeout=timedelta(minutes=1),
-                retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1), maximum_attempts=20),
-                summary=f"start the Sponsorship Programme of the {dates.meeting}",
-            )
-        except ActivityError as e:
-            workflow.logger.warning("sponsorship programme of %s not started: %s", dates.meeting, e.cause)
-            return
-        self.sponsorship_told = dates
-        self._changed()  # the main loop tells it of any change since these dates
-
-    async def _tell_sponsorship(self) -> None:
-        """The programme's applications close weeks before the first day, and it reports once the meeting closed."""
-        dates = self._dates()
-        if self.sponsorship_told is None or dates == self.sponsorship_told:
-            return
-        self.sponsorship_told = dates
-        wid = sponsorship_id(self.s.convention.code, dates.meeting)
-        try:
-            await workflow.get_external_workflow_handle(wid).signal(MEETING_DATES, dates)
-        except Exception as e:  # a programme that has ended has nothing more to learn
-            workflow.logger.info("sponsorship programme %s not told: %s", wid, e)
-
-    async def _publish(self) -> None:
-        """Tell the Presidency what changed, so its own view and search attributes follow the meeting."""
-        if not self.inp.presidency_id:
-            return
-        view = MeetingView(plan=self.s.plan, phase=self.s.phase, status=self.s.status)
-        if view == self.published:
-            return
-        self.published = view
-        await workflow.get_external_workflow_handle(self.inp.presidency_id).signal(MEETING_CHANGED, view)

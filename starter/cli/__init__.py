@@ -3,8 +3,8 @@ record a meeting's money (`msp funds`), follow its documents (`msp docs`), the m
 extension requests (`msp extensions`), silence procedures (`msp silence`), Article 7 reports (`msp reports`) and
 the Coordination Committee (`msp committee`), the Sponsorship Programme (`msp sponsorship`).
 
-One module per command group; `common.py` holds what they share (exit codes, errors, options, tables) and
-`calls.py` every call to Temporal, with the one path a decision takes. It stays thin: every rule lives in
+One module per command group; `common.py` holds what they share (exit codes, errors, options, tables),
+`calls.py` every call to Temporal, and `send.py` the one path a decision takes. It stays thin: every rule lives in
 ``domain/`` and is enforced by the workflows' update validators, so a decision is answered here exactly as the
 workflow answered it.
 

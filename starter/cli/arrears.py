@@ -15,7 +15,6 @@ from domain.decisions import Rejected
 from domain.funds import Arrears, Payment, chf
 from domain.ids import funds_id
 from runtime.connect import connect
-from starter.cli.calls import send_update
 from starter.cli.common import (
     NAME,
     NOT_RUNNING,
@@ -32,6 +31,7 @@ from starter.cli.common import (
     validated,
 )
 from starter.cli.ledgers import ledgers_today
+from starter.cli.send import send_update
 from workflows.funds import MeetingFundsWorkflow
 
 PayMeetingOpt = Annotated[

@@ -33,15 +33,7 @@ from domain.decisions import DecisionOutcome
 from domain.ids import committee_id
 from domain.views import workload
 from runtime.connect import connect
-from starter.cli.calls import (
-    Decided,
-    Target,
-    already_started,
-    query_state,
-    running,
-    send_decision,
-    start_once,
-)
+from starter.cli.calls import already_started, query_state, running, start_once
 from starter.cli.common import (
     NOT_RUNNING,
     OK,
@@ -66,6 +58,7 @@ from starter.cli.common import (
     table,
     undeliverable_lines,
 )
+from starter.cli.send import Decided, Target, send_decision
 from workflows.committee import CommitteeWorkflow
 
 app = group("The Coordination Committee: members, mandates, meetings, tasks and workload, Analysis Groups.")

@@ -24,7 +24,7 @@ from domain.decisions import (
 )
 from domain.ids import presidency_id
 from domain.models import Convention, MeetingFormat
-from starter.cli.calls import At, found, meeting_target, no_presidency, send_to
+from starter.cli.calls import meeting_target, no_presidency
 from starter.cli.common import (
     NOT_RUNNING,
     CliError,
@@ -36,6 +36,7 @@ from starter.cli.common import (
     group,
     one_line,
 )
+from starter.cli.send import At, found, send_to
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
 

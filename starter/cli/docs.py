@@ -29,16 +29,7 @@ from domain.ids import document_id, funds_id
 from domain.models import Convention, Language
 from domain.views import held_back
 from runtime.connect import connect
-from starter.cli.calls import (
-    Locate,
-    current_meeting,
-    found,
-    listed,
-    presidency_state,
-    query_state,
-    send_to,
-    start_once,
-)
+from starter.cli.calls import current_meeting, listed, presidency_state, query_state, start_once
 from starter.cli.common import (
     BAD_INPUT,
     NOT_RUNNING,
@@ -69,6 +60,7 @@ from starter.cli.common import (
     validated,
 )
 from starter.cli.ledgers import check_ledger
+from starter.cli.send import Locate, found, send_to
 from workflows.document import DocumentWorkflow
 
 app = group(

@@ -33,7 +33,7 @@ from domain.extensions import (
 from domain.ids import extension_id
 from domain.models import STANDARD_DEFAULTS, MeetingRef
 from domain.presidency import advance_counters, next_meeting_ref, provisional_start
-from starter.cli.calls import At, Decided, listed, presidency_state, query_state, send_decision, start_once
+from starter.cli.calls import listed, presidency_state, query_state, start_once
 from starter.cli.common import (
     BAD_INPUT,
     NOT_RUNNING,
@@ -50,6 +50,7 @@ from starter.cli.common import (
     one_line,
     state_option,
 )
+from starter.cli.send import At, Decided, send_decision
 from workflows.extension import ExtensionRequestWorkflow
 
 # The option each field of a request or decision comes from, to name it in an error.

@@ -19,7 +19,7 @@ from domain.meeting_costs import RegisterNotParty, SetSurplus
 from domain.models import Convention, name_key
 from runtime.connect import connect
 from starter.cli.arrears import PayMeetingOpt, funds_arrears, owed_cells, pay_oldest_first
-from starter.cli.calls import At, Decided, query_state, send_to
+from starter.cli.calls import query_state
 from starter.cli.common import (
     BAD_INPUT,
     OK,
@@ -44,6 +44,7 @@ from starter.cli.common import (
     validated,
 )
 from starter.cli.ledgers import ledger_target, no_ledger
+from starter.cli.send import At, Decided, send_to
 from workflows.funds import MeetingFundsWorkflow
 
 app = group("A meeting's money: cost estimate, assessed contributions, payments, and what waits for money.")

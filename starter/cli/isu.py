@@ -33,7 +33,7 @@ from domain.isu_budget_file import BudgetFileError, parse_budget
 from domain.models import Language
 from domain.reserve import ContributeReserve, Draw, ReserveState, SetTarget
 from runtime.connect import connect
-from starter.cli.calls import Target, query_if_any, query_state, send_decision, start_once
+from starter.cli.calls import query_if_any, query_state, start_once
 from starter.cli.common import (
     BAD_INPUT,
     DEFAULT_CONFIG,
@@ -61,6 +61,7 @@ from starter.cli.common import (
 )
 from starter.cli.isu_text import statement_text, status_text
 from starter.cli.register import read_register, register_path
+from starter.cli.send import Target, send_decision
 from workflows.isu_budget import IsuBudgetWorkflow
 from workflows.reserve import CapitalReserveWorkflow
 

@@ -30,7 +30,7 @@ from domain.reports import ReportsState, ReportStatus
 from domain.states import check_state
 from domain.watch import WatchState
 from runtime.connect import connect
-from starter.cli.calls import answer, rpc_error, send_update, start_once
+from starter.cli.calls import answer, rpc_error, start_once
 from starter.cli.common import (
     BAD_INPUT,
     DEFAULT_CONFIG,
@@ -48,6 +48,7 @@ from starter.cli.common import (
     today,
     validated,
 )
+from starter.cli.send import send_update
 from workflows.register import RegisterWorkflow
 from workflows.reports import Article7Workflow
 from workflows.watch import DeadlineWatchWorkflow

@@ -30,15 +30,7 @@ from domain.reports import (
     first_year,
 )
 from runtime.connect import connect
-from starter.cli.calls import (
-    already_started,
-    found,
-    listed,
-    query_state,
-    send_decision,
-    start_once,
-    state_if_running,
-)
+from starter.cli.calls import already_started, listed, query_state, start_once, state_if_running
 from starter.cli.common import (
     BAD_INPUT,
     DEFAULT_CONFIG,
@@ -69,6 +61,7 @@ from starter.cli.common import (
     today,
     today_in_geneva,
 )
+from starter.cli.send import found, send_decision
 from workflows.reports import Article7Workflow
 
 app = group(

@@ -31,17 +31,7 @@ from domain.reviews import (
     parse_periodicity,
 )
 from runtime.connect import connect
-from starter.cli.calls import (
-    Decided,
-    Locate,
-    already_started,
-    found,
-    listed,
-    query_state,
-    send_to,
-    start_once,
-    state_if_running,
-)
+from starter.cli.calls import already_started, listed, query_state, start_once, state_if_running
 from starter.cli.common import (
     BAD_INPUT,
     NOT_RUNNING,
@@ -71,6 +61,7 @@ from starter.cli.common import (
     today_in_geneva,
     undeliverable_lines,
 )
+from starter.cli.send import Decided, Locate, found, send_to
 from workflows.review import ReviewWorkflow
 
 app = group("Mandated reviews: what falls due when, who was reminded, and the decisions that conclude them.")

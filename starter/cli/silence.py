@@ -33,16 +33,7 @@ from domain.silence import (
     WithdrawSilence,
 )
 from runtime.connect import TASK_QUEUE, connect
-from starter.cli.calls import (
-    At,
-    Decided,
-    answer,
-    describe,
-    presidency_state,
-    rpc_error,
-    send_decision,
-    start_once,
-)
+from starter.cli.calls import answer, describe, presidency_state, rpc_error, start_once
 from starter.cli.common import (
     ANSWER_TIMEOUT,
     BAD_INPUT,
@@ -70,6 +61,7 @@ from starter.cli.common import (
     run,
     states_parties,
 )
+from starter.cli.send import At, Decided, send_decision
 from starter.cli.silence_text import (
     no_procedure,
     outcome,

@@ -26,7 +26,7 @@ from domain.sponsorship import (
 )
 from domain.sponsorship import report as report_of
 from runtime.connect import connect
-from starter.cli.calls import At, Decided, query_state, send_to
+from starter.cli.calls import query_state
 from starter.cli.common import (
     NOT_RUNNING,
     OK,
@@ -49,6 +49,7 @@ from starter.cli.common import (
     today_in_geneva,
 )
 from starter.cli.ledgers import ledger_target
+from starter.cli.send import At, Decided, send_to
 from workflows.sponsorship import SponsorshipWorkflow
 
 app = group(

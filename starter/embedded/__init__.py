@@ -22,5 +22,6 @@ MAX_SERVER_RESTARTS times within RESTART_WINDOW; the worker reconnects by itself
 - ``devserver.py``: the dev server's settings (SQLite pragmas, search attributes), shared with the tests and the
   benchmarks;
 - ``process.py``: supervising processes (locks, signals, a stop that waits then kills);
-- ``runner.py``: the runner itself, which starts and watches them all.
+- ``runner.py``: the runner itself, which starts and watches them all;
+- ``banner.py``: what it prints once all is up.
 """

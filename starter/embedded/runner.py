@@ -17,8 +17,8 @@ from typing import Any, NoReturn, TypeVar
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from domain.notifications import WEBHOOK_URL_ENV
 from runtime.connect import TASK_QUEUE
+from starter.embedded.banner import banner
 from starter.embedded.devserver import (
     HOST,
     NAMESPACE,
@@ -30,8 +30,6 @@ from starter.embedded.devserver import (
 )
 from starter.embedded.options import (
     BIN,
-    CONFERENCE_SERVICES_URL_ENV,
-    DEFAULT_PORT,
     REPO,
     Options,
     child_env,
@@ -53,7 +51,7 @@ from starter.embedded.process import (
     say,
     shown,
 )
-from starter.receiver import KINDS, NOTIFICATIONS, Receiver
+from starter.receiver import Receiver
 from starter.statedir import make_private
 
 READY_TIMEOUT = 60.0
@@ -64,7 +62,6 @@ SERVER_STOP_TIMEOUT = 20.0
 # A server that dies is started again, but not in a loop: at most this many restarts within the window.
 MAX_SERVER_RESTARTS = 3
 RESTART_WINDOW = 600.0
-BANNER_TITLE = "CCM machinery is running"
 
 T = TypeVar("T")
 
@@ -158,7 +155,7 @@ class Embedded:
 
         cycle = await self._until(self._start_cycle())
         self.board = await self._start_board()
-        self._banner(cycle)
+        say(banner(self.opts, cycle))
         await self._supervise()
 
     async def _supervise(self) -> None:
@@ -325,45 +322,6 @@ class Embedded:
         if self.worker is not None and self.worker.returncode is not None:
             raise Fatal(f"the worker {ended(self.worker.returncode)}; its log is above")
         raise Fatal("stopped for an unknown reason")
-
-    def _banner(self, cycle: str) -> None:
-        o = self.opts
-        msp = shown(BIN / "msp")
-        temporal = shown(BIN / "temporal")
-        other = os.environ.get("TEMPORAL_ADDRESS") not in (None, o.address)
-        lines = [
-            "",
-            f"=== {BANNER_TITLE} ===",
-            f"  Web UI:   {o.ui_url}",
-            f"  board:    {o.board_url}   (what needs attention; {o.board_url}calendar.ics)",
-            f"  gRPC:     {o.address}   (namespace {NAMESPACE})",
-            f"  state:    {shown(o.state_dir)}   (ccm.db; server log: {shown(o.server_log)})",
-            f"  services: {o.receiver_url}   (local conference-services receiver; "
-            f"{CONFERENCE_SERVICES_URL_ENV} for the worker)",
-            f"  received: {', '.join(shown(o.receiver_dir / kind) + '/' for kind in KINDS if kind != NOTIFICATIONS)}"
-            "   (one JSON file per job)",
-            f"  notices:  {shown(o.receiver_dir / NOTIFICATIONS)}/   (one JSON file per notification; "
-            f"{WEBHOOK_URL_ENV}={o.notifications_url} for the worker)",
-            "  worker:   logs to this terminal",
-            f"  config:   {shown(o.config)}",
-            *(f"  cycle:    {line}" for line in cycle.splitlines()),
-            "",
-            f"Try, in another terminal in {REPO}:",
-        ]
-        if o.port != DEFAULT_PORT or other:
-            lines.append(f"  export TEMPORAL_ADDRESS={o.address}")
-        lines += [
-            f"  {msp} status",
-            f'  {msp} decide designate --state "New Zealand" --ref "CCM/MSP/2027/5, para. 12"',
-            f'  {msp} decide postpone --to YYYY-MM-DD --ref "Letter of the President"',
-            f"  {msp} reviews list; {msp} reports list; {msp} extensions list; {msp} silence status",
-            f"  {temporal} workflow list --address {o.address} --query \"CcmKind='meeting'\"",
-            "",
-            "Ctrl-C stops the worker, the receiver, then the server; running `make run` again resumes from the "
-            "state directory.",
-            "",
-        ]
-        say("\n".join(lines))
 
     async def shutdown(self) -> None:
         if self.board is not None:

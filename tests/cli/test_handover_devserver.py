@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from temporalio.client import WorkflowHandle
 
-import starter.cli.calls
+import starter.cli.send
 from domain.decisions import Designate
 from domain.ids import presidency_id
 from domain.models import Convention, President
 from domain.presidency import MeetingClosed
-from starter.cli.calls import send_update
 from starter.cli.common import FAILED, CliError
+from starter.cli.send import send_update
 from tests.support.devserver import (
     MSP,
     REPO,
@@ -112,7 +112,7 @@ async def test_a_handover_that_lasts_ends_msp_with_the_reason_and_the_id_to_send
 ) -> None:
     """The sending itself, in this process: bounded, and the last answer is the outcome."""
     _, presidency = handing_over
-    monkeypatch.setattr(starter.cli.calls, "SEND_AGAIN_DELAYS", (0.1, 0.1))
+    monkeypatch.setattr(starter.cli.send, "SEND_AGAIN_DELAYS", (0.1, 0.1))
     decision = Designate(decision_id="too-early", reference="para 21", president=President(state="Mexico"))
 
     def not_running(_: object) -> CliError:

@@ -17,7 +17,7 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from starter.embedded.runner import BANNER_TITLE
+from starter.embedded.banner import BANNER_TITLE
 from tests.support.devserver import REPO, binary, free_port, free_ports, spawn
 
 PRESIDENCY = "ccm-presidency"

@@ -27,13 +27,14 @@ from domain.documents import (
     risk_text,
 )
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
-from domain.ids import document_id, funds_id
+from domain.ids import document_id
 from domain.meeting import Interpretation
 from domain.models import Defaults, Money
 from domain.queue import QUEUE_PLACE, place_text
 from domain.views import document_details
 from starter.cli.common import DEFAULT_CONFIG
 from starter.receiver import Receiver
+from tests.scenario import start_ledger
 from tests.support.cycle_helpers import Cycle, estimate_and_assess, initial_state, part
 from workflows.document import DocumentWorkflow
 from workflows.funds import MeetingFundsWorkflow
@@ -86,11 +87,8 @@ async def test_a_document_funded_late_says_late_by_n_days_and_one_at_risk_issued
     async def flags(handle: WorkflowHandle[Any, Any]) -> list[str]:
         return list((await handle.describe()).typed_search_attributes.get(sa.ATTENTION) or [])
 
-    ledger = await ts_env.client.start_workflow(
-        MeetingFundsWorkflow.run,
-        LedgerState(convention="risk", meeting="14MSP"),
-        id=funds_id("risk", "14MSP"),
-        task_queue=ts_worker.task_queue,
+    ledger = await start_ledger(
+        ts_env.client, LedgerState(convention="risk", meeting="14MSP"), ts_worker.task_queue
     )
     await estimate_and_assess(
         ledger,
@@ -275,11 +273,8 @@ async def test_a_waiting_document_shows_its_place_in_the_queue_until_it_is_funde
     its query and its current details; a payment moves it up; full funding clears it."""
     today = (await ts_env.get_current_time()).date()
     money = Money(conference_services_url=receiver.url)
-    ledger = await ts_env.client.start_workflow(
-        MeetingFundsWorkflow.run,
-        LedgerState(convention="place", meeting="14MSP"),
-        id=funds_id("place", "14MSP"),
-        task_queue=ts_worker.task_queue,
+    ledger = await start_ledger(
+        ts_env.client, LedgerState(convention="place", meeting="14MSP"), ts_worker.task_queue
     )
     await estimate_and_assess(
         ledger,
