@@ -25,11 +25,11 @@ class _SharedCodeLoader(importlib.machinery.SourceFileLoader):
     _code: dict[str, CodeType] = {}
     _lock = threading.Lock()  # workflow tasks run in several threads
 
-    def get_code(self, fullname: str) -> CodeType:
+    def get_code(self, fullname: str) -> CodeType | None:
         with self._lock:
             code = self._code.get(self.path)
-            if code is None:
-                code = self._code[self.path] = super().get_code(fullname)
+            if code is None and (code := super().get_code(fullname)) is not None:
+                self._code[self.path] = code
             return code
 
 
