@@ -12,7 +12,7 @@ from typing import Any
 
 import structlog
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.conference_services import TOTAL_TIMEOUT, ConferenceServices
@@ -118,6 +118,7 @@ def build_worker(
     max_concurrent_activities: int | None = None,
     passthrough: Sequence[str] = PASSTHROUGH,
     build_id: str | None = None,
+    sandboxed: bool = True,
 ) -> Worker:
     """The worker of this engine, wherever one runs: `worker.py`, the tests, the benchmarks.
 
@@ -127,7 +128,8 @@ def build_worker(
     workflows another must take over at once (the time-skipping server cannot move work off a dead worker's sticky
     queue). ``passthrough=()``: the sandbox's defaults alone (bench.sandbox measures the difference). ``build_id``:
     what the worker tells the server it runs; None lets the SDK hash the bytecode of every module loaded (once per
-    process, a few tenths of a second).
+    process, a few tenths of a second). ``sandboxed=False``: the workflows run outside the SDK's sandbox, without
+    its checks (`msp simulate` alone, whose workflows the tests run sandboxed).
     """
     if only_activities is None:
         if services is None:
@@ -146,7 +148,7 @@ def build_worker(
         max_cached_workflows=max_cached_workflows,
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
-        workflow_runner=sandbox(passthrough),
+        workflow_runner=sandbox(passthrough) if sandboxed else UnsandboxedWorkflowRunner(),
         build_id=build_id,
     )
 

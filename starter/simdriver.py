@@ -77,11 +77,15 @@ async def worker_with_receiver(
     extra_workflows: Sequence[type] = (),
     directory: Path | None = None,
     passthrough: Sequence[str] = PASSTHROUGH,
+    sandboxed: bool = True,
 ) -> AsyncIterator[tuple[Worker, str]]:
     """The engine's worker, whose conference-services jobs and notifications go to a local receiver (its URL is
     yielded with the worker). ``stand_ins``: activities by name that replace the engine's of that name.
     ``directory``: where the receiver keeps what it received (a temporary folder, gone after, when None).
-    ``passthrough``: the modules the sandbox passes through (bench/five_years.py measures the SDK's default, none)."""
+    ``passthrough``: the modules the sandbox passes through (bench/five_years.py measures the SDK's default, none).
+    ``sandboxed=False``: no sandbox (`msp simulate`: its checks guard a production worker against workflow code that
+    is not deterministic, which the tests, run sandboxed, would catch; it costs about a sixth of the simulation's
+    CPU)."""
     stand_ins = stand_ins or {}
     with contextlib.ExitStack() as stack:
         where = directory or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ccm-scenario-")))
@@ -99,6 +103,7 @@ async def worker_with_receiver(
                 only_activities=[*kept, *stand_ins.values()],
                 passthrough=passthrough,
                 build_id=BUILD_ID,
+                sandboxed=sandboxed,
             )
             async with worker:
                 yield worker, receiver.url

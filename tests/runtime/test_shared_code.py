@@ -26,3 +26,20 @@ async def test_runs_share_their_module_code_but_not_its_state(ts_env: WorkflowEn
     assert class_a != class_b, "each run imports the workflow's module afresh"
     assert (started_a, started_b) == (1, 1), "no run sees another's module state"
     assert code_a == code_b, "the runs share one code object"
+
+
+async def test_an_unsandboxed_worker_runs_the_module_it_imported(ts_env: WorkflowEnvironment) -> None:
+    """`msp simulate`'s worker (sandboxed=False): every run is the worker's own class, in its one module."""
+    queue = f"tq-{uuid.uuid4()}"
+    async with build_worker(
+        ts_env.client, None, queue, extra_workflows=[CodeProbe], only_activities=[], sandboxed=False
+    ):
+        handles = [
+            await ts_env.client.start_workflow(CodeProbe.run, id=f"probe-{uuid.uuid4()}", task_queue=queue)
+            for _ in range(2)
+        ]
+        seen = [await h.query(CodeProbe.seen) for h in handles]
+        for h in handles:
+            await h.terminate()
+    assert {s[0] for s in seen} == {id(CodeProbe)}
+    assert [s[2] for s in seen] == [2, 2]
