@@ -38,6 +38,8 @@ async def test_an_unsandboxed_worker_runs_the_module_it_imported(ts_env: Workflo
             await ts_env.client.start_workflow(CodeProbe.run, id=f"probe-{uuid.uuid4()}", task_queue=queue)
             for _ in range(2)
         ]
+        for h in handles:  # a query is answered once the run has begun: both have, before the counts are read
+            await h.query(CodeProbe.seen)
         seen = [await h.query(CodeProbe.seen) for h in handles]
         for h in handles:
             await h.terminate()
