@@ -54,9 +54,6 @@ CANCEL_SENT_JOBS = "withdraw-cancels-sent-jobs"
 # From this patch on, the document shows at-risk and late in CcmAttention, an extra search attribute upsert each time
 # they change (issue 18, item 3); histories from before it replay without them.
 RISK_ATTENTION = "document-risk-attention"
-# From this patch on, the languages one signal grants are shown once, after the last (one search attribute upsert,
-# not one per language: issue 16's funds release); histories from before it replay with an upsert per language.
-GRANTS_SHOWN_ONCE = "document-grants-shown-once"
 
 
 def _reason(e: BaseException) -> str:
@@ -84,13 +81,11 @@ class DocumentWorkflow(Shows[DocumentState]):
         self.requested: set[Language] = set()
         self.cancels_jobs = False
         self.shows_risk = False
-        self.grants_shown_once = False
 
     @workflow.run
     async def run(self, inp: DocumentInput) -> DocumentState:
         self.attends = workflow.patched(ATTENTION_ALL)
         self.shows_risk = workflow.patched(RISK_ATTENTION)
-        self.grants_shown_once = workflow.patched(GRANTS_SHOWN_ONCE)
         funds = workflow.get_external_workflow_handle(inp.funds_id)
         for lang, t in self.s.translations.items():
             if self.cancels_jobs and t.status is LanguageStatus.WITHDRAWN:
@@ -265,11 +260,9 @@ class DocumentWorkflow(Shows[DocumentState]):
     async def funds_granted_all(self, request_ids: list[str]) -> None:
         # Every language granted by one payment, in one workflow task.
         for request_id in request_ids:
-            await self._granted(request_id, show=not self.grants_shown_once)
-        if self.grants_shown_once:
-            self._changed()
+            await self._granted(request_id)
 
-    async def _granted(self, request_id: str, show: bool = True) -> None:
+    async def _granted(self, request_id: str) -> None:
         if (lang := self._language(request_id)) is None:
             return
         t = self.s.translations[lang]
@@ -280,10 +273,7 @@ class DocumentWorkflow(Shows[DocumentState]):
         if t.status is LanguageStatus.WAITING_FOR_FUNDS:
             t.status, t.granted_at = LanguageStatus.FUNDED, workflow.now()
             self._log(f"{lang.value}: funds granted ({t.amount} CHF)")
-            if show:
-                self._changed()
-            else:
-                self.version += 1  # shown by the caller, once every language is in
+            self._changed()
 
     @workflow.signal(name=FUNDS_TOO_LATE)
     def funds_too_late(self, request_id: str) -> None:
