@@ -12,7 +12,7 @@ from typing import Any
 
 import structlog
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.conference_services import TOTAL_TIMEOUT, ConferenceServices
@@ -26,6 +26,7 @@ from domain.notifications import redact_url
 from runtime import logsetup
 from runtime.connect import TASK_QUEUE, ConnectError, connect
 from runtime.settings import SettingError
+from runtime.shared_code import share_code
 from runtime.telemetry import METRICS_ADDRESS_ENV, runtime_from_env, tracing_from_env
 from workflows.committee import CommitteeWorkflow
 from workflows.document import DocumentWorkflow
@@ -116,6 +117,8 @@ def build_worker(
     max_cached_workflows: int = 1000,
     max_concurrent_activities: int | None = None,
     passthrough: Sequence[str] = PASSTHROUGH,
+    build_id: str | None = None,
+    sandboxed: bool = True,
 ) -> Worker:
     """The worker of this engine, wherever one runs: `worker.py`, the tests, the benchmarks.
 
@@ -123,23 +126,30 @@ def build_worker(
     workflow stands in for it (an older version, in a test of an upgrade). ``only_activities``: these activities
     instead of the engine's (then ``services`` may be None). ``max_cached_workflows=0``: a worker a test kills, whose
     workflows another must take over at once (the time-skipping server cannot move work off a dead worker's sticky
-    queue). ``passthrough=()``: the sandbox's defaults alone (bench.sandbox measures the difference).
+    queue). ``passthrough=()``: the sandbox's defaults alone (bench.sandbox measures the difference). ``build_id``:
+    what the worker tells the server it runs; None lets the SDK hash the bytecode of every module loaded (once per
+    process, a few tenths of a second). ``sandboxed=False``: the workflows run outside the SDK's sandbox, without
+    its checks (`msp simulate` alone, whose workflows the tests run sandboxed).
     """
     if only_activities is None:
         if services is None:
             raise ValueError("build_worker: the engine's activities need conference services")
         only_activities = activities(client, services, webhooks, mail_url)
     replaced = [w for w in WORKFLOWS if not any(issubclass(extra, w) for extra in extra_workflows)]
+    workflows = [*replaced, *extra_workflows]
+    # The sandbox imports each workflow's module again in every run: one copy of its code serves them all.
+    share_code(w.__module__ for w in workflows)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[*replaced, *extra_workflows],
+        workflows=workflows,
         activities=list(only_activities),
         interceptors=[DecisionMetrics(), InputGuard()],
         max_cached_workflows=max_cached_workflows,
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
-        workflow_runner=sandbox(passthrough),
+        workflow_runner=sandbox(passthrough) if sandboxed else UnsandboxedWorkflowRunner(),
+        build_id=build_id,
     )
 
 

@@ -79,6 +79,7 @@ class Trial:
     in_translation: float  # payment -> every document confirmed all languages in translation (by query)
     cpu_server: float = 0.0  # CPU seconds used while the figure's clock ran: the dev server
     cpu_here: float = 0.0  # this process: worker, client and receiver
+    baseline_cpu: float = 0.0  # the same two, while the baseline ran
     load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average before the baseline, after the figure
     ledger_runs: list[tuple[str, int]] = field(default_factory=list)
     doc_events: list[int] = field(default_factory=list)
@@ -242,7 +243,8 @@ def describe(opts: Options, trials: list[Trial], server: DevServer, db_size: int
             *breakdown_lines(t.breakdown),
             f"    CPU while the clock ran ({t.figure:.1f} s, {os.cpu_count()} CPUs): dev server {t.cpu_server:.1f} s, "
             f"this process (worker, client, receiver) {t.cpu_here:.1f} s; load average {t.load[0]:.1f} before "
-            f"the baseline, {t.load[1]:.1f} after the figure (other processes count too)",
+            f"the baseline, {t.load[1]:.1f} after the figure (other processes count too); while the baseline "
+            f"ran ({t.baseline:.1f} s): {t.baseline_cpu:.1f} s, both together",
         ]
     activities = opts.max_concurrent_activities or "SDK default (100)"
     pool = opts.http_max_connections or "httpx default (100 connections, 20 kept alive)"

@@ -346,7 +346,11 @@ async def simulate(scenario: Scenario, cfg: CycleConfig, server: str) -> Simulat
     with tempfile.TemporaryDirectory(prefix="ccm-simulate-") as tmp:
         async with (
             time_skipping(server, runtime=quiet_runtime()) as env,
-            worker_with_receiver(env.client, TASK_QUEUE, STAND_INS, directory=Path(tmp)) as (_, url),
+            # Unsandboxed: the sandbox's checks are for production workers (simdriver.worker_with_receiver).
+            worker_with_receiver(env.client, TASK_QUEUE, STAND_INS, directory=Path(tmp), sandboxed=False) as (
+                _,
+                url,
+            ),
         ):
             sim = Simulation(env, url, scenario, cfg)
             result = await sim.run()
