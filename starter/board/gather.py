@@ -24,7 +24,7 @@ from domain.models import STANDARD_DEFAULTS, Convention, MeetingPlan
 from domain.queue import waiting
 from domain.watch import ENDED, REQUEST_LEAD_MONTHS
 from starter.cli import extension_requests as requests
-from starter.cli.calls import listed, presidency_state, query_if_any, rpc_error
+from starter.cli.calls import each, listed, presidency_state, query_if_any, rpc_error
 from starter.cli.common import ANSWER_TIMEOUT, CliError
 from starter.cli.reports import report_list
 from starter.cli.reviews import review_list
@@ -275,10 +275,10 @@ def _deadline_row(board: Board, wid: str, who: str, deadline: date, detail: str)
 
 
 async def _watches(client: Client, board: Board) -> None:
-    for wf in await listed(client, sa.Kind.DEADLINE, board.convention, "deadline watches"):
-        if wf.status != WorkflowExecutionStatus.RUNNING:
-            continue
-        s = await query_if_any(client, wf.id, DeadlineWatchWorkflow.state)
+    found = await listed(client, sa.Kind.DEADLINE, board.convention, "deadline watches")
+    running = [wf for wf in found if wf.status == WorkflowExecutionStatus.RUNNING]
+    states = await each(running, lambda wf: query_if_any(client, wf.id, DeadlineWatchWorkflow.state))
+    for wf, s in zip(running, states, strict=True):
         if s is None or s.status in ENDED:
             continue
         who = f"Art. {s.article} deadline of {s.state}"

@@ -30,7 +30,7 @@ from domain.reports import (
     first_year,
 )
 from runtime.connect import connect
-from starter.cli.calls import already_started, listed, query_state, start_once, state_if_running
+from starter.cli.calls import already_started, each, listed, query_state, start_once, state_if_running
 from starter.cli.common import (
     BAD_INPUT,
     DEFAULT_CONFIG,
@@ -215,11 +215,13 @@ def report_row(wid: str, status: str, s: ReportsState | None, attrs: TypedSearch
 
 
 async def report_list(client: Client, code: str) -> list[dict[str, Any]]:
-    rows = []
     # Each deadline year is a run (continue-as-new under the same id): the latest run stands for the State.
-    for wf in await listed(client, sa.Kind.REPORT, code, "Article 7 workflows", article="7"):
-        s = await state_if_running(wf, reports_state, client, wf.id)
-        rows.append(report_row(wf.id, execution(wf.status), s, wf.typed_search_attributes))
+    found = await listed(client, sa.Kind.REPORT, code, "Article 7 workflows", article="7")
+    states = await each(found, lambda wf: state_if_running(wf, reports_state, client, wf.id))
+    rows = [
+        report_row(wf.id, execution(wf.status), s, wf.typed_search_attributes)
+        for wf, s in zip(found, states, strict=True)
+    ]
     rows.sort(key=lambda r: str(r["state"]).casefold())
     return rows
 

@@ -31,7 +31,7 @@ from domain.reviews import (
     parse_periodicity,
 )
 from runtime.connect import connect
-from starter.cli.calls import already_started, listed, query_state, start_once, state_if_running
+from starter.cli.calls import already_started, each, listed, query_state, start_once, state_if_running
 from starter.cli.common import (
     BAD_INPUT,
     NOT_RUNNING,
@@ -175,14 +175,17 @@ def review_row(
 async def review_list(client: Client, code: str) -> list[dict[str, Any]]:
     prefix = review_id(code, "")
     today = today_in_geneva()
-    rows = []
     # A review concluded with a periodicity continues as new under the same id: its latest run stands for it.
-    for wf in await listed(client, sa.Kind.REVIEW, code, "reviews"):
-        subject = wf.id.removeprefix(prefix)
-        state = await state_if_running(wf, review_state, client, code, subject)
-        rows.append(
-            review_row(subject, wf.id, execution(wf.status), state, today, wf.typed_search_attributes)
+    found = await listed(client, sa.Kind.REVIEW, code, "reviews")
+    states = await each(
+        found, lambda wf: state_if_running(wf, review_state, client, code, wf.id.removeprefix(prefix))
+    )
+    rows = [
+        review_row(
+            wf.id.removeprefix(prefix), wf.id, execution(wf.status), state, today, wf.typed_search_attributes
         )
+        for wf, state in zip(found, states, strict=True)
+    ]
     rows.sort(key=lambda r: (r["due"] or "9999", r["subject"]))
     return rows
 
