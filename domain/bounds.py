@@ -137,9 +137,10 @@ def chf(amount: int) -> str:
 # "©", "--" to "–"). The Temporal Web UI's renderer honours a backslash before these, as CommonMark does.
 _BACKSLASHED = "!#$&()*+-.:<>[\\]^_`{|}~"
 # The UI's renderer shows a backslash before these as typed, so they go as numeric character references, which it
-# and CommonMark both decode: "=" (a line of them makes a heading) and quotes (curled by CommonMark's typographer;
-# the UI's curls even these). Other punctuation (% , / ; ? @) starts no markup in either and is left as it is.
-_REFERENCED = "\"'="
+# and CommonMark both decode: "=" (a line of them makes a heading), quotes (curled by CommonMark's typographer; the
+# UI's curls even these), "," and "?" (",," becomes "," and "????" "???" in the typographer's replacements). Other
+# punctuation (% / ; @) starts no markup in either and is left as it is.
+_REFERENCED = "\"'=,?"
 _ESCAPES = {ord(c): "\\" + c for c in _BACKSLASHED} | {ord(c): f"&#{ord(c)};" for c in _REFERENCED}
 
 
@@ -151,7 +152,7 @@ def md(text: object) -> str:
     return "  \n".join(lines)
 
 
-_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])|&#(34|39|61);")
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])|&#(34|39|44|61|63);")
 
 
 def plain(markdown: str) -> str:
