@@ -10,7 +10,7 @@ say. A request still waiting after its ``needed_by`` can no longer be funded in 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar, Protocol
 
@@ -370,29 +370,6 @@ def grants_to_tell(to_notify: Sequence[FundsRequest], requesters: int) -> list[l
             break
         groups.setdefault(r.requester, []).append(r)
     return list(groups.values())
-
-
-def too_late(ledger: LedgerState, today: date) -> tuple[LedgerState, list[FundsRequest]]:
-    """The requests still waiting after their ``needed_by`` and not yet reported; the ledger noting them reported
-    (and forgetting those no longer waiting)."""
-    waiting = {r.request_id for r in ledger.pending}
-    reported = [i for i in ledger.too_late if i in waiting]
-    late = [
-        r
-        for r in ledger.pending
-        if r.needed_by is not None and r.needed_by < today and r.request_id not in reported
-    ]
-    if not late and reported == ledger.too_late:
-        return ledger, []
-    return ledger.model_copy(update={"too_late": [*reported, *(r.request_id for r in late)]}), late
-
-
-def next_too_late(ledger: LedgerState) -> date | None:
-    """The day the next request still waiting becomes too late to fund in time, if any will."""
-    days = [
-        r.needed_by for r in ledger.pending if r.needed_by is not None and r.request_id not in ledger.too_late
-    ]
-    return min(days) + timedelta(days=1) if days else None
 
 
 class FundsKind(StrEnum):

@@ -1,4 +1,5 @@
-"""A requester's place in a ledger's queue: what the board lists, and what the ledger tells each waiting document.
+"""A requester's place in a ledger's queue: what the board lists, what the ledger tells each waiting document, and
+which requests still waiting have become too late to fund in time (the order of need).
 
 One rule for both, read from the ledger's state: the place of the requester's first request in the order the ledger
 grants (``domain.funds.queue``), the money asked for ahead of it, and what all its waiting requests together need.
@@ -8,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from pydantic import Field
 
 from domain.bounds import Value, chf, md
 from domain.calendar import local_text
-from domain.funds import LedgerState, queue
+from domain.funds import FundsRequest, LedgerState, queue
 
 # The signal the ledger sends a waiting document (from the patch ``ledger-tells-queue-places`` on) when its place,
 # the money ahead of it, what it needs or what the ledger holds has changed since it was last told. Only documents
@@ -102,3 +103,26 @@ def place_text(p: QueuePlace, name: Callable[[object], str] = md) -> str:
         f"money. Place {p.place} in the ledger's queue of the {name(p.meeting)}, {chf(p.ahead)} asked for ahead "
         f"of it; it needs {chf(p.needed)} and the ledger holds {chf(p.available)} (as of {local_text(p.at)})."
     )
+
+
+def too_late(ledger: LedgerState, today: date) -> tuple[LedgerState, list[FundsRequest]]:
+    """The requests still waiting after their ``needed_by`` and not yet reported; the ledger noting them reported
+    (and forgetting those no longer waiting)."""
+    waiting = {r.request_id for r in ledger.pending}
+    reported = [i for i in ledger.too_late if i in waiting]
+    late = [
+        r
+        for r in ledger.pending
+        if r.needed_by is not None and r.needed_by < today and r.request_id not in reported
+    ]
+    if not late and reported == ledger.too_late:
+        return ledger, []
+    return ledger.model_copy(update={"too_late": [*reported, *(r.request_id for r in late)]}), late
+
+
+def next_too_late(ledger: LedgerState) -> date | None:
+    """The day the next request still waiting becomes too late to fund in time, if any will."""
+    days = [
+        r.needed_by for r in ledger.pending if r.needed_by is not None and r.request_id not in ledger.too_late
+    ]
+    return min(days) + timedelta(days=1) if days else None

@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.funds import Assess, FundsRequest, LedgerState, Payment, SetEstimate
     from domain.ids import document_id
     from domain.meeting_costs import HOST_SURPLUS, MEETING_VENUE, RegisterNotParty, SetSurplus, Venue
-    from domain.queue import QUEUE_PLACE, QueuePlace, Told, to_tell
+    from domain.queue import QUEUE_PLACE, QueuePlace, Told, next_too_late, to_tell, too_late
     from domain.roster import REGISTER_CHANGED, Roster
     from domain.views import funds_details
     from workflows.common import (
@@ -117,15 +117,15 @@ class MeetingFundsWorkflow(Batches[LedgerState]):
         """Reports each request still waiting when the day after its ``needed_by`` begins. One timer at a time, for
         the next such day, set again only when that day changes (not on every request)."""
         while True:
-            day = rules.next_too_late(self.s)
+            day = next_too_late(self.s)
             if day is None:
-                await workflow.wait_condition(lambda: rules.next_too_late(self.s) is not None)
+                await workflow.wait_condition(lambda: next_too_late(self.s) is not None)
                 continue
             # At least a second: a day already come is reported by then, without spinning.
             timeout = max(day_start(day, self.s.defaults) - workflow.now(), timedelta(seconds=1))
             try:
                 await workflow.wait_condition(
-                    lambda d=day: rules.next_too_late(self.s) != d,  # type: ignore[misc]
+                    lambda d=day: next_too_late(self.s) != d,  # type: ignore[misc]
                     timeout=timeout,
                     timeout_summary=f"requests needed by {day - timedelta(days=1)}: too late if still waiting",
                 )
@@ -134,7 +134,7 @@ class MeetingFundsWorkflow(Batches[LedgerState]):
 
     async def _report_too_late(self) -> None:
         """Tells each requester whose request, still waiting, can no longer be funded in time; once each."""
-        self.s, late = rules.too_late(self.s, self._today())
+        self.s, late = too_late(self.s, self._today())
         if not late:
             return
         self.dirty = True

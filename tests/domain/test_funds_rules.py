@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from domain import funds
+from domain import queue as need
 from domain.config import ConfigError, parse_config
 from domain.decisions import Rejected
 from domain.documents import Delivered, DocumentSpec, LanguageStatus, check_delivered, new_state
@@ -72,17 +73,17 @@ def test_a_request_still_waiting_past_its_needed_by_is_reported_once():
     ledger = assessed().model_copy(update={"by_need": True})
     for rid, needed in (("a", date(2019, 8, 20)), ("b", date(2019, 8, 25))):
         ledger = funds.enqueue(ledger, req(rid, 100, 1).model_copy(update={"needed_by": needed}))
-    assert funds.next_too_late(ledger) == date(2019, 8, 21)
-    assert funds.too_late(ledger, date(2019, 8, 20)) == (ledger, [])  # the day itself is still in time
-    ledger, late = funds.too_late(ledger, date(2019, 8, 21))
+    assert need.next_too_late(ledger) == date(2019, 8, 21)
+    assert need.too_late(ledger, date(2019, 8, 20)) == (ledger, [])  # the day itself is still in time
+    ledger, late = need.too_late(ledger, date(2019, 8, 21))
     assert [r.request_id for r in late] == ["a"] and ledger.too_late == ["a"]
-    assert funds.too_late(ledger, date(2019, 8, 22))[1] == []  # told once
-    assert funds.next_too_late(ledger) == date(2019, 8, 26)
+    assert need.too_late(ledger, date(2019, 8, 22))[1] == []  # told once
+    assert need.next_too_late(ledger) == date(2019, 8, 26)
     # A request made already too late is reported at the next look; one no longer waiting is forgotten.
     ledger = funds.cancel(
         funds.enqueue(ledger, req("c", 5, 1).model_copy(update={"needed_by": date(2019, 8, 1)})), "a"
     )
-    ledger, late = funds.too_late(ledger, date(2019, 8, 22))
+    ledger, late = need.too_late(ledger, date(2019, 8, 22))
     assert [r.request_id for r in late] == ["c"] and ledger.too_late == ["c"]
 
 
