@@ -97,7 +97,7 @@ from tests.scenario import (
     time_skipping,
     worker_with_receiver,
 )
-from tests.support.cycle_helpers import Cycle
+from tests.support.cycle_helpers import Cycle, estimate_and_assess
 from tests.support.devserver import binary
 from tests.support.requests import art4
 from worker import build_worker
@@ -815,17 +815,11 @@ async def record_queue_places(env: WorkflowEnvironment, worker: Worker, url: str
     second moves up; then both are funded and the second's place is cleared."""
     today = (await env.get_current_time()).date()
     money = Money(conference_services_url=url)
-    ledger = await env.client.start_workflow(
-        MeetingFundsWorkflow.run,
-        LedgerState(convention="ccm", meeting="17MSP"),
-        id=funds_id("ccm", "17MSP"),
-        task_queue=worker.task_queue,
-    )
-    await ledger.execute_update(
-        MeetingFundsWorkflow.set_estimate, SetEstimate(decision_id="e1", reference="r", amount=100_000)
-    )
-    await ledger.execute_update(
-        MeetingFundsWorkflow.assess, Assess(decision_id="a1", reference="r", shares={"Chile": 100}, due=today)
+    ledger = await start_ledger(env.client, LedgerState(convention="ccm", meeting="17MSP"), worker.task_queue)
+    await estimate_and_assess(
+        ledger,
+        SetEstimate(decision_id="e1", reference="r", amount=100_000),
+        Assess(decision_id="a1", reference="r", shares={"Chile": 100}, due=today),
     )
     docs = []
     for n in (1, 2):

@@ -34,7 +34,7 @@ from domain.queue import QUEUE_PLACE, place_text
 from domain.views import document_details
 from starter.cli.common import DEFAULT_CONFIG
 from starter.receiver import Receiver
-from tests.scenario import start_ledger
+from tests.scenario import start_document, start_ledger
 from tests.support.cycle_helpers import Cycle, estimate_and_assess, initial_state, part
 from workflows.document import DocumentWorkflow
 from workflows.funds import MeetingFundsWorkflow
@@ -291,11 +291,10 @@ async def test_a_waiting_document_shows_its_place_in_the_queue_until_it_is_funde
             due=today + timedelta(days=60),
         )
         docs.append(
-            await ts_env.client.start_workflow(
-                DocumentWorkflow.run,
+            await start_document(
+                ts_env.client,
                 DocumentInput(convention="place", spec=spec, money=money, funds_id=ledger.id),
-                id=document_id("place", spec.symbol),
-                task_queue=ts_worker.task_queue,
+                ts_worker.task_queue,
             )
         )
         await ts_env.sleep(
