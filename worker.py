@@ -86,6 +86,7 @@ def activities(
     reviews = ReviewsFinder(client)
     return [
         services.submit_translation,
+        services.submit_translations,
         services.book_interpretation,
         services.cancel_translation,
         notifier.send_notification,

@@ -1,9 +1,9 @@
 """Conference services (UNOG): sending translation jobs and booking interpretation, over HTTP with httpx.
 
 One ``ConferenceServices`` per worker process holds the one ``httpx.AsyncClient`` its activities share; its bound
-methods are the activities (``submit_translation``, ``book_interpretation``, ``cancel_translation``). Every request
-carries the job's idempotency key (``Idempotency-Key`` header), so a retry after a lost answer creates no second job,
-and a cancellation names the job by the same key.
+methods are the activities (``submit_translation``, ``submit_translations``, ``book_interpretation``,
+``cancel_translation``). Every request carries the job's idempotency key (``Idempotency-Key`` header), so a retry after
+a lost answer creates no second job, and a cancellation names the job by the same key.
 
 What becomes of an answer:
 
@@ -42,10 +42,14 @@ from domain.conference import (
     CANCEL_TRANSLATION,
     REJECTED_BY_SERVICES,
     SUBMIT_TRANSLATION,
+    SUBMIT_TRANSLATIONS,
     Cancellation,
     InterpretationBooking,
+    JobAnswer,
+    JobAnswers,
     JobCancellation,
     Receipt,
+    TranslationBatch,
     TranslationJob,
 )
 from domain.notifications import redact_in, redact_url
@@ -65,6 +69,9 @@ BODY_EXCERPT = 300
 # A Retry-After longer than this is not honoured as such: the workflow's retry policy applies instead.
 MAX_RETRY_AFTER = 300.0
 RETRYABLE_4XX = frozenset({408, 429})
+# How long a batch of jobs waits for all of its answers before it leaves the unanswered ones to be sent alone: far
+# beyond a healthy answer (milliseconds), well within one attempt's 30 s.
+PATIENCE = 10.0
 
 log = structlog.get_logger("activities.conference_services")
 
@@ -100,7 +107,8 @@ class HttpActivities:
     """Activities sharing one HTTP client per worker process.
 
     Without ``client`` it makes its own (see ``new_client``) and ``aclose()`` closes it; a client passed in
-    belongs to the caller. ``total_timeout`` bounds a whole request, from connecting to the last byte read.
+    belongs to the caller. ``total_timeout`` bounds a whole request, from connecting to the last byte read;
+    ``patience``, how long a batch waits for all its answers (``submit_translations``).
     """
 
     def __init__(
@@ -109,10 +117,12 @@ class HttpActivities:
         *,
         connect_timeout: float = CONNECT_TIMEOUT,
         total_timeout: float = TOTAL_TIMEOUT,
+        patience: float = PATIENCE,
     ) -> None:
         self._owns_client = client is None
         self.client = client if client is not None else new_client(connect_timeout, total_timeout)
         self.total_timeout = total_timeout
+        self.patience = patience
 
     async def aclose(self) -> None:
         if self._owns_client:
@@ -244,6 +254,36 @@ class ConferenceServices(HttpActivities):
         return await self._post(
             job.base_url, "translation-jobs", job, job.idempotency_key, "translation job", bound
         )
+
+    @activity.defn(name=SUBMIT_TRANSLATIONS)
+    async def submit_translations(self, batch: TranslationBatch) -> JobAnswers:
+        """Sends a document's jobs side by side, each as ``submit_translation`` would, and answers for each.
+
+        A job not answered within ``patience`` seconds, or failing in a way worth retrying, is answered with neither
+        receipt nor refusal: the workflow sends it again alone, with its own retries, so that one slow or failing job
+        does not hold up the others' receipts. Its request here is given up; the same key makes the next one no
+        second job.
+        """
+        sent = [asyncio.ensure_future(self.submit_translation(job)) for job in batch.jobs]
+        try:
+            await asyncio.wait(sent, timeout=self.patience)
+        finally:
+            for task in sent:
+                task.cancel()  # done, or given up (or the activity itself cancelled): no request left behind
+            await asyncio.gather(*sent, return_exceptions=True)
+        answers = []
+        for job, done in zip(batch.jobs, sent, strict=True):
+            failed = None if done.cancelled() else done.exception()
+            answers.append(
+                JobAnswer(
+                    target_language=job.target_language,
+                    receipt=done.result() if not done.cancelled() and failed is None else None,
+                    refused=failed.message
+                    if isinstance(failed, ApplicationError) and failed.non_retryable
+                    else None,
+                )
+            )
+        return JobAnswers(answers=answers)
 
     @activity.defn(name=BOOK_INTERPRETATION)
     async def book_interpretation(self, b: InterpretationBooking) -> Receipt:

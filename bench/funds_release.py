@@ -326,7 +326,11 @@ async def fresh_trial(opts: Options, n: int) -> tuple[Trial, DevServer, int]:
                         services,
                         TASK_QUEUE,
                         extra_workflows=[NoOp],
-                        only_activities=[services.submit_translation, services.book_interpretation],
+                        only_activities=[
+                            services.submit_translation,
+                            services.submit_translations,
+                            services.book_interpretation,
+                        ],
                         max_concurrent_activities=opts.max_concurrent_activities,
                     )
                     async with worker:

@@ -17,6 +17,9 @@ REJECTED_BY_SERVICES = "ConferenceServicesRejected"
 SUBMIT_TRANSLATION = "submit_translation"
 BOOK_INTERPRETATION = "book_interpretation"
 CANCEL_TRANSLATION = "cancel_translation"
+# A TranslationBatch submitted in one call, answered with JobAnswers: the languages one grant funded, sent together so
+# that a document costs one activity per grant rather than one per language (issue 16: the release of 500 jobs).
+SUBMIT_TRANSLATIONS = "submit_translations"
 
 
 class TranslationJob(Value):
@@ -33,6 +36,33 @@ class TranslationJob(Value):
     amount_granted: int
 
 
+class Receipt(Value):
+    """Conference services' answer: their reference for the job or booking."""
+
+    reference: str
+    duplicate: bool = False
+
+
+class TranslationBatch(Value):
+    """One document's jobs, one per language, sent in one call; each keeps its own idempotency key."""
+
+    jobs: list[TranslationJob] = Field(min_length=1, max_length=len(Language) - 1)
+
+
+class JobAnswer(Value):
+    """What became of one job of a batch: a receipt, conference services' refusal (retrying cannot help), or
+    neither: no answer in the batch's patience, or a failure worth retrying, and the job is to be sent alone."""
+
+    target_language: Language
+    receipt: Receipt | None = None
+    # The refusal in the words the single job's ApplicationError gives, so the document logs it the same way.
+    refused: str | None = None
+
+
+class JobAnswers(Value):
+    answers: list[JobAnswer] = Field(max_length=len(Language) - 1)
+
+
 class InterpretationBooking(Value):
     base_url: str
     idempotency_key: str
@@ -40,13 +70,6 @@ class InterpretationBooking(Value):
     day: date
     languages: list[Language]
     amount_granted: int
-
-
-class Receipt(Value):
-    """Conference services' answer: their reference for the job or booking."""
-
-    reference: str
-    duplicate: bool = False
 
 
 class JobCancellation(Value):

@@ -852,6 +852,37 @@ async def record_queue_places(env: WorkflowEnvironment, worker: Worker, url: str
     await ledger.terminate("recorded")
 
 
+async def record_one_call_per_grant(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
+    """A document whose five languages one payment funds at once: one ``submit_translations`` activity for the five
+    (behind the patch ``document-one-call-per-grant``), then each language delivered."""
+    today = (await env.get_current_time()).date()
+    money = Money(conference_services_url=url)
+    ledger = await start_ledger(env.client, LedgerState(convention="ccm", meeting="18MSP"), worker.task_queue)
+    await estimate_and_assess(
+        ledger,
+        SetEstimate(decision_id="e1", reference="r", amount=100_000),
+        Assess(decision_id="a1", reference="r", shares={"Chile": 100}, due=today),
+    )
+    spec = DocumentSpec(
+        symbol="CCM/MSP/2031/1", title="Report", pages=2, meeting="18MSP", due=today + timedelta(days=60)
+    )
+    doc = await start_document(
+        env.client, DocumentInput(spec=spec, money=money, funds_id=ledger.id), worker.task_queue
+    )
+    await env.sleep(timedelta(minutes=1))
+    await ledger.execute_update(
+        MeetingFundsWorkflow.record_payment,
+        Payment(decision_id="pay1", reference="bank advice", state="Chile", amount=100_000),
+    )
+    await env.sleep(timedelta(minutes=1))
+    await deliver_translations(doc, spec.original_language, "one-call")
+    state = await doc.result()
+    assert {t.status for t in state.translations.values()} == {LanguageStatus.ISSUED}, state
+    await save(doc, "document-one-call-per-grant")
+    with contextlib.suppress(RPCError):  # closed already, its last document issued
+        await ledger.terminate("recorded")
+
+
 RECORDERS = {
     "register": record_register,
     "cycle": record,
@@ -868,6 +899,7 @@ RECORDERS = {
     "sponsorship": record_sponsorship,
     "cadences": record_cadences,
     "queue-places": record_queue_places,
+    "one-call-per-grant": record_one_call_per_grant,
 }
 
 

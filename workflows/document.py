@@ -6,21 +6,12 @@ import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from domain import documents as rules
     from domain import search_attributes as sa
     from domain.bounds import chf, md
-    from domain.calendar import day_start, local_clock, local_date
-    from domain.conference import (
-        CANCEL_TRANSLATION,
-        SUBMIT_TRANSLATION,
-        Cancellation,
-        JobCancellation,
-        Receipt,
-        TranslationJob,
-    )
+    from domain.calendar import day_start, local_date
     from domain.decisions import DecisionOutcome
     from domain.documents import Delivered, DocumentInput, DocumentState, LanguageStatus, Withdraw
     from domain.funds import (
@@ -39,13 +30,12 @@ with workflow.unsafe.imports_passed_through():
         DOCUMENTS_ISSUED,
         FAIL_ON_INVALID_INPUT,
         attention,
-        call_services,
         count,
         signal_payload,
-        start_input,
         upsert_kind,
     )
-    from workflows.decisions import Shows, check
+    from workflows.decisions import check
+    from workflows.document_jobs import DocumentJobs
 
 # From this patch on, a withdrawal sends nothing more (no request for money, no job), asks conference services to
 # cancel every job sent or on its way, and gives a job's money back only when they confirm the cancellation. Before
@@ -55,38 +45,25 @@ CANCEL_SENT_JOBS = "withdraw-cancels-sent-jobs"
 # From this patch on, the document shows at-risk and late in CcmAttention, an extra search attribute upsert each time
 # they change (issue 18, item 3); histories from before it replay without them.
 RISK_ATTENTION = "document-risk-attention"
-
-
-def _reason(e: BaseException) -> str:
-    cause = e.cause if isinstance(e, ActivityError) else None
-    return cause.message if isinstance(cause, ApplicationError) else str(cause)
-
-
-def _stopped(e: BaseException) -> bool:
-    """Whether a submission ended because it was cancelled, rather than refused by conference services."""
-    return not isinstance(e, ActivityError) or isinstance(e.cause, CancelledError)
+# From this patch on, the languages one grant funds go to conference services in one activity, each job still with its
+# own key and its own answer: 100 activities rather than 500 when a payment releases 100 documents (issue 16).
+ONE_CALL_PER_GRANT = "document-one-call-per-grant"
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class DocumentWorkflow(Shows[DocumentState]):
+class DocumentWorkflow(DocumentJobs):
     @workflow.init
     def __init__(self, inp: DocumentInput) -> None:
-        self.inp = start_input(inp, DocumentInput)
-        super().__init__(rules.new_state(inp.spec, inp.money))
-        self.defaults = inp.defaults
-        self.submitting: dict[Language, asyncio.Task[None]] = {}
-        # The submission activities in flight, to stop them (and only them) when the document is withdrawn.
-        self.sending: dict[Language, workflow.ActivityHandle[Receipt]] = {}
-        self.cancelling: dict[Language, asyncio.Task[None]] = {}
+        super().__init__(inp)
         # Languages whose request for money the ledger has (a cancellation must not overtake its request).
         self.requested: set[Language] = set()
-        self.cancels_jobs = False
         self.shows_risk = False
 
     @workflow.run
     async def run(self, inp: DocumentInput) -> DocumentState:
         self.attends = workflow.patched(ATTENTION_ALL)
         self.shows_risk = workflow.patched(RISK_ATTENTION)
+        self.batches = workflow.patched(ONE_CALL_PER_GRANT)
         funds = workflow.get_external_workflow_handle(inp.funds_id)
         for lang, t in self.s.translations.items():
             if self.cancels_jobs and t.status is LanguageStatus.WITHDRAWN:
@@ -133,105 +110,6 @@ class DocumentWorkflow(Shows[DocumentState]):
         if self.s.late_days is None and (days := rules.days_late(self.s, self.defaults)) is not None:
             self.s.late_days = days
             self._log(f"issued in every language: {rules.risk_text(self.s)} (due {self.inp.spec.due})")
-
-    def _start_submissions(self) -> None:
-        if self.s.withdrawn and self.cancels_jobs:
-            return  # a withdrawn document sends nothing more
-        for lang, t in self.s.translations.items():
-            if t.status is LanguageStatus.FUNDED and lang not in self.submitting:
-                self.submitting[lang] = asyncio.get_running_loop().create_task(self._submit(lang))
-
-    def _job_key(self, lang: Language) -> str:
-        return f"{workflow.info().workflow_id}:{lang.value}"
-
-    async def _submit(self, lang: Language) -> None:
-        t = self.s.translations[lang]
-        spec = self.inp.spec
-        job = TranslationJob(
-            base_url=self.inp.money.conference_services_url,
-            idempotency_key=self._job_key(lang),
-            symbol=spec.symbol,
-            title=spec.title,
-            meeting=spec.meeting,
-            source_language=spec.original_language,
-            target_language=lang,
-            pages=spec.pages,
-            due=spec.due,
-            amount_granted=t.amount,
-        )
-        try:
-            if self.s.withdrawn and self.cancels_jobs:
-                return  # withdrawn before it went: _cancel_job settles it
-            handle = self.sending[lang] = call_services(
-                SUBMIT_TRANSLATION, job, Receipt, f"submit {spec.symbol} for translation into {lang.value}"
-            )
-            receipt = await handle
-        except (ActivityError, asyncio.CancelledError) as e:
-            if self.s.withdrawn and self.cancels_jobs and _stopped(e):
-                # Stopped by the withdrawal, perhaps after the job arrived: _cancel_job asks conference services.
-                return
-            if self.s.withdrawn and not self.cancels_jobs:
-                # The path before CANCEL_SENT_JOBS, kept for histories recorded then.
-                t.status = LanguageStatus.WITHDRAWN
-                self._log(f"{lang.value}: submission stopped by the withdrawal; CHF {t.amount} released")
-                await self._funds().signal(RELEASE, rules.request_id(spec.symbol, lang))
-                return
-            t.status, t.error = LanguageStatus.FAILED, _reason(e)
-            self._log(f"{lang.value}: refused by conference services: {t.error}")
-            await self._funds().signal(RELEASE, rules.request_id(spec.symbol, lang))
-        else:
-            if t.status is LanguageStatus.FUNDED:
-                t.status, t.job_reference = LanguageStatus.IN_TRANSLATION, receipt.reference
-                self._log(f"{lang.value}: in translation ({receipt.reference})")
-            elif t.status is LanguageStatus.CANCELLING:
-                t.job_reference = receipt.reference
-        finally:
-            self.sending.pop(lang, None)
-            self.submitting.pop(lang, None)
-            self._changed()
-
-    async def _cancel_job(self, lang: Language, reason: str) -> None:
-        """Asks conference services to cancel the job of a withdrawn language, sent or on its way, by its key.
-
-        The money comes back only when they confirm; a job they completed first stays paid for.
-        """
-        t = self.s.translations[lang]
-        spec = self.inp.spec
-        try:
-            await workflow.wait_condition(lambda: lang not in self.submitting)
-            if t.status is LanguageStatus.FAILED:
-                return  # refused when sent: there is no job, and its money already came back
-            request = JobCancellation(
-                base_url=self.inp.money.conference_services_url,
-                idempotency_key=self._job_key(lang),
-                symbol=spec.symbol,
-                target_language=lang,
-                reason=reason,
-            )
-            try:
-                answer = await call_services(
-                    CANCEL_TRANSLATION,
-                    request,
-                    Cancellation,
-                    f"cancel the translation of {spec.symbol} into {lang.value}",
-                )
-            except ActivityError as e:
-                t.status, t.error = LanguageStatus.WITHDRAWN, f"cancellation refused: {_reason(e)}"
-                self._log(f"{lang.value}: {t.error}; CHF {t.amount} stays spent")
-                return
-            t.status, t.job_reference = LanguageStatus.WITHDRAWN, answer.reference or t.job_reference
-            if not answer.cancelled:
-                t.error = f"too late to cancel: {answer.detail}"
-                self._log(rules.cancelled_text(t, cancelled=False))
-                return
-            self._log(rules.cancelled_text(t, cancelled=True))
-            await self._funds().signal(RELEASE, rules.request_id(spec.symbol, lang))
-        finally:
-            self.cancelling.pop(lang, None)
-            self._changed()
-
-    def _funds(self) -> workflow.ExternalWorkflowHandle[object]:
-        return workflow.get_external_workflow_handle(self.inp.funds_id)
 
     def _language(self, request_id: str) -> Language | None:
         """The language a request for money (of this document) was for."""
@@ -372,9 +250,6 @@ class DocumentWorkflow(Shows[DocumentState]):
     @workflow.query
     def state(self) -> DocumentState:
         return self.s
-
-    def _log(self, line: str) -> None:
-        self.s.log.append(f"{local_clock(workflow.now(), self.defaults)} {self.defaults.place}: {line}")
 
     def _refresh(self) -> None:
         if not self.s.waiting_languages:

@@ -40,8 +40,10 @@ with workflow.unsafe.imports_passed_through():
         InterpretationBooking,
         JobCancellation,
         Receipt,
+        TranslationBatch,
         TranslationJob,
     )
+    from domain.models import Language
     from starter.receiver import READ_TIMEOUT, Receiver, safe_name
     from starter.receiver import _Handler as receiver_handler
     from tests.support.activity import failure
@@ -149,6 +151,31 @@ async def test_5xx_408_and_429_are_retryable(
     assert f"{services.url}{TRANSLATIONS}" in err.message and str(status) in err.message
     # A Retry-After in seconds sets the next attempt's delay.
     assert err.next_retry_delay == timedelta(seconds=7)
+
+
+async def test_a_batch_answers_each_job_refusals_included_and_leaves_slow_or_failing_ones_to_go_alone(
+    services: Services, http: httpx.AsyncClient
+) -> None:
+    keys = {lang: f"ccm-doc-CCM/MSP/2027/3-{lang}" for lang in ("fr", "es", "ru", "zh")}
+    services.by_key[keys["es"]] = Step(status=422)
+    services.by_key[keys["ru"]] = Step(status=503)
+    services.by_key[keys["zh"]] = Step(delay=5)
+    jobs = [
+        translation(services.url, key).model_copy(update={"target_language": Language(lang)})
+        for lang, key in keys.items()
+    ]
+    answers = await ActivityEnvironment().run(
+        ConferenceServices(http, patience=0.5).submit_translations, TranslationBatch(jobs=jobs)
+    )
+    by_lang = {a.target_language.value: a for a in answers.answers}
+    assert list(by_lang) == ["fr", "es", "ru", "zh"]
+    assert by_lang["fr"].receipt == Receipt(reference="REF-1") and by_lang["fr"].refused is None
+    refused = by_lang["es"].refused or ""
+    assert by_lang["es"].receipt is None and f"refused by {services.url}{TRANSLATIONS}: 422" in refused
+    # A 503 and an answer slower than the patience: neither receipt nor refusal, to be sent again alone.
+    for lang in ("ru", "zh"):
+        assert (by_lang[lang].receipt, by_lang[lang].refused) == (None, None)
+    assert sorted(k or "" for k in services.keys(TRANSLATIONS)) == sorted(keys.values())  # each sent once
 
 
 async def test_an_answer_slower_than_the_total_timeout_is_retryable(

@@ -47,6 +47,9 @@ class Services:
     """What the scriptable server was told to do and what it saw (shared with its handler threads)."""
 
     scripts: dict[str, list[Step]] = field(default_factory=dict)
+    # A step for every request with this Idempotency-Key, before the path's script: requests sent side by side
+    # arrive in no fixed order.
+    by_key: dict[str, Step] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
     jobs: dict[tuple[str, str], str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -64,7 +67,9 @@ class Services:
         with self.lock:
             self.seen.append(Seen(path, key, body))
             steps = self.scripts.get(path)
-            step = steps.pop(0) if steps else ACCEPT
+            step = self.by_key.get(key) if key else None
+            if step is None:
+                step = steps.pop(0) if steps else ACCEPT
         if step.delay:
             self.release.wait(step.delay)
         if step.status is not None:

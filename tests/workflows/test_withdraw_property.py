@@ -68,6 +68,7 @@ RATE = Money().translation_rate_per_page[Language.AR]  # pages=1: every language
 TARGETS = [lang for lang in Language if lang is not Language.EN]
 # A document that has not got where it was told to within this has hung.
 BOUND = 30.0
+PATIENCE = 1.0
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,9 @@ def client(server: Server) -> Client:
 @pytest.fixture(scope="module")
 async def worker(client: Client) -> AsyncIterator[Worker]:
     async with (
-        ConferenceServices() as services,
+        # A held job leaves its batch after PATIENCE and goes alone; the production patience (10 s) would only make
+        # each example with a held job that much slower.
+        ConferenceServices(patience=PATIENCE) as services,
         build_worker(client, services, f"tq-{uuid.uuid4()}") as w,
     ):
         yield w
