@@ -9,8 +9,10 @@ sending a decision twice applies it once.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Generic, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -29,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
 
 T = TypeVar("T")
 S = TypeVar("S")
+D = TypeVar("D", bound=Decision)
 EARLIER = "already applied"
 
 
@@ -110,6 +113,49 @@ def put(assign: Callable[[S], None], summary: str) -> Callable[[S], str]:
         return summary
 
     return apply
+
+
+@dataclass(frozen=True)
+class Rule(Generic[T]):
+    """What a decision asks of its workflow: the pure ``rule`` (its ``Rejected`` refuses the decision) and the
+    ``apply`` of what it gives (see ``Decider.decide``)."""
+
+    rule: Callable[[], T]
+    apply: Callable[[T], str]
+
+
+class Deciding(Protocol):
+    """A workflow that decides through a ``Decider``."""
+
+    @property
+    def decisions(self) -> Decider: ...
+
+
+W = TypeVar("W", bound=Deciding)
+
+
+def decision(fn: Callable[[W, D], Rule[Any]]) -> workflow.UpdateMethodMultiParam[[W, D], DecisionOutcome]:
+    """The update named after ``fn`` and its validator, both from the ``Rule`` that ``fn`` gives for a decision:
+    the validator checks the rule, the handler checks it again and applies it. ``fn`` must be pure: the validator
+    calls it too."""
+
+    @functools.wraps(fn)
+    def handler(self: W, d: D) -> DecisionOutcome:
+        r = fn(self, d)
+        return self.decisions.decide(d, r.rule, r.apply)
+
+    # The update's result type is read from its annotations (the client decodes the outcome with it); its
+    # parameters, from ``fn`` (``functools.wraps``), where the validator finds them too.
+    handler.__annotations__ = {**fn.__annotations__, "return": DecisionOutcome}
+
+    @functools.wraps(fn)
+    def validator(self: W, d: D) -> None:
+        self.decisions.validate(d, fn(self, d).rule)
+
+    validator.__annotations__ = {**fn.__annotations__, "return": None}
+    update = workflow.update(handler)
+    update.validator(validator)
+    return update
 
 
 class Logged(Protocol):
