@@ -51,7 +51,7 @@ with workflow.unsafe.imports_passed_through():
         upsert_kind,
     )
     from workflows.deadlines import DeadlineEnds
-    from workflows.decisions import Shows, check, rejected
+    from workflows.decisions import Rule, Shows, check, decision, rejected
     from workflows.silence import SilenceProcedureWorkflow
 
 # The Presidency waits for the answer: the meeting is asked briefly, and a failure is a clear no.
@@ -137,13 +137,9 @@ class ExtensionRequestWorkflow(DeadlineEnds, Shows[ExtensionState]):
 
     # Decisions. Each validator runs the same pure rule as its handler, so a rejection changes nothing.
 
-    @workflow.update
-    def analyse(self, a: Analysis) -> DecisionOutcome:
-        return self.decisions.decide(a, lambda: rules.check_analysis(self.s, a), lambda _: self._analysed(a))
-
-    @analyse.validator
-    def _check_analyse(self, a: Analysis) -> None:
-        self.decisions.validate(a, lambda: rules.check_analysis(self.s, a))
+    @decision
+    def analyse(self, a: Analysis) -> Rule[None]:
+        return Rule(lambda: rules.check_analysis(self.s, a), lambda _: self._analysed(a))
 
     def _analysed(self, a: Analysis) -> str:
         revised = self.s.analysis is not None

@@ -49,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
         start_input,
         upsert_kind,
     )
-    from workflows.decisions import Batches
+    from workflows.decisions import Batches, Rule, decision
 
 INVOICE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -188,14 +188,10 @@ class IsuBudgetWorkflow(Batches[IsuBudgetState]):
     def _check_pay(self, p: IsuPayment) -> None:
         self.decisions.validate(p, lambda: rules.pay(self.s, p))
 
-    @workflow.update
-    def commit_expense(self, d: CommitExpense) -> DecisionOutcome:
+    @decision
+    def commit_expense(self, d: CommitExpense) -> Rule[IsuBudgetState]:
         summary = f"expense committed: {chf(d.amount)} for {d.purpose}"
-        return self.decisions.decide(d, lambda: rules.commit(self.s, d), self._put(summary))
-
-    @commit_expense.validator
-    def _check_commit_expense(self, d: CommitExpense) -> None:
-        self.decisions.validate(d, lambda: rules.commit(self.s, d))
+        return Rule(lambda: rules.commit(self.s, d), self._put(summary))
 
     @workflow.signal(name=DRAWN)
     def reserve_drawn(self, d: BudgetDraw) -> None:

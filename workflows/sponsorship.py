@@ -17,7 +17,6 @@ with workflow.unsafe.imports_passed_through():
     from domain import sponsorship as rules
     from domain.calendar import local_date, local_instant
     from domain.conference import Receipt
-    from domain.decisions import DecisionOutcome
     from domain.funds import chf
     from domain.notifications import Notification
     from domain.sponsorship import (
@@ -41,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
         start_input,
         upsert_kind,
     )
-    from workflows.decisions import Keeps
+    from workflows.decisions import Keeps, Rule, decision
 
 # Retried until the travel agent answers, unless it refuses the booking (HTTP 4xx): then the money is released.
 TRAVEL_RETRY = RetryPolicy(
@@ -91,47 +90,25 @@ class SponsorshipWorkflow(Keeps[SponsorshipState]):
 
     # The ISU's and the Presidency's decisions.
 
-    @workflow.update
-    def contribute(self, d: Contribute) -> DecisionOutcome:
-        return self.decisions.decide(d, lambda: rules.contribute(self.s, d), self._add_contribution)
+    @decision
+    def contribute(self, d: Contribute) -> Rule[tuple[rules.Contribution, str]]:
+        return Rule(lambda: rules.contribute(self.s, d), self._add_contribution)
 
-    @contribute.validator
-    def _check_contribute(self, d: Contribute) -> None:
-        self.decisions.validate(d, lambda: rules.contribute(self.s, d))
+    @decision
+    def apply(self, d: Apply) -> Rule[tuple[Application, str]]:
+        return Rule(lambda: rules.apply(self.s, d, self._today()), self._add_application)
 
-    @workflow.update
-    def apply(self, d: Apply) -> DecisionOutcome:
-        return self.decisions.decide(d, lambda: rules.apply(self.s, d, self._today()), self._add_application)
+    @decision
+    def grant(self, d: Grant) -> Rule[tuple[str, str]]:
+        return Rule(lambda: rules.grant(self.s, d), self._status(Status.GRANTED))
 
-    @apply.validator
-    def _check_apply(self, d: Apply) -> None:
-        self.decisions.validate(d, lambda: rules.apply(self.s, d, self._today()))
+    @decision
+    def decline(self, d: Decline) -> Rule[tuple[str, str]]:
+        return Rule(lambda: rules.decline(self.s, d), self._status(Status.DECLINED))
 
-    @workflow.update
-    def grant(self, d: Grant) -> DecisionOutcome:
-        return self.decisions.decide(d, lambda: rules.grant(self.s, d), self._status(Status.GRANTED))
-
-    @grant.validator
-    def _check_grant(self, d: Grant) -> None:
-        self.decisions.validate(d, lambda: rules.grant(self.s, d))
-
-    @workflow.update
-    def decline(self, d: Decline) -> DecisionOutcome:
-        return self.decisions.decide(d, lambda: rules.decline(self.s, d), self._status(Status.DECLINED))
-
-    @decline.validator
-    def _check_decline(self, d: Decline) -> None:
-        self.decisions.validate(d, lambda: rules.decline(self.s, d))
-
-    @workflow.update
-    def appoint_coordinator(self, d: AppointCoordinator) -> DecisionOutcome:
-        return self.decisions.decide(
-            d, lambda: rules.appoint(self.s, d, self._today()), self._set_coordinator
-        )
-
-    @appoint_coordinator.validator
-    def _check_appoint_coordinator(self, d: AppointCoordinator) -> None:
-        self.decisions.validate(d, lambda: rules.appoint(self.s, d, self._today()))
+    @decision
+    def appoint_coordinator(self, d: AppointCoordinator) -> Rule[tuple[rules.Coordinator, str]]:
+        return Rule(lambda: rules.appoint(self.s, d, self._today()), self._set_coordinator)
 
     # What the meeting tells.
 
