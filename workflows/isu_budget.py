@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain import isu_budget as rules
@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import (
         ATTENTION_ALL,
         FAIL_ON_INVALID_INPUT,
+        call_or_refusal,
         notify,
         signal_payload,
         sleep_until_or,
@@ -111,26 +112,18 @@ class IsuBudgetWorkflow(Batches[IsuBudgetState]):
         )
 
     async def _send(self, inv: Invoice) -> None:
-        try:
-            sent = await workflow.execute_activity(
-                SEND_INVOICE,
-                inv,
-                result_type=InvoiceSent,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=INVOICE_RETRY,
-                summary=f"invoice {md(inv.reference)} to {md(inv.state)}",
-            )
-        except ActivityError as e:
-            cause = e.cause
-            if not (isinstance(cause, ApplicationError) and cause.type == REJECTED_BY_GATEWAY):
-                raise
+        summary = f"invoice {md(inv.reference)} to {md(inv.state)}"
+        sent = await call_or_refusal(
+            SEND_INVOICE, inv, InvoiceSent, INVOICE_RETRY, summary, REJECTED_BY_GATEWAY
+        )
+        if isinstance(sent, ApplicationError):
             self.s.undeliverable.append(
                 Undeliverable(
                     key=inv.key,
                     kind="isu-invoice",
                     webhook="mail",
                     at=workflow.now(),
-                    reason=cause.message[:600],
+                    reason=sent.message[:600],
                 )
             )
             sent = InvoiceSent(state=inv.state, reference="refused")

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain import search_attributes as sa
@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import (
         FAIL_ON_INVALID_INPUT,
         SERVICES_RETRY,
+        call_or_refusal,
         notify,
         signal_payload,
         start_input,
@@ -190,20 +191,12 @@ class SponsorshipWorkflow(Keeps[SponsorshipState]):
             arrive_by=self.s.first_day,
             leave_after=self.s.last_day,
         )
-        try:
-            receipt = await workflow.execute_activity(
-                rules.BOOK_TRAVEL,
-                booking,
-                result_type=Receipt,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=TRAVEL_RETRY,
-                summary=f"book the travel of application {a.id} ({a.state})",
-            )
-        except ActivityError as e:
-            cause = e.cause
-            if not (isinstance(cause, ApplicationError) and cause.type == rules.REFUSED_BY_AGENT):
-                raise
-            note = cause.message[:300]
+        summary = f"book the travel of application {a.id} ({a.state})"
+        receipt = await call_or_refusal(
+            rules.BOOK_TRAVEL, booking, Receipt, TRAVEL_RETRY, summary, rules.REFUSED_BY_AGENT
+        )
+        if isinstance(receipt, ApplicationError):
+            note = receipt.message[:300]
             rules.set_status(self.s, a.id, Status.REFUSED_BY_AGENT, None, note)
             text = f"The travel agent refused application {a.id} ({a.state}); {chf(a.travel_cost)} released."
             workflow.logger.info("booking refused: application %s", a.id)

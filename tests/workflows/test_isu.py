@@ -24,11 +24,13 @@ from activities.invoices import Mailer
 from domain.bounds import chf
 from domain.ids import isu_budget_id, isu_reserve_id
 from domain.isu_budget import (
+    REJECTED_BY_GATEWAY,
     SEND_INVOICE,
     AdoptBudget,
     BudgetLine,
     CommitExpense,
     Invoice,
+    InvoiceSent,
     IsuBudgetInput,
     IsuBudgetState,
     IsuPayment,
@@ -177,6 +179,38 @@ async def test_a_year_invoiced_at_once_reminded_and_closed_with_its_arrears(
         nxt = client.get_workflow_handle(isu_budget_id(code, year + 1))
         s2 = await until(lambda: state_of(nxt), lambda s: s.inp.carried is not None)
         assert s2.inp.carried == carried
+
+
+async def test_an_invoice_the_gateway_refuses_is_recorded_undeliverable_and_the_others_sent(
+    ts_env: WorkflowEnvironment, services: ConferenceServices
+) -> None:
+    client, tq, code = ts_env.client, f"tq-{uuid.uuid4()}", "isurefused"
+    year = (await ts_env.get_current_time()).year + 1
+
+    @activity.defn(name=SEND_INVOICE)
+    async def refuses_senegal(inv: Invoice) -> InvoiceSent:
+        if inv.state == "Senegal":
+            raise ApplicationError(
+                "422 from the mail gateway: no address", type=REJECTED_BY_GATEWAY, non_retryable=True
+            )
+        return InvoiceSent(state=inv.state, reference=f"M-{inv.state}")
+
+    _, budget = await start(client, year, tq, code)
+    adopt = AdoptBudget(
+        decision_id="isu-adopt",
+        reference="CCM/MSP/2026/9 para 31",
+        total=TOTAL,
+        lines=LINES,
+        due=date(year, 3, 31),
+    )
+    async with build_worker(client, services, tq, only_activities=[refuses_senegal]):
+        await budget.execute_update(IsuBudgetWorkflow.adopt, adopt, id="isu-adopt")
+        s = await until(lambda: state_of(budget), lambda s: len(s.sent) == len(STATES), seconds=30)
+    assert s.sent["Senegal"] == InvoiceSent(state="Senegal", reference="refused")
+    assert all(s.sent[st].reference == f"M-{st}" for st in STATES if st != "Senegal")
+    [refused] = s.undeliverable
+    assert (refused.kind, refused.webhook) == ("isu-invoice", "mail")
+    assert refused.reason == "422 from the mail gateway: no address"
 
 
 async def invoiced_with_the_adoption(budget: WorkflowHandle[Any, Any]) -> bool:
