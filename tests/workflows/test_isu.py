@@ -284,8 +284,16 @@ async def test_a_shortfall_is_covered_by_a_draw_repaid_from_the_next_contributio
                     Draw(
                         decision_id=f"d-{amount}", reference="ISU", year=year, amount=amount, purpose=purpose
                     ),
+                    id=f"d-{amount}",
                 )
             assert why in str(err.value.cause), err.value.cause
+        # Refused by the validator: nothing written, not even the update's acceptance (the contribution's only).
+        accepted = [
+            e.workflow_execution_update_accepted_event_attributes.accepted_request.meta.update_id
+            async for e in reserve.fetch_history_events()
+            if e.HasField("workflow_execution_update_accepted_event_attributes")
+        ]
+        assert not {"d-50000", "d-120000"} & set(accepted) and len(accepted) == 1, accepted
         draw = Draw(decision_id="draw-1", reference="ISU", year=year, amount=100_000)
         await reserve.execute_update(CapitalReserveWorkflow.draw, draw)
         again = await reserve.execute_update(CapitalReserveWorkflow.draw, draw)
