@@ -4,7 +4,8 @@ A validator checks the decision with the pure rule (from ``domain/``) and raises
 refuses it: the client gets the reason at once and nothing is written. The handler checks it again (on replay the
 validator does not run), applies it, records it in the workflow's ``DecisionLog`` and answers with a
 ``DecisionOutcome``. A decision whose id the log knows is answered from the log, as a repeat with the first outcome:
-sending a decision twice applies it once.
+sending a decision twice applies it once. Most decisions need nothing else: one ``@decision`` method gives their
+``Rule`` (the rule and what applies its result), and ``decision`` makes the update and its validator from it.
 """
 
 from __future__ import annotations
