@@ -152,15 +152,9 @@ class ExtensionRequestWorkflow(DeadlineEnds, Shows[ExtensionState]):
             summary += f"; it recommends {describe_months(a.recommended_months)}"
         return summary
 
-    @workflow.update
-    def keep_at_meeting(self, k: KeepAtMeeting) -> DecisionOutcome:
-        return self.decisions.decide(
-            k, lambda: rules.check_keep(self.s, self._today()), lambda _: self._kept(k)
-        )
-
-    @keep_at_meeting.validator
-    def _check_keep(self, k: KeepAtMeeting) -> None:
-        self.decisions.validate(k, lambda: rules.check_keep(self.s, self._today()))
+    @decision
+    def keep_at_meeting(self, k: KeepAtMeeting) -> Rule[None]:
+        return Rule(lambda: rules.check_keep(self.s, self._today()), lambda _: self._kept(k))
 
     def _kept(self, k: KeepAtMeeting) -> str:
         assert self.s.moved_from is not None
