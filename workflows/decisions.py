@@ -11,14 +11,16 @@ sending a decision twice applies it once. Most decisions need nothing else: one 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain import search_attributes as sa
     from domain.decisions import (
         DECISION_REJECTED,
         SEND_AGAIN,
@@ -28,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
         DecisionRecord,
         Rejected,
     )
-    from workflows.common import Updates
+    from workflows.common import Updates, upsert_kind
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -188,6 +190,19 @@ class Keeps(Generic[L]):
         # that refresh before the run's first line.
         self.attends = False
         self.decisions = Decider(lambda: self.s.decisions, changed, earlier=earlier, gate=gate)
+
+    def _upsert_kind(
+        self,
+        kind: sa.Kind,
+        convention: str,
+        *more: SearchAttributeUpdate[Any],
+        undeliverable: bool | None = None,
+        flags: Mapping[str, bool] | None = None,
+    ) -> None:
+        """Upserts what ``upsert_kind`` gives against the search attributes last upserted, and keeps them."""
+        self.upserted = upsert_kind(
+            self.upserted, kind, convention, *more, undeliverable=undeliverable, flags=flags
+        )
 
     def _put(self, summary: str) -> Callable[[L], str]:
         return put(self._set, summary)

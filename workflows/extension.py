@@ -48,7 +48,6 @@ with workflow.unsafe.imports_passed_through():
         reminder_due,
         signal_payload,
         start_input,
-        upsert_kind,
     )
     from workflows.deadlines import DeadlineEnds
     from workflows.decisions import Rule, Shows, check, decision, rejected
@@ -325,8 +324,7 @@ class ExtensionRequestWorkflow(DeadlineEnds, Shows[ExtensionState]):
             self._refresh()
 
     def _refresh(self) -> None:
-        self.upserted = upsert_kind(
-            self.upserted,
+        self._upsert_kind(
             sa.Kind.EXTENSION,
             self.inp.convention,
             sa.STATE.value_set(self.s.request.state),

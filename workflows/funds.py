@@ -26,7 +26,6 @@ with workflow.unsafe.imports_passed_through():
         count,
         signal_payload,
         start_input,
-        upsert_kind,
     )
     from workflows.common import FUNDS_GRANTED as GRANTS_COUNTED
     from workflows.decisions import Batches, Rule, decision
@@ -265,8 +264,7 @@ class MeetingFundsWorkflow(Batches[LedgerState]):
         self.dirty = True
 
     def _refresh(self) -> None:
-        self.upserted = upsert_kind(
-            self.upserted,
+        self._upsert_kind(
             sa.Kind.FUNDS,
             self.s.convention,
             sa.MEETING.value_set(self.s.meeting),

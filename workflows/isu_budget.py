@@ -48,7 +48,6 @@ with workflow.unsafe.imports_passed_through():
         signal_payload,
         sleep_until_or,
         start_input,
-        upsert_kind,
     )
     from workflows.decisions import Batches, Rule, decision
 
@@ -208,8 +207,7 @@ class IsuBudgetWorkflow(Batches[IsuBudgetState]):
         return local_date(workflow.now(), self.s.inp.defaults)
 
     def _refresh(self) -> None:
-        self.upserted = upsert_kind(
-            self.upserted,
+        self._upsert_kind(
             sa.Kind.ISU_BUDGET,
             self.s.inp.convention,
             sa.PHASE.value_set(self.s.phase),

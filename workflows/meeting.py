@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.presidency import MEETING_CLOSED, MeetingClosed
     from domain.roster import REGISTER_CHANGED, Roster
     from domain.views import meeting_details
-    from workflows.common import FAIL_ON_INVALID_INPUT, signal_payload, start_input, upsert_kind
+    from workflows.common import FAIL_ON_INVALID_INPUT, signal_payload, start_input
     from workflows.decisions import Keeps, Rule, decision, rejected
     from workflows.interpretation import AT_BOOKING_LEAD, InterpretationFunding
     from workflows.meeting_notices import MeetingNotices
@@ -280,8 +280,7 @@ class MeetingWorkflow(Keeps[MeetingState]):
         upcoming = next(
             (p for p in plan.parts if day_start(p.end, self.defaults) > workflow.now()), plan.parts[-1]
         )
-        self.upserted = upsert_kind(
-            self.upserted,
+        self._upsert_kind(
             sa.Kind.MEETING,
             self.s.convention.code,
             sa.MEETING.value_set(plan.ref.label),

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.presidency import MEETING_CHANGED, MEETING_CLOSED, MeetingClosed, MeetingView, PresidencyState
     from domain.roster import REGISTER_CHANGED, Roster
     from domain.views import presidency_details
-    from workflows.common import FAIL_ON_INVALID_INPUT, signal_payload, start_input, upsert_kind
+    from workflows.common import FAIL_ON_INVALID_INPUT, signal_payload, start_input
     from workflows.decisions import Keeps, Rule, decision, rejected
     from workflows.funds import MeetingFundsWorkflow
     from workflows.meeting import MeetingWorkflow
@@ -287,8 +287,7 @@ class PresidencyWorkflow(Keeps[PresidencyState]):
     def _refresh(self, waiting_for: str) -> None:
         self.waiting_for = waiting_for
         s = self.s
-        self.upserted = upsert_kind(
-            self.upserted,
+        self._upsert_kind(
             sa.Kind.PRESIDENCY,
             s.convention.code,
             sa.MEETING.value_set(s.meeting.ref.label),

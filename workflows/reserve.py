@@ -27,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
         FAIL_ON_INVALID_INPUT,
         signal_payload,
         start_input,
-        upsert_kind,
     )
     from workflows.decisions import Batches, Rule, decision
 
@@ -93,8 +92,7 @@ class CapitalReserveWorkflow(Batches[ReserveState]):
         return self.s
 
     def _refresh(self) -> None:
-        self.upserted = upsert_kind(
-            self.upserted,
+        self._upsert_kind(
             sa.Kind.ISU_RESERVE,
             self.s.convention,
             sa.BALANCE.value_set(float(self.s.balance)),

@@ -30,7 +30,6 @@ with workflow.unsafe.imports_passed_through():
         reminder_due,
         signal_payload,
         start_input,
-        upsert_kind,
     )
     from workflows.decisions import Rule, Shows, decision
 
@@ -224,8 +223,7 @@ class ReviewWorkflow(Shows[ReviewState]):
 
     def _refresh(self) -> None:
         meeting = self.s.spec.due.meeting
-        self.upserted = upsert_kind(
-            self.upserted,
+        self._upsert_kind(
             sa.Kind.REVIEW,
             self.inp.convention,
             sa.PHASE.value_set(self.s.status.value),

@@ -39,7 +39,6 @@ with workflow.unsafe.imports_passed_through():
         notify,
         signal_payload,
         start_input,
-        upsert_kind,
     )
     from workflows.decisions import Keeps, Rule, decision
 
@@ -228,8 +227,7 @@ class SponsorshipWorkflow(Keeps[SponsorshipState]):
 
     def _refresh(self, waiting_for: str) -> None:
         self.waiting_for = waiting_for
-        self.upserted = upsert_kind(
-            self.upserted,
+        self._upsert_kind(
             sa.Kind.SPONSORSHIP,
             self.s.convention,
             sa.MEETING.value_set(self.s.meeting),
