@@ -33,7 +33,6 @@ with workflow.unsafe.imports_passed_through():
         Task,
         TaskStatus,
     )
-    from domain.decisions import DecisionOutcome
     from domain.notifications import Notification
     from domain.reviews import Reminder
     from domain.views import committee_details
@@ -46,7 +45,7 @@ with workflow.unsafe.imports_passed_through():
         start_input,
         upsert_changed,
     )
-    from workflows.decisions import Shows
+    from workflows.decisions import Rule, Shows, decision
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
@@ -117,75 +116,37 @@ class CommitteeWorkflow(Shows[CommitteeState]):
 
     # Decisions.
 
-    @workflow.update
-    def appoint(self, d: Appoint) -> DecisionOutcome:
-        return self.decisions.decide(d, lambda: rules.appoint(self.s, d), self._seat)
+    @decision
+    def appoint(self, d: Appoint) -> Rule[tuple[Coordinator, str]]:
+        return Rule(lambda: rules.appoint(self.s, d), self._seat)
 
-    @appoint.validator
-    def _check_appoint(self, d: Appoint) -> None:
-        self.decisions.validate(d, lambda: rules.appoint(self.s, d))
+    @decision
+    def renew(self, d: Renew) -> Rule[tuple[Coordinator, str]]:
+        return Rule(lambda: rules.renew(self.s, d), self._seat)
 
-    @workflow.update
-    def renew(self, d: Renew) -> DecisionOutcome:
-        return self.decisions.decide(d, lambda: rules.renew(self.s, d), self._seat)
+    @decision
+    def schedule_meeting(self, d: ScheduleMeeting) -> Rule[tuple[CommitteeMeeting, Notice, str]]:
+        return Rule(lambda: rules.schedule_meeting(self.s, d, self._today()), self._scheduled)
 
-    @renew.validator
-    def _check_renew(self, d: Renew) -> None:
-        self.decisions.validate(d, lambda: rules.renew(self.s, d))
+    @decision
+    def record_meeting(self, d: RecordMeeting) -> Rule[tuple[CommitteeMeeting, str]]:
+        return Rule(lambda: rules.record_meeting(self.s, d, self._today()), self._recorded)
 
-    @workflow.update
-    def schedule_meeting(self, d: ScheduleMeeting) -> DecisionOutcome:
-        return self.decisions.decide(
-            d, lambda: rules.schedule_meeting(self.s, d, self._today()), self._scheduled
-        )
+    @decision
+    def assign_task(self, d: AssignTask) -> Rule[tuple[Task, str]]:
+        return Rule(lambda: rules.assign_task(self.s, d, self._today()), self._assigned)
 
-    @schedule_meeting.validator
-    def _check_schedule_meeting(self, d: ScheduleMeeting) -> None:
-        self.decisions.validate(d, lambda: rules.schedule_meeting(self.s, d, self._today()))
+    @decision
+    def complete_task(self, d: CompleteTask) -> Rule[tuple[Task, str]]:
+        return Rule(lambda: rules.complete_task(self.s, d, self._today()), self._task_done)
 
-    @workflow.update
-    def record_meeting(self, d: RecordMeeting) -> DecisionOutcome:
-        return self.decisions.decide(
-            d, lambda: rules.record_meeting(self.s, d, self._today()), self._recorded
-        )
+    @decision
+    def add_group_member(self, d: AddGroupMember) -> Rule[tuple[list[str], str]]:
+        return Rule(lambda: rules.add_member(self.s, d), lambda r: self._group(d, r))
 
-    @record_meeting.validator
-    def _check_record_meeting(self, d: RecordMeeting) -> None:
-        self.decisions.validate(d, lambda: rules.record_meeting(self.s, d, self._today()))
-
-    @workflow.update
-    def assign_task(self, d: AssignTask) -> DecisionOutcome:
-        return self.decisions.decide(d, lambda: rules.assign_task(self.s, d, self._today()), self._assigned)
-
-    @assign_task.validator
-    def _check_assign_task(self, d: AssignTask) -> None:
-        self.decisions.validate(d, lambda: rules.assign_task(self.s, d, self._today()))
-
-    @workflow.update
-    def complete_task(self, d: CompleteTask) -> DecisionOutcome:
-        return self.decisions.decide(
-            d, lambda: rules.complete_task(self.s, d, self._today()), self._task_done
-        )
-
-    @complete_task.validator
-    def _check_complete_task(self, d: CompleteTask) -> None:
-        self.decisions.validate(d, lambda: rules.complete_task(self.s, d, self._today()))
-
-    @workflow.update
-    def add_group_member(self, d: AddGroupMember) -> DecisionOutcome:
-        return self.decisions.decide(d, lambda: rules.add_member(self.s, d), lambda r: self._group(d, r))
-
-    @add_group_member.validator
-    def _check_add_group_member(self, d: AddGroupMember) -> None:
-        self.decisions.validate(d, lambda: rules.add_member(self.s, d))
-
-    @workflow.update
-    def remove_group_member(self, d: RemoveGroupMember) -> DecisionOutcome:
-        return self.decisions.decide(d, lambda: rules.remove_member(self.s, d), lambda r: self._group(d, r))
-
-    @remove_group_member.validator
-    def _check_remove_group_member(self, d: RemoveGroupMember) -> None:
-        self.decisions.validate(d, lambda: rules.remove_member(self.s, d))
+    @decision
+    def remove_group_member(self, d: RemoveGroupMember) -> Rule[tuple[list[str], str]]:
+        return Rule(lambda: rules.remove_member(self.s, d), lambda r: self._group(d, r))
 
     @workflow.query
     def state(self) -> CommitteeState:

@@ -49,17 +49,44 @@ SERVICES_RETRY = RetryPolicy(
 )
 
 
-def call_services(name: str, arg: object, result_type: type[T], summary: str) -> ActivityHandle[T]:
-    """Starts one call to conference services (the activity ``name``): 30 s a try, retried until they answer or
-    refuse (SERVICES_RETRY). Await it for the answer."""
+def start_call(
+    name: str, arg: object, result_type: type[T], retry_policy: RetryPolicy, summary: str
+) -> ActivityHandle[T]:
+    """Starts one call of the activity ``name`` to a service outside: 30 s a try, retried by ``retry_policy``.
+    Await it for the answer."""
     return workflow.start_activity(
         name,
         arg,
         result_type=result_type,
         start_to_close_timeout=timedelta(seconds=30),
-        retry_policy=SERVICES_RETRY,
+        retry_policy=retry_policy,
         summary=summary,
     )
+
+
+def refusal(e: ActivityError, kind: str) -> ApplicationError | None:
+    """The refusal (the ``ApplicationError`` of type ``kind``) that failed an activity; None for any other failure."""
+    cause = e.cause
+    return cause if isinstance(cause, ApplicationError) and cause.type == kind else None
+
+
+async def call_or_refusal(
+    name: str, arg: object, result_type: type[T], retry_policy: RetryPolicy, summary: str, kind: str
+) -> T | ApplicationError:
+    """The answer of one call (``start_call``), or the service's refusal of type ``kind``; any other failure
+    raises."""
+    try:
+        return await start_call(name, arg, result_type, retry_policy, summary)
+    except ActivityError as e:
+        if (refused := refusal(e, kind)) is None:
+            raise
+        return refused
+
+
+def call_services(name: str, arg: object, result_type: type[T], summary: str) -> ActivityHandle[T]:
+    """Starts one call to conference services (the activity ``name``), retried until they answer or refuse
+    (SERVICES_RETRY)."""
+    return start_call(name, arg, result_type, SERVICES_RETRY, summary)
 
 
 # Notifications are retried until the webhook takes them, however long it is down, unless it refuses them (a 4xx
@@ -80,14 +107,7 @@ UNDELIVERABLE_RECORDED_LATE = "notification-undeliverable-recorded-late"
 
 def start_notification(note: Notification, summary: str) -> ActivityHandle[Delivery]:
     """Starts sending one notification (the activity ``send_notification``); ``delivered`` awaits it."""
-    return workflow.start_activity(
-        "send_notification",
-        note,
-        result_type=Delivery,
-        start_to_close_timeout=timedelta(seconds=30),
-        retry_policy=NOTIFY_RETRY,
-        summary=summary,
-    )
+    return start_call("send_notification", note, Delivery, NOTIFY_RETRY, summary)
 
 
 async def delivered(
@@ -112,8 +132,8 @@ def recorded(note: Notification, e: ActivityError, undeliverable: list[Undeliver
     """Appends a notification the webhook refused to ``undeliverable`` (the workflow's record, which it shows and
     flags in CcmAttention), counted and logged. False for any other failure, and in a history where the refusal
     failed the workflow: recorded before the first of ``patches`` that applies (default UNDELIVERABLE_RECORDED)."""
-    cause = e.cause
-    if not (isinstance(cause, ApplicationError) and cause.type == REJECTED_BY_WEBHOOK):
+    cause = refusal(e, REJECTED_BY_WEBHOOK)
+    if cause is None:
         return False
     if not any(workflow.patched(p) for p in patches or (UNDELIVERABLE_RECORDED,)):
         return False

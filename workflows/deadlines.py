@@ -11,12 +11,11 @@ from typing import Generic, Protocol, TypeVar
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.decisions import DecisionOutcome
     from domain.extensions import SUPERSEDED, DeclareCompletion
     from domain.ids import is_workflow_id
     from domain.roster import WITHDRAWN, Withdrawal
     from workflows.common import signal_payload
-    from workflows.decisions import Decider
+    from workflows.decisions import Decider, Rule, decision
 
 
 class DeadlineEnds:
@@ -34,13 +33,9 @@ class DeadlineEnds:
     def _superseded(self, by: str) -> None:
         raise NotImplementedError
 
-    @workflow.update
-    def declare_completion(self, c: DeclareCompletion) -> DecisionOutcome:
-        return self.decisions.decide(c, lambda: self._completion_rule(c), lambda _: self._completed(c))
-
-    @declare_completion.validator
-    def _check_completion(self, c: DeclareCompletion) -> None:
-        self.decisions.validate(c, lambda: self._completion_rule(c))
+    @decision
+    def declare_completion(self, c: DeclareCompletion) -> Rule[None]:
+        return Rule(lambda: self._completion_rule(c), lambda _: self._completed(c))
 
     @workflow.signal(name=SUPERSEDED)
     def superseded(self, by: str) -> None:

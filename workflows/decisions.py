@@ -4,18 +4,23 @@ A validator checks the decision with the pure rule (from ``domain/``) and raises
 refuses it: the client gets the reason at once and nothing is written. The handler checks it again (on replay the
 validator does not run), applies it, records it in the workflow's ``DecisionLog`` and answers with a
 ``DecisionOutcome``. A decision whose id the log knows is answered from the log, as a repeat with the first outcome:
-sending a decision twice applies it once.
+sending a decision twice applies it once. Most decisions need nothing else: one ``@decision`` method gives their
+``Rule`` (the rule and what applies its result), and ``decision`` makes the update and its validator from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Generic, Protocol, TypeVar
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain import search_attributes as sa
     from domain.decisions import (
         DECISION_REJECTED,
         SEND_AGAIN,
@@ -25,10 +30,11 @@ with workflow.unsafe.imports_passed_through():
         DecisionRecord,
         Rejected,
     )
-    from workflows.common import Updates
+    from workflows.common import Updates, upsert_kind
 
 T = TypeVar("T")
 S = TypeVar("S")
+D = TypeVar("D", bound=Decision)
 EARLIER = "already applied"
 
 
@@ -112,6 +118,49 @@ def put(assign: Callable[[S], None], summary: str) -> Callable[[S], str]:
     return apply
 
 
+@dataclass(frozen=True)
+class Rule(Generic[T]):
+    """What a decision asks of its workflow: the pure ``rule`` (its ``Rejected`` refuses the decision) and the
+    ``apply`` of what it gives (see ``Decider.decide``)."""
+
+    rule: Callable[[], T]
+    apply: Callable[[T], str]
+
+
+class Deciding(Protocol):
+    """A workflow that decides through a ``Decider``."""
+
+    @property
+    def decisions(self) -> Decider: ...
+
+
+W = TypeVar("W", bound=Deciding)
+
+
+def decision(fn: Callable[[W, D], Rule[Any]]) -> workflow.UpdateMethodMultiParam[[W, D], DecisionOutcome]:
+    """The update named after ``fn`` and its validator, both from the ``Rule`` that ``fn`` gives for a decision:
+    the validator checks the rule, the handler checks it again and applies it. ``fn`` must be pure: the validator
+    calls it too."""
+
+    @functools.wraps(fn)
+    def handler(self: W, d: D) -> DecisionOutcome:
+        r = fn(self, d)
+        return self.decisions.decide(d, r.rule, r.apply)
+
+    # The update's result type is read from its annotations (the client decodes the outcome with it); its
+    # parameters, from ``fn`` (``functools.wraps``), where the validator finds them too.
+    handler.__annotations__ = {**fn.__annotations__, "return": DecisionOutcome}
+
+    @functools.wraps(fn)
+    def validator(self: W, d: D) -> None:
+        self.decisions.validate(d, fn(self, d).rule)
+
+    validator.__annotations__ = {**fn.__annotations__, "return": None}
+    update = workflow.update(handler)
+    update.validator(validator)
+    return update
+
+
 class Logged(Protocol):
     """A workflow's state: it carries its decisions' log."""
 
@@ -141,6 +190,19 @@ class Keeps(Generic[L]):
         # that refresh before the run's first line.
         self.attends = False
         self.decisions = Decider(lambda: self.s.decisions, changed, earlier=earlier, gate=gate)
+
+    def _upsert_kind(
+        self,
+        kind: sa.Kind,
+        convention: str,
+        *more: SearchAttributeUpdate[Any],
+        undeliverable: bool | None = None,
+        flags: Mapping[str, bool] | None = None,
+    ) -> None:
+        """Upserts what ``upsert_kind`` gives against the search attributes last upserted, and keeps them."""
+        self.upserted = upsert_kind(
+            self.upserted, kind, convention, *more, undeliverable=undeliverable, flags=flags
+        )
 
     def _put(self, summary: str) -> Callable[[L], str]:
         return put(self._set, summary)

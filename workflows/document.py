@@ -32,7 +32,6 @@ with workflow.unsafe.imports_passed_through():
         attention,
         count,
         signal_payload,
-        upsert_kind,
     )
     from workflows.decisions import check
     from workflows.document_jobs import DocumentJobs
@@ -254,8 +253,7 @@ class DocumentWorkflow(DocumentJobs):
     def _refresh(self) -> None:
         if not self.s.waiting_languages:
             self.s.queue = None  # granted, issued or withdrawn: no place in the queue any more
-        self.upserted = upsert_kind(
-            self.upserted,
+        self._upsert_kind(
             sa.Kind.DOCUMENT,
             self.inp.convention,
             sa.MEETING.value_set(self.inp.spec.meeting),

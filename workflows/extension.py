@@ -48,10 +48,9 @@ with workflow.unsafe.imports_passed_through():
         reminder_due,
         signal_payload,
         start_input,
-        upsert_kind,
     )
     from workflows.deadlines import DeadlineEnds
-    from workflows.decisions import Shows, check, rejected
+    from workflows.decisions import Rule, Shows, check, decision, rejected
     from workflows.silence import SilenceProcedureWorkflow
 
 # The Presidency waits for the answer: the meeting is asked briefly, and a failure is a clear no.
@@ -137,13 +136,9 @@ class ExtensionRequestWorkflow(DeadlineEnds, Shows[ExtensionState]):
 
     # Decisions. Each validator runs the same pure rule as its handler, so a rejection changes nothing.
 
-    @workflow.update
-    def analyse(self, a: Analysis) -> DecisionOutcome:
-        return self.decisions.decide(a, lambda: rules.check_analysis(self.s, a), lambda _: self._analysed(a))
-
-    @analyse.validator
-    def _check_analyse(self, a: Analysis) -> None:
-        self.decisions.validate(a, lambda: rules.check_analysis(self.s, a))
+    @decision
+    def analyse(self, a: Analysis) -> Rule[None]:
+        return Rule(lambda: rules.check_analysis(self.s, a), lambda _: self._analysed(a))
 
     def _analysed(self, a: Analysis) -> str:
         revised = self.s.analysis is not None
@@ -156,15 +151,9 @@ class ExtensionRequestWorkflow(DeadlineEnds, Shows[ExtensionState]):
             summary += f"; it recommends {describe_months(a.recommended_months)}"
         return summary
 
-    @workflow.update
-    def keep_at_meeting(self, k: KeepAtMeeting) -> DecisionOutcome:
-        return self.decisions.decide(
-            k, lambda: rules.check_keep(self.s, self._today()), lambda _: self._kept(k)
-        )
-
-    @keep_at_meeting.validator
-    def _check_keep(self, k: KeepAtMeeting) -> None:
-        self.decisions.validate(k, lambda: rules.check_keep(self.s, self._today()))
+    @decision
+    def keep_at_meeting(self, k: KeepAtMeeting) -> Rule[None]:
+        return Rule(lambda: rules.check_keep(self.s, self._today()), lambda _: self._kept(k))
 
     def _kept(self, k: KeepAtMeeting) -> str:
         assert self.s.moved_from is not None
@@ -335,8 +324,7 @@ class ExtensionRequestWorkflow(DeadlineEnds, Shows[ExtensionState]):
             self._refresh()
 
     def _refresh(self) -> None:
-        self.upserted = upsert_kind(
-            self.upserted,
+        self._upsert_kind(
             sa.Kind.EXTENSION,
             self.inp.convention,
             sa.STATE.value_set(self.s.request.state),

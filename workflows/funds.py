@@ -13,7 +13,6 @@ with workflow.unsafe.imports_passed_through():
     from domain import meeting_costs as costs
     from domain import search_attributes as sa
     from domain.calendar import day_start, local_date
-    from domain.decisions import DecisionOutcome
     from domain.funds import Assess, FundsRequest, LedgerState, Payment, SetEstimate
     from domain.ids import document_id
     from domain.meeting_costs import HOST_SURPLUS, MEETING_VENUE, RegisterNotParty, SetSurplus, Venue
@@ -27,10 +26,9 @@ with workflow.unsafe.imports_passed_through():
         count,
         signal_payload,
         start_input,
-        upsert_kind,
     )
     from workflows.common import FUNDS_GRANTED as GRANTS_COUNTED
-    from workflows.decisions import Batches
+    from workflows.decisions import Batches, Rule, decision
 
 
 # Grants told per workflow task; bounded so one task's commands stay few.
@@ -184,55 +182,28 @@ class MeetingFundsWorkflow(Batches[LedgerState]):
 
     # The ISU's records: Updates with validators, so a wrong amount or State is refused and nothing written.
 
-    @workflow.update
-    def set_estimate(self, d: SetEstimate) -> DecisionOutcome:
-        return self.decisions.decide(
-            d, lambda: rules.set_estimate(self.s, d), self._put(f"cost estimate {rules.chf(d.amount)}")
-        )
+    @decision
+    def set_estimate(self, d: SetEstimate) -> Rule[LedgerState]:
+        return Rule(lambda: rules.set_estimate(self.s, d), self._put(f"cost estimate {rules.chf(d.amount)}"))
 
-    @set_estimate.validator
-    def _check_set_estimate(self, d: SetEstimate) -> None:
-        self.decisions.validate(d, lambda: rules.set_estimate(self.s, d))
-
-    @workflow.update
-    def assess(self, d: Assess) -> DecisionOutcome:
-        return self.decisions.decide(
-            d,
+    @decision
+    def assess(self, d: Assess) -> Rule[LedgerState]:
+        return Rule(
             lambda: rules.assess(self.s, d, self._today()),
             self._put(f"{len(d.shares)} States assessed, due {d.due}"),
         )
 
-    @assess.validator
-    def _check_assess(self, d: Assess) -> None:
-        self.decisions.validate(d, lambda: rules.assess(self.s, d, self._today()))
+    @decision
+    def set_surplus(self, d: SetSurplus) -> Rule[tuple[LedgerState, str]]:
+        return Rule(lambda: costs.set_surplus(self.s, d), self._applied)
 
-    @workflow.update
-    def set_surplus(self, d: SetSurplus) -> DecisionOutcome:
-        return self.decisions.decide(d, lambda: costs.set_surplus(self.s, d), self._applied)
+    @decision
+    def register_not_party(self, d: RegisterNotParty) -> Rule[tuple[LedgerState, str]]:
+        return Rule(lambda: costs.register_not_party(self.s, d, self._today()), self._applied)
 
-    @set_surplus.validator
-    def _check_set_surplus(self, d: SetSurplus) -> None:
-        self.decisions.validate(d, lambda: costs.set_surplus(self.s, d))
-
-    @workflow.update
-    def register_not_party(self, d: RegisterNotParty) -> DecisionOutcome:
-        return self.decisions.decide(
-            d, lambda: costs.register_not_party(self.s, d, self._today()), self._applied
-        )
-
-    @register_not_party.validator
-    def _check_register_not_party(self, d: RegisterNotParty) -> None:
-        self.decisions.validate(d, lambda: costs.register_not_party(self.s, d, self._today()))
-
-    @workflow.update
-    def record_payment(self, p: Payment) -> DecisionOutcome:
-        return self.decisions.decide(
-            p, lambda: rules.record_payment(self.s, p), self._put(rules.payment_summary(self.s, p))
-        )
-
-    @record_payment.validator
-    def _check_record_payment(self, p: Payment) -> None:
-        self.decisions.validate(p, lambda: rules.record_payment(self.s, p))
+    @decision
+    def record_payment(self, p: Payment) -> Rule[LedgerState]:
+        return Rule(lambda: rules.record_payment(self.s, p), self._put(rules.payment_summary(self.s, p)))
 
     # Requests from documents and meetings.
 
@@ -293,8 +264,7 @@ class MeetingFundsWorkflow(Batches[LedgerState]):
         self.dirty = True
 
     def _refresh(self) -> None:
-        self.upserted = upsert_kind(
-            self.upserted,
+        self._upsert_kind(
             sa.Kind.FUNDS,
             self.s.convention,
             sa.MEETING.value_set(self.s.meeting),

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain import isu_budget as rules
@@ -43,13 +43,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import (
         ATTENTION_ALL,
         FAIL_ON_INVALID_INPUT,
+        call_or_refusal,
         notify,
         signal_payload,
         sleep_until_or,
         start_input,
-        upsert_kind,
     )
-    from workflows.decisions import Batches
+    from workflows.decisions import Batches, Rule, decision
 
 INVOICE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -111,26 +111,18 @@ class IsuBudgetWorkflow(Batches[IsuBudgetState]):
         )
 
     async def _send(self, inv: Invoice) -> None:
-        try:
-            sent = await workflow.execute_activity(
-                SEND_INVOICE,
-                inv,
-                result_type=InvoiceSent,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=INVOICE_RETRY,
-                summary=f"invoice {md(inv.reference)} to {md(inv.state)}",
-            )
-        except ActivityError as e:
-            cause = e.cause
-            if not (isinstance(cause, ApplicationError) and cause.type == REJECTED_BY_GATEWAY):
-                raise
+        summary = f"invoice {md(inv.reference)} to {md(inv.state)}"
+        sent = await call_or_refusal(
+            SEND_INVOICE, inv, InvoiceSent, INVOICE_RETRY, summary, REJECTED_BY_GATEWAY
+        )
+        if isinstance(sent, ApplicationError):
             self.s.undeliverable.append(
                 Undeliverable(
                     key=inv.key,
                     kind="isu-invoice",
                     webhook="mail",
                     at=workflow.now(),
-                    reason=cause.message[:600],
+                    reason=sent.message[:600],
                 )
             )
             sent = InvoiceSent(state=inv.state, reference="refused")
@@ -188,14 +180,10 @@ class IsuBudgetWorkflow(Batches[IsuBudgetState]):
     def _check_pay(self, p: IsuPayment) -> None:
         self.decisions.validate(p, lambda: rules.pay(self.s, p))
 
-    @workflow.update
-    def commit_expense(self, d: CommitExpense) -> DecisionOutcome:
+    @decision
+    def commit_expense(self, d: CommitExpense) -> Rule[IsuBudgetState]:
         summary = f"expense committed: {chf(d.amount)} for {d.purpose}"
-        return self.decisions.decide(d, lambda: rules.commit(self.s, d), self._put(summary))
-
-    @commit_expense.validator
-    def _check_commit_expense(self, d: CommitExpense) -> None:
-        self.decisions.validate(d, lambda: rules.commit(self.s, d))
+        return Rule(lambda: rules.commit(self.s, d), self._put(summary))
 
     @workflow.signal(name=DRAWN)
     def reserve_drawn(self, d: BudgetDraw) -> None:
@@ -219,8 +207,7 @@ class IsuBudgetWorkflow(Batches[IsuBudgetState]):
         return local_date(workflow.now(), self.s.inp.defaults)
 
     def _refresh(self) -> None:
-        self.upserted = upsert_kind(
-            self.upserted,
+        self._upsert_kind(
             sa.Kind.ISU_BUDGET,
             self.s.inp.convention,
             sa.PHASE.value_set(self.s.phase),

@@ -30,8 +30,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.presidency import MEETING_CLOSED, MeetingClosed
     from domain.roster import REGISTER_CHANGED, Roster
     from domain.views import meeting_details
-    from workflows.common import FAIL_ON_INVALID_INPUT, signal_payload, start_input, upsert_kind
-    from workflows.decisions import Keeps, rejected
+    from workflows.common import FAIL_ON_INVALID_INPUT, signal_payload, start_input
+    from workflows.decisions import Keeps, Rule, decision, rejected
     from workflows.interpretation import AT_BOOKING_LEAD, InterpretationFunding
     from workflows.meeting_notices import MeetingNotices
 
@@ -156,45 +156,25 @@ class MeetingWorkflow(Keeps[MeetingState]):
 
     # Decisions. Each validator runs the same pure rule as its handler, so a rejection changes nothing.
 
-    @workflow.update
-    def set_dates(self, d: SetDates) -> DecisionOutcome:
-        return self.decisions.decide(d, self._on_plan(rules.set_dates, d), self._set_plan)
+    @decision
+    def set_dates(self, d: SetDates) -> Rule[tuple[MeetingPlan, str]]:
+        return self._on_plan(rules.set_dates, d)
 
-    @set_dates.validator
-    def _check_set_dates(self, d: SetDates) -> None:
-        self.decisions.validate(d, self._on_plan(rules.set_dates, d))
+    @decision
+    def postpone(self, d: Postpone) -> Rule[tuple[MeetingPlan, str]]:
+        return self._on_plan(rules.postpone, d)
 
-    @workflow.update
-    def postpone(self, d: Postpone) -> DecisionOutcome:
-        return self.decisions.decide(d, self._on_plan(rules.postpone, d), self._set_plan)
+    @decision
+    def change_format(self, d: ChangeFormat) -> Rule[tuple[MeetingPlan, str]]:
+        return self._on_plan(rules.change_format, d)
 
-    @postpone.validator
-    def _check_postpone(self, d: Postpone) -> None:
-        self.decisions.validate(d, self._on_plan(rules.postpone, d))
+    @decision
+    def add_part(self, d: AddPart) -> Rule[tuple[MeetingPlan, str]]:
+        return self._on_plan(rules.add_part, d)
 
-    @workflow.update
-    def change_format(self, d: ChangeFormat) -> DecisionOutcome:
-        return self.decisions.decide(d, self._on_plan(rules.change_format, d), self._set_plan)
-
-    @change_format.validator
-    def _check_change_format(self, d: ChangeFormat) -> None:
-        self.decisions.validate(d, self._on_plan(rules.change_format, d))
-
-    @workflow.update
-    def add_part(self, d: AddPart) -> DecisionOutcome:
-        return self.decisions.decide(d, self._on_plan(rules.add_part, d), self._set_plan)
-
-    @add_part.validator
-    def _check_add_part(self, d: AddPart) -> None:
-        self.decisions.validate(d, self._on_plan(rules.add_part, d))
-
-    @workflow.update
-    def extend_by_day(self, d: ExtendByDay) -> DecisionOutcome:
-        return self.decisions.decide(d, self._on_plan(rules.extend_by_day, d), self._set_plan)
-
-    @extend_by_day.validator
-    def _check_extend_by_day(self, d: ExtendByDay) -> None:
-        self.decisions.validate(d, self._on_plan(rules.extend_by_day, d))
+    @decision
+    def extend_by_day(self, d: ExtendByDay) -> Rule[tuple[MeetingPlan, str]]:
+        return self._on_plan(rules.extend_by_day, d)
 
     @workflow.update
     def close(self, d: CloseMeeting) -> DecisionOutcome:
@@ -254,9 +234,9 @@ class MeetingWorkflow(Keeps[MeetingState]):
 
     # Internals.
 
-    def _on_plan(self, rule: PlanRule[D], d: D) -> Callable[[], tuple[MeetingPlan, str]]:
-        """The rule applied to the plan as it is, now."""
-        return lambda: rule(self.s.plan, d, workflow.now(), self.defaults)
+    def _on_plan(self, rule: PlanRule[D], d: D) -> Rule[tuple[MeetingPlan, str]]:
+        """The rule applied to the plan as it is, now; what it gives becomes the plan."""
+        return Rule(lambda: rule(self.s.plan, d, workflow.now(), self.defaults), self._set_plan)
 
     def _set_plan(self, result: tuple[MeetingPlan, str]) -> str:
         self.s.plan, summary = result
@@ -300,8 +280,7 @@ class MeetingWorkflow(Keeps[MeetingState]):
         upcoming = next(
             (p for p in plan.parts if day_start(p.end, self.defaults) > workflow.now()), plan.parts[-1]
         )
-        self.upserted = upsert_kind(
-            self.upserted,
+        self._upsert_kind(
             sa.Kind.MEETING,
             self.s.convention.code,
             sa.MEETING.value_set(plan.ref.label),

@@ -14,7 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import search_attributes as sa
     from domain.calendar import day_start, local_date
     from domain.committee_models import PRESIDENCY_CHANGED, PresidencyView
-    from domain.decisions import DecideIntersessional, DecisionOutcome, Designate, ReplaceDesignate
+    from domain.decisions import DecideIntersessional, Designate, ReplaceDesignate
     from domain.funds import LedgerState
     from domain.ids import committee_id, funds_id, meeting_id
     from domain.meeting import MeetingInput
@@ -22,8 +22,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.presidency import MEETING_CHANGED, MEETING_CLOSED, MeetingClosed, MeetingView, PresidencyState
     from domain.roster import REGISTER_CHANGED, Roster
     from domain.views import presidency_details
-    from workflows.common import FAIL_ON_INVALID_INPUT, signal_payload, start_input, upsert_kind
-    from workflows.decisions import Keeps, rejected
+    from workflows.common import FAIL_ON_INVALID_INPUT, signal_payload, start_input
+    from workflows.decisions import Keeps, Rule, decision, rejected
     from workflows.funds import MeetingFundsWorkflow
     from workflows.meeting import MeetingWorkflow
 
@@ -216,35 +216,17 @@ class PresidencyWorkflow(Keeps[PresidencyState]):
 
     # Decisions of the Presidency.
 
-    @workflow.update
-    def designate(self, d: Designate) -> DecisionOutcome:
-        return self.decisions.decide(
-            d, lambda: rules.designate(self.s, d, self._today()), self._set_designates
-        )
+    @decision
+    def designate(self, d: Designate) -> Rule[tuple[list[President], str]]:
+        return Rule(lambda: rules.designate(self.s, d, self._today()), self._set_designates)
 
-    @designate.validator
-    def _check_designate(self, d: Designate) -> None:
-        self.decisions.validate(d, lambda: rules.designate(self.s, d, self._today()))
+    @decision
+    def replace_designate(self, d: ReplaceDesignate) -> Rule[tuple[list[President], str]]:
+        return Rule(lambda: rules.replace_designate(self.s, d, self._today()), self._set_designates)
 
-    @workflow.update
-    def replace_designate(self, d: ReplaceDesignate) -> DecisionOutcome:
-        return self.decisions.decide(
-            d, lambda: rules.replace_designate(self.s, d, self._today()), self._set_designates
-        )
-
-    @replace_designate.validator
-    def _check_replace_designate(self, d: ReplaceDesignate) -> None:
-        self.decisions.validate(d, lambda: rules.replace_designate(self.s, d, self._today()))
-
-    @workflow.update
-    def decide_intersessional(self, d: DecideIntersessional) -> DecisionOutcome:
-        return self.decisions.decide(
-            d, lambda: rules.decide_intersessional(self.s, d), self._set_intersessional
-        )
-
-    @decide_intersessional.validator
-    def _check_decide_intersessional(self, d: DecideIntersessional) -> None:
-        self.decisions.validate(d, lambda: rules.decide_intersessional(self.s, d))
+    @decision
+    def decide_intersessional(self, d: DecideIntersessional) -> Rule[tuple[bool, str]]:
+        return Rule(lambda: rules.decide_intersessional(self.s, d), self._set_intersessional)
 
     # What the meeting reports.
 
@@ -305,8 +287,7 @@ class PresidencyWorkflow(Keeps[PresidencyState]):
     def _refresh(self, waiting_for: str) -> None:
         self.waiting_for = waiting_for
         s = self.s
-        self.upserted = upsert_kind(
-            self.upserted,
+        self._upsert_kind(
             sa.Kind.PRESIDENCY,
             s.convention.code,
             sa.MEETING.value_set(s.meeting.ref.label),

@@ -17,7 +17,6 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from domain import search_attributes as sa
     from domain.calendar import local_date
-    from domain.decisions import DecisionOutcome
     from domain.ids import presidency_id_of, report_id, watch_id
     from domain.obligations import (
         BATCH,
@@ -33,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.register import Change, Register, describe_changes, newly_obliged
     from domain.roster import REGISTER_CHANGED, WITHDRAWN
     from workflows.common import ATTENTION_ALL, FAIL_ON_INVALID_INPUT, start_input, upsert_changed
-    from workflows.decisions import Keeps
+    from workflows.decisions import Keeps, Rule, decision
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
@@ -128,13 +127,9 @@ class RegisterWorkflow(Keeps[RegisterState]):
             except Exception as e:  # not running: it learns nothing, having nothing to follow
                 workflow.logger.info("%s not sent to %s: %s", signal, wid, e)
 
-    @workflow.update
-    def import_register(self, d: ImportRegister) -> DecisionOutcome:
-        return self.decisions.decide(d, lambda: check_import(self.s.states, d), self._imported)
-
-    @import_register.validator
-    def _check_import(self, d: ImportRegister) -> None:
-        self.decisions.validate(d, lambda: check_import(self.s.states, d))
+    @decision
+    def import_register(self, d: ImportRegister) -> Rule[tuple[Register, list[Change]]]:
+        return Rule(lambda: check_import(self.s.states, d), self._imported)
 
     def _imported(self, result: tuple[Register, list[Change]]) -> str:
         new, found = result

@@ -31,7 +31,6 @@ with workflow.unsafe.imports_passed_through():
         sleep_until_or,
         start_input,
         until_withdrawal,
-        upsert_kind,
     )
     from workflows.deadlines import Withdraws
     from workflows.decisions import Shows
@@ -160,8 +159,7 @@ class Article7Workflow(Shows[ReportsState], Withdraws[ReportsState]):
         super()._changed()
 
     def _refresh(self) -> None:
-        self.upserted = upsert_kind(
-            self.upserted,
+        self._upsert_kind(
             sa.Kind.REPORT,
             self.inp.convention,
             sa.STATE.value_set(self.s.state),

@@ -10,7 +10,6 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain import reserve as rules
     from domain import search_attributes as sa
-    from domain.decisions import DecisionOutcome
     from domain.funds import chf
     from domain.ids import isu_budget_id
     from domain.isu_views import reserve_details
@@ -28,9 +27,8 @@ with workflow.unsafe.imports_passed_through():
         FAIL_ON_INVALID_INPUT,
         signal_payload,
         start_input,
-        upsert_kind,
     )
-    from workflows.decisions import Batches
+    from workflows.decisions import Batches, Rule, decision
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
@@ -62,32 +60,20 @@ class CapitalReserveWorkflow(Batches[ReserveState]):
         except Exception as e:  # the year's budget has ended: its shortfall went with it
             workflow.logger.warning("draw %s not told to %s (%s)", d.draw_id, wid, e)
 
-    @workflow.update
-    def contribute(self, d: ContributeReserve) -> DecisionOutcome:
+    @decision
+    def contribute(self, d: ContributeReserve) -> Rule[ReserveState]:
         summary = f"{d.donor} contributed {chf(d.amount)} to the reserve"
-        return self.decisions.decide(d, lambda: rules.contribute(self.s, d), self._put(summary))
+        return Rule(lambda: rules.contribute(self.s, d), self._put(summary))
 
-    @contribute.validator
-    def _check_contribute(self, d: ContributeReserve) -> None:
-        self.decisions.validate(d, lambda: rules.contribute(self.s, d))
-
-    @workflow.update
-    def draw(self, d: Draw) -> DecisionOutcome:
+    @decision
+    def draw(self, d: Draw) -> Rule[ReserveState]:
         summary = f"{chf(d.amount)} drawn for the {d.year} budget's cash-flow shortfall"
-        return self.decisions.decide(d, lambda: rules.draw(self.s, d), self._put(summary))
+        return Rule(lambda: rules.draw(self.s, d), self._put(summary))
 
-    @draw.validator
-    def _check_draw(self, d: Draw) -> None:
-        self.decisions.validate(d, lambda: rules.draw(self.s, d))
-
-    @workflow.update
-    def set_target(self, d: SetTarget) -> DecisionOutcome:
+    @decision
+    def set_target(self, d: SetTarget) -> Rule[ReserveState]:
         summary = f"reserve target set to {chf(d.target)}"
-        return self.decisions.decide(d, lambda: rules.set_target(self.s, d), self._put(summary))
-
-    @set_target.validator
-    def _check_set_target(self, d: SetTarget) -> None:
-        self.decisions.validate(d, lambda: rules.set_target(self.s, d))
+        return Rule(lambda: rules.set_target(self.s, d), self._put(summary))
 
     @workflow.signal(name=rules.POSITION)
     def budget_position(self, p: Position) -> None:
@@ -106,8 +92,7 @@ class CapitalReserveWorkflow(Batches[ReserveState]):
         return self.s
 
     def _refresh(self) -> None:
-        self.upserted = upsert_kind(
-            self.upserted,
+        self._upsert_kind(
             sa.Kind.ISU_RESERVE,
             self.s.convention,
             sa.BALANCE.value_set(float(self.s.balance)),

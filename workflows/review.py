@@ -10,7 +10,6 @@ with workflow.unsafe.imports_passed_through():
     from domain import reviews as rules
     from domain import search_attributes as sa
     from domain.calendar import day_start, local_date
-    from domain.decisions import DecisionOutcome
     from domain.notifications import Notification
     from domain.reviews import (
         MEETING_MOVED,
@@ -31,9 +30,8 @@ with workflow.unsafe.imports_passed_through():
         reminder_due,
         signal_payload,
         start_input,
-        upsert_kind,
     )
-    from workflows.decisions import Shows
+    from workflows.decisions import Rule, Shows, decision
 
 OPEN = (ReviewStatus.PENDING, ReviewStatus.OVERDUE)
 LONG_OVERDUE = "review-overdue-continues-as-new"
@@ -139,13 +137,9 @@ class ReviewWorkflow(Shows[ReviewState]):
 
     # Decisions.
 
-    @workflow.update
-    def conclude(self, d: Conclude) -> DecisionOutcome:
-        return self.decisions.decide(d, lambda: self._conclusion(d), lambda nxt: self._concluded(d, nxt))
-
-    @conclude.validator
-    def _check_conclude(self, d: Conclude) -> None:
-        self.decisions.validate(d, lambda: self._conclusion(d))
+    @decision
+    def conclude(self, d: Conclude) -> Rule[ReviewInput | None]:
+        return Rule(lambda: self._conclusion(d), lambda nxt: self._concluded(d, nxt))
 
     def _concluded(self, d: Conclude, nxt: ReviewInput | None) -> str:
         self.s.history.append(self._record(d))
@@ -184,13 +178,9 @@ class ReviewWorkflow(Shows[ReviewState]):
             next=d.next or self.s.spec.periodicity,
         )
 
-    @workflow.update
-    def withdraw(self, d: WithdrawReview) -> DecisionOutcome:
-        return self.decisions.decide(d, lambda: rules.check_open(self.s.status), lambda _: self._withdrawn())
-
-    @withdraw.validator
-    def _check_withdraw(self, d: WithdrawReview) -> None:
-        self.decisions.validate(d, lambda: rules.check_open(self.s.status))
+    @decision
+    def withdraw(self, d: WithdrawReview) -> Rule[None]:
+        return Rule(lambda: rules.check_open(self.s.status), lambda _: self._withdrawn())
 
     def _withdrawn(self) -> str:
         self.s.status = ReviewStatus.WITHDRAWN
@@ -233,8 +223,7 @@ class ReviewWorkflow(Shows[ReviewState]):
 
     def _refresh(self) -> None:
         meeting = self.s.spec.due.meeting
-        self.upserted = upsert_kind(
-            self.upserted,
+        self._upsert_kind(
             sa.Kind.REVIEW,
             self.inp.convention,
             sa.PHASE.value_set(self.s.status.value),

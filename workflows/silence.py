@@ -39,7 +39,6 @@ with workflow.unsafe.imports_passed_through():
         recorded,
         start_input,
         start_notification,
-        upsert_kind,
     )
     from workflows.decisions import Keeps, check, rejected
 
@@ -220,8 +219,7 @@ class SilenceProcedureWorkflow(Keeps[SilenceState]):
         return self.s
 
     def _refresh(self) -> None:
-        self.upserted = upsert_kind(
-            self.upserted,
+        self._upsert_kind(
             sa.Kind.SILENCE,
             self.inp.convention,
             sa.PHASE.value_set(self.s.status.value),

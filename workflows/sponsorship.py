@@ -10,14 +10,13 @@ from datetime import date, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain import search_attributes as sa
     from domain import sponsorship as rules
     from domain.calendar import local_date, local_instant
     from domain.conference import Receipt
-    from domain.decisions import DecisionOutcome
     from domain.funds import chf
     from domain.notifications import Notification
     from domain.sponsorship import (
@@ -36,12 +35,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import (
         FAIL_ON_INVALID_INPUT,
         SERVICES_RETRY,
+        call_or_refusal,
         notify,
         signal_payload,
         start_input,
-        upsert_kind,
     )
-    from workflows.decisions import Keeps
+    from workflows.decisions import Keeps, Rule, decision
 
 # Retried until the travel agent answers, unless it refuses the booking (HTTP 4xx): then the money is released.
 TRAVEL_RETRY = RetryPolicy(
@@ -91,47 +90,25 @@ class SponsorshipWorkflow(Keeps[SponsorshipState]):
 
     # The ISU's and the Presidency's decisions.
 
-    @workflow.update
-    def contribute(self, d: Contribute) -> DecisionOutcome:
-        return self.decisions.decide(d, lambda: rules.contribute(self.s, d), self._add_contribution)
+    @decision
+    def contribute(self, d: Contribute) -> Rule[tuple[rules.Contribution, str]]:
+        return Rule(lambda: rules.contribute(self.s, d), self._add_contribution)
 
-    @contribute.validator
-    def _check_contribute(self, d: Contribute) -> None:
-        self.decisions.validate(d, lambda: rules.contribute(self.s, d))
+    @decision
+    def apply(self, d: Apply) -> Rule[tuple[Application, str]]:
+        return Rule(lambda: rules.apply(self.s, d, self._today()), self._add_application)
 
-    @workflow.update
-    def apply(self, d: Apply) -> DecisionOutcome:
-        return self.decisions.decide(d, lambda: rules.apply(self.s, d, self._today()), self._add_application)
+    @decision
+    def grant(self, d: Grant) -> Rule[tuple[str, str]]:
+        return Rule(lambda: rules.grant(self.s, d), self._status(Status.GRANTED))
 
-    @apply.validator
-    def _check_apply(self, d: Apply) -> None:
-        self.decisions.validate(d, lambda: rules.apply(self.s, d, self._today()))
+    @decision
+    def decline(self, d: Decline) -> Rule[tuple[str, str]]:
+        return Rule(lambda: rules.decline(self.s, d), self._status(Status.DECLINED))
 
-    @workflow.update
-    def grant(self, d: Grant) -> DecisionOutcome:
-        return self.decisions.decide(d, lambda: rules.grant(self.s, d), self._status(Status.GRANTED))
-
-    @grant.validator
-    def _check_grant(self, d: Grant) -> None:
-        self.decisions.validate(d, lambda: rules.grant(self.s, d))
-
-    @workflow.update
-    def decline(self, d: Decline) -> DecisionOutcome:
-        return self.decisions.decide(d, lambda: rules.decline(self.s, d), self._status(Status.DECLINED))
-
-    @decline.validator
-    def _check_decline(self, d: Decline) -> None:
-        self.decisions.validate(d, lambda: rules.decline(self.s, d))
-
-    @workflow.update
-    def appoint_coordinator(self, d: AppointCoordinator) -> DecisionOutcome:
-        return self.decisions.decide(
-            d, lambda: rules.appoint(self.s, d, self._today()), self._set_coordinator
-        )
-
-    @appoint_coordinator.validator
-    def _check_appoint_coordinator(self, d: AppointCoordinator) -> None:
-        self.decisions.validate(d, lambda: rules.appoint(self.s, d, self._today()))
+    @decision
+    def appoint_coordinator(self, d: AppointCoordinator) -> Rule[tuple[rules.Coordinator, str]]:
+        return Rule(lambda: rules.appoint(self.s, d, self._today()), self._set_coordinator)
 
     # What the meeting tells.
 
@@ -213,20 +190,12 @@ class SponsorshipWorkflow(Keeps[SponsorshipState]):
             arrive_by=self.s.first_day,
             leave_after=self.s.last_day,
         )
-        try:
-            receipt = await workflow.execute_activity(
-                rules.BOOK_TRAVEL,
-                booking,
-                result_type=Receipt,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=TRAVEL_RETRY,
-                summary=f"book the travel of application {a.id} ({a.state})",
-            )
-        except ActivityError as e:
-            cause = e.cause
-            if not (isinstance(cause, ApplicationError) and cause.type == rules.REFUSED_BY_AGENT):
-                raise
-            note = cause.message[:300]
+        summary = f"book the travel of application {a.id} ({a.state})"
+        receipt = await call_or_refusal(
+            rules.BOOK_TRAVEL, booking, Receipt, TRAVEL_RETRY, summary, rules.REFUSED_BY_AGENT
+        )
+        if isinstance(receipt, ApplicationError):
+            note = receipt.message[:300]
             rules.set_status(self.s, a.id, Status.REFUSED_BY_AGENT, None, note)
             text = f"The travel agent refused application {a.id} ({a.state}); {chf(a.travel_cost)} released."
             workflow.logger.info("booking refused: application %s", a.id)
@@ -258,8 +227,7 @@ class SponsorshipWorkflow(Keeps[SponsorshipState]):
 
     def _refresh(self, waiting_for: str) -> None:
         self.waiting_for = waiting_for
-        self.upserted = upsert_kind(
-            self.upserted,
+        self._upsert_kind(
             sa.Kind.SPONSORSHIP,
             self.s.convention,
             sa.MEETING.value_set(self.s.meeting),

@@ -179,6 +179,29 @@ async def test_a_year_invoiced_at_once_reminded_and_closed_with_its_arrears(
         assert s2.inp.carried == carried
 
 
+async def test_invoices_the_gateway_refuses_are_recorded_undeliverable(
+    ts_env: WorkflowEnvironment, receiver: Receiver, services: ConferenceServices
+) -> None:
+    client, tq, code = ts_env.client, f"tq-{uuid.uuid4()}", "isurefused"
+    year = (await ts_env.get_current_time()).year + 1
+    _, budget = await start(client, year, tq, code)
+    adopt = AdoptBudget(
+        decision_id="isu-adopt",
+        reference="CCM/MSP/2026/9 para 31",
+        total=TOTAL,
+        lines=LINES,
+        due=date(year, 3, 31),
+    )
+    # The gateway answers 404 at that path: a refusal (4xx), not retried.
+    async with build_worker(client, services, tq, mail_url=receiver.url + "/no-such-path"):
+        await budget.execute_update(IsuBudgetWorkflow.adopt, adopt, id="isu-adopt")
+        s = await until(lambda: state_of(budget), lambda s: len(s.sent) == len(STATES), seconds=30)
+    assert {sent.reference for sent in s.sent.values()} == {"refused"}
+    assert len({u.key for u in s.undeliverable}) == len(s.undeliverable) == len(STATES)
+    assert {(u.kind, u.webhook) for u in s.undeliverable} == {("isu-invoice", "mail")}
+    assert all("404" in u.reason for u in s.undeliverable), s.undeliverable[0].reason
+
+
 async def invoiced_with_the_adoption(budget: WorkflowHandle[Any, Any]) -> bool:
     """Whether every invoice was scheduled by the workflow task that completed the adoption: its commands are the
     events after that task's completion and before the next task is scheduled."""
@@ -261,8 +284,16 @@ async def test_a_shortfall_is_covered_by_a_draw_repaid_from_the_next_contributio
                     Draw(
                         decision_id=f"d-{amount}", reference="ISU", year=year, amount=amount, purpose=purpose
                     ),
+                    id=f"d-{amount}",
                 )
             assert why in str(err.value.cause), err.value.cause
+        # Refused by the validator: nothing written, not even the update's acceptance (the contribution's only).
+        accepted = [
+            e.workflow_execution_update_accepted_event_attributes.accepted_request.meta.update_id
+            async for e in reserve.fetch_history_events()
+            if e.HasField("workflow_execution_update_accepted_event_attributes")
+        ]
+        assert not {"d-50000", "d-120000"} & set(accepted) and len(accepted) == 1, accepted
         draw = Draw(decision_id="draw-1", reference="ISU", year=year, amount=100_000)
         await reserve.execute_update(CapitalReserveWorkflow.draw, draw)
         again = await reserve.execute_update(CapitalReserveWorkflow.draw, draw)
