@@ -5,6 +5,7 @@ an update under an id of its own, sent again while refused only for the moment, 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,7 +21,20 @@ from domain.decisions import DECISION_REJECTED, SEND_AGAIN, DecisionOutcome
 from domain.models import Convention
 from runtime.connect import connect
 from starter.cli.calls import answer, rpc_error, running
-from starter.cli.common import FAILED, OK, REJECTED, CliError, convention_of, echo, one_line, run
+from starter.cli.common import (
+    FAILED,
+    OK,
+    REJECTED,
+    CliError,
+    ConventionOpt,
+    IdOpt,
+    MeetingOpt,
+    convention_of,
+    decided,
+    echo,
+    one_line,
+    run,
+)
 
 # A decision refused only for the moment (the Presidency being handed over, which takes seconds once its meeting's
 # workflow has finished) is sent again after each of these pauses, in seconds: 7 tries over 31.5 s.
@@ -94,6 +108,56 @@ def send_to(
         return message(), locate
 
     send_decision(update, prepare)
+
+
+Fields = dict[str, Any]
+Options = Callable[..., Fields]
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """The decision commands of a group, each declared by a function of its own options that returns the
+    decision's fields (``reference`` among them). Every command is given ``--id`` and ``--convention`` too (and
+    ``--meeting`` where the group's workflow is a meeting's), and sends its decision where ``where`` finds the
+    workflow from the convention (and the ``--meeting`` given, else None)."""
+
+    app: typer.Typer
+    where: Callable[[Convention, str | None], Locate]
+    meeting: bool = False
+
+    def command(
+        self, name: str, update: UpdateMethodMultiParam[[Any, Any], DecisionOutcome], model: type[Any]
+    ) -> Callable[[Options], Options]:
+        """Registers the function as the command ``name``: its options, then the shared ones; its docstring."""
+
+        def register(options: Options) -> Options:
+            def command(**given: Any) -> None:
+                decision_id, convention = given.pop("decision_id"), given.pop("convention")
+                meeting = given.pop("meeting") if self.meeting else None
+                send_to(
+                    convention,
+                    update,
+                    lambda conv: self.where(conv, meeting),
+                    lambda: decided(model, decision_id, **options(**given)),
+                )
+
+            own = inspect.signature(options, eval_str=True).parameters.values()
+            shared = [
+                ("decision_id", IdOpt, None),
+                ("meeting", MeetingOpt, None),
+                ("convention", ConventionOpt, "ccm"),
+            ]
+            params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + [
+                inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
+                for n, a, d in shared
+                if n != "meeting" or self.meeting
+            ]
+            command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+            command.__doc__ = options.__doc__
+            self.app.command(name)(command)
+            return options
+
+        return register
 
 
 def found(
