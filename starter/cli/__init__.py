@@ -57,18 +57,22 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(cycle.app, name="cycle")
-app.add_typer(decide.app, name="decide")
-app.add_typer(funds.app, name="funds")
-app.add_typer(docs.app, name="docs")
-app.add_typer(reviews.app, name="reviews")
-app.add_typer(extensions.app, name="extensions")
-app.add_typer(silence.app, name="silence")
-app.add_typer(reports.app, name="reports")
-app.add_typer(register.app, name="register")
-app.add_typer(committee.app, name="committee")
-app.add_typer(isu.app, name="isu")
-app.add_typer(sponsorship.app, name="sponsorship")
+# Each command group is named after its module, and listed in this order.
+for module in (
+    cycle,
+    decide,
+    funds,
+    docs,
+    reviews,
+    extensions,
+    silence,
+    reports,
+    register,
+    committee,
+    isu,
+    sponsorship,
+):
+    app.add_typer(module.app, name=module.__name__.rpartition(".")[2])
 app.command("codec-server")(codec_server.codec_server)
 app.command("status")(status.status)
 app.command("simulate")(simulate.simulate)

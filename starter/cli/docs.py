@@ -10,10 +10,8 @@ from pydantic import TypeAdapter
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair
 from temporalio.service import RPCError
-from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import search_attributes as sa
-from domain.decisions import Decision, DecisionOutcome
 from domain.documents import (
     Delivered,
     DocumentInput,
@@ -44,7 +42,6 @@ from starter.cli.common import (
     checked,
     columns,
     convention_of,
-    decided,
     echo,
     echo_json,
     execution,
@@ -60,7 +57,7 @@ from starter.cli.common import (
     validated,
 )
 from starter.cli.ledgers import check_ledger
-from starter.cli.send import Locate, found, send_to
+from starter.cli.send import Decisions, Fields, Locate, found, option, send_to
 from workflows.document import DocumentWorkflow
 
 app = group(
@@ -149,20 +146,12 @@ def docs_submit(
     run(go)
 
 
-def document_decision(
-    code: str,
-    symbol: str,
-    update: UpdateMethodMultiParam[[DocumentWorkflow, Any], DecisionOutcome],
-    model: type[Decision],
-    decision_id: str | None,
-    ref: str | None,
-    **fields: Any,
-) -> None:
-    def where(conv: Convention) -> Locate:
-        wid = document_id(conv.code, checked(SYMBOL, symbol, "SYMBOL"))
-        return found(wid, lambda e: no_document(symbol, wid, e))
+def document_at(conv: Convention, symbol: str) -> Locate:
+    wid = document_id(conv.code, checked(SYMBOL, symbol, "SYMBOL"))
+    return found(wid, lambda e: no_document(symbol, wid, e))
 
-    send_to(code, update, where, lambda: decided(model, decision_id, ref, **fields))
+
+decisions = Decisions(app, document_at, lead=(option("symbol", SymbolArg),))
 
 
 @app.command("delivered")
@@ -180,10 +169,6 @@ def docs_delivered(
     """Record that a translation was delivered: the document is issued in that language."""
     language = lang.strip().lower()
 
-    def where(conv: Convention) -> Locate:
-        wid = document_id(conv.code, checked(SYMBOL, symbol, "SYMBOL"))
-        return found(wid, lambda e: no_document(symbol, wid, e))
-
     def delivery() -> Delivered:
         fields = {"decision_id": decision_id or new_id(), "reference": ref, "language": language}
         return validated(
@@ -194,19 +179,14 @@ def docs_delivered(
             ),
         )
 
-    send_to(convention, DocumentWorkflow.delivered, where, delivery)
+    send_to(convention, DocumentWorkflow.delivered, lambda conv: document_at(conv, symbol), delivery)
 
 
-@app.command("withdraw")
-def docs_withdraw(
-    symbol: SymbolArg,
-    ref: RefOpt,
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+@decisions.command("withdraw", DocumentWorkflow.withdraw, Withdraw)
+def docs_withdraw(ref: RefOpt) -> Fields:
     """Withdraw a document: its requests leave the queue, money granted to jobs not sent goes back, and jobs sent
     are cancelled at conference services (their money goes back once they confirm; a job already done stays paid)."""
-    document_decision(convention, symbol, DocumentWorkflow.withdraw, Withdraw, decision_id, ref)
+    return {"reference": ref}
 
 
 def document_json(wid: str, state: DocumentState) -> dict[str, Any]:

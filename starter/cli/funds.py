@@ -13,7 +13,7 @@ from temporalio.client import Client
 from temporalio.workflow import UpdateMethodMultiParam
 
 from domain.assessments import SharesError, parse_shares
-from domain.decisions import Decision, DecisionOutcome
+from domain.decisions import DecisionOutcome
 from domain.funds import Assess, LedgerState, Payment, SetEstimate, arrears, chf, queue
 from domain.meeting_costs import RegisterNotParty, SetSurplus
 from domain.models import Convention, name_key
@@ -44,7 +44,7 @@ from starter.cli.common import (
     validated,
 )
 from starter.cli.ledgers import ledger_target, no_ledger
-from starter.cli.send import At, Decided, send_to
+from starter.cli.send import MEETING_TAIL, At, Decided, Decisions, Fields, send_to
 from workflows.funds import MeetingFundsWorkflow
 
 app = group("A meeting's money: cost estimate, assessed contributions, payments, and what waits for money.")
@@ -57,6 +57,11 @@ async def ledger_at(client: Client, conv: Convention, label: str | None) -> At:
     return At(wid, lambda e: no_ledger(wid, name, e))
 
 
+decisions = Decisions(
+    app, lambda conv, meeting: lambda client: ledger_at(client, conv, meeting), MEETING_TAIL
+)
+
+
 def ledger_decision(
     code: str,
     meeting: str | None,
@@ -64,19 +69,6 @@ def ledger_decision(
     message: Callable[[], Decided],
 ) -> None:
     send_to(code, update, lambda conv: lambda client: ledger_at(client, conv, meeting), message)
-
-
-def ledger_decided(
-    code: str,
-    meeting: str | None,
-    update: UpdateMethodMultiParam[[MeetingFundsWorkflow, Any], DecisionOutcome],
-    model: type[Decision],
-    decision_id: str | None,
-    ref: str,
-    **fields: Any,
-) -> None:
-    """An ISU decision on the ledger, made of the command's options."""
-    ledger_decision(code, meeting, update, lambda: decided(model, decision_id, ref, **fields))
 
 
 def ledger_json(wid: str, ledger: LedgerState) -> dict[str, Any]:
@@ -186,21 +178,13 @@ def surplus_text(ledger: LedgerState, today: date) -> list[str]:
 app.command("arrears")(funds_arrears)
 
 
-@app.command("estimate")
-def funds_estimate(
-    amount: AmountOpt,
-    ref: RefOpt,
-    decision_id: IdOpt = None,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+@decisions.command("estimate", MeetingFundsWorkflow.set_estimate, SetEstimate)
+def funds_estimate(amount: AmountOpt, ref: RefOpt) -> Fields:
     """Record the meeting's adopted cost estimate."""
-    ledger_decided(
-        convention, meeting, MeetingFundsWorkflow.set_estimate, SetEstimate, decision_id, ref, amount=amount
-    )
+    return {"reference": ref, "amount": amount}
 
 
-@app.command("surplus")
+@decisions.command("surplus", MeetingFundsWorkflow.set_surplus, SetSurplus)
 def funds_surplus(
     amount: AmountOpt,
     due: Annotated[str, typer.Option("--due", help="When the host is to pay it, YYYY-MM-DD.")],
@@ -209,42 +193,18 @@ def funds_surplus(
         str | None,
         typer.Option("--host", help="The host invoiced, when the meeting has several. Default: its host."),
     ] = None,
-    decision_id: IdOpt = None,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Invoice the host of a meeting away from Geneva what it costs above the same meeting in Geneva."""
-    ledger_decided(
-        convention,
-        meeting,
-        MeetingFundsWorkflow.set_surplus,
-        SetSurplus,
-        decision_id,
-        ref,
-        amount=amount,
-        due=due,
-        host=host,
-    )
+    return {"reference": ref, "amount": amount, "due": due, "host": host}
 
 
-@app.command("participate")
+@decisions.command("participate", MeetingFundsWorkflow.register_not_party, RegisterNotParty)
 def funds_participate(
     state: Annotated[str, typer.Option("--state", help="The State not party, as the register names it.")],
     ref: RefOpt,
-    decision_id: IdOpt = None,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Register a State not party that takes part in the meeting: it is assessed with the States Parties (Art. 14)."""
-    ledger_decided(
-        convention,
-        meeting,
-        MeetingFundsWorkflow.register_not_party,
-        RegisterNotParty,
-        decision_id,
-        ref,
-        state=state,
-    )
+    return {"reference": ref, "state": state}
 
 
 def _shares(file: Path) -> dict[str, float]:
@@ -280,8 +240,11 @@ def funds_assess(
 ) -> None:
     """Assess each State's contribution from the file of shares (UN scale of assessment, adjusted)."""
     shares = _shares(file)
-    ledger_decided(
-        convention, meeting, MeetingFundsWorkflow.assess, Assess, decision_id, ref, shares=shares, due=due
+    ledger_decision(
+        convention,
+        meeting,
+        MeetingFundsWorkflow.assess,
+        lambda: decided(Assess, decision_id, ref, shares=shares, due=due),
     )
 
 

@@ -3,7 +3,6 @@ reminded, and the decisions that conclude them. `msp cycle start` starts those o
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -12,13 +11,11 @@ from pydantic import TypeAdapter, ValidationError
 from temporalio.client import Client, WorkflowExecutionDescription
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
-from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import search_attributes as sa
 from domain.bounds import quote
 from domain.calendar import day_start, local_date
 from domain.config import CycleConfig
-from domain.decisions import DecisionOutcome
 from domain.ids import review_id
 from domain.models import STANDARD_DEFAULTS, Convention
 from domain.reviews import (
@@ -38,7 +35,6 @@ from starter.cli.common import (
     OK,
     CliError,
     ConventionOpt,
-    IdOpt,
     JsonOpt,
     RefOpt,
     attention,
@@ -46,7 +42,6 @@ from starter.cli.common import (
     checked,
     columns,
     convention_of,
-    decided,
     echo,
     echo_json,
     execution,
@@ -61,7 +56,7 @@ from starter.cli.common import (
     today_in_geneva,
     undeliverable_lines,
 )
-from starter.cli.send import Decided, Locate, found, send_to
+from starter.cli.send import Decisions, Fields, Locate, found, option
 from workflows.review import ReviewWorkflow
 
 app = group("Mandated reviews: what falls due when, who was reminded, and the decisions that conclude them.")
@@ -122,19 +117,14 @@ async def review_state(client: Client, code: str, subject: str) -> ReviewState:
     return await query_state(client, review_id(code, subject), ReviewWorkflow.state, no_review(code, subject))
 
 
-def review_decision(
-    code: str,
-    subject: str,
-    update: UpdateMethodMultiParam[[ReviewWorkflow, Any], DecisionOutcome],
-    message: Callable[[], Decided],
-) -> None:
-    def where(conv: Convention) -> Locate:
-        name = checked(SUBJECT, subject.strip(), "SUBJECT")
-        ended = lambda desc: review_ended(name, desc.typed_search_attributes.get(sa.PHASE))  # noqa: E731
-        missing = no_review(conv.code, name)
-        return found(review_id(conv.code, name), lambda e: review_gone(conv.code, name, e), missing, ended)
+def review_at(conv: Convention, subject: str) -> Locate:
+    name = checked(SUBJECT, subject.strip(), "SUBJECT")
+    ended = lambda desc: review_ended(name, desc.typed_search_attributes.get(sa.PHASE))  # noqa: E731
+    missing = no_review(conv.code, name)
+    return found(review_id(conv.code, name), lambda e: review_gone(conv.code, name, e), missing, ended)
 
-    send_to(code, update, where, message)
+
+decisions = Decisions(app, review_at, lead=(option("subject", SubjectArg),))
 
 
 def due_text(s: ReviewState) -> str:
@@ -291,9 +281,8 @@ def periodicity_option(text: str | None) -> Periodicity | None:
         raise CliError(f"--next: {one_line(str(e))}", BAD_INPUT) from None
 
 
-@app.command("conclude")
+@decisions.command("conclude", ReviewWorkflow.conclude, Conclude)
 def reviews_conclude(
-    subject: SubjectArg,
     outcome: Annotated[str, typer.Option("--outcome", help="What the States Parties concluded.")],
     ref: RefOpt,
     next_: Annotated[
@@ -304,26 +293,12 @@ def reviews_conclude(
             "Default: the periodicity already decided, if any (without one, no next review).",
         ),
     ] = None,
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Conclude a review; with a periodicity, the next review of the subject starts at once."""
-    review_decision(
-        convention,
-        subject,
-        ReviewWorkflow.conclude,
-        lambda: decided(Conclude, decision_id, ref, outcome=outcome, next=periodicity_option(next_)),
-    )
+    return {"reference": ref, "outcome": outcome, "next": periodicity_option(next_)}
 
 
-@app.command("withdraw")
-def reviews_withdraw(
-    subject: SubjectArg,
-    ref: RefOpt,
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+@decisions.command("withdraw", ReviewWorkflow.withdraw, WithdrawReview)
+def reviews_withdraw(ref: RefOpt) -> Fields:
     """Withdraw a review the States Parties no longer require; it ends without a conclusion."""
-    review_decision(
-        convention, subject, ReviewWorkflow.withdraw, lambda: decided(WithdrawReview, decision_id, ref)
-    )
+    return {"reference": ref}

@@ -114,44 +114,50 @@ Fields = dict[str, Any]
 Options = Callable[..., Fields]
 
 
+def option(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
+    """An option (or argument) a group's decision commands share, declared as a parameter of each."""
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+DECISION_ID = option("decision_id", IdOpt, None)
+MEETING = option("meeting", MeetingOpt, None)
+CONVENTION = option("convention", ConventionOpt, "ccm")
+SHARED = {DECISION_ID.name, CONVENTION.name}
+# The options after a command's own in a group whose decisions go to a meeting's workflow (or one of its own).
+MEETING_TAIL = (DECISION_ID, MEETING, CONVENTION)
+
+
 @dataclass(frozen=True)
 class Decisions:
     """The decision commands of a group, each declared by a function of its own options that returns the
-    decision's fields (``reference`` among them). Every command is given ``--id`` and ``--convention`` too (and
-    ``--meeting`` where the group's workflow is a meeting's), and sends its decision where ``where`` finds the
-    workflow from the convention (and the ``--meeting`` given, else None)."""
+    decision's fields (``reference`` among them). Every command is given the group's options too: ``lead``
+    before its own (the argument naming the workflow), ``tail`` after (``--id`` and ``--convention`` among them).
+    It sends its decision where ``where`` finds the workflow: from the convention, and the group's options other
+    than ``--id`` and ``--convention`` by name."""
 
     app: typer.Typer
-    where: Callable[[Convention, str | None], Locate]
-    meeting: bool = False
+    where: Callable[..., Locate]
+    tail: tuple[inspect.Parameter, ...] = (DECISION_ID, CONVENTION)
+    lead: tuple[inspect.Parameter, ...] = ()
 
     def command(
         self, name: str, update: UpdateMethodMultiParam[[Any, Any], DecisionOutcome], model: type[Any]
     ) -> Callable[[Options], Options]:
-        """Registers the function as the command ``name``: its options, then the shared ones; its docstring."""
+        """Registers the function as the command ``name``: the group's options around its own; its docstring."""
 
         def register(options: Options) -> Options:
             def command(**given: Any) -> None:
-                decision_id, convention = given.pop("decision_id"), given.pop("convention")
-                meeting = given.pop("meeting") if self.meeting else None
+                decision_id, convention = given.pop(DECISION_ID.name), given.pop(CONVENTION.name)
+                place = {p.name: given.pop(p.name) for p in (*self.lead, *self.tail) if p.name not in SHARED}
                 send_to(
                     convention,
                     update,
-                    lambda conv: self.where(conv, meeting),
+                    lambda conv: self.where(conv, **place),
                     lambda: decided(model, decision_id, **options(**given)),
                 )
 
             own = inspect.signature(options, eval_str=True).parameters.values()
-            shared = [
-                ("decision_id", IdOpt, None),
-                ("meeting", MeetingOpt, None),
-                ("convention", ConventionOpt, "ccm"),
-            ]
-            params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + [
-                inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
-                for n, a, d in shared
-                if n != "meeting" or self.meeting
-            ]
+            params = [*self.lead, *(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own), *self.tail]
             command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
             command.__doc__ = options.__doc__
             self.app.command(name)(command)

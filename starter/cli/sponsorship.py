@@ -44,7 +44,7 @@ from starter.cli.common import (
     today_in_geneva,
 )
 from starter.cli.ledgers import ledger_target
-from starter.cli.send import At, Decisions, Fields
+from starter.cli.send import MEETING_TAIL, At, Decisions, Fields
 from workflows.sponsorship import SponsorshipWorkflow
 
 app = group(
@@ -77,7 +77,7 @@ async def programme_at(client: Client, code: str, label: str | None) -> At:
 
 
 decisions = Decisions(
-    app, lambda conv, meeting: lambda client: programme_at(client, conv.code, meeting), True
+    app, lambda conv, meeting: lambda client: programme_at(client, conv.code, meeting), MEETING_TAIL
 )
 
 
