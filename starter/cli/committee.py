@@ -32,29 +32,25 @@ from domain.models import Convention
 from domain.views import workload
 from runtime.connect import connect
 from starter.cli.calls import already_started, query_state, running, start_once
+from starter.cli.commands import Decisions, Fields, Shown, Views
 from starter.cli.common import (
     NOT_RUNNING,
-    OK,
     ArticleOpt,
     CliError,
-    ConventionOpt,
-    JsonOpt,
     RefOpt,
     columns,
     convention_of,
     date_option,
     echo,
-    echo_json,
     group,
     kind_attributes,
     name_options,
     one_line,
-    run,
     section,
     table,
     undeliverable_lines,
 )
-from starter.cli.send import Decisions, Fields, Locate, Target
+from starter.cli.send import Locate, Target
 from workflows.committee import CommitteeWorkflow
 
 app = group("The Coordination Committee: members, mandates, meetings, tasks and workload, Analysis Groups.")
@@ -107,6 +103,7 @@ def committee_at(conv: Convention) -> Locate:
 
 decisions = Decisions(app, committee_at)
 group_decisions = Decisions(group_app, committee_at)
+views = Views(app)
 
 
 def status_text(s: CommitteeState) -> str:
@@ -148,22 +145,15 @@ def status_text(s: CommitteeState) -> str:
     return "\n".join(lines)
 
 
-@app.command("status")
-def committee_status(as_json: JsonOpt = False, convention: ConventionOpt = "ccm") -> None:
+@views.command("status")
+async def committee_status(convention: str) -> Shown:
     """Show the committee: members (derived from the Presidency), invited, mandates, meetings, tasks, groups."""
-
-    async def go() -> int:
-        conv = convention_of(convention)
-        s = await committee(await connect(), conv.code)
-        if as_json:
-            echo_json(
-                {"id": committee_id(conv.code), "members": rules.members(s), **s.model_dump(mode="json")}
-            )
-        else:
-            echo(status_text(s))
-        return OK
-
-    run(go)
+    conv = convention_of(convention)
+    s = await committee(await connect(), conv.code)
+    return Shown(
+        lambda: {"id": committee_id(conv.code), "members": rules.members(s), **s.model_dump(mode="json")},
+        lambda: status_text(s),
+    )
 
 
 WORKLOAD_COLUMNS: list[tuple[str, Any]] = [
@@ -175,22 +165,15 @@ WORKLOAD_COLUMNS: list[tuple[str, Any]] = [
 ]
 
 
-@app.command("workload")
-def committee_workload(as_json: JsonOpt = False, convention: ConventionOpt = "ccm") -> None:
+@views.command("workload")
+async def committee_workload(convention: str) -> Shown:
     """Each coordinator's open tasks, and how many are overdue."""
-
-    async def go() -> int:
-        conv = convention_of(convention)
-        rows = workload(await committee(await connect(), conv.code))
-        if as_json:
-            echo_json([w.model_dump(mode="json") for w in rows])
-        elif not rows:
-            echo("no coordinators appointed yet")
-        else:
-            echo("\n".join(columns(rows, WORKLOAD_COLUMNS)))
-        return OK
-
-    run(go)
+    conv = convention_of(convention)
+    rows = workload(await committee(await connect(), conv.code))
+    return Shown(
+        lambda: [w.model_dump(mode="json") for w in rows],
+        lambda: "\n".join(columns(rows, WORKLOAD_COLUMNS)) if rows else "no coordinators appointed yet",
+    )
 
 
 @decisions.command("appoint", CommitteeWorkflow.appoint, Appoint)

@@ -22,6 +22,7 @@ from domain.decisions import (
 from domain.ids import presidency_id
 from domain.models import Convention, MeetingFormat
 from starter.cli.calls import meeting_target, no_presidency
+from starter.cli.commands import MEETING_TAIL, Decisions, Fields
 from starter.cli.common import (
     NOT_RUNNING,
     CliError,
@@ -29,7 +30,7 @@ from starter.cli.common import (
     group,
     one_line,
 )
-from starter.cli.send import MEETING_TAIL, At, Decisions, Fields, found
+from starter.cli.send import At, found
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
 

@@ -28,6 +28,7 @@ from domain.models import Convention, Language
 from domain.views import held_back
 from runtime.connect import connect
 from starter.cli.calls import current_meeting, listed, presidency_state, query_state, start_once
+from starter.cli.commands import Decisions, Fields, option
 from starter.cli.common import (
     BAD_INPUT,
     NOT_RUNNING,
@@ -57,7 +58,7 @@ from starter.cli.common import (
     validated,
 )
 from starter.cli.ledgers import check_ledger
-from starter.cli.send import Decisions, Fields, Locate, found, option, send_to
+from starter.cli.send import Locate, found, send_to
 from workflows.document import DocumentWorkflow
 
 app = group(

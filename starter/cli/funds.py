@@ -20,31 +20,28 @@ from domain.models import Convention, name_key
 from runtime.connect import connect
 from starter.cli.arrears import PayMeetingOpt, funds_arrears, owed_cells, pay_oldest_first
 from starter.cli.calls import query_state
+from starter.cli.commands import CONVENTION, MEETING, MEETING_TAIL, Decisions, Fields, Shown, Views
 from starter.cli.common import (
     BAD_INPUT,
-    OK,
     AmountOpt,
     ConventionOpt,
     IdOpt,
-    JsonOpt,
     MeetingOpt,
     RefOpt,
     convention_of,
     decided,
     echo,
-    echo_json,
     group,
     name_options,
     new_id,
     one_line,
     plural,
-    run,
     table,
     today_in_geneva,
     validated,
 )
 from starter.cli.ledgers import ledger_target, no_ledger
-from starter.cli.send import MEETING_TAIL, At, Decided, Decisions, Fields, send_to
+from starter.cli.send import At, Decided, send_to
 from workflows.funds import MeetingFundsWorkflow
 
 app = group("A meeting's money: cost estimate, assessed contributions, payments, and what waits for money.")
@@ -60,6 +57,8 @@ async def ledger_at(client: Client, conv: Convention, label: str | None) -> At:
 decisions = Decisions(
     app, lambda conv, meeting: lambda client: ledger_at(client, conv, meeting), MEETING_TAIL
 )
+
+views = Views(app, (MEETING, CONVENTION))
 
 
 def ledger_decision(
@@ -294,23 +293,11 @@ def funds_pay(
     )
 
 
-@app.command("status")
-def funds_status(
-    as_json: JsonOpt = False,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+@views.command("status")
+async def funds_status(meeting: str | None, convention: str) -> Shown:
     """Show the ledger: estimate, payments, grants, balance, arrears per State, and the queue in grant order."""
-
-    async def go() -> int:
-        conv = convention_of(convention)
-        client = await connect()
-        wid, label = await ledger_target(client, conv, meeting)
-        ledger = await query_state(client, wid, MeetingFundsWorkflow.ledger, no_ledger(wid, label))
-        if as_json:
-            echo_json(ledger_json(wid, ledger))
-        else:
-            echo(funds_text(wid, ledger))
-        return OK
-
-    run(go)
+    conv = convention_of(convention)
+    client = await connect()
+    wid, label = await ledger_target(client, conv, meeting)
+    ledger = await query_state(client, wid, MeetingFundsWorkflow.ledger, no_ledger(wid, label))
+    return Shown(lambda: ledger_json(wid, ledger), lambda: funds_text(wid, ledger))

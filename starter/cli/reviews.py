@@ -29,13 +29,11 @@ from domain.reviews import (
 )
 from runtime.connect import connect
 from starter.cli.calls import already_started, each, listed, query_state, start_once, state_if_running
+from starter.cli.commands import Decisions, Fields, Shown, Views, option
 from starter.cli.common import (
     BAD_INPUT,
     NOT_RUNNING,
-    OK,
     CliError,
-    ConventionOpt,
-    JsonOpt,
     RefOpt,
     attention,
     attention_cell,
@@ -43,20 +41,18 @@ from starter.cli.common import (
     columns,
     convention_of,
     echo,
-    echo_json,
     execution,
     group,
     kind_attributes,
     name_options,
     next_notification_cell,
     one_line,
-    run,
     section,
     table,
     today_in_geneva,
     undeliverable_lines,
 )
-from starter.cli.send import Decisions, Fields, Locate, found, option
+from starter.cli.send import Locate, found
 from workflows.review import ReviewWorkflow
 
 app = group("Mandated reviews: what falls due when, who was reminded, and the decisions that conclude them.")
@@ -125,6 +121,7 @@ def review_at(conv: Convention, subject: str) -> Locate:
 
 
 decisions = Decisions(app, review_at, lead=(option("subject", SubjectArg),))
+views = Views(app)
 
 
 def due_text(s: ReviewState) -> str:
@@ -233,40 +230,30 @@ def review_text(wid: str, s: ReviewState) -> str:
     return "\n".join(lines)
 
 
-@app.command("list")
-def reviews_list(as_json: JsonOpt = False, convention: ConventionOpt = "ccm") -> None:
+@views.command("list")
+async def reviews_list(convention: str) -> Shown:
     """List the reviews, running and ended, by due date: days left, status, meeting, next notification."""
-
-    async def go() -> int:
-        conv = convention_of(convention)
-        client = await connect()
-        rows = await review_list(client, conv.code)
-        if as_json:
-            echo_json({"convention": conv.code, "as_of": str(today_in_geneva()), "reviews": rows})
-        else:
-            echo(reviews_text(conv.code, rows))
-        return OK
-
-    run(go)
+    conv = convention_of(convention)
+    client = await connect()
+    rows = await review_list(client, conv.code)
+    return Shown(
+        lambda: {"convention": conv.code, "as_of": str(today_in_geneva()), "reviews": rows},
+        lambda: reviews_text(conv.code, rows),
+    )
 
 
-@app.command("show")
-def reviews_show(subject: SubjectArg, as_json: JsonOpt = False, convention: ConventionOpt = "ccm") -> None:
+@views.command("show")
+async def reviews_show(subject: SubjectArg, convention: str) -> Shown:
     """Show one review: mandate, due point, status, periodicity, notifications, conclusions."""
-
-    async def go() -> int:
-        conv = convention_of(convention)
-        name = checked(SUBJECT, subject.strip(), "SUBJECT")
-        client = await connect()
-        state = await review_state(client, conv.code, name)
-        wid = review_id(conv.code, name)
-        if as_json:
-            echo_json({"id": wid, "due_point": due_text(state), **state.model_dump(mode="json")})
-        else:
-            echo(review_text(wid, state))
-        return OK
-
-    run(go)
+    conv = convention_of(convention)
+    name = checked(SUBJECT, subject.strip(), "SUBJECT")
+    client = await connect()
+    state = await review_state(client, conv.code, name)
+    wid = review_id(conv.code, name)
+    return Shown(
+        lambda: {"id": wid, "due_point": due_text(state), **state.model_dump(mode="json")},
+        lambda: review_text(wid, state),
+    )
 
 
 def periodicity_option(text: str | None) -> Periodicity | None:

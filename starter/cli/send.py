@@ -5,7 +5,6 @@ an update under an id of its own, sent again while refused only for the moment, 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,20 +20,7 @@ from domain.decisions import DECISION_REJECTED, SEND_AGAIN, DecisionOutcome
 from domain.models import Convention
 from runtime.connect import connect
 from starter.cli.calls import answer, rpc_error, running
-from starter.cli.common import (
-    FAILED,
-    OK,
-    REJECTED,
-    CliError,
-    ConventionOpt,
-    IdOpt,
-    MeetingOpt,
-    convention_of,
-    decided,
-    echo,
-    one_line,
-    run,
-)
+from starter.cli.common import FAILED, OK, REJECTED, CliError, convention_of, echo, one_line, run
 
 # A decision refused only for the moment (the Presidency being handed over, which takes seconds once its meeting's
 # workflow has finished) is sent again after each of these pauses, in seconds: 7 tries over 31.5 s.
@@ -108,62 +94,6 @@ def send_to(
         return message(), locate
 
     send_decision(update, prepare)
-
-
-Fields = dict[str, Any]
-Options = Callable[..., Fields]
-
-
-def option(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
-    """An option (or argument) a group's decision commands share, declared as a parameter of each."""
-    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
-
-
-DECISION_ID = option("decision_id", IdOpt, None)
-MEETING = option("meeting", MeetingOpt, None)
-CONVENTION = option("convention", ConventionOpt, "ccm")
-SHARED = {DECISION_ID.name, CONVENTION.name}
-# The options after a command's own in a group whose decisions go to a meeting's workflow (or one of its own).
-MEETING_TAIL = (DECISION_ID, MEETING, CONVENTION)
-
-
-@dataclass(frozen=True)
-class Decisions:
-    """The decision commands of a group, each declared by a function of its own options that returns the
-    decision's fields (``reference`` among them). Every command is given the group's options too: ``lead``
-    before its own (the argument naming the workflow), ``tail`` after (``--id`` and ``--convention`` among them).
-    It sends its decision where ``where`` finds the workflow: from the convention, and the group's options other
-    than ``--id`` and ``--convention`` by name."""
-
-    app: typer.Typer
-    where: Callable[..., Locate]
-    tail: tuple[inspect.Parameter, ...] = (DECISION_ID, CONVENTION)
-    lead: tuple[inspect.Parameter, ...] = ()
-
-    def command(
-        self, name: str, update: UpdateMethodMultiParam[[Any, Any], DecisionOutcome], model: type[Any]
-    ) -> Callable[[Options], Options]:
-        """Registers the function as the command ``name``: the group's options around its own; its docstring."""
-
-        def register(options: Options) -> Options:
-            def command(**given: Any) -> None:
-                decision_id, convention = given.pop(DECISION_ID.name), given.pop(CONVENTION.name)
-                place = {p.name: given.pop(p.name) for p in (*self.lead, *self.tail) if p.name not in SHARED}
-                send_to(
-                    convention,
-                    update,
-                    lambda conv: self.where(conv, **place),
-                    lambda: decided(model, decision_id, **options(**given)),
-                )
-
-            own = inspect.signature(options, eval_str=True).parameters.values()
-            params = [*self.lead, *(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own), *self.tail]
-            command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-            command.__doc__ = options.__doc__
-            self.app.command(name)(command)
-            return options
-
-        return register
 
 
 def found(

@@ -24,27 +24,21 @@ from domain.sponsorship import (
 from domain.sponsorship import report as report_of
 from runtime.connect import connect
 from starter.cli.calls import query_state
+from starter.cli.commands import CONVENTION, MEETING, MEETING_TAIL, Decisions, Fields, Shown, Views
 from starter.cli.common import (
     NOT_RUNNING,
-    OK,
     AmountOpt,
     CliError,
-    ConventionOpt,
-    JsonOpt,
-    MeetingOpt,
     RefOpt,
     convention_of,
-    echo,
-    echo_json,
     group,
     name_options,
     one_line,
-    run,
     table,
     today_in_geneva,
 )
 from starter.cli.ledgers import ledger_target
-from starter.cli.send import MEETING_TAIL, At, Decisions, Fields
+from starter.cli.send import At
 from workflows.sponsorship import SponsorshipWorkflow
 
 app = group(
@@ -79,6 +73,7 @@ async def programme_at(client: Client, code: str, label: str | None) -> At:
 decisions = Decisions(
     app, lambda conv, meeting: lambda client: programme_at(client, conv.code, meeting), MEETING_TAIL
 )
+views = Views(app, (MEETING, CONVENTION))
 
 
 @decisions.command("contribute", SponsorshipWorkflow.contribute, Contribute)
@@ -182,39 +177,29 @@ def status_text(wid: str, s: SponsorshipState) -> str:
     return "\n".join(lines)
 
 
-@app.command("status")
-def sponsorship_status(
-    as_json: JsonOpt = False, meeting: MeetingOpt = None, convention: ConventionOpt = "ccm"
-) -> None:
+@views.command("status")
+async def sponsorship_status(meeting: str | None, convention: str) -> Shown:
     """Show the programme: balance, applications and their status (the ISU's view: delegates are named)."""
-
-    async def go() -> int:
-        wid, s = await _programme(convention, meeting)
-        if as_json:
-            echo_json({"id": wid, "balance": s.balance, "programme": s.model_dump(mode="json")})
-        else:
-            echo(status_text(wid, s))
-        return OK
-
-    run(go)
+    wid, s = await _programme(convention, meeting)
+    return Shown(
+        lambda: {"id": wid, "balance": s.balance, "programme": s.model_dump(mode="json")},
+        lambda: status_text(wid, s),
+    )
 
 
-@app.command("report")
-def sponsorship_report(
-    as_json: JsonOpt = False, meeting: MeetingOpt = None, convention: ConventionOpt = "ccm"
-) -> None:
+@views.command("report")
+async def sponsorship_report(meeting: str | None, convention: str) -> Shown:
     """The report: delegates sponsored, States represented, donors, money spent and carried over (so far, until
     the meeting has closed)."""
-
-    async def go() -> int:
-        _, s = await _programme(convention, meeting)
-        r = s.report or report_of(s)
-        if as_json:
-            echo_json({"final": s.report is not None, **r.model_dump(mode="json")})
-            return OK
-        echo(report_text(r) + ("" if s.report else " (so far: the meeting has not closed)"))
-        echo(f"States represented: {', '.join(r.states) or 'none'}")
-        echo(f"Donors: {', '.join(r.donors) or 'none'}")
-        return OK
-
-    run(go)
+    _, s = await _programme(convention, meeting)
+    r = s.report or report_of(s)
+    return Shown(
+        lambda: {"final": s.report is not None, **r.model_dump(mode="json")},
+        lambda: "\n".join(
+            [
+                report_text(r) + ("" if s.report else " (so far: the meeting has not closed)"),
+                f"States represented: {', '.join(r.states) or 'none'}",
+                f"Donors: {', '.join(r.donors) or 'none'}",
+            ]
+        ),
+    )
