@@ -28,7 +28,7 @@ from domain.models import Convention, Language
 from domain.views import held_back
 from runtime.connect import connect
 from starter.cli.calls import current_meeting, listed, presidency_state, query_state, start_once
-from starter.cli.commands import Decisions, Fields, option
+from starter.cli.commands import CONVENTION, MEETING, Decisions, Fields, Shown, Views, option
 from starter.cli.common import (
     BAD_INPUT,
     NOT_RUNNING,
@@ -37,14 +37,12 @@ from starter.cli.common import (
     CliError,
     ConventionOpt,
     IdOpt,
-    JsonOpt,
     MeetingOpt,
     RefOpt,
     checked,
     columns,
     convention_of,
     echo,
-    echo_json,
     execution,
     group,
     kind_attributes,
@@ -153,6 +151,7 @@ def document_at(conv: Convention, symbol: str) -> Locate:
 
 
 decisions = Decisions(app, document_at, lead=(option("symbol", SymbolArg),))
+views = Views(app, (MEETING, CONVENTION))
 
 
 @app.command("delivered")
@@ -278,35 +277,23 @@ def documents_text(label: str, docs: list[dict[str, Any]]) -> str:
     return "\n".join([title, *columns(docs, DOCUMENT_COLUMNS)])
 
 
-@app.command("status")
-def docs_status(
+@views.command("status")
+async def docs_status(
     symbol: Annotated[
         str | None, typer.Argument(help="A document's symbol; without it, every document of the meeting.")
     ] = None,
-    as_json: JsonOpt = False,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+    *,
+    meeting: str | None,
+    convention: str,
+) -> Shown:
     """Show one document (each language, its money, its log), or list the meeting's documents."""
-
-    async def go() -> int:
-        conv = convention_of(convention)
-        given = meeting_ref(meeting).label if meeting is not None else None
-        wid = document_id(conv.code, checked(SYMBOL, symbol, "SYMBOL")) if symbol is not None else ""
-        client = await connect()
-        if symbol is not None:
-            state = await query_state(client, wid, DocumentWorkflow.state, no_document(symbol, wid))
-            if as_json:
-                echo_json(document_json(wid, state))
-            else:
-                echo(document_text(wid, state))
-            return OK
-        label = given or (await presidency_state(client, conv)).meeting.ref.label
-        docs = await document_list(client, conv.code, label)
-        if as_json:
-            echo_json({"meeting": label, "documents": docs})
-        else:
-            echo(documents_text(label, docs))
-        return OK
-
-    run(go)
+    conv = convention_of(convention)
+    given = meeting_ref(meeting).label if meeting is not None else None
+    wid = document_id(conv.code, checked(SYMBOL, symbol, "SYMBOL")) if symbol is not None else ""
+    client = await connect()
+    if symbol is not None:
+        state = await query_state(client, wid, DocumentWorkflow.state, no_document(symbol, wid))
+        return Shown(lambda: document_json(wid, state), lambda: document_text(wid, state))
+    label = given or (await presidency_state(client, conv)).meeting.ref.label
+    docs = await document_list(client, conv.code, label)
+    return Shown(lambda: {"meeting": label, "documents": docs}, lambda: documents_text(label, docs))
