@@ -4,7 +4,8 @@ extension requests (`msp extensions`), silence procedures (`msp silence`), Artic
 the Coordination Committee (`msp committee`), the Sponsorship Programme (`msp sponsorship`).
 
 One module per command group; `common.py` holds what they share (exit codes, errors, options, tables),
-`calls.py` every call to Temporal, and `send.py` the one path a decision takes. It stays thin: every rule lives in
+`calls.py` every call to Temporal, `send.py` the one path a decision takes, and `commands.py` the options a
+group's commands share, declared once. It stays thin: every rule lives in
 ``domain/`` and is enforced by the workflows' update validators, so a decision is answered here exactly as the
 workflow answered it.
 
