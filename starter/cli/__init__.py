@@ -4,7 +4,8 @@ extension requests (`msp extensions`), silence procedures (`msp silence`), Artic
 the Coordination Committee (`msp committee`), the Sponsorship Programme (`msp sponsorship`).
 
 One module per command group; `common.py` holds what they share (exit codes, errors, options, tables),
-`calls.py` every call to Temporal, and `send.py` the one path a decision takes. It stays thin: every rule lives in
+`calls.py` every call to Temporal, `send.py` the one path a decision takes, and `commands.py` the options a
+group's commands share, declared once. It stays thin: every rule lives in
 ``domain/`` and is enforced by the workflows' update validators, so a decision is answered here exactly as the
 workflow answered it.
 
@@ -57,18 +58,22 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(cycle.app, name="cycle")
-app.add_typer(decide.app, name="decide")
-app.add_typer(funds.app, name="funds")
-app.add_typer(docs.app, name="docs")
-app.add_typer(reviews.app, name="reviews")
-app.add_typer(extensions.app, name="extensions")
-app.add_typer(silence.app, name="silence")
-app.add_typer(reports.app, name="reports")
-app.add_typer(register.app, name="register")
-app.add_typer(committee.app, name="committee")
-app.add_typer(isu.app, name="isu")
-app.add_typer(sponsorship.app, name="sponsorship")
+# Each command group is named after its module, and listed in this order.
+for module in (
+    cycle,
+    decide,
+    funds,
+    docs,
+    reviews,
+    extensions,
+    silence,
+    reports,
+    register,
+    committee,
+    isu,
+    sponsorship,
+):
+    app.add_typer(module.app, name=module.__name__.rpartition(".")[2])
 app.command("codec-server")(codec_server.codec_server)
 app.command("status")(status.status)
 app.command("simulate")(simulate.simulate)

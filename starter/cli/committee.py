@@ -4,13 +4,11 @@ coordinators' mandates, its meetings, the tasks it gives its coordinators and th
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair
-from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import committee as rules
 from domain import search_attributes as sa
@@ -29,36 +27,30 @@ from domain.committee_models import (
     Theme,
 )
 from domain.config import CycleConfig, committee_state
-from domain.decisions import DecisionOutcome
 from domain.ids import committee_id
+from domain.models import Convention
 from domain.views import workload
 from runtime.connect import connect
 from starter.cli.calls import already_started, query_state, running, start_once
+from starter.cli.commands import Decisions, Fields, Shown, Views
 from starter.cli.common import (
     NOT_RUNNING,
-    OK,
     ArticleOpt,
     CliError,
-    ConventionOpt,
-    IdOpt,
-    JsonOpt,
     RefOpt,
     columns,
     convention_of,
     date_option,
-    decided,
     echo,
-    echo_json,
     group,
     kind_attributes,
     name_options,
     one_line,
-    run,
     section,
     table,
     undeliverable_lines,
 )
-from starter.cli.send import Decided, Target, send_decision
+from starter.cli.send import Locate, Target
 from workflows.committee import CommitteeWorkflow
 
 app = group("The Coordination Committee: members, mandates, meetings, tasks and workload, Analysis Groups.")
@@ -97,24 +89,21 @@ async def committee(client: Client, code: str) -> CommitteeState:
     return await query_state(client, committee_id(code), CommitteeWorkflow.state, no_committee(code))
 
 
-def committee_decision(
-    code: str,
-    update: UpdateMethodMultiParam[[CommitteeWorkflow, Any], DecisionOutcome],
-    message: Callable[[], Decided],
-) -> None:
-    def prepare() -> tuple[Decided, Any]:
-        conv = convention_of(code)
-        decision = message()
+def committee_at(conv: Convention) -> Locate:
+    """The committee, refused before anything is sent when it does not run."""
 
-        async def locate(client: Client) -> Target[CommitteeWorkflow]:
-            wid = committee_id(conv.code)
-            await running(client, wid, no_committee(conv.code), lambda _: no_committee(conv.code))
-            handle = client.get_workflow_handle_for(CommitteeWorkflow.run, wid)
-            return Target(handle, lambda _: no_committee(conv.code))
+    async def locate(client: Client) -> Target[CommitteeWorkflow]:
+        wid = committee_id(conv.code)
+        await running(client, wid, no_committee(conv.code), lambda _: no_committee(conv.code))
+        handle = client.get_workflow_handle_for(CommitteeWorkflow.run, wid)
+        return Target(handle, lambda _: no_committee(conv.code))
 
-        return decision, locate
+    return locate
 
-    send_decision(update, prepare)
+
+decisions = Decisions(app, committee_at)
+group_decisions = Decisions(group_app, committee_at)
+views = Views(app)
 
 
 def status_text(s: CommitteeState) -> str:
@@ -156,22 +145,15 @@ def status_text(s: CommitteeState) -> str:
     return "\n".join(lines)
 
 
-@app.command("status")
-def committee_status(as_json: JsonOpt = False, convention: ConventionOpt = "ccm") -> None:
+@views.command("status")
+async def committee_status(convention: str) -> Shown:
     """Show the committee: members (derived from the Presidency), invited, mandates, meetings, tasks, groups."""
-
-    async def go() -> int:
-        conv = convention_of(convention)
-        s = await committee(await connect(), conv.code)
-        if as_json:
-            echo_json(
-                {"id": committee_id(conv.code), "members": rules.members(s), **s.model_dump(mode="json")}
-            )
-        else:
-            echo(status_text(s))
-        return OK
-
-    run(go)
+    conv = convention_of(convention)
+    s = await committee(await connect(), conv.code)
+    return Shown(
+        lambda: {"id": committee_id(conv.code), "members": rules.members(s), **s.model_dump(mode="json")},
+        lambda: status_text(s),
+    )
 
 
 WORKLOAD_COLUMNS: list[tuple[str, Any]] = [
@@ -183,25 +165,18 @@ WORKLOAD_COLUMNS: list[tuple[str, Any]] = [
 ]
 
 
-@app.command("workload")
-def committee_workload(as_json: JsonOpt = False, convention: ConventionOpt = "ccm") -> None:
+@views.command("workload")
+async def committee_workload(convention: str) -> Shown:
     """Each coordinator's open tasks, and how many are overdue."""
-
-    async def go() -> int:
-        conv = convention_of(convention)
-        rows = workload(await committee(await connect(), conv.code))
-        if as_json:
-            echo_json([w.model_dump(mode="json") for w in rows])
-        elif not rows:
-            echo("no coordinators appointed yet")
-        else:
-            echo("\n".join(columns(rows, WORKLOAD_COLUMNS)))
-        return OK
-
-    run(go)
+    conv = convention_of(convention)
+    rows = workload(await committee(await connect(), conv.code))
+    return Shown(
+        lambda: [w.model_dump(mode="json") for w in rows],
+        lambda: "\n".join(columns(rows, WORKLOAD_COLUMNS)) if rows else "no coordinators appointed yet",
+    )
 
 
-@app.command("appoint")
+@decisions.command("appoint", CommitteeWorkflow.appoint, Appoint)
 def committee_appoint(
     theme: ThemeOpt,
     state: Annotated[
@@ -211,131 +186,67 @@ def committee_appoint(
     person: Annotated[
         str | None, typer.Option("--person", help="The person who coordinates, if named.")
     ] = None,
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Appoint a theme's coordinators: two years for a main theme, one renewable year for transparency and national
     implementation measures."""
-    committee_decision(
-        convention,
-        CommitteeWorkflow.appoint,
-        lambda: decided(Appoint, decision_id, ref, theme=theme, states=state, person=person),
-    )
+    return {"reference": ref, "theme": theme, "states": state, "person": person}
 
 
-@app.command("renew")
-def committee_renew(
-    theme: ThemeOpt, ref: RefOpt, decision_id: IdOpt = None, convention: ConventionOpt = "ccm"
-) -> None:
+@decisions.command("renew", CommitteeWorkflow.renew, Renew)
+def committee_renew(theme: ThemeOpt, ref: RefOpt) -> Fields:
     """Renew a one-year mandate (transparency, national implementation measures) for another year."""
-    committee_decision(
-        convention, CommitteeWorkflow.renew, lambda: decided(Renew, decision_id, ref, theme=theme)
-    )
+    return {"reference": ref, "theme": theme}
 
 
-@app.command("schedule")
+@decisions.command("schedule", CommitteeWorkflow.schedule_meeting, ScheduleMeeting)
 def committee_schedule(
     on: Annotated[str, typer.Option("--on", help="The meeting's date (YYYY-MM-DD).")],
     agenda: Annotated[str, typer.Option("--agenda", help="The agenda.")],
     ref: RefOpt,
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Schedule a meeting of the committee; its members and invitees are sent an invitation."""
-    committee_decision(
-        convention,
-        CommitteeWorkflow.schedule_meeting,
-        lambda: decided(ScheduleMeeting, decision_id, ref, on=date_option(on, "--on"), agenda=agenda),
-    )
+    return {"reference": ref, "on": date_option(on, "--on"), "agenda": agenda}
 
 
-@app.command("record")
+@decisions.command("record", CommitteeWorkflow.record_meeting, RecordMeeting)
 def committee_record(
     meeting: Annotated[int, typer.Option("--meeting", help="The meeting's number, as `schedule` gave it.")],
     attended: Annotated[list[str], typer.Option("--attended", help="Who attended (repeat for each).")],
     conclusions: Annotated[str, typer.Option("--conclusions", help="What the meeting concluded.")],
     ref: RefOpt,
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Enter the record of a meeting once it has met: who attended, what it concluded."""
-    committee_decision(
-        convention,
-        CommitteeWorkflow.record_meeting,
-        lambda: decided(
-            RecordMeeting, decision_id, ref, meeting=meeting, attended=attended, conclusions=conclusions
-        ),
-    )
+    return {"reference": ref, "meeting": meeting, "attended": attended, "conclusions": conclusions}
 
 
-@app.command("assign")
+@decisions.command("assign", CommitteeWorkflow.assign_task, AssignTask)
 def committee_assign(
     theme: ThemeOpt,
     title: Annotated[str, typer.Option("--title", help="What the coordinators are to do.")],
     due: Annotated[str, typer.Option("--due", help="When it is due (YYYY-MM-DD).")],
     ref: RefOpt,
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Give a theme's coordinators a task with a due date: reminded before it, escalated the day after."""
-    committee_decision(
-        convention,
-        CommitteeWorkflow.assign_task,
-        lambda: decided(
-            AssignTask, decision_id, ref, theme=theme, title=title, due=date_option(due, "--due")
-        ),
-    )
+    return {"reference": ref, "theme": theme, "title": title, "due": date_option(due, "--due")}
 
 
-@app.command("complete")
+@decisions.command("complete", CommitteeWorkflow.complete_task, CompleteTask)
 def committee_complete(
     task: Annotated[int, typer.Option("--task", help="The task's number, as `assign` gave it.")],
     ref: RefOpt,
     outcome: Annotated[str | None, typer.Option("--outcome", help="What came of it.")] = None,
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Mark a task done."""
-    committee_decision(
-        convention,
-        CommitteeWorkflow.complete_task,
-        lambda: decided(CompleteTask, decision_id, ref, task=task, outcome=outcome),
-    )
+    return {"reference": ref, "task": task, "outcome": outcome}
 
 
-def group_command(
-    update: UpdateMethodMultiParam[[CommitteeWorkflow, Any], DecisionOutcome],
-    model: type[AddGroupMember] | type[RemoveGroupMember],
-    doc: str,
-) -> Callable[..., None]:
-    """`msp committee group add` and `remove`: the same options, another decision."""
-
-    def command(
-        article: ArticleOpt,
-        member: MemberOpt,
-        ref: RefOpt,
-        decision_id: IdOpt = None,
-        convention: ConventionOpt = "ccm",
-    ) -> None:
-        committee_decision(
-            convention, update, lambda: decided(model, decision_id, ref, article=str(article), member=member)
-        )
-
-    command.__doc__ = doc
-    return command
+@group_decisions.command("add", CommitteeWorkflow.add_group_member, AddGroupMember)
+def committee_group_add(article: ArticleOpt, member: MemberOpt, ref: RefOpt) -> Fields:
+    """Add a member to the Analysis Group of an article."""
+    return {"reference": ref, "article": str(article), "member": member}
 
 
-group_app.command("add")(
-    group_command(
-        CommitteeWorkflow.add_group_member,
-        AddGroupMember,
-        "Add a member to the Analysis Group of an article.",
-    )
-)
-group_app.command("remove")(
-    group_command(
-        CommitteeWorkflow.remove_group_member,
-        RemoveGroupMember,
-        "Remove a member from the Analysis Group of an article.",
-    )
-)
+@group_decisions.command("remove", CommitteeWorkflow.remove_group_member, RemoveGroupMember)
+def committee_group_remove(article: ArticleOpt, member: MemberOpt, ref: RefOpt) -> Fields:
+    """Remove a member from the Analysis Group of an article."""
+    return {"reference": ref, "article": str(article), "member": member}

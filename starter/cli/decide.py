@@ -7,15 +7,12 @@ from typing import Annotated, Any
 
 import typer
 from temporalio.client import Client
-from temporalio.workflow import UpdateMethodMultiParam
 
 from domain.decisions import (
     AddPart,
     ChangeFormat,
     CloseMeeting,
     DecideIntersessional,
-    Decision,
-    DecisionOutcome,
     Designate,
     ExtendByDay,
     Postpone,
@@ -25,18 +22,15 @@ from domain.decisions import (
 from domain.ids import presidency_id
 from domain.models import Convention, MeetingFormat
 from starter.cli.calls import meeting_target, no_presidency
+from starter.cli.commands import MEETING_TAIL, Decisions, Fields
 from starter.cli.common import (
     NOT_RUNNING,
     CliError,
-    ConventionOpt,
-    IdOpt,
-    MeetingOpt,
     RefOpt,
-    decided,
     group,
     one_line,
 )
-from starter.cli.send import At, found, send_to
+from starter.cli.send import At, found
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
 
@@ -77,43 +71,16 @@ async def meeting_at(client: Client, conv: Convention, label: str | None) -> At:
     )
 
 
-def meeting_decision(
-    code: str,
-    meeting: str | None,
-    update: UpdateMethodMultiParam[[MeetingWorkflow, Any], DecisionOutcome],
-    model: type[Decision],
-    decision_id: str | None,
-    ref: str,
-    **fields: Any,
-) -> None:
-    send_to(
-        code,
-        update,
-        lambda conv: lambda client: meeting_at(client, conv, meeting),
-        lambda: decided(model, decision_id, ref, **fields),
-    )
-
-
-def presidency_decision(
-    code: str,
-    update: UpdateMethodMultiParam[[PresidencyWorkflow, Any], DecisionOutcome],
-    model: type[Decision],
-    decision_id: str | None,
-    ref: str,
-    **fields: Any,
-) -> None:
-    send_to(
-        code,
-        update,
-        lambda conv: found(presidency_id(conv), lambda _: no_presidency(conv)),
-        lambda: decided(model, decision_id, ref, **fields),
-    )
+meeting_decisions = Decisions(
+    app, lambda conv, meeting: lambda client: meeting_at(client, conv, meeting), MEETING_TAIL
+)
+presidency_decisions = Decisions(app, lambda conv: found(presidency_id(conv), lambda _: no_presidency(conv)))
 
 
 # On the meeting.
 
 
-@app.command("set-dates")
+@meeting_decisions.command("set-dates", MeetingWorkflow.set_dates, SetDates)
 def set_dates(
     ref: RefOpt,
     start: Annotated[str, typer.Option("--start", help="First day, YYYY-MM-DD.")],
@@ -123,24 +90,12 @@ def set_dates(
     place: PlaceOpt = None,
     host: HostOpt = None,
     format: NewFormatOpt = None,
-    decision_id: IdOpt = None,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Set the dates (and place, and format) of the next part of the meeting that has not begun, in one decision."""
-    meeting_decision(
-        convention,
-        meeting,
-        MeetingWorkflow.set_dates,
-        SetDates,
-        decision_id,
-        ref,
-        format=format,
-        **part(start, days, place, host),
-    )
+    return {"reference": ref, "format": format, **part(start, days, place, host)}
 
 
-@app.command("postpone")
+@meeting_decisions.command("postpone", MeetingWorkflow.postpone, Postpone)
 def postpone(
     ref: RefOpt,
     to: Annotated[
@@ -150,42 +105,26 @@ def postpone(
     place: PlaceOpt = None,
     host: HostOpt = None,
     format: NewFormatOpt = None,
-    decision_id: IdOpt = None,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Postpone the next part that has not begun (the parts after it move with it); its place and format may
     change in the same decision."""
-    meeting_decision(
-        convention,
-        meeting,
-        MeetingWorkflow.postpone,
-        Postpone,
-        decision_id,
-        ref,
-        new_start=to,
-        reason=reason,
-        format=format,
-        place=place,
-        host_covering_extra_cost=host,
-    )
+    return {
+        "reference": ref,
+        "new_start": to,
+        "reason": reason,
+        "format": format,
+        "place": place,
+        "host_covering_extra_cost": host,
+    }
 
 
-@app.command("change-format")
-def change_format(
-    ref: RefOpt,
-    format: FormatOpt,
-    decision_id: IdOpt = None,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+@meeting_decisions.command("change-format", MeetingWorkflow.change_format, ChangeFormat)
+def change_format(ref: RefOpt, format: FormatOpt) -> Fields:
     """Change the format of the next part that has not begun."""
-    meeting_decision(
-        convention, meeting, MeetingWorkflow.change_format, ChangeFormat, decision_id, ref, format=format
-    )
+    return {"reference": ref, "format": format}
 
 
-@app.command("add-part")
+@meeting_decisions.command("add-part", MeetingWorkflow.add_part, AddPart)
 def add_part(
     ref: RefOpt,
     start: Annotated[str, typer.Option("--start", help="First day of the new part, YYYY-MM-DD.")],
@@ -193,35 +132,18 @@ def add_part(
     place: PlaceOpt = None,
     host: HostOpt = None,
     format: FormatOpt = MeetingFormat.IN_PERSON,
-    decision_id: IdOpt = None,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Split the meeting: add a part after the last one."""
-    meeting_decision(
-        convention,
-        meeting,
-        MeetingWorkflow.add_part,
-        AddPart,
-        decision_id,
-        ref,
-        format=format,
-        **part(start, days, place, host),
-    )
+    return {"reference": ref, "format": format, **part(start, days, place, host)}
 
 
-@app.command("extend-by-day")
-def extend_by_day(
-    ref: RefOpt,
-    decision_id: IdOpt = None,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+@meeting_decisions.command("extend-by-day", MeetingWorkflow.extend_by_day, ExtendByDay)
+def extend_by_day(ref: RefOpt) -> Fields:
     """Extend the part in session (or the next one) by a day."""
-    meeting_decision(convention, meeting, MeetingWorkflow.extend_by_day, ExtendByDay, decision_id, ref)
+    return {"reference": ref}
 
 
-@app.command("close")
+@meeting_decisions.command("close", MeetingWorkflow.close, CloseMeeting)
 def close(
     ref: RefOpt,
     successor_state: Annotated[
@@ -230,36 +152,21 @@ def close(
     successor_representative: Annotated[
         str | None, typer.Option("--successor-representative", help="The successor's representative.")
     ] = None,
-    decision_id: IdOpt = None,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Close the meeting in session (on its last part); the Presidency hands over."""
-    successor = president(successor_state, successor_representative)
-    meeting_decision(
-        convention, meeting, MeetingWorkflow.close, CloseMeeting, decision_id, ref, successor=successor
-    )
+    return {"reference": ref, "successor": president(successor_state, successor_representative)}
 
 
 # On the presidency.
 
 
-@app.command("designate")
-def designate(
-    ref: RefOpt,
-    state: StateOpt,
-    representative: RepresentativeOpt = None,
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+@presidency_decisions.command("designate", PresidencyWorkflow.designate, Designate)
+def designate(ref: RefOpt, state: StateOpt, representative: RepresentativeOpt = None) -> Fields:
     """Designate the President of the next meeting that has none yet."""
-    chosen = president(state, representative)
-    presidency_decision(
-        convention, PresidencyWorkflow.designate, Designate, decision_id, ref, president=chosen
-    )
+    return {"reference": ref, "president": president(state, representative)}
 
 
-@app.command("replace-designate")
+@presidency_decisions.command("replace-designate", PresidencyWorkflow.replace_designate, ReplaceDesignate)
 def replace_designate(
     ref: RefOpt,
     state: StateOpt,
@@ -267,37 +174,19 @@ def replace_designate(
     position: Annotated[
         int, typer.Option("--position", help="Which upcoming meeting: 1 is the next one.")
     ] = 1,
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Replace the President-designate of an upcoming meeting."""
-    chosen = president(state, representative)
-    presidency_decision(
-        convention,
-        PresidencyWorkflow.replace_designate,
-        ReplaceDesignate,
-        decision_id,
-        ref,
-        position=position,
-        president=chosen,
-    )
+    return {"reference": ref, "position": position, "president": president(state, representative)}
 
 
-@app.command("intersessional")
+@presidency_decisions.command(
+    "intersessional", PresidencyWorkflow.decide_intersessional, DecideIntersessional
+)
 def intersessional(
     ref: RefOpt,
     held: Annotated[
         bool, typer.Option("--held/--not-held", help="Whether an intersessional meeting is held next cycle.")
     ],
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Decide whether an intersessional meeting is held in the next cycle."""
-    presidency_decision(
-        convention,
-        PresidencyWorkflow.decide_intersessional,
-        DecideIntersessional,
-        decision_id,
-        ref,
-        held=held,
-    )
+    return {"reference": ref, "held": held}

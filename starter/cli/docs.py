@@ -10,10 +10,8 @@ from pydantic import TypeAdapter
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair
 from temporalio.service import RPCError
-from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import search_attributes as sa
-from domain.decisions import Decision, DecisionOutcome
 from domain.documents import (
     Delivered,
     DocumentInput,
@@ -30,6 +28,7 @@ from domain.models import Convention, Language
 from domain.views import held_back
 from runtime.connect import connect
 from starter.cli.calls import current_meeting, listed, presidency_state, query_state, start_once
+from starter.cli.commands import CONVENTION, MEETING, Decisions, Fields, Shown, Views, option
 from starter.cli.common import (
     BAD_INPUT,
     NOT_RUNNING,
@@ -38,15 +37,12 @@ from starter.cli.common import (
     CliError,
     ConventionOpt,
     IdOpt,
-    JsonOpt,
     MeetingOpt,
     RefOpt,
     checked,
     columns,
     convention_of,
-    decided,
     echo,
-    echo_json,
     execution,
     group,
     kind_attributes,
@@ -149,20 +145,13 @@ def docs_submit(
     run(go)
 
 
-def document_decision(
-    code: str,
-    symbol: str,
-    update: UpdateMethodMultiParam[[DocumentWorkflow, Any], DecisionOutcome],
-    model: type[Decision],
-    decision_id: str | None,
-    ref: str | None,
-    **fields: Any,
-) -> None:
-    def where(conv: Convention) -> Locate:
-        wid = document_id(conv.code, checked(SYMBOL, symbol, "SYMBOL"))
-        return found(wid, lambda e: no_document(symbol, wid, e))
+def document_at(conv: Convention, symbol: str) -> Locate:
+    wid = document_id(conv.code, checked(SYMBOL, symbol, "SYMBOL"))
+    return found(wid, lambda e: no_document(symbol, wid, e))
 
-    send_to(code, update, where, lambda: decided(model, decision_id, ref, **fields))
+
+decisions = Decisions(app, document_at, lead=(option("symbol", SymbolArg),))
+views = Views(app, (MEETING, CONVENTION))
 
 
 @app.command("delivered")
@@ -180,10 +169,6 @@ def docs_delivered(
     """Record that a translation was delivered: the document is issued in that language."""
     language = lang.strip().lower()
 
-    def where(conv: Convention) -> Locate:
-        wid = document_id(conv.code, checked(SYMBOL, symbol, "SYMBOL"))
-        return found(wid, lambda e: no_document(symbol, wid, e))
-
     def delivery() -> Delivered:
         fields = {"decision_id": decision_id or new_id(), "reference": ref, "language": language}
         return validated(
@@ -194,19 +179,14 @@ def docs_delivered(
             ),
         )
 
-    send_to(convention, DocumentWorkflow.delivered, where, delivery)
+    send_to(convention, DocumentWorkflow.delivered, lambda conv: document_at(conv, symbol), delivery)
 
 
-@app.command("withdraw")
-def docs_withdraw(
-    symbol: SymbolArg,
-    ref: RefOpt,
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+@decisions.command("withdraw", DocumentWorkflow.withdraw, Withdraw)
+def docs_withdraw(ref: RefOpt) -> Fields:
     """Withdraw a document: its requests leave the queue, money granted to jobs not sent goes back, and jobs sent
     are cancelled at conference services (their money goes back once they confirm; a job already done stays paid)."""
-    document_decision(convention, symbol, DocumentWorkflow.withdraw, Withdraw, decision_id, ref)
+    return {"reference": ref}
 
 
 def document_json(wid: str, state: DocumentState) -> dict[str, Any]:
@@ -297,35 +277,23 @@ def documents_text(label: str, docs: list[dict[str, Any]]) -> str:
     return "\n".join([title, *columns(docs, DOCUMENT_COLUMNS)])
 
 
-@app.command("status")
-def docs_status(
+@views.command("status")
+async def docs_status(
     symbol: Annotated[
         str | None, typer.Argument(help="A document's symbol; without it, every document of the meeting.")
     ] = None,
-    as_json: JsonOpt = False,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+    *,
+    meeting: str | None,
+    convention: str,
+) -> Shown:
     """Show one document (each language, its money, its log), or list the meeting's documents."""
-
-    async def go() -> int:
-        conv = convention_of(convention)
-        given = meeting_ref(meeting).label if meeting is not None else None
-        wid = document_id(conv.code, checked(SYMBOL, symbol, "SYMBOL")) if symbol is not None else ""
-        client = await connect()
-        if symbol is not None:
-            state = await query_state(client, wid, DocumentWorkflow.state, no_document(symbol, wid))
-            if as_json:
-                echo_json(document_json(wid, state))
-            else:
-                echo(document_text(wid, state))
-            return OK
-        label = given or (await presidency_state(client, conv)).meeting.ref.label
-        docs = await document_list(client, conv.code, label)
-        if as_json:
-            echo_json({"meeting": label, "documents": docs})
-        else:
-            echo(documents_text(label, docs))
-        return OK
-
-    run(go)
+    conv = convention_of(convention)
+    given = meeting_ref(meeting).label if meeting is not None else None
+    wid = document_id(conv.code, checked(SYMBOL, symbol, "SYMBOL")) if symbol is not None else ""
+    client = await connect()
+    if symbol is not None:
+        state = await query_state(client, wid, DocumentWorkflow.state, no_document(symbol, wid))
+        return Shown(lambda: document_json(wid, state), lambda: document_text(wid, state))
+    label = given or (await presidency_state(client, conv)).meeting.ref.label
+    docs = await document_list(client, conv.code, label)
+    return Shown(lambda: {"meeting": label, "documents": docs}, lambda: documents_text(label, docs))

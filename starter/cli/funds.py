@@ -13,32 +13,29 @@ from temporalio.client import Client
 from temporalio.workflow import UpdateMethodMultiParam
 
 from domain.assessments import SharesError, parse_shares
-from domain.decisions import Decision, DecisionOutcome
+from domain.decisions import DecisionOutcome
 from domain.funds import Assess, LedgerState, Payment, SetEstimate, arrears, chf, queue
 from domain.meeting_costs import RegisterNotParty, SetSurplus
 from domain.models import Convention, name_key
 from runtime.connect import connect
 from starter.cli.arrears import PayMeetingOpt, funds_arrears, owed_cells, pay_oldest_first
 from starter.cli.calls import query_state
+from starter.cli.commands import CONVENTION, MEETING, MEETING_TAIL, Decisions, Fields, Shown, Views
 from starter.cli.common import (
     BAD_INPUT,
-    OK,
     AmountOpt,
     ConventionOpt,
     IdOpt,
-    JsonOpt,
     MeetingOpt,
     RefOpt,
     convention_of,
     decided,
     echo,
-    echo_json,
     group,
     name_options,
     new_id,
     one_line,
     plural,
-    run,
     table,
     today_in_geneva,
     validated,
@@ -57,6 +54,13 @@ async def ledger_at(client: Client, conv: Convention, label: str | None) -> At:
     return At(wid, lambda e: no_ledger(wid, name, e))
 
 
+decisions = Decisions(
+    app, lambda conv, meeting: lambda client: ledger_at(client, conv, meeting), MEETING_TAIL
+)
+
+views = Views(app, (MEETING, CONVENTION))
+
+
 def ledger_decision(
     code: str,
     meeting: str | None,
@@ -64,19 +68,6 @@ def ledger_decision(
     message: Callable[[], Decided],
 ) -> None:
     send_to(code, update, lambda conv: lambda client: ledger_at(client, conv, meeting), message)
-
-
-def ledger_decided(
-    code: str,
-    meeting: str | None,
-    update: UpdateMethodMultiParam[[MeetingFundsWorkflow, Any], DecisionOutcome],
-    model: type[Decision],
-    decision_id: str | None,
-    ref: str,
-    **fields: Any,
-) -> None:
-    """An ISU decision on the ledger, made of the command's options."""
-    ledger_decision(code, meeting, update, lambda: decided(model, decision_id, ref, **fields))
 
 
 def ledger_json(wid: str, ledger: LedgerState) -> dict[str, Any]:
@@ -186,21 +177,13 @@ def surplus_text(ledger: LedgerState, today: date) -> list[str]:
 app.command("arrears")(funds_arrears)
 
 
-@app.command("estimate")
-def funds_estimate(
-    amount: AmountOpt,
-    ref: RefOpt,
-    decision_id: IdOpt = None,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+@decisions.command("estimate", MeetingFundsWorkflow.set_estimate, SetEstimate)
+def funds_estimate(amount: AmountOpt, ref: RefOpt) -> Fields:
     """Record the meeting's adopted cost estimate."""
-    ledger_decided(
-        convention, meeting, MeetingFundsWorkflow.set_estimate, SetEstimate, decision_id, ref, amount=amount
-    )
+    return {"reference": ref, "amount": amount}
 
 
-@app.command("surplus")
+@decisions.command("surplus", MeetingFundsWorkflow.set_surplus, SetSurplus)
 def funds_surplus(
     amount: AmountOpt,
     due: Annotated[str, typer.Option("--due", help="When the host is to pay it, YYYY-MM-DD.")],
@@ -209,42 +192,18 @@ def funds_surplus(
         str | None,
         typer.Option("--host", help="The host invoiced, when the meeting has several. Default: its host."),
     ] = None,
-    decision_id: IdOpt = None,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Invoice the host of a meeting away from Geneva what it costs above the same meeting in Geneva."""
-    ledger_decided(
-        convention,
-        meeting,
-        MeetingFundsWorkflow.set_surplus,
-        SetSurplus,
-        decision_id,
-        ref,
-        amount=amount,
-        due=due,
-        host=host,
-    )
+    return {"reference": ref, "amount": amount, "due": due, "host": host}
 
 
-@app.command("participate")
+@decisions.command("participate", MeetingFundsWorkflow.register_not_party, RegisterNotParty)
 def funds_participate(
     state: Annotated[str, typer.Option("--state", help="The State not party, as the register names it.")],
     ref: RefOpt,
-    decision_id: IdOpt = None,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Register a State not party that takes part in the meeting: it is assessed with the States Parties (Art. 14)."""
-    ledger_decided(
-        convention,
-        meeting,
-        MeetingFundsWorkflow.register_not_party,
-        RegisterNotParty,
-        decision_id,
-        ref,
-        state=state,
-    )
+    return {"reference": ref, "state": state}
 
 
 def _shares(file: Path) -> dict[str, float]:
@@ -280,8 +239,11 @@ def funds_assess(
 ) -> None:
     """Assess each State's contribution from the file of shares (UN scale of assessment, adjusted)."""
     shares = _shares(file)
-    ledger_decided(
-        convention, meeting, MeetingFundsWorkflow.assess, Assess, decision_id, ref, shares=shares, due=due
+    ledger_decision(
+        convention,
+        meeting,
+        MeetingFundsWorkflow.assess,
+        lambda: decided(Assess, decision_id, ref, shares=shares, due=due),
     )
 
 
@@ -331,23 +293,11 @@ def funds_pay(
     )
 
 
-@app.command("status")
-def funds_status(
-    as_json: JsonOpt = False,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+@views.command("status")
+async def funds_status(meeting: str | None, convention: str) -> Shown:
     """Show the ledger: estimate, payments, grants, balance, arrears per State, and the queue in grant order."""
-
-    async def go() -> int:
-        conv = convention_of(convention)
-        client = await connect()
-        wid, label = await ledger_target(client, conv, meeting)
-        ledger = await query_state(client, wid, MeetingFundsWorkflow.ledger, no_ledger(wid, label))
-        if as_json:
-            echo_json(ledger_json(wid, ledger))
-        else:
-            echo(funds_text(wid, ledger))
-        return OK
-
-    run(go)
+    conv = convention_of(convention)
+    client = await connect()
+    wid, label = await ledger_target(client, conv, meeting)
+    ledger = await query_state(client, wid, MeetingFundsWorkflow.ledger, no_ledger(wid, label))
+    return Shown(lambda: ledger_json(wid, ledger), lambda: funds_text(wid, ledger))

@@ -30,38 +30,34 @@ from domain.isu_budget import (
     statement,
 )
 from domain.isu_budget_file import BudgetFileError, parse_budget
-from domain.models import Language
+from domain.models import Convention, Language
 from domain.reserve import ContributeReserve, Draw, ReserveState, SetTarget
 from runtime.connect import connect
 from starter.cli.calls import query_if_any, query_state, start_once
+from starter.cli.commands import CONVENTION, DECISION_ID, Decisions, Fields, Shown, Views, option
 from starter.cli.common import (
     BAD_INPUT,
     DEFAULT_CONFIG,
     NOT_RUNNING,
-    OK,
     AmountOpt,
     CliError,
     ConfigOpt,
     ConventionOpt,
     IdOpt,
-    JsonOpt,
     RefOpt,
     convention_of,
     date_option,
     decided,
-    echo,
-    echo_json,
     group,
     kind_attributes,
     load_config,
     name_options,
     one_line,
-    run,
     today_in_geneva,
 )
 from starter.cli.isu_text import statement_text, status_text
 from starter.cli.register import read_register, register_path
-from starter.cli.send import Target, send_decision
+from starter.cli.send import Locate, Target, found, send_decision
 from workflows.isu_budget import IsuBudgetWorkflow
 from workflows.reserve import CapitalReserveWorkflow
 
@@ -116,26 +112,20 @@ def decision(
     send_decision(update, prepare)
 
 
-def to_budget(
-    update: UpdateMethodMultiParam[[Any, Any], DecisionOutcome],
-    message: Callable[[], BaseModel],
-    convention: str,
-    year: int | None,
-) -> None:
-    """Sends one decision to the year's budget."""
+def budget_at(conv: Convention, year: int | None) -> Locate:
     the_year = year_of(year)
-    wid = isu_budget_id(convention_of(convention).code, the_year)
-    decision(update, message, wid, lambda e: no_budget(wid, the_year, e))
+    wid = isu_budget_id(conv.code, the_year)
+    return found(wid, lambda e: no_budget(wid, the_year, e))
 
 
-def to_reserve(
-    update: UpdateMethodMultiParam[[Any, Any], DecisionOutcome],
-    message: Callable[[], BaseModel],
-    convention: str,
-) -> None:
-    """Sends one decision to the capital reserve."""
-    wid = isu_reserve_id(convention_of(convention).code)
-    decision(update, message, wid, lambda e: no_reserve(wid, e))
+def reserve_at(conv: Convention) -> Locate:
+    wid = isu_reserve_id(conv.code)
+    return found(wid, lambda e: no_reserve(wid, e))
+
+
+budget_decisions = Decisions(app, budget_at, (option("year", YearOpt, None), DECISION_ID, CONVENTION))
+reserve_decisions = Decisions(app, reserve_at)
+views = Views(app)
 
 
 def budget_lines(file: Path) -> Any:
@@ -229,59 +219,37 @@ def budget_adopt(
     decision(IsuBudgetWorkflow.adopt, message, wid, lambda e: no_budget(wid, the_year, e), start)
 
 
-@app.command("pay")
+@budget_decisions.command("pay", IsuBudgetWorkflow.pay, IsuPayment)
 def isu_pay(
     state: Annotated[str, typer.Option("--state", help="The State Party that paid.")],
     amount: AmountOpt,
     ref: RefOpt,
-    year: YearOpt = None,
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Record a State's payment to the ISU budget; what the reserve is owed is repaid from it first."""
-    to_budget(
-        IsuBudgetWorkflow.pay,
-        lambda: decided(IsuPayment, decision_id, ref, state=state, amount=amount),
-        convention,
-        year,
-    )
+    return {"reference": ref, "state": state, "amount": amount}
 
 
-@app.command("commit-expense")
+@budget_decisions.command("commit-expense", IsuBudgetWorkflow.commit_expense, CommitExpense)
 def isu_commit_expense(
     amount: AmountOpt,
     purpose: Annotated[str, typer.Option("--purpose", help="What it pays for (salaries, rent...).")],
     ref: RefOpt,
-    year: YearOpt = None,
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Record an expense the ISU has committed for the year: its cash must cover it."""
-    to_budget(
-        IsuBudgetWorkflow.commit_expense,
-        lambda: decided(CommitExpense, decision_id, ref, amount=amount, purpose=purpose),
-        convention,
-        year,
-    )
+    return {"reference": ref, "amount": amount, "purpose": purpose}
 
 
-@app.command("contribute-reserve")
+@reserve_decisions.command("contribute-reserve", CapitalReserveWorkflow.contribute, ContributeReserve)
 def isu_contribute_reserve(
     donor: Annotated[str, typer.Option("--donor", help="Who contributes (a State, an organisation).")],
     amount: AmountOpt,
     ref: RefOpt,
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Record a voluntary contribution to the capital reserve."""
-    to_reserve(
-        CapitalReserveWorkflow.contribute,
-        lambda: decided(ContributeReserve, decision_id, ref, donor=donor, amount=amount),
-        convention,
-    )
+    return {"reference": ref, "donor": donor, "amount": amount}
 
 
-@app.command("draw")
+@reserve_decisions.command("draw", CapitalReserveWorkflow.draw, Draw)
 def isu_draw(
     amount: AmountOpt,
     ref: RefOpt,
@@ -289,80 +257,56 @@ def isu_draw(
     purpose: Annotated[
         str, typer.Option("--purpose", help="Why; the reserve covers only a cash-flow shortfall.")
     ] = "cash-flow shortfall",
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Draw on the capital reserve to cover the year's cash-flow shortfall (nothing else)."""
-    to_reserve(
-        CapitalReserveWorkflow.draw,
-        lambda: decided(Draw, decision_id, ref, year=year_of(year), amount=amount, purpose=purpose),
-        convention,
-    )
+    return {"reference": ref, "year": year_of(year), "amount": amount, "purpose": purpose}
 
 
-@app.command("reserve-target")
+@reserve_decisions.command("reserve-target", CapitalReserveWorkflow.set_target, SetTarget)
 def isu_reserve_target(
     amount: Annotated[
         int, typer.Option("--amount", help="The new target, whole CHF (CHF 400,000 until changed).")
     ],
     ref: RefOpt,
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Set the capital reserve's target, as a later decision of the States Parties may."""
-    to_reserve(
-        CapitalReserveWorkflow.set_target,
-        lambda: decided(SetTarget, decision_id, ref, target=amount),
-        convention,
-    )
+    return {"reference": ref, "target": amount}
 
 
-@app.command("statement")
-def isu_statement(
+@views.command("statement")
+async def isu_statement(
     state: Annotated[str, typer.Option("--state", help="The State Party.")],
     year: YearOpt = None,
-    as_json: JsonOpt = False,
-    convention: ConventionOpt = "ccm",
-) -> None:
+    *,
+    convention: str,
+) -> Shown:
     """A State's statement for the year: invoiced, paid, outstanding."""
-
-    async def go() -> int:
-        the_year = year_of(year)
-        wid = isu_budget_id(convention_of(convention).code, the_year)
-        s: IsuBudgetState = await query_state(
-            await connect(), wid, IsuBudgetWorkflow.state, no_budget(wid, the_year)
-        )
-        try:
-            name = known_state(s, state)
-        except ValueError as e:
-            raise CliError(f"--state: {e}", BAD_INPUT) from None
-        st = statement(s, name)
-        echo_json(st.model_dump(mode="json")) if as_json else echo(statement_text(st, the_year))
-        return OK
-
-    run(go)
+    the_year = year_of(year)
+    wid = isu_budget_id(convention_of(convention).code, the_year)
+    s: IsuBudgetState = await query_state(
+        await connect(), wid, IsuBudgetWorkflow.state, no_budget(wid, the_year)
+    )
+    try:
+        name = known_state(s, state)
+    except ValueError as e:
+        raise CliError(f"--state: {e}", BAD_INPUT) from None
+    st = statement(s, name)
+    return Shown(lambda: st.model_dump(mode="json"), lambda: statement_text(st, the_year))
 
 
-@app.command("status")
-def isu_status(year: YearOpt = None, as_json: JsonOpt = False, convention: ConventionOpt = "ccm") -> None:
+@views.command("status")
+async def isu_status(year: YearOpt = None, *, convention: str) -> Shown:
     """The year's budget: invoices sent, money received, cash position; and the reserve."""
-
-    async def go() -> int:
-        code, the_year = convention_of(convention).code, year_of(year)
-        client = await connect()
-        wid = isu_budget_id(code, the_year)
-        s: IsuBudgetState = await query_state(client, wid, IsuBudgetWorkflow.state, no_budget(wid, the_year))
-        r = await query_if_any(client, isu_reserve_id(code), CapitalReserveWorkflow.state)
-        if as_json:
-            echo_json(
-                {
-                    "budget": s.model_dump(mode="json"),
-                    "arrears": arrears(s),
-                    "reserve": r.model_dump(mode="json") if r is not None else None,
-                }
-            )
-        else:
-            echo(status_text(s, r))
-        return OK
-
-    run(go)
+    code, the_year = convention_of(convention).code, year_of(year)
+    client = await connect()
+    wid = isu_budget_id(code, the_year)
+    s: IsuBudgetState = await query_state(client, wid, IsuBudgetWorkflow.state, no_budget(wid, the_year))
+    r = await query_if_any(client, isu_reserve_id(code), CapitalReserveWorkflow.state)
+    return Shown(
+        lambda: {
+            "budget": s.model_dump(mode="json"),
+            "arrears": arrears(s),
+            "reserve": r.model_dump(mode="json") if r is not None else None,
+        },
+        lambda: status_text(s, r),
+    )

@@ -3,7 +3,6 @@ reminded, and the decisions that conclude them. `msp cycle start` starts those o
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -12,13 +11,11 @@ from pydantic import TypeAdapter, ValidationError
 from temporalio.client import Client, WorkflowExecutionDescription
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
-from temporalio.workflow import UpdateMethodMultiParam
 
 from domain import search_attributes as sa
 from domain.bounds import quote
 from domain.calendar import day_start, local_date
 from domain.config import CycleConfig
-from domain.decisions import DecisionOutcome
 from domain.ids import review_id
 from domain.models import STANDARD_DEFAULTS, Convention
 from domain.reviews import (
@@ -32,36 +29,30 @@ from domain.reviews import (
 )
 from runtime.connect import connect
 from starter.cli.calls import already_started, each, listed, query_state, start_once, state_if_running
+from starter.cli.commands import Decisions, Fields, Shown, Views, option
 from starter.cli.common import (
     BAD_INPUT,
     NOT_RUNNING,
-    OK,
     CliError,
-    ConventionOpt,
-    IdOpt,
-    JsonOpt,
     RefOpt,
     attention,
     attention_cell,
     checked,
     columns,
     convention_of,
-    decided,
     echo,
-    echo_json,
     execution,
     group,
     kind_attributes,
     name_options,
     next_notification_cell,
     one_line,
-    run,
     section,
     table,
     today_in_geneva,
     undeliverable_lines,
 )
-from starter.cli.send import Decided, Locate, found, send_to
+from starter.cli.send import Locate, found
 from workflows.review import ReviewWorkflow
 
 app = group("Mandated reviews: what falls due when, who was reminded, and the decisions that conclude them.")
@@ -122,19 +113,15 @@ async def review_state(client: Client, code: str, subject: str) -> ReviewState:
     return await query_state(client, review_id(code, subject), ReviewWorkflow.state, no_review(code, subject))
 
 
-def review_decision(
-    code: str,
-    subject: str,
-    update: UpdateMethodMultiParam[[ReviewWorkflow, Any], DecisionOutcome],
-    message: Callable[[], Decided],
-) -> None:
-    def where(conv: Convention) -> Locate:
-        name = checked(SUBJECT, subject.strip(), "SUBJECT")
-        ended = lambda desc: review_ended(name, desc.typed_search_attributes.get(sa.PHASE))  # noqa: E731
-        missing = no_review(conv.code, name)
-        return found(review_id(conv.code, name), lambda e: review_gone(conv.code, name, e), missing, ended)
+def review_at(conv: Convention, subject: str) -> Locate:
+    name = checked(SUBJECT, subject.strip(), "SUBJECT")
+    ended = lambda desc: review_ended(name, desc.typed_search_attributes.get(sa.PHASE))  # noqa: E731
+    missing = no_review(conv.code, name)
+    return found(review_id(conv.code, name), lambda e: review_gone(conv.code, name, e), missing, ended)
 
-    send_to(code, update, where, message)
+
+decisions = Decisions(app, review_at, lead=(option("subject", SubjectArg),))
+views = Views(app)
 
 
 def due_text(s: ReviewState) -> str:
@@ -243,40 +230,30 @@ def review_text(wid: str, s: ReviewState) -> str:
     return "\n".join(lines)
 
 
-@app.command("list")
-def reviews_list(as_json: JsonOpt = False, convention: ConventionOpt = "ccm") -> None:
+@views.command("list")
+async def reviews_list(convention: str) -> Shown:
     """List the reviews, running and ended, by due date: days left, status, meeting, next notification."""
-
-    async def go() -> int:
-        conv = convention_of(convention)
-        client = await connect()
-        rows = await review_list(client, conv.code)
-        if as_json:
-            echo_json({"convention": conv.code, "as_of": str(today_in_geneva()), "reviews": rows})
-        else:
-            echo(reviews_text(conv.code, rows))
-        return OK
-
-    run(go)
+    conv = convention_of(convention)
+    client = await connect()
+    rows = await review_list(client, conv.code)
+    return Shown(
+        lambda: {"convention": conv.code, "as_of": str(today_in_geneva()), "reviews": rows},
+        lambda: reviews_text(conv.code, rows),
+    )
 
 
-@app.command("show")
-def reviews_show(subject: SubjectArg, as_json: JsonOpt = False, convention: ConventionOpt = "ccm") -> None:
+@views.command("show")
+async def reviews_show(subject: SubjectArg, convention: str) -> Shown:
     """Show one review: mandate, due point, status, periodicity, notifications, conclusions."""
-
-    async def go() -> int:
-        conv = convention_of(convention)
-        name = checked(SUBJECT, subject.strip(), "SUBJECT")
-        client = await connect()
-        state = await review_state(client, conv.code, name)
-        wid = review_id(conv.code, name)
-        if as_json:
-            echo_json({"id": wid, "due_point": due_text(state), **state.model_dump(mode="json")})
-        else:
-            echo(review_text(wid, state))
-        return OK
-
-    run(go)
+    conv = convention_of(convention)
+    name = checked(SUBJECT, subject.strip(), "SUBJECT")
+    client = await connect()
+    state = await review_state(client, conv.code, name)
+    wid = review_id(conv.code, name)
+    return Shown(
+        lambda: {"id": wid, "due_point": due_text(state), **state.model_dump(mode="json")},
+        lambda: review_text(wid, state),
+    )
 
 
 def periodicity_option(text: str | None) -> Periodicity | None:
@@ -291,9 +268,8 @@ def periodicity_option(text: str | None) -> Periodicity | None:
         raise CliError(f"--next: {one_line(str(e))}", BAD_INPUT) from None
 
 
-@app.command("conclude")
+@decisions.command("conclude", ReviewWorkflow.conclude, Conclude)
 def reviews_conclude(
-    subject: SubjectArg,
     outcome: Annotated[str, typer.Option("--outcome", help="What the States Parties concluded.")],
     ref: RefOpt,
     next_: Annotated[
@@ -304,26 +280,12 @@ def reviews_conclude(
             "Default: the periodicity already decided, if any (without one, no next review).",
         ),
     ] = None,
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Conclude a review; with a periodicity, the next review of the subject starts at once."""
-    review_decision(
-        convention,
-        subject,
-        ReviewWorkflow.conclude,
-        lambda: decided(Conclude, decision_id, ref, outcome=outcome, next=periodicity_option(next_)),
-    )
+    return {"reference": ref, "outcome": outcome, "next": periodicity_option(next_)}
 
 
-@app.command("withdraw")
-def reviews_withdraw(
-    subject: SubjectArg,
-    ref: RefOpt,
-    decision_id: IdOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+@decisions.command("withdraw", ReviewWorkflow.withdraw, WithdrawReview)
+def reviews_withdraw(ref: RefOpt) -> Fields:
     """Withdraw a review the States Parties no longer require; it ends without a conclusion."""
-    review_decision(
-        convention, subject, ReviewWorkflow.withdraw, lambda: decided(WithdrawReview, decision_id, ref)
-    )
+    return {"reference": ref}

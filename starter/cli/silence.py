@@ -34,6 +34,7 @@ from domain.silence import (
 )
 from runtime.connect import TASK_QUEUE, connect
 from starter.cli.calls import answer, describe, presidency_state, rpc_error, start_once
+from starter.cli.commands import Shown, Views
 from starter.cli.common import (
     ANSWER_TIMEOUT,
     BAD_INPUT,
@@ -46,13 +47,11 @@ from starter.cli.common import (
     ConfigOpt,
     ConventionOpt,
     IdOpt,
-    JsonOpt,
     RefOpt,
     checked,
     convention_of,
     decided,
     echo,
-    echo_json,
     group,
     kind_attributes,
     load_config,
@@ -78,6 +77,7 @@ app = group(
     "Silence procedures: circulate a proposal with a deadline, record a State Party breaking silence, "
     "see the outcome."
 )
+views = Views(app)
 
 name_options("proposal initiator deadline", procedure_id="--procedure", states_parties="states_parties.names")
 
@@ -328,33 +328,21 @@ def silence_withdraw(
     )
 
 
-@app.command("status")
-def silence_status(
+@views.command("status")
+async def silence_status(
     procedure: Annotated[
         str | None, typer.Argument(help="The procedure's id. Default: a table of every procedure.")
     ] = None,
-    as_json: JsonOpt = False,
-    convention: ConventionOpt = "ccm",
-) -> None:
+    *,
+    convention: str,
+) -> Shown:
     """One procedure in detail (proposal, initiator, deadline, status, who broke silence and why), or all of them."""
-
-    async def go() -> int:
-        code = convention_of(convention).code
-        client = await connect()
-        if procedure is None:
-            rows = await procedure_list(client, code)
-            if as_json:
-                echo_json({"convention": code, "procedures": rows})
-            else:
-                echo(procedures_text(code, rows))
-            return OK
-        name = checked(PROCEDURE, procedure.strip(), "PROCEDURE")
-        s = await procedure_state(client, code, name)
-        wid = silence_id(code, name)
-        if as_json:
-            echo_json(procedure_json(wid, s))
-        else:
-            echo(procedure_text(wid, s))
-        return OK
-
-    run(go)
+    code = convention_of(convention).code
+    client = await connect()
+    if procedure is None:
+        rows = await procedure_list(client, code)
+        return Shown(lambda: {"convention": code, "procedures": rows}, lambda: procedures_text(code, rows))
+    name = checked(PROCEDURE, procedure.strip(), "PROCEDURE")
+    s = await procedure_state(client, code, name)
+    wid = silence_id(code, name)
+    return Shown(lambda: procedure_json(wid, s), lambda: procedure_text(wid, s))

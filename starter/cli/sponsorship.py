@@ -3,15 +3,12 @@ contributions, delegates' applications, the ISU's grants and declines, the Presi
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from temporalio.client import Client
 from temporalio.service import RPCError
-from temporalio.workflow import UpdateMethodMultiParam
 
-from domain.decisions import DecisionOutcome
 from domain.funds import chf
 from domain.ids import sponsorship_id
 from domain.notifications import DEFAULT_WEBHOOK
@@ -27,29 +24,21 @@ from domain.sponsorship import (
 from domain.sponsorship import report as report_of
 from runtime.connect import connect
 from starter.cli.calls import query_state
+from starter.cli.commands import CONVENTION, MEETING, MEETING_TAIL, Decisions, Fields, Shown, Views
 from starter.cli.common import (
     NOT_RUNNING,
-    OK,
     AmountOpt,
     CliError,
-    ConventionOpt,
-    IdOpt,
-    JsonOpt,
-    MeetingOpt,
     RefOpt,
     convention_of,
-    decided,
-    echo,
-    echo_json,
     group,
     name_options,
     one_line,
-    run,
     table,
     today_in_geneva,
 )
 from starter.cli.ledgers import ledger_target
-from starter.cli.send import At, Decided, send_to
+from starter.cli.send import At
 from workflows.sponsorship import SponsorshipWorkflow
 
 app = group(
@@ -76,38 +65,28 @@ def no_programme(wid: str, label: str, e: RPCError | None = None) -> CliError:
     return CliError(f"no Sponsorship Programme is running for the {label} ({wid}{detail})", NOT_RUNNING)
 
 
-def programme_decision(
-    code: str,
-    meeting: str | None,
-    update: UpdateMethodMultiParam[[SponsorshipWorkflow, Any], DecisionOutcome],
-    message: Callable[[], Decided],
-) -> None:
-    async def at(client: Client) -> At:
-        wid, label = await programme_target(client, code, meeting)
-        return At(wid, lambda e: no_programme(wid, label, e))
-
-    send_to(code, update, lambda _conv: at, message)
+async def programme_at(client: Client, code: str, label: str | None) -> At:
+    wid, meeting = await programme_target(client, code, label)
+    return At(wid, lambda e: no_programme(wid, meeting, e))
 
 
-@app.command("contribute")
+decisions = Decisions(
+    app, lambda conv, meeting: lambda client: programme_at(client, conv.code, meeting), MEETING_TAIL
+)
+views = Views(app, (MEETING, CONVENTION))
+
+
+@decisions.command("contribute", SponsorshipWorkflow.contribute, Contribute)
 def sponsorship_contribute(
     donor: Annotated[str, typer.Option("--donor", help="Who gave: a State or an organisation.")],
     amount: AmountOpt,
     ref: RefOpt,
-    decision_id: IdOpt = None,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Record a donor's contribution received: it goes to the programme's own balance, not the meeting's ledger."""
-    programme_decision(
-        convention,
-        meeting,
-        SponsorshipWorkflow.contribute,
-        lambda: decided(Contribute, decision_id, ref, donor=donor, amount=amount),
-    )
+    return {"reference": ref, "donor": donor, "amount": amount}
 
 
-@app.command("apply")
+@decisions.command("apply", SponsorshipWorkflow.apply, Apply)
 def sponsorship_apply(
     state: Annotated[str, typer.Option("--state", help="The State the delegate represents.")],
     delegate: Annotated[str, typer.Option("--delegate", help="The delegate's name (kept out of logs).")],
@@ -116,80 +95,43 @@ def sponsorship_apply(
     ],
     travel_cost: Annotated[int, typer.Option("--travel-cost", help="Estimated travel cost, whole CHF.")],
     ref: RefOpt,
-    decision_id: IdOpt = None,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Record a delegate's application; its id (printed) names it in `grant` and `decline`."""
-    programme_decision(
-        convention,
-        meeting,
-        SponsorshipWorkflow.apply,
-        lambda: decided(
-            Apply,
-            decision_id,
-            ref,
-            state=state,
-            delegate=delegate,
-            function=function,
-            travel_cost=travel_cost,
-        ),
-    )
+    return {
+        "reference": ref,
+        "state": state,
+        "delegate": delegate,
+        "function": function,
+        "travel_cost": travel_cost,
+    }
 
 
-@app.command("grant")
-def sponsorship_grant(
-    application: ApplicationArg,
-    ref: RefOpt,
-    decision_id: IdOpt = None,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+@decisions.command("grant", SponsorshipWorkflow.grant, Grant)
+def sponsorship_grant(application: ApplicationArg, ref: RefOpt) -> Fields:
     """Grant an application: its travel cost is committed (never beyond the balance) and its travel booked."""
-    programme_decision(
-        convention,
-        meeting,
-        SponsorshipWorkflow.grant,
-        lambda: decided(Grant, decision_id, ref, application=application),
-    )
+    return {"reference": ref, "application": application}
 
 
-@app.command("decline")
+@decisions.command("decline", SponsorshipWorkflow.decline, Decline)
 def sponsorship_decline(
     application: ApplicationArg,
     ref: RefOpt,
     reason: Annotated[str | None, typer.Option("--reason", help="Why, in a few words.")] = None,
-    decision_id: IdOpt = None,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """Decline an application."""
-    programme_decision(
-        convention,
-        meeting,
-        SponsorshipWorkflow.decline,
-        lambda: decided(Decline, decision_id, ref, application=application, reason=reason),
-    )
+    return {"reference": ref, "application": application, "reason": reason}
 
 
-@app.command("appoint-coordinator")
+@decisions.command("appoint-coordinator", SponsorshipWorkflow.appoint_coordinator, AppointCoordinator)
 def sponsorship_appoint_coordinator(
     name: Annotated[str, typer.Option("--name", help="The coordinator the Presidency appoints.")],
     ref: RefOpt,
     webhook: Annotated[
         str, typer.Option("--webhook", help="The webhook target (by name) their notifications go to.")
     ] = DEFAULT_WEBHOOK,
-    decision_id: IdOpt = None,
-    meeting: MeetingOpt = None,
-    convention: ConventionOpt = "ccm",
-) -> None:
+) -> Fields:
     """The Presidency appoints a coordinator for the programme; they receive its notifications from then on."""
-    programme_decision(
-        convention,
-        meeting,
-        SponsorshipWorkflow.appoint_coordinator,
-        lambda: decided(AppointCoordinator, decision_id, ref, coordinator=name, webhook=webhook),
-    )
+    return {"reference": ref, "coordinator": name, "webhook": webhook}
 
 
 async def _programme(code: str, meeting: str | None) -> tuple[str, SponsorshipState]:
@@ -235,39 +177,29 @@ def status_text(wid: str, s: SponsorshipState) -> str:
     return "\n".join(lines)
 
 
-@app.command("status")
-def sponsorship_status(
-    as_json: JsonOpt = False, meeting: MeetingOpt = None, convention: ConventionOpt = "ccm"
-) -> None:
+@views.command("status")
+async def sponsorship_status(meeting: str | None, convention: str) -> Shown:
     """Show the programme: balance, applications and their status (the ISU's view: delegates are named)."""
-
-    async def go() -> int:
-        wid, s = await _programme(convention, meeting)
-        if as_json:
-            echo_json({"id": wid, "balance": s.balance, "programme": s.model_dump(mode="json")})
-        else:
-            echo(status_text(wid, s))
-        return OK
-
-    run(go)
+    wid, s = await _programme(convention, meeting)
+    return Shown(
+        lambda: {"id": wid, "balance": s.balance, "programme": s.model_dump(mode="json")},
+        lambda: status_text(wid, s),
+    )
 
 
-@app.command("report")
-def sponsorship_report(
-    as_json: JsonOpt = False, meeting: MeetingOpt = None, convention: ConventionOpt = "ccm"
-) -> None:
+@views.command("report")
+async def sponsorship_report(meeting: str | None, convention: str) -> Shown:
     """The report: delegates sponsored, States represented, donors, money spent and carried over (so far, until
     the meeting has closed)."""
-
-    async def go() -> int:
-        _, s = await _programme(convention, meeting)
-        r = s.report or report_of(s)
-        if as_json:
-            echo_json({"final": s.report is not None, **r.model_dump(mode="json")})
-            return OK
-        echo(report_text(r) + ("" if s.report else " (so far: the meeting has not closed)"))
-        echo(f"States represented: {', '.join(r.states) or 'none'}")
-        echo(f"Donors: {', '.join(r.donors) or 'none'}")
-        return OK
-
-    run(go)
+    _, s = await _programme(convention, meeting)
+    r = s.report or report_of(s)
+    return Shown(
+        lambda: {"final": s.report is not None, **r.model_dump(mode="json")},
+        lambda: "\n".join(
+            [
+                report_text(r) + ("" if s.report else " (so far: the meeting has not closed)"),
+                f"States represented: {', '.join(r.states) or 'none'}",
+                f"Donors: {', '.join(r.donors) or 'none'}",
+            ]
+        ),
+    )

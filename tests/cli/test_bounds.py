@@ -88,6 +88,15 @@ def refused(args: list[str]) -> str:
             "--start: 9999-12-31 is outside the dates",
         ),
         (["decide", "postpone", "--to", "9999-12-31", "--ref", "r"], "--to: 9999-12-31 is outside the dates"),
+        # The ISU's decisions check the convention as every other group does (once an uncaught error).
+        (
+            ["isu", "pay", "--state", "Austria", "--amount", "5", "--ref", "r", "--convention", "Bad Code!"],
+            "--convention: String should match pattern",
+        ),
+        (
+            ["isu", "reserve-target", "--amount", "5", "--ref", "r", "--convention", "Bad Code!"],
+            "--convention: String should match pattern",
+        ),
         (
             ["decide", "add-part", "--start", "9999-12-31", "--days", "2", "--ref", "r"],
             "--start: 9999-12-31 is outside",
