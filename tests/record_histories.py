@@ -89,15 +89,18 @@ from tests.scenario import (
     initial_state,
     meeting_handle,
     part,
+    report,
+    start_assessed_ledger,
     start_document,
     start_extension,
     start_ledger,
+    start_queued_documents,
     start_review,
     start_silence,
     time_skipping,
     worker_with_receiver,
 )
-from tests.support.cycle_helpers import Cycle, estimate_and_assess
+from tests.support.cycle_helpers import Cycle
 from tests.support.devserver import binary
 from tests.support.requests import art4
 from worker import build_worker
@@ -344,14 +347,7 @@ async def record_withdrawal(env: WorkflowEnvironment, worker: Worker, url: str) 
         LedgerState(convention="ccm", meeting="15MSP", payments_total=3 * 2 * 180),
         worker.task_queue,
     )
-    spec = DocumentSpec(
-        symbol="CCM/MSP/2028/4",
-        title="Draft report",
-        pages=2,
-        priority=1,
-        meeting="15MSP",
-        due=today + timedelta(60),
-    )
+    spec = report("CCM/MSP/2028/4", "15MSP", today + timedelta(60), title="Draft report", priority=1)
     doc = await start_document(
         env.client, DocumentInput(spec=spec, money=money, funds_id=ledger.id), worker.task_queue
     )
@@ -459,14 +455,7 @@ async def record_cadences(env: WorkflowEnvironment, worker: Worker, url: str) ->
     today = (await env.get_current_time()).date()
     money = Money(conference_services_url=url)
     ledger = await start_ledger(env.client, LedgerState(convention="ccm", meeting="17MSP"), worker.task_queue)
-    spec = DocumentSpec(
-        symbol="CCM/MSP/2030/1",
-        title="Agenda",
-        pages=2,
-        priority=1,
-        meeting="17MSP",
-        due=today + timedelta(days=60),
-    )
+    spec = report("CCM/MSP/2030/1", "17MSP", today + timedelta(days=60), title="Agenda", priority=1)
     doc = await start_document(
         env.client, DocumentInput(spec=spec, money=money, funds_id=ledger.id), worker.task_queue
     )
@@ -815,27 +804,18 @@ async def record_queue_places(env: WorkflowEnvironment, worker: Worker, url: str
     second moves up; then both are funded and the second's place is cleared."""
     today = (await env.get_current_time()).date()
     money = Money(conference_services_url=url)
-    ledger = await start_ledger(env.client, LedgerState(convention="ccm", meeting="17MSP"), worker.task_queue)
-    await estimate_and_assess(
-        ledger,
-        SetEstimate(decision_id="e1", reference="r", amount=100_000),
-        Assess(decision_id="a1", reference="r", shares={"Chile": 100}, due=today),
+    ledger = await start_assessed_ledger(
+        env, worker, LedgerState(convention="ccm", meeting="17MSP"), {"Chile": 100}, today, ("e1", "a1")
     )
-    docs = []
-    for n in (1, 2):
-        spec = DocumentSpec(
-            symbol=f"CCM/MSP/2030/{n}",
-            title="Report",
-            pages=2,
-            meeting="17MSP",
-            due=today + timedelta(days=60),
-        )
-        docs.append(
-            await start_document(
-                env.client, DocumentInput(spec=spec, money=money, funds_id=ledger.id), worker.task_queue
-            )
-        )
-        await env.sleep(timedelta(minutes=1))
+    due = today + timedelta(days=60)
+    docs = await start_queued_documents(
+        env,
+        worker,
+        [
+            DocumentInput(spec=report(f"CCM/MSP/2030/{n}", "17MSP", due), money=money, funds_id=ledger.id)
+            for n in (1, 2)
+        ],
+    )
     language = 2 * 180
     for n, amount in enumerate((2 * language, 3 * language, 5 * language), start=1):
         await ledger.execute_update(

@@ -24,12 +24,12 @@ from tests.scenario import (
     MEXICO,
     NORWAY,
     decide,
+    estimate_and_assess,
     initial_state,
     meeting_handle,
     part,
     sleep_until,
 )
-from workflows.funds import MeetingFundsWorkflow
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
 
@@ -121,13 +121,6 @@ class Cycle:
         for wid in sorted(f(code, label) for label in labels for f in (funds_id, sponsorship_id)):
             with contextlib.suppress(Exception):
                 await self.client.get_workflow_handle(wid).terminate("test over")
-
-
-async def estimate_and_assess(
-    ledger: WorkflowHandle[Any, Any], estimate: SetEstimate, assess: Assess
-) -> None:
-    await ledger.execute_update(MeetingFundsWorkflow.set_estimate, estimate)
-    await ledger.execute_update(MeetingFundsWorkflow.assess, assess)
 
 
 def rejection(err: WorkflowUpdateFailedError) -> str:

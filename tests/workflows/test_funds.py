@@ -19,7 +19,8 @@ from domain.ids import document_id, funds_id
 from domain.meeting import Interpretation
 from domain.models import Convention, Language, Money
 from starter.receiver import Receiver
-from tests.support.cycle_helpers import Cycle, estimate_and_assess, initial_state, part, rejection
+from tests.scenario import estimate_and_assess
+from tests.support.cycle_helpers import Cycle, initial_state, part, rejection
 from workflows.document import DocumentWorkflow
 from workflows.funds import MeetingFundsWorkflow
 
