@@ -78,7 +78,7 @@ from domain.reports import ReportReceived, ReportsInput
 from domain.reserve import ContributeReserve, Draw, ReserveState
 from domain.roster import Member, Roster
 from domain.silence import BreakSilence, SilenceInput
-from domain.sponsorship import Apply, AppointCoordinator, Contribute, Decline, Grant
+from domain.sponsorship import AppointCoordinator, Contribute, Decline, Grant
 from domain.watch import WatchInput, WatchState
 from tests.scenario import (
     AUSTRIA,
@@ -103,6 +103,7 @@ from tests.scenario import (
 from tests.support.cycle_helpers import Cycle
 from tests.support.devserver import binary
 from tests.support.requests import art4
+from tests.support.sponsorship import expert
 from worker import build_worker
 from workflows.committee import CommitteeWorkflow
 from workflows.document import DocumentWorkflow
@@ -774,14 +775,7 @@ async def record_sponsorship(env: WorkflowEnvironment, worker: Worker, url: str)
         await decide(
             h,
             SponsorshipWorkflow.apply,
-            Apply(
-                decision_id=f"a{n}",
-                reference="form",
-                state=state_name,
-                delegate=f"D {n}",
-                function="Expert",
-                travel_cost=cost,
-            ),
+            expert(f"a{n}", state_name, f"D {n}", cost, reference="form"),
         )
     await decide(h, SponsorshipWorkflow.grant, Grant(decision_id="g0", reference="ISU", application="a0"))
     await decide(h, SponsorshipWorkflow.grant, Grant(decision_id="g1", reference="ISU", application="a1"))
