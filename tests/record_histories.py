@@ -44,7 +44,6 @@ from domain.extensions import (
     DeclareCompletion,
     ExtensionInput,
     MeetingSlot,
-    ProposeBySilence,
 )
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
 from domain.ids import (
@@ -89,6 +88,7 @@ from tests.scenario import (
     initial_state,
     meeting_handle,
     part,
+    proposal_by_silence,
     report,
     start_assessed_ledger,
     start_document,
@@ -243,15 +243,7 @@ async def record_extension(env: WorkflowEnvironment, worker: Worker, url: str) -
         ExtensionRequestWorkflow.analyse,
         Analysis(decision_id="a1", reference="AG4", summary="Sound plan."),
     )
-    proposal = ProposeBySilence(
-        decision_id="s1",
-        reference="letter",
-        granted=True,
-        procedure_id="chile-1",
-        initiator="the President",
-        deadline=now + timedelta(days=10),
-        states_parties=["Chile", "Mexico"],
-    )
+    proposal = proposal_by_silence("s1", "chile-1", now + timedelta(days=10), reference="letter")
     await decide(h, ExtensionRequestWorkflow.put_to_silence, proposal)
     silence = env.client.get_workflow_handle(silence_id("ccm", "chile-1"))
     await decide(

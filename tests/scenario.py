@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain.documents import Delivered, DocumentInput, DocumentSpec
-from domain.extensions import ExtensionInput
+from domain.extensions import ExtensionInput, ProposeBySilence
 from domain.funds import Assess, LedgerState, SetEstimate
 from domain.ids import document_id, extension_id, funds_id, meeting_id, review_id, silence_id
 from domain.models import Convention, Language, MeetingKind, MeetingPlan, MeetingRef, Money, Part, President
@@ -165,6 +165,17 @@ async def start_extension(client: Client, inp: ExtensionInput, task_queue: str) 
     request = inp.request
     wid = extension_id(inp.convention, request.article, request.state, request.submitted_on.year)
     return await client.start_workflow(ExtensionRequestWorkflow.run, inp, id=wid, task_queue=task_queue)
+
+
+def proposal_by_silence(
+    decision_id: str, procedure_id: str, deadline: datetime, reference: str = "President's letter", **kw: Any
+) -> ProposeBySilence:
+    """The President's proposal to grant an extension by silence procedure, to Chile and Mexico: ``kw`` for what
+    else it says."""
+    fields = {"granted": True, "initiator": "the President", "states_parties": ["Chile", "Mexico"]} | kw
+    return ProposeBySilence(
+        decision_id=decision_id, reference=reference, procedure_id=procedure_id, deadline=deadline, **fields
+    )
 
 
 async def start_silence(client: Client, inp: SilenceInput, task_queue: str) -> WorkflowHandle[Any, Any]:
