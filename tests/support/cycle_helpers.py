@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -128,3 +130,10 @@ def rejection(err: WorkflowUpdateFailedError) -> str:
     assert isinstance(cause, ApplicationError), cause
     assert cause.type == DECISION_REJECTED
     return cause.message
+
+
+async def refused(sent: Awaitable[Any]) -> str:
+    """Why the decision ``sent`` was refused: it must fail as a rejected decision."""
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await sent
+    return rejection(err.value)

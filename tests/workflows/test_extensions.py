@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -44,7 +44,7 @@ from domain.models import Convention, Defaults, MeetingKind, MeetingPlan, Meetin
 from domain.silence import BreakSilence, SilenceOutcome, SilenceState, SilenceStatus
 from domain.views import extension_details
 from tests.scenario import proposal_by_silence
-from tests.support.cycle_helpers import rejection
+from tests.support.cycle_helpers import refused
 from tests.support.reminding import received, sleep_until, today, until, webhook_worker
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.meeting import MeetingWorkflow
@@ -211,12 +211,6 @@ async def start_request(
     )
 
 
-async def refused(h: WorkflowHandle[Any, Any], update: Any, arg: Any) -> str:
-    with pytest.raises(WorkflowUpdateFailedError) as e:
-        await h.execute_update(update, arg)
-    return rejection(e.value)
-
-
 async def test_lao_pdr_article_4_on_time_granted_five_years_then_reminded_before_2025(
     ts_env: WorkflowEnvironment, worker: Worker, tmp_path: Path
 ) -> None:
@@ -235,27 +229,29 @@ async def test_lao_pdr_article_4_on_time_granted_five_years_then_reminded_before
         )
 
         grant = Decide(decision_id="9msp-lao", reference="CCM/MSP/2019/13 para 25", granted=True, months=60)
-        reason = await refused(h, ExtensionRequestWorkflow.decide, grant)
+        reason = await refused(h.execute_update(ExtensionRequestWorkflow.decide, grant))
         assert "Article 4 Analysis Group has not reported" in reason
 
         await sleep_until(ts_env, date(2019 + k, 5, 15))
         too_long = Analysis(
             decision_id="ag4", reference="CCM/MSP/2019/AG4", summary="Recommends.", recommended_months=72
         )
-        assert "at most 5 years" in await refused(h, ExtensionRequestWorkflow.analyse, too_long)
+        assert "at most 5 years" in await refused(
+            h.execute_update(ExtensionRequestWorkflow.analyse, too_long)
+        )
         analysis = too_long.model_copy(update={"recommended_months": 60})
         out = await h.execute_update(ExtensionRequestWorkflow.analyse, analysis)
         assert "it recommends 5 years" in out.summary
 
         # Between meetings, no decision is entered "at the meeting".
         assert "The 9MSP is not in session (scheduled" in await refused(
-            h, ExtensionRequestWorkflow.decide, grant
+            h.execute_update(ExtensionRequestWorkflow.decide, grant)
         )
         before = await state(h)
 
         await sleep_until(ts_env, date(2019 + k, 9, 4), hour=15)
         six = grant.model_copy(update={"months": 72})
-        assert "at most 5 years" in await refused(h, ExtensionRequestWorkflow.decide, six)
+        assert "at most 5 years" in await refused(h.execute_update(ExtensionRequestWorkflow.decide, six))
         assert (await state(h)).model_dump(exclude={"upcoming"}) == before.model_dump(exclude={"upcoming"})
 
         benchmarks = ["annual survey results by 30 April", "clearance of 10 km2 a year"]
@@ -338,7 +334,9 @@ async def test_a_late_request_is_flagged_and_moved_unless_the_presidency_keeps_i
     s = await state(h)
     assert s.meeting == slot and s.moved_from is None and s.late
     assert "has not been moved" in await refused(
-        h, ExtensionRequestWorkflow.keep_at_meeting, keep.model_copy(update={"decision_id": "keep-2"})
+        h.execute_update(
+            ExtensionRequestWorkflow.keep_at_meeting, keep.model_copy(update={"decision_id": "keep-2"})
+        )
     )
     await h.terminate("test over")
 
@@ -376,7 +374,9 @@ async def test_between_meetings_a_silence_broken_is_not_adopted_and_one_kept_gra
         second = proposal.model_copy(
             update={"decision_id": "silence-2", "procedure_id": "ccmsilence-chile-2"}
         )
-        assert "under silence procedure" in await refused(h, ExtensionRequestWorkflow.put_to_silence, second)
+        assert "under silence procedure" in await refused(
+            h.execute_update(ExtensionRequestWorkflow.put_to_silence, second)
+        )
 
         procedure = ts_env.client.get_workflow_handle(
             silence_id("ccmsilence", "ccmsilence-chile-1"), result_type=SilenceOutcome
