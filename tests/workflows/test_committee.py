@@ -218,6 +218,10 @@ async def test_the_committee_follows_the_presidency_across_two_handovers(ts_env,
 async def test_decisions_the_rules_refuse_change_nothing(ts_env: WorkflowEnvironment, tmp_path: Path):
     code = f"c{uuid.uuid4().hex[:6]}"
     day0: date = await today(ts_env)
+
+    def task(decision_id: str, theme: Theme, due: date) -> AssignTask:
+        return AssignTask(decision_id=decision_id, reference="r", theme=theme, title="T", due=due)
+
     async with webhook_worker(ts_env, tmp_path) as (worker, _):
         h = await start(ts_env, worker, committee_of(code))
         try:
@@ -245,22 +249,10 @@ async def test_decisions_the_rules_refuse_change_nothing(ts_env: WorkflowEnviron
                 ),
                 (
                     CommitteeWorkflow.assign_task,
-                    AssignTask(
-                        decision_id="x3",
-                        reference="r",
-                        theme=Theme.CLEARANCE,
-                        title="T",
-                        due=day0 + timedelta(days=9),
-                    ),
+                    task("x3", Theme.CLEARANCE, day0 + timedelta(days=9)),
                     "No one coordinates clearance",
                 ),
-                (
-                    CommitteeWorkflow.assign_task,
-                    AssignTask(
-                        decision_id="x4", reference="r", theme=Theme.UNIVERSALISATION, title="T", due=day0
-                    ),
-                    "due after today",
-                ),
+                (CommitteeWorkflow.assign_task, task("x4", Theme.UNIVERSALISATION, day0), "due after today"),
                 (
                     CommitteeWorkflow.complete_task,
                     CompleteTask(decision_id="x5", reference="r", task=7),

@@ -72,10 +72,7 @@ async def test_reminders_escalation_and_weekly_reminders_on_their_dates(ts_env, 
         await sleep_until(ts_env, due + timedelta(days=16))
         st = await state(h)
         assert [(r.kind, r.on) for r in st.sent] == [
-            ("reminder", due - timedelta(days=180)),
-            ("reminder", due - timedelta(days=90)),
-            ("reminder", due - timedelta(days=30)),
-            ("reminder", due - timedelta(days=7)),
+            *(("reminder", due - timedelta(days=days)) for days in (180, 90, 30, 7)),
             ("escalation", due + timedelta(days=1)),
             ("overdue", due + timedelta(days=8)),
             ("overdue", due + timedelta(days=15)),
@@ -160,9 +157,7 @@ async def test_a_review_conference_postponed_seven_months_moves_the_due_date_and
         # The 90-day reminder is not sent twice; the others follow the new date, the 180-day one included.
         assert [(r.kind, r.on) for r in st.sent] == [
             ("reminder", planned - timedelta(days=90)),
-            ("reminder", held - timedelta(days=180)),
-            ("reminder", held - timedelta(days=30)),
-            ("reminder", held - timedelta(days=7)),
+            *(("reminder", held - timedelta(days=days)) for days in (180, 30, 7)),
         ]
         assert st.upcoming is not None and st.upcoming.on == held + timedelta(days=1)
         await h.terminate("test over")
