@@ -250,6 +250,23 @@ class Report:
     details: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Paired:
+    """One trial's seconds, the figure's and the baseline's: a round takes one of each."""
+
+    figure: list[float] = field(default_factory=list)
+    baseline: list[float] = field(default_factory=list)
+
+    async def take(self, i: int, figure: Awaitable[float], baseline: Awaitable[float]) -> None:
+        """Round ``i``: which goes first alternates with ``i``, so neither always follows the other."""
+        if i % 2:
+            self.figure.append(await figure)
+            self.baseline.append(await baseline)
+        else:
+            self.baseline.append(await baseline)
+            self.figure.append(await figure)
+
+
 def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 

@@ -19,7 +19,7 @@ import contextlib
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from bench.common import (
     SUGGESTED_EVENTS,
     BenchError,
     DevServer,
+    Paired,
     Report,
     Row,
     arguments,
@@ -63,9 +64,7 @@ class Options:
 
 
 @dataclass
-class Trial:
-    figure: list[float] = field(default_factory=list)  # seconds, one per decision
-    baseline: list[float] = field(default_factory=list)
+class Trial(Paired):  # a round: a decision, and a no-op update
     term_events: int = 0
     term_runs: int = 0
 
@@ -100,13 +99,11 @@ async def trial(client: Client, opts: Options, n: int) -> Trial:
             await timed(trivial, Trivial.decide, decision(0, f"wb{n}-{i}"))
         progress(f"trial {n + 1}: {opts.decisions} decisions, each followed by a no-op update")
         for i in range(WARMUP, WARMUP + opts.decisions):
-            # Alternate which goes first, so neither always follows the other.
-            if i % 2:
-                t.figure.append(await timed(presidency, update_of(i), decision(i, f"d{n}")))
-                t.baseline.append(await timed(trivial, Trivial.decide, decision(0, f"b{n}-{i}")))
-            else:
-                t.baseline.append(await timed(trivial, Trivial.decide, decision(0, f"b{n}-{i}")))
-                t.figure.append(await timed(presidency, update_of(i), decision(i, f"d{n}")))
+            await t.take(
+                i,
+                timed(presidency, update_of(i), decision(i, f"d{n}")),
+                timed(trivial, Trivial.decide, decision(0, f"b{n}-{i}")),
+            )
         runs = await event_runs(client, presidency.id, presidency.result_run_id)
         t.term_runs = len(runs)
         t.term_events = sum(len(events) for events in runs)

@@ -22,7 +22,6 @@ from domain.extensions import (
     ExtensionInput,
     ExtensionRequest,
     MeetingSlot,
-    ProposeBySilence,
 )
 from domain.funds import Assess, Payment, SetEstimate
 from domain.ids import funds_id, presidency_id, review_id, silence_id
@@ -35,6 +34,7 @@ from tests.scenario import (
     initial_state,
     meeting_handle,
     part,
+    proposal_by_silence,
     sleep_until,
     start_document,
     start_extension,
@@ -277,15 +277,7 @@ class Scenario:
             handles.append(h)
             analysis = Analysis(decision_id=f"an-{i}", reference="AG4 report", summary="A sound plan.")
             await decide(h, ExtensionRequestWorkflow.analyse, analysis)
-            proposal = ProposeBySilence(
-                decision_id=f"sp-{i}",
-                reference="President's letter",
-                granted=True,
-                procedure_id=f"ext-{i}",
-                initiator="the President",
-                deadline=now + timedelta(days=20),
-                states_parties=["Chile", "Mexico"],
-            )
+            proposal = proposal_by_silence(f"sp-{i}", f"ext-{i}", now + timedelta(days=20))
             await decide(h, ExtensionRequestWorkflow.put_to_silence, proposal)
             self.started.append((silence_id(CODE, f"ext-{i}"), None))
         return handles

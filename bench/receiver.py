@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,6 +31,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import (
+    Paired,
     Report,
     Row,
     arguments,
@@ -59,12 +60,6 @@ JOB = {
 class Options:
     repeat: int = 1
     requests: int = 300
-
-
-@dataclass
-class Trial:
-    figure: list[float] = field(default_factory=list)  # seconds, one per request
-    baseline: list[float] = field(default_factory=list)
 
 
 class _Bare(BaseHTTPRequestHandler):
@@ -118,8 +113,8 @@ async def post(client: httpx.AsyncClient, url: str, key: str) -> float:
     return secs
 
 
-async def trial(opts: Options, n: int) -> Trial:
-    t = Trial()
+async def trial(opts: Options, n: int) -> Paired:
+    t = Paired()  # a round: a request to each
     with (
         tempfile.TemporaryDirectory(prefix="ccm-bench-") as tmp,
         Receiver(Path(tmp), log=None) as receiver,
@@ -132,12 +127,7 @@ async def trial(opts: Options, n: int) -> Trial:
             progress(f"receiver: trial {n + 1}: {opts.requests} requests to each")
             for i in range(opts.requests):
                 key = f"bench-{n}-{i}"
-                if i % 2:
-                    t.figure.append(await post(client, receiver.url, key))
-                    t.baseline.append(await post(client, bare.url, key))
-                else:
-                    t.baseline.append(await post(client, bare.url, key))
-                    t.figure.append(await post(client, receiver.url, key))
+                await t.take(i, post(client, receiver.url, key), post(client, bare.url, key))
     return t
 
 

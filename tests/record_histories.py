@@ -44,7 +44,6 @@ from domain.extensions import (
     DeclareCompletion,
     ExtensionInput,
     MeetingSlot,
-    ProposeBySilence,
 )
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
 from domain.ids import (
@@ -78,7 +77,7 @@ from domain.reports import ReportReceived, ReportsInput
 from domain.reserve import ContributeReserve, Draw, ReserveState
 from domain.roster import Member, Roster
 from domain.silence import BreakSilence, SilenceInput
-from domain.sponsorship import Apply, AppointCoordinator, Contribute, Decline, Grant
+from domain.sponsorship import AppointCoordinator, Contribute, Decline, Grant
 from domain.watch import WatchInput, WatchState
 from tests.scenario import (
     AUSTRIA,
@@ -89,17 +88,22 @@ from tests.scenario import (
     initial_state,
     meeting_handle,
     part,
+    proposal_by_silence,
+    report,
+    start_assessed_ledger,
     start_document,
     start_extension,
     start_ledger,
+    start_queued_documents,
     start_review,
     start_silence,
     time_skipping,
     worker_with_receiver,
 )
-from tests.support.cycle_helpers import Cycle, estimate_and_assess
+from tests.support.cycle_helpers import Cycle
 from tests.support.devserver import binary
 from tests.support.requests import art4
+from tests.support.sponsorship import expert
 from worker import build_worker
 from workflows.committee import CommitteeWorkflow
 from workflows.document import DocumentWorkflow
@@ -239,15 +243,7 @@ async def record_extension(env: WorkflowEnvironment, worker: Worker, url: str) -
         ExtensionRequestWorkflow.analyse,
         Analysis(decision_id="a1", reference="AG4", summary="Sound plan."),
     )
-    proposal = ProposeBySilence(
-        decision_id="s1",
-        reference="letter",
-        granted=True,
-        procedure_id="chile-1",
-        initiator="the President",
-        deadline=now + timedelta(days=10),
-        states_parties=["Chile", "Mexico"],
-    )
+    proposal = proposal_by_silence("s1", "chile-1", now + timedelta(days=10), reference="letter")
     await decide(h, ExtensionRequestWorkflow.put_to_silence, proposal)
     silence = env.client.get_workflow_handle(silence_id("ccm", "chile-1"))
     await decide(
@@ -344,14 +340,7 @@ async def record_withdrawal(env: WorkflowEnvironment, worker: Worker, url: str) 
         LedgerState(convention="ccm", meeting="15MSP", payments_total=3 * 2 * 180),
         worker.task_queue,
     )
-    spec = DocumentSpec(
-        symbol="CCM/MSP/2028/4",
-        title="Draft report",
-        pages=2,
-        priority=1,
-        meeting="15MSP",
-        due=today + timedelta(60),
-    )
+    spec = report("CCM/MSP/2028/4", "15MSP", today + timedelta(60), title="Draft report", priority=1)
     doc = await start_document(
         env.client, DocumentInput(spec=spec, money=money, funds_id=ledger.id), worker.task_queue
     )
@@ -459,14 +448,7 @@ async def record_cadences(env: WorkflowEnvironment, worker: Worker, url: str) ->
     today = (await env.get_current_time()).date()
     money = Money(conference_services_url=url)
     ledger = await start_ledger(env.client, LedgerState(convention="ccm", meeting="17MSP"), worker.task_queue)
-    spec = DocumentSpec(
-        symbol="CCM/MSP/2030/1",
-        title="Agenda",
-        pages=2,
-        priority=1,
-        meeting="17MSP",
-        due=today + timedelta(days=60),
-    )
+    spec = report("CCM/MSP/2030/1", "17MSP", today + timedelta(days=60), title="Agenda", priority=1)
     doc = await start_document(
         env.client, DocumentInput(spec=spec, money=money, funds_id=ledger.id), worker.task_queue
     )
@@ -785,14 +767,7 @@ async def record_sponsorship(env: WorkflowEnvironment, worker: Worker, url: str)
         await decide(
             h,
             SponsorshipWorkflow.apply,
-            Apply(
-                decision_id=f"a{n}",
-                reference="form",
-                state=state_name,
-                delegate=f"D {n}",
-                function="Expert",
-                travel_cost=cost,
-            ),
+            expert(f"a{n}", state_name, f"D {n}", cost, reference="form"),
         )
     await decide(h, SponsorshipWorkflow.grant, Grant(decision_id="g0", reference="ISU", application="a0"))
     await decide(h, SponsorshipWorkflow.grant, Grant(decision_id="g1", reference="ISU", application="a1"))
@@ -815,27 +790,18 @@ async def record_queue_places(env: WorkflowEnvironment, worker: Worker, url: str
     second moves up; then both are funded and the second's place is cleared."""
     today = (await env.get_current_time()).date()
     money = Money(conference_services_url=url)
-    ledger = await start_ledger(env.client, LedgerState(convention="ccm", meeting="17MSP"), worker.task_queue)
-    await estimate_and_assess(
-        ledger,
-        SetEstimate(decision_id="e1", reference="r", amount=100_000),
-        Assess(decision_id="a1", reference="r", shares={"Chile": 100}, due=today),
+    ledger = await start_assessed_ledger(
+        env, worker, LedgerState(convention="ccm", meeting="17MSP"), {"Chile": 100}, today, ("e1", "a1")
     )
-    docs = []
-    for n in (1, 2):
-        spec = DocumentSpec(
-            symbol=f"CCM/MSP/2030/{n}",
-            title="Report",
-            pages=2,
-            meeting="17MSP",
-            due=today + timedelta(days=60),
-        )
-        docs.append(
-            await start_document(
-                env.client, DocumentInput(spec=spec, money=money, funds_id=ledger.id), worker.task_queue
-            )
-        )
-        await env.sleep(timedelta(minutes=1))
+    due = today + timedelta(days=60)
+    docs = await start_queued_documents(
+        env,
+        worker,
+        [
+            DocumentInput(spec=report(f"CCM/MSP/2030/{n}", "17MSP", due), money=money, funds_id=ledger.id)
+            for n in (1, 2)
+        ],
+    )
     language = 2 * 180
     for n, amount in enumerate((2 * language, 3 * language, 5 * language), start=1):
         await ledger.execute_update(

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
-from domain.documents import Delivered, DocumentInput
-from domain.extensions import ExtensionInput
-from domain.funds import LedgerState
+from domain.documents import Delivered, DocumentInput, DocumentSpec
+from domain.extensions import ExtensionInput, ProposeBySilence
+from domain.funds import Assess, LedgerState, SetEstimate
 from domain.ids import document_id, extension_id, funds_id, meeting_id, review_id, silence_id
 from domain.models import Convention, Language, MeetingKind, MeetingPlan, MeetingRef, Money, Part, President
 from domain.presidency import Counters, PresidencyState
@@ -80,10 +82,29 @@ def meeting_handle(client: Client, convention: Convention, ref: MeetingRef | str
     return client.get_workflow_handle(meeting_id(convention, ref))
 
 
+def report(
+    symbol: str, meeting: str, due: date, title: str = "Report", pages: int = 2, priority: int = 2
+) -> DocumentSpec:
+    """A document to translate: a two-page report unless said otherwise."""
+    return DocumentSpec(symbol=symbol, title=title, pages=pages, priority=priority, meeting=meeting, due=due)
+
+
 async def start_document(client: Client, inp: DocumentInput, task_queue: str) -> WorkflowHandle[Any, Any]:
     return await client.start_workflow(
         DocumentWorkflow.run, inp, id=document_id(inp.convention, inp.spec.symbol), task_queue=task_queue
     )
+
+
+async def start_queued_documents(
+    env: WorkflowEnvironment, worker: Worker, inputs: Sequence[DocumentInput]
+) -> list[WorkflowHandle[Any, Any]]:
+    """A document for each of ``inputs``, a minute apart: each one's requests reach its ledger before the next
+    one's, so they wait in the ledger's queue in this order."""
+    docs = []
+    for inp in inputs:
+        docs.append(await start_document(env.client, inp, worker.task_queue))
+        await env.sleep(timedelta(minutes=1))
+    return docs
 
 
 async def start_ledger(client: Client, state: LedgerState, task_queue: str) -> WorkflowHandle[Any, Any]:
@@ -91,6 +112,31 @@ async def start_ledger(client: Client, state: LedgerState, task_queue: str) -> W
     return await client.start_workflow(
         MeetingFundsWorkflow.run, state, id=funds_id(state.convention, state.meeting), task_queue=task_queue
     )
+
+
+async def estimate_and_assess(
+    ledger: WorkflowHandle[Any, Any], estimate: SetEstimate, assess: Assess
+) -> None:
+    await ledger.execute_update(MeetingFundsWorkflow.set_estimate, estimate)
+    await ledger.execute_update(MeetingFundsWorkflow.assess, assess)
+
+
+async def start_assessed_ledger(
+    env: WorkflowEnvironment,
+    worker: Worker,
+    state: LedgerState,
+    shares: dict[str, float],
+    due: date,
+    ids: tuple[str, str] = ("e", "a"),
+) -> WorkflowHandle[Any, Any]:
+    """A ledger estimated at CHF 100,000 and assessed at ``shares``, due on ``due``; ``ids``: the two decisions'."""
+    ledger = await start_ledger(env.client, state, worker.task_queue)
+    await estimate_and_assess(
+        ledger,
+        SetEstimate(decision_id=ids[0], reference="r", amount=100_000),
+        Assess(decision_id=ids[1], reference="r", shares=shares, due=due),
+    )
+    return ledger
 
 
 async def deliver_translations(
@@ -119,6 +165,17 @@ async def start_extension(client: Client, inp: ExtensionInput, task_queue: str) 
     request = inp.request
     wid = extension_id(inp.convention, request.article, request.state, request.submitted_on.year)
     return await client.start_workflow(ExtensionRequestWorkflow.run, inp, id=wid, task_queue=task_queue)
+
+
+def proposal_by_silence(
+    decision_id: str, procedure_id: str, deadline: datetime, reference: str = "President's letter", **kw: Any
+) -> ProposeBySilence:
+    """The President's proposal to grant an extension by silence procedure, to Chile and Mexico: ``kw`` for what
+    else it says."""
+    fields = {"granted": True, "initiator": "the President", "states_parties": ["Chile", "Mexico"]} | kw
+    return ProposeBySilence(
+        decision_id=decision_id, reference=reference, procedure_id=procedure_id, deadline=deadline, **fields
+    )
 
 
 async def start_silence(client: Client, inp: SilenceInput, task_queue: str) -> WorkflowHandle[Any, Any]:

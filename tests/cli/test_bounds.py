@@ -7,6 +7,7 @@ exit 2 shows the input was refused before any connection."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from starter.cli.common import echo, run
 from starter.cli.status import status_text
 from tests.support.cycle_helpers import initial_state, part
 from tests.support.offline import assess, invoke
+from tests.support.requests import submit_art4
 
 HUGE = "x" * 100_000  # a command line takes about 128 kB per argument
 
@@ -167,16 +169,9 @@ def test_an_assessment_file_of_more_rows_than_states_is_refused_naming_the_line(
 
 
 def test_the_extension_state_matches_in_any_width():
-    args = [
-        "extensions",
-        "submit",
-        "--state",
-        "ＬＡＯ ＰＥＯＰＬＥ'Ｓ ＤＥＭＯＣＲＡＴＩＣ ＲＥＰＵＢＬＩＣ",
-        "--article",
-        "4",
-    ]
-    args += ["--years", "5", "--plan", "Survey", "--ref", "r", "--entry-into-force", "2010-08-01"]
-    code, _, err = invoke(args)
+    wide = "ＬＡＯ ＰＥＯＰＬＥ'Ｓ ＤＥＭＯＣＲＡＴＩＣ ＲＥＰＵＢＬＩＣ"
+    args = submit_art4(wide, date(2010, 8, 1), "--years", "5", "--plan", "Survey", "--ref", "r")
+    code, _, err = invoke(list(args))
     assert code == 3, err  # matched, then the (closed) server was asked
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from domain.ids import committee_id
 from tests.support.devserver import MspCycle, Run, Server, config_text, worker_cycle
+from tests.support.requests import LAO, submit_art4
 
-LAO = "Lao People's Democratic Republic"
 EXTRA = """
 [states_parties]
 names = ["Austria", "Chile", "Lao People's Democratic Republic", "Switzerland"]
@@ -60,19 +60,8 @@ async def test_the_committee_through_msp_and_an_analysis_reported_by_a_group_mem
     assert f"transparency  Peru          1     0        1: Guide (due {due})" in workload.out, workload
     await cycle.ok("committee", "group", "add", "--article", "4", "--member", "Switzerland", *ref)
 
-    eif = str(cycle.today - timedelta(days=365 * 9))
-    submit = (
-        "extensions",
-        "submit",
-        "--state",
-        LAO,
-        "--article",
-        "4",
-        "--entry-into-force",
-        eif,
-        "--years",
-        "5",
-    )
+    eif = cycle.today - timedelta(days=365 * 9)
+    submit = submit_art4(LAO, eif, "--years", "5")
     await cycle.ok(*submit, "--plan", "Survey and clearance.", "--ref", "CCM/MSP/2027/4")
     analyse = ("extensions", "analyse", "--state", LAO, "--article", "4", "--summary", "Well founded.", *ref)
     outsider = await cycle.msp(*analyse, "--reported-by", "Peru")

@@ -26,8 +26,8 @@ from tests.support.devserver import (
     meeting_start,
     worker_cycle,
 )
+from tests.support.requests import LAO, submit_art4
 
-LAO = "Lao People's Democratic Republic"
 STATES = """
 [states_parties]
 names = ["Austria", "Chile", "Lao People's Democratic Republic", "Mexico", "Switzerland"]
@@ -65,14 +65,7 @@ SUBMIT = ("--plan", "Survey and clearance, province by province.", "--ref", "CCM
 
 async def test_a_request_from_submission_through_analysis_to_silence_procedure(cycle: Cycle) -> None:
     eif = cycle.today - timedelta(days=365 * 9)
-    base: tuple[str, ...] = (
-        "extensions",
-        "submit",
-        "--state",
-        "lao people's  democratic republic",
-        "--article",
-    )
-    base += ("4", "--entry-into-force", str(eif), *SUBMIT)
+    base = submit_art4("lao people's  democratic republic", eif, *SUBMIT)
 
     over = await cycle.msp(*base, "--years", "6")
     assert "rejected: Article 4 allows an extension of at most 5 years per request" in error(over, 1)

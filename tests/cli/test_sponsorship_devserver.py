@@ -15,9 +15,10 @@ import pytest
 
 from domain import search_attributes as sa
 from domain.ids import sponsorship_id
-from domain.sponsorship import Apply, Contribute, Grant, SponsorshipState, Status
+from domain.sponsorship import Contribute, Grant, SponsorshipState, Status
 from starter.receiver import Receiver
 from tests.support.devserver import MspCycle, Server, config_text, eventually, one_line_error, worker_cycle
+from tests.support.sponsorship import expert
 from workflows.sponsorship import SponsorshipWorkflow
 
 
@@ -72,10 +73,7 @@ async def test_msp_runs_the_programme_and_a_killed_worker_books_each_delegate_on
     states = ["Chad", "Fiji", "Ghana", "Mali", "Niger", "Samoa", "Cuba"]
     for n, state in enumerate(states):
         cost = 4_000 if state == "Cuba" else 2_500
-        d = Apply(
-            decision_id=f"app-{n}", reference="form", state=state, delegate=f"D {n}", function="Expert",
-            travel_cost=cost,
-        )  # fmt: skip
+        d = expert(f"app-{n}", state, f"D {n}", cost, reference="form")
         await h.execute_update(SponsorshipWorkflow.apply, d, id=d.decision_id)
 
     await c.ok("sponsorship", "grant", "app-peru", "--ref", "ISU", "--id", "g-peru")

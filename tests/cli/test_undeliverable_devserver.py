@@ -30,10 +30,10 @@ from tests.support.devserver import (
     failed_workflow_tasks,
     worker_cycle,
 )
+from tests.support.requests import LAO, submit_art4
 from workflows.reports import Article7Workflow
 
 GENEVA = ZoneInfo("Europe/Zurich")
-LAO = "Lao People's Democratic Republic"
 TOKEN = "t0ken-4f9c2e"
 
 
@@ -92,7 +92,7 @@ async def test_msp_shows_what_the_webhook_refused_and_nothing_fails_or_shows_the
     )
     eif = today - timedelta(days=365 * 9)
     await ok(
-        *("extensions", "submit", "--state", LAO, "--article", "4", "--entry-into-force", str(eif)),
+        *submit_art4(LAO, eif),
         *("--years", "5", "--plan", "Survey and clearance.", "--ref", "CCM/MSP/2027/4"),
         *("--meeting", "15MSP", "--meeting-on", str(today + timedelta(days=400))),
     )

@@ -21,10 +21,10 @@ from domain.presidency import PresidencyState
 from starter.receiver import safe_name
 from tests.support.devserver import msp
 from tests.support.embedded import PRESIDENCY, alive, children, connect, eventually, make_run, running_run_id
+from tests.support.requests import LAO, submit_art4
 from workflows.presidency import PresidencyWorkflow
 
 MEETING = "ccm-meeting-14MSP"
-LAO = "Lao People's Democratic Republic"
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/stat").exists(), reason="reads child processes from /proc"
@@ -50,26 +50,8 @@ async def msp_notifies_the_receiver(state_dir: Path, port: int, config: Path) ->
         await msp(env, "silence", "break", "embedded-1", "--state", "France", "--reason", "to be discussed"),
         await msp(
             env,
-            *(
-                "extensions",
-                "submit",
-                "--state",
-                LAO,
-                "--article",
-                "4",
-                "--years",
-                "5",
-                "--config",
-                str(config),
-            ),
-            *(
-                "--entry-into-force",
-                str(today - timedelta(days=365 * 9)),
-                "--plan",
-                "Clearance.",
-                "--ref",
-                "r",
-            ),
+            *submit_art4(LAO, today - timedelta(days=365 * 9), "--years", "5", "--config", str(config)),
+            *("--plan", "Clearance.", "--ref", "r"),
         ),
     ]
     for run in runs:

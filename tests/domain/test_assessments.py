@@ -53,31 +53,47 @@ def test_an_empty_file(text: str):
     assert refused(text).startswith("shares.csv:1: the file is empty")
 
 
-def test_a_header_without_states():
-    assert refused("state,share_percent\n").startswith("shares.csv:1: no States")
+# Each refused, naming the file, the line and the column: (test id, text, what the message starts with).
+REFUSALS = [
+    ("a-header-without-states", "state,share_percent\n", "shares.csv:1: no States"),
+    ("a-missing-column-in-the-header", "state\nAustria\n", "shares.csv:1: share_percent: missing column"),
+    (
+        "an-extra-column-in-the-header",
+        "state,share_percent,notes\nAustria,10,x\n",
+        "shares.csv:1: column 3: unknown column 'notes'",
+    ),
+    ("a-column-named-twice", "state,state\nA,B\n", "shares.csv:1: state: the column appears twice"),
+    (
+        "a-missing-value-on-a-line",
+        "state,share_percent\nAustria,10\nChile\n",
+        "shares.csv:3: share_percent: missing",
+    ),
+    (
+        "an-extra-value-on-a-line",
+        "state,share_percent\nAustria,10\nChile,1,5\n",
+        "shares.csv:3: column 3: extra value '5'",
+    ),
+    (
+        "a-state-named-twice-whatever-the-case",
+        "state,share_percent\nAustria,10\nChile,10\n  austria ,5\n",
+        "shares.csv:4: state: austria appears twice (first as 'Austria' on line 2)",
+    ),
+    ("an-empty-state", "state,share_percent\n  ,10\n", "shares.csv:2: state: empty"),
+    (
+        "a-total-over-100-names-the-line-where-it-goes-over",
+        "state,share_percent\nAustria,60\nChile,30\nMexico,10.5\nNorway,1\n",
+        "shares.csv:4: share_percent: the shares reach 100.5000% with Mexico",
+    ),
+    ("a-quoted-field-left-open", 'state,share_percent\n"Austria,10\n', "shares.csv:2: not valid CSV"),
+]
 
 
-def test_a_missing_column_in_the_header():
-    assert refused("state\nAustria\n").startswith("shares.csv:1: share_percent: missing column")
-
-
-def test_an_extra_column_in_the_header():
-    msg = refused("state,share_percent,notes\nAustria,10,x\n")
-    assert msg.startswith("shares.csv:1: column 3: unknown column 'notes'")
-
-
-def test_a_column_named_twice():
-    assert refused("state,state\nA,B\n").startswith("shares.csv:1: state: the column appears twice")
-
-
-def test_a_missing_value_on_a_line():
-    msg = refused("state,share_percent\nAustria,10\nChile\n")
-    assert msg.startswith("shares.csv:3: share_percent: missing")
-
-
-def test_an_extra_value_on_a_line():
-    msg = refused("state,share_percent\nAustria,10\nChile,1,5\n")
-    assert msg.startswith("shares.csv:3: column 3: extra value '5'")
+@pytest.mark.parametrize(
+    ("text", "starts"), [case[1:] for case in REFUSALS], ids=[case[0] for case in REFUSALS]
+)
+def test_a_refusal_names_the_line_and_the_column(text: str, starts: str):
+    msg = refused(text)
+    assert msg.startswith(starts), msg
 
 
 @pytest.mark.parametrize("value", ["abc", "1,5", "nan", "inf", "1e2", "1_0", ""])
@@ -94,21 +110,3 @@ def test_a_share_out_of_range(value: str, says: str):
     msg = refused(f"state,share_percent\nAustria,{value}\n")
     assert msg.startswith("shares.csv:2: share_percent: must be"), msg
     assert says in msg
-
-
-def test_a_state_named_twice_whatever_the_case():
-    msg = refused("state,share_percent\nAustria,10\nChile,10\n  austria ,5\n")
-    assert msg.startswith("shares.csv:4: state: austria appears twice (first as 'Austria' on line 2)")
-
-
-def test_an_empty_state():
-    assert refused("state,share_percent\n  ,10\n").startswith("shares.csv:2: state: empty")
-
-
-def test_a_total_over_100_names_the_line_where_it_goes_over():
-    msg = refused("state,share_percent\nAustria,60\nChile,30\nMexico,10.5\nNorway,1\n")
-    assert msg.startswith("shares.csv:4: share_percent: the shares reach 100.5000% with Mexico"), msg
-
-
-def test_a_quoted_field_left_open():
-    assert refused('state,share_percent\n"Austria,10\n').startswith("shares.csv:2: not valid CSV")

@@ -11,7 +11,7 @@ from domain import sponsorship as rules
 from domain.decisions import Rejected
 from domain.models import Sponsorship
 from domain.sponsorship import Apply, Decline, Grant, SponsorshipState, Status
-from tests.support.sponsorship import DONORS, applications, contributions
+from tests.support.sponsorship import DONORS, applications, contributions, expert
 
 FIRST_DAY = date(2027, 9, 13)
 TODAY = date(2027, 5, 1)
@@ -72,14 +72,7 @@ def test_a_grant_beyond_the_balance_is_refused_naming_the_balance():
     s.applications.append(
         rules.apply(
             s,
-            Apply(
-                decision_id="big",
-                reference="r",
-                state="Peru",
-                delegate="X Y",
-                function="Expert",
-                travel_cost=left + 1,
-            ),
+            expert("big", "Peru", "X Y", left + 1),
             TODAY,
         )[0]
     )
@@ -90,17 +83,7 @@ def test_a_grant_beyond_the_balance_is_refused_naming_the_balance():
 
 
 def test_a_second_delegate_waits_until_every_applying_state_has_one_unless_the_rule_is_off():
-    apps = [
-        Apply(
-            decision_id=f"a{i}",
-            reference="r",
-            state=state,
-            delegate=f"D {i}",
-            function="Expert",
-            travel_cost=3_000,
-        )
-        for i, state in enumerate(["Peru", "Peru", "Chad"])
-    ]
+    apps = [expert(f"a{i}", state, f"D {i}", 3_000) for i, state in enumerate(["Peru", "Peru", "Chad"])]
     s = programme(apps=apps)
     grant(s, "a0")
     with pytest.raises(Rejected, match="Peru has a sponsored delegate already, and Chad none yet"):
@@ -116,9 +99,7 @@ def test_a_second_delegate_waits_until_every_applying_state_has_one_unless_the_r
 def test_applications_close_weeks_before_the_first_day_and_follow_the_meeting():
     s = programme(apps=[])
     assert s.closes_on == FIRST_DAY - timedelta(weeks=8)
-    late = Apply(
-        decision_id="late", reference="r", state="Peru", delegate="P Q", function="Expert", travel_cost=2_000
-    )
+    late = expert("late", "Peru", "P Q", 2_000)
     with pytest.raises(Rejected, match=r"closed on 2027-07-19, 8 weeks before its first day \(2027-09-13\)"):
         rules.apply(s, late, s.closes_on)
     s.first_day += timedelta(weeks=2)  # the meeting is postponed: applications stay open longer
@@ -146,9 +127,7 @@ def test_a_booking_refused_by_the_agent_releases_its_money_and_the_report_adds_u
 def test_a_delegates_name_is_in_no_summary_rejection_or_current_details():
     s = programme(apps=[])
     name = "Jane Q. Delegate"
-    d = Apply(
-        decision_id="a1", reference="r", state="Peru", delegate=name, function="Expert", travel_cost=3_000
-    )
+    d = expert("a1", "Peru", name, 3_000)
     app, summary = rules.apply(s, d, TODAY)
     s.applications.append(app)
     texts = [summary, grant(s, "a1"), rules.details(s, TODAY, "x")]

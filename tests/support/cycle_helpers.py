@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -24,12 +26,12 @@ from tests.scenario import (
     MEXICO,
     NORWAY,
     decide,
+    estimate_and_assess,
     initial_state,
     meeting_handle,
     part,
     sleep_until,
 )
-from workflows.funds import MeetingFundsWorkflow
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
 
@@ -123,15 +125,15 @@ class Cycle:
                 await self.client.get_workflow_handle(wid).terminate("test over")
 
 
-async def estimate_and_assess(
-    ledger: WorkflowHandle[Any, Any], estimate: SetEstimate, assess: Assess
-) -> None:
-    await ledger.execute_update(MeetingFundsWorkflow.set_estimate, estimate)
-    await ledger.execute_update(MeetingFundsWorkflow.assess, assess)
-
-
 def rejection(err: WorkflowUpdateFailedError) -> str:
     cause = err.cause
     assert isinstance(cause, ApplicationError), cause
     assert cause.type == DECISION_REJECTED
     return cause.message
+
+
+async def refused(sent: Awaitable[Any]) -> str:
+    """Why the decision ``sent`` was refused: it must fail as a rejected decision."""
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await sent
+    return rejection(err.value)

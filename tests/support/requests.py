@@ -8,6 +8,24 @@ from typing import Any
 
 from domain.extensions import Article, ExtensionInput, ExtensionRequest, MeetingSlot
 
+LAO = "Lao People's Democratic Republic"
+
+
+def submit_art4(state: str, entry_into_force: date, *more: str) -> tuple[str, ...]:
+    """`msp extensions submit` for ``state``'s Article 4 request, in force since ``entry_into_force``: the words
+    after `msp`, ``more`` last."""
+    return (
+        "extensions",
+        "submit",
+        "--state",
+        state,
+        "--article",
+        "4",
+        "--entry-into-force",
+        str(entry_into_force),
+        *more,
+    )
+
 
 def art4(
     state: str, entry_into_force: date, submitted_on: date, plan: str, reference: str, months: int = 60

@@ -33,3 +33,15 @@ def applications(n: int = 40) -> list[Apply]:
         )
         for i in range(n)
     ]
+
+
+def expert(decision_id: str, state: str, delegate: str, travel_cost: int, reference: str = "r") -> Apply:
+    """An application to sponsor an expert of ``state``'s delegation."""
+    return Apply(
+        decision_id=decision_id,
+        reference=reference,
+        state=state,
+        delegate=delegate,
+        function="Expert",
+        travel_cost=travel_cost,
+    )

@@ -19,7 +19,6 @@ from domain.decisions import DecisionOutcome, Designate
 from domain.documents import Delivered, DocumentInput, DocumentSpec, DocumentState, LanguageStatus
 from domain.extensions import (
     Analysis,
-    ProposeBySilence,
 )
 from domain.funds import Assess, LedgerState, Payment, SetEstimate
 from domain.ids import (
@@ -45,7 +44,7 @@ from domain.reviews import (
 )
 from domain.silence import SilenceInput
 from starter.receiver import Receiver
-from tests.scenario import start_extension
+from tests.scenario import proposal_by_silence, start_extension
 from tests.support.cycle_helpers import initial_state, part
 from tests.support.requests import art4, at_the_14msp
 from workflows.document import DocumentWorkflow
@@ -219,15 +218,7 @@ async def test_an_analysis_sent_again_is_a_repeat_and_a_request_and_its_silence_
     await twice(handle, ExtensionRequestWorkflow.analyse, analysis, analysis)
     desc = await handle.describe()
     assert desc.typed_search_attributes.get(sa.DUE_DATE) == day_start(request.current_deadline, NEW_YORK)
-    proposal = ProposeBySilence(
-        decision_id="s1",
-        reference="President's letter",
-        granted=True,
-        procedure_id=f"{c}-1",
-        initiator="the President",
-        deadline=now + timedelta(days=14),
-        states_parties=["Chile", "Mexico"],
-    )
+    proposal = proposal_by_silence("s1", f"{c}-1", now + timedelta(days=14))
     outcome = await handle.execute_update(ExtensionRequestWorkflow.put_to_silence, proposal)
     assert "New York time" in outcome.summary, outcome
     procedure = ts_env.client.get_workflow_handle(silence_id(c, f"{c}-1"))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -43,7 +43,8 @@ from domain.meeting import MeetingInput
 from domain.models import Convention, Defaults, MeetingKind, MeetingPlan, MeetingRef, Part, President
 from domain.silence import BreakSilence, SilenceOutcome, SilenceState, SilenceStatus
 from domain.views import extension_details
-from tests.support.cycle_helpers import rejection
+from tests.scenario import proposal_by_silence
+from tests.support.cycle_helpers import refused
 from tests.support.reminding import received, sleep_until, today, until, webhook_worker
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.meeting import MeetingWorkflow
@@ -88,13 +89,12 @@ def test_a_past_silence_deadline_is_refused_in_geneva_time_not_raw_utc() -> None
         ExtensionInput(request=lao(0, submitted_on=date(2019, 3, 1)), meeting=msp9(0), next_meeting=rc2(0))
     )
     s.status = Status.ANALYSED
-    proposal = ProposeBySilence(
-        decision_id="s",
+    proposal = proposal_by_silence(
+        "s",
+        "p-1",
+        datetime(2020, 1, 15, 16, tzinfo=UTC),
         reference="r",
         granted=False,
-        procedure_id="p-1",
-        initiator="the President",
-        deadline=datetime(2020, 1, 15, 16, tzinfo=UTC),
         states_parties=["Chile"],
     )
     with pytest.raises(Rejected, match=r"still to come, not 15 January 2020, 17:00 Geneva time\.$"):
@@ -169,11 +169,11 @@ def test_a_late_request_goes_to_the_next_meeting() -> None:
 # On the time-skipping server.
 
 
-async def shift_for(env: WorkflowEnvironment) -> int:
-    """Whole years that put 1 December 2018 on or after the server's today."""
+async def shift_for(env: WorkflowEnvironment) -> tuple[int, date]:
+    """Whole years that put 1 December 2018 on or after the server's today, and that today."""
     t = await today(env)
     k = t.year - 2018
-    return k if date(2018 + k, 12, 1) >= t else k + 1
+    return (k if date(2018 + k, 12, 1) >= t else k + 1), t
 
 
 async def state(h: WorkflowHandle[Any, Any]) -> ExtensionState:
@@ -211,16 +211,10 @@ async def start_request(
     )
 
 
-async def refused(h: WorkflowHandle[Any, Any], update: Any, arg: Any) -> str:
-    with pytest.raises(WorkflowUpdateFailedError) as e:
-        await h.execute_update(update, arg)
-    return rejection(e.value)
-
-
 async def test_lao_pdr_article_4_on_time_granted_five_years_then_reminded_before_2025(
     ts_env: WorkflowEnvironment, worker: Worker, tmp_path: Path
 ) -> None:
-    k = await shift_for(ts_env)
+    k, _ = await shift_for(ts_env)
     await sleep_until(ts_env, date(2018 + k, 12, 1))
     meeting = await start_meeting(ts_env, worker, k)
     async with webhook_worker(ts_env, tmp_path, every_activity=True) as (hooked, _):
@@ -235,27 +229,29 @@ async def test_lao_pdr_article_4_on_time_granted_five_years_then_reminded_before
         )
 
         grant = Decide(decision_id="9msp-lao", reference="CCM/MSP/2019/13 para 25", granted=True, months=60)
-        reason = await refused(h, ExtensionRequestWorkflow.decide, grant)
+        reason = await refused(h.execute_update(ExtensionRequestWorkflow.decide, grant))
         assert "Article 4 Analysis Group has not reported" in reason
 
         await sleep_until(ts_env, date(2019 + k, 5, 15))
         too_long = Analysis(
             decision_id="ag4", reference="CCM/MSP/2019/AG4", summary="Recommends.", recommended_months=72
         )
-        assert "at most 5 years" in await refused(h, ExtensionRequestWorkflow.analyse, too_long)
+        assert "at most 5 years" in await refused(
+            h.execute_update(ExtensionRequestWorkflow.analyse, too_long)
+        )
         analysis = too_long.model_copy(update={"recommended_months": 60})
         out = await h.execute_update(ExtensionRequestWorkflow.analyse, analysis)
         assert "it recommends 5 years" in out.summary
 
         # Between meetings, no decision is entered "at the meeting".
         assert "The 9MSP is not in session (scheduled" in await refused(
-            h, ExtensionRequestWorkflow.decide, grant
+            h.execute_update(ExtensionRequestWorkflow.decide, grant)
         )
         before = await state(h)
 
         await sleep_until(ts_env, date(2019 + k, 9, 4), hour=15)
         six = grant.model_copy(update={"months": 72})
-        assert "at most 5 years" in await refused(h, ExtensionRequestWorkflow.decide, six)
+        assert "at most 5 years" in await refused(h.execute_update(ExtensionRequestWorkflow.decide, six))
         assert (await state(h)).model_dump(exclude={"upcoming"}) == before.model_dump(exclude={"upcoming"})
 
         benchmarks = ["annual survey results by 30 April", "clearance of 10 km2 a year"]
@@ -307,8 +303,7 @@ async def test_lao_pdr_article_4_on_time_granted_five_years_then_reminded_before
 async def test_a_request_beyond_the_limit_sent_past_msp_ends_rejected(
     ts_env: WorkflowEnvironment, worker: Worker
 ) -> None:
-    k = await shift_for(ts_env)
-    t = await today(ts_env)
+    k, t = await shift_for(ts_env)
     req = lao(k, submitted_on=t, article=Article.ART3, requested_months=60)
     h = await start_request(
         ts_env, worker, ExtensionInput(request=req, meeting=msp9(k + 1), next_meeting=rc2(k + 1)), "ccmthree"
@@ -321,8 +316,7 @@ async def test_a_request_beyond_the_limit_sent_past_msp_ends_rejected(
 async def test_a_late_request_is_flagged_and_moved_unless_the_presidency_keeps_it(
     ts_env: WorkflowEnvironment, worker: Worker
 ) -> None:
-    k = await shift_for(ts_env)
-    t = await today(ts_env)
+    k, t = await shift_for(ts_env)
     # Submitted six months before the meeting: late for it.
     slot = MeetingSlot(label="9MSP", first_day=t + timedelta(days=183))
     nxt = MeetingSlot(label="2RC", first_day=t + timedelta(days=450))
@@ -340,7 +334,9 @@ async def test_a_late_request_is_flagged_and_moved_unless_the_presidency_keeps_i
     s = await state(h)
     assert s.meeting == slot and s.moved_from is None and s.late
     assert "has not been moved" in await refused(
-        h, ExtensionRequestWorkflow.keep_at_meeting, keep.model_copy(update={"decision_id": "keep-2"})
+        h.execute_update(
+            ExtensionRequestWorkflow.keep_at_meeting, keep.model_copy(update={"decision_id": "keep-2"})
+        )
     )
     await h.terminate("test over")
 
@@ -349,8 +345,7 @@ async def test_between_meetings_a_silence_broken_is_not_adopted_and_one_kept_gra
     ts_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     # The 2nd Review Conference's interim: requests decided by silence procedure between its two parts.
-    k = await shift_for(ts_env)
-    t = await today(ts_env)
+    k, t = await shift_for(ts_env)
     slot = MeetingSlot(label="2RC", first_day=t + timedelta(days=300))
     req = lao(k + 1, state="Chile", article=Article.ART4, submitted_on=t, requested_months=48)
     async with webhook_worker(ts_env, tmp_path, every_activity=True) as (hooked, _):
@@ -379,7 +374,9 @@ async def test_between_meetings_a_silence_broken_is_not_adopted_and_one_kept_gra
         second = proposal.model_copy(
             update={"decision_id": "silence-2", "procedure_id": "ccmsilence-chile-2"}
         )
-        assert "under silence procedure" in await refused(h, ExtensionRequestWorkflow.put_to_silence, second)
+        assert "under silence procedure" in await refused(
+            h.execute_update(ExtensionRequestWorkflow.put_to_silence, second)
+        )
 
         procedure = ts_env.client.get_workflow_handle(
             silence_id("ccmsilence", "ccmsilence-chile-1"), result_type=SilenceOutcome
@@ -411,8 +408,7 @@ async def test_a_webhook_answering_404_neither_fails_the_request_nor_its_silence
 ) -> None:
     """Issue 11, item 3: with the webhook at a path that answers 404, the request FAILED on submission and its
     silence procedure at the deadline. Now each records what it could not deliver, and the grant goes through."""
-    k = await shift_for(ts_env)
-    t = await today(ts_env)
+    k, t = await shift_for(ts_env)
     slot = MeetingSlot(label="2RC", first_day=t + timedelta(days=300))
     req = lao(k + 1, state="Chile", article=Article.ART4, submitted_on=t, requested_months=48)
     async with webhook_worker(ts_env, tmp_path, path="nowhere", every_activity=True) as (worker, receiver):
@@ -427,15 +423,12 @@ async def test_a_webhook_answering_404_neither_fails_the_request_nor_its_silence
         assert f"refused by {receiver.url}/nowhere: 404" in s.undeliverable[0].reason
         analysis = Analysis(decision_id="ag4", reference="AG4 report", summary="Clear and complete.")
         await h.execute_update(ExtensionRequestWorkflow.analyse, analysis)
-        proposal = ProposeBySilence(
-            decision_id="silence-1",
-            reference="President's letter",
-            granted=True,
+        proposal = proposal_by_silence(
+            "silence-1",
+            "ccmrefused-chile-1",
+            await ts_env.get_current_time() + timedelta(days=14),
             months=48,
-            procedure_id="ccmrefused-chile-1",
             initiator="the President (Switzerland)",
-            deadline=await ts_env.get_current_time() + timedelta(days=14),
-            states_parties=["Chile", "Mexico"],
         )
         await h.execute_update(ExtensionRequestWorkflow.put_to_silence, proposal)
         procedure = ts_env.client.get_workflow_handle(

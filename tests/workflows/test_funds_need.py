@@ -34,8 +34,8 @@ from domain.queue import QUEUE_PLACE, place_text
 from domain.views import document_details
 from starter.cli.common import DEFAULT_CONFIG
 from starter.receiver import Receiver
-from tests.scenario import start_document, start_ledger
-from tests.support.cycle_helpers import Cycle, estimate_and_assess, initial_state, part
+from tests.scenario import report, start_assessed_ledger, start_queued_documents
+from tests.support.cycle_helpers import Cycle, initial_state, part
 from workflows.document import DocumentWorkflow
 from workflows.funds import MeetingFundsWorkflow
 
@@ -87,13 +87,8 @@ async def test_a_document_funded_late_says_late_by_n_days_and_one_at_risk_issued
     async def flags(handle: WorkflowHandle[Any, Any]) -> list[str]:
         return list((await handle.describe()).typed_search_attributes.get(sa.ATTENTION) or [])
 
-    ledger = await start_ledger(
-        ts_env.client, LedgerState(convention="risk", meeting="14MSP"), ts_worker.task_queue
-    )
-    await estimate_and_assess(
-        ledger,
-        SetEstimate(decision_id="e", reference="r", amount=100_000),
-        Assess(decision_id="a", reference="r", shares={"Austria": 100}, due=today),
+    ledger = await start_assessed_ledger(
+        ts_env, ts_worker, LedgerState(convention="risk", meeting="14MSP"), {"Austria": 100}, today
     )
     handles = {}
     for n, (due, priority) in enumerate([(today + timedelta(days=20), 1), (today + timedelta(days=30), 2)]):
@@ -273,33 +268,23 @@ async def test_a_waiting_document_shows_its_place_in_the_queue_until_it_is_funde
     its query and its current details; a payment moves it up; full funding clears it."""
     today = (await ts_env.get_current_time()).date()
     money = Money(conference_services_url=receiver.url)
-    ledger = await start_ledger(
-        ts_env.client, LedgerState(convention="place", meeting="14MSP"), ts_worker.task_queue
+    ledger = await start_assessed_ledger(
+        ts_env, ts_worker, LedgerState(convention="place", meeting="14MSP"), {"Austria": 100}, today
     )
-    await estimate_and_assess(
-        ledger,
-        SetEstimate(decision_id="e", reference="r", amount=100_000),
-        Assess(decision_id="a", reference="r", shares={"Austria": 100}, due=today),
-    )
-    docs = []
-    for n in range(3):
-        spec = DocumentSpec(
-            symbol=f"CCM/MSP/2027/{n + 60}",
-            title="Report",
-            pages=2,
-            meeting="14MSP",
-            due=today + timedelta(days=60),
-        )
-        docs.append(
-            await start_document(
-                ts_env.client,
-                DocumentInput(convention="place", spec=spec, money=money, funds_id=ledger.id),
-                ts_worker.task_queue,
+    due = today + timedelta(days=60)
+    docs = await start_queued_documents(
+        ts_env,
+        ts_worker,
+        [
+            DocumentInput(
+                convention="place",
+                spec=report(f"CCM/MSP/2027/{n + 60}", "14MSP", due),
+                money=money,
+                funds_id=ledger.id,
             )
-        )
-        await ts_env.sleep(
-            timedelta(minutes=1)
-        )  # its five requests reach the ledger before the next document's
+            for n in range(3)
+        ],
+    )
     language = 2 * 180  # a language of a document
 
     async def pay(n: int, amount: int) -> None:

@@ -23,9 +23,9 @@ from domain.models import Money
 from domain.sponsorship import Apply, AppointCoordinator, Grant, Report, SponsorshipState, Status
 from starter.receiver import Receiver
 from tests.scenario import decide
-from tests.support.cycle_helpers import Cycle, initial_state, part, rejection
+from tests.support.cycle_helpers import Cycle, initial_state, part, refused, rejection
 from tests.support.reminding import until
-from tests.support.sponsorship import DONORS, applications, contributions
+from tests.support.sponsorship import DONORS, applications, contributions, expert
 from worker import activities, build_worker
 from workflows.meeting import MeetingWorkflow
 from workflows.sponsorship import SponsorshipWorkflow
@@ -57,12 +57,6 @@ def stored(tmp_path: Path, kind: str) -> list[dict[str, Any]]:
 async def programme(h: WorkflowHandle[Any, Any]) -> SponsorshipState:
     s: SponsorshipState = await h.query(SponsorshipWorkflow.state)
     return s
-
-
-async def refused(h: WorkflowHandle[Any, Any], update: Any, d: Any) -> str:
-    with pytest.raises(WorkflowUpdateFailedError) as e:
-        await decide(h, update, d)
-    return rejection(e.value)
 
 
 async def test_a_seed_shaped_programme_sponsors_about_17_delegates_books_each_once_and_reports(
@@ -129,15 +123,8 @@ async def test_a_seed_shaped_programme_sponsors_about_17_delegates_books_each_on
     s = await until(lambda: programme(h), lambda s: s.first_day == new_start)
     assert s.closes_on == closes + timedelta(weeks=3)
     await c.sleep_until_day(s.closes_on)
-    late = Apply(
-        decision_id="late",
-        reference="form",
-        state="Peru",
-        delegate="L. Ate",
-        function="Expert",
-        travel_cost=1,
-    )
-    assert f"closed on {s.closes_on}" in await refused(h, SponsorshipWorkflow.apply, late)
+    late = expert("late", "Peru", "L. Ate", 1, reference="form")
+    assert f"closed on {s.closes_on}" in await refused(decide(h, SponsorshipWorkflow.apply, late))
 
     # The meeting sits and closes; the programme reports and ends.
     await c.sleep_past_end_of(new_start + timedelta(days=3))
