@@ -822,20 +822,13 @@ async def record_one_call_per_grant(env: WorkflowEnvironment, worker: Worker, ur
     """A document whose five languages one payment funds at once: one ``submit_translations`` activity for the five
     (behind the patch ``document-one-call-per-grant``), then each language delivered."""
     today = (await env.get_current_time()).date()
-    money = Money(conference_services_url=url)
-    ledger = await start_ledger(env.client, LedgerState(convention="ccm", meeting="18MSP"), worker.task_queue)
-    await estimate_and_assess(
-        ledger,
-        SetEstimate(decision_id="e1", reference="r", amount=100_000),
-        Assess(decision_id="a1", reference="r", shares={"Chile": 100}, due=today),
+    ledger = await start_assessed_ledger(
+        env, worker, LedgerState(convention="ccm", meeting="18MSP"), {"Chile": 100}, today, ("e1", "a1")
     )
-    spec = DocumentSpec(
-        symbol="CCM/MSP/2031/1", title="Report", pages=2, meeting="18MSP", due=today + timedelta(days=60)
+    spec = report("CCM/MSP/2031/1", "18MSP", today + timedelta(days=60))
+    [doc] = await start_queued_documents(
+        env, worker, [DocumentInput(spec=spec, money=Money(conference_services_url=url), funds_id=ledger.id)]
     )
-    doc = await start_document(
-        env.client, DocumentInput(spec=spec, money=money, funds_id=ledger.id), worker.task_queue
-    )
-    await env.sleep(timedelta(minutes=1))
     await ledger.execute_update(
         MeetingFundsWorkflow.record_payment,
         Payment(decision_id="pay1", reference="bank advice", state="Chile", amount=100_000),

@@ -23,12 +23,11 @@ from temporalio.worker import Replayer, Worker
 
 from activities.conference_services import ConferenceServices
 from domain.conference import SUBMIT_TRANSLATION, SUBMIT_TRANSLATIONS
-from domain.documents import DocumentInput, DocumentSpec, DocumentState, LanguageStatus
-from domain.funds import Assess, LedgerState, Payment, SetEstimate
+from domain.documents import DocumentInput, DocumentState, LanguageStatus
+from domain.funds import LedgerState, Payment
 from domain.ids import document_id
 from domain.models import Language, Money
-from tests.scenario import start_document, start_ledger
-from tests.support.cycle_helpers import estimate_and_assess
+from tests.scenario import report, start_assessed_ledger, start_queued_documents
 from tests.support.scripted_services import TRANSLATIONS, Services, Step, serve
 from worker import WORKFLOWS, build_worker, sandbox
 from workflows.document import DocumentWorkflow
@@ -58,26 +57,16 @@ async def funded_document(
 ) -> WorkflowHandle[Any, Any]:
     """A document of 2 pages waiting on its ledger, then one payment that funds its five languages at once."""
     today = (await env.get_current_time()).date()
-    ledger = await start_ledger(env.client, LedgerState(convention=code, meeting="14MSP"), worker.task_queue)
-    await estimate_and_assess(
-        ledger,
-        SetEstimate(decision_id="e", reference="r", amount=100_000),
-        Assess(decision_id="a", reference="r", shares={"Austria": 100}, due=today),
+    ledger = await start_assessed_ledger(
+        env, worker, LedgerState(convention=code, meeting="14MSP"), {"Austria": 100}, today
     )
-    spec = DocumentSpec(
-        symbol=f"CCM/MSP/2027/{code}",
-        title="Report",
-        pages=2,
-        meeting="14MSP",
-        due=today + timedelta(days=60),
+    inp = DocumentInput(
+        convention=code,
+        spec=report(f"CCM/MSP/2027/{code}", "14MSP", today + timedelta(days=60)),
+        money=Money(conference_services_url=services.url),
+        funds_id=ledger.id,
     )
-    money = Money(conference_services_url=services.url)
-    doc = await start_document(
-        env.client,
-        DocumentInput(convention=code, spec=spec, money=money, funds_id=ledger.id),
-        worker.task_queue,
-    )
-    await env.sleep(timedelta(minutes=1))  # its five requests reach the ledger
+    [doc] = await start_queued_documents(env, worker, [inp])  # its five requests reach the ledger
     await ledger.execute_update(
         MeetingFundsWorkflow.record_payment,
         Payment(payment_id="p", reference="r", state="Austria", amount=100_000, force=True),
