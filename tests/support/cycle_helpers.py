@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -12,7 +11,6 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -42,10 +40,6 @@ from workflows.presidency import PresidencyWorkflow
 __all__ = ["AUSTRIA", "CHILE", "MEXICO", "NORWAY", "Cycle", "initial_state", "part", "rejection"]
 
 
-# Polls, 50 ms apart, for the meeting the Presidency starts (20 s).
-STARTED_POLLS = 400
-
-
 @dataclass
 class Cycle:
     """One presidency running on the test server, with handles to it and its current meeting."""
@@ -70,22 +64,7 @@ class Cycle:
             id=presidency_id(self.state0.convention),
             task_queue=self.worker.task_queue,
         )
-        if not self.state0.meeting_started:
-            await self._started(await self.meeting_handle())
         return self
-
-    async def _started(self, handle: WorkflowHandle[Any, Any]) -> None:
-        """Waits for the Presidency to have started its meeting: a decision sent to the meeting before then finds
-        no workflow (seen under load)."""
-        for _ in range(STARTED_POLLS):
-            try:
-                await handle.describe()
-                return
-            except RPCError as e:
-                if e.status is not RPCStatusCode.NOT_FOUND:
-                    raise
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"{handle.id} was not started by the Presidency")
 
     async def presidency(self) -> PresidencyState:
         state: PresidencyState = await self.handle.query(PresidencyWorkflow.state)
