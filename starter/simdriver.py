@@ -12,13 +12,12 @@ import contextlib
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 from temporalio import activity
-from temporalio.api.testservice.v1 import SleepRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
@@ -110,21 +109,11 @@ async def worker_with_receiver(
                 yield worker, receiver.url
 
 
-# How long one skip of the clock may take in real time (see sleep_until).
-SKIP_DEADLINE = timedelta(minutes=3)
-
-
 async def sleep_until(env: WorkflowEnvironment, t: datetime) -> None:
-    """Skips time to ``t`` (nothing when it has passed).
-
-    As ``env.sleep`` does, but with a deadline of its own: the test server answers once every workflow task and
-    timer on the way has run, which on a loaded machine outlasts the client's default deadline for the call.
-    """
+    """Skips time to ``t`` (nothing when it has passed)."""
     now = await env.get_current_time()
     if t > now:
-        req = SleepRequest()
-        req.duration.FromTimedelta(t - now)
-        await env.client.test_service.unlock_time_skipping_with_sleep(req, timeout=SKIP_DEADLINE)
+        await env.sleep(t - now)
 
 
 async def decide(handle: WorkflowHandle[Any, Any], update: Any, decision: BaseModel) -> Any:
