@@ -67,11 +67,13 @@ class DocumentJobs(Shows[DocumentState]):
             for lang, t in self.s.translations.items()
             if t.status is LanguageStatus.FUNDED and lang not in self.submitting
         ]
-        # The languages funded together go in one call from ONE_CALL_PER_GRANT on; one call each before it.
-        together = [lang for lang in funded if self.batches and lang not in self.alone]
-        alone = [[lang] for lang in funded if lang not in together]
-        for langs in [together, *alone] if together else alone:
-            task = asyncio.get_running_loop().create_task(self._submit(langs))
+        # The languages funded together go in one call from ONE_CALL_PER_GRANT on; one call each before it, and for
+        # a language a batch left unanswered.
+        together = [lang for lang in funded if lang not in self.alone] if self.batches else []
+        calls = [(together, True)] if together else []
+        calls += [([lang], False) for lang in funded if lang not in together]
+        for langs, batch in calls:
+            task = asyncio.get_running_loop().create_task(self._submit(langs, batch))
             self.submitting.update(dict.fromkeys(langs, task))
 
     def _job_key(self, lang: Language) -> str:
@@ -92,16 +94,16 @@ class DocumentJobs(Shows[DocumentState]):
             amount_granted=self.s.translations[lang].amount,
         )
 
-    async def _submit(self, langs: list[Language]) -> None:
+    async def _submit(self, langs: list[Language], batch: bool) -> None:
         jobs = [self._job(lang) for lang in langs]
         summary = f"submit {self.inp.spec.symbol} for translation into {', '.join(la.value for la in langs)}"
         try:
             if self.s.withdrawn and self.cancels_jobs:
                 return  # withdrawn before it went: _cancel_job settles it
-            if self.batches and langs[0] not in self.alone:
-                batch = call_services(SUBMIT_TRANSLATIONS, TranslationBatch(jobs=jobs), JobAnswers, summary)
-                self.sending.update(dict.fromkeys(langs, batch))
-                answers = (await batch).answers
+            if batch:
+                call = call_services(SUBMIT_TRANSLATIONS, TranslationBatch(jobs=jobs), JobAnswers, summary)
+                self.sending.update(dict.fromkeys(langs, call))
+                answers = (await call).answers
             else:
                 one = self.sending[langs[0]] = call_services(SUBMIT_TRANSLATION, jobs[0], Receipt, summary)
                 answers = [JobAnswer(target_language=langs[0], receipt=await one)]
