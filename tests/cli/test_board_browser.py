@@ -112,8 +112,9 @@ async def test_the_board_shows_the_president_an_overdue_review_under_attention_a
             await expect(page.locator("#attention")).to_contain_text("Ledger shortfall")
             await expect(page.locator("#attention")).not_to_contain_text("Review overdue")
 
-            # A review due yesterday, added to the configuration: overdue as soon as it starts.
-            cycle.config.write_text(config + overdue_review(str(cycle.today - timedelta(days=1))))
+            # A review due two days ago, added to the configuration: overdue as soon as it starts. (Due yesterday, its
+            # escalation would wait for the start of today's working day, and the test would fail before it in Geneva.)
+            cycle.config.write_text(config + overdue_review(str(cycle.today - timedelta(days=2))))
             await cycle.ok("cycle", "start", "--config", str(cycle.config))
             link = page.locator("#attention a", has_text="Review overdue: hosting-agreement")
             await expect(link).to_be_visible(timeout=SEEN_WITHIN)  # the page reloads itself
