@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -541,3 +542,15 @@ def test_receiver_drops_a_client_that_stalls_halfway_through_a_request(tmp_path:
 def test_http_handlers_that_keep_connections_alive_send_at_once() -> None:
     # Keep-alive with headers and body written apart: with Nagle on, each answer waits ~40 ms for an ACK.
     assert receiver_handler.protocol_version == "HTTP/1.1" and receiver_handler.disable_nagle_algorithm
+
+
+def test_httpcore_finds_sniffio_among_the_loaded_modules() -> None:
+    # httpcore asks sniffio which event loop runs on every request: were it missing, every ask would search
+    # sys.path again (pyproject.toml).
+    from httpcore._synchronization import current_async_library
+
+    async def ask() -> str:
+        return current_async_library()
+
+    assert asyncio.run(ask()) == "asyncio"
+    assert "sniffio" in sys.modules
