@@ -64,6 +64,11 @@ BAD_ANSWER = "ConferenceServicesBadAnswer"
 
 CONNECT_TIMEOUT = 5.0
 TOTAL_TIMEOUT = 15.0
+# The worker's HTTP connections (conference services', which the webhooks and the mail gateway share), every one
+# kept alive between requests: httpx's defaults (100, 20 of them kept) closed most of a burst's connections after it, so the next burst opened them again, and a burst of new
+# connections overflows a small server's accept queue (each dropped SYN costs a 1 s retransmission). Requests beyond
+# these wait in the pool for one to come free: a few milliseconds each at a healthy service (issue 16).
+MAX_CONNECTIONS = 20
 # At most this much of a refusal's body goes into the error message (and so into the workflow history).
 BODY_EXCERPT = 300
 # A Retry-After longer than this is not honoured as such: the workflow's retry policy applies instead.
@@ -77,13 +82,17 @@ log = structlog.get_logger("activities.conference_services")
 
 
 def new_client(
-    connect_timeout: float = CONNECT_TIMEOUT, total_timeout: float = TOTAL_TIMEOUT
+    connect_timeout: float = CONNECT_TIMEOUT,
+    total_timeout: float = TOTAL_TIMEOUT,
+    max_connections: int = MAX_CONNECTIONS,
 ) -> httpx.AsyncClient:
-    """The worker's client: connect within ``connect_timeout`` s, no single read or write longer than the total."""
+    """The worker's client: connect within ``connect_timeout`` s, no single read or write longer than the total,
+    at most ``max_connections`` open, all kept alive."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(total_timeout, connect=connect_timeout),
         follow_redirects=False,
         headers={"Accept": "application/json"},
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
     )
 
 

@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
     from temporalio.worker import Worker
 
-    from activities.conference_services import BAD_ANSWER, UNAVAILABLE, ConferenceServices
+    from activities.conference_services import BAD_ANSWER, MAX_CONNECTIONS, UNAVAILABLE, ConferenceServices
     from domain.conference import (
         BOOK_INTERPRETATION,
         REJECTED_BY_SERVICES,
@@ -48,7 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from starter.receiver import READ_TIMEOUT, Receiver, safe_name
     from starter.receiver import _Handler as receiver_handler
     from tests.support.activity import failure
-    from tests.support.scripted_services import ACCEPT, BOOKINGS, TRANSLATIONS, Services, Step
+    from tests.support.scripted_services import ACCEPT, BOOKINGS, TRANSLATIONS, Services, Step, serve
     from worker import build_worker
 
 
@@ -217,6 +217,22 @@ async def test_without_a_client_it_makes_and_closes_its_own() -> None:
         async with ConferenceServices(given):
             pass
         assert not given.is_closed  # a client passed in belongs to the caller
+
+
+async def test_bursts_share_a_few_connections_kept_alive() -> None:
+    # Three times as many requests at once as the worker's client has connections, each answered after a pause so
+    # that they overlap: they share those connections, and the next burst opens none.
+    with serve(keep_alive=True) as services:
+        services.script(TRANSLATIONS, *[Step(delay=0.05)] * (6 * MAX_CONNECTIONS))
+        async with ConferenceServices() as activities:
+            for burst in ("first", "second"):
+                jobs = [translation(services.url, f"{burst}-{i}") for i in range(3 * MAX_CONNECTIONS)]
+                receipts = await asyncio.gather(*(activities.submit_translation(job) for job in jobs))
+                assert len({r.reference for r in receipts}) == len(jobs)
+                if burst == "first":
+                    first = set(services.peers)
+    assert len(first) <= MAX_CONNECTIONS
+    assert services.peers == first
 
 
 # --- retries on a real worker (time-skipping server) ------------------------------------------------------------
