@@ -30,7 +30,7 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
-from activities.conference_services import ConferenceServices, new_client
+from activities.conference_services import MAX_CONNECTIONS, ConferenceServices, new_client
 from bench.baselines import NoOp
 from bench.common import (
     BenchError,
@@ -309,7 +309,8 @@ async def fresh_trial(opts: Options, n: int) -> tuple[Trial, DevServer, int]:
         try:
             own = new_client(max_connections=opts.http_max_connections) if opts.http_max_connections else None
             try:
-                async with ConferenceServices(client=own) as services:
+                in_flight = opts.http_max_connections or MAX_CONNECTIONS
+                async with ConferenceServices(client=own, in_flight=in_flight) as services:
                     worker = build_worker(
                         client,
                         services,

@@ -235,6 +235,17 @@ async def test_bursts_share_a_few_connections_kept_alive() -> None:
     assert services.peers == first
 
 
+async def test_requests_beyond_in_flight_wait_their_turn_outside_the_pool(http: httpx.AsyncClient) -> None:
+    # A client whose pool would open a connection for each (httpx's 100): at most two go out at once all the same.
+    with serve(keep_alive=True) as services:
+        services.script(TRANSLATIONS, *[Step(delay=0.05)] * 8)
+        activities = ConferenceServices(http, in_flight=2)
+        jobs = [translation(services.url, f"key-{i}") for i in range(8)]
+        receipts = await asyncio.gather(*(activities.submit_translation(job) for job in jobs))
+    assert len({r.reference for r in receipts}) == 8
+    assert len(services.peers) <= 2
+
+
 # --- retries on a real worker (time-skipping server) ------------------------------------------------------------
 
 
