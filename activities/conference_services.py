@@ -64,10 +64,11 @@ BAD_ANSWER = "ConferenceServicesBadAnswer"
 
 CONNECT_TIMEOUT = 5.0
 TOTAL_TIMEOUT = 15.0
-# The worker's HTTP connections (conference services', which the webhooks and the mail gateway share), every one
-# kept alive between requests: httpx's defaults (100, 20 of them kept) closed most of a burst's connections after it, so the next burst opened them again, and a burst of new
-# connections overflows a small server's accept queue (each dropped SYN costs a 1 s retransmission). Requests beyond
-# these wait in the pool for one to come free: a few milliseconds each at a healthy service (issue 16).
+# The worker's HTTP connections (conference services'; the webhooks and the mail gateway share them), every one kept
+# alive between requests. httpx's defaults (100, 20 of them kept) closed most of a burst's connections after it, so
+# the next burst opened them again, and a burst of new connections overflows a small server's accept queue (each
+# dropped SYN costs a 1 s retransmission). Requests beyond these wait for their turn (HttpActivities): a few
+# milliseconds each at a healthy service (issue 16, docs/performance.md).
 MAX_CONNECTIONS = 20
 # At most this much of a refusal's body goes into the error message (and so into the workflow history).
 BODY_EXCERPT = 300
@@ -135,7 +136,7 @@ class HttpActivities:
         self.total_timeout = total_timeout
         self.patience = patience
         # The rest wait here rather than in httpcore's pool, which scans every queued request against every
-        # connection each time one is assigned or freed: with 500 jobs queued, a third of the worker's time.
+        # connection each time one is assigned or freed: with 500 jobs queued, 29% of the worker's time.
         self._turns = asyncio.Semaphore(in_flight)
 
     async def aclose(self) -> None:
