@@ -64,6 +64,12 @@ BAD_ANSWER = "ConferenceServicesBadAnswer"
 
 CONNECT_TIMEOUT = 5.0
 TOTAL_TIMEOUT = 15.0
+# The worker's HTTP connections (conference services'; the webhooks and the mail gateway share them), every one kept
+# alive between requests. httpx's defaults (100, 20 of them kept) closed most of a burst's connections after it, so
+# the next burst opened them again, and a burst of new connections overflows a small server's accept queue (each
+# dropped SYN costs a 1 s retransmission). Requests beyond these wait for their turn (HttpActivities): a few
+# milliseconds each at a healthy service (issue 16, docs/performance.md).
+MAX_CONNECTIONS = 20
 # At most this much of a refusal's body goes into the error message (and so into the workflow history).
 BODY_EXCERPT = 300
 # A Retry-After longer than this is not honoured as such: the workflow's retry policy applies instead.
@@ -77,13 +83,17 @@ log = structlog.get_logger("activities.conference_services")
 
 
 def new_client(
-    connect_timeout: float = CONNECT_TIMEOUT, total_timeout: float = TOTAL_TIMEOUT
+    connect_timeout: float = CONNECT_TIMEOUT,
+    total_timeout: float = TOTAL_TIMEOUT,
+    max_connections: int = MAX_CONNECTIONS,
 ) -> httpx.AsyncClient:
-    """The worker's client: connect within ``connect_timeout`` s, no single read or write longer than the total."""
+    """The worker's client: connect within ``connect_timeout`` s, no single read or write longer than the total,
+    at most ``max_connections`` open, all kept alive."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(total_timeout, connect=connect_timeout),
         follow_redirects=False,
         headers={"Accept": "application/json"},
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
     )
 
 
@@ -107,8 +117,9 @@ class HttpActivities:
     """Activities sharing one HTTP client per worker process.
 
     Without ``client`` it makes its own (see ``new_client``) and ``aclose()`` closes it; a client passed in
-    belongs to the caller. ``total_timeout`` bounds a whole request, from connecting to the last byte read;
-    ``patience``, how long a batch waits for all its answers (``submit_translations``).
+    belongs to the caller. ``total_timeout`` bounds a whole request, from connecting to the last byte read (waiting
+    for its turn included); ``patience``, how long a batch waits for all its answers (``submit_translations``);
+    ``in_flight``, how many of its requests go out at once.
     """
 
     def __init__(
@@ -118,11 +129,15 @@ class HttpActivities:
         connect_timeout: float = CONNECT_TIMEOUT,
         total_timeout: float = TOTAL_TIMEOUT,
         patience: float = PATIENCE,
+        in_flight: int = MAX_CONNECTIONS,
     ) -> None:
         self._owns_client = client is None
         self.client = client if client is not None else new_client(connect_timeout, total_timeout)
         self.total_timeout = total_timeout
         self.patience = patience
+        # The rest wait here rather than in httpcore's pool, which scans every queued request against every
+        # connection each time one is assigned or freed: with 500 jobs queued, 29% of the worker's time.
+        self._turns = asyncio.Semaphore(in_flight)
 
     async def aclose(self) -> None:
         if self._owns_client:
@@ -159,7 +174,7 @@ class HttpActivities:
         shown = redact_url(url)
         bound = bound.bind(url=shown, attempt=attempt)
         try:
-            async with asyncio.timeout(self.total_timeout):
+            async with asyncio.timeout(self.total_timeout), self._turns:
                 response = await self.client.post(url, json=payload, headers={"Idempotency-Key": key})
         except (TimeoutError, httpx.TimeoutException) as e:
             bound.warning(f"{what}: no answer in time, will retry", error=type(e).__name__)

@@ -27,11 +27,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
-from activities.conference_services import CONNECT_TIMEOUT, TOTAL_TIMEOUT, ConferenceServices
+from activities.conference_services import MAX_CONNECTIONS, ConferenceServices, new_client
 from bench.baselines import NoOp
 from bench.common import (
     BenchError,
@@ -292,16 +291,6 @@ async def trial(
         receiver.stop()
 
 
-def http_client(max_connections: int) -> httpx.AsyncClient:
-    """ConferenceServices' client (see new_client) with a pool of ``max_connections``."""
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT),
-        follow_redirects=False,
-        headers={"Accept": "application/json"},
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-    )
-
-
 async def run_trials(opts: Options) -> tuple[list[Trial], DevServer, int]:
     """Each trial on a fresh dev server and worker, its baseline first: nothing of another trial still there."""
     trials: list[Trial] = []
@@ -318,9 +307,10 @@ async def fresh_trial(opts: Options, n: int) -> tuple[Trial, DevServer, int]:
         progress(f"trial {n + 1}: starting a fresh dev server on {server.address}")
         client = await server.start()
         try:
-            own = http_client(opts.http_max_connections) if opts.http_max_connections else None
+            own = new_client(max_connections=opts.http_max_connections) if opts.http_max_connections else None
             try:
-                async with ConferenceServices(client=own) as services:
+                in_flight = opts.http_max_connections or MAX_CONNECTIONS
+                async with ConferenceServices(client=own, in_flight=in_flight) as services:
                     worker = build_worker(
                         client,
                         services,
@@ -366,7 +356,12 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     p.add_argument(
         "--max-concurrent-activities", type=int, default=None, help="worker setting (default: SDK's)"
     )
-    p.add_argument("--http-max-connections", type=int, default=None, help="ConferenceServices' pool size")
+    p.add_argument(
+        "--http-max-connections",
+        type=int,
+        default=None,
+        help="ConferenceServices' pool size, all kept alive (default: MAX_CONNECTIONS)",
+    )
     a = p.parse_args(argv)
     if a.repeat < 1 or a.documents < 1 or a.timeout <= 0:
         p.error("--repeat and --documents must be at least 1, --timeout positive")

@@ -13,6 +13,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
+from activities.conference_services import MAX_CONNECTIONS
 from bench.common import BenchError, DevServer, machine, median
 from domain import search_attributes as sa
 from domain.ids import funds_id
@@ -39,7 +40,7 @@ class Options:
     documents: int = 100
     timeout: float = 90.0  # for each wait
     max_concurrent_activities: int | None = None  # None: the SDK's default, as worker.py runs it
-    http_max_connections: int | None = None  # None: ConferenceServices' own client (httpx defaults)
+    http_max_connections: int | None = None  # None: ConferenceServices' own client (new_client)
 
     @property
     def languages(self) -> int:
@@ -247,7 +248,7 @@ def describe(opts: Options, trials: list[Trial], server: DevServer, db_size: int
             f"ran ({t.baseline:.1f} s): {t.baseline_cpu:.1f} s, both together",
         ]
     activities = opts.max_concurrent_activities or "SDK default (100)"
-    pool = opts.http_max_connections or "httpx default (100 connections, 20 kept alive)"
+    pool = f"{opts.http_max_connections or MAX_CONNECTIONS} connections, all kept alive"
     lines += [
         f"  worker: in-process, max_concurrent_activities={activities}, http pool={pool}",
         f"  server: temporal server start-dev --headless, SQLite journal_mode=wal synchronous=normal, "

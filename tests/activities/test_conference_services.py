@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -31,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
     from temporalio.worker import Worker
 
-    from activities.conference_services import BAD_ANSWER, UNAVAILABLE, ConferenceServices
+    from activities.conference_services import BAD_ANSWER, MAX_CONNECTIONS, UNAVAILABLE, ConferenceServices
     from domain.conference import (
         BOOK_INTERPRETATION,
         REJECTED_BY_SERVICES,
@@ -47,7 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from starter.receiver import READ_TIMEOUT, Receiver, safe_name
     from starter.receiver import _Handler as receiver_handler
     from tests.support.activity import failure
-    from tests.support.scripted_services import ACCEPT, BOOKINGS, TRANSLATIONS, Services, Step
+    from tests.support.scripted_services import ACCEPT, BOOKINGS, TRANSLATIONS, Services, Step, serve
     from worker import build_worker
 
 
@@ -216,6 +217,33 @@ async def test_without_a_client_it_makes_and_closes_its_own() -> None:
         async with ConferenceServices(given):
             pass
         assert not given.is_closed  # a client passed in belongs to the caller
+
+
+async def test_bursts_share_a_few_connections_kept_alive() -> None:
+    # Three times as many requests at once as the worker's client has connections, each answered after a pause so
+    # that they overlap: they share those connections, and the next burst opens none.
+    with serve(keep_alive=True) as services:
+        services.script(TRANSLATIONS, *[Step(delay=0.05)] * (6 * MAX_CONNECTIONS))
+        async with ConferenceServices() as activities:
+            for burst in ("first", "second"):
+                jobs = [translation(services.url, f"{burst}-{i}") for i in range(3 * MAX_CONNECTIONS)]
+                receipts = await asyncio.gather(*(activities.submit_translation(job) for job in jobs))
+                assert len({r.reference for r in receipts}) == len(jobs)
+                if burst == "first":
+                    first = set(services.peers)
+    assert len(first) <= MAX_CONNECTIONS
+    assert services.peers == first
+
+
+async def test_requests_beyond_in_flight_wait_their_turn_outside_the_pool(http: httpx.AsyncClient) -> None:
+    # A client whose pool would open a connection for each (httpx's 100): at most two go out at once all the same.
+    with serve(keep_alive=True) as services:
+        services.script(TRANSLATIONS, *[Step(delay=0.05)] * 8)
+        activities = ConferenceServices(http, in_flight=2)
+        jobs = [translation(services.url, f"key-{i}") for i in range(8)]
+        receipts = await asyncio.gather(*(activities.submit_translation(job) for job in jobs))
+    assert len({r.reference for r in receipts}) == 8
+    assert len(services.peers) <= 2
 
 
 # --- retries on a real worker (time-skipping server) ------------------------------------------------------------
@@ -541,3 +569,15 @@ def test_receiver_drops_a_client_that_stalls_halfway_through_a_request(tmp_path:
 def test_http_handlers_that_keep_connections_alive_send_at_once() -> None:
     # Keep-alive with headers and body written apart: with Nagle on, each answer waits ~40 ms for an ACK.
     assert receiver_handler.protocol_version == "HTTP/1.1" and receiver_handler.disable_nagle_algorithm
+
+
+def test_httpcore_finds_sniffio_among_the_loaded_modules() -> None:
+    # httpcore asks sniffio which event loop runs on every request: were it missing, every ask would search
+    # sys.path again (pyproject.toml).
+    from httpcore._synchronization import current_async_library
+
+    async def ask() -> str:
+        return current_async_library()
+
+    assert asyncio.run(ask()) == "asyncio"
+    assert "sniffio" in sys.modules

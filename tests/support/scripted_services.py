@@ -56,6 +56,8 @@ class Services:
     # Set at teardown: a delayed answer stops waiting, so no thread outlives its test.
     release: threading.Event = field(default_factory=threading.Event)
     url: str = ""
+    # The client ports requests came from: one per connection the caller opened.
+    peers: set[int] = field(default_factory=set)
 
     def script(self, path: str, *steps: Step) -> None:
         self.scripts[path] = list(steps)
@@ -90,6 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_POST(self) -> None:
+        self.services.peers.add(self.client_address[1])
         raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         step, status, payload = self.services.answer(
             self.path, self.headers.get("Idempotency-Key"), json.loads(raw)
@@ -107,12 +110,22 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client gave up waiting: what a slow service sees too
 
 
+class _KeepAliveHandler(_Handler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else each answer waits for a delayed acknowledgement (Nagle)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # a burst of new connections, none dropped
+
+
 @contextlib.contextmanager
-def serve() -> Iterator[Services]:
+def serve(keep_alive: bool = False) -> Iterator[Services]:
+    """The stand-in; ``keep_alive``: HTTP/1.1, a connection serving request after request."""
     state = Services()
-    handler = type("Handler", (_Handler,), {"services": state})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
+    handler = type("Handler", (_KeepAliveHandler if keep_alive else _Handler,), {"services": state})
+    server = _Server(("127.0.0.1", 0), handler)
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
