@@ -85,6 +85,7 @@ from tests.scenario import (
     MEXICO,
     decide,
     deliver_translations,
+    estimate_and_assess,
     initial_state,
     meeting_handle,
     part,
@@ -127,6 +128,12 @@ async def save(handle: WorkflowHandle[Any, Any], name: str, run_id: str | None =
     history = await handle.fetch_history()
     (OUT / f"{name}.json").write_text(history.to_json())
     print(f"{name}: {len(history.events)} events")
+
+
+async def end(*handles: WorkflowHandle[Any, Any]) -> None:
+    """Terminates what a recording left running, in this order, once its histories are saved."""
+    for h in handles:
+        await h.terminate("recorded")
 
 
 async def record(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -193,7 +200,7 @@ async def record(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
     await save(doc, "document")
     await save(ledger, "funds")
     await c.stop()
-    await ledger.terminate("recorded")
+    await end(ledger)
     await record_review(env, worker, url)
 
 
@@ -222,7 +229,7 @@ async def record_review(env: WorkflowEnvironment, worker: Worker, url: str) -> N
     )
     await env.sleep(timedelta(minutes=1))
     await save(review, "review", first_run)
-    await review.terminate("recorded")
+    await end(review)
 
 
 async def record_extension(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -290,7 +297,7 @@ async def record_report(env: WorkflowEnvironment, worker: Worker, url: str) -> N
     )
     await env.sleep(timedelta(days=12))
     await save(h, "report", first_run)
-    await h.terminate("recorded")
+    await end(h)
 
 
 async def record_review_overdue(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -306,7 +313,7 @@ async def record_review_overdue(env: WorkflowEnvironment, worker: Worker, url: s
     first_run = review.result_run_id
     await env.sleep(timedelta(days=100))
     await save(review, "review-overdue", first_run)
-    await review.terminate("recorded")
+    await end(review)
 
 
 async def record_silence_undeliverable(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -357,7 +364,7 @@ async def record_withdrawal(env: WorkflowEnvironment, worker: Worker, url: str) 
     await decide(doc, DocumentWorkflow.withdraw, Withdraw(decision_id="w1", reference="CCM/MSP/2028/4/Rev.1"))
     await doc.result()
     await save(doc, "document-withdrawn")
-    await ledger.terminate("recorded")
+    await end(ledger)
 
 
 async def record_register(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -397,8 +404,7 @@ async def record_register(env: WorkflowEnvironment, worker: Worker, url: str) ->
     )
     await watch.result()
     await save(watch, "watch")
-    await h.terminate("recorded")
-    await reports.terminate("recorded")
+    await end(h, reports)
 
 
 async def record_order_of_need(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -409,22 +415,22 @@ async def record_order_of_need(env: WorkflowEnvironment, worker: Worker, url: st
     today = (await env.get_current_time()).date()
     money = Money(conference_services_url=url)
     ledger = await start_ledger(env.client, LedgerState(convention="ccm", meeting="16MSP"), worker.task_queue)
-    docs = []
-    for n, due in ((1, today + timedelta(days=40)), (2, today + timedelta(days=20))):
-        spec = DocumentSpec(
-            symbol=f"CCM/MSP/2029/{n}", title="Report", pages=2, priority=1, meeting="16MSP", due=due
-        )
-        docs.append(
-            await start_document(
-                env.client, DocumentInput(spec=spec, money=money, funds_id=ledger.id), worker.task_queue
+    docs = await start_queued_documents(
+        env,
+        worker,
+        [
+            DocumentInput(
+                spec=report(f"CCM/MSP/2029/{n}", "16MSP", today + timedelta(days=days), priority=1),
+                money=money,
+                funds_id=ledger.id,
             )
-        )
-        await env.sleep(timedelta(minutes=1))
-    await ledger.execute_update(
-        MeetingFundsWorkflow.set_estimate, SetEstimate(decision_id="e1", reference="r", amount=100_000)
+            for n, days in ((1, 40), (2, 20))
+        ],
     )
-    await ledger.execute_update(
-        MeetingFundsWorkflow.assess, Assess(decision_id="a1", reference="r", shares={"Chile": 100}, due=today)
+    await estimate_and_assess(
+        ledger,
+        SetEstimate(decision_id="e1", reference="r", amount=100_000),
+        Assess(decision_id="a1", reference="r", shares={"Chile": 100}, due=today),
     )
     await ledger.execute_update(
         MeetingFundsWorkflow.record_payment,
@@ -435,9 +441,7 @@ async def record_order_of_need(env: WorkflowEnvironment, worker: Worker, url: st
     assert later.at_risk and all(t.granted_at is None for t in later.translations.values()), later
     await save(ledger, "funds-need")
     await save(docs[0], "document-too-late")
-    for h in docs:
-        await h.terminate("recorded")
-    await ledger.terminate("recorded")
+    await end(*docs, ledger)
 
 
 async def record_cadences(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -472,7 +476,7 @@ async def record_cadences(env: WorkflowEnvironment, worker: Worker, url: str) ->
     await save(ledger, "funds-grants-together")
     await save(doc, "document-grants-together")
     with contextlib.suppress(RPCError):  # a ledger whose queue is empty may have ended
-        await ledger.terminate("recorded")
+        await end(ledger)
 
     due = rv.DuePoint(kind=rv.DueKind.DATE, on=today + timedelta(days=3))
     review = await start_review(
@@ -493,8 +497,7 @@ async def record_cadences(env: WorkflowEnvironment, worker: Worker, url: str) ->
     await env.sleep(timedelta(days=3 + 60))
     await save(review, "review-overdue-cadence")
     await save(watch, "watch-passed-cadence")
-    await review.terminate("recorded")
-    await watch.terminate("recorded")
+    await end(review, watch)
 
     # Last: the cycle leaves meetings whose activities retry, and time cannot skip while they run.
     today = (await env.get_current_time()).date()
@@ -590,7 +593,7 @@ async def record_committee(env: WorkflowEnvironment, worker: Worker, url: str) -
     await save(committee, "committee", first_run)
     await save(c.handle, "presidency-tells-committee", presidency_run)
     await c.stop()
-    await committee.terminate("recorded")
+    await end(committee)
 
 
 async def record_committee_once_a_minute(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -616,7 +619,7 @@ async def record_committee_once_a_minute(env: WorkflowEnvironment, worker: Worke
     assert (await c.presidency()).term == 2
     await save(c.handle, "presidency-tells-committee-once-a-minute", presidency_run)
     await c.stop()
-    await committee.terminate("recorded")
+    await end(committee)
 
 
 async def record_host_surplus(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -685,8 +688,7 @@ async def record_host_surplus(env: WorkflowEnvironment, worker: Worker, url: str
     assert state.surplus["Switzerland"].withdrawn and state.assessments["Angola"].amount == 40_000, state
     await save(ledger, "funds-host-surplus")
     await save(meeting, "meeting-away")
-    await meeting.terminate("recorded")
-    await ledger.terminate("recorded")
+    await end(meeting, ledger)
 
 
 async def record_isu(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -738,8 +740,7 @@ async def record_isu(env: WorkflowEnvironment, worker: Worker, url: str) -> None
     await budget.result()
     await save(budget, "isu-budget")
     await save(reserve, "isu-reserve")
-    await reserve.terminate("recorded")
-    await env.client.get_workflow_handle(isu_budget_id("ccm", year + 1)).terminate("recorded")
+    await end(reserve, env.client.get_workflow_handle(isu_budget_id("ccm", year + 1)))
 
 
 async def record_sponsorship(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -813,9 +814,7 @@ async def record_queue_places(env: WorkflowEnvironment, worker: Worker, url: str
         assert (second.queue.place if second.queue else None) == (4, 1, None)[n - 1], second
     await save(ledger, "funds-queue-places")
     await save(docs[1], "document-queue-place")
-    for h in docs:
-        await h.terminate("recorded")
-    await ledger.terminate("recorded")
+    await end(*docs, ledger)
 
 
 async def record_one_call_per_grant(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -839,7 +838,7 @@ async def record_one_call_per_grant(env: WorkflowEnvironment, worker: Worker, ur
     assert {t.status for t in state.translations.values()} == {LanguageStatus.ISSUED}, state
     await save(doc, "document-one-call-per-grant")
     with contextlib.suppress(RPCError):  # closed already, its last document issued
-        await ledger.terminate("recorded")
+        await end(ledger)
 
 
 RECORDERS = {
