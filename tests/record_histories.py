@@ -21,22 +21,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.conference_services import ConferenceServices
+from domain import committee_models as cm
 from domain import decisions as dec
 from domain import reviews as rv
-from domain.committee_models import (
-    AddGroupMember,
-    Appoint,
-    AssignTask,
-    CommitteeState,
-    PresidencyView,
-    RecordMeeting,
-    ScheduleMeeting,
-    Theme,
-)
-from domain.decisions import (
-    Designate,
-    SetDates,
-)
 from domain.documents import DocumentInput, DocumentSpec, LanguageStatus, Withdraw
 from domain.extensions import (
     Analysis,
@@ -531,8 +518,8 @@ async def committee_and_cycle(
     )
     committee = await env.client.start_workflow(
         CommitteeWorkflow.run,
-        CommitteeState(
-            presidency=PresidencyView(
+        cm.CommitteeState(
+            presidency=cm.PresidencyView(
                 term=1, president=state.president, designates=state.designates, meeting="14MSP"
             )
         ),
@@ -552,25 +539,27 @@ async def record_committee(env: WorkflowEnvironment, worker: Worker, url: str) -
     # Once the term has been told, a designation is told again.
     await env.sleep(timedelta(minutes=1))
     await c.decide_presidency(
-        PresidencyWorkflow.designate, Designate(decision_id="d1", reference="MSP/14/7", president=MEXICO)
+        PresidencyWorkflow.designate, dec.Designate(decision_id="d1", reference="MSP/14/7", president=MEXICO)
     )
     await decide(
         committee,
         CommitteeWorkflow.appoint,
-        Appoint(decision_id="a1", reference="MSP/14/30", theme=Theme.TRANSPARENCY, states=["Peru"]),
+        cm.Appoint(decision_id="a1", reference="MSP/14/30", theme=cm.Theme.TRANSPARENCY, states=["Peru"]),
     )
     await decide(
         committee,
         CommitteeWorkflow.add_group_member,
-        AddGroupMember(decision_id="g1", reference="MSP/14/31", article=Article.ART4, member="Switzerland"),
+        cm.AddGroupMember(
+            decision_id="g1", reference="MSP/14/31", article=Article.ART4, member="Switzerland"
+        ),
     )
     await decide(
         committee,
         CommitteeWorkflow.assign_task,
-        AssignTask(
+        cm.AssignTask(
             decision_id="t1",
             reference="CC/1",
-            theme=Theme.TRANSPARENCY,
+            theme=cm.Theme.TRANSPARENCY,
             title="Guide",
             due=today + timedelta(days=5),
         ),
@@ -578,13 +567,15 @@ async def record_committee(env: WorkflowEnvironment, worker: Worker, url: str) -
     await decide(
         committee,
         CommitteeWorkflow.schedule_meeting,
-        ScheduleMeeting(decision_id="m1", reference="letter", on=today + timedelta(days=2), agenda="Tasks."),
+        cm.ScheduleMeeting(
+            decision_id="m1", reference="letter", on=today + timedelta(days=2), agenda="Tasks."
+        ),
     )
     await c.sleep_until_day(today + timedelta(days=7))
     await decide(
         committee,
         CommitteeWorkflow.record_meeting,
-        RecordMeeting(
+        cm.RecordMeeting(
             decision_id="r1", reference="CC/1", meeting=1, attended=["Austria"], conclusions="Noted."
         ),
     )
@@ -604,7 +595,7 @@ async def record_committee_once_a_minute(env: WorkflowEnvironment, worker: Worke
     presidency_run = c.handle.result_run_id
     await env.sleep(timedelta(minutes=1))
     await c.decide_presidency(
-        PresidencyWorkflow.designate, Designate(decision_id="d1", reference="MSP/14/7", president=MEXICO)
+        PresidencyWorkflow.designate, dec.Designate(decision_id="d1", reference="MSP/14/7", president=MEXICO)
     )
     await c.decide_presidency(
         PresidencyWorkflow.replace_designate,
@@ -649,7 +640,7 @@ async def record_host_surplus(env: WorkflowEnvironment, worker: Worker, url: str
         task_queue=worker.task_queue,
     )
     start = plan.first_day
-    moved = SetDates(decision_id="m1", reference="letter", start=start, place="Lausanne")
+    moved = dec.SetDates(decision_id="m1", reference="letter", start=start, place="Lausanne")
     await decide(
         meeting,
         MeetingWorkflow.set_dates,
@@ -681,7 +672,7 @@ async def record_host_surplus(env: WorkflowEnvironment, worker: Worker, url: str
     await decide(
         meeting,
         MeetingWorkflow.set_dates,
-        SetDates(decision_id="m2", reference="letter", start=start, place="Geneva"),
+        dec.SetDates(decision_id="m2", reference="letter", start=start, place="Geneva"),
     )
     await env.sleep(timedelta(minutes=1))
     state: LedgerState = await ledger.query(MeetingFundsWorkflow.ledger)
