@@ -28,18 +28,7 @@ from domain.ids import funds_id, presidency_id, review_id, silence_id
 from domain.models import Language, MeetingKind, Money, President
 from domain.presidency import PresidencyState
 from domain.reviews import Conclude, DueKind, DuePoint, Mandate, ReviewInput, ReviewsOfMeeting, ReviewSpec
-from tests.scenario import (
-    decide,
-    deliver_translations,
-    initial_state,
-    meeting_handle,
-    part,
-    proposal_by_silence,
-    sleep_until,
-    start_document,
-    start_extension,
-    start_review,
-)
+from tests import scenario
 from workflows.document import DocumentWorkflow
 from workflows.extension import ExtensionRequestWorkflow
 from workflows.funds import MeetingFundsWorkflow
@@ -72,12 +61,12 @@ STAND_INS = {"tell_reviews_meeting_moved": no_reviews_at_meetings}
 
 async def assessed(ledger: WorkflowHandle[Any, Any], tag: str, amount: int, due: date) -> None:
     """A ledger with a cost estimate of ``amount`` adopted and assessed on one State (Austria), due ``due``."""
-    await decide(
+    await scenario.decide(
         ledger,
         MeetingFundsWorkflow.set_estimate,
         SetEstimate(decision_id=f"e-{tag}", reference="estimate", amount=amount),
     )
-    await decide(
+    await scenario.decide(
         ledger,
         MeetingFundsWorkflow.assess,
         Assess(decision_id=f"a-{tag}", reference="assessment", shares={"Austria": 100.0}, due=due),
@@ -102,8 +91,8 @@ class Scenario:
 
     async def run(self) -> None:
         today = (await self.now()).date()
-        self.state0 = initial_state(
-            CODE, today, [part(today + timedelta(days=40))], kind=MeetingKind.RC, money=self.money
+        self.state0 = scenario.initial_state(
+            CODE, today, [scenario.part(today + timedelta(days=40))], kind=MeetingKind.RC, money=self.money
         )
         self.presidency_handle = await self.client.start_workflow(
             PresidencyWorkflow.run,
@@ -135,7 +124,7 @@ class Scenario:
         plan = s.meeting
         label = plan.ref.label
         self.meetings.append(label)
-        self.started.append((meeting_handle(self.client, s.convention, plan.ref).id, None))
+        self.started.append((scenario.meeting_handle(self.client, s.convention, plan.ref).id, None))
         ledger = self.client.get_workflow_handle(funds_id(CODE, label))
         self.started.append((ledger.id, None))
         days = sum(p.days for p in plan.parts)
@@ -144,7 +133,7 @@ class Scenario:
         docs = await bounded(
             CONCURRENCY,
             (
-                start_document(
+                scenario.start_document(
                     self.client,
                     DocumentInput(
                         convention=CODE,
@@ -167,7 +156,7 @@ class Scenario:
         self.docs += [d.id for d in docs]
         await self.env.sleep(timedelta(hours=1))
         await self.until_in_translation(docs, len(Language) - 1)
-        await bounded(CONCURRENCY, (deliver_translations(d, Language.EN, f"{d.id}-") for d in docs))
+        await bounded(CONCURRENCY, (scenario.deliver_translations(d, Language.EN, f"{d.id}-") for d in docs))
         now_state = await self.presidency()
         if not now_state.designates:
             taken = [now_state.president, *(h.president for h in now_state.history)]
@@ -175,8 +164,8 @@ class Scenario:
             designate = Designate(
                 decision_id=f"designate-{term}", reference=f"term {term}", president=successor
             )
-            await decide(self.presidency_handle, PresidencyWorkflow.designate, designate)
-        await sleep_until(
+            await scenario.decide(self.presidency_handle, PresidencyWorkflow.designate, designate)
+        await scenario.sleep_until(
             self.env, day_end(plan.last_day, self.state0.convention.defaults) + timedelta(hours=1)
         )
 
@@ -190,8 +179,8 @@ class Scenario:
             start=s.meeting.last_day + timedelta(days=80),
             duration_days=2,
         )
-        await decide(
-            meeting_handle(self.client, s.convention, s.meeting.ref), MeetingWorkflow.add_part, split
+        await scenario.decide(
+            scenario.meeting_handle(self.client, s.convention, s.meeting.ref), MeetingWorkflow.add_part, split
         )
         for _ in range(100):
             s = await self.presidency()
@@ -208,7 +197,7 @@ class Scenario:
             + days * self.money.interpretation_per_day
         )
         await assessed(ledger, label, amount, (await self.now()).date() + timedelta(days=30))
-        await decide(
+        await scenario.decide(
             ledger,
             MeetingFundsWorkflow.record_payment,
             Payment(decision_id=f"p-{label}", reference="bank", state="Austria", amount=amount, force=True),
@@ -242,11 +231,11 @@ class Scenario:
                 mandate=Mandate(decided_by="3rd Review Conference", reference="CCM/CONF/2026/6"),
                 due=DuePoint(kind=DueKind.DATE, on=today + timedelta(days=365 * i)),
             )
-            h = await start_review(self.client, ReviewInput(convention=CODE, spec=spec), TASK_QUEUE)
+            h = await scenario.start_review(self.client, ReviewInput(convention=CODE, spec=spec), TASK_QUEUE)
             self.started.append((h.id, h.result_run_id))
 
     async def conclude_review(self) -> None:
-        await decide(
+        await scenario.decide(
             self.client.get_workflow_handle(review_id(CODE, "review-1")),
             ReviewWorkflow.conclude,
             Conclude(decision_id="conclude-1", reference="final report", outcome="Fit for purpose"),
@@ -272,13 +261,13 @@ class Scenario:
                 meeting=MeetingSlot(label="15MSP", first_day=today + timedelta(days=400)),
                 next_meeting=MeetingSlot(label="16MSP", first_day=today + timedelta(days=765)),
             )
-            h = await start_extension(self.client, inp, TASK_QUEUE)
+            h = await scenario.start_extension(self.client, inp, TASK_QUEUE)
             self.started.append((h.id, h.result_run_id))
             handles.append(h)
             analysis = Analysis(decision_id=f"an-{i}", reference="AG4 report", summary="A sound plan.")
-            await decide(h, ExtensionRequestWorkflow.analyse, analysis)
-            proposal = proposal_by_silence(f"sp-{i}", f"ext-{i}", now + timedelta(days=20))
-            await decide(h, ExtensionRequestWorkflow.put_to_silence, proposal)
+            await scenario.decide(h, ExtensionRequestWorkflow.analyse, analysis)
+            proposal = scenario.proposal_by_silence(f"sp-{i}", f"ext-{i}", now + timedelta(days=20))
+            await scenario.decide(h, ExtensionRequestWorkflow.put_to_silence, proposal)
             self.started.append((silence_id(CODE, f"ext-{i}"), None))
         return handles
 
@@ -286,4 +275,4 @@ class Scenario:
         today = (await self.now()).date()
         for i, h in enumerate(handles):
             done = DeclareCompletion(decision_id=f"done-{i}", reference="note verbale", completed_on=today)
-            await decide(h, ExtensionRequestWorkflow.declare_completion, done)
+            await scenario.decide(h, ExtensionRequestWorkflow.declare_completion, done)

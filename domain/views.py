@@ -9,7 +9,7 @@ from domain import committee
 from domain.bounds import Value, md
 from domain.calendar import local_text, meeting_days
 from domain.committee_models import CALLED_ON, INVITED, CommitteeState, TaskStatus, Theme
-from domain.decisions import DecisionRecord
+from domain.decisions import DecisionLog
 from domain.documents import DocumentState, risk_text
 from domain.extensions import ExtensionState, describe_months
 from domain.funds import LedgerState, arrears, chf
@@ -20,7 +20,7 @@ from domain.notifications import Undeliverable
 from domain.presidency import PresidencyState
 from domain.queue import place_text
 from domain.reports import ReportsState
-from domain.reviews import ReviewState
+from domain.reviews import Reminder, ReviewState
 from domain.silence import SilenceState, SilenceStatus
 
 
@@ -37,13 +37,17 @@ def _plan_lines(plan: MeetingPlan) -> list[str]:
     ]
 
 
-def _log_lines(decisions: list[DecisionRecord], last: int = 5) -> list[str]:
-    if not decisions:
-        return ["_No decisions yet._"]
-    return [
+def _recent_decisions(log: DecisionLog, last: int = 5) -> list[str]:
+    """The section of a workflow's latest decisions, after a blank line."""
+    lines = [
         f"- {local_text(d.at)}: {md(d.summary)} ({md(d.reference)}; decision {md(d.decision_id)})"
-        for d in decisions[-last:]
+        for d in log.records[-last:]
     ]
+    return ["", "**Recent decisions**", *(lines or ["_No decisions yet._"])]
+
+
+def _next_notification(upcoming: Reminder | None) -> str:
+    return f"**Next notification:** {f'{upcoming.kind} on {upcoming.on}' if upcoming else 'none'}"
 
 
 def undeliverable_lines(records: list[Undeliverable], last: int = 5) -> list[str]:
@@ -78,7 +82,7 @@ def meeting_details(s: MeetingState, waiting_for: str) -> str:
     lines += ["", "**Interpretation, day by day**", *interpretation_lines(s)]
     if s.closed:
         lines += ["", f"**Closed** on {s.closed.closed_on}, {md(s.closed.how)}."]
-    lines += ["", "**Recent decisions**", *_log_lines(s.decisions.records)]
+    lines += _recent_decisions(s.decisions)
     return "\n".join(lines)
 
 
@@ -112,9 +116,7 @@ def presidency_details(s: PresidencyState, waiting_for: str) -> str:
         f"**Intersessional meeting next cycle:** {_yes_no(s.intersessional_next_cycle)}",
         "",
         f"**Waiting for:** {md(waiting_for)}",
-        "",
-        "**Recent decisions**",
-        *_log_lines(s.decisions.records),
+        *_recent_decisions(s.decisions),
     ]
     if s.history:
         h = s.history[-1]
@@ -213,7 +215,7 @@ def review_details(s: ReviewState) -> str:
         f"**Mandate:** {md(spec.mandate.decided_by)}, {md(spec.mandate.reference)}  ",
         f"**Periodicity:** {md(spec.periodicity.describe()) if spec.periodicity else 'not decided'}",
         "",
-        f"**Next notification:** {f'{s.upcoming.kind} on {s.upcoming.on}' if s.upcoming else 'none'}",
+        _next_notification(s.upcoming),
         "",
         "**Sent**",
         *([f"- {r.on} {r.kind}" for r in s.sent[-6:]] or ["_nothing yet_"]),
@@ -232,7 +234,7 @@ def report_details(s: ReportsState) -> str:
         f"**Status:** {s.status.value} · **watching** the report due {s.deadline} (covering {s.year - 1})  ",
         f"**Outstanding deadline years:** {outstanding}",
         "",
-        f"**Next notification:** {f'{s.upcoming.kind} on {s.upcoming.on}' if s.upcoming else 'none'}",
+        _next_notification(s.upcoming),
         "",
         "**Last receipts**",
         *(
@@ -277,7 +279,7 @@ def silence_details(s: SilenceState) -> str:
             told = f"not told ({md(s.delivery_error)})" if s.delivery_error else "not yet told"
         lines += ["", f"**Concerns:** {md(s.concerns)} ({told})"]
     lines += undeliverable_lines(s.undeliverable)
-    lines += ["", "**Recent decisions**", *_log_lines(s.decisions.records)]
+    lines += _recent_decisions(s.decisions)
     return "\n".join(lines)
 
 
@@ -309,7 +311,7 @@ def extension_details(s: ExtensionState) -> str:
         lines.append(f"**Superseded by** {md(s.superseded_by)}")
     lines += [
         "",
-        f"**Next notification:** {f'{s.upcoming.kind} on {s.upcoming.on}' if s.upcoming else 'none'}",
+        _next_notification(s.upcoming),
         *undeliverable_lines(s.undeliverable),
     ]
     return "\n".join(lines)

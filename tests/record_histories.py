@@ -21,22 +21,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.conference_services import ConferenceServices
+from domain import committee_models as cm
 from domain import decisions as dec
 from domain import reviews as rv
-from domain.committee_models import (
-    AddGroupMember,
-    Appoint,
-    AssignTask,
-    CommitteeState,
-    PresidencyView,
-    RecordMeeting,
-    ScheduleMeeting,
-    Theme,
-)
-from domain.decisions import (
-    Designate,
-    SetDates,
-)
 from domain.documents import DocumentInput, DocumentSpec, LanguageStatus, Withdraw
 from domain.extensions import (
     Analysis,
@@ -85,6 +72,7 @@ from tests.scenario import (
     MEXICO,
     decide,
     deliver_translations,
+    estimate_and_assess,
     initial_state,
     meeting_handle,
     part,
@@ -127,6 +115,12 @@ async def save(handle: WorkflowHandle[Any, Any], name: str, run_id: str | None =
     history = await handle.fetch_history()
     (OUT / f"{name}.json").write_text(history.to_json())
     print(f"{name}: {len(history.events)} events")
+
+
+async def end(*handles: WorkflowHandle[Any, Any]) -> None:
+    """Terminates what a recording left running, in this order, once its histories are saved."""
+    for h in handles:
+        await h.terminate("recorded")
 
 
 async def record(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -193,7 +187,7 @@ async def record(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
     await save(doc, "document")
     await save(ledger, "funds")
     await c.stop()
-    await ledger.terminate("recorded")
+    await end(ledger)
     await record_review(env, worker, url)
 
 
@@ -222,7 +216,7 @@ async def record_review(env: WorkflowEnvironment, worker: Worker, url: str) -> N
     )
     await env.sleep(timedelta(minutes=1))
     await save(review, "review", first_run)
-    await review.terminate("recorded")
+    await end(review)
 
 
 async def record_extension(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -290,7 +284,7 @@ async def record_report(env: WorkflowEnvironment, worker: Worker, url: str) -> N
     )
     await env.sleep(timedelta(days=12))
     await save(h, "report", first_run)
-    await h.terminate("recorded")
+    await end(h)
 
 
 async def record_review_overdue(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -306,7 +300,7 @@ async def record_review_overdue(env: WorkflowEnvironment, worker: Worker, url: s
     first_run = review.result_run_id
     await env.sleep(timedelta(days=100))
     await save(review, "review-overdue", first_run)
-    await review.terminate("recorded")
+    await end(review)
 
 
 async def record_silence_undeliverable(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -357,7 +351,7 @@ async def record_withdrawal(env: WorkflowEnvironment, worker: Worker, url: str) 
     await decide(doc, DocumentWorkflow.withdraw, Withdraw(decision_id="w1", reference="CCM/MSP/2028/4/Rev.1"))
     await doc.result()
     await save(doc, "document-withdrawn")
-    await ledger.terminate("recorded")
+    await end(ledger)
 
 
 async def record_register(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -397,8 +391,7 @@ async def record_register(env: WorkflowEnvironment, worker: Worker, url: str) ->
     )
     await watch.result()
     await save(watch, "watch")
-    await h.terminate("recorded")
-    await reports.terminate("recorded")
+    await end(h, reports)
 
 
 async def record_order_of_need(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -409,22 +402,22 @@ async def record_order_of_need(env: WorkflowEnvironment, worker: Worker, url: st
     today = (await env.get_current_time()).date()
     money = Money(conference_services_url=url)
     ledger = await start_ledger(env.client, LedgerState(convention="ccm", meeting="16MSP"), worker.task_queue)
-    docs = []
-    for n, due in ((1, today + timedelta(days=40)), (2, today + timedelta(days=20))):
-        spec = DocumentSpec(
-            symbol=f"CCM/MSP/2029/{n}", title="Report", pages=2, priority=1, meeting="16MSP", due=due
-        )
-        docs.append(
-            await start_document(
-                env.client, DocumentInput(spec=spec, money=money, funds_id=ledger.id), worker.task_queue
+    docs = await start_queued_documents(
+        env,
+        worker,
+        [
+            DocumentInput(
+                spec=report(f"CCM/MSP/2029/{n}", "16MSP", today + timedelta(days=days), priority=1),
+                money=money,
+                funds_id=ledger.id,
             )
-        )
-        await env.sleep(timedelta(minutes=1))
-    await ledger.execute_update(
-        MeetingFundsWorkflow.set_estimate, SetEstimate(decision_id="e1", reference="r", amount=100_000)
+            for n, days in ((1, 40), (2, 20))
+        ],
     )
-    await ledger.execute_update(
-        MeetingFundsWorkflow.assess, Assess(decision_id="a1", reference="r", shares={"Chile": 100}, due=today)
+    await estimate_and_assess(
+        ledger,
+        SetEstimate(decision_id="e1", reference="r", amount=100_000),
+        Assess(decision_id="a1", reference="r", shares={"Chile": 100}, due=today),
     )
     await ledger.execute_update(
         MeetingFundsWorkflow.record_payment,
@@ -435,9 +428,7 @@ async def record_order_of_need(env: WorkflowEnvironment, worker: Worker, url: st
     assert later.at_risk and all(t.granted_at is None for t in later.translations.values()), later
     await save(ledger, "funds-need")
     await save(docs[0], "document-too-late")
-    for h in docs:
-        await h.terminate("recorded")
-    await ledger.terminate("recorded")
+    await end(*docs, ledger)
 
 
 async def record_cadences(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -472,7 +463,7 @@ async def record_cadences(env: WorkflowEnvironment, worker: Worker, url: str) ->
     await save(ledger, "funds-grants-together")
     await save(doc, "document-grants-together")
     with contextlib.suppress(RPCError):  # a ledger whose queue is empty may have ended
-        await ledger.terminate("recorded")
+        await end(ledger)
 
     due = rv.DuePoint(kind=rv.DueKind.DATE, on=today + timedelta(days=3))
     review = await start_review(
@@ -493,8 +484,7 @@ async def record_cadences(env: WorkflowEnvironment, worker: Worker, url: str) ->
     await env.sleep(timedelta(days=3 + 60))
     await save(review, "review-overdue-cadence")
     await save(watch, "watch-passed-cadence")
-    await review.terminate("recorded")
-    await watch.terminate("recorded")
+    await end(review, watch)
 
     # Last: the cycle leaves meetings whose activities retry, and time cannot skip while they run.
     today = (await env.get_current_time()).date()
@@ -528,8 +518,8 @@ async def committee_and_cycle(
     )
     committee = await env.client.start_workflow(
         CommitteeWorkflow.run,
-        CommitteeState(
-            presidency=PresidencyView(
+        cm.CommitteeState(
+            presidency=cm.PresidencyView(
                 term=1, president=state.president, designates=state.designates, meeting="14MSP"
             )
         ),
@@ -549,25 +539,27 @@ async def record_committee(env: WorkflowEnvironment, worker: Worker, url: str) -
     # Once the term has been told, a designation is told again.
     await env.sleep(timedelta(minutes=1))
     await c.decide_presidency(
-        PresidencyWorkflow.designate, Designate(decision_id="d1", reference="MSP/14/7", president=MEXICO)
+        PresidencyWorkflow.designate, dec.Designate(decision_id="d1", reference="MSP/14/7", president=MEXICO)
     )
     await decide(
         committee,
         CommitteeWorkflow.appoint,
-        Appoint(decision_id="a1", reference="MSP/14/30", theme=Theme.TRANSPARENCY, states=["Peru"]),
+        cm.Appoint(decision_id="a1", reference="MSP/14/30", theme=cm.Theme.TRANSPARENCY, states=["Peru"]),
     )
     await decide(
         committee,
         CommitteeWorkflow.add_group_member,
-        AddGroupMember(decision_id="g1", reference="MSP/14/31", article=Article.ART4, member="Switzerland"),
+        cm.AddGroupMember(
+            decision_id="g1", reference="MSP/14/31", article=Article.ART4, member="Switzerland"
+        ),
     )
     await decide(
         committee,
         CommitteeWorkflow.assign_task,
-        AssignTask(
+        cm.AssignTask(
             decision_id="t1",
             reference="CC/1",
-            theme=Theme.TRANSPARENCY,
+            theme=cm.Theme.TRANSPARENCY,
             title="Guide",
             due=today + timedelta(days=5),
         ),
@@ -575,13 +567,15 @@ async def record_committee(env: WorkflowEnvironment, worker: Worker, url: str) -
     await decide(
         committee,
         CommitteeWorkflow.schedule_meeting,
-        ScheduleMeeting(decision_id="m1", reference="letter", on=today + timedelta(days=2), agenda="Tasks."),
+        cm.ScheduleMeeting(
+            decision_id="m1", reference="letter", on=today + timedelta(days=2), agenda="Tasks."
+        ),
     )
     await c.sleep_until_day(today + timedelta(days=7))
     await decide(
         committee,
         CommitteeWorkflow.record_meeting,
-        RecordMeeting(
+        cm.RecordMeeting(
             decision_id="r1", reference="CC/1", meeting=1, attended=["Austria"], conclusions="Noted."
         ),
     )
@@ -590,7 +584,7 @@ async def record_committee(env: WorkflowEnvironment, worker: Worker, url: str) -
     await save(committee, "committee", first_run)
     await save(c.handle, "presidency-tells-committee", presidency_run)
     await c.stop()
-    await committee.terminate("recorded")
+    await end(committee)
 
 
 async def record_committee_once_a_minute(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -601,7 +595,7 @@ async def record_committee_once_a_minute(env: WorkflowEnvironment, worker: Worke
     presidency_run = c.handle.result_run_id
     await env.sleep(timedelta(minutes=1))
     await c.decide_presidency(
-        PresidencyWorkflow.designate, Designate(decision_id="d1", reference="MSP/14/7", president=MEXICO)
+        PresidencyWorkflow.designate, dec.Designate(decision_id="d1", reference="MSP/14/7", president=MEXICO)
     )
     await c.decide_presidency(
         PresidencyWorkflow.replace_designate,
@@ -616,7 +610,7 @@ async def record_committee_once_a_minute(env: WorkflowEnvironment, worker: Worke
     assert (await c.presidency()).term == 2
     await save(c.handle, "presidency-tells-committee-once-a-minute", presidency_run)
     await c.stop()
-    await committee.terminate("recorded")
+    await end(committee)
 
 
 async def record_host_surplus(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -646,7 +640,7 @@ async def record_host_surplus(env: WorkflowEnvironment, worker: Worker, url: str
         task_queue=worker.task_queue,
     )
     start = plan.first_day
-    moved = SetDates(decision_id="m1", reference="letter", start=start, place="Lausanne")
+    moved = dec.SetDates(decision_id="m1", reference="letter", start=start, place="Lausanne")
     await decide(
         meeting,
         MeetingWorkflow.set_dates,
@@ -678,15 +672,14 @@ async def record_host_surplus(env: WorkflowEnvironment, worker: Worker, url: str
     await decide(
         meeting,
         MeetingWorkflow.set_dates,
-        SetDates(decision_id="m2", reference="letter", start=start, place="Geneva"),
+        dec.SetDates(decision_id="m2", reference="letter", start=start, place="Geneva"),
     )
     await env.sleep(timedelta(minutes=1))
     state: LedgerState = await ledger.query(MeetingFundsWorkflow.ledger)
     assert state.surplus["Switzerland"].withdrawn and state.assessments["Angola"].amount == 40_000, state
     await save(ledger, "funds-host-surplus")
     await save(meeting, "meeting-away")
-    await meeting.terminate("recorded")
-    await ledger.terminate("recorded")
+    await end(meeting, ledger)
 
 
 async def record_isu(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -738,8 +731,7 @@ async def record_isu(env: WorkflowEnvironment, worker: Worker, url: str) -> None
     await budget.result()
     await save(budget, "isu-budget")
     await save(reserve, "isu-reserve")
-    await reserve.terminate("recorded")
-    await env.client.get_workflow_handle(isu_budget_id("ccm", year + 1)).terminate("recorded")
+    await end(reserve, env.client.get_workflow_handle(isu_budget_id("ccm", year + 1)))
 
 
 async def record_sponsorship(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -813,9 +805,7 @@ async def record_queue_places(env: WorkflowEnvironment, worker: Worker, url: str
         assert (second.queue.place if second.queue else None) == (4, 1, None)[n - 1], second
     await save(ledger, "funds-queue-places")
     await save(docs[1], "document-queue-place")
-    for h in docs:
-        await h.terminate("recorded")
-    await ledger.terminate("recorded")
+    await end(*docs, ledger)
 
 
 async def record_one_call_per_grant(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
@@ -839,7 +829,7 @@ async def record_one_call_per_grant(env: WorkflowEnvironment, worker: Worker, ur
     assert {t.status for t in state.translations.values()} == {LanguageStatus.ISSUED}, state
     await save(doc, "document-one-call-per-grant")
     with contextlib.suppress(RPCError):  # closed already, its last document issued
-        await ledger.terminate("recorded")
+        await end(ledger)
 
 
 RECORDERS = {

@@ -13,26 +13,9 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain import committee as rules
+    from domain import committee_models as cm
     from domain import search_attributes as sa
     from domain.calendar import local_date
-    from domain.committee_models import (
-        PRESIDENCY_CHANGED,
-        AddGroupMember,
-        Appoint,
-        AssignTask,
-        CommitteeMeeting,
-        CommitteeState,
-        CompleteTask,
-        Coordinator,
-        Notice,
-        PresidencyView,
-        RecordMeeting,
-        RemoveGroupMember,
-        Renew,
-        ScheduleMeeting,
-        Task,
-        TaskStatus,
-    )
     from domain.notifications import Notification
     from domain.reviews import Reminder
     from domain.views import committee_details
@@ -49,15 +32,15 @@ with workflow.unsafe.imports_passed_through():
 
 
 @workflow.defn(failure_exception_types=FAIL_ON_INVALID_INPUT)
-class CommitteeWorkflow(Shows[CommitteeState]):
+class CommitteeWorkflow(Shows[cm.CommitteeState]):
     @workflow.init
-    def __init__(self, state: CommitteeState) -> None:
-        super().__init__(start_input(state, CommitteeState), earlier="applied in an earlier term")
+    def __init__(self, state: cm.CommitteeState) -> None:
+        super().__init__(start_input(state, cm.CommitteeState), earlier="applied in an earlier term")
         # The Presidency of the next term, once it has told: the handover.
-        self.next_term: PresidencyView | None = None
+        self.next_term: cm.PresidencyView | None = None
 
     @workflow.run
-    async def run(self, state: CommitteeState) -> None:
+    async def run(self, state: cm.CommitteeState) -> None:
         self._refresh()
         while self.next_term is None and not workflow.info().is_continue_as_new_suggested():
             if self.s.notices:
@@ -75,7 +58,7 @@ class CommitteeWorkflow(Shows[CommitteeState]):
         nxt = self.s if self.next_term is None else rules.handover(self.s, self.next_term)
         workflow.continue_as_new(nxt)
 
-    async def _send_notice(self, n: Notice) -> None:
+    async def _send_notice(self, n: cm.Notice) -> None:
         await self._notify(n.key, n.kind, n.text, n.due)
         self.s.notices = [x for x in self.s.notices if x.key != n.key]
         self._refresh()
@@ -86,7 +69,9 @@ class CommitteeWorkflow(Shows[CommitteeState]):
         # The task may have been completed while the reminder was on its way: its status then stands.
         task = next(t for t in self.s.tasks if t.number == number)
         status = (
-            TaskStatus.OVERDUE if r.kind == "escalation" and task.status is TaskStatus.OPEN else task.status
+            cm.TaskStatus.OVERDUE
+            if r.kind == "escalation" and task.status is cm.TaskStatus.OPEN
+            else task.status
         )
         self._put_task(task.model_copy(update={"sent": [*task.sent, r.key], "status": status}))
         self._refresh()
@@ -104,9 +89,9 @@ class CommitteeWorkflow(Shows[CommitteeState]):
 
     # What the Presidency tells.
 
-    @workflow.signal(name=PRESIDENCY_CHANGED)
-    def presidency_changed(self, view: PresidencyView) -> None:
-        if not signal_payload(view, PresidencyView, PRESIDENCY_CHANGED):
+    @workflow.signal(name=cm.PRESIDENCY_CHANGED)
+    def presidency_changed(self, view: cm.PresidencyView) -> None:
+        if not signal_payload(view, cm.PresidencyView, cm.PRESIDENCY_CHANGED):
             return
         if view.term == self.s.term:
             self.s.presidency = view
@@ -117,74 +102,74 @@ class CommitteeWorkflow(Shows[CommitteeState]):
     # Decisions.
 
     @decision
-    def appoint(self, d: Appoint) -> Rule[tuple[Coordinator, str]]:
+    def appoint(self, d: cm.Appoint) -> Rule[tuple[cm.Coordinator, str]]:
         return Rule(lambda: rules.appoint(self.s, d), self._seat)
 
     @decision
-    def renew(self, d: Renew) -> Rule[tuple[Coordinator, str]]:
+    def renew(self, d: cm.Renew) -> Rule[tuple[cm.Coordinator, str]]:
         return Rule(lambda: rules.renew(self.s, d), self._seat)
 
     @decision
-    def schedule_meeting(self, d: ScheduleMeeting) -> Rule[tuple[CommitteeMeeting, Notice, str]]:
+    def schedule_meeting(self, d: cm.ScheduleMeeting) -> Rule[tuple[cm.CommitteeMeeting, cm.Notice, str]]:
         return Rule(lambda: rules.schedule_meeting(self.s, d, self._today()), self._scheduled)
 
     @decision
-    def record_meeting(self, d: RecordMeeting) -> Rule[tuple[CommitteeMeeting, str]]:
+    def record_meeting(self, d: cm.RecordMeeting) -> Rule[tuple[cm.CommitteeMeeting, str]]:
         return Rule(lambda: rules.record_meeting(self.s, d, self._today()), self._recorded)
 
     @decision
-    def assign_task(self, d: AssignTask) -> Rule[tuple[Task, str]]:
+    def assign_task(self, d: cm.AssignTask) -> Rule[tuple[cm.Task, str]]:
         return Rule(lambda: rules.assign_task(self.s, d, self._today()), self._assigned)
 
     @decision
-    def complete_task(self, d: CompleteTask) -> Rule[tuple[Task, str]]:
+    def complete_task(self, d: cm.CompleteTask) -> Rule[tuple[cm.Task, str]]:
         return Rule(lambda: rules.complete_task(self.s, d, self._today()), self._task_done)
 
     @decision
-    def add_group_member(self, d: AddGroupMember) -> Rule[tuple[list[str], str]]:
+    def add_group_member(self, d: cm.AddGroupMember) -> Rule[tuple[list[str], str]]:
         return Rule(lambda: rules.add_member(self.s, d), lambda r: self._group(d, r))
 
     @decision
-    def remove_group_member(self, d: RemoveGroupMember) -> Rule[tuple[list[str], str]]:
+    def remove_group_member(self, d: cm.RemoveGroupMember) -> Rule[tuple[list[str], str]]:
         return Rule(lambda: rules.remove_member(self.s, d), lambda r: self._group(d, r))
 
     @workflow.query
-    def state(self) -> CommitteeState:
+    def state(self) -> cm.CommitteeState:
         return self.s
 
     # What each decision changes.
 
-    def _seat(self, result: tuple[Coordinator, str]) -> str:
+    def _seat(self, result: tuple[cm.Coordinator, str]) -> str:
         self.s = rules.seated(self.s, result[0])
         return result[1]
 
-    def _scheduled(self, result: tuple[CommitteeMeeting, Notice, str]) -> str:
+    def _scheduled(self, result: tuple[cm.CommitteeMeeting, cm.Notice, str]) -> str:
         meeting, notice, summary = result
         self.s.meetings.append(meeting)
         self.s.notices.append(notice)
         self.s.next_meeting = meeting.number + 1
         return summary
 
-    def _recorded(self, result: tuple[CommitteeMeeting, str]) -> str:
+    def _recorded(self, result: tuple[cm.CommitteeMeeting, str]) -> str:
         done, summary = result
         self.s.meetings = [done if m.number == done.number else m for m in self.s.meetings]
         return summary
 
-    def _assigned(self, result: tuple[Task, str]) -> str:
+    def _assigned(self, result: tuple[cm.Task, str]) -> str:
         task, summary = result
         self.s.tasks.append(task)
         self.s.next_task = task.number + 1
         return summary
 
-    def _task_done(self, result: tuple[Task, str]) -> str:
+    def _task_done(self, result: tuple[cm.Task, str]) -> str:
         self._put_task(result[0])
         return result[1]
 
-    def _group(self, d: AddGroupMember | RemoveGroupMember, result: tuple[list[str], str]) -> str:
+    def _group(self, d: cm.AddGroupMember | cm.RemoveGroupMember, result: tuple[list[str], str]) -> str:
         self.s.groups = {**self.s.groups, d.article: result[0]}
         return result[1]
 
-    def _put_task(self, task: Task) -> None:
+    def _put_task(self, task: cm.Task) -> None:
         self.s.tasks = [task if t.number == task.number else t for t in self.s.tasks]
 
     def _today(self) -> date:
@@ -192,7 +177,7 @@ class CommitteeWorkflow(Shows[CommitteeState]):
 
     def _refresh(self) -> None:
         s = self.s
-        overdue = any(t.status is TaskStatus.OVERDUE for t in s.tasks)
+        overdue = any(t.status is cm.TaskStatus.OVERDUE for t in s.tasks)
         self.upserted = upsert_changed(
             self.upserted,
             [

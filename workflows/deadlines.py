@@ -5,6 +5,7 @@ State's obligations, in the deadline watch and the Article 7 reports: its withdr
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Generic, Protocol, TypeVar
 
@@ -13,8 +14,9 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.extensions import SUPERSEDED, DeclareCompletion
     from domain.ids import is_workflow_id
+    from domain.models import Defaults
     from domain.roster import WITHDRAWN, Withdrawal
-    from workflows.common import signal_payload
+    from workflows.common import signal_payload, until_withdrawal
     from workflows.decisions import Decider, Rule, decision
 
 
@@ -46,9 +48,16 @@ class DeadlineEnds:
         self._superseded(by)
 
 
-class Ending(Protocol):
-    """The state of a workflow that follows a State's obligation: the day its withdrawal takes effect, once told."""
+# From this patch on, a run ends on the day the State's withdrawal takes effect; runs begun before it learn theirs at
+# their next run (it is carried over). Asked once a run.
+END_BY_WITHDRAWAL = "obligations-end-by-withdrawal"
 
+
+class Ending(Protocol):
+    """The state of a workflow that follows a State's obligation: the State, and the day its withdrawal takes
+    effect, once told."""
+
+    state: str
     ends_on: date | None
 
 
@@ -56,13 +65,38 @@ E = TypeVar("E", bound=Ending)
 
 
 class Withdraws(Generic[E]):
-    """The handler of the State's withdrawal (signal ``withdrawn``), in both workflows that follow an obligation
-    until it (the Article 7 reports, the deadline watch): the first one told stands."""
+    """The State's withdrawal, in both workflows that follow an obligation until it (the Article 7 reports, the
+    deadline watch): the handler of the signal ``withdrawn`` (the first one told stands), and the timer that ends
+    the workflow on the day it takes effect. A workflow that inherits it says when it has ended and what the
+    withdrawal does to its state."""
 
     s: E
+    defaults: Defaults
+    # Whether this run ends on the day the withdrawal takes effect (the patch END_BY_WITHDRAWAL, asked in ``run``).
+    ends = False
+    ending: asyncio.Task[None] | None = None
 
     def _changed(self) -> None:
         raise NotImplementedError
+
+    def _ended(self) -> bool:
+        raise NotImplementedError
+
+    def _withdraw(self) -> None:
+        raise NotImplementedError
+
+    def _arm(self) -> bool:
+        """Whether the workflow has ended; else sets the timer of the day the State's withdrawal takes effect, if
+        known."""
+        if self.ends and self.s.ends_on is not None and self.ending is None and not self._ended():
+            self.ending = asyncio.create_task(self._end(self.s.ends_on))
+        return self._ended()
+
+    async def _end(self, on: date) -> None:
+        await until_withdrawal(on, self.s.state, self.defaults)
+        if not self._ended():
+            self._withdraw()
+            self._changed()
 
     @workflow.signal(name=WITHDRAWN)
     def withdrawn(self, w: Withdrawal) -> None:

@@ -6,7 +6,6 @@ A run reminds ahead of 30 April, records the report's receipt, and on 1 May mark
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, timedelta
 
 from temporalio import workflow
@@ -30,9 +29,8 @@ with workflow.unsafe.imports_passed_through():
         reminder_due,
         sleep_until_or,
         start_input,
-        until_withdrawal,
     )
-    from workflows.deadlines import Withdraws
+    from workflows.deadlines import END_BY_WITHDRAWAL, Withdraws
     from workflows.decisions import Shows
 
 # From this patch on, last year's report, still missing after its overdue notice, is reminded of at a cadence (by
@@ -48,9 +46,6 @@ class Article7Workflow(Shows[ReportsState], Withdraws[ReportsState]):
         self.inp = start_input(inp, ReportsInput)
         super().__init__(rules.initial_state(inp))
         self.defaults = inp.defaults
-        # Runs begun before withdrawals were followed learn theirs at their next run (it is carried over).
-        self.ends = False
-        self.ending: asyncio.Task[None] | None = None
         self.cadence: bool | None = None
 
     @workflow.run
@@ -60,7 +55,7 @@ class Article7Workflow(Shows[ReportsState], Withdraws[ReportsState]):
             self.s.state = check_state(inp.state, inp.states_parties, aliases=inp.aliases)
         except Rejected as e:
             raise refused(str(e)) from None
-        self.ends = workflow.patched("obligations-end-by-withdrawal")
+        self.ends = workflow.patched(END_BY_WITHDRAWAL)
         # Reminders whose day had passed before this run began are not owed; the overdue notice always is.
         started = local_date(workflow.now(), self.defaults)
         while not self._arm() and (reminder := self._next_reminder(started)) is not None:
@@ -92,17 +87,12 @@ class Article7Workflow(Shows[ReportsState], Withdraws[ReportsState]):
             return self.s
         workflow.continue_as_new(rules.next_input(self.inp, self.s))
 
-    def _arm(self) -> bool:
-        """Whether the State's withdrawal has taken effect; else sets the timer of the day it does, if known."""
-        if self.ends and self.s.ends_on is not None and self.ending is None:
-            self.ending = asyncio.create_task(self._end(self.s.ends_on))
+    def _ended(self) -> bool:
         return self.s.status == ReportStatus.WITHDRAWN
 
-    async def _end(self, on: date) -> None:
-        await until_withdrawal(on, self.s.state, self.defaults)
+    def _withdraw(self) -> None:
         self.s.status = ReportStatus.WITHDRAWN
         self.s.upcoming = None
-        self._changed()
 
     def _next_reminder(self, started: date) -> Reminder | None:
         if self.cadence is None:

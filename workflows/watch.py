@@ -8,7 +8,6 @@ one before it).
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from typing import Any
 
@@ -32,10 +31,9 @@ with workflow.unsafe.imports_passed_through():
         notify,
         sleep_until_or,
         start_input,
-        until_withdrawal,
         upsert_changed,
     )
-    from workflows.deadlines import DeadlineEnds, Withdraws
+    from workflows.deadlines import END_BY_WITHDRAWAL, DeadlineEnds, Withdraws
     from workflows.decisions import Shows
 
 # From this patch on, a deadline passed with neither completion nor a request is reminded of at a cadence (by default
@@ -50,14 +48,13 @@ class DeadlineWatchWorkflow(DeadlineEnds, Shows[WatchState], Withdraws[WatchStat
     def __init__(self, inp: WatchInput) -> None:
         self.inp = start_input(inp, WatchInput)
         super().__init__(rules.initial_state(inp))
-        self.ends = False
-        self.ending: asyncio.Task[None] | None = None
+        self.defaults = inp.defaults
         self.passed_cadence: bool | None = None
 
     @workflow.run
     async def run(self, inp: WatchInput) -> WatchState:
         self.attends = workflow.patched(ATTENTION_ALL)
-        self.ends = workflow.patched("obligations-end-by-withdrawal")
+        self.ends = workflow.patched(END_BY_WITHDRAWAL)
         started = self._today()
         while not self._arm() and (reminder := self._next(started)) is not None:
             self._refresh()
@@ -90,17 +87,11 @@ class DeadlineWatchWorkflow(DeadlineEnds, Shows[WatchState], Withdraws[WatchStat
             self.passed_cadence = workflow.patched(PASSED_CADENCE)
         return self.passed_cadence
 
-    def _arm(self) -> bool:
-        """Whether the watch has ended; else sets the timer of the day the State's withdrawal takes effect, if known."""
-        if self.ends and self.s.ends_on is not None and self.ending is None and self.s.status not in ENDED:
-            self.ending = asyncio.create_task(self._end(self.s.ends_on))
+    def _ended(self) -> bool:
         return self.s.status in ENDED
 
-    async def _end(self, on: date) -> None:
-        await until_withdrawal(on, self.s.state, self.inp.defaults)
-        if self.s.status not in ENDED:
-            self.s.status = WatchStatus.WITHDRAWN
-            self._changed()
+    def _withdraw(self) -> None:
+        self.s.status = WatchStatus.WITHDRAWN
 
     async def _send(self, r: Reminder) -> None:
         wid = watch_id(self.inp.convention, self.s.article, self.s.state)

@@ -78,14 +78,20 @@ async def answer(wid: str, call: Awaitable[R]) -> R:
         raise CliError(f"{wid} could not answer: {one_line(e.message)}", FAILED) from None
 
 
-async def describe(client: Client, wid: str, missing: CliError | None = None) -> WorkflowExecutionDescription:
-    """The workflow's description; ``missing`` (or the RPC error in one line) when there is none."""
+async def _asked(wid: str, call: Awaitable[R], missing: CliError | None) -> R:
+    """The answer of a call about the workflow ``wid``; ``missing`` (or the RPC error in one line) when there is no
+    such workflow."""
     try:
-        return await client.get_workflow_handle(wid).describe(rpc_timeout=ANSWER_TIMEOUT)
+        return await call
     except RPCError as e:
         if missing is not None and e.status == RPCStatusCode.NOT_FOUND:
             raise missing from None
         raise rpc_error(wid, e) from None
+
+
+async def describe(client: Client, wid: str, missing: CliError | None = None) -> WorkflowExecutionDescription:
+    """The workflow's description; ``missing`` (or the RPC error in one line) when there is none."""
+    return await _asked(wid, client.get_workflow_handle(wid).describe(rpc_timeout=ANSWER_TIMEOUT), missing)
 
 
 async def running(
@@ -111,12 +117,8 @@ async def query_state(
     client: Client, wid: str, query: Callable[[Any], R], missing: CliError | None = None
 ) -> R:
     """The answer of the workflow's query; ``missing`` (or the RPC error in one line) when there is none."""
-    try:
-        return await answer(wid, client.get_workflow_handle(wid).query(query, rpc_timeout=ANSWER_TIMEOUT))
-    except RPCError as e:
-        if missing is not None and e.status == RPCStatusCode.NOT_FOUND:
-            raise missing from None
-        raise rpc_error(wid, e) from None
+    handle = client.get_workflow_handle(wid)
+    return await _asked(wid, answer(wid, handle.query(query, rpc_timeout=ANSWER_TIMEOUT)), missing)
 
 
 class _Absent(CliError):

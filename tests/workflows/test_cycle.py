@@ -14,17 +14,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from domain.decisions import (
-    AddPart,
-    ChangeFormat,
-    CloseMeeting,
-    DecideIntersessional,
-    Designate,
-    ExtendByDay,
-    Postpone,
-    ReplaceDesignate,
-    SetDates,
-)
+from domain import decisions as dec
 from domain.models import MeetingFormat, MeetingKind, Phase, President
 from tests.support.cycle_helpers import (
     AUSTRIA,
@@ -76,7 +66,7 @@ async def test_three_terms_hand_over_on_each_meetings_last_day(cycle_factory):
         assert state.term == term
         await c.decide_presidency(
             PresidencyWorkflow.designate,
-            Designate(decision_id=f"designate-{term}", reference=f"term {term}", president=successor),
+            dec.Designate(decision_id=f"designate-{term}", reference=f"term {term}", president=successor),
         )
         plan = state.meeting
         expected.append((plan.ref.label, plan.last_day))
@@ -106,7 +96,7 @@ async def test_postponed_meeting_stretches_the_term(cycle_factory):
     new_start = plan.first_day + timedelta(days=45)
     outcome = await c.decide_meeting(
         MeetingWorkflow.postpone,
-        Postpone(decision_id="p1", reference="President's letter", new_start=new_start, reason="funds"),
+        dec.Postpone(decision_id="p1", reference="President's letter", new_start=new_start, reason="funds"),
     )
     assert "postponed" in outcome.summary
     await c.sleep_past_end_of(plan.last_day)
@@ -130,7 +120,7 @@ async def test_postponed_and_made_hybrid_is_one_act_applied_whole_or_not_at_all(
     assert "must name the host" in await refused(
         c.decide_meeting(
             MeetingWorkflow.postpone,
-            Postpone(
+            dec.Postpone(
                 decision_id="p-away",
                 reference="r",
                 new_start=later,
@@ -143,7 +133,7 @@ async def test_postponed_and_made_hybrid_is_one_act_applied_whole_or_not_at_all(
     assert meeting.plan == plan and meeting.decisions.records == []
     outcome = await c.decide_meeting(
         MeetingWorkflow.postpone,
-        Postpone(decision_id="p-hybrid", reference="r", new_start=later, format=MeetingFormat.HYBRID),
+        dec.Postpone(decision_id="p-hybrid", reference="r", new_start=later, format=MeetingFormat.HYBRID),
     )
     assert "held hybrid" in outcome.summary
     moved = (await c.meeting()).plan.parts[0]
@@ -157,7 +147,9 @@ async def test_meeting_extended_by_a_day_hands_over_a_day_later(cycle_factory):
     plan = (await c.presidency()).meeting
     await c.sleep_until_day(plan.last_day, hour=15)
     assert (await c.meeting()).status == "in session, day 4 of 4"
-    await c.decide_meeting(MeetingWorkflow.extend_by_day, ExtendByDay(decision_id="x1", reference="plenary"))
+    await c.decide_meeting(
+        MeetingWorkflow.extend_by_day, dec.ExtendByDay(decision_id="x1", reference="plenary")
+    )
     await c.sleep_past_end_of(plan.last_day)
     meeting = await c.meeting("14MSP")
     assert meeting.phase is Phase.IN_SESSION and meeting.status == "in session, day 4 of 5"
@@ -173,16 +165,16 @@ async def test_review_conference_in_two_parts_hands_over_on_the_last_day_of_part
     assert plan.ref.label == "4RC"
     await c.decide_meeting(
         MeetingWorkflow.change_format,
-        ChangeFormat(decision_id="virtual", reference="CCM/CONF/2020/1", format=MeetingFormat.VIRTUAL),
+        dec.ChangeFormat(decision_id="virtual", reference="CCM/CONF/2020/1", format=MeetingFormat.VIRTUAL),
     )
     part2 = plan.last_day + timedelta(days=80)
     await c.decide_meeting(
         MeetingWorkflow.add_part,
-        AddPart(decision_id="split", reference="CCM/CONF/2020/2", start=part2, duration_days=2),
+        dec.AddPart(decision_id="split", reference="CCM/CONF/2020/2", start=part2, duration_days=2),
     )
     await c.sleep_until_day(plan.last_day, hour=12)
     assert "last day of its last part" in await refused(
-        c.decide_meeting(MeetingWorkflow.close, CloseMeeting(decision_id="early", reference="r"))
+        c.decide_meeting(MeetingWorkflow.close, dec.CloseMeeting(decision_id="early", reference="r"))
     )
     await c.sleep_past_end_of(plan.last_day)
     meeting = await c.meeting()
@@ -190,12 +182,14 @@ async def test_review_conference_in_two_parts_hands_over_on_the_last_day_of_part
     # Part 2 is postponed by seven months, as in 2021.
     later = part2 + timedelta(days=210)
     await c.decide_meeting(
-        MeetingWorkflow.postpone, Postpone(decision_id="p2", reference="CCM/CONF/2021/1", new_start=later)
+        MeetingWorkflow.postpone, dec.Postpone(decision_id="p2", reference="CCM/CONF/2021/1", new_start=later)
     )
     await c.sleep_past_end_of(part2 + timedelta(days=1))
     assert (await c.presidency()).term == 1
     await c.sleep_until_day(later + timedelta(days=1), hour=11)
-    await c.decide_meeting(MeetingWorkflow.close, CloseMeeting(decision_id="close", reference="final report"))
+    await c.decide_meeting(
+        MeetingWorkflow.close, dec.CloseMeeting(decision_id="close", reference="final report")
+    )
     await c.sleep_until_day(later + timedelta(days=1), hour=17)
     state = await c.presidency()
     assert state.term == 2
@@ -214,10 +208,10 @@ async def test_close_by_decision_names_the_successor(cycle_factory):
     plan = (await c.presidency()).meeting
     await c.sleep_until_day(plan.first_day + timedelta(days=1), hour=12)
     assert "cannot close without a President-designate" in await refused(
-        c.decide_meeting(MeetingWorkflow.close, CloseMeeting(decision_id="c0", reference="r"))
+        c.decide_meeting(MeetingWorkflow.close, dec.CloseMeeting(decision_id="c0", reference="r"))
     )
     await c.decide_meeting(
-        MeetingWorkflow.close, CloseMeeting(decision_id="c1", reference="final report", successor=MEXICO)
+        MeetingWorkflow.close, dec.CloseMeeting(decision_id="c1", reference="final report", successor=MEXICO)
     )
     await c.sleep_until_day(plan.first_day + timedelta(days=1), hour=16)
     state = await c.presidency()
@@ -233,7 +227,7 @@ async def test_meeting_without_successor_stays_open_until_one_is_designated(cycl
     assert meeting.phase is Phase.IN_SESSION and meeting.overrun
     assert (await c.presidency()).term == 1
     await c.decide_presidency(
-        PresidencyWorkflow.designate, Designate(decision_id="d", reference="r", president=CHILE)
+        PresidencyWorkflow.designate, dec.Designate(decision_id="d", reference="r", president=CHILE)
     )
     await c.env.sleep(timedelta(hours=1))
     state = await c.presidency()
@@ -244,11 +238,11 @@ async def test_meeting_without_successor_stays_open_until_one_is_designated(cycl
 async def test_designations_follow_the_order_of_meetings(cycle_factory):
     c: Cycle = await cycle_factory()
     await c.decide_presidency(
-        PresidencyWorkflow.designate, Designate(decision_id="d2", reference="r", president=MEXICO)
+        PresidencyWorkflow.designate, dec.Designate(decision_id="d2", reference="r", president=MEXICO)
     )
     await c.decide_presidency(
         PresidencyWorkflow.replace_designate,
-        ReplaceDesignate(
+        dec.ReplaceDesignate(
             decision_id="r1",
             reference="r",
             position=1,
@@ -257,7 +251,7 @@ async def test_designations_follow_the_order_of_meetings(cycle_factory):
     )
     await c.decide_presidency(
         PresidencyWorkflow.decide_intersessional,
-        DecideIntersessional(decision_id="i", reference="r", held=False),
+        dec.DecideIntersessional(decision_id="i", reference="r", held=False),
     )
     state = await c.presidency()
     assert [str(p) for p in state.designates] == ["Chile (Ambassador C)", "Mexico"]
@@ -294,55 +288,57 @@ async def test_invalid_decisions_are_rejected_and_change_nothing(cycle_factory):
     cases: list[tuple[Any, Any, str]] = [
         (
             MeetingWorkflow.postpone,
-            Postpone(decision_id="a", reference="r", new_start=plan.first_day - timedelta(days=1)),
+            dec.Postpone(decision_id="a", reference="r", new_start=plan.first_day - timedelta(days=1)),
             "must move",
         ),
         (
             MeetingWorkflow.set_dates,
-            SetDates(decision_id="b", reference="r", start=today - timedelta(days=3)),
+            dec.SetDates(decision_id="b", reference="r", start=today - timedelta(days=3)),
             "in the past",
         ),
         (
             MeetingWorkflow.set_dates,
-            SetDates(decision_id="c", reference="r", start=plan.first_day, place="Lausanne"),
+            dec.SetDates(decision_id="c", reference="r", start=plan.first_day, place="Lausanne"),
             "must name the host",
         ),
         (
             MeetingWorkflow.close,
-            CloseMeeting(decision_id="d", reference="r"),
+            dec.CloseMeeting(decision_id="d", reference="r"),
             "only be closed while in session",
         ),
         (
             MeetingWorkflow.change_format,
-            ChangeFormat(decision_id="e", reference="r", format=MeetingFormat.IN_PERSON),
+            dec.ChangeFormat(decision_id="e", reference="r", format=MeetingFormat.IN_PERSON),
             "already",
         ),
         (
             MeetingWorkflow.add_part,
-            AddPart(decision_id="f", reference="r", start=plan.last_day, duration_days=2),
+            dec.AddPart(decision_id="f", reference="r", start=plan.last_day, duration_days=2),
             "must start after",
         ),
         (
             PresidencyWorkflow.designate,
-            Designate(decision_id="g", reference="r", president=President(state="austria")),
+            dec.Designate(decision_id="g", reference="r", president=President(state="austria")),
             "cannot be its own successor",
         ),
         (
             PresidencyWorkflow.designate,
-            Designate(decision_id="h", reference="r", president=CHILE),
+            dec.Designate(decision_id="h", reference="r", president=CHILE),
             "already President-designate",
         ),
         (
             PresidencyWorkflow.replace_designate,
-            ReplaceDesignate(decision_id="i", reference="r", position=2, president=MEXICO),
+            dec.ReplaceDesignate(decision_id="i", reference="r", position=2, president=MEXICO),
             "no President-designate",
         ),
     ]
     for _ in range(6):
         await c.decide_meeting(
-            MeetingWorkflow.extend_by_day, ExtendByDay(decision_id=f"ext{_}", reference="r")
+            MeetingWorkflow.extend_by_day, dec.ExtendByDay(decision_id=f"ext{_}", reference="r")
         )
-    cases.append((MeetingWorkflow.extend_by_day, ExtendByDay(decision_id="j", reference="r"), "1 to 10 days"))
+    cases.append(
+        (MeetingWorkflow.extend_by_day, dec.ExtendByDay(decision_id="j", reference="r"), "1 to 10 days")
+    )
     await c.env.sleep(
         timedelta(minutes=1)
     )  # what the extensions set off (e.g. interpretation requests) settles
@@ -362,7 +358,7 @@ async def test_invalid_decisions_are_rejected_and_change_nothing(cycle_factory):
 async def test_a_decision_sent_twice_is_applied_once(cycle_factory):
     c: Cycle = await cycle_factory()
     plan = (await c.presidency()).meeting
-    decision = Postpone(decision_id="once", reference="r", new_start=plan.first_day + timedelta(days=7))
+    decision = dec.Postpone(decision_id="once", reference="r", new_start=plan.first_day + timedelta(days=7))
     first = await c.decide_meeting(MeetingWorkflow.postpone, decision)
     again = await c.decide_meeting(MeetingWorkflow.postpone, decision)
     assert first == again
@@ -379,17 +375,19 @@ async def test_a_meeting_decision_resent_after_the_handover_is_not_applied_again
     c: Cycle = await cycle_factory()
     plan = (await c.presidency()).meeting
     await c.sleep_until_day(plan.first_day, hour=12)
-    extend = ExtendByDay(decision_id="extend-once", reference="plenary")
+    extend = dec.ExtendByDay(decision_id="extend-once", reference="plenary")
     await c.decide_meeting(MeetingWorkflow.extend_by_day, extend)
     await c.sleep_until_day(plan.last_day + timedelta(days=1), hour=12)
-    await c.decide_meeting(MeetingWorkflow.close, CloseMeeting(decision_id="close-once", reference="report"))
+    await c.decide_meeting(
+        MeetingWorkflow.close, dec.CloseMeeting(decision_id="close-once", reference="report")
+    )
     await c.sleep_until_day(plan.last_day + timedelta(days=2), hour=12)
     state = await c.presidency()
     assert state.term == 2
     # Re-sent to what is now the current meeting, both are recognised as already applied.
     for decision, update in (
         (extend, MeetingWorkflow.extend_by_day),
-        (CloseMeeting(decision_id="close-once", reference="report"), MeetingWorkflow.close),
+        (dec.CloseMeeting(decision_id="close-once", reference="report"), MeetingWorkflow.close),
     ):
         outcome = await c.decide_meeting(update, decision)
         assert outcome.duplicate
