@@ -37,10 +37,10 @@ from tests.scenario import (
 from workflows.meeting import MeetingWorkflow
 from workflows.presidency import PresidencyWorkflow
 
-# The states a cycle starts from are built in tests/scenario.py, which the benchmarks share; named here too, where
-# the tests have always found them.
 T = TypeVar("T")
 
+# The states a cycle starts from are built in tests/scenario.py, which the benchmarks share; named here too, where
+# the tests have always found them.
 __all__ = ["AUSTRIA", "CHILE", "MEXICO", "NORWAY", "Cycle", "initial_state", "part", "rejection"]
 
 
