@@ -148,14 +148,7 @@ class DevServer:
 
     def cpu_seconds(self) -> float:
         """CPU time the server process has used so far (user + system), from /proc; 0 where there is none."""
-        if self.proc is None:
-            return 0.0
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            return 0.0
-        # After the command name: state is field 3, utime and stime are fields 14 and 15.
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return 0.0 if self.proc is None else cpu_seconds(self.proc.pid)
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -170,6 +163,77 @@ class DevServer:
             with contextlib.suppress(OSError):
                 total += (self.directory / name).stat().st_size
         return total
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time process ``pid`` has used so far (user + system), from /proc; 0 where there is none."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    # After the command name: state is field 3, utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class ReceiverProcess:
+    """`python -m starter.receiver` as a child process: conference services are another organisation's server, so
+    the receiver's threads do not share the worker's interpreter (and its GIL) while a benchmark's clock runs."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.proc: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    async def start(self) -> ReceiverProcess:
+        log = self.directory.parent / f"{self.directory.name}.log"
+        with log.open("ab") as out:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "starter.receiver",
+                "--port",
+                str(self.port),
+                "--dir",
+                str(self.directory),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+            )
+        deadline = time.perf_counter() + SERVER_READY_TIMEOUT
+        while time.perf_counter() < deadline:
+            if self.proc.returncode is not None:
+                raise BenchError(
+                    f"the receiver exited with {self.proc.returncode}: {log.read_text()[-2000:]}"
+                )
+            try:
+                _, writer = await asyncio.open_connection(HOST, self.port)
+                writer.close()
+                await writer.wait_closed()
+                return self
+            except OSError:
+                await asyncio.sleep(0.05)
+        await self.stop()
+        raise BenchError(f"the receiver on {self.url} did not listen within {SERVER_READY_TIMEOUT:g} s")
+
+    async def stop(self) -> None:
+        proc = self.proc
+        if proc is None or proc.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), SERVER_STOP_TIMEOUT)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+
+    def cpu_seconds(self) -> float:
+        return 0.0 if self.proc is None else cpu_seconds(self.proc.pid)
 
 
 @dataclass(frozen=True)

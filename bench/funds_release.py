@@ -8,11 +8,15 @@ fresh server (each trial has its own): starting 500 no-op workflows and seeing a
 the figure within 0.5x the baseline.
 
 The server is what `make run` runs (`temporal server start-dev`, SQLite in WAL mode with synchronous=normal, our
-search attributes), a child process on 127.0.0.1 with its database in a temporary directory; the worker, the
-client and the receiver run in this process. Every wait has a deadline.
+search attributes), a child process on 127.0.0.1 with its database in a temporary directory; the worker and the
+client run in this process. The receiver (starter/receiver.py) runs in a child process of its own: it stands for
+conference services, another organisation's server, so its handler threads should not take the worker's GIL
+while the clock runs. ``--receiver-thread`` runs it in this process instead, as `make run` does, for comparison.
+Every wait has a deadline.
 
     .venv/bin/python -m bench.funds_release [--repeat N] [--documents 100] [--timeout 90]
                                             [--max-concurrent-activities N] [--http-max-connections N]
+                                            [--receiver-thread]
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from bench.baselines import NoOp
 from bench.common import (
     BenchError,
     DevServer,
+    ReceiverProcess,
     Report,
     Row,
     arguments,
@@ -75,8 +80,31 @@ TASK_QUEUE = "ccm-bench"
 PAGES = 2
 POLL_JOBS = 0.05  # the receiver's count, while the clock runs
 POLL_STATE = 0.2  # queries, outside the timed window
+IDLE = 1.0  # seconds with no new event in the ledger's history before the payment
 RPC_CONCURRENCY = 50
 WARMUP_NOOPS = 20
+
+
+class ReceiverThread:
+    """The receiver in a thread of this process (``--receiver-thread``), as `make run` runs it beside the worker."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._receiver = Receiver(directory, log=None)
+
+    @property
+    def url(self) -> str:
+        return self._receiver.url
+
+    async def start(self) -> ReceiverThread:
+        self._receiver.start()
+        return self
+
+    async def stop(self) -> None:
+        self._receiver.stop()
+
+    def cpu_seconds(self) -> float:
+        return 0.0  # counted in this process's
 
 
 def count_jobs(folder: Path) -> int:
@@ -107,6 +135,23 @@ async def noop_baseline(client: Client, count: int, tag: str, timeout: float) ->
             f"gave up after {timeout:g} s waiting for {count} no-op workflows; {done} completed"
         ) from None
     return time.perf_counter() - t0
+
+
+async def ledger_idle(ledger: WorkflowHandle[Any, Any], timeout: float) -> None:
+    """Returns once the ledger's history has not grown for IDLE seconds: every place told, nothing in flight."""
+    length, since = -1, time.perf_counter()
+
+    async def idle() -> bool:
+        nonlocal length, since
+        now = (await ledger.describe()).history_length
+        if now != length:
+            length, since = now, time.perf_counter()
+        return time.perf_counter() - since >= IDLE
+
+    async def seen() -> str:
+        return f"the ledger's history still grows ({length} events)"
+
+    await wait_for(f"the ledger idle for {IDLE:g} s", idle, timeout, POLL_STATE, seen)
 
 
 async def ledger_runs(client: Client, runs: int, known: set[str], timeout: float) -> list[str]:
@@ -142,7 +187,12 @@ async def trial(
     baseline_cpu = server.cpu_seconds() + time.process_time() - cpu_b
     progress(f"trial {n + 1}: baseline {baseline:.2f} s; starting the ledger and {opts.documents} documents")
 
-    receiver = Receiver(root / f"receiver-{n}", log=None).start()
+    receiver: ReceiverProcess | ReceiverThread = (
+        ReceiverThread(root / f"receiver-{n}")
+        if opts.receiver_thread
+        else ReceiverProcess(root / f"receiver-{n}")
+    )
+    await receiver.start()
     jobs_dir = receiver.directory / "translation-jobs"
     docs: list[WorkflowHandle[Any, Any]] = []
     ledger: WorkflowHandle[Any, Any] | None = None
@@ -194,6 +244,10 @@ async def trial(
             f"{opts.jobs} requests in the ledger's queue", all_queued, opts.timeout, POLL_STATE, queue_seen
         )
 
+        # A payment comes days after the requests, not while the ledger still tells the documents their places:
+        # the clock starts once the ledger has been idle for a while (its history has stopped growing).
+        await ledger_idle(ledger, opts.timeout)
+
         payment_id = f"bench-{n}-payment"
         payment = Payment(
             decision_id=payment_id, reference="bench", state="Austria", amount=total, force=True
@@ -201,7 +255,7 @@ async def trial(
 
         progress(f"trial {n + 1}: {queued} requests queued; paying")
         # The clock: from the payment recorded to the receiver holding every job.
-        cpu0 = (server.cpu_seconds(), time.process_time())
+        cpu0 = (server.cpu_seconds(), time.process_time(), receiver.cpu_seconds())
         t_send = time.perf_counter()
         await decide(ledger, MeetingFundsWorkflow.record_payment, payment)
         t_ack = time.perf_counter()
@@ -230,6 +284,7 @@ async def trial(
         figure = t_done - t_ack
         progress(f"trial {n + 1}: {jobs} jobs at the receiver {figure:.2f} s after the payment")
         cpu_server, cpu_here = server.cpu_seconds() - cpu0[0], time.process_time() - cpu0[1]
+        cpu_receiver = receiver.cpu_seconds() - cpu0[2]
 
         # Outside the timed window: the documents agree, and what the histories say.
         in_translation = 0
@@ -262,6 +317,7 @@ async def trial(
             in_translation=t_docs - t_ack,
             cpu_server=cpu_server,
             cpu_here=cpu_here,
+            cpu_receiver=cpu_receiver,
             baseline_cpu=baseline_cpu,
             load=(load_before, os.getloadavg()[0]),
         )
@@ -288,7 +344,7 @@ async def trial(
             await asyncio.wait_for(bounded(RPC_CONCURRENCY, (terminate(h) for h in docs)), opts.timeout)
             if ledger is not None:
                 await asyncio.wait_for(terminate(client.get_workflow_handle(FUNDS_ID)), opts.timeout)
-        receiver.stop()
+        await receiver.stop()
 
 
 async def run_trials(opts: Options) -> tuple[list[Trial], DevServer, int]:
@@ -342,8 +398,8 @@ async def measure(opts: Options) -> Report:
     # The same trials in CPU seconds (dev server and this process), which other processes' load moves far less than
     # wall time: no target of its own.
     cpu = Row.paired(
-        f"{name(opts)}: CPU, server + worker",
-        [t.cpu_server + t.cpu_here for t in trials],
+        f"{name(opts)}: CPU, server + worker + receiver",
+        [t.cpu_server + t.cpu_here + t.cpu_receiver for t in trials],
         [t.baseline_cpu for t in trials],
     )
     return Report(rows=[row, cpu], details=describe(opts, trials, server, db_size))
@@ -362,6 +418,11 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         default=None,
         help="ConferenceServices' pool size, all kept alive (default: MAX_CONNECTIONS)",
     )
+    p.add_argument(
+        "--receiver-thread",
+        action="store_true",
+        help="run the receiver in a thread of this process, as `make run` does (default: its own process)",
+    )
     a = p.parse_args(argv)
     if a.repeat < 1 or a.documents < 1 or a.timeout <= 0:
         p.error("--repeat and --documents must be at least 1, --timeout positive")
@@ -371,6 +432,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         timeout=a.timeout,
         max_concurrent_activities=a.max_concurrent_activities,
         http_max_connections=a.http_max_connections,
+        receiver_thread=a.receiver_thread,
     )
 
 

@@ -41,6 +41,7 @@ class Options:
     timeout: float = 90.0  # for each wait
     max_concurrent_activities: int | None = None  # None: the SDK's default, as worker.py runs it
     http_max_connections: int | None = None  # None: ConferenceServices' own client (new_client)
+    receiver_thread: bool = False  # the receiver in this process, as `make run` runs it, not in its own
 
     @property
     def languages(self) -> int:
@@ -79,7 +80,8 @@ class Trial:
     payment_rtt: float
     in_translation: float  # payment -> every document confirmed all languages in translation (by query)
     cpu_server: float = 0.0  # CPU seconds used while the figure's clock ran: the dev server
-    cpu_here: float = 0.0  # this process: worker, client and receiver
+    cpu_here: float = 0.0  # this process: worker and client
+    cpu_receiver: float = 0.0  # the receiver's own process
     baseline_cpu: float = 0.0  # the same two, while the baseline ran
     load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average before the baseline, after the figure
     ledger_runs: list[tuple[str, int]] = field(default_factory=list)
@@ -243,7 +245,7 @@ def describe(opts: Options, trials: list[Trial], server: DevServer, db_size: int
             f"    events per document: min {ev[0]}, median {median(ev):.0f}, max {ev[-1]} ({sum(ev)} in all)",
             *breakdown_lines(t.breakdown),
             f"    CPU while the clock ran ({t.figure:.1f} s, {os.cpu_count()} CPUs): dev server {t.cpu_server:.1f} s, "
-            f"this process (worker, client, receiver) {t.cpu_here:.1f} s; load average {t.load[0]:.1f} before "
+            f"this process (worker, client) {t.cpu_here:.1f} s, the receiver {t.cpu_receiver:.1f} s; load average {t.load[0]:.1f} before "
             f"the baseline, {t.load[1]:.1f} after the figure (other processes count too); while the baseline "
             f"ran ({t.baseline:.1f} s): {t.baseline_cpu:.1f} s, both together",
         ]
@@ -251,6 +253,12 @@ def describe(opts: Options, trials: list[Trial], server: DevServer, db_size: int
     pool = f"{opts.http_max_connections or MAX_CONNECTIONS} connections, all kept alive"
     lines += [
         f"  worker: in-process, max_concurrent_activities={activities}, http pool={pool}",
+        "  receiver: "
+        + (
+            "a thread of this process, sharing the worker's interpreter (--receiver-thread)"
+            if opts.receiver_thread
+            else "its own process (python -m starter.receiver), as conference services are another server"
+        ),
         f"  server: temporal server start-dev --headless, SQLite journal_mode=wal synchronous=normal, "
         f"{len(sa.ALL)} search attributes (db {db_size / 1e6:.0f} MB at the end)",
         f"  machine: {machine()}",
