@@ -117,7 +117,10 @@ class DocumentJobs(Shows[DocumentState]):
             for lang in langs:
                 self.sending.pop(lang, None)
                 self.submitting.pop(lang, None)
-            self._changed()
+            # Outside the workflow only when garbage collection closes this coroutine (GeneratorExit) after its run
+            # left the worker without being evicted: there is nothing to show then, and the workflow API raises.
+            if workflow.in_workflow():
+                self._changed()
 
     async def _not_sent(self, lang: Language, e: BaseException) -> None:
         t = self.s.translations[lang]
@@ -188,7 +191,8 @@ class DocumentJobs(Shows[DocumentState]):
             await self._funds().signal(RELEASE, rules.request_id(spec.symbol, lang))
         finally:
             self.cancelling.pop(lang, None)
-            self._changed()
+            if workflow.in_workflow():
+                self._changed()
 
     def _funds(self) -> workflow.ExternalWorkflowHandle[object]:
         return workflow.get_external_workflow_handle(self.inp.funds_id)
