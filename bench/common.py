@@ -133,18 +133,7 @@ class DevServer:
         )
 
     async def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it has not stopped within SERVER_STOP_TIMEOUT s."""
-        proc = self.proc
-        if proc is None or proc.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), SERVER_STOP_TIMEOUT)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
+        await stop_child(self.proc)
 
     def cpu_seconds(self) -> float:
         """CPU time the server process has used so far (user + system), from /proc; 0 where there is none."""
@@ -163,6 +152,20 @@ class DevServer:
             with contextlib.suppress(OSError):
                 total += (self.directory / name).stat().st_size
         return total
+
+
+async def stop_child(proc: asyncio.subprocess.Process | None) -> None:
+    """SIGTERM, then SIGKILL if it has not stopped within SERVER_STOP_TIMEOUT s; nothing if it never ran or ended."""
+    if proc is None or proc.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(proc.wait(), SERVER_STOP_TIMEOUT)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -220,17 +223,7 @@ class ReceiverProcess:
         raise BenchError(f"the receiver on {self.url} did not listen within {SERVER_READY_TIMEOUT:g} s")
 
     async def stop(self) -> None:
-        proc = self.proc
-        if proc is None or proc.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), SERVER_STOP_TIMEOUT)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
+        await stop_child(self.proc)
 
     def cpu_seconds(self) -> float:
         return 0.0 if self.proc is None else cpu_seconds(self.proc.pid)

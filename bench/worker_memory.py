@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -51,6 +50,7 @@ from bench.common import (
     progress,
     rss_bytes,
     run_alone,
+    stop_child,
     wait_for,
 )
 from domain.documents import DocumentInput, DocumentSpec
@@ -139,17 +139,6 @@ async def spawn(server: DevServer, kind: str, cache: int) -> asyncio.subprocess.
     return proc
 
 
-async def stop(proc: asyncio.subprocess.Process) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        proc.send_signal(signal.SIGTERM)
-    try:
-        await asyncio.wait_for(proc.wait(), 20)
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        await proc.wait()
-
-
 async def warm(client: Client, tag: str) -> None:
     for i in range(WARMUP):
         await client.execute_workflow(NoOp.run, id=f"warmup-{tag}-{i}", task_queue=TASK_QUEUE)
@@ -228,7 +217,7 @@ async def documents(client: Client, server: DevServer, n: int, trial: int) -> Sa
 
         return await stepped(proc.pid, before, n, open_documents)
     finally:
-        await stop(proc)
+        await stop_child(proc)
 
 
 async def timers(client: Client, server: DevServer, n: int, trial: int) -> Sample:
@@ -254,7 +243,7 @@ async def timers(client: Client, server: DevServer, n: int, trial: int) -> Sampl
 
         return await stepped(proc.pid, before, n, open_timers)
     finally:
-        await stop(proc)
+        await stop_child(proc)
 
 
 async def stepped(pid: int, before: int, n: int, start: Callable[[int, int], Awaitable[float]]) -> Sample:
