@@ -108,6 +108,25 @@ async def test_overdue_reminders_follow_the_cadence_the_mandate_sets(ts_env, tmp
             await h.terminate("test over")
 
 
+async def test_a_review_begun_long_after_its_due_date_escalates_once_then_reminds_from_that_day(
+    ts_env, tmp_path
+):
+    t = await today(ts_env)
+    due = t - timedelta(days=400)
+    async with webhook_worker(ts_env, tmp_path) as (worker, _):
+        h = await start(ts_env, worker, spec(DuePoint(kind=DueKind.DATE, on=due)))
+        await sleep_until(ts_env, t + timedelta(days=31))
+        st = await state(h)
+        # The escalation at once; then the cadence's next reminder from today (418 days after the escalation), not
+        # the 16 before it in one burst.
+        assert [(r.kind, r.on) for r in st.sent] == [
+            ("escalation", due + timedelta(days=1)),
+            ("overdue", due + timedelta(days=1 + 418)),
+        ]
+        assert len(received(tmp_path)) == 2
+        await h.terminate("test over")
+
+
 async def test_a_review_overdue_for_long_continues_as_new_without_repeating_or_skipping_a_week(
     ts_env, tmp_path
 ):
