@@ -113,6 +113,17 @@ class Cadence(BaseModel):
             return n * self.every_days
         return early * self.every_days + (n - early) * self.then_every_days
 
+    def first_from(self, after: int, days: int) -> int:
+        """The number of the first reminder after the ``after``-th that falls ``days`` or more from the origin. A run
+        begun long after its origin (a deadline passed years before the engine was started) sends from then on,
+        not every reminder it missed at once."""
+        early = self.for_days // self.every_days
+        if days <= early * self.every_days:
+            n = -(-days // self.every_days)
+        else:
+            n = early + -(-(days - early * self.every_days) // self.then_every_days)
+        return max(after + 1, n)
+
     def describe(self) -> str:
         then = f"every {self.then_every_days} days"
         if self.for_days < self.every_days:
@@ -214,11 +225,19 @@ def reminders(
 
 
 def next_overdue(
-    spec: ReviewSpec, due: date, cycle: int, sent: list[Reminder], cadence: Cadence = WEEKLY
+    spec: ReviewSpec,
+    due: date,
+    cycle: int,
+    sent: list[Reminder],
+    cadence: Cadence = WEEKLY,
+    not_before: date | None = None,
 ) -> Reminder:
-    """The overdue reminder after the last one sent (numbered from the escalation), at ``cadence``."""
-    numbers = [int(r.key.rsplit(":", 1)[1]) for r in sent if r.kind == "overdue"]
-    return overdue_reminder(spec, due, cycle, max(numbers, default=0) + 1, cadence)
+    """The overdue reminder after the last one sent (numbered from the escalation), at ``cadence``; with
+    ``not_before``, the first of them on that day or after."""
+    last = max((int(r.key.rsplit(":", 1)[1]) for r in sent if r.kind == "overdue"), default=0)
+    # The escalation goes the day after the due date, and the cadence counts from it.
+    n = last + 1 if not_before is None else cadence.first_from(last, (not_before - due).days - 1)
+    return overdue_reminder(spec, due, cycle, n, cadence)
 
 
 def carried(sent: list[Reminder]) -> list[Reminder]:

@@ -137,11 +137,12 @@ def schedule(s: WatchState, leads: tuple[int, ...]) -> list[Reminder]:
     return [r for r in out if r.key not in s.sent]
 
 
-def still_passed(s: WatchState, cadence: Cadence) -> Reminder:
+def still_passed(s: WatchState, cadence: Cadence, not_before: date | None = None) -> Reminder:
     """The next reminder of a deadline passed with neither completion nor a request, at ``cadence`` from the
-    deadline's notice (numbered from it, so none is sent twice)."""
+    deadline's notice (numbered from it, so none is sent twice); with ``not_before``, the first on that day or after."""
     key = f"art{s.article}:passed"
-    n = 1 + max((int(k.rsplit(":", 1)[1]) for k in s.sent if k.startswith(f"{key}:")), default=0)
+    last = max((int(k.rsplit(":", 1)[1]) for k in s.sent if k.startswith(f"{key}:")), default=0)
+    n = last + 1 if not_before is None else cadence.first_from(last, (not_before - s.deadline).days)
     days = cadence.offset(n)
     return Reminder(
         key=f"{key}:{n}",

@@ -832,6 +832,34 @@ async def record_one_call_per_grant(env: WorkflowEnvironment, worker: Worker, ur
         await end(ledger)
 
 
+async def record_late_start(env: WorkflowEnvironment, worker: Worker, url: str) -> None:
+    """A review and a deadline watch begun 400 days after their due date and deadline: the escalation or notice at
+    once, then the cadence's next reminder from that day, not every one missed (patch
+    ``overdue-reminders-from-start``). The ``*-late-start-before-patch`` histories are this recorder run on the code
+    before that patch (16 reminders in one burst): replayed, they show the patch leaves such runs as they ran."""
+    today = (await env.get_current_time()).date()
+    past = today - timedelta(days=400)
+    review = await start_review(
+        env.client,
+        rv.ReviewInput(
+            spec=review_spec(
+                "synergies", "synergies with other support units", rv.DuePoint(kind=rv.DueKind.DATE, on=past)
+            )
+        ),
+        worker.task_queue,
+    )
+    watch = await env.client.start_workflow(
+        DeadlineWatchWorkflow.run,
+        WatchInput(state="Peru", article="3", deadline=past, meeting_on=past, leads=(1,)),
+        id=watch_id("ccm", "3", "Peru"),
+        task_queue=worker.task_queue,
+    )
+    await env.sleep(timedelta(days=31))
+    await save(review, "review-late-start")
+    await save(watch, "watch-late-start")
+    await end(review, watch)
+
+
 RECORDERS = {
     "register": record_register,
     "cycle": record,
@@ -849,6 +877,7 @@ RECORDERS = {
     "cadences": record_cadences,
     "queue-places": record_queue_places,
     "one-call-per-grant": record_one_call_per_grant,
+    "late-start": record_late_start,
 }
 
 

@@ -196,6 +196,19 @@ async def reminder_due(reminder: Reminder, defaults: Defaults, changed: Callable
     )
 
 
+# From this patch on, a run begun after the day of its next overdue reminder sends the first one on its own first day
+# or after, not every reminder it missed at once: started years after a deadline had passed, a watch sent 90 in one
+# burst. Asked only where it changes which reminder comes next, so that histories from before it replay as they ran.
+FROM_START = "overdue-reminders-from-start"
+
+
+def from_start(reminder: Reminder, started: date, later: Callable[[], Reminder]) -> Reminder:
+    """``reminder``; or, its day passed before the run began on ``started``, ``later()`` (FROM_START)."""
+    if reminder.on < started and workflow.patched(FROM_START):
+        return later()
+    return reminder
+
+
 def refused(reason: str) -> ApplicationError:
     """The error that fails a workflow started with an input it cannot carry out: at once, and never retried."""
     return ApplicationError(reason, type=INPUT_REJECTED, non_retryable=True)

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import (
         ATTENTION_ALL,
         FAIL_ON_INVALID_INPUT,
+        from_start,
         notify,
         reminder_due,
         signal_payload,
@@ -111,7 +112,12 @@ class ReviewWorkflow(Shows[ReviewState]):
         ]
         if owed:
             return owed[0]
-        return rules.next_overdue(self.s.spec, self.s.due, self.s.cycle, self.s.sent, self._cadence())
+        s, cadence = self.s, self._cadence()
+        return from_start(
+            rules.next_overdue(s.spec, s.due, s.cycle, s.sent, cadence),
+            started,
+            lambda: rules.next_overdue(s.spec, s.due, s.cycle, s.sent, cadence, not_before=started),
+        )
 
     def _cadence(self) -> rules.Cadence:
         if self.cadence is None:

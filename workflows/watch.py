@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         ATTENTION_ALL,
         FAIL_ON_INVALID_INPUT,
         attention,
+        from_start,
         notify,
         sleep_until_or,
         start_input,
@@ -77,7 +78,14 @@ class DeadlineWatchWorkflow(DeadlineEnds, Shows[WatchState], Withdraws[WatchStat
     def _next(self, started: date) -> Reminder | None:
         owed = [r for r in rules.schedule(self.s, self.inp.leads) if r.on >= started or r.kind == "overdue"]
         if not owed and self.s.status is WatchStatus.PASSED and self._passed_cadence():
-            owed = [rules.still_passed(self.s, self.inp.overdue_reminders or DEFAULT_CADENCE)]
+            cadence = self.inp.overdue_reminders or DEFAULT_CADENCE
+            owed = [
+                from_start(
+                    rules.still_passed(self.s, cadence),
+                    started,
+                    lambda: rules.still_passed(self.s, cadence, not_before=started),
+                )
+            ]
         owed = [r for r in owed if self.s.ends_on is None or r.on < self.s.ends_on]
         return owed[0] if owed else None
 

@@ -41,6 +41,20 @@ def test_overdue_reminders_go_weekly_for_four_weeks_then_monthly_unless_the_mand
     assert DEFAULT_CADENCE.describe() == "every 7 days for 28 days, then every 30 days"
 
 
+def test_a_run_begun_late_is_owed_the_first_reminder_from_its_first_day_not_all_it_missed():
+    # 400 days on, at the default cadence: the 17th (28 + 13 x 30 = 418 days), not the 1st to the 16th.
+    assert DEFAULT_CADENCE.first_from(0, 400) == 17 and DEFAULT_CADENCE.offset(17) == 418
+    assert DEFAULT_CADENCE.first_from(0, 3) == 1 and DEFAULT_CADENCE.first_from(5, 3) == 6
+    odd = Cadence(every_days=10, for_days=5, then_every_days=30)
+    for cadence in (DEFAULT_CADENCE, WEEKLY, Cadence(every_days=14, for_days=42, then_every_days=91), odd):
+        for after in (0, 3, 9):
+            for days in range(-5, 800):
+                n = cadence.first_from(after, days)
+                # Never one already sent; on that day or after; and none between skipped that was on or after it.
+                assert n > after and cadence.offset(n) >= days, (cadence, after, days, n)
+                assert n == after + 1 or cadence.offset(n - 1) < days, (cadence, after, days, n)
+
+
 def test_a_cadence_is_bounded_and_set_per_review_in_the_config():
     for bad in ({"every_days": 0}, {"then_every_days": 367}, {"for_days": -1}, {"monthly": True}):
         with pytest.raises(ValidationError):

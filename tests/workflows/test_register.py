@@ -76,6 +76,35 @@ async def test_a_passed_deadline_is_reminded_of_at_its_cadence_until_completion_
         assert (await wh.result()).status == WatchStatus.COMPLETED
 
 
+async def test_a_watch_begun_long_after_its_deadline_sends_its_notice_then_reminds_from_that_day(
+    ts_env: WorkflowEnvironment,
+):
+    code = f"regt{next(_n)}"
+    async with notifier_worker(ts_env) as worker:
+        now = await today(ts_env)
+        deadline = now - timedelta(days=400)
+        wh = await ts_env.client.start_workflow(
+            DeadlineWatchWorkflow.run,
+            WatchInput(
+                convention=code,
+                state="Oldland",
+                article="3",
+                deadline=deadline,
+                meeting_on=deadline,
+                leads=(1,),
+            ),
+            id=watch_id(code, "3", "Oldland"),
+            task_queue=worker.task_queue,
+        )
+        await sleep_until(ts_env, now + timedelta(days=31))
+        w: WatchState = await wh.query(DeadlineWatchWorkflow.state)
+        # The notice that the deadline passed, at once; then the cadence's next reminder from today (418 days after
+        # the deadline), not the 16 before it in one burst.
+        assert w.status == WatchStatus.PASSED
+        assert w.sent == ["art3:deadline", "art3:passed:17"]
+        await wh.terminate("test over")
+
+
 async def test_an_import_starts_a_new_states_obligations(ts_env: WorkflowEnvironment):
     code = f"regt{next(_n)}"
     async with notifier_worker(ts_env, every_activity=True) as worker:

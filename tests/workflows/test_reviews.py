@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -65,12 +65,19 @@ async def state(h: WorkflowHandle[Any, Any]) -> ReviewState:
     return st
 
 
+async def begun_and_run(
+    env: WorkflowEnvironment, worker: Worker, due: date, until: date
+) -> tuple[WorkflowHandle[Any, Any], ReviewState]:
+    """A review due on ``due``, begun now, and its state on ``until``."""
+    h = await start(env, worker, spec(DuePoint(kind=DueKind.DATE, on=due)))
+    await sleep_until(env, until)
+    return h, await state(h)
+
+
 async def test_reminders_escalation_and_weekly_reminders_on_their_dates(ts_env, tmp_path):
     due = await today(ts_env) + timedelta(days=200)
     async with webhook_worker(ts_env, tmp_path) as (worker, _):
-        h = await start(ts_env, worker, spec(DuePoint(kind=DueKind.DATE, on=due)))
-        await sleep_until(ts_env, due + timedelta(days=16))
-        st = await state(h)
+        h, st = await begun_and_run(ts_env, worker, due, due + timedelta(days=16))
         assert [(r.kind, r.on) for r in st.sent] == [
             *(("reminder", due - timedelta(days=days)) for days in (180, 90, 30, 7)),
             ("escalation", due + timedelta(days=1)),
@@ -106,6 +113,23 @@ async def test_overdue_reminders_follow_the_cadence_the_mandate_sets(ts_env, tmp
         for h in handles:
             assert (await state(h)).status is ReviewStatus.OVERDUE
             await h.terminate("test over")
+
+
+async def test_a_review_begun_long_after_its_due_date_escalates_once_then_reminds_from_that_day(
+    ts_env, tmp_path
+):
+    t = await today(ts_env)
+    due = t - timedelta(days=400)
+    async with webhook_worker(ts_env, tmp_path) as (worker, _):
+        h, st = await begun_and_run(ts_env, worker, due, t + timedelta(days=31))
+        # The escalation at once; then the cadence's next reminder from today (418 days after the escalation), not
+        # the 16 before it in one burst.
+        assert [(r.kind, r.on) for r in st.sent] == [
+            ("escalation", due + timedelta(days=1)),
+            ("overdue", due + timedelta(days=1 + 418)),
+        ]
+        assert len(received(tmp_path)) == 2
+        await h.terminate("test over")
 
 
 async def test_a_review_overdue_for_long_continues_as_new_without_repeating_or_skipping_a_week(
