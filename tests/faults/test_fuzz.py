@@ -9,29 +9,23 @@ task has failed (a failing task would leave the workflow looking Running while s
 A payload the SDK cannot decode into the update's model never reaches the validator: the SDK rejects the update
 itself with "Failed decoding arguments", its cause (pydantic's error, naming the field) attached. That is a clean
 rejection (nothing is written, the client is told at once), so the workflows keep their typed signatures.
+
+The runner (tests/support/fuzz_runner.py) is the one tests/faults/test_fuzz_inputs.py uses: here each update is
+checked against the state read just before it, a rejection at once.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
 import uuid
-from collections import Counter
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from hypothesis import given
 from hypothesis import strategies as st
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from domain.decisions import DECISION_REJECTED
 from domain.extensions import ExtensionInput, MeetingSlot
 from domain.ids import extension_id
 from tests.support.cycle_helpers import Cycle, initial_state, part
@@ -43,149 +37,34 @@ from tests.support.fuzz import (
     REFERENCE,
     SMALL_INT,
     STATE,
-    against_a_server,
     art4_request,
     dates_around,
     mostly,
     no_failed_tasks,
     payloads,
 )
+from tests.support.fuzz_runner import Msg, Settle, Target, fuzz
 from tests.support.reminding import today
 from workflows.extension import ExtensionRequestWorkflow
 
 # Examples per target: three targets, so well over 1,000 in all.
 EXAMPLES = 340
-# An update that takes longer than this has hung.
-BOUND = 20.0
+# A meeting's new days ask its ledger for money: still for three reads in a row, so a signal delayed on a loaded
+# machine is not mistaken for a change.
+MEETING_SETTLES = Settle(reads=3, every=0.05, within=10)
 
 
-@dataclass(frozen=True)
-class Send:
-    update: str
-    args: list[Any]
-
-
-def sends(updates: dict[str, dict[str, st.SearchStrategy[Any]]]) -> st.SearchStrategy[Send]:
+def sends(updates: dict[str, dict[str, st.SearchStrategy[Any]]]) -> st.SearchStrategy[Msg]:
     """One update by name with one payload; now and then none, two, or an update name that does not exist."""
     one = st.one_of(
-        *(st.builds(lambda n, p: Send(n, [p]), st.just(n), payloads(f)) for n, f in updates.items())
+        *(st.builds(lambda n, p: Msg(False, n, [p]), st.just(n), payloads(f)) for n, f in updates.items())
     )
     odd = st.one_of(
-        st.builds(lambda n: Send(n, []), st.sampled_from(sorted(updates))),
-        st.builds(lambda n, p: Send(n, [p, p]), st.sampled_from(sorted(updates)), JUNK),
-        st.builds(lambda p: Send("no_such_decision", [p]), JUNK),
+        st.builds(lambda n: Msg(False, n, []), st.sampled_from(sorted(updates))),
+        st.builds(lambda n, p: Msg(False, n, [p, p]), st.sampled_from(sorted(updates)), JUNK),
+        st.builds(lambda p: Msg(False, "no_such_decision", [p]), JUNK),
     )
     return mostly(one, odd, 9)
-
-
-# --- sending them ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Tally:
-    accepted: int = 0
-    rejected: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def total(self) -> int:
-        return self.accepted + sum(self.rejected.values())
-
-
-@dataclass
-class Target:
-    """The workflow decisions go to; when an accepted decision ends it (a meeting closed, a request completed),
-    ``restart`` gives a fresh one, so the remaining examples still reach a running workflow."""
-
-    handle: WorkflowHandle[Any, Any]
-    restart: Callable[[], Awaitable[WorkflowHandle[Any, Any]]]
-    # Whether an accepted decision sets off signals that change the state a moment later.
-    settle: bool = False
-    ids: list[str] = field(default_factory=list)
-    ended: int = 0
-
-    def __post_init__(self) -> None:
-        self.ids.append(self.handle.id)
-
-
-async def raw_state(handle: WorkflowHandle[Any, Any]) -> str:
-    # By name, as plain JSON: the state exactly as the workflow holds it.
-    return json.dumps(await handle.query("state"), sort_keys=True, default=str)
-
-
-async def send(target: Target, s: Send, tally: Tally, retry: bool = True) -> None:
-    handle = target.handle
-    before = await raw_state(handle)
-    try:
-        async with asyncio.timeout(BOUND):
-            outcome = await handle.execute_update(s.update, args=s.args, id=f"u-{uuid.uuid4().hex}")
-    except WorkflowUpdateFailedError as e:
-        cause = e.cause
-        assert isinstance(cause, ApplicationError), (s, cause)
-        assert cause.message.strip(), (s, cause)
-        if cause.message == "Failed decoding arguments":
-            # The SDK's own rejection: the reason (pydantic's, naming the field) is its cause.
-            assert isinstance(cause.cause, ApplicationError) and cause.cause.message.strip(), (s, cause.cause)
-        if cause.type == DECISION_REJECTED:
-            # The reason is on one line, and not the whole 100 kB payload echoed back.
-            assert "\n" not in cause.message.strip() and len(cause.message) < 2_000, cause.message
-        after = await raw_state(handle)
-        assert after == before, f"rejected {s.update} ({cause.message}) changed the state"
-        tally.rejected[f"{cause.type}: {cause.message[:60]}"] += 1
-        return
-    except TimeoutError:
-        raise AssertionError(f"{s.update} did not answer within {BOUND} s: {s.args!r:.300}") from None
-    except RPCError as e:
-        # The workflow ended after an earlier accepted decision: go on with a fresh one.
-        desc = await handle.describe()
-        assert retry and desc.status != WorkflowExecutionStatus.RUNNING, (s.update, e.message, desc.status)
-        assert desc.status == WorkflowExecutionStatus.COMPLETED, desc.status
-        target.ended += 1
-        target.handle = await target.restart()
-        target.ids.append(target.handle.id)
-        await send(target, s, tally, retry=False)
-        return
-    assert isinstance(outcome, dict) and outcome.get("accepted") is True, (s, outcome)
-    tally.accepted += 1
-    if target.settle:
-        await settled(handle)
-
-
-async def settled(handle: WorkflowHandle[Any, Any]) -> None:
-    """An accepted decision may set off signals (a meeting's new days ask its ledger for money): wait until the
-    state stops moving, so the next snapshot holds still."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 10
-    last, quiet = await raw_state(handle), 0
-    # Still for three reads in a row, so a signal delayed on a loaded machine is not mistaken for a change.
-    while quiet < 3 and loop.time() < deadline:
-        await asyncio.sleep(0.05)
-        now = await raw_state(handle)
-        quiet = quiet + 1 if now == last else 0
-        last = now
-
-
-async def fuzz(target: Target, strategy: st.SearchStrategy[Send]) -> Tally:
-    """Runs hypothesis in a thread (its test function is synchronous), each example sent on this event loop."""
-    loop = asyncio.get_running_loop()
-    tally = Tally()
-
-    @against_a_server(EXAMPLES)
-    @given(strategy)
-    def prop(s: Send) -> None:
-        asyncio.run_coroutine_threadsafe(send(target, s, tally), loop).result(BOUND * 3)
-
-    await asyncio.to_thread(prop)
-    assert tally.total >= EXAMPLES, tally
-    # Both outcomes were exercised, and rejections for more than one reason.
-    assert tally.accepted > 0 and len(tally.rejected) > 3, tally
-    assert any(k.startswith(DECISION_REJECTED) for k in tally.rejected), tally
-    return tally
-
-
-def show(name: str, tally: Tally) -> None:
-    print(f"\n{name}: {tally.accepted} accepted, {sum(tally.rejected.values())} rejected")
-    for reason, n in tally.rejected.most_common(8):
-        print(f"  {n:4d}  {reason}")
 
 
 # --- the targets ----------------------------------------------------------------------------------------------
@@ -222,8 +101,8 @@ async def test_fuzzed_presidency_decisions(ts_env: WorkflowEnvironment, ts_worke
             },
         }
     )
-    target = Target(cycles[0].handle, restart)
-    show("presidency", await fuzz(target, strategy))
+    target = Target(ts_env, cycles[0].handle, restart)
+    await fuzz(target, strategy, EXAMPLES, signals=False, name="presidency")
     await no_failed_tasks(ts_env, *target.ids, *[(await c.meeting_handle()).id for c in cycles])
     # Still working: it answers, and takes a well-formed decision.
     state = await cycles[-1].presidency()
@@ -260,8 +139,8 @@ async def test_fuzzed_meeting_decisions(ts_env: WorkflowEnvironment, ts_worker: 
             "close": common | {"successor": st.one_of(st.none(), PRESIDENT)},
         }
     )
-    target = Target(await cycles[0].meeting_handle(), restart, settle=True)
-    show("meeting", await fuzz(target, strategy))
+    target = Target(ts_env, await cycles[0].meeting_handle(), restart, settle=MEETING_SETTLES)
+    await fuzz(target, strategy, EXAMPLES, signals=False, name="meeting")
     print(f"  ({target.ended} meetings closed by a fuzzed decision)")
     await no_failed_tasks(ts_env, *target.ids, *[c.handle.id for c in cycles])
     state = await cycles[-1].meeting()
@@ -302,8 +181,10 @@ async def test_fuzzed_extension_request_decisions(ts_env: WorkflowEnvironment, t
             "declare_completion": common | {"completed_on": d},
         }
     )
-    target = Target(await start_extension(ts_env, ts_worker), lambda: start_extension(ts_env, ts_worker))
-    show("extension request", await fuzz(target, strategy))
+    target = Target(
+        ts_env, await start_extension(ts_env, ts_worker), lambda: start_extension(ts_env, ts_worker)
+    )
+    await fuzz(target, strategy, EXAMPLES, signals=False, name="extension request")
     print(f"  ({target.ended} requests completed by a fuzzed decision)")
     await no_failed_tasks(ts_env, *target.ids)
     status = (await target.handle.query("state"))["status"]

@@ -20,20 +20,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
-from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import example, given
 from hypothesis import strategies as st
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -57,13 +53,13 @@ from tests.support.fuzz import (
     REFERENCE,
     SMALL_INT,
     UNICODE,
-    against_a_server,
     art4_request,
     dates_around,
     mostly,
     no_failed_tasks,
     payloads,
 )
+from tests.support.fuzz_runner import Msg, Settle, Target, fuzz
 from tests.support.reminding import today
 from tests.support.requests import at_the_14msp
 from workflows.document import DocumentWorkflow
@@ -74,8 +70,8 @@ from workflows.review import ReviewWorkflow
 
 # Examples per workflow: six workflows, about 570 inputs in all.
 EXAMPLES = 100
-# An update that takes longer than this has hung.
-BOUND = 20.0
+# Settled once a read shows the same state as the one before, and no activity on its way.
+SETTLES = Settle(reads=1, every=0.02, within=5)
 LISTED = ["Austria", "Chile", "Lao People's Democratic Republic", "Mexico", "Norway"]
 
 # --- what goes into a payload (besides tests/faults/test_fuzz.py's) --------------------------------------------
@@ -125,13 +121,6 @@ def instants(now: datetime) -> st.SearchStrategy[str]:
 # --- sending them ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Msg:
-    signal: bool
-    name: str
-    args: list[Any]
-
-
 def messages(
     updates: dict[str, dict[str, st.SearchStrategy[Any]]], signals: dict[str, st.SearchStrategy[Any]]
 ) -> st.SearchStrategy[Msg]:
@@ -152,104 +141,6 @@ def messages(
     return mostly(st.one_of(*one), odd, 9)
 
 
-@dataclass
-class Tally:
-    accepted: int = 0
-    signals: int = 0
-    rejected: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def total(self) -> int:
-        return self.accepted + self.signals + sum(self.rejected.values())
-
-
-@dataclass
-class Target:
-    """The workflow inputs go to (by id, so a continue-as-new is followed); when one ends it (a document
-    withdrawn, a review concluded), ``restart`` gives a fresh one, so the remaining examples reach a running one."""
-
-    env: WorkflowEnvironment
-    handle: WorkflowHandle[Any, Any]
-    restart: Callable[[], Awaitable[WorkflowHandle[Any, Any]]]
-    query: str = "state"
-    ids: list[str] = field(default_factory=list)
-    ended: int = 0
-    # The state as the last input left it, once settled.
-    last: str | None = None
-    # Parts of the state that move on their own after an input (a grant told, money released, a notification
-    # sent): left out of the check that a rejected update changed nothing, since no update writes them.
-    moving: tuple[str, ...] = ()
-    # Text in a snapshot that says an activity is still on its way (a job being sent, a cancel being asked): the
-    # state is not settled while it shows, however still it stands for a moment.
-    busy: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        self.follow(self.handle)
-
-    def follow(self, handle: WorkflowHandle[Any, Any]) -> None:
-        self.handle = self.env.client.get_workflow_handle(handle.id)
-        self.ids.append(handle.id)
-        self.last = None
-
-    async def snapshot(self) -> str:
-        state = await self.handle.query(self.query)
-        if isinstance(state, dict):
-            state = {k: v for k, v in state.items() if k not in self.moving}
-        return json.dumps(state, sort_keys=True, default=str)
-
-    async def settled(self) -> str:
-        """The state once it stops moving: an input may set off signals (a grant told, money released)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 5
-        last = await self.snapshot()
-        while loop.time() < deadline:
-            await asyncio.sleep(0.02)
-            now = await self.snapshot()
-            if now == last and not any(mark in now for mark in self.busy):
-                return now
-            last = now
-        return last
-
-
-async def deliver(t: Target, m: Msg, tally: Tally, retry: bool = True) -> None:
-    before = t.last or await t.settled()
-    t.last = None
-    try:
-        async with asyncio.timeout(BOUND):
-            if m.signal:
-                await t.handle.signal(m.name, args=m.args)
-                tally.signals += 1
-                t.last = await t.settled()  # it answers: no task is stuck on it
-                return
-            outcome = await t.handle.execute_update(m.name, args=m.args, id=f"u-{uuid.uuid4().hex}")
-    except WorkflowUpdateFailedError as e:
-        cause = e.cause
-        assert isinstance(cause, ApplicationError), (m, cause)
-        assert cause.message.strip(), (m, cause)
-        if cause.type in (DECISION_REJECTED, "InputRejected"):
-            # A reason on one line, quoting little of the input (never a 100 kB value back).
-            assert "\n" not in cause.message.strip() and len(cause.message) < 1000, cause.message
-        t.last = await t.settled()
-        assert t.last == before, f"rejected {m.name} ({cause.message[:200]}) changed the state"
-        tally.rejected[f"{cause.type}: {cause.message[:60]}"] += 1
-        return
-    except TimeoutError:
-        raise AssertionError(f"{m.name} did not answer within {BOUND} s: {m.args!r:.300}") from None
-    except RPCError as e:
-        desc = await t.handle.describe()
-        assert retry, (m.name, e.message, desc.status)
-        if desc.status != WorkflowExecutionStatus.RUNNING:
-            # An earlier input ended it: go on with a fresh one.
-            assert desc.status == WorkflowExecutionStatus.COMPLETED, desc.status
-            t.ended += 1
-            t.follow(await t.restart())
-        await deliver(t, m, tally, retry=False)  # (or it was continuing as new: the next run takes it)
-        return
-    assert isinstance(outcome, dict) and outcome.get("accepted") is True, (m, outcome)
-    tally.accepted += 1
-    t.last = await t.settled()
-
-
 def fixed(update: str, rule: dict[str, Any], ok: Msg, signal: Msg | None = None) -> list[Msg]:
     """Inputs sent in every run besides the generated ones (hypothesis's generation favours simple values, so a
     rule's rejection, say, is not otherwise sure to come up): one the rule rejects, one carried out, a signal, and
@@ -264,36 +155,24 @@ def fixed(update: str, rule: dict[str, Any], ok: Msg, signal: Msg | None = None)
     return out + ([signal] if signal else [])
 
 
-async def fuzz(
-    t: Target,
-    strategy: st.SearchStrategy[Msg],
-    explicit: list[Msg],
-    examples: int = EXAMPLES,
-    signals: bool = True,
-) -> Tally:
-    """Runs hypothesis in a thread (its test function is synchronous), each example sent on this event loop."""
-    loop = asyncio.get_running_loop()
-    tally = Tally()
-
-    def send(m: Msg) -> None:
-        asyncio.run_coroutine_threadsafe(deliver(t, m, tally), loop).result(BOUND * 3)
-
-    prop = given(strategy)(send)
-    for m in explicit:
-        prop = example(m)(prop)
-    prop = against_a_server(examples)(prop)
-
-    await asyncio.to_thread(prop)
-    print(
-        f"\n{t.ids[0]}: {tally.accepted} accepted, {tally.signals} signals, {sum(tally.rejected.values())} rejected"
+def new_target(
+    env: WorkflowEnvironment,
+    handle: WorkflowHandle[Any, Any],
+    restart: Callable[[], Awaitable[WorkflowHandle[Any, Any]]],
+) -> Target:
+    """A target for the shared runner, each input checked against the state the last one left once settled (an input
+    here sets off activities and signals that take a while); the workflow may be continuing as new when an input
+    reaches it."""
+    return Target(
+        env,
+        handle,
+        restart,
+        settle=SETTLES,
+        carry=True,
+        continues=True,
+        one_line=(DECISION_REJECTED, "InputRejected"),
+        reason_max=1000,
     )
-    for reason, n in tally.rejected.most_common(8):
-        print(f"  {n:4d}  {reason}")
-    assert tally.total >= examples + len(explicit), tally
-    assert tally.accepted > 0 and (tally.signals > 0 or not signals) and len(tally.rejected) > 3, tally
-    assert any(k.startswith(DECISION_REJECTED) for k in tally.rejected), tally
-    await no_failed_tasks(t.env, *t.ids)
-    return tally
 
 
 async def terminate(env: WorkflowEnvironment, *ids: str) -> None:
@@ -356,7 +235,7 @@ async def test_fuzzed_ledger_records_and_requests(ts_env: WorkflowEnvironment, w
         },
     )
     c = code()
-    target = Target(
+    target = new_target(
         ts_env, await start_ledger(ts_env, worker, c), lambda: start_ledger(ts_env, worker, code())
     )
     target.query = "ledger"
@@ -367,7 +246,7 @@ async def test_fuzzed_ledger_records_and_requests(ts_env: WorkflowEnvironment, w
         Msg(False, "set_estimate", [{"decision_id": "fx-2", "reference": "r", "amount": 1000}]),
         Msg(True, "release", ["r1"]),
     )
-    await fuzz(target, strategy, explicit)
+    await fuzz(target, strategy, EXAMPLES, explicit)
     ledger = await target.handle.query("ledger")
     # Only States Parties were assessed, each once, under the list's own name; the balance never went negative.
     assert set(ledger["assessments"]) <= set(LISTED), ledger["assessments"]
@@ -474,7 +353,7 @@ async def test_fuzzed_document_deliveries_and_withdrawals(
         },
         {"funds_granted": st.sampled_from(["translation:CCM/FZ/1:fr", "translation:CCM/FZ/2:ar", "x"])},
     )
-    target = Target(ts_env, await docs.start(), docs.start)
+    target = new_target(ts_env, await docs.start(), docs.start)
     target.moving = ("log",)  # each job sent and answered is logged as it happens
     # A funded language is being sent, a cancelling one waits for conference services' answer: both move on alone.
     target.busy = (f'"{LanguageStatus.FUNDED.value}"', f'"{LanguageStatus.CANCELLING.value}"')
@@ -484,7 +363,7 @@ async def test_fuzzed_document_deliveries_and_withdrawals(
         Msg(False, "delivered", [{"decision_id": "fx-2", "language": "fr"}]),
         Msg(True, "funds_granted", ["x"]),
     )
-    await fuzz(target, strategy, explicit)
+    await fuzz(target, strategy, EXAMPLES, explicit)
     print(f"  ({target.ended} documents finished by a fuzzed input)")
     await no_failed_tasks(ts_env, funds_id(docs.code, "14MSP"))
     await terminate(ts_env, *target.ids, funds_id(docs.code, "14MSP"))
@@ -538,7 +417,7 @@ async def test_fuzzed_review_conclusions_withdrawals_and_meeting_moves(
             )
         },
     )
-    target = Target(ts_env, await start(), start)
+    target = new_target(ts_env, await start(), start)
     target.moving = ("upcoming", "sent")  # the next reminder, worked out again after a change
     explicit = fixed(
         "conclude",
@@ -555,7 +434,7 @@ async def test_fuzzed_review_conclusions_withdrawals_and_meeting_moves(
         ),
         Msg(True, "meeting_moved", [{"meeting": "14MSP", "first_day": str(t + timedelta(days=410))}]),
     )
-    await fuzz(target, strategy, explicit)
+    await fuzz(target, strategy, EXAMPLES, explicit)
     print(f"  ({target.ended} reviews ended by a fuzzed input)")
     state = await target.handle.query("state")
     assert state["status"] in ("pending", "overdue", "concluded", "withdrawn"), state["status"]
@@ -614,7 +493,7 @@ async def test_fuzzed_article7_receipts(ts_env: WorkflowEnvironment, worker: Wor
             [{"decision_id": "fx-2", "year": year - 1, "received_on": str(t), "reference": "r"}],
         ),
     )
-    await fuzz(Target(ts_env, handle, restart), strategy, explicit, examples=EXAMPLES * 2 // 3, signals=False)
+    await fuzz(new_target(ts_env, handle, restart), strategy, EXAMPLES * 2 // 3, explicit, signals=False)
     state = await handle.query("state")
     # The State as the list names it (it was given in full width).
     assert state["state"] == "Chile"
@@ -680,14 +559,14 @@ async def test_fuzzed_extension_silence_proposals_and_signals(ts_env: WorkflowEn
             "superseded": mostly(st.just(f"{c}-extension-next"), st.one_of(UNICODE, HUGE), 3),
         },
     )
-    target = Target(ts_env, await start(), start)
+    target = new_target(ts_env, await start(), start)
     explicit = fixed(
         "analyse",
         {"decision_id": "fx-1", "reference": "r", "summary": "Complete", "recommended_months": 100},
         Msg(False, "analyse", [{"decision_id": "fx-2", "reference": "r", "summary": "Complete"}]),
         Msg(True, "superseded", ["not a workflow id"]),
     )
-    await fuzz(target, strategy, explicit)
+    await fuzz(target, strategy, EXAMPLES, explicit)
     print(f"  ({target.ended} requests ended by a fuzzed input)")
     await terminate(ts_env, *target.ids, *(silence_id(c, p) for p in procedures))
 
@@ -720,7 +599,7 @@ async def test_fuzzed_silence_breaks_and_withdrawals(ts_env: WorkflowEnvironment
         # The procedure takes no signal: these are buffered, unread.
         {"silence_ended": JUNK},
     )
-    target = Target(ts_env, await start(), start)
+    target = new_target(ts_env, await start(), start)
     target.moving = ("notified", "delivered", "delivery_error")  # what the procedure sends once ended
     explicit = fixed(
         "break_silence",
@@ -732,6 +611,6 @@ async def test_fuzzed_silence_breaks_and_withdrawals(ts_env: WorkflowEnvironment
         ),
         Msg(True, "silence_ended", [None]),
     )
-    await fuzz(target, strategy, explicit)
+    await fuzz(target, strategy, EXAMPLES, explicit)
     print(f"  ({target.ended} procedures ended by a fuzzed input)")
     await terminate(ts_env, *target.ids)
