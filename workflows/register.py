@@ -125,7 +125,9 @@ class RegisterWorkflow(Keeps[RegisterState]):
             try:
                 await workflow.get_external_workflow_handle(wid).signal(signal, arg)
             except Exception as e:  # not running: it learns nothing, having nothing to follow
-                workflow.logger.info("%s not sent to %s: %s", signal, wid, e)
+                workflow.logger.info(
+                    "%s not sent to %s (not running: nothing there to end): %s", signal, wid, e
+                )
 
     @decision
     def import_register(self, d: ImportRegister) -> Rule[tuple[Register, list[Change]]]:
