@@ -172,13 +172,6 @@ def code() -> str:
     return f"fz{uuid.uuid4().hex[:8]}"
 
 
-# An input refused in a workflow's __init__ fails the run as the test asserts, but the SDK calls __init__ after it
-# has made the run's top-level coroutine and before it first steps it (temporalio/worker/_workflow_instance.py,
-# _run_once): that coroutine, the SDK's, is collected unawaited, 13 warnings a run that say nothing of ours.
-@pytest.mark.filterwarnings(
-    "ignore:coroutine '_WorkflowInstanceImpl._apply_initialize_workflow.<locals>.run_workflow' was never awaited"
-    ":RuntimeWarning"
-)
 async def test_every_workflow_type_started_with_fuzzed_inputs(ts_env: WorkflowEnvironment, worker: Worker):
     t = await today(ts_env)
     now: datetime = await ts_env.get_current_time()
