@@ -426,14 +426,8 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     a = p.parse_args(argv)
     if a.repeat < 1 or a.documents < 1 or a.timeout <= 0:
         p.error("--repeat and --documents must be at least 1, --timeout positive")
-    return Options(
-        repeat=a.repeat,
-        documents=a.documents,
-        timeout=a.timeout,
-        max_concurrent_activities=a.max_concurrent_activities,
-        http_max_connections=a.http_max_connections,
-        receiver_thread=a.receiver_thread,
-    )
+    # Each option's dest is the field of Options it sets.
+    return Options(**vars(a))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
