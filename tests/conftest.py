@@ -12,8 +12,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
+import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -68,13 +70,20 @@ if os.environ.get("CI"):
 # (temporalio/worker/_workflow_instance.py, _run_once), so that coroutine, the SDK's, is collected unawaited: in
 # whichever test the collection falls, which is why the filter is the whole suite's, by this one message.
 SDK_UNAWAITED = (
-    "ignore:coroutine '_WorkflowInstanceImpl._apply_initialize_workflow.<locals>.run_workflow' was never awaited"
-    ":RuntimeWarning"
+    "coroutine '_WorkflowInstanceImpl._apply_initialize_workflow.<locals>.run_workflow' was never awaited"
 )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("filterwarnings", SDK_UNAWAITED)
+    config.addinivalue_line("filterwarnings", f"ignore:{SDK_UNAWAITED}:RuntimeWarning")
+
+
+def pytest_sessionfinish() -> None:
+    # Collected now, under the same filter: else pytest's own last collection, after the filters are gone, prints
+    # the warning below the summary.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", SDK_UNAWAITED, RuntimeWarning)
+        gc.collect()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
